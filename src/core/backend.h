@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_BACKEND_H
+#define DOMUD_BACKEND_H
+
+/*
+ * The interface libxl sits behind (src/xen/xenbe.c); unit tests put a fake
+ * behind it (tests/unit/fake_backend.c). Operations are asynchronous: they
+ * return at once and report through notify(), always from after_poll() and
+ * never from inside the operation call, so the supervisor is never re-entered.
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "err.h"
+
+#define INVALID_DOMID_ ((uint32_t)~0u)
+
+struct service;
+
+enum be_event_type {
+	BE_CREATED,		/* created and unpaused: running */
+	BE_CREATE_FAILED,
+	BE_SHUTDOWN,		/* the domain shut down; it still needs destroy */
+	BE_DIED,		/* the domain is gone */
+	BE_DESTROYED,		/* a destroy we asked for finished */
+	BE_DESTROY_FAILED,
+};
+
+enum shutdown_reason {
+	SR_NONE, SR_POWEROFF, SR_REBOOT, SR_SUSPEND, SR_CRASH, SR_WATCHDOG,
+	SR_SOFT_RESET, SR_UNKNOWN,
+};
+
+/* Events name the service rather than point to it: a service may be gone
+ * (reload) by the time a late event about its old domain arrives. */
+struct be_event {
+	enum be_event_type	 type;
+	char			 svc[SERVICE_NAME_MAX + 1];
+	uint32_t		 domid;
+	enum shutdown_reason	 reason;
+	struct err		 err;
+};
+
+struct be_dominfo {
+	uint32_t		 domid;
+	time_t			 start_time;	/* wall clock, display only */
+	uint64_t		 memory;	/* bytes */
+	int			 running, paused, shutdown, dying;
+};
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	/* async: BE_CREATED (with domid) or BE_CREATE_FAILED */
+	int	(*create)(struct backend *, struct service *, struct err *);
+	/* asks the guest to shut down; BE_SHUTDOWN follows if it obeys */
+	int	(*shutdown)(struct backend *, struct service *, uint32_t domid,
+		    struct err *);
+	/* async: BE_DESTROYED or BE_DESTROY_FAILED */
+	int	(*destroy)(struct backend *, struct service *, uint32_t domid,
+		    struct err *);
+	int	(*free_memory)(struct backend *, uint64_t *bytes, struct err *);
+	/* what creating this service takes from Xen, overhead included */
+	int	(*need_memory)(struct backend *, struct service *, uint64_t *bytes,
+		    struct err *);
+	int	(*dominfo)(struct backend *, uint32_t domid, struct be_dominfo *,
+		    struct err *);
+	/* the console PTY path of a running domain; malloc'd */
+	char	*(*console_path)(struct backend *, uint32_t domid, struct err *);
+	/* poll integration: add fds from *nfds up to max, lower *timeout_ms */
+	int	(*before_poll)(struct backend *, struct pollfd *, int *nfds, int max,
+		    int *timeout_ms);
+	void	(*after_poll)(struct backend *, struct pollfd *, int nfds);
+	/* 1 when no operation is in flight (safe to exit) */
+	int	(*idle)(struct backend *);
+	void	(*free)(struct backend *);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void	(*notify)(void *arg, const struct be_event *);
+	void	*notify_arg;
+};
+
+const char *shutdown_reason_str(enum shutdown_reason);
+
+#endif

@@ -1,0 +1,1319 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Configuration: domud.conf and one service per services.d/NAME.ini.
+ *
+ * Parsed with the distribution's libinih through ini_parse_stream and our own
+ * reader, because the library (as Debian and Yocto build it) cuts lines over
+ * INI_MAX_LINE silently, passes no line number to the handler, and calls the
+ * handler again with the same key for a continuation line. The reader counts
+ * lines, rejects overlong ones, sees section headers, and classifies each line
+ * exactly as inih will, so the handler knows the line and whether it is a
+ * continuation. Every problem is counted; parsing never stops at the first.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <uuid/uuid.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+/* inih copies section and key names into buffers of this size, silently cut */
+#define INIH_NAME_MAX	50
+
+/* A fixed namespace for name-based service UUIDs (uuid v5). */
+static const uint8_t domud_uuid_ns[16] = {
+	0x6b, 0x1d, 0x2f, 0x0e, 0x8a, 0x4c, 0x4f, 0x21,
+	0x9c, 0x53, 0x0d, 0x75, 0x6d, 0x75, 0x64, 0x00
+};
+
+enum line_kind { L_BLANK, L_SECTION, L_KEY, L_CONT, L_BAD };
+enum sect { S_NONE, S_IGNORE, S_DOMUD, S_SERVICE, S_DISK, S_NET };
+
+struct parse {
+	struct config		*cfg;
+	const char		*file;
+	const char		*buf;
+	size_t			 len, pos;
+	int			 lineno;
+	enum line_kind		 kind;
+	char			 prev_key[INIH_NAME_MAX];
+
+	enum sect		 sect;
+	unsigned		 seen_keys;	/* bit per key of this section */
+	int			 last_key;	/* for continuations, -1 = none */
+	char			*seen_sect[SERVICE_MAX_DISKS + 8];
+	size_t			 nseen_sect;
+
+	struct service_conf	*svc;		/* NULL for domud.conf */
+	struct disk_conf	*disk;
+	int			 have_service;
+};
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+static void
+vdiag(struct config *cfg, const char *file, int line, int is_error,
+    const char *fmt, va_list ap)
+{
+	char msg[512], *text = NULL;
+	struct diag *d;
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		n = asprintf(&text, "%s:%d: %s%s", file, line,
+		    is_error ? "" : "warning: ", msg);
+	else
+		n = asprintf(&text, "%s: %s%s", file,
+		    is_error ? "" : "warning: ", msg);
+	if (n < 0)
+		fatal("asprintf");
+	d = reallocarray(cfg->diags, cfg->ndiags + 1, sizeof(*d));
+	if (d == NULL)
+		fatal("reallocarray");
+	cfg->diags = d;
+	cfg->diags[cfg->ndiags].text = text;
+	cfg->diags[cfg->ndiags].is_error = is_error;
+	cfg->ndiags++;
+	if (is_error)
+		cfg->errors++;
+	else
+		cfg->warnings++;
+}
+
+void
+config_diag(struct config *cfg, const char *file, int line, int is_error,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(cfg, file, line, is_error, fmt, ap);
+	va_end(ap);
+}
+
+static void
+perr(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+perr(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(p->cfg, p->file, p->lineno, 1, fmt, ap);
+	va_end(ap);
+	if (p->svc)
+		p->svc->errors++;
+	else
+		p->cfg->conf_errors++;
+}
+
+static void
+svc_err(struct config *cfg, struct service_conf *s, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void
+svc_err(struct config *cfg, struct service_conf *s, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(cfg, s->file, line, 1, fmt, ap);
+	va_end(ap);
+	s->errors++;
+}
+
+void
+config_print_diags(const struct config *cfg, FILE *fp)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndiags; i++)
+		fprintf(fp, "%s\n", cfg->diags[i].text);
+}
+
+/* ---- the reader: one line at a time, classified as inih will ----------- */
+
+static char *
+rstrip(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static char *
+lskip(char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* inih's find_chars_or_comment: an inline ';' counts only after whitespace */
+static char *
+find_chars_or_comment(char *s, const char *chars)
+{
+	int was_space = 0;
+
+	while (*s && (!chars || !strchr(chars, *s)) &&
+	    !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+static void sect_begin(struct parse *, const char *);
+
+static void
+classify(struct parse *p, const char *raw)
+{
+	char line[1024], *start, *end;
+
+	strlcpy_(line, raw, sizeof(line));
+	start = line;
+	if (p->lineno == 1 && (unsigned char)start[0] == 0xEF &&
+	    (unsigned char)start[1] == 0xBB && (unsigned char)start[2] == 0xBF)
+		start += 3;
+	start = lskip(rstrip(start));
+	if (*start == '\0' || *start == ';' || *start == '#') {
+		p->kind = L_BLANK;
+	} else if (p->prev_key[0] && start > line) {
+		p->kind = L_CONT;
+	} else if (*start == '[') {
+		end = find_chars_or_comment(start + 1, "]");
+		if (*end != ']') {
+			p->kind = L_BAD;
+			perr(p, "section header without closing ']'");
+			goto bad;
+		}
+		*end = '\0';
+		p->kind = L_SECTION;
+		p->prev_key[0] = '\0';
+		sect_begin(p, start + 1);
+	} else {
+		end = find_chars_or_comment(start, "=:");
+		if (*end != '=' && *end != ':') {
+			p->kind = L_BAD;
+			perr(p, "expected 'key = value'");
+			goto bad;
+		}
+		*end = '\0';
+		rstrip(start);
+		if (strlen(start) >= INIH_NAME_MAX) {
+			p->kind = L_BAD;
+			perr(p, "key name too long");
+			goto bad;
+		}
+		p->kind = L_KEY;
+		strlcpy_(p->prev_key, start, sizeof(p->prev_key));
+	}
+	return;
+bad:
+	/* inih never sees this line, so its idea of the previous key stays;
+	 * ours too, but continuations of it are dropped (already reported) */
+	p->last_key = -1;
+}
+
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	const char *line, *nl;
+	size_t n, max;
+
+	if (p->pos >= p->len || num < 4)
+		return NULL;
+	line = p->buf + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - line) : p->len - p->pos;
+	p->pos += n + (nl != NULL);
+	p->lineno++;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	/* room for '\n' and '\0' in inih's buffer */
+	max = (size_t)num - 2;
+	if (memchr(line, '\0', n) != NULL) {
+		p->kind = L_BAD;
+		p->last_key = -1;
+		perr(p, "line contains a NUL byte");
+		strcpy(str, ";\n");
+		return str;
+	}
+	if (n > max) {
+		p->kind = L_BAD;
+		perr(p, "line too long (%zu bytes, at most %zu): continue long "
+		    "values on indented lines", n, max);
+		p->last_key = -1;	/* drop its continuations */
+		strcpy(str, ";\n");
+		return str;
+	}
+	memcpy(str, line, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	classify(p, str);
+	if (p->kind == L_BAD)
+		strcpy(str, ";\n");	/* already reported: hide it from inih */
+	return str;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static void
+sect_begin(struct parse *p, const char *name)
+{
+	size_t i;
+
+	p->seen_keys = 0;
+	p->last_key = -1;
+	p->disk = NULL;
+	p->sect = S_IGNORE;
+	if (strlen(name) >= INIH_NAME_MAX) {
+		perr(p, "section name too long");
+		return;
+	}
+	for (i = 0; i < p->nseen_sect; i++)
+		if (strcmp(p->seen_sect[i], name) == 0) {
+			perr(p, "duplicate section [%s]", name);
+			return;
+		}
+	if (p->nseen_sect < nitems(p->seen_sect))
+		p->seen_sect[p->nseen_sect++] = xstrdup(name);
+
+	if (p->svc == NULL) {
+		if (strcmp(name, "domud") == 0)
+			p->sect = S_DOMUD;
+		else
+			perr(p, "unknown section [%s]", name);
+		return;
+	}
+	if (strcmp(name, "service") == 0) {
+		p->sect = S_SERVICE;
+		p->have_service = 1;
+		p->svc->line = p->lineno;
+	} else if (strcmp(name, "net") == 0) {
+		p->sect = S_NET;
+		p->svc->has_net = 1;
+		p->svc->net_line = p->lineno;
+	} else if (strncmp(name, "disk:", 5) == 0) {
+		struct disk_conf *d;
+
+		if (!name_valid(name + 5, 32)) {
+			perr(p, "bad disk name in [%s]", name);
+			return;
+		}
+		if (p->svc->ndisks >= SERVICE_MAX_DISKS) {
+			perr(p, "too many disks (at most %d)", SERVICE_MAX_DISKS);
+			return;
+		}
+		d = &p->svc->disks[p->svc->ndisks++];
+		d->name = xstrdup(name + 5);
+		d->line = p->lineno;
+		d->readwrite = 1;
+		p->disk = d;
+		p->sect = S_DISK;
+	} else
+		perr(p, "unknown section [%s]", name);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+enum kflag { K_MULTI = 1 };
+
+struct key {
+	const char	*name;
+	int		 flags;
+};
+
+static const struct key domud_keys[] = {
+	{ "services_dir", 0 }, { "state_dir", 0 }, { "run_dir", 0 },
+	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
+	{ "admin_group", 0 },
+};
+enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
+	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP };
+
+static const struct key service_keys[] = {
+	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
+	{ "ramdisk", 0 }, { "cmdline", K_MULTI }, { "memory", 0 },
+	{ "vcpus", 0 }, { "autostart", 0 }, { "after", K_MULTI },
+	{ "restart", 0 }, { "restart_delay", 0 }, { "restart_delay_max", 0 },
+	{ "restart_stable", 0 }, { "restart_limit", 0 },
+	{ "restart_window", 0 }, { "stop_timeout", 0 }, { "uuid", 0 },
+};
+enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
+	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
+	SK_RESTART_DELAY_MAX, SK_RESTART_STABLE, SK_RESTART_LIMIT,
+	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID };
+
+static const struct key disk_keys[] = {
+	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
+};
+enum { DSK_PATH, DSK_VDEV, DSK_ACCESS, DSK_FORMAT };
+
+static const struct key net_keys[] = {
+	{ "bridge", 0 }, { "mac", 0 },
+};
+enum { NK_BRIDGE, NK_MAC };
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static void
+append_str(char **dst, const char *v)
+{
+	char *n;
+
+	if (*dst == NULL || **dst == '\0') {
+		set_str(dst, v);
+		return;
+	}
+	if (asprintf(&n, "%s %s", *dst, v) < 0)
+		fatal("asprintf");
+	free(*dst);
+	*dst = n;
+}
+
+static int
+path_value(struct parse *p, const char *key, const char *v, char **dst)
+{
+	if (*v != '/') {
+		perr(p, "%s: must be an absolute path", key);
+		return -1;
+	}
+	set_str(dst, v);
+	return 0;
+}
+
+static int
+parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c",
+	    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)v[i * 3]) ||
+		    !isxdigit((unsigned char)v[i * 3 + 1]))
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static void
+add_after(struct parse *p, const char *v)
+{
+	char buf[256], *s, *tok, *save = NULL;
+	struct service_conf *svc = p->svc;
+
+	strlcpy_(buf, v, sizeof(buf));
+	for (s = buf; (tok = strtok_r(s, ", \t", &save)) != NULL; s = NULL) {
+		size_t i;
+
+		if (!name_valid(tok, SERVICE_NAME_MAX)) {
+			perr(p, "after: '%s' is not a valid service name", tok);
+			continue;
+		}
+		for (i = 0; i < svc->nafter; i++)
+			if (strcmp(svc->after[i], tok) == 0)
+				break;
+		if (i < svc->nafter) {
+			perr(p, "after: '%s' listed twice", tok);
+			continue;
+		}
+		if (svc->nafter >= SERVICE_MAX_AFTER) {
+			perr(p, "after: too many services (at most %d)",
+			    SERVICE_MAX_AFTER);
+			return;
+		}
+		svc->after[svc->nafter++] = xstrdup(tok);
+	}
+}
+
+static void
+bad(struct parse *p, const char *key, const char *v, const char *why)
+{
+	perr(p, "%s: bad value '%.64s': %s", key, v, why);
+}
+
+static void
+set_duration(struct parse *p, const char *key, const char *v, uint64_t *dst,
+    uint64_t min, uint64_t max)
+{
+	const char *why;
+	uint64_t ms;
+
+	if ((why = parse_duration_ms(v, &ms)) != NULL)
+		bad(p, key, v, why);
+	else if (ms < min || ms > max) {
+		char a[32], b[32];
+		format_duration(a, sizeof(a), min);
+		format_duration(b, sizeof(b), max);
+		perr(p, "%s: %.64s is out of range (%s to %s)", key, v, a, b);
+	} else
+		*dst = ms;
+}
+
+static void
+service_key(struct parse *p, int k, const char *v)
+{
+	struct service_conf *s = p->svc;
+	const char *why;
+	uint64_t n;
+	const char *key = service_keys[k].name;
+
+	switch (k) {
+	case SK_DESCRIPTION:
+		set_str(&s->description, v);
+		break;
+	case SK_TYPE:
+		if (strcmp(v, "pv") == 0)
+			s->type = SVC_PV;
+		else if (strcmp(v, "pvh") == 0)
+			s->type = SVC_PVH;
+		else
+			bad(p, key, v, "expected pv or pvh");
+		break;
+	case SK_KERNEL:
+		path_value(p, key, v, &s->kernel);
+		s->kernel_line = p->lineno;
+		break;
+	case SK_RAMDISK:
+		path_value(p, key, v, &s->ramdisk);
+		s->ramdisk_line = p->lineno;
+		break;
+	case SK_CMDLINE:
+		set_str(&s->cmdline, v);
+		break;
+	case SK_MEMORY:
+		s->memory_line = p->lineno;
+		if ((why = parse_size(v, &n)) != NULL)
+			bad(p, key, v, why);
+		else if (n < MEMORY_MIN || n > MEMORY_MAX)
+			perr(p, "memory: %.64s is out of range (16M to 1T)", v);
+		else
+			s->memory = n;
+		break;
+	case SK_VCPUS:
+		if ((why = parse_uint(v, VCPUS_MAX, &n)) != NULL)
+			bad(p, key, v, why);
+		else if (n == 0)
+			bad(p, key, v, "at least 1");
+		else
+			s->vcpus = (unsigned)n;
+		break;
+	case SK_AUTOSTART:
+		if ((why = parse_bool(v, &s->autostart)) != NULL)
+			bad(p, key, v, why);
+		break;
+	case SK_AFTER:
+		s->after_line = p->lineno;
+		add_after(p, v);
+		break;
+	case SK_RESTART:
+		if (strcmp(v, "no") == 0)
+			s->restart = RESTART_NO;
+		else if (strcmp(v, "on-failure") == 0)
+			s->restart = RESTART_ON_FAILURE;
+		else if (strcmp(v, "always") == 0)
+			s->restart = RESTART_ALWAYS;
+		else
+			bad(p, key, v, "expected no, on-failure or always");
+		break;
+	case SK_RESTART_DELAY:
+		set_duration(p, key, v, &s->restart_delay_ms, 100, 3600000);
+		break;
+	case SK_RESTART_DELAY_MAX:
+		set_duration(p, key, v, &s->restart_delay_max_ms, 100, 86400000);
+		break;
+	case SK_RESTART_STABLE:
+		set_duration(p, key, v, &s->restart_stable_ms, 1000, 86400000);
+		break;
+	case SK_RESTART_LIMIT:
+		if ((why = parse_uint(v, 1000, &n)) != NULL)
+			bad(p, key, v, why);
+		else
+			s->restart_limit = (unsigned)n;
+		break;
+	case SK_RESTART_WINDOW:
+		set_duration(p, key, v, &s->restart_window_ms, 1000, 7 * 86400000ULL);
+		break;
+	case SK_STOP_TIMEOUT:
+		set_duration(p, key, v, &s->stop_timeout_ms, 0, 3600000);
+		break;
+	case SK_UUID: {
+		uuid_t u;
+
+		if (strlen(v) != 36 || uuid_parse(v, u) != 0)
+			bad(p, key, v, "expected a UUID like "
+			    "01234567-89ab-cdef-0123-456789abcdef");
+		else if (uuid_is_null(u))
+			bad(p, key, v, "the nil UUID is not allowed");
+		else {
+			memcpy(s->uuid, u, 16);
+			s->uuid_line = p->lineno;
+		}
+		break;
+	}
+	}
+}
+
+static void
+disk_key(struct parse *p, int k, const char *v)
+{
+	struct disk_conf *d = p->disk;
+	size_t n;
+
+	switch (k) {
+	case DSK_PATH:
+		d->path_line = p->lineno;
+		path_value(p, "path", v, &d->path);
+		break;
+	case DSK_VDEV:
+		d->vdev_line = p->lineno;
+		/* xvda..xvdzz, sda.., hda..: what libxl's vdev parser takes */
+		n = strlen(v);
+		if ((strncmp(v, "xvd", 3) != 0 && strncmp(v, "sd", 2) != 0 &&
+		    strncmp(v, "hd", 2) != 0) || n > 5 ||
+		    strspn(v + (v[0] == 'x' ? 3 : 2), "abcdefghijklmnopqrstuvwxyz") !=
+		    n - (v[0] == 'x' ? 3 : 2) || n == (v[0] == 'x' ? 3u : 2u))
+			bad(p, "vdev", v, "expected a name like xvda");
+		else
+			set_str(&d->vdev, v);
+		break;
+	case DSK_ACCESS:
+		if (strcmp(v, "ro") == 0)
+			d->readwrite = 0;
+		else if (strcmp(v, "rw") == 0)
+			d->readwrite = 1;
+		else
+			bad(p, "access", v, "expected ro or rw");
+		break;
+	case DSK_FORMAT:
+		if (strcmp(v, "raw") != 0)
+			bad(p, "format", v, "only raw images are supported");
+		break;
+	}
+}
+
+static void
+net_key(struct parse *p, int k, const char *v)
+{
+	struct service_conf *s = p->svc;
+
+	switch (k) {
+	case NK_BRIDGE:
+		s->bridge_line = p->lineno;
+		if (!name_valid(v, 15))
+			bad(p, "bridge", v, "not a valid interface name");
+		else
+			set_str(&s->bridge, v);
+		break;
+	case NK_MAC:
+		if (strcmp(v, "auto") == 0)
+			break;
+		if (parse_mac(v, s->mac) != 0)
+			bad(p, "mac", v, "expected auto or a MAC like "
+			    "00:16:3e:12:34:56");
+		else if (s->mac[0] & 1)
+			bad(p, "mac", v, "a multicast MAC cannot be used");
+		else
+			s->mac_line = p->lineno;
+		break;
+	}
+}
+
+static void
+domud_key(struct parse *p, int k, const char *v)
+{
+	struct daemon_conf *d = &p->cfg->d;
+	const char *why;
+	uint64_t n;
+
+	switch (k) {
+	case DK_SERVICES_DIR:
+		set_str(&d->services_dir, v);
+		break;
+	case DK_STATE_DIR:
+		path_value(p, "state_dir", v, &d->state_dir);
+		break;
+	case DK_RUN_DIR:
+		path_value(p, "run_dir", v, &d->run_dir);
+		break;
+	case DK_LOG_DIR:
+		path_value(p, "log_dir", v, &d->log_dir);
+		break;
+	case DK_CONSOLE_LOG_MAX:
+		if ((why = parse_size(v, &n)) != NULL)
+			bad(p, "console_log_max", v, why);
+		else if (n < 4096 || n > (1ULL << 30))
+			perr(p, "console_log_max: %.64s is out of range (4K to 1G)", v);
+		else
+			d->console_log_max = n;
+		break;
+	case DK_READ_GROUP:
+		if (!name_valid(v, 32))
+			bad(p, "read_group", v, "not a valid group name");
+		else
+			set_str(&d->read_group, v);
+		break;
+	case DK_ADMIN_GROUP:
+		if (!name_valid(v, 32))
+			bad(p, "admin_group", v, "not a valid group name");
+		else
+			set_str(&d->admin_group, v);
+		break;
+	}
+}
+
+static int
+config_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse *p = user;
+	const struct key *keys = NULL;
+	size_t nkeys = 0, k;
+
+	(void)section;
+	switch (p->sect) {
+	case S_IGNORE:
+		return 1;		/* the header was reported */
+	case S_NONE:
+		if (p->kind == L_KEY)
+			perr(p, "'%s' outside of any section", name);
+		return 1;
+	case S_DOMUD:
+		keys = domud_keys, nkeys = nitems(domud_keys);
+		break;
+	case S_SERVICE:
+		keys = service_keys, nkeys = nitems(service_keys);
+		break;
+	case S_DISK:
+		keys = disk_keys, nkeys = nitems(disk_keys);
+		break;
+	case S_NET:
+		keys = net_keys, nkeys = nitems(net_keys);
+		break;
+	}
+
+	if (p->kind == L_CONT) {
+		if (p->last_key < 0)
+			return 1;	/* its key was already reported */
+		if (!(keys[p->last_key].flags & K_MULTI)) {
+			perr(p, "%s: does not take continuation lines",
+			    keys[p->last_key].name);
+			return 1;
+		}
+		if (p->sect == S_SERVICE && p->last_key == SK_AFTER)
+			add_after(p, value);
+		else if (p->sect == S_SERVICE && p->last_key == SK_CMDLINE)
+			append_str(&p->svc->cmdline, value);
+		else if (p->sect == S_SERVICE && p->last_key == SK_DESCRIPTION)
+			append_str(&p->svc->description, value);
+		return 1;
+	}
+
+	p->last_key = -1;
+	for (k = 0; k < nkeys; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			break;
+	if (k == nkeys) {
+		perr(p, "unknown key '%s'", name);
+		return 1;
+	}
+	if (p->seen_keys & (1u << k)) {
+		perr(p, "duplicate key '%s'", name);
+		return 1;
+	}
+	p->seen_keys |= 1u << k;
+	p->last_key = (int)k;
+	if (*value == '\0' && !(keys[k].flags & K_MULTI)) {
+		perr(p, "%s: empty value", name);
+		return 1;
+	}
+	switch (p->sect) {
+	case S_DOMUD:
+		domud_key(p, (int)k, value);
+		break;
+	case S_SERVICE:
+		service_key(p, (int)k, value);
+		break;
+	case S_DISK:
+		disk_key(p, (int)k, value);
+		break;
+	case S_NET:
+		net_key(p, (int)k, value);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+static void
+parse_buffer(struct parse *p)
+{
+	size_t i;
+
+	/* the return value only repeats what the reader and handler reported */
+	(void)ini_parse_stream(config_reader, p, config_handler, p);
+	for (i = 0; i < p->nseen_sect; i++)
+		free(p->seen_sect[i]);
+	p->nseen_sect = 0;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static char *
+read_file(struct config *cfg, const char *path, size_t *len, int *err_count)
+{
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		config_diag(cfg, path, 0, 1, "cannot open: %s", strerror(errno));
+		(*err_count)++;
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		config_diag(cfg, path, 0, 1, "not a regular file");
+		(*err_count)++;
+		goto fail;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		config_diag(cfg, path, 0, 1, "file too large (over %d bytes)",
+		    CONFIG_FILE_MAX);
+		(*err_count)++;
+		goto fail;
+	}
+	buf = xcalloc(1, (size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+static void
+service_defaults(struct service_conf *s, const char *name)
+{
+	uuid_t u;
+
+#if defined(__aarch64__) || defined(__arm__)
+	s->type = SVC_PVH;	/* ARM has no PV */
+#else
+	s->type = SVC_PV;
+#endif
+	s->vcpus = 1;
+	s->autostart = 0;
+	s->restart = RESTART_ON_FAILURE;
+	s->restart_delay_ms = 1000;
+	s->restart_delay_max_ms = 60000;
+	s->restart_stable_ms = 60000;
+	s->restart_limit = 5;
+	s->restart_window_ms = 600000;
+	s->stop_timeout_ms = 30000;
+	/* stable across daemon restarts and reinstalls: derived from the name */
+	uuid_generate_sha1(u, domud_uuid_ns, name, strlen(name));
+	memcpy(s->uuid, u, 16);
+}
+
+/* a stable MAC under Xen's OUI, derived from the service name (FNV-1a) */
+static void
+service_auto_mac(struct service_conf *s)
+{
+	uint32_t h = 2166136261u;
+	const char *c;
+
+	for (c = s->name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	s->mac[0] = 0x00;
+	s->mac[1] = 0x16;
+	s->mac[2] = 0x3e;
+	s->mac[3] = (h >> 16) & 0x7f;	/* top bit clear, as xl's random MACs */
+	s->mac[4] = (h >> 8) & 0xff;
+	s->mac[5] = h & 0xff;
+}
+
+static void
+service_check(struct config *cfg, struct service_conf *s)
+{
+	struct stat st;
+	size_t i, j;
+	int line = s->line > 0 ? s->line : 1;
+
+	if (!s->line) {
+		svc_err(cfg, s, 1, "missing [service] section");
+		return;
+	}
+	/* a key that is there with a bad value was reported already */
+	if (s->kernel_line == 0)
+		svc_err(cfg, s, line, "missing required key 'kernel'");
+	if (s->memory_line == 0)
+		svc_err(cfg, s, line, "missing required key 'memory'");
+	if (s->restart_delay_max_ms < s->restart_delay_ms)
+		svc_err(cfg, s, line, "restart_delay_max is shorter than "
+		    "restart_delay");
+#if defined(__aarch64__) || defined(__arm__)
+	if (s->type == SVC_PV)
+		svc_err(cfg, s, line, "type: ARM guests are pvh only");
+#endif
+	/* images are often checked off the device: a warning here, an
+	 * error when the service starts */
+	if (s->kernel && stat(s->kernel, &st) == -1)
+		config_diag(cfg, s->file, s->kernel_line, 0, "kernel %s: %s",
+		    s->kernel, strerror(errno));
+	if (s->ramdisk && stat(s->ramdisk, &st) == -1)
+		config_diag(cfg, s->file, s->ramdisk_line, 0, "ramdisk %s: %s",
+		    s->ramdisk, strerror(errno));
+	for (i = 0; i < s->ndisks; i++) {
+		struct disk_conf *d = &s->disks[i];
+
+		if (d->path == NULL) {
+			if (d->path_line == 0)
+				svc_err(cfg, s, d->line, "[disk:%s]: missing "
+				    "required key 'path'", d->name);
+			continue;
+		}
+		if (stat(d->path, &st) == -1)
+			config_diag(cfg, s->file, d->line, 0, "disk %s: %s",
+			    d->path, strerror(errno));
+		if (d->vdev == NULL) {
+			if (d->vdev_line == 0)
+				svc_err(cfg, s, d->line, "[disk:%s]: missing "
+				    "required key 'vdev'", d->name);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (s->disks[j].vdev &&
+			    strcmp(s->disks[j].vdev, d->vdev) == 0)
+				svc_err(cfg, s, d->line, "[disk:%s]: vdev %s is "
+				    "already used by [disk:%s]", d->name, d->vdev,
+				    s->disks[j].name);
+	}
+	if (s->has_net && s->bridge_line == 0)
+		svc_err(cfg, s, s->net_line, "[net]: missing required key "
+		    "'bridge'");
+	if (s->has_net && s->mac_line == 0)
+		service_auto_mac(s);
+}
+
+struct service_conf *
+config_parse_service(struct config *cfg, const char *name, const char *file,
+    const char *buf, size_t len)
+{
+	struct service_conf *s = xcalloc(1, sizeof(*s));
+	struct parse p;
+
+	s->name = xstrdup(name);
+	s->file = xstrdup(file);
+	service_defaults(s, name);
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = s->file;
+	p.buf = buf;
+	p.len = len;
+	p.svc = s;
+	p.last_key = -1;
+	parse_buffer(&p);
+	service_check(cfg, s);
+	return s;
+}
+
+void
+service_conf_free(struct service_conf *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->name);
+	free(s->file);
+	free(s->description);
+	free(s->kernel);
+	free(s->ramdisk);
+	free(s->cmdline);
+	for (i = 0; i < s->nafter; i++)
+		free(s->after[i]);
+	for (i = 0; i < s->ndisks; i++) {
+		free(s->disks[i].name);
+		free(s->disks[i].path);
+		free(s->disks[i].vdev);
+	}
+	free(s->bridge);
+	free(s);
+}
+
+static int
+strcmp_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b);
+}
+
+/* Same DomU? Differences here need a restart; the rest (policy, timeouts,
+ * description, ordering) applies to a running domain. */
+int
+service_conf_same_domain(const struct service_conf *a,
+    const struct service_conf *b)
+{
+	size_t i;
+
+	if (a->type != b->type || a->memory != b->memory ||
+	    a->vcpus != b->vcpus || strcmp_null(a->kernel, b->kernel) ||
+	    strcmp_null(a->ramdisk, b->ramdisk) ||
+	    strcmp_null(a->cmdline, b->cmdline) ||
+	    memcmp(a->uuid, b->uuid, 16) || a->ndisks != b->ndisks ||
+	    a->has_net != b->has_net || strcmp_null(a->bridge, b->bridge) ||
+	    memcmp(a->mac, b->mac, 6))
+		return 0;
+	for (i = 0; i < a->ndisks; i++)
+		if (strcmp_null(a->disks[i].path, b->disks[i].path) ||
+		    strcmp_null(a->disks[i].vdev, b->disks[i].vdev) ||
+		    a->disks[i].readwrite != b->disks[i].readwrite)
+			return 0;
+	return 1;
+}
+
+static int
+svc_cmp(const void *a, const void *b)
+{
+	const struct service_conf *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+struct service_conf *
+config_find(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsvcs; i++)
+		if (strcmp(cfg->svcs[i]->name, name) == 0)
+			return cfg->svcs[i];
+	return NULL;
+}
+
+/* ---- checks across services ---------------------------------------------- */
+
+enum { WHITE, GREY, BLACK };
+
+static int
+cycle_visit(struct config *cfg, size_t i, int *color, size_t *stack,
+    size_t depth)
+{
+	struct service_conf *s = cfg->svcs[i];
+	size_t a, j;
+
+	color[i] = GREY;
+	stack[depth] = i;
+	for (a = 0; a < s->nafter; a++) {
+		struct service_conf *t = config_find(cfg, s->after[a]);
+
+		if (t == NULL || t == s)
+			continue;
+		for (j = 0; j < cfg->nsvcs; j++)
+			if (cfg->svcs[j] == t)
+				break;
+		if (color[j] == GREY) {
+			char path[1024] = "";
+			size_t k, start;
+
+			for (start = 0; start <= depth; start++)
+				if (stack[start] == j)
+					break;
+			for (k = start; k <= depth; k++) {
+				strncat(path, cfg->svcs[stack[k]]->name,
+				    sizeof(path) - strlen(path) - 1);
+				strncat(path, " -> ", sizeof(path) - strlen(path) - 1);
+			}
+			strncat(path, t->name, sizeof(path) - strlen(path) - 1);
+			svc_err(cfg, s, s->after_line, "dependency cycle: %s",
+			    path);
+			for (k = start; k <= depth; k++)
+				cfg->svcs[stack[k]]->errors++;
+			continue;
+		}
+		if (color[j] == WHITE)
+			cycle_visit(cfg, j, color, stack, depth + 1);
+	}
+	color[i] = BLACK;
+	return 0;
+}
+
+static void
+config_cross_check(struct config *cfg)
+{
+	size_t i, j, a, d, e;
+	int *color;
+	size_t *stack;
+
+	for (i = 0; i < cfg->nsvcs; i++) {
+		struct service_conf *s = cfg->svcs[i];
+
+		for (a = 0; a < s->nafter; a++) {
+			if (strcmp(s->after[a], s->name) == 0)
+				svc_err(cfg, s, s->after_line, "after: a service "
+				    "cannot start after itself");
+			else if (config_find(cfg, s->after[a]) == NULL)
+				svc_err(cfg, s, s->after_line, "after: unknown "
+				    "service '%s'", s->after[a]);
+		}
+		for (j = 0; j < i; j++) {
+			struct service_conf *t = cfg->svcs[j];
+
+			if (s->uuid_line && memcmp(s->uuid, t->uuid, 16) == 0)
+				svc_err(cfg, s, s->uuid_line, "uuid: also used "
+				    "by service '%s'", t->name);
+			if (s->has_net && t->has_net &&
+			    memcmp(s->mac, t->mac, 6) == 0)
+				svc_err(cfg, s, s->mac_line ? s->mac_line :
+				    s->net_line, "mac: %02x:%02x:%02x:%02x:%02x:%02x "
+				    "is also used by service '%s'", s->mac[0],
+				    s->mac[1], s->mac[2], s->mac[3], s->mac[4],
+				    s->mac[5], t->name);
+			for (d = 0; d < s->ndisks; d++)
+				for (e = 0; e < t->ndisks; e++) {
+					struct disk_conf *x = &s->disks[d],
+					    *y = &t->disks[e];
+
+					if (x->path && y->path &&
+					    strcmp(x->path, y->path) == 0 &&
+					    (x->readwrite || y->readwrite))
+						svc_err(cfg, s, x->line, "[disk:%s]: "
+						    "%s is also used by service '%s'; "
+						    "a shared disk must be ro in both",
+						    x->name, x->path, t->name);
+				}
+		}
+	}
+
+	color = xcalloc(cfg->nsvcs, sizeof(*color));
+	stack = xcalloc(cfg->nsvcs + 1, sizeof(*stack));
+	for (i = 0; i < cfg->nsvcs; i++)
+		if (color[i] == WHITE)
+			cycle_visit(cfg, i, color, stack, 0);
+	free(color);
+	free(stack);
+}
+
+/* ---- top level ------------------------------------------------------------ */
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	char *p;
+
+	if (*name == '/' || strcmp(dir, ".") == 0)
+		return xstrdup(name);
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		fatal("asprintf");
+	return p;
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	d = xstrdup(path);
+	d[slash - path] = '\0';
+	return d;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+load_services(struct config *cfg)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	struct dirent *de;
+	DIR *dir;
+
+	if ((dir = opendir(cfg->d.services_dir)) == NULL) {
+		config_diag(cfg, cfg->d.services_dir, 0, 1, "cannot open "
+		    "services directory: %s", strerror(errno));
+		cfg->conf_errors++;
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len < 5 ||
+		    strcmp(de->d_name + len - 4, ".ini") != 0)
+			continue;
+		names = reallocarray(names, n + 1, sizeof(*names));
+		if (names == NULL)
+			fatal("reallocarray");
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(dir);
+	/* a stable order makes diagnostics reproducible */
+	qsort(names, n, sizeof(*names), name_cmp);
+
+	cfg->svcs = xcalloc(n, sizeof(*cfg->svcs));
+	for (i = 0; i < n; i++) {
+		char *file = path_join(cfg->d.services_dir, names[i]);
+		char *name = names[i];
+		size_t len = 0;
+		char *buf;
+		int ferr = 0;
+
+		name[strlen(name) - 4] = '\0';
+		if (!name_valid(name, SERVICE_NAME_MAX)) {
+			config_diag(cfg, file, 0, 1, "bad service name '%s': use "
+			    "at most %d of A-Z a-z 0-9 _ . -", name,
+			    SERVICE_NAME_MAX);
+			free(file);
+			free(name);
+			continue;
+		}
+		buf = read_file(cfg, file, &len, &ferr);
+		if (buf != NULL) {
+			cfg->svcs[cfg->nsvcs++] = config_parse_service(cfg, name,
+			    file, buf, len);
+			free(buf);
+		}
+		free(file);
+		free(name);
+	}
+	free(names);
+	config_cross_check(cfg);
+}
+
+struct config *
+config_load(const char *path)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct parse p;
+	char *buf, *dir;
+	size_t len = 0;
+	int ferr = 0;
+
+	cfg->path = xstrdup(path);
+	dir = dir_of(path);
+	cfg->d.state_dir = xstrdup("/var/lib/domud");
+	cfg->d.run_dir = xstrdup("/run/domud");
+	cfg->d.log_dir = xstrdup("/var/log/domud");
+	cfg->d.console_log_max = 1 << 20;
+	cfg->d.read_group = xstrdup("domud");
+	cfg->d.admin_group = xstrdup("domud-admin");
+
+	if ((buf = read_file(cfg, path, &len, &ferr)) == NULL) {
+		cfg->conf_errors++;
+		free(dir);
+		return cfg;
+	}
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = cfg->path;
+	p.buf = buf;
+	p.len = len;
+	p.last_key = -1;
+	parse_buffer(&p);
+	free(buf);
+
+	if (cfg->d.services_dir == NULL)
+		cfg->d.services_dir = path_join(dir, "services.d");
+	else if (cfg->d.services_dir[0] != '/') {
+		char *abs = path_join(dir, cfg->d.services_dir);
+		free(cfg->d.services_dir);
+		cfg->d.services_dir = abs;
+	}
+	free(dir);
+	load_services(cfg);
+	qsort(cfg->svcs, cfg->nsvcs, sizeof(*cfg->svcs), svc_cmp);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nsvcs; i++)
+		service_conf_free(cfg->svcs[i]);
+	free(cfg->svcs);
+	for (i = 0; i < cfg->ndiags; i++)
+		free(cfg->diags[i].text);
+	free(cfg->diags);
+	free(cfg->d.services_dir);
+	free(cfg->d.state_dir);
+	free(cfg->d.run_dir);
+	free(cfg->d.log_dir);
+	free(cfg->d.read_group);
+	free(cfg->d.admin_group);
+	free(cfg->path);
+	free(cfg);
+}
+
+const char *
+svc_type_str(enum svc_type t)
+{
+	return t == SVC_PVH ? "pvh" : "pv";
+}
+
+const char *
+restart_policy_str(enum restart_policy r)
+{
+	switch (r) {
+	case RESTART_NO:
+		return "no";
+	case RESTART_ON_FAILURE:
+		return "on-failure";
+	case RESTART_ALWAYS:
+		return "always";
+	}
+	return "?";
+}

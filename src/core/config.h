@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_CONFIG_H
+#define DOMUD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DOMUD_CONF		"/etc/domud/domud.conf"
+#define SERVICE_NAME_MAX	48	/* becomes the Xen domain name */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define SERVICE_MAX_DISKS	16
+#define SERVICE_MAX_AFTER	32
+#define MEMORY_MIN		(16ULL << 20)
+#define MEMORY_MAX		(1ULL << 40)
+#define VCPUS_MAX		128
+
+enum svc_type { SVC_PV, SVC_PVH };
+enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+
+struct disk_conf {
+	char		*name;		/* [disk:NAME] */
+	char		*path;
+	char		*vdev;
+	int		 readwrite;
+	int		 line;
+	int		 path_line, vdev_line;	/* 0 = key absent */
+};
+
+struct service_conf {
+	char		*name;
+	char		*file;
+	int		 line;		/* of [service], for file-level messages */
+	int		 errors;	/* > 0: broken, not run */
+
+	char		*description;
+	enum svc_type	 type;
+	char		*kernel;
+	int		 kernel_line;
+	char		*ramdisk;
+	int		 ramdisk_line;
+	char		*cmdline;
+	uint64_t	 memory;	/* bytes */
+	int		 memory_line;
+	unsigned	 vcpus;
+	int		 autostart;
+	char		*after[SERVICE_MAX_AFTER];
+	size_t		 nafter;
+	int		 after_line;
+
+	enum restart_policy restart;
+	uint64_t	 restart_delay_ms;	/* first backoff */
+	uint64_t	 restart_delay_max_ms;	/* backoff cap */
+	uint64_t	 restart_stable_ms;	/* uptime that resets backoff */
+	unsigned	 restart_limit;		/* budget: restarts ... */
+	uint64_t	 restart_window_ms;	/* ... within this window */
+	uint64_t	 stop_timeout_ms;
+
+	uint8_t		 uuid[16];		/* fixed per service */
+	int		 uuid_line;
+
+	struct disk_conf disks[SERVICE_MAX_DISKS];
+	size_t		 ndisks;
+
+	int		 has_net;
+	int		 net_line;
+	char		*bridge;
+	int		 bridge_line;
+	uint8_t		 mac[6];
+	int		 mac_line;
+};
+
+struct daemon_conf {
+	char		*services_dir;
+	char		*state_dir;
+	char		*run_dir;
+	char		*log_dir;
+	uint64_t	 console_log_max;	/* bytes per console log file */
+	char		*read_group;
+	char		*admin_group;
+};
+
+struct diag {
+	char		*text;			/* "file:line: message" */
+	int		 is_error;
+};
+
+struct config {
+	char		*path;			/* domud.conf */
+	struct daemon_conf d;
+	struct service_conf **svcs;		/* sorted by name */
+	size_t		 nsvcs;
+	struct diag	*diags;
+	size_t		 ndiags;
+	unsigned	 errors;
+	unsigned	 warnings;
+	unsigned	 conf_errors;		/* in domud.conf itself */
+};
+
+/* Parse domud.conf and every service file. Never fails as a whole:
+ * problems are diagnostics; services with errors are marked broken. */
+struct config		*config_load(const char *path);
+void			 config_free(struct config *);
+void			 config_print_diags(const struct config *, FILE *);
+struct service_conf	*config_find(const struct config *, const char *name);
+void			 config_diag(struct config *, const char *file, int line,
+			    int is_error, const char *fmt, ...)
+			    __attribute__((format(printf, 5, 6)));
+
+/* Parse one service from memory (fuzzing, tests). */
+struct service_conf	*config_parse_service(struct config *, const char *name,
+			    const char *file, const char *buf, size_t len);
+void			 service_conf_free(struct service_conf *);
+int			 service_conf_same_domain(const struct service_conf *,
+			    const struct service_conf *);
+
+const char		*svc_type_str(enum svc_type);
+const char		*restart_policy_str(enum restart_policy);
+
+#endif

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "log.h"
+#include "util.h"
+
+static char *
+log_path(const char *logdir, const char *svc, const char *suffix)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s.log%s", logdir, svc, suffix) < 0)
+		fatal("asprintf");
+	return p;
+}
+
+static int
+log_open(struct console *c)
+{
+	struct stat st;
+
+	c->logfd = open(c->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640);
+	if (c->logfd == -1)
+		return -1;
+	c->logsize = fstat(c->logfd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+static void
+log_append(struct console *c, const char *buf, size_t n)
+{
+	if (c->logfd == -1)
+		return;
+	if (c->logsize + n > c->max) {
+		close(c->logfd);
+		c->logfd = -1;
+		if (rename(c->logpath, c->oldpath) == -1 && errno != ENOENT)
+			log_warn("rename %s", c->logpath);
+		if (log_open(c) == -1) {
+			log_warn("%s", c->logpath);
+			return;
+		}
+	}
+	/* a chunk larger than the bound keeps its tail */
+	if (n > c->max) {
+		buf += n - c->max;
+		n = c->max;
+	}
+	if (write(c->logfd, buf, n) != (ssize_t)n)
+		log_warn("write %s", c->logpath);
+	else
+		c->logsize += n;
+}
+
+struct console *
+console_open(const char *tty, const char *logdir, const char *svc,
+    uint64_t max, struct err *e)
+{
+	struct console *c = xcalloc(1, sizeof(*c));
+	struct termios t;
+
+	c->fd = -1;
+	c->logfd = -1;
+	c->max = max;
+	c->tty = xstrdup(tty);
+	c->logpath = log_path(logdir, svc, "");
+	c->oldpath = log_path(logdir, svc, ".1");
+	c->fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (c->fd == -1) {
+		err_set(e, errno, "console %s: %s", tty, strerror(errno));
+		goto fail;
+	}
+	/* raw on our side: no echo of what the guest prints back into it */
+	if (tcgetattr(c->fd, &t) == 0) {
+		cfmakeraw(&t);
+		(void)tcsetattr(c->fd, TCSANOW, &t);
+	}
+	if (log_open(c) == -1) {
+		err_set(e, errno, "console log %s: %s", c->logpath,
+		    strerror(errno));
+		goto fail;
+	}
+	return c;
+fail:
+	console_close(c);
+	return NULL;
+}
+
+void
+console_close(struct console *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->logfd != -1)
+		close(c->logfd);
+	free(c->tty);
+	free(c->logpath);
+	free(c->oldpath);
+	free(c);
+}
+
+int
+console_read(struct console *c)
+{
+	char buf[CONSOLE_READ_CHUNK];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CONSOLE_READS_PER_ROUND; i++) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n > 0) {
+			c->bytes_in += (uint64_t)n;
+			log_append(c, buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		/* EIO or EOF: the domain is gone */
+		c->hup = 1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+console_note(const char *logdir, const char *svc, uint64_t max,
+    const char *fmt, ...)
+{
+	struct console c;
+	char msg[512], line[600], ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+	int n;
+
+	memset(&c, 0, sizeof(c));
+	c.max = max;
+	c.logpath = log_path(logdir, svc, "");
+	c.oldpath = log_path(logdir, svc, ".1");
+	if (log_open(&c) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		n = snprintf(line, sizeof(line), "\n[domud %s] %s\n", ts, msg);
+		if (n > 0)
+			log_append(&c, line, (size_t)n < sizeof(line) ?
+			    (size_t)n : sizeof(line) - 1);
+		close(c.logfd);
+	}
+	free(c.logpath);
+	free(c.oldpath);
+}
+
+/* length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* overlong, surrogates, out of range */
+	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+size_t
+console_sanitize(const char *in, size_t n, char *out, int raw)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, len;
+	uint32_t cp;
+
+	while (i < n) {
+		len = utf8_len(s + i, n - i, &cp);
+		if (len == 0) {
+			/* U+FFFD: JSON needs valid UTF-8, raw or not */
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (!raw && cp == '\r') {
+			i++;
+			continue;
+		}
+		if (!raw && ((cp < 0x20 && cp != '\n' && cp != '\t') ||
+		    cp == 0x7f || (cp >= 0x80 && cp < 0xa0))) {
+			/* ESC [ 2 J becomes the visible text ^[[2J */
+			if (cp < 0x20 || cp == 0x7f) {
+				out[o++] = '^';
+				out[o++] = (char)(cp == 0x7f ? '?' : cp + 0x40);
+			} else
+				o += (size_t)sprintf(out + o, "\\x%02x", cp);
+			i += len;
+			continue;
+		}
+		if (cp == 0 && raw) {
+			i++;	/* NUL cannot travel in a C string */
+			continue;
+		}
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* the last `want` bytes of a file, appended to buf */
+static size_t
+read_tail(const char *path, char *buf, size_t want)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t r;
+	off_t off;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return 0;
+	}
+	off = st.st_size > (off_t)want ? st.st_size - (off_t)want : 0;
+	while (got < want && (r = pread(fd, buf + got, want - got,
+	    off + (off_t)got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	return got;
+}
+
+char *
+console_tail(const char *logdir, const char *svc, size_t lines, int raw,
+    struct err *e)
+{
+	char *cur = log_path(logdir, svc, ""), *old = log_path(logdir, svc,
+	    ".1");
+	char *buf = xcalloc(1, 2 * CONSOLE_TAIL_MAX + 1), *out, *start;
+	size_t n, k, nl;
+	struct stat st;
+
+	(void)e;
+	/* the older file first, then the current one; keep the last bytes */
+	n = 0;
+	if (stat(cur, &st) == 0 && (size_t)st.st_size < CONSOLE_TAIL_MAX)
+		n = read_tail(old, buf, CONSOLE_TAIL_MAX - (size_t)st.st_size);
+	n += read_tail(cur, buf + n, CONSOLE_TAIL_MAX);
+	free(cur);
+	free(old);
+
+	/* back up over `lines` newlines (a final partial line counts) */
+	start = buf;
+	if (lines > 0) {
+		nl = 0;
+		k = n;
+		if (k > 0 && buf[k - 1] == '\n')
+			k--;
+		while (k > 0) {
+			if (buf[k - 1] == '\n' && ++nl == lines)
+				break;
+			k--;
+		}
+		start = buf + k;
+		n -= k;
+	}
+	out = xcalloc(1, 4 * n + 1);
+	console_sanitize(start, n, out, raw);
+	free(buf);
+	return out;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_CONSOLE_H
+#define DOMUD_CONSOLE_H
+
+/*
+ * Console capture: domud is the only reader of each DomU's console PTY and
+ * appends what it reads to LOG_DIR/SERVICE.log. When the file would pass
+ * console_log_max it is renamed to SERVICE.log.1 (replacing the older one),
+ * so a guest costs at most twice that on disk. Reads are bounded per poll
+ * round so that a flooding guest cannot starve the others.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CONSOLE_READ_CHUNK	16384
+#define CONSOLE_READS_PER_ROUND	4
+#define CONSOLE_TAIL_MAX	(512 * 1024)	/* bytes returned by logs */
+
+struct console {
+	int		 fd;
+	int		 logfd;
+	char		*tty;
+	char		*logpath;
+	char		*oldpath;
+	uint64_t	 logsize;
+	uint64_t	 max;
+	uint64_t	 bytes_in;	/* read from the guest, total */
+	int		 hup;
+};
+
+struct console	*console_open(const char *tty, const char *logdir,
+		    const char *svc, uint64_t max, struct err *);
+void		 console_close(struct console *);
+/* read what is there (bounded); -1 on hang-up or error */
+int		 console_read(struct console *);
+/* append a note from domud itself (start, stop) to the log */
+void		 console_note(const char *logdir, const char *svc, uint64_t max,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The last `lines` lines of the log, neutralised unless raw: escape
+ * sequences and control characters become visible text, invalid UTF-8
+ * becomes U+FFFD. Returns a malloc'd NUL-terminated string. */
+char		*console_tail(const char *logdir, const char *svc, size_t lines,
+		    int raw, struct err *);
+/* neutralise n bytes; out must hold 4 * n + 1 */
+size_t		 console_sanitize(const char *in, size_t n, char *out, int raw);
+
+#endif

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control socket server and request dispatch. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "control.h"
+#include "log.h"
+#include "util.h"
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static char *
+reply_simple(const struct request *req, struct service *s, const char *msg,
+    size_t *outlen)
+{
+	yajl_gen g = proto_reply_begin(req, 1);
+
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	if (s) {
+		gen_kv_str(g, "service", s->conf->name);
+		gen_kv_str(g, "state", svc_state_str(s->state));
+	}
+	if (msg && *msg)
+		gen_kv_str(g, "message", msg);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+static char *
+reply_status(struct control *c, const struct request *req, struct service *one,
+    size_t *outlen)
+{
+	yajl_gen g = proto_reply_begin(req, 1);
+	size_t i;
+
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_str(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < c->sup->nsvcs; i++)
+		if (one == NULL || one == c->sup->svcs[i])
+			svc_status_json(c->sup->svcs[i], g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+static char *
+reply_logs(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct err e = ERR_INIT;
+	char *text, *out;
+	yajl_gen g;
+
+	text = console_tail(c->sup->cfg->d.log_dir, s->conf->name,
+	    req->lines ? (size_t)req->lines : 50, req->raw, &e);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", s->conf->name);
+	gen_kv_str(g, "text", text);
+	yajl_gen_map_close(g);
+	free(text);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_TOO_LARGE, "log output too "
+		    "large: ask for fewer lines", outlen);
+	return out;
+}
+
+static void
+gen_diags(yajl_gen g, const struct config *cfg)
+{
+	size_t i;
+
+	gen_str(g, "diagnostics");
+	yajl_gen_array_open(g);
+	for (i = 0; cfg && i < cfg->ndiags; i++)
+		gen_str(g, cfg->diags[i].text);
+	yajl_gen_array_close(g);
+}
+
+int
+control_reload(struct control *c, struct config **checked)
+{
+	struct config *cfg;
+	size_t i;
+
+	*checked = NULL;
+	cfg = config_load(c->conf_path);
+	config_print_diags(cfg, stderr);
+	if (cfg->errors) {
+		for (i = 0; i < cfg->ndiags; i++)
+			log_warnx("reload: %s", cfg->diags[i].text);
+		log_warnx("reload: %u errors; keeping the running configuration",
+		    cfg->errors);
+		*checked = cfg;
+		return -1;
+	}
+	for (i = 0; i < cfg->ndiags; i++)
+		log_warnx("reload: %s", cfg->diags[i].text);
+	/* the supervisor takes cfg; keep a copy of the diagnostics */
+	*checked = xcalloc(1, sizeof(**checked));
+	(*checked)->diags = xcalloc(cfg->ndiags, sizeof(struct diag));
+	for (i = 0; i < cfg->ndiags; i++) {
+		(*checked)->diags[i].text = xstrdup(cfg->diags[i].text);
+		(*checked)->diags[i].is_error = cfg->diags[i].is_error;
+	}
+	(*checked)->ndiags = cfg->ndiags;
+	(*checked)->warnings = cfg->warnings;
+	sup_reload(c->sup, cfg);
+	log_info("configuration reloaded (%u warnings)", (*checked)->warnings);
+	return 0;
+}
+
+static char *
+reply_reload(struct control *c, const struct request *req, size_t *outlen)
+{
+	struct config *checked = NULL;
+	char msg[128];
+	yajl_gen g;
+	char *out;
+	int rc;
+
+	rc = control_reload(c, &checked);
+	g = proto_reply_begin(req, rc == 0);
+	if (rc == 0) {
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_bool(g, "applied", 1);
+		gen_diags(g, checked);
+		yajl_gen_map_close(g);
+	} else {
+		snprintf(msg, sizeof(msg), "%u errors: the running configuration "
+		    "is kept", checked->errors);
+		gen_str(g, "error");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "code", proto_errcode_str(PE_FAILED));
+		gen_kv_str(g, "message", msg);
+		gen_diags(g, checked);
+		yajl_gen_map_close(g);
+	}
+	config_free(checked);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_FAILED, "reload: too many "
+		    "diagnostics to send; see the log", outlen);
+	return out;
+}
+
+char *
+control_dispatch(struct control *c, const struct peer *peer,
+    enum auth_role sock_role, const char *line, size_t len, size_t *outlen)
+{
+	struct request req;
+	struct service *s = NULL;
+	enum proto_errcode rc;
+	char msg[512] = "";
+	int r;
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	rc = proto_decode_request(line, len, &req, msg, sizeof(msg));
+	if (rc != PE_OK)
+		return proto_error_reply(&req, rc, msg, outlen);
+	rc = auth_check(peer, &c->auth, sock_role, req.pcmd, msg, sizeof(msg));
+	if (rc != PE_OK) {
+		log_info("control: denied %s to uid %u: %s", req.cmd,
+		    (unsigned)peer->uid, msg);
+		return proto_error_reply(&req, rc, msg, outlen);
+	}
+	if (req.has_service && (s = sup_find(c->sup, req.service)) == NULL) {
+		snprintf(msg, sizeof(msg), "no service '%s'", req.service);
+		return proto_error_reply(&req, PE_UNKNOWN_SERVICE, msg, outlen);
+	}
+	if (req.pcmd->class == PC_ADMIN)
+		log_info("control: %s%s%s by uid %u", req.cmd, s ? " " : "",
+		    s ? s->conf->name : "", (unsigned)peer->uid);
+
+	if (strcmp(req.cmd, "ping") == 0) {
+		yajl_gen g = proto_reply_begin(&req, 1);
+
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "version", DOMUD_VERSION);
+		gen_kv_int(g, "pid", getpid());
+		gen_kv_str(g, "role", auth_role_str(
+		    auth_role(peer, &c->auth) > sock_role ? sock_role :
+		    auth_role(peer, &c->auth)));
+		yajl_gen_map_close(g);
+		return proto_reply_end(g, outlen);
+	}
+	if (strcmp(req.cmd, "list") == 0 || strcmp(req.cmd, "status") == 0)
+		return reply_status(c, &req, s, outlen);
+	if (strcmp(req.cmd, "logs") == 0)
+		return reply_logs(c, &req, s, outlen);
+	if (strcmp(req.cmd, "reload") == 0)
+		return reply_reload(c, &req, outlen);
+	if (strcmp(req.cmd, "start") == 0)
+		r = sup_start(c->sup, s, msg, sizeof(msg));
+	else if (strcmp(req.cmd, "stop") == 0)
+		r = sup_stop(c->sup, s, msg, sizeof(msg));
+	else if (strcmp(req.cmd, "restart") == 0)
+		r = sup_restart(c->sup, s, msg, sizeof(msg));
+	else
+		return proto_error_reply(&req, PE_UNKNOWN_COMMAND, "not "
+		    "implemented", outlen);
+	if (r == -1)
+		return proto_error_reply(&req, PE_FAILED, msg, outlen);
+	return reply_simple(&req, s, msg, outlen);
+}
+
+/* ---- sockets --------------------------------------------------------------- */
+
+static gid_t
+group_gid(const char *name)
+{
+	struct group *gr = getgrnam(name);
+
+	return gr ? gr->gr_gid : (gid_t)-1;
+}
+
+static int
+listen_one(const char *path, gid_t gid, struct err *e)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy_(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return err_set(e, ENAMETOOLONG, "%s: path too long", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return err_set(e, errno, "socket: %s", strerror(errno));
+	/* the lock file guarantees nobody else serves this socket */
+	(void)unlink(path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		err_set(e, errno, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	/* without the group only root can connect: 0600 */
+	if (gid != (gid_t)-1 && (chown(path, 0, gid) == -1 ||
+	    chmod(path, 0660) == -1))
+		log_warn("%s: group access", path);
+	if (listen(fd, 16) == -1) {
+		err_set(e, errno, "listen %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+control_listen(struct control *c, const char *run_dir, const char *read_group,
+    const char *admin_group, struct err *e)
+{
+	c->fd_admin = c->fd_ro = -1;
+	c->auth.read_gid = group_gid(read_group);
+	c->auth.admin_gid = group_gid(admin_group);
+	if (c->auth.read_gid == (gid_t)-1)
+		log_warnx("group %s does not exist: read-only access is root's "
+		    "only", read_group);
+	if (c->auth.admin_gid == (gid_t)-1)
+		log_warnx("group %s does not exist: admin access is root's only",
+		    admin_group);
+	if (asprintf(&c->path_admin, "%s/%s", run_dir, CONTROL_SOCK) < 0 ||
+	    asprintf(&c->path_ro, "%s/%s", run_dir, CONTROL_SOCK_RO) < 0)
+		fatal("asprintf");
+	if ((c->fd_admin = listen_one(c->path_admin, c->auth.admin_gid, e)) == -1 ||
+	    (c->fd_ro = listen_one(c->path_ro, c->auth.read_gid, e)) == -1) {
+		control_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_free(struct control *c, int i)
+{
+	struct control_conn *cc = c->conns[i];
+
+	close(cc->fd);
+	free(cc->out);
+	free(cc);
+	c->conns[i] = NULL;
+}
+
+void
+control_close(struct control *c)
+{
+	int i;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i])
+			conn_free(c, i);
+	if (c->fd_admin != -1) {
+		close(c->fd_admin);
+		unlink(c->path_admin);
+	}
+	if (c->fd_ro != -1) {
+		close(c->fd_ro);
+		unlink(c->path_ro);
+	}
+	c->fd_admin = c->fd_ro = -1;
+	free(c->path_admin);
+	free(c->path_ro);
+	c->path_admin = c->path_ro = NULL;
+}
+
+static void
+conn_accept(struct control *c, int lfd, enum auth_role role)
+{
+	struct control_conn *cc;
+	int fd, i;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i] == NULL)
+			break;
+	if (i == CONTROL_MAX_CONNS) {
+		log_warnx("control: too many clients");
+		close(fd);
+		return;
+	}
+	cc = xcalloc(1, sizeof(*cc));
+	cc->fd = fd;
+	cc->sock_role = role;
+	cc->last_ms = mono_ms();
+	if (auth_peer_from_fd(fd, &cc->peer) == -1) {
+		log_warn("control: peer credentials");
+		close(fd);
+		free(cc);
+		return;
+	}
+	c->conns[i] = cc;
+}
+
+static void
+conn_queue(struct control_conn *cc, char *reply, size_t len)
+{
+	char *n;
+
+	if (reply == NULL)
+		return;
+	n = realloc(cc->out, cc->outlen - cc->outoff + len);
+	if (n == NULL)
+		fatal("realloc");
+	memmove(n, n + cc->outoff, cc->outlen - cc->outoff);
+	cc->outlen -= cc->outoff;
+	cc->outoff = 0;
+	memcpy(n + cc->outlen, reply, len);
+	cc->outlen += len;
+	cc->out = n;
+	free(reply);
+}
+
+static void
+conn_input(struct control *c, struct control_conn *cc)
+{
+	char *nl, *reply;
+	size_t len, used;
+	ssize_t n;
+
+	n = read(cc->fd, cc->in + cc->inlen, PROTO_REQ_MAX - cc->inlen);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		cc->close_after = 1;
+		cc->inlen = 0;
+		return;
+	}
+	if (n < 0)
+		return;
+	cc->inlen += (size_t)n;
+	/* one reply per line; a pipelining client gets them in order */
+	while ((nl = memchr(cc->in, '\n', cc->inlen)) != NULL) {
+		used = (size_t)(nl - cc->in) + 1;
+		if (cc->discard)
+			cc->discard = 0;
+		else {
+			reply = control_dispatch(c, &cc->peer, cc->sock_role,
+			    cc->in, used, &len);
+			conn_queue(cc, reply, len);
+		}
+		memmove(cc->in, cc->in + used, cc->inlen - used);
+		cc->inlen -= used;
+	}
+	if (cc->inlen == PROTO_REQ_MAX) {
+		struct request none;
+
+		memset(&none, 0, sizeof(none));
+		reply = proto_error_reply(&none, PE_TOO_LARGE, "request line "
+		    "over 4096 bytes", &len);
+		conn_queue(cc, reply, len);
+		cc->inlen = 0;
+		cc->discard = 1;
+	}
+}
+
+void
+control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
+    int *timeout_ms)
+{
+	uint64_t now = mono_ms();
+	int i;
+
+	if (*nfds + 2 <= max) {
+		fds[*nfds].fd = c->fd_admin;
+		fds[*nfds].events = POLLIN;
+		fds[*nfds + 1].fd = c->fd_ro;
+		fds[*nfds + 1].events = POLLIN;
+		*nfds += 2;
+	}
+	for (i = 0; i < CONTROL_MAX_CONNS && *nfds < max; i++) {
+		struct control_conn *cc = c->conns[i];
+
+		if (cc == NULL)
+			continue;
+		if (now - cc->last_ms > CONTROL_IDLE_MS ||
+		    (cc->close_after && cc->outoff == cc->outlen)) {
+			conn_free(c, i);
+			continue;
+		}
+		fds[*nfds].fd = cc->fd;
+		fds[*nfds].events = 0;
+		/* a client that does not read its replies gets no new ones */
+		if (!cc->close_after && cc->outlen - cc->outoff < PROTO_REPLY_MAX)
+			fds[*nfds].events |= POLLIN;
+		if (cc->outoff < cc->outlen)
+			fds[*nfds].events |= POLLOUT;
+		(*nfds)++;
+		if (*timeout_ms < 0 || *timeout_ms > CONTROL_IDLE_MS)
+			*timeout_ms = CONTROL_IDLE_MS;
+	}
+}
+
+void
+control_after_poll(struct control *c, struct pollfd *fds, int nfds)
+{
+	int i, k;
+
+	for (k = 0; k < nfds; k++) {
+		if (!fds[k].revents)
+			continue;
+		if (fds[k].fd == c->fd_admin)
+			conn_accept(c, c->fd_admin, ROLE_ADMIN);
+		else if (fds[k].fd == c->fd_ro)
+			conn_accept(c, c->fd_ro, ROLE_READ);
+	}
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *cc = c->conns[i];
+		short re = 0;
+
+		if (cc == NULL)
+			continue;
+		for (k = 0; k < nfds; k++)
+			if (fds[k].fd == cc->fd)
+				re = fds[k].revents;
+		if (!re)
+			continue;
+		cc->last_ms = mono_ms();
+		if (re & POLLIN)
+			conn_input(c, cc);
+		if ((re & POLLOUT) && cc->outoff < cc->outlen) {
+			ssize_t n = write(cc->fd, cc->out + cc->outoff,
+			    cc->outlen - cc->outoff);
+
+			if (n > 0)
+				cc->outoff += (size_t)n;
+			else if (n == -1 && errno != EAGAIN && errno != EINTR)
+				cc->close_after = 1, cc->outoff = cc->outlen;
+		}
+		if ((re & (POLLHUP | POLLERR)) && !(re & POLLIN))
+			cc->close_after = 1, cc->outoff = cc->outlen;
+	}
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_CONTROL_H
+#define DOMUD_CONTROL_H
+
+/*
+ * The control sockets. There are two, one per role, as libvirt does: with a
+ * single 0660 socket owned by the read group, an admin who is not also in
+ * that group could not even connect.
+ *   RUN_DIR/domud.sock     group admin_group, everything (still checked)
+ *   RUN_DIR/domud-ro.sock  group read_group, read-only verbs whoever calls
+ * Each request is authorised again from SO_PEERCRED + SO_PEERGROUPS.
+ */
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "proto.h"
+#include "service.h"
+
+#define CONTROL_SOCK		"domud.sock"
+#define CONTROL_SOCK_RO		"domud-ro.sock"
+#define CONTROL_MAX_CONNS	32
+#define CONTROL_IDLE_MS		30000
+
+struct control_conn {
+	int			 fd;
+	struct peer		 peer;
+	enum auth_role		 sock_role;
+	char			 in[PROTO_REQ_MAX + 1];
+	size_t			 inlen;
+	int			 discard;	/* skipping an oversized line */
+	char			*out;
+	size_t			 outlen, outoff;
+	int			 close_after;
+	uint64_t		 last_ms;
+};
+
+struct control {
+	int			 fd_admin;
+	int			 fd_ro;
+	char			*path_admin;
+	char			*path_ro;
+	struct auth_conf	 auth;
+	struct supervisor	*sup;
+	const char		*conf_path;	/* for reload */
+	struct control_conn	*conns[CONTROL_MAX_CONNS];
+};
+
+int	 control_listen(struct control *, const char *run_dir, const char *read_group,
+	    const char *admin_group, struct err *);
+void	 control_close(struct control *);
+void	 control_before_poll(struct control *, struct pollfd *, int *nfds, int max,
+	    int *timeout_ms);
+void	 control_after_poll(struct control *, struct pollfd *, int nfds);
+
+/* One request line in, one reply line out (malloc'd, with '\n'). */
+char	*control_dispatch(struct control *, const struct peer *,
+	    enum auth_role sock_role, const char *line, size_t len, size_t *outlen);
+/* Reload from conf_path: on any error keep the old configuration.
+ * Returns the checked config's diagnostics through *diags (caller frees
+ * the config), 0 if applied. */
+int	 control_reload(struct control *, struct config **checked);
+
+#endif

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* domuctl's command table, argument parsing and output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "util.h"
+
+/* The table drives parsing and generates the usage text. */
+const struct ctl_cmd ctl_cmds[] = {
+	{ "list",	"",			"services, their state and domain" },
+	{ "status",	"[SERVICE]",		"state, domid, uptime, last exit" },
+	{ "start",	"SERVICE",		"start a service (clears failed)" },
+	{ "stop",	"SERVICE",		"shutdown, destroy after stop_timeout" },
+	{ "restart",	"SERVICE",		"stop, then start again" },
+	{ "reload",	"",			"re-read the configuration" },
+	{ "logs",	"[-n N] [--raw] SERVICE", "the last N lines of the console" },
+	{ "ping",	"",			"check that domud answers" },
+	{ NULL, NULL, NULL },
+};
+
+void
+ctl_usage(FILE *fp)
+{
+	const struct ctl_cmd *c;
+	char left[64];
+
+	fprintf(fp, "usage: domuctl [-j] [-r rundir] [-t seconds] command "
+	    "[args]\n\n"
+	    "  -j, --json   print the daemon's JSON reply\n"
+	    "  -r rundir    where the sockets are (default %s)\n"
+	    "  -t seconds   give up waiting after this long (default %d)\n\n"
+	    "commands:\n", CTL_RUN_DIR, CTL_TIMEOUT_MS / 1000);
+	for (c = ctl_cmds; c->name; c++) {
+		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		fprintf(fp, "  %-32s %s\n", left, c->help);
+	}
+}
+
+static int
+usage_err(char *err, size_t errsz, const char *fmt, const char *arg)
+{
+	snprintf(err, errsz, fmt, arg);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	const struct proto_cmd *pc;
+	const struct ctl_cmd *c;
+	const char *why;
+	uint64_t n;
+	int i = 1;
+
+	memset(o, 0, sizeof(*o));
+	o->run_dir = CTL_RUN_DIR;
+	o->timeout_ms = CTL_TIMEOUT_MS;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return usage_err(err, errsz, "%s", "");
+		else if (!strcmp(a, "-r") || !strcmp(a, "-t")) {
+			if (i + 1 >= argc)
+				return usage_err(err, errsz, "%s needs a value", a);
+			if (a[1] == 'r')
+				o->run_dir = argv[++i];
+			else {
+				if ((why = parse_uint(argv[++i], 3600, &n)) ||
+				    n == 0)
+					return usage_err(err, errsz, "-t: expected "
+					    "1 to 3600 seconds, got '%s'", argv[i]);
+				o->timeout_ms = (int)n * 1000;
+			}
+		} else
+			return usage_err(err, errsz, "unknown option '%s'", a);
+	}
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "missing command");
+	for (c = ctl_cmds; c->name; c++)
+		if (strcmp(c->name, argv[i]) == 0)
+			break;
+	if (c->name == NULL)
+		return usage_err(err, errsz, "unknown command '%s'", argv[i]);
+	o->cmd = c;
+	pc = proto_cmd_find(c->name);
+	strlcpy_(o->req.cmd, c->name, sizeof(o->req.cmd));
+	o->req.pcmd = pc;
+	o->req.has_id = 1;
+	o->req.id = 1;
+	for (i++; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(c->name, "logs") == 0 && a[0] == '-') {
+			if (!strcmp(a, "--raw")) {
+				o->req.raw = 1;
+				continue;
+			}
+			if (!strcmp(a, "-n")) {
+				if (i + 1 >= argc)
+					return usage_err(err, errsz, "%s",
+					    "-n needs a number of lines");
+				if ((why = parse_uint(argv[++i],
+				    PROTO_LOG_LINES_MAX, &n)) != NULL || n == 0)
+					return usage_err(err, errsz, "-n: expected "
+					    "1 to 10000 lines, got '%s'", argv[i]);
+				o->req.lines = (int64_t)n;
+				continue;
+			}
+			return usage_err(err, errsz, "logs: unknown option '%s'", a);
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			o->json = 1;
+			continue;
+		}
+		if (o->req.has_service || pc->svcarg == PS_NONE)
+			return usage_err(err, errsz, "unexpected argument '%s'", a);
+		if (!name_valid(a, SERVICE_NAME_MAX))
+			return usage_err(err, errsz, "'%s' is not a valid "
+			    "service name", a);
+		strlcpy_(o->req.service, a, sizeof(o->req.service));
+		o->req.has_service = 1;
+	}
+	if (pc->svcarg == PS_REQUIRED && !o->req.has_service)
+		return usage_err(err, errsz, "%s: which service?", c->name);
+	return 0;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static const char *
+jstr(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+
+	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int
+jint(yajl_val obj, const char *key, long long *out)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_number);
+
+	if (v == NULL || !YAJL_IS_INTEGER(v))
+		return 0;
+	*out = YAJL_GET_INTEGER(v);
+	return 1;
+}
+
+static void
+print_list(yajl_val services, FILE *out)
+{
+	size_t i;
+	char up[32], dom[16];
+	long long v;
+
+	fprintf(out, "%-20s %-9s %6s %9s %8s  %s\n", "SERVICE", "STATE",
+	    "DOMID", "UPTIME", "RESTARTS", "LAST EXIT");
+	for (i = 0; i < YAJL_GET_ARRAY(services)->len; i++) {
+		yajl_val s = YAJL_GET_ARRAY(services)->values[i];
+		long long restarts = 0;
+
+		strcpy(dom, "-");
+		strcpy(up, "-");
+		if (jint(s, "domid", &v))
+			snprintf(dom, sizeof(dom), "%lld", v);
+		if (jint(s, "uptime", &v))
+			format_duration(up, sizeof(up), (uint64_t)v * 1000);
+		jint(s, "restarts", &restarts);
+		fprintf(out, "%-20s %-9s %6s %9s %8lld  %s\n",
+		    jstr(s, "name") ? jstr(s, "name") : "?",
+		    jstr(s, "state") ? jstr(s, "state") : "?", dom, up,
+		    restarts, jstr(s, "last_exit") ? jstr(s, "last_exit") : "");
+	}
+}
+
+static void
+print_status(yajl_val s, FILE *out)
+{
+	static const char *const strs[] = { "description", "state",
+	    "failed_reason", "last_exit", "last_error", "restart_policy", NULL };
+	const char *const *k;
+	char buf[64];
+	long long v;
+
+	fprintf(out, "%s\n", jstr(s, "name") ? jstr(s, "name") : "?");
+	for (k = strs; *k; k++)
+		if (jstr(s, *k))
+			fprintf(out, "  %-16s %s\n", *k, jstr(s, *k));
+	if (jint(s, "domid", &v))
+		fprintf(out, "  %-16s %lld\n", "domid", v);
+	if (jint(s, "uptime", &v)) {
+		format_duration(buf, sizeof(buf), (uint64_t)v * 1000);
+		fprintf(out, "  %-16s %s\n", "uptime", buf);
+	}
+	if (jint(s, "memory", &v)) {
+		format_size(buf, sizeof(buf), (uint64_t)v);
+		fprintf(out, "  %-16s %s\n", "memory", buf);
+	}
+	if (jint(s, "vcpus", &v))
+		fprintf(out, "  %-16s %lld\n", "vcpus", v);
+	if (jint(s, "restarts", &v))
+		fprintf(out, "  %-16s %lld\n", "restarts", v);
+	if (jint(s, "next_restart_ms", &v)) {
+		format_duration(buf, sizeof(buf), (uint64_t)v);
+		fprintf(out, "  %-16s in %s\n", "next restart", buf);
+	}
+	if (jint(s, "stop_deadline_ms", &v)) {
+		format_duration(buf, sizeof(buf), (uint64_t)v);
+		fprintf(out, "  %-16s in %s\n", "destroy", buf);
+	}
+}
+
+static void
+print_diag(yajl_val v, FILE *fp)
+{
+	if (YAJL_IS_STRING(v))
+		fprintf(fp, "%s\n", YAJL_GET_STRING(v));
+}
+
+int
+ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
+    FILE *errout)
+{
+	const char *ok_path[] = { "ok", NULL }, *res_path[] = { "result", NULL },
+	    *err_path[] = { "error", NULL }, *svc_path[] = { "services", NULL },
+	    *diag_path[] = { "diagnostics", NULL };
+	yajl_val root, ok, res, e, svcs, diags;
+	char yerr[128];
+	int rc = CTL_EXIT_OK;
+	size_t i;
+
+	root = yajl_tree_parse(reply, yerr, sizeof(yerr));
+	if (root == NULL || (ok = yajl_tree_get(root, ok_path, yajl_t_any)) ==
+	    NULL) {
+		fprintf(errout, "domuctl: malformed reply from domud\n");
+		yajl_tree_free(root);
+		return CTL_EXIT_TIMEOUT;
+	}
+	if (o->json)
+		fputs(reply, out);
+	if (!YAJL_IS_TRUE(ok)) {
+		const char *code, *msg;
+
+		e = yajl_tree_get(root, err_path, yajl_t_object);
+		code = e ? jstr(e, "code") : NULL;
+		msg = e ? jstr(e, "message") : NULL;
+		if (!o->json) {
+			fprintf(errout, "domuctl: %s: %s\n", o->cmd->name,
+			    msg ? msg : "failed");
+			diags = e ? yajl_tree_get(e, diag_path, yajl_t_array) :
+			    NULL;
+			for (i = 0; diags && i < YAJL_GET_ARRAY(diags)->len; i++)
+				print_diag(YAJL_GET_ARRAY(diags)->values[i],
+				    errout);
+		}
+		rc = code && strcmp(code, "denied") == 0 ? CTL_EXIT_DENIED :
+		    CTL_EXIT_FAILED;
+		yajl_tree_free(root);
+		return rc;
+	}
+	if (o->json) {
+		yajl_tree_free(root);
+		return CTL_EXIT_OK;
+	}
+	res = yajl_tree_get(root, res_path, yajl_t_object);
+	if (res == NULL) {
+		yajl_tree_free(root);
+		return CTL_EXIT_OK;
+	}
+	if (!strcmp(o->cmd->name, "list") || !strcmp(o->cmd->name, "status")) {
+		svcs = yajl_tree_get(res, svc_path, yajl_t_array);
+		if (svcs && (!strcmp(o->cmd->name, "list") ||
+		    !o->req.has_service))
+			print_list(svcs, out);
+		else if (svcs)
+			for (i = 0; i < YAJL_GET_ARRAY(svcs)->len; i++)
+				print_status(YAJL_GET_ARRAY(svcs)->values[i], out);
+	} else if (!strcmp(o->cmd->name, "logs")) {
+		fputs(jstr(res, "text") ? jstr(res, "text") : "", out);
+	} else if (!strcmp(o->cmd->name, "ping")) {
+		long long pid = 0;
+
+		jint(res, "pid", &pid);
+		fprintf(out, "domud %s, pid %lld, access: %s\n",
+		    jstr(res, "version") ? jstr(res, "version") : "?", pid,
+		    jstr(res, "role") ? jstr(res, "role") : "?");
+	} else if (!strcmp(o->cmd->name, "reload")) {
+		diags = yajl_tree_get(res, diag_path, yajl_t_array);
+		for (i = 0; diags && i < YAJL_GET_ARRAY(diags)->len; i++)
+			print_diag(YAJL_GET_ARRAY(diags)->values[i], errout);
+		fprintf(out, "configuration reloaded\n");
+	} else {
+		const char *svc = jstr(res, "service"), *st = jstr(res, "state"),
+		    *msg = jstr(res, "message");
+
+		if (svc && st && msg)
+			fprintf(out, "%s: %s (%s)\n", svc, st, msg);
+		else if (svc && st)
+			fprintf(out, "%s: %s\n", svc, st);
+	}
+	yajl_tree_free(root);
+	return rc;
+}

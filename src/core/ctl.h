@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_CTL_H
+#define DOMUD_CTL_H
+
+/* domuctl: argument handling and rendering, kept apart from main() so the
+ * unit tests can drive them. */
+#include <stdio.h>
+
+#include <yajl_tree.h>
+
+#include "proto.h"
+
+/* exit codes, documented in docs/domuctl.8 */
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1,	/* the daemon answered with an error */
+	CTL_EXIT_USAGE = 2,
+	CTL_EXIT_NODAEMON = 3,	/* not running, or no socket */
+	CTL_EXIT_TIMEOUT = 4,	/* no (complete) answer in time */
+	CTL_EXIT_DENIED = 5,	/* not allowed */
+};
+
+#define CTL_RUN_DIR		"/run/domud"
+#define CTL_TIMEOUT_MS		10000
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*args;
+	const char	*help;
+};
+
+struct ctl_opts {
+	const char		*run_dir;
+	int			 json;
+	int			 timeout_ms;
+	const struct ctl_cmd	*cmd;
+	struct request		 req;
+};
+
+extern const struct ctl_cmd ctl_cmds[];
+
+void	 ctl_usage(FILE *);
+/* 0, or a CTL_EXIT_USAGE with a message in err */
+int	 ctl_parse_args(int argc, char **argv, struct ctl_opts *, char *err,
+	    size_t errsz);
+/* Print a reply (human or JSON); returns the exit code it means. */
+int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,
+	    FILE *errout);
+
+#endif

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * domud: keeps the DomUs of a Xen Dom0 running. One poll() loop; signals
+ * arrive through a self-pipe; libxl's fds and timeouts join the same loop.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "service.h"
+#include "util.h"
+#include "xen/xenbe.h"
+
+#define POLL_MAX	512
+
+static int sigpipe_fds[2] = { -1, -1 };
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: domud [-dnv] [-f file]\n"
+	    "  -d       stay in the foreground, log to stderr\n"
+	    "  -f file  configuration (default %s)\n"
+	    "  -n       check the configuration and every service file, then "
+	    "exit\n"
+	    "  -v       more verbose logging\n", DOMUD_CONF);
+	exit(2);
+}
+
+/* async-signal-safe: one byte per signal, the loop does the rest */
+static void
+sig_handler(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	(void)!write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+signals_setup(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(sigpipe_fds, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		fatal("sigaction");
+	/* SIGCHLD stays SIG_DFL: libxl reaps its own children (selective
+	 * reap), and domud forks none */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+is_dom0(void)
+{
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "control_d") != NULL;
+}
+
+static void
+mkdirs(const char *path, mode_t mode)
+{
+	char buf[1024], *p;
+
+	if (strlcpy_(buf, path, sizeof(buf)) >= sizeof(buf))
+		fatalx("%s: path too long", path);
+	for (p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+				fatal("mkdir %s", buf);
+			*p = '/';
+		}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		fatal("mkdir %s", buf);
+}
+
+/* a single instance: flock on the pid file, kept open for our lifetime */
+static int
+lock_instance(const char *run_dir)
+{
+	char path[1024], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/domud.pid", run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = (int)read(fd, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			fatalx("another domud is running (pid %s)",
+			    buf[0] ? buf : "?");
+		}
+		fatal("flock %s", path);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		fatal("%s", path);
+	return fd;
+}
+
+static void
+reload(struct control *ctl)
+{
+	struct config *checked = NULL;
+
+	log_info("SIGHUP: reloading %s", ctl->conf_path);
+	(void)control_reload(ctl, &checked);
+	config_free(checked);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conf_path = DOMUD_CONF;
+	int debug = 0, check = 0, verbose = 0, ch, lockfd, stopping = 0;
+	struct control ctl;
+	struct supervisor *sup;
+	struct backend *be;
+	struct config *cfg;
+	struct err e = ERR_INIT;
+	struct pollfd fds[POLL_MAX];
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	cfg = config_load(conf_path);
+	if (check) {
+		config_print_diags(cfg, stderr);
+		if (cfg->errors == 0)
+			fprintf(stderr, "configuration OK: %zu services%s\n",
+			    cfg->nsvcs, cfg->warnings ? " (with warnings)" : "");
+		ch = cfg->errors ? 1 : 0;
+		config_free(cfg);
+		return ch;
+	}
+
+	log_init(1, verbose, "domud");
+	if (!is_dom0())
+		fatalx("not a Xen control domain: no control_d in "
+		    "/proc/xen/capabilities");
+	if (cfg->conf_errors) {
+		config_print_diags(cfg, stderr);
+		fatalx("%s: errors, not starting", conf_path);
+	}
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_init(debug, verbose, "domud");
+	{
+		size_t i;
+
+		/* broken service files are reported; the others run */
+		for (i = 0; i < cfg->ndiags; i++)
+			log_warnx("%s", cfg->diags[i].text);
+	}
+	mkdirs(cfg->d.run_dir, 0755);
+	mkdirs(cfg->d.state_dir, 0700);
+	mkdirs(cfg->d.log_dir, 0750);
+	lockfd = lock_instance(cfg->d.run_dir);
+	signals_setup();
+
+	if ((be = xenbe_new(&e)) == NULL)
+		fatalx("libxl: %s", e.msg);
+	sup = sup_new(be, cfg);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.sup = sup;
+	ctl.conf_path = conf_path;
+	if (control_listen(&ctl, cfg->d.run_dir, cfg->d.read_group,
+	    cfg->d.admin_group, &e) == -1)
+		fatalx("control: %s", e.msg);
+	log_info("domud %s started: %zu services", DOMUD_VERSION, sup->nsvcs);
+	sup_autostart(sup);
+
+	for (;;) {
+		int nfds = 0, timeout = -1, n, k;
+		unsigned char sigs[16];
+
+		fds[nfds].fd = sigpipe_fds[0];
+		fds[nfds].events = POLLIN;
+		nfds++;
+		control_before_poll(&ctl, fds, &nfds, POLL_MAX, &timeout);
+		sup_before_poll(sup, fds, &nfds, POLL_MAX, &timeout);
+		be->ops->before_poll(be, fds, &nfds, POLL_MAX, &timeout);
+		if (stopping && (timeout < 0 || timeout > 1000))
+			timeout = 1000;
+
+		n = poll(fds, (nfds_t)nfds, timeout);
+		if (n == -1 && errno != EINTR)
+			fatal("poll");
+		if (n == -1)
+			nfds = 0;	/* nothing is valid; run timers only */
+
+		be->ops->after_poll(be, fds, nfds);
+		sup_after_poll(sup, fds, nfds);
+		control_after_poll(&ctl, fds, nfds);
+
+		if (nfds > 0 && fds[0].revents & POLLIN) {
+			ssize_t r = read(sigpipe_fds[0], sigs, sizeof(sigs));
+
+			for (k = 0; k < r; k++) {
+				if (sigs[k] == SIGHUP)
+					reload(&ctl);
+				else if (!stopping) {
+					log_info("signal %d: stopping services",
+					    sigs[k]);
+					stopping = 1;
+					sup_shutdown(sup);
+				}
+			}
+		}
+		if (stopping && sup_idle(sup) && be->ops->idle(be))
+			break;
+	}
+
+	log_info("all services stopped; exiting");
+	control_close(&ctl);
+	sup_free(sup);
+	be->ops->free(be);
+	close(lockfd);
+	return 0;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control protocol codec: JSON lines through yajl. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl_tree.h>
+
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+
+const struct proto_cmd proto_cmds[] = {
+	{ "ping",	PC_READ,	PS_NONE },
+	{ "list",	PC_READ,	PS_NONE },
+	{ "status",	PC_READ,	PS_OPTIONAL },
+	{ "logs",	PC_READ,	PS_REQUIRED },
+	{ "start",	PC_ADMIN,	PS_REQUIRED },
+	{ "stop",	PC_ADMIN,	PS_REQUIRED },
+	{ "restart",	PC_ADMIN,	PS_REQUIRED },
+	{ "reload",	PC_ADMIN,	PS_NONE },
+	{ NULL,		0,		0 },
+};
+
+static const char *const errcodes[] = {
+	[PE_OK] = "ok",
+	[PE_BAD_REQUEST] = "bad-request",
+	[PE_TOO_LARGE] = "too-large",
+	[PE_VERSION] = "unsupported-version",
+	[PE_UNKNOWN_COMMAND] = "unknown-command",
+	[PE_UNKNOWN_SERVICE] = "unknown-service",
+	[PE_DENIED] = "denied",
+	[PE_FAILED] = "failed",
+	[PE_BUSY] = "busy",
+};
+
+const struct proto_cmd *
+proto_cmd_find(const char *name)
+{
+	const struct proto_cmd *c;
+
+	for (c = proto_cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const char *
+proto_errcode_str(enum proto_errcode c)
+{
+	if ((size_t)c < nitems(errcodes) && errcodes[c])
+		return errcodes[c];
+	return "failed";
+}
+
+enum proto_errcode
+proto_errcode_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(errcodes); i++)
+		if (errcodes[i] && strcmp(errcodes[i], s) == 0)
+			return (enum proto_errcode)i;
+	return PE_FAILED;
+}
+
+static enum proto_errcode
+fail(char *msg, size_t msgsz, enum proto_errcode c, const char *fmt,
+    const char *arg)
+{
+	snprintf(msg, msgsz, fmt, arg);
+	return c;
+}
+
+enum proto_errcode
+proto_decode_request(const char *buf, size_t len, struct request *req,
+    char *msg, size_t msgsz)
+{
+	char text[PROTO_REQ_MAX + 1], yerr[128];
+	enum proto_errcode rc = PE_OK;
+	yajl_val root = NULL;
+	size_t i;
+	int has_v = 0;
+
+	memset(req, 0, sizeof(*req));
+	if (len > PROTO_REQ_MAX)
+		return fail(msg, msgsz, PE_TOO_LARGE, "request over %s bytes",
+		    "4096");
+	if (memchr(buf, '\0', len) != NULL)
+		return fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+		    "request contains a NUL byte");
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	yerr[0] = '\0';
+	root = yajl_tree_parse(text, yerr, sizeof(yerr));
+	if (root == NULL) {
+		/* yajl's message spans lines; keep the first */
+		yerr[strcspn(yerr, "\n")] = '\0';
+		return fail(msg, msgsz, PE_BAD_REQUEST, "not valid JSON: %s",
+		    yerr[0] ? yerr : "parse error");
+	}
+	if (!YAJL_IS_OBJECT(root)) {
+		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+		    "a request must be a JSON object");
+		goto out;
+	}
+	for (i = 0; i < root->u.object.len; i++) {
+		const char *k = root->u.object.keys[i];
+		yajl_val v = root->u.object.values[i];
+
+		if (strcmp(k, "v") == 0) {
+			if (!YAJL_IS_INTEGER(v)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'v' must be an integer");
+				goto out;
+			}
+			if (YAJL_GET_INTEGER(v) != PROTO_VERSION) {
+				rc = fail(msg, msgsz, PE_VERSION, "%s",
+				    "protocol version 1 is the only one spoken");
+				goto out;
+			}
+			has_v = 1;
+		} else if (strcmp(k, "id") == 0) {
+			if (!YAJL_IS_INTEGER(v)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'id' must be an integer");
+				goto out;
+			}
+			req->id = YAJL_GET_INTEGER(v);
+			req->has_id = 1;
+		} else if (strcmp(k, "cmd") == 0) {
+			const char *str = YAJL_GET_STRING(v);
+
+			if (str == NULL || strlen(str) >= sizeof(req->cmd)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'cmd' must be a short string");
+				goto out;
+			}
+			strlcpy_(req->cmd, str, sizeof(req->cmd));
+		} else if (strcmp(k, "service") == 0) {
+			const char *str = YAJL_GET_STRING(v);
+
+			if (str == NULL || !name_valid(str, SERVICE_NAME_MAX)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'service' must be a valid service name");
+				goto out;
+			}
+			strlcpy_(req->service, str, sizeof(req->service));
+			req->has_service = 1;
+		} else if (strcmp(k, "lines") == 0) {
+			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+			    YAJL_GET_INTEGER(v) > PROTO_LOG_LINES_MAX) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'lines' must be an integer from 0 to 10000");
+				goto out;
+			}
+			req->lines = YAJL_GET_INTEGER(v);
+		} else if (strcmp(k, "raw") == 0) {
+			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'raw' must be true or false");
+				goto out;
+			}
+			req->raw = YAJL_IS_TRUE(v);
+		} else {
+			char kk[40];
+
+			strlcpy_(kk, k, sizeof(kk));
+			rc = fail(msg, msgsz, PE_BAD_REQUEST,
+			    "unknown field '%s'", kk);
+			goto out;
+		}
+	}
+	if (!has_v) {
+		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s", "missing field 'v'");
+		goto out;
+	}
+	if (req->cmd[0] == '\0') {
+		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+		    "missing field 'cmd'");
+		goto out;
+	}
+	if ((req->pcmd = proto_cmd_find(req->cmd)) == NULL) {
+		rc = fail(msg, msgsz, PE_UNKNOWN_COMMAND, "unknown command '%s'",
+		    req->cmd);
+		goto out;
+	}
+	if (req->pcmd->svcarg == PS_REQUIRED && !req->has_service) {
+		rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' needs a service",
+		    req->cmd);
+		goto out;
+	}
+	if (req->pcmd->svcarg == PS_NONE && req->has_service) {
+		rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' takes no service",
+		    req->cmd);
+		goto out;
+	}
+out:
+	yajl_tree_free(root);
+	return rc;
+}
+
+void
+gen_str(yajl_gen g, const char *s)
+{
+	if (s == NULL)
+		yajl_gen_null(g);
+	else
+		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+void
+gen_kv_str(yajl_gen g, const char *k, const char *v)
+{
+	gen_str(g, k);
+	gen_str(g, v);
+}
+
+void
+gen_kv_int(yajl_gen g, const char *k, long long v)
+{
+	gen_str(g, k);
+	yajl_gen_integer(g, v);
+}
+
+void
+gen_kv_bool(yajl_gen g, const char *k, int v)
+{
+	gen_str(g, k);
+	yajl_gen_bool(g, v);
+}
+
+static yajl_gen
+gen_new(void)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g == NULL)
+		fatalx("yajl_gen_alloc");
+	/* escape '/' is harmless; validate UTF-8 so a guest's bytes can't
+	 * produce invalid JSON (yajl then refuses the string) */
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	return g;
+}
+
+char *
+proto_encode_request(const struct request *req)
+{
+	yajl_gen g = gen_new();
+	const unsigned char *buf;
+	size_t len;
+	char *out;
+
+	yajl_gen_map_open(g);
+	gen_kv_int(g, "v", PROTO_VERSION);
+	if (req->has_id)
+		gen_kv_int(g, "id", req->id);
+	gen_kv_str(g, "cmd", req->cmd);
+	if (req->has_service)
+		gen_kv_str(g, "service", req->service);
+	if (req->lines)
+		gen_kv_int(g, "lines", req->lines);
+	if (req->raw)
+		gen_kv_bool(g, "raw", 1);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xcalloc(1, len + 2);
+	memcpy(out, buf, len);
+	out[len] = '\n';
+	yajl_gen_free(g);
+	return out;
+}
+
+yajl_gen
+proto_reply_begin(const struct request *req, int ok)
+{
+	yajl_gen g = gen_new();
+
+	yajl_gen_map_open(g);
+	gen_kv_int(g, "v", PROTO_VERSION);
+	if (req && req->has_id)
+		gen_kv_int(g, "id", req->id);
+	gen_kv_bool(g, "ok", ok);
+	return g;
+}
+
+/* Closes the top-level map; returns the line with '\n', or NULL when it
+ * would be over PROTO_REPLY_MAX. */
+char *
+proto_reply_end(yajl_gen g, size_t *lenp)
+{
+	const unsigned char *buf;
+	size_t len;
+	char *out = NULL;
+
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
+	    len + 1 <= PROTO_REPLY_MAX) {
+		out = xcalloc(1, len + 2);
+		memcpy(out, buf, len);
+		out[len] = '\n';
+		*lenp = len + 1;
+	}
+	yajl_gen_free(g);
+	return out;
+}
+
+char *
+proto_error_reply(const struct request *req, enum proto_errcode code,
+    const char *msg, size_t *len)
+{
+	yajl_gen g = proto_reply_begin(req, 0);
+
+	gen_str(g, "error");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "code", proto_errcode_str(code));
+	gen_kv_str(g, "message", msg);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, len);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_PROTO_H
+#define DOMUD_PROTO_H
+
+/*
+ * Control protocol, version 1: one JSON object per line in each direction
+ * (docs/protocol.md). Requests are at most PROTO_REQ_MAX bytes with the
+ * newline, replies at most PROTO_REPLY_MAX.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl_gen.h>
+
+#include "config.h"
+
+#define PROTO_VERSION		1
+#define PROTO_REQ_MAX		4096
+#define PROTO_REPLY_MAX		(1024 * 1024)
+#define PROTO_LOG_LINES_MAX	10000
+
+enum proto_errcode {
+	PE_OK = 0,
+	PE_BAD_REQUEST,		/* not JSON, wrong types, missing fields */
+	PE_TOO_LARGE,
+	PE_VERSION,
+	PE_UNKNOWN_COMMAND,
+	PE_UNKNOWN_SERVICE,
+	PE_DENIED,
+	PE_FAILED,		/* the operation itself failed */
+	PE_BUSY,
+};
+
+enum proto_class { PC_READ, PC_ADMIN };
+enum proto_svcarg { PS_NONE, PS_OPTIONAL, PS_REQUIRED };
+
+struct proto_cmd {
+	const char		*name;
+	enum proto_class	 class;
+	enum proto_svcarg	 svcarg;
+};
+
+struct request {
+	int64_t		 id;
+	int		 has_id;
+	char		 cmd[32];
+	const struct proto_cmd *pcmd;
+	char		 service[SERVICE_NAME_MAX + 1];
+	int		 has_service;
+	int64_t		 lines;		/* logs: last N lines, 0 = default */
+	int		 raw;		/* logs: escape sequences kept */
+};
+
+extern const struct proto_cmd proto_cmds[];
+const struct proto_cmd	*proto_cmd_find(const char *);
+const char		*proto_errcode_str(enum proto_errcode);
+enum proto_errcode	 proto_errcode_parse(const char *);
+
+/* On error returns the code and writes a message into msg. */
+enum proto_errcode	 proto_decode_request(const char *buf, size_t len,
+			    struct request *, char *msg, size_t msgsz);
+/* A request line with its newline; malloc'd. */
+char			*proto_encode_request(const struct request *);
+
+/* Reply helpers around a yajl generator; the caller adds "result". */
+yajl_gen		 proto_reply_begin(const struct request *, int ok);
+char			*proto_reply_end(yajl_gen, size_t *len);
+char			*proto_error_reply(const struct request *, enum proto_errcode,
+			    const char *msg, size_t *len);
+void			 gen_str(yajl_gen, const char *);
+void			 gen_kv_str(yajl_gen, const char *k, const char *v);
+void			 gen_kv_int(yajl_gen, const char *k, long long v);
+void			 gen_kv_bool(yajl_gen, const char *k, int v);
+
+#endif

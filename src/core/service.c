@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Service lifecycle. Every change of state goes through sup_dispatch(), which
+ * looks up the action in a [state][event] table (as s6-supervise does): a
+ * missing entry means the event does not apply in that state and is ignored
+ * (logged at debug level). The backend reports from after_poll only, so
+ * actions never run inside a libxl call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "log.h"
+#include "proto.h"
+#include "service.h"
+#include "util.h"
+
+typedef void action_fn(struct service *, const struct be_event *);
+
+static void svc_set_state(struct service *, enum svc_state);
+static void svc_try_start(struct service *);
+static void sup_kick_waiting(struct supervisor *);
+
+const char *
+svc_state_str(enum svc_state s)
+{
+	static const char *const names[ST__N] = {
+		[ST_STOPPED] = "stopped", [ST_WAITING] = "waiting",
+		[ST_STARTING] = "starting", [ST_RUNNING] = "running",
+		[ST_STOPPING] = "stopping", [ST_DESTROYING] = "stopping",
+		[ST_BACKOFF] = "backoff", [ST_FAILED] = "failed",
+	};
+
+	return (unsigned)s < ST__N ? names[s] : "?";
+}
+
+const char *
+svc_exit_str(enum svc_exit e)
+{
+	switch (e) {
+	case EXIT_NONE:			return "none";
+	case EXIT_STOPPED:		return "stopped";
+	case EXIT_STOP_DESTROYED:	return "destroyed after stop_timeout";
+	case EXIT_POWEROFF:		return "poweroff";
+	case EXIT_REBOOT:		return "reboot";
+	case EXIT_CRASH:		return "crash";
+	case EXIT_WATCHDOG:		return "watchdog";
+	case EXIT_DIED:			return "died";
+	case EXIT_CREATE_FAILED:	return "create failed";
+	case EXIT_REFUSED:		return "refused";
+	}
+	return "?";
+}
+
+const char *
+shutdown_reason_str(enum shutdown_reason r)
+{
+	switch (r) {
+	case SR_NONE:		return "none";
+	case SR_POWEROFF:	return "poweroff";
+	case SR_REBOOT:		return "reboot";
+	case SR_SUSPEND:	return "suspend";
+	case SR_CRASH:		return "crash";
+	case SR_WATCHDOG:	return "watchdog";
+	case SR_SOFT_RESET:	return "soft_reset";
+	case SR_UNKNOWN:	return "unknown";
+	}
+	return "?";
+}
+
+static const char *
+logdir(struct service *s)
+{
+	return s->sup->cfg->d.log_dir;
+}
+
+static void
+note(struct service *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+note(struct service *s, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("%s: %s", s->conf->name, msg);
+	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
+	    "%s", msg);
+}
+
+static void
+svc_set_state(struct service *s, enum svc_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("%s: %s -> %s", s->conf->name, svc_state_str(s->state),
+	    svc_state_str(st));
+	s->state = st;
+	/* running (or down for good) can release services waiting on us */
+	sup_kick_waiting(s->sup);
+}
+
+/* ---- dependencies ------------------------------------------------------- */
+
+/* 1 when every after= service is running, or not on its way up at all:
+ * ordering never pulls a service in (systemd's After=). */
+static int
+deps_ready(struct service *s, char *why, size_t whysz)
+{
+	size_t i;
+
+	for (i = 0; i < s->conf->nafter; i++) {
+		struct service *d = sup_find(s->sup, s->conf->after[i]);
+
+		if (d == NULL)
+			continue;
+		switch (d->state) {
+		case ST_WAITING:
+		case ST_STARTING:
+		case ST_BACKOFF:
+			snprintf(why, whysz, "%s", d->conf->name);
+			return 0;
+		default:
+			break;
+		}
+	}
+	return 1;
+}
+
+static void
+sup_kick_waiting(struct supervisor *sup)
+{
+	char why[64];
+	size_t i;
+
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (s->state == ST_WAITING && deps_ready(s, why, sizeof(why)))
+			sup_dispatch(s, EV_DEPS_READY, NULL);
+	}
+}
+
+/* ---- actions ------------------------------------------------------------- */
+
+static void
+release_memory(struct service *s)
+{
+	s->memory_reserved = 0;
+}
+
+/* Free memory minus what creates in flight will still take. */
+static int
+admission(struct service *s, char *msg, size_t msgsz)
+{
+	struct supervisor *sup = s->sup;
+	uint64_t freemem, need, inflight = 0;
+	struct err e = ERR_INIT;
+	char a[32], b[32], c[32];
+	size_t i;
+
+	if (sup->be->ops->free_memory(sup->be, &freemem, &e) == -1 ||
+	    sup->be->ops->need_memory(sup->be, s, &need, &e) == -1) {
+		snprintf(msg, msgsz, "cannot check free memory: %s", e.msg);
+		return -1;
+	}
+	for (i = 0; i < sup->nsvcs; i++)
+		inflight += sup->svcs[i]->memory_reserved;
+	if (freemem < inflight || freemem - inflight < need) {
+		format_size(a, sizeof(a), need);
+		format_size(b, sizeof(b), freemem);
+		format_size(c, sizeof(c), inflight);
+		snprintf(msg, msgsz, "not enough memory: needs %s, Xen has %s "
+		    "free and %s is promised to creates in flight", a, b, c);
+		return -1;
+	}
+	s->memory_reserved = need;
+	return 0;
+}
+
+static void
+do_create(struct service *s)
+{
+	struct err e = ERR_INIT;
+	char msg[256];
+
+	if (s->pending_conf) {
+		/* reload changed what the DomU is made of: use it now */
+		service_conf_free(s->conf);
+		s->conf = s->pending_conf;
+		s->pending_conf = NULL;
+	}
+	s->stop_requested = 0;
+	s->restart_requested = 0;
+	if (admission(s, msg, sizeof(msg)) == -1) {
+		/* not a crash: no restart, no budget */
+		s->last_exit = EXIT_REFUSED;
+		strlcpy_(s->last_error, msg, sizeof(s->last_error));
+		log_warnx("%s: start refused: %s", s->conf->name, msg);
+		svc_set_state(s, ST_STOPPED);
+		return;
+	}
+	svc_set_state(s, ST_STARTING);
+	if (s->sup->be->ops->create(s->sup->be, s, &e) == -1) {
+		struct be_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = BE_CREATE_FAILED;
+		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+		ev.err = e;
+		sup_dispatch(s, EV_CREATE_FAILED, &ev);
+	}
+}
+
+static void
+a_start(struct service *s, const struct be_event *ev)
+{
+	svc_try_start(s);
+}
+
+static void
+svc_try_start(struct service *s)
+{
+	char why[64];
+
+	s->failed_reason[0] = '\0';
+	if (!deps_ready(s, why, sizeof(why))) {
+		log_info("%s: waiting for %s", s->conf->name, why);
+		svc_set_state(s, ST_WAITING);
+		return;
+	}
+	do_create(s);
+}
+
+static void
+a_deps_ready(struct service *s, const struct be_event *ev)
+{
+	do_create(s);
+}
+
+static void
+a_cancel(struct service *s, const struct be_event *ev)
+{
+	s->timer_at = 0;
+	svc_set_state(s, ST_STOPPED);
+}
+
+static void
+a_stop_while_starting(struct service *s, const struct be_event *ev)
+{
+	/* libxl's create cannot be cut short cleanly: stop once it is up */
+	s->stop_requested = 1;
+}
+
+static void
+a_created(struct service *s, const struct be_event *ev)
+{
+	struct err e = ERR_INIT;
+	char *tty;
+
+	release_memory(s);
+	s->domid = ev->domid;
+	s->started_mono = s->sup->now;
+	s->last_error[0] = '\0';
+	svc_set_state(s, ST_RUNNING);
+	note(s, "running as domain %u", ev->domid);
+	tty = s->sup->be->ops->console_path(s->sup->be, ev->domid, &e);
+	if (tty == NULL)
+		log_warnx("%s: no console: %s", s->conf->name, e.msg);
+	else {
+		s->con = console_open(tty, logdir(s), s->conf->name,
+		    s->sup->cfg->d.console_log_max, &e);
+		if (s->con == NULL)
+			log_warnx("%s: %s", s->conf->name, e.msg);
+		free(tty);
+	}
+	if (s->stop_requested)
+		sup_dispatch(s, EV_STOP, NULL);
+}
+
+/* budget: restarts within the window; 1 when it is spent */
+static int
+budget_spent(struct service *s)
+{
+	uint64_t since = s->sup->now > s->conf->restart_window_ms ?
+	    s->sup->now - s->conf->restart_window_ms : 0;
+	unsigned i, n = 0;
+
+	for (i = 0; i < s->nrestart_at && i < RESTART_HISTORY; i++)
+		if (s->restart_at[i] >= since)
+			n++;
+	return s->conf->restart_limit == 0 || n >= s->conf->restart_limit;
+}
+
+static void
+schedule_restart(struct service *s)
+{
+	char d[32];
+
+	if (budget_spent(s)) {
+		char w[32];
+
+		format_duration(w, sizeof(w), s->conf->restart_window_ms);
+		snprintf(s->failed_reason, sizeof(s->failed_reason),
+		    "%s, restarted %u times within %s: giving up",
+		    svc_exit_str(s->last_exit), s->conf->restart_limit, w);
+		note(s, "failed: %s", s->failed_reason);
+		svc_set_state(s, ST_FAILED);
+		return;
+	}
+	/* a run that stayed up long enough starts the backoff afresh */
+	if (s->backoff_ms == 0 || (s->started_mono && s->sup->now -
+	    s->started_mono >= s->conf->restart_stable_ms))
+		s->backoff_ms = s->conf->restart_delay_ms;
+	s->restart_at[s->nrestart_at++ % RESTART_HISTORY] = s->sup->now;
+	s->restarts++;
+	s->timer_at = s->sup->now + s->backoff_ms;
+	format_duration(d, sizeof(d), s->backoff_ms);
+	note(s, "%s; restarting in %s", svc_exit_str(s->last_exit), d);
+	s->backoff_ms *= 2;
+	if (s->backoff_ms > s->conf->restart_delay_max_ms)
+		s->backoff_ms = s->conf->restart_delay_max_ms;
+	svc_set_state(s, ST_BACKOFF);
+}
+
+/* the domain is gone: decide what comes next */
+static void
+after_end(struct service *s)
+{
+	int failure;
+
+	s->domid = INVALID_DOMID_;
+	console_close(s->con);
+	s->con = NULL;
+	if (s->remove) {
+		svc_set_state(s, ST_STOPPED);
+		return;
+	}
+	if (s->restart_requested || (s->pending_conf && !s->stop_requested &&
+	    !s->sup->shutting_down)) {
+		s->restart_requested = 0;
+		svc_try_start(s);
+		return;
+	}
+	if (s->stop_requested || s->sup->shutting_down) {
+		s->stop_requested = 0;
+		note(s, "stopped (%s)", svc_exit_str(s->last_exit));
+		svc_set_state(s, ST_STOPPED);
+		return;
+	}
+	if (s->last_exit == EXIT_REBOOT) {
+		/* an in-guest reboot is the same service again, not a failure */
+		note(s, "rebooted by the guest");
+		svc_try_start(s);
+		return;
+	}
+	failure = s->last_exit != EXIT_POWEROFF;
+	if (s->conf->restart == RESTART_ALWAYS ||
+	    (s->conf->restart == RESTART_ON_FAILURE && failure)) {
+		schedule_restart(s);
+		return;
+	}
+	if (failure) {
+		snprintf(s->failed_reason, sizeof(s->failed_reason), "%s",
+		    svc_exit_str(s->last_exit));
+		note(s, "failed: %s (restart=%s)", s->failed_reason,
+		    restart_policy_str(s->conf->restart));
+		svc_set_state(s, ST_FAILED);
+	} else {
+		note(s, "stopped (%s)", svc_exit_str(s->last_exit));
+		svc_set_state(s, ST_STOPPED);
+	}
+}
+
+static void
+a_create_failed(struct service *s, const struct be_event *ev)
+{
+	release_memory(s);
+	s->last_exit = EXIT_CREATE_FAILED;
+	strlcpy_(s->last_error, ev ? ev->err.msg : "create failed",
+	    sizeof(s->last_error));
+	note(s, "create failed: %s", s->last_error);
+	s->started_mono = 0;
+	after_end(s);
+}
+
+static void
+start_destroy(struct service *s)
+{
+	struct err e = ERR_INIT;
+
+	s->timer_at = 0;
+	svc_set_state(s, ST_DESTROYING);
+	if (s->sup->be->ops->destroy(s->sup->be, s, s->domid, &e) == -1) {
+		log_warnx("%s: destroy: %s", s->conf->name, e.msg);
+		strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
+		/* the domain may be gone already; the next event settles it */
+	}
+}
+
+static void
+a_stop(struct service *s, const struct be_event *ev)
+{
+	struct err e = ERR_INIT;
+
+	s->stop_requested = 1;
+	if (s->sup->be->ops->shutdown(s->sup->be, s, s->domid, &e) == -1) {
+		log_warnx("%s: shutdown request: %s; destroying", s->conf->name,
+		    e.msg);
+		s->last_exit = EXIT_STOP_DESTROYED;
+		start_destroy(s);
+		return;
+	}
+	s->timer_at = s->sup->now + s->conf->stop_timeout_ms;
+	svc_set_state(s, ST_STOPPING);
+}
+
+static enum svc_exit
+exit_of(enum shutdown_reason r)
+{
+	switch (r) {
+	case SR_POWEROFF:
+		return EXIT_POWEROFF;
+	case SR_REBOOT:
+		return EXIT_REBOOT;
+	case SR_CRASH:
+		return EXIT_CRASH;
+	case SR_WATCHDOG:
+		return EXIT_WATCHDOG;
+	default:
+		return EXIT_DIED;
+	}
+}
+
+static void
+a_shutdown(struct service *s, const struct be_event *ev)
+{
+	/* asked to stop and it obeyed (any reason) vs. the guest's own doing */
+	s->last_exit = s->state == ST_STOPPING ? EXIT_STOPPED :
+	    exit_of(ev->reason);
+	start_destroy(s);
+}
+
+static void
+a_stop_timeout(struct service *s, const struct be_event *ev)
+{
+	char d[32];
+
+	format_duration(d, sizeof(d), s->conf->stop_timeout_ms);
+	note(s, "ignored shutdown for %s: destroying", d);
+	s->last_exit = EXIT_STOP_DESTROYED;
+	start_destroy(s);
+}
+
+static void
+a_died(struct service *s, const struct be_event *ev)
+{
+	if (s->state == ST_STOPPING)
+		s->last_exit = EXIT_STOPPED;
+	else if (s->state != ST_DESTROYING)
+		s->last_exit = ev && ev->reason != SR_NONE ?
+		    exit_of(ev->reason) : EXIT_DIED;
+	s->timer_at = 0;
+	after_end(s);
+}
+
+static void
+a_destroyed(struct service *s, const struct be_event *ev)
+{
+	after_end(s);
+}
+
+static void
+a_destroy_failed(struct service *s, const struct be_event *ev)
+{
+	strlcpy_(s->last_error, ev->err.msg, sizeof(s->last_error));
+	log_warnx("%s: destroy failed: %s; retrying in 5s", s->conf->name,
+	    ev->err.msg);
+	s->timer_at = s->sup->now + 5000;
+}
+
+static void
+a_destroy_retry(struct service *s, const struct be_event *ev)
+{
+	start_destroy(s);
+}
+
+static void
+a_backoff_done(struct service *s, const struct be_event *ev)
+{
+	s->timer_at = 0;
+	svc_try_start(s);
+}
+
+static void
+a_restart_now(struct service *s, const struct be_event *ev)
+{
+	s->timer_at = 0;
+	svc_try_start(s);
+}
+
+static action_fn *const lifecycle[ST__N][EV__N] = {
+	[ST_STOPPED] = {
+		[EV_START] = a_start,
+	},
+	[ST_WAITING] = {
+		[EV_DEPS_READY] = a_deps_ready,
+		[EV_STOP] = a_cancel,
+	},
+	[ST_STARTING] = {
+		[EV_CREATED] = a_created,
+		[EV_CREATE_FAILED] = a_create_failed,
+		[EV_STOP] = a_stop_while_starting,
+	},
+	[ST_RUNNING] = {
+		[EV_STOP] = a_stop,
+		[EV_SHUTDOWN] = a_shutdown,
+		[EV_DIED] = a_died,
+	},
+	[ST_STOPPING] = {
+		[EV_SHUTDOWN] = a_shutdown,
+		[EV_TIMER] = a_stop_timeout,
+		[EV_DIED] = a_died,
+	},
+	[ST_DESTROYING] = {
+		[EV_DESTROYED] = a_destroyed,
+		[EV_DESTROY_FAILED] = a_destroy_failed,
+		[EV_DIED] = a_died,
+		[EV_TIMER] = a_destroy_retry,
+	},
+	[ST_BACKOFF] = {
+		[EV_TIMER] = a_backoff_done,
+		[EV_START] = a_restart_now,
+		[EV_STOP] = a_cancel,
+	},
+	[ST_FAILED] = {
+		[EV_START] = a_start,
+		[EV_STOP] = a_cancel,
+	},
+};
+
+void
+sup_dispatch(struct service *s, enum svc_event ev, const struct be_event *bev)
+{
+	action_fn *fn = lifecycle[s->state][ev];
+
+	if (fn == NULL) {
+		log_debug("%s: event %d ignored in state %s", s->conf->name, ev,
+		    svc_state_str(s->state));
+		return;
+	}
+	fn(s, bev);
+}
+
+void
+sup_be_notify(void *arg, const struct be_event *ev)
+{
+	static const enum svc_event map[] = {
+		[BE_CREATED] = EV_CREATED,
+		[BE_CREATE_FAILED] = EV_CREATE_FAILED,
+		[BE_SHUTDOWN] = EV_SHUTDOWN,
+		[BE_DIED] = EV_DIED,
+		[BE_DESTROYED] = EV_DESTROYED,
+		[BE_DESTROY_FAILED] = EV_DESTROY_FAILED,
+	};
+	struct supervisor *sup = arg;
+	struct service *s;
+
+	sup->now = mono_ms();
+	if ((size_t)ev->type >= nitems(map) ||
+	    (s = sup_find(sup, ev->svc)) == NULL) {
+		log_debug("%s: event %d for an unknown service", ev->svc,
+		    ev->type);
+		return;
+	}
+	/* a late event about a domain this service no longer runs */
+	if (ev->type != BE_CREATED && ev->type != BE_CREATE_FAILED &&
+	    ev->domid != s->domid) {
+		log_debug("%s: stale event %d for domain %u", ev->svc,
+		    ev->type, ev->domid);
+		return;
+	}
+	sup_dispatch(s, map[ev->type], ev);
+}
+
+/* ---- user verbs ----------------------------------------------------------- */
+
+int
+sup_start(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
+{
+	sup->now = mono_ms();
+	if (s->conf->errors) {
+		snprintf(msg, msgsz, "%s has configuration errors (see domud -n)",
+		    s->conf->name);
+		return -1;
+	}
+	if (sup->shutting_down) {
+		snprintf(msg, msgsz, "domud is shutting down");
+		return -1;
+	}
+	switch (s->state) {
+	case ST_STOPPED:
+	case ST_FAILED:
+	case ST_BACKOFF:
+		/* start clears failed and the budget: a person decided */
+		s->nrestart_at = 0;
+		s->backoff_ms = 0;
+		s->last_error[0] = '\0';
+		sup_dispatch(s, EV_START, NULL);
+		if (s->state == ST_STOPPED && s->last_exit == EXIT_REFUSED) {
+			snprintf(msg, msgsz, "%s", s->last_error);
+			return -1;
+		}
+		if (s->state == ST_STOPPED && s->last_exit == EXIT_CREATE_FAILED) {
+			snprintf(msg, msgsz, "%s", s->last_error);
+			return -1;
+		}
+		return 0;
+	case ST_STOPPING:
+	case ST_DESTROYING:
+		snprintf(msg, msgsz, "%s is stopping; start it when it is "
+		    "stopped, or use restart", s->conf->name);
+		return -1;
+	default:
+		snprintf(msg, msgsz, "%s is already %s", s->conf->name,
+		    svc_state_str(s->state));
+		return 0;
+	}
+}
+
+int
+sup_stop(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
+{
+	sup->now = mono_ms();
+	s->restart_requested = 0;
+	switch (s->state) {
+	case ST_STOPPED:
+		snprintf(msg, msgsz, "%s is already stopped", s->conf->name);
+		return 0;
+	case ST_FAILED:
+		sup_dispatch(s, EV_STOP, NULL);
+		return 0;
+	case ST_STOPPING:
+	case ST_DESTROYING:
+		s->stop_requested = 1;
+		return 0;
+	default:
+		sup_dispatch(s, EV_STOP, NULL);
+		return 0;
+	}
+}
+
+int
+sup_restart(struct supervisor *sup, struct service *s, char *msg,
+    size_t msgsz)
+{
+	sup->now = mono_ms();
+	switch (s->state) {
+	case ST_RUNNING:
+		sup_dispatch(s, EV_STOP, NULL);
+		s->stop_requested = 0;
+		s->restart_requested = 1;
+		return 0;
+	case ST_STOPPING:
+	case ST_DESTROYING:
+		s->stop_requested = 0;
+		s->restart_requested = 1;
+		return 0;
+	case ST_STARTING:
+	case ST_WAITING:
+		snprintf(msg, msgsz, "%s is %s", s->conf->name,
+		    svc_state_str(s->state));
+		return 0;
+	default:
+		return sup_start(sup, s, msg, msgsz);
+	}
+}
+
+/* ---- supervisor ---------------------------------------------------------- */
+
+static struct service *
+svc_new(struct supervisor *sup, struct service_conf *conf)
+{
+	struct service *s = xcalloc(1, sizeof(*s));
+
+	s->conf = conf;
+	s->sup = sup;
+	s->domid = INVALID_DOMID_;
+	s->state = ST_STOPPED;
+	return s;
+}
+
+/* The supervisor takes the services of cfg (cfg keeps the rest). */
+struct supervisor *
+sup_new(struct backend *be, struct config *cfg)
+{
+	struct supervisor *sup = xcalloc(1, sizeof(*sup));
+	size_t i;
+
+	sup->be = be;
+	sup->cfg = cfg;
+	be->notify = sup_be_notify;
+	be->notify_arg = sup;
+	sup->svcs = xcalloc(cfg->nsvcs, sizeof(*sup->svcs));
+	for (i = 0; i < cfg->nsvcs; i++) {
+		sup->svcs[sup->nsvcs++] = svc_new(sup, cfg->svcs[i]);
+		cfg->svcs[i] = NULL;
+	}
+	cfg->nsvcs = 0;
+	sup->now = mono_ms();
+	return sup;
+}
+
+void
+sup_free(struct supervisor *sup)
+{
+	size_t i;
+
+	if (sup == NULL)
+		return;
+	for (i = 0; i < sup->nsvcs; i++) {
+		console_close(sup->svcs[i]->con);
+		service_conf_free(sup->svcs[i]->conf);
+		service_conf_free(sup->svcs[i]->pending_conf);
+		free(sup->svcs[i]);
+	}
+	free(sup->svcs);
+	config_free(sup->cfg);
+	free(sup);
+}
+
+struct service *
+sup_find(struct supervisor *sup, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sup->nsvcs; i++)
+		if (strcmp(sup->svcs[i]->conf->name, name) == 0)
+			return sup->svcs[i];
+	return NULL;
+}
+
+void
+sup_autostart(struct supervisor *sup)
+{
+	size_t i;
+
+	sup->now = mono_ms();
+	/* independent services start together; after= holds back the rest */
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (s->conf->errors) {
+			log_warnx("%s: not started: configuration errors",
+			    s->conf->name);
+			continue;
+		}
+		if (s->conf->autostart && s->state == ST_STOPPED) {
+			/* waiting first, so that dependents see us coming */
+			s->state = ST_WAITING;
+		}
+	}
+	sup_kick_waiting(sup);
+}
+
+/* a service is stopped on daemon shutdown once nothing after= it is up */
+static int
+has_live_dependents(struct supervisor *sup, struct service *s)
+{
+	size_t i, a;
+
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *d = sup->svcs[i];
+
+		if (d->state == ST_STOPPED || d->state == ST_FAILED)
+			continue;
+		for (a = 0; a < d->conf->nafter; a++)
+			if (strcmp(d->conf->after[a], s->conf->name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+void
+sup_shutdown(struct supervisor *sup)
+{
+	char msg[128];
+	size_t i;
+
+	sup->now = mono_ms();
+	sup->shutting_down = 1;
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		switch (s->state) {
+		case ST_WAITING:
+		case ST_BACKOFF:
+			sup_dispatch(s, EV_STOP, NULL);
+			break;
+		case ST_RUNNING:
+			if (!has_live_dependents(sup, s))
+				sup_stop(sup, s, msg, sizeof(msg));
+			break;
+		case ST_STARTING:
+			s->stop_requested = 1;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int
+sup_idle(struct supervisor *sup)
+{
+	size_t i;
+
+	for (i = 0; i < sup->nsvcs; i++)
+		if (sup->svcs[i]->state != ST_STOPPED &&
+		    sup->svcs[i]->state != ST_FAILED)
+			return 0;
+	return 1;
+}
+
+static int
+svc_cmp_name(const void *a, const void *b)
+{
+	const struct service *const *x = a, *const *y = b;
+
+	return strcmp((*x)->conf->name, (*y)->conf->name);
+}
+
+void
+sup_reload(struct supervisor *sup, struct config *cfg)
+{
+	struct service **nsvcs;
+	size_t i, n = 0;
+	char msg[128];
+
+	sup->now = mono_ms();
+	nsvcs = xcalloc(cfg->nsvcs + sup->nsvcs, sizeof(*nsvcs));
+	/* services gone from the configuration stop, then are dropped */
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (config_find(cfg, s->conf->name) != NULL)
+			continue;
+		log_info("%s: removed from the configuration", s->conf->name);
+		s->remove = 1;
+		if (s->state == ST_STOPPED || s->state == ST_FAILED) {
+			console_close(s->con);
+			service_conf_free(s->conf);
+			service_conf_free(s->pending_conf);
+			free(s);
+			continue;
+		}
+		if (s->state != ST_STOPPING && s->state != ST_DESTROYING)
+			sup_stop(sup, s, msg, sizeof(msg));
+		nsvcs[n++] = s;
+	}
+	for (i = 0; i < cfg->nsvcs; i++) {
+		struct service_conf *c = cfg->svcs[i];
+		struct service *s = sup_find(sup, c->name);
+
+		cfg->svcs[i] = NULL;
+		if (s == NULL) {
+			s = svc_new(sup, c);
+			log_info("%s: new service", c->name);
+			if (c->autostart && !c->errors)
+				s->state = ST_WAITING;
+		} else if (service_conf_same_domain(s->conf, c) ||
+		    s->state == ST_STOPPED || s->state == ST_FAILED) {
+			/* policy, timeouts, ordering: apply in place */
+			service_conf_free(s->pending_conf);
+			s->pending_conf = NULL;
+			service_conf_free(s->conf);
+			s->conf = c;
+		} else {
+			log_info("%s: definition changed: restarting",
+			    c->name);
+			service_conf_free(s->pending_conf);
+			s->pending_conf = c;
+			if (s->state == ST_RUNNING)
+				sup_restart(sup, s, msg, sizeof(msg));
+		}
+		nsvcs[n++] = s;
+	}
+	cfg->nsvcs = 0;
+	free(sup->svcs);
+	sup->svcs = nsvcs;
+	sup->nsvcs = n;
+	qsort(sup->svcs, sup->nsvcs, sizeof(*sup->svcs), svc_cmp_name);
+	config_free(sup->cfg);
+	sup->cfg = cfg;
+	sup_kick_waiting(sup);
+}
+
+void
+sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
+    int max, int *timeout_ms)
+{
+	uint64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (s->timer_at) {
+			uint64_t left = s->timer_at > now ? s->timer_at - now : 0;
+
+			if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+				*timeout_ms = (int)(left > 60000 ? 60000 : left);
+		}
+		if (s->con && !s->con->hup && *nfds < max) {
+			fds[*nfds].fd = s->con->fd;
+			fds[*nfds].events = POLLIN;
+			fds[*nfds].revents = 0;
+			(*nfds)++;
+		}
+	}
+}
+
+void
+sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
+{
+	size_t i;
+	int k;
+
+	sup->now = mono_ms();
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (s->con == NULL)
+			continue;
+		for (k = 0; k < nfds; k++)
+			if (fds[k].fd == s->con->fd && fds[k].revents)
+				(void)console_read(s->con);
+	}
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+
+		if (s->timer_at && s->timer_at <= sup->now) {
+			s->timer_at = 0;
+			sup_dispatch(s, EV_TIMER, NULL);
+		}
+	}
+	/* drop services removed by reload once they are down */
+	for (i = 0; i < sup->nsvcs; ) {
+		struct service *s = sup->svcs[i];
+
+		if (s->remove && s->state == ST_STOPPED) {
+			console_close(s->con);
+			service_conf_free(s->conf);
+			service_conf_free(s->pending_conf);
+			free(s);
+			memmove(&sup->svcs[i], &sup->svcs[i + 1],
+			    (sup->nsvcs - i - 1) * sizeof(*sup->svcs));
+			sup->nsvcs--;
+			continue;
+		}
+		i++;
+	}
+	if (sup->shutting_down)
+		sup_shutdown(sup);
+	qsort(sup->svcs, sup->nsvcs, sizeof(*sup->svcs), svc_cmp_name);
+}
+
+void
+svc_status_json(struct service *s, yajl_gen g)
+{
+	struct be_dominfo di;
+	struct err e = ERR_INIT;
+	time_t now = time(NULL);
+	uint64_t mono = mono_ms();
+
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "name", s->conf->name);
+	gen_kv_str(g, "state", svc_state_str(s->state));
+	if (s->conf->description)
+		gen_kv_str(g, "description", s->conf->description);
+	if (s->domid != INVALID_DOMID_) {
+		gen_kv_int(g, "domid", s->domid);
+		if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0 &&
+		    di.start_time > 0) {
+			gen_kv_int(g, "start_time", (long long)di.start_time);
+			gen_kv_int(g, "uptime", now > di.start_time ?
+			    (long long)(now - di.start_time) : 0);
+		}
+	}
+	gen_kv_bool(g, "autostart", s->conf->autostart);
+	gen_kv_str(g, "restart_policy", restart_policy_str(s->conf->restart));
+	gen_kv_int(g, "memory", (long long)s->conf->memory);
+	gen_kv_int(g, "vcpus", s->conf->vcpus);
+	gen_kv_str(g, "last_exit", svc_exit_str(s->last_exit));
+	if (s->last_error[0])
+		gen_kv_str(g, "last_error", s->last_error);
+	if (s->state == ST_FAILED)
+		gen_kv_str(g, "failed_reason", s->failed_reason[0] ?
+		    s->failed_reason : svc_exit_str(s->last_exit));
+	gen_kv_int(g, "restarts", s->restarts);
+	if (s->state == ST_BACKOFF && s->timer_at)
+		gen_kv_int(g, "next_restart_ms", s->timer_at > mono ?
+		    (long long)(s->timer_at - mono) : 0);
+	if (s->state == ST_STOPPING && s->timer_at)
+		gen_kv_int(g, "stop_deadline_ms", s->timer_at > mono ?
+		    (long long)(s->timer_at - mono) : 0);
+	if (s->conf->errors)
+		gen_kv_bool(g, "config_errors", 1);
+	yajl_gen_map_close(g);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_SERVICE_H
+#define DOMUD_SERVICE_H
+
+/*
+ * The service model: one struct service per configured DomU, driven by a
+ * [state][event] table of actions (s6-supervise style), and the supervisor
+ * that owns them, the backend and the console captures.
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <yajl_gen.h>
+
+#include "backend.h"
+#include "config.h"
+
+enum svc_state {
+	ST_STOPPED,
+	ST_WAITING,	/* for the services in after= */
+	ST_STARTING,	/* create in flight */
+	ST_RUNNING,
+	ST_STOPPING,	/* shutdown asked, stop_timeout running */
+	ST_DESTROYING,	/* destroy in flight */
+	ST_BACKOFF,	/* waiting to restart */
+	ST_FAILED,
+	ST__N
+};
+
+enum svc_event {
+	EV_START,
+	EV_STOP,
+	EV_DEPS_READY,
+	EV_CREATED,
+	EV_CREATE_FAILED,
+	EV_SHUTDOWN,
+	EV_DIED,
+	EV_DESTROYED,
+	EV_DESTROY_FAILED,
+	EV_TIMER,
+	EV__N
+};
+
+/* how the last run ended */
+enum svc_exit {
+	EXIT_NONE,
+	EXIT_STOPPED,		/* by request, the guest obeyed shutdown */
+	EXIT_STOP_DESTROYED,	/* by request, destroyed after stop_timeout */
+	EXIT_POWEROFF,		/* the guest powered itself off */
+	EXIT_REBOOT,
+	EXIT_CRASH,
+	EXIT_WATCHDOG,
+	EXIT_DIED,		/* vanished without a shutdown reason */
+	EXIT_CREATE_FAILED,
+	EXIT_REFUSED,		/* admission: not enough memory */
+};
+
+#define RESTART_HISTORY	64
+
+struct console;
+struct supervisor;
+
+struct service {
+	struct service_conf	*conf;
+	struct supervisor	*sup;
+	enum svc_state		 state;
+	uint32_t		 domid;
+	uint64_t		 timer_at;	/* monotonic ms, 0 = none */
+	uint64_t		 started_mono;	/* when it became running */
+	uint64_t		 memory_reserved; /* admission, while starting */
+
+	int			 stop_requested;
+	int			 restart_requested;
+	enum svc_exit		 last_exit;
+	char			 last_error[256];
+	char			 failed_reason[256];
+
+	unsigned		 restarts;	/* automatic restarts, total */
+	uint64_t		 backoff_ms;	/* the next delay */
+	uint64_t		 restart_at[RESTART_HISTORY];
+	unsigned		 nrestart_at;
+
+	struct service_conf	*pending_conf;	/* reload: apply at restart */
+	int			 remove;	/* reload: gone from config */
+	struct console		*con;
+};
+
+struct supervisor {
+	struct backend		*be;
+	struct config		*cfg;
+	struct service		**svcs;
+	size_t			 nsvcs;
+	int			 shutting_down;
+	uint64_t		 now;		/* monotonic ms, this iteration */
+};
+
+struct supervisor *sup_new(struct backend *, struct config *);
+void		 sup_free(struct supervisor *);
+struct service	*sup_find(struct supervisor *, const char *);
+void		 sup_autostart(struct supervisor *);
+/* user verbs: 0 or -1 with a message */
+int		 sup_start(struct supervisor *, struct service *, char *, size_t);
+int		 sup_stop(struct supervisor *, struct service *, char *, size_t);
+int		 sup_restart(struct supervisor *, struct service *, char *, size_t);
+/* daemon stop: stop everything in reverse order; 1 when all are down */
+void		 sup_shutdown(struct supervisor *);
+int		 sup_idle(struct supervisor *);
+/* replace the configuration (already checked) */
+void		 sup_reload(struct supervisor *, struct config *);
+
+void		 sup_before_poll(struct supervisor *, struct pollfd *, int *nfds,
+		    int max, int *timeout_ms);
+void		 sup_after_poll(struct supervisor *, struct pollfd *, int nfds);
+void		 sup_dispatch(struct service *, enum svc_event, const struct be_event *);
+void		 sup_be_notify(void *, const struct be_event *);
+
+const char	*svc_state_str(enum svc_state);
+const char	*svc_exit_str(enum svc_exit);
+void		 svc_status_json(struct service *, yajl_gen);
+
+#endif

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+/* digits, then an optional unit from the table; overflow is an error */
+static const char *
+parse_scaled(const char *s, const char *const *units, const uint64_t *mult,
+    uint64_t *out)
+{
+	uint64_t v = 0, m = 0;
+	const char *p = s;
+	size_t i;
+
+	if (*p == '\0')
+		return "empty value";
+	if (!isdigit((unsigned char)*p))
+		return "not a number";
+	while (isdigit((unsigned char)*p)) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return "number too large";
+		v = v * 10 + d;
+		p++;
+	}
+	while (*p == ' ')
+		p++;
+	for (i = 0; units[i] != NULL; i++)
+		if (strcasecmp(p, units[i]) == 0) {
+			m = mult[i];
+			break;
+		}
+	if (units[i] == NULL)
+		return "unknown unit";
+	if (m != 0 && v > UINT64_MAX / m)
+		return "number too large";
+	*out = v * m;
+	return NULL;
+}
+
+const char *
+parse_size(const char *s, uint64_t *bytes)
+{
+	static const char *const units[] = { "", "B", "K", "KB", "KiB", "M",
+	    "MB", "MiB", "G", "GB", "GiB", "T", "TB", "TiB", NULL };
+	static const uint64_t mult[] = { 1, 1, 1ULL << 10, 1ULL << 10,
+	    1ULL << 10, 1ULL << 20, 1ULL << 20, 1ULL << 20, 1ULL << 30,
+	    1ULL << 30, 1ULL << 30, 1ULL << 40, 1ULL << 40, 1ULL << 40 };
+	const char *e = parse_scaled(s, units, mult, bytes);
+
+	return e && strcmp(e, "unknown unit") == 0 ?
+	    "unknown size unit (use K, M, G or T)" : e;
+}
+
+const char *
+parse_duration_ms(const char *s, uint64_t *ms)
+{
+	/* a bare number is seconds */
+	static const char *const units[] = { "", "ms", "s", "sec", "m", "min",
+	    "h", NULL };
+	static const uint64_t mult[] = { 1000, 1, 1000, 1000, 60000, 60000,
+	    3600000 };
+	const char *e = parse_scaled(s, units, mult, ms);
+
+	return e && strcmp(e, "unknown unit") == 0 ?
+	    "unknown time unit (use ms, s, m or h)" : e;
+}
+
+const char *
+parse_bool(const char *s, int *b)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+	    !strcasecmp(s, "on") || !strcmp(s, "1"))
+		*b = 1;
+	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
+	    !strcasecmp(s, "off") || !strcmp(s, "0"))
+		*b = 0;
+	else
+		return "expected yes or no";
+	return NULL;
+}
+
+const char *
+parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	static const char *const units[] = { "", NULL };
+	static const uint64_t mult[] = { 1 };
+	const char *e = parse_scaled(s, units, mult, out);
+
+	if (e && strcmp(e, "unknown unit") == 0)
+		return "not a number";
+	if (e == NULL && *out > max)
+		return "number too large";
+	return e;
+}
+
+/* service and group names: [A-Za-z0-9_.-], not starting with '.' or '-' */
+int
+name_valid(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (*s == '\0' || *s == '.' || *s == '-')
+		return 0;
+	for (; *s; s++, n++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return 0;
+	return n <= max;
+}
+
+size_t
+strlcpy_(char *dst, const char *src, size_t sz)
+{
+	size_t n = strlen(src);
+
+	if (sz) {
+		size_t c = n >= sz ? sz - 1 : n;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+void
+format_duration(char *buf, size_t sz, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 86400)
+		snprintf(buf, sz, "%llud%02lluh", (unsigned long long)(s / 86400),
+		    (unsigned long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, sz, "%lluh%02llum", (unsigned long long)(s / 3600),
+		    (unsigned long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, sz, "%llum%02llus", (unsigned long long)(s / 60),
+		    (unsigned long long)(s % 60));
+	else if (ms >= 1000 || ms == 0)
+		snprintf(buf, sz, "%llus", (unsigned long long)s);
+	else
+		snprintf(buf, sz, "%llums", (unsigned long long)ms);
+}
+
+void
+format_size(char *buf, size_t sz, uint64_t b)
+{
+	if (b && b % (1ULL << 30) == 0)
+		snprintf(buf, sz, "%lluG", (unsigned long long)(b >> 30));
+	else if (b && b % (1ULL << 20) == 0)
+		snprintf(buf, sz, "%lluM", (unsigned long long)(b >> 20));
+	else if (b && b % (1ULL << 10) == 0)
+		snprintf(buf, sz, "%lluK", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, sz, "%llu", (unsigned long long)b);
+}
+
+/* every decision domud takes on time uses this: wall clocks jump on boards without an RTC */
+uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_UTIL_H
+#define DOMUD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Parsers return NULL on success, or a static message saying what is wrong. */
+const char *parse_size(const char *, uint64_t *bytes);
+const char *parse_duration_ms(const char *, uint64_t *ms);
+const char *parse_bool(const char *, int *);
+const char *parse_uint(const char *, uint64_t max, uint64_t *);
+
+int	 name_valid(const char *, size_t max);
+size_t	 strlcpy_(char *, const char *, size_t);
+void	*xcalloc(size_t, size_t);
+char	*xstrdup(const char *);
+void	 format_duration(char *, size_t, uint64_t ms);
+void	 format_size(char *, size_t, uint64_t bytes);
+uint64_t mono_ms(void);
+
+#endif

@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The libxl backend. One libxl context for the daemon, joined to domud's
+ * poll loop with libxl_osevent_beforepoll/afterpoll. Every asynchronous
+ * operation is started with ao_how.callback = NULL, so its completion comes
+ * back as an OPERATION_COMPLETE event that we pull with libxl_event_check
+ * after poll: no callback ever runs inside a libxl call, and the supervisor
+ * is only told from xenbe_after_poll.
+ *
+ * SIGCHLD: libxl_sigchld_owner_libxl_always_selective_reap. libxl reaps only
+ * its own children (hotplug scripts, the destroy helper); domud forks none
+ * and installs no SIGCHLD handler.
+ */
+#define LIBXL_API_VERSION 0x041400
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xentoollog.h>
+
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "service.h"
+#include "util.h"
+#include "xenbe.h"
+
+#define USERDATA_TAG	"domud"
+
+enum op_kind { OP_CREATE, OP_DESTROY, OP_SHUTDOWN };
+
+struct op {
+	struct op		*next;
+	uint64_t		 id;		/* libxl's for_event */
+	enum op_kind		 kind;
+	char			 name[SERVICE_NAME_MAX + 1];
+	uint32_t		 domid;
+	libxl_domain_config	 cfg;		/* create: alive until done */
+	libxl_asyncop_how	 how;
+	struct err		 fail;		/* create undone: why */
+};
+
+/* a domain we watch for shutdown and death */
+struct xdom {
+	struct xdom		*next;
+	uint32_t		 domid;
+	char			 name[SERVICE_NAME_MAX + 1];
+	libxl_evgen_domain_death *evg;
+};
+
+struct xlogger {
+	xentoollog_logger	 vtable;
+	char			 last_error[256];
+};
+
+struct xenbe {
+	struct backend		 be;
+	libxl_ctx		*ctx;
+	struct xlogger		*logger;
+	struct op		*ops;
+	struct xdom		*doms;
+	uint64_t		 next_id;
+	int			 poll_first, poll_n;	/* libxl's part of fds */
+};
+
+static const libxl_childproc_hooks childproc_hooks = {
+	.chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
+};
+
+/* ---- logging: libxl's messages go to domud's log ----------------------------- */
+
+static void
+xlog_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
+    const char *context, const char *format, va_list al)
+{
+	struct xlogger *xl = (struct xlogger *)lg;
+	char msg[512];
+
+	if (level < XTL_INFO && log_getverbose() < 2)
+		return;
+	if (level < XTL_WARN && log_getverbose() < 1)
+		return;
+	vsnprintf(msg, sizeof(msg), format, al);
+	if (errnoval >= 0 && level >= XTL_WARN)
+		log_warnx("libxl: %s%s%s: %s", context ? context : "",
+		    context ? ": " : "", msg, strerror(errnoval));
+	else if (level >= XTL_WARN)
+		log_warnx("libxl: %s%s%s", context ? context : "",
+		    context ? ": " : "", msg);
+	else
+		log_debug("libxl: %s", msg);
+	if (level >= XTL_ERROR)
+		strlcpy_(xl->last_error, msg, sizeof(xl->last_error));
+}
+
+static void
+xlog_progress(xentoollog_logger *lg, const char *context,
+    const char *doing_what, int percent, unsigned long done,
+    unsigned long total)
+{
+}
+
+static void
+xlog_destroy(xentoollog_logger *lg)
+{
+	free(lg);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static struct xenbe *
+xb_of(struct backend *be)
+{
+	return (struct xenbe *)be;
+}
+
+static int
+xerr(struct xenbe *xb, struct err *e, int rc, const char *what)
+{
+	if (xb->logger->last_error[0])
+		err_set(e, rc, "%s: %s (libxl error %d)", what,
+		    xb->logger->last_error, rc);
+	else
+		err_set(e, rc, "%s: libxl error %d", what, rc);
+	xb->logger->last_error[0] = '\0';
+	return -1;
+}
+
+static void
+emit(struct xenbe *xb, enum be_event_type type, const char *svc,
+    uint32_t domid, enum shutdown_reason reason, const struct err *e)
+{
+	struct be_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	strlcpy_(ev.svc, svc, sizeof(ev.svc));
+	ev.domid = domid;
+	ev.reason = reason;
+	if (e)
+		ev.err = *e;
+	if (xb->be.notify)
+		xb->be.notify(xb->be.notify_arg, &ev);
+}
+
+static struct op *
+op_new(struct xenbe *xb, enum op_kind kind, const char *name, uint32_t domid)
+{
+	struct op *op = xcalloc(1, sizeof(*op));
+
+	op->id = ++xb->next_id;
+	op->kind = kind;
+	strlcpy_(op->name, name, sizeof(op->name));
+	op->domid = domid;
+	libxl_domain_config_init(&op->cfg);
+	op->how.callback = NULL;
+	op->how.u.for_event = op->id;
+	op->next = xb->ops;
+	xb->ops = op;
+	return op;
+}
+
+static void
+op_free(struct xenbe *xb, struct op *op)
+{
+	struct op **pp;
+
+	for (pp = &xb->ops; *pp; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			break;
+		}
+	libxl_domain_config_dispose(&op->cfg);
+	free(op);
+}
+
+static struct op *
+op_find(struct xenbe *xb, uint64_t id)
+{
+	struct op *op;
+
+	for (op = xb->ops; op; op = op->next)
+		if (op->id == id)
+			return op;
+	return NULL;
+}
+
+static struct xdom *
+xdom_find(struct xenbe *xb, uint32_t domid)
+{
+	struct xdom *d;
+
+	for (d = xb->doms; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+static int
+xdom_watch(struct xenbe *xb, const char *name, uint32_t domid,
+    struct err *e)
+{
+	struct xdom *d = xcalloc(1, sizeof(*d));
+	int rc;
+
+	d->domid = domid;
+	strlcpy_(d->name, name, sizeof(d->name));
+	/* for_user is the domid, not a pointer: late events stay harmless */
+	rc = libxl_evenable_domain_death(xb->ctx, domid, domid, &d->evg);
+	if (rc) {
+		free(d);
+		return xerr(xb, e, rc, "watching the domain");
+	}
+	d->next = xb->doms;
+	xb->doms = d;
+	return 0;
+}
+
+static void
+xdom_unwatch(struct xenbe *xb, uint32_t domid)
+{
+	struct xdom **pp, *d;
+
+	for (pp = &xb->doms; (d = *pp) != NULL; pp = &d->next)
+		if (d->domid == domid) {
+			*pp = d->next;
+			libxl_evdisable_domain_death(xb->ctx, d->evg);
+			free(d);
+			return;
+		}
+}
+
+/* ---- building the domain --------------------------------------------------------- */
+
+static int
+check_file(const char *what, const char *path, struct err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return err_set(e, errno, "%s %s: %s", what, path,
+		    strerror(errno));
+	return 0;
+}
+
+static char *
+xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int
+build_config(struct xenbe *xb, const struct service_conf *sc,
+    libxl_domain_config *c, struct err *e)
+{
+	libxl_domain_type type = sc->type == SVC_PVH ? LIBXL_DOMAIN_TYPE_PVH :
+	    LIBXL_DOMAIN_TYPE_PV;
+	unsigned i;
+	int rc;
+
+	c->c_info.type = type;
+	c->c_info.name = xstrdup(sc->name);
+	/* libxl makes no UUID; ours is fixed per service (adoption keys on it) */
+	memcpy(libxl_uuid_bytearray(&c->c_info.uuid), sc->uuid, 16);
+	libxl_domain_build_info_init_type(&c->b_info, type);
+	c->b_info.max_memkb = c->b_info.target_memkb = sc->memory / 1024;
+	c->b_info.max_vcpus = (int)sc->vcpus;
+	rc = libxl_cpu_bitmap_alloc(xb->ctx, &c->b_info.avail_vcpus,
+	    (int)sc->vcpus);
+	if (rc)
+		return xerr(xb, e, rc, "vcpu bitmap");
+	for (i = 0; i < sc->vcpus; i++)
+		libxl_bitmap_set(&c->b_info.avail_vcpus, (int)i);
+	c->b_info.kernel = xstrdup(sc->kernel);
+	c->b_info.ramdisk = xstrdup_or_null(sc->ramdisk);
+	c->b_info.cmdline = xstrdup_or_null(sc->cmdline);
+
+	if (sc->ndisks) {
+		c->disks = xcalloc(sc->ndisks, sizeof(*c->disks));
+		c->num_disks = (int)sc->ndisks;
+		for (i = 0; i < sc->ndisks; i++) {
+			libxl_device_disk *d = &c->disks[i];
+
+			libxl_device_disk_init(d);
+			d->pdev_path = xstrdup(sc->disks[i].path);
+			d->vdev = xstrdup(sc->disks[i].vdev);
+			/* init leaves UNKNOWN, which silently means QDISK */
+			d->format = LIBXL_DISK_FORMAT_RAW;
+			d->backend = LIBXL_DISK_BACKEND_PHY;
+			d->readwrite = sc->disks[i].readwrite;
+		}
+	}
+	if (sc->has_net) {
+		c->nics = xcalloc(1, sizeof(*c->nics));
+		c->num_nics = 1;
+		libxl_device_nic_init(&c->nics[0]);
+		c->nics[0].bridge = xstrdup(sc->bridge);
+		memcpy(c->nics[0].mac, sc->mac, 6);
+	}
+	/* libxl never acts on these; domud applies its own policy */
+	c->on_poweroff = c->on_reboot = c->on_crash = c->on_watchdog =
+	    LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
+	return 0;
+}
+
+static int
+xb_create(struct backend *be, struct service *svc, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	const struct service_conf *sc = svc->conf;
+	struct op *op;
+	size_t i;
+	int rc;
+
+	/* a missing image is an error for this service at start */
+	if (check_file("kernel", sc->kernel, e) == -1 ||
+	    (sc->ramdisk && check_file("ramdisk", sc->ramdisk, e) == -1))
+		return -1;
+	for (i = 0; i < sc->ndisks; i++)
+		if (check_file("disk", sc->disks[i].path, e) == -1)
+			return -1;
+
+	op = op_new(xb, OP_CREATE, sc->name, INVALID_DOMID);
+	if (build_config(xb, sc, &op->cfg, e) == -1) {
+		op_free(xb, op);
+		return -1;
+	}
+	rc = libxl_domain_create_new(xb->ctx, &op->cfg, &op->domid, &op->how,
+	    NULL);
+	if (rc) {
+		op_free(xb, op);
+		return xerr(xb, e, rc, "libxl_domain_create_new");
+	}
+	log_info("%s: creating", sc->name);
+	return 0;
+}
+
+/* the tag that adoption looks for: which service, and that domud made it */
+static int
+store_tag(struct xenbe *xb, const char *name, uint32_t domid,
+    struct err *e)
+{
+	char tag[160];
+	int n, rc;
+
+	/* service names are [A-Za-z0-9_.-]: no JSON escaping needed */
+	n = snprintf(tag, sizeof(tag), "{\"v\":1,\"service\":\"%s\"}\n",
+	    name);
+	rc = libxl_userdata_store(xb->ctx, domid, USERDATA_TAG,
+	    (const uint8_t *)tag, n);
+	if (rc)
+		return xerr(xb, e, rc, "storing the domud tag");
+	return 0;
+}
+
+static void
+create_done(struct xenbe *xb, struct op *op, int rc)
+{
+	struct err e = ERR_INIT;
+	uint32_t domid = op->domid;
+	char name[SERVICE_NAME_MAX + 1];
+	struct op *dop;
+
+	strlcpy_(name, op->name, sizeof(name));
+	if (rc) {
+		/* libxl has destroyed what it had built */
+		xerr(xb, &e, rc, "libxl_domain_create_new");
+		op_free(xb, op);
+		emit(xb, BE_CREATE_FAILED, name, domid, SR_NONE, &e);
+		return;
+	}
+	op_free(xb, op);
+	if (store_tag(xb, name, domid, &e) == -1 ||
+	    xdom_watch(xb, name, domid, &e) == -1)
+		goto undo;
+	rc = libxl_domain_unpause(xb->ctx, domid, NULL);
+	if (rc) {
+		xerr(xb, &e, rc, "unpause");
+		goto undo;
+	}
+	emit(xb, BE_CREATED, name, domid, SR_NONE, NULL);
+	return;
+undo:
+	/* no half-made domain is left behind: destroy, then report */
+	log_warnx("%s: %s; destroying domain %u", name, e.msg, domid);
+	xdom_unwatch(xb, domid);
+	dop = op_new(xb, OP_DESTROY, name, domid);
+	dop->kind = OP_CREATE;		/* completes as a failed create */
+	dop->fail = e;
+	rc = libxl_domain_destroy(xb->ctx, domid, &dop->how);
+	if (rc) {
+		op_free(xb, dop);
+		emit(xb, BE_CREATE_FAILED, name, domid, SR_NONE, &e);
+	}
+}
+
+static int
+xb_shutdown(struct backend *be, struct service *svc, uint32_t domid,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct op *op = op_new(xb, OP_SHUTDOWN, svc->conf->name, domid);
+	int rc;
+
+	rc = libxl_domain_shutdown(xb->ctx, domid, &op->how);
+	if (rc) {
+		op_free(xb, op);
+		return xerr(xb, e, rc, "shutdown request");
+	}
+	return 0;
+}
+
+static int
+xb_destroy(struct backend *be, struct service *svc, uint32_t domid,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct op *op = op_new(xb, OP_DESTROY, svc->conf->name, domid);
+	int rc;
+
+	rc = libxl_domain_destroy(xb->ctx, domid, &op->how);
+	if (rc) {
+		op_free(xb, op);
+		return xerr(xb, e, rc, "destroy");
+	}
+	return 0;
+}
+
+static void
+op_complete(struct xenbe *xb, uint64_t id, int rc)
+{
+	struct op *op = op_find(xb, id);
+	char svc[SERVICE_NAME_MAX + 1];
+	uint32_t domid;
+	struct err e = ERR_INIT;
+
+	if (op == NULL)
+		return;
+	strlcpy_(svc, op->name, sizeof(svc));
+	domid = op->domid;
+	switch (op->kind) {
+	case OP_CREATE:
+		if (op->fail.status) {
+			/* the destroy that undid a failed create */
+			e = op->fail;
+			op_free(xb, op);
+			emit(xb, BE_CREATE_FAILED, svc, domid, SR_NONE, &e);
+		} else
+			create_done(xb, op, rc);
+		break;
+	case OP_SHUTDOWN:
+		/* completion only means the guest saw the request */
+		if (rc && rc != ERROR_DOMAIN_NOTFOUND)
+			log_warnx("%s: shutdown request not acknowledged "
+			    "(libxl error %d)", svc, rc);
+		op_free(xb, op);
+		break;
+	case OP_DESTROY:
+		xdom_unwatch(xb, domid);
+		op_free(xb, op);
+		if (rc && rc != ERROR_DOMAIN_NOTFOUND) {
+			xerr(xb, &e, rc, "destroy");
+			emit(xb, BE_DESTROY_FAILED, svc, domid, SR_NONE, &e);
+		} else
+			emit(xb, BE_DESTROYED, svc, domid, SR_NONE, NULL);
+		break;
+	}
+}
+
+static enum shutdown_reason
+reason_of(libxl_shutdown_reason r)
+{
+	switch (r) {
+	case LIBXL_SHUTDOWN_REASON_POWEROFF:
+		return SR_POWEROFF;
+	case LIBXL_SHUTDOWN_REASON_REBOOT:
+		return SR_REBOOT;
+	case LIBXL_SHUTDOWN_REASON_SUSPEND:
+		return SR_SUSPEND;
+	case LIBXL_SHUTDOWN_REASON_CRASH:
+		return SR_CRASH;
+	case LIBXL_SHUTDOWN_REASON_WATCHDOG:
+		return SR_WATCHDOG;
+	case LIBXL_SHUTDOWN_REASON_SOFT_RESET:
+		return SR_SOFT_RESET;
+	default:
+		return SR_UNKNOWN;
+	}
+}
+
+static void
+handle_event(struct xenbe *xb, libxl_event *ev)
+{
+	struct xdom *d;
+	uint32_t domid = ev->domid;
+
+	switch (ev->type) {
+	case LIBXL_EVENT_TYPE_OPERATION_COMPLETE:
+		op_complete(xb, ev->for_user, ev->u.operation_complete.rc);
+		break;
+	case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
+		if ((d = xdom_find(xb, domid)) != NULL)
+			emit(xb, BE_SHUTDOWN, d->name, domid, reason_of(
+			    ev->u.domain_shutdown.shutdown_reason), NULL);
+		break;
+	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
+		if ((d = xdom_find(xb, domid)) != NULL) {
+			char name[SERVICE_NAME_MAX + 1];
+
+			strlcpy_(name, d->name, sizeof(name));
+			xdom_unwatch(xb, domid);
+			emit(xb, BE_DIED, name, domid, SR_NONE, NULL);
+		}
+		break;
+	default:
+		log_debug("libxl event %d ignored", ev->type);
+		break;
+	}
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+static int
+xb_free_memory(struct backend *be, uint64_t *bytes, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	uint64_t kb;
+	int rc;
+
+	rc = libxl_get_free_memory(xb->ctx, &kb);
+	if (rc)
+		return xerr(xb, e, rc, "free memory");
+	*bytes = kb * 1024;
+	return 0;
+}
+
+static int
+xb_need_memory(struct backend *be, struct service *svc, uint64_t *bytes,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_domain_config c;
+	uint64_t kb = 0;
+	int rc, ret = -1;
+
+	libxl_domain_config_init(&c);
+	if (build_config(xb, svc->conf, &c, e) == -1)
+		goto out;
+	rc = libxl_domain_need_memory(xb->ctx, &c, 0, &kb);
+	if (rc) {
+		xerr(xb, e, rc, "memory needed");
+		goto out;
+	}
+	*bytes = kb * 1024;
+	ret = 0;
+out:
+	libxl_domain_config_dispose(&c);
+	return ret;
+}
+
+static int
+xb_dominfo(struct backend *be, uint32_t domid, struct be_dominfo *out,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_dominfo info;
+	int rc;
+
+	libxl_dominfo_init(&info);
+	rc = libxl_domain_info(xb->ctx, &info, domid);
+	if (rc) {
+		libxl_dominfo_dispose(&info);
+		return xerr(xb, e, rc, "domain info");
+	}
+	memset(out, 0, sizeof(*out));
+	out->domid = domid;
+	out->memory = info.current_memkb * 1024;
+	out->running = info.running;
+	out->paused = info.paused;
+	out->shutdown = info.shutdown;
+	out->dying = info.dying;
+	libxl_dominfo_dispose(&info);
+	out->start_time = (time_t)libxl_vm_get_start_time(xb->ctx, domid);
+	return 0;
+}
+
+static char *
+xb_console_path(struct backend *be, uint32_t domid, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	char *path = NULL;
+	int rc;
+
+	rc = libxl_primary_console_get_tty(xb->ctx, domid, &path);
+	if (rc) {
+		xerr(xb, e, rc, "console tty");
+		return NULL;
+	}
+	return path;
+}
+
+/* ---- poll integration ------------------------------------------------------------ */
+
+static int
+xb_before_poll(struct backend *be, struct pollfd *fds, int *nfds, int max,
+    int *timeout_ms)
+{
+	struct xenbe *xb = xb_of(be);
+	struct timeval now;
+	int n = max - *nfds, rc;
+
+	gettimeofday(&now, NULL);
+	rc = libxl_osevent_beforepoll(xb->ctx, &n, fds + *nfds, timeout_ms, now);
+	if (rc) {
+		/* out of room: poll without libxl's fds this round, soon */
+		log_warnx("libxl wants %d poll fds; only %d left", n,
+		    max - *nfds);
+		xb->poll_n = 0;
+		if (*timeout_ms < 0 || *timeout_ms > 100)
+			*timeout_ms = 100;
+		return -1;
+	}
+	xb->poll_first = *nfds;
+	xb->poll_n = n;
+	*nfds += n;
+	return 0;
+}
+
+static void
+xb_after_poll(struct backend *be, struct pollfd *fds, int nfds)
+{
+	struct xenbe *xb = xb_of(be);
+	struct timeval now;
+	libxl_event *ev;
+	int rc;
+
+	gettimeofday(&now, NULL);
+	/* poll failed (EINTR): libxl still gets its timeouts run */
+	if (nfds >= xb->poll_first + xb->poll_n)
+		libxl_osevent_afterpoll(xb->ctx, xb->poll_n,
+		    fds + xb->poll_first, now);
+	else
+		libxl_osevent_afterpoll(xb->ctx, 0, NULL, now);
+	xb->poll_n = 0;
+	for (;;) {
+		rc = libxl_event_check(xb->ctx, &ev, LIBXL_EVENTMASK_ALL, NULL,
+		    NULL);
+		if (rc == ERROR_NOT_READY)
+			break;
+		if (rc) {
+			log_warnx("libxl_event_check: error %d", rc);
+			break;
+		}
+		handle_event(xb, ev);
+		libxl_event_free(xb->ctx, ev);
+	}
+}
+
+static int
+xb_idle(struct backend *be)
+{
+	return xb_of(be)->ops == NULL;
+}
+
+static void
+xb_free(struct backend *be)
+{
+	struct xenbe *xb = xb_of(be);
+
+	while (xb->doms)
+		xdom_unwatch(xb, xb->doms->domid);
+	/* libxl_ctx_free asserts that no operation is in flight */
+	if (xb->ops)
+		log_warnx("libxl operations still in flight at exit");
+	else if (xb->ctx)
+		libxl_ctx_free(xb->ctx);
+	xtl_logger_destroy(&xb->logger->vtable);
+	free(xb);
+}
+
+static const struct backend_ops xenbe_ops = {
+	.name = "libxl",
+	.create = xb_create,
+	.shutdown = xb_shutdown,
+	.destroy = xb_destroy,
+	.free_memory = xb_free_memory,
+	.need_memory = xb_need_memory,
+	.dominfo = xb_dominfo,
+	.console_path = xb_console_path,
+	.before_poll = xb_before_poll,
+	.after_poll = xb_after_poll,
+	.idle = xb_idle,
+	.free = xb_free,
+};
+
+struct backend *
+xenbe_new(struct err *e)
+{
+	struct xenbe *xb = xcalloc(1, sizeof(*xb));
+	int rc;
+
+	xb->logger = xcalloc(1, sizeof(*xb->logger));
+	xb->logger->vtable.vmessage = xlog_vmessage;
+	xb->logger->vtable.progress = xlog_progress;
+	xb->logger->vtable.destroy = xlog_destroy;
+	xb->be.ops = &xenbe_ops;
+	rc = libxl_ctx_alloc(&xb->ctx, LIBXL_VERSION, 0, &xb->logger->vtable);
+	if (rc) {
+		xerr(xb, e, rc, "libxl_ctx_alloc (is xenstored running?)");
+		xtl_logger_destroy(&xb->logger->vtable);
+		free(xb);
+		return NULL;
+	}
+	libxl_childproc_setmode(xb->ctx, &childproc_hooks, NULL);
+	return &xb->be;
+}

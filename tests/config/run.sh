@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Golden configuration tests, as OpenBSD's regress does for vmd.conf:
+#   fail-NAME.ini   one service file       fail-NAME.conf  a domud.conf
+#   fail-NAME.d/    a whole configuration  (domud.conf + services.d/)
+# each with fail-NAME.expected: what `domud -n` must print (and exit 1).
+# The examples in config/ must pass (exit 0).
+# usage: run.sh DOMUD [--update]
+set -u
+domud=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+update=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+check() { # name, then run in $tmp/case
+	name=$1
+	(cd "$tmp/case" && "$domud" -n -f domud.conf) > "$tmp/out" 2>&1
+	rc=$?
+	if [ "$update" = --update ]; then
+		cp "$tmp/out" "$here/$name.expected"
+	fi
+	if [ $rc -ne 1 ]; then
+		echo "FAIL config/$name: exit $rc, expected 1"; fail=$((fail + 1))
+	elif ! diff -u "$here/$name.expected" "$tmp/out"; then
+		echo "FAIL config/$name: output differs"; fail=$((fail + 1))
+	else
+		echo "PASS config/$name"; pass=$((pass + 1))
+	fi
+}
+
+for f in "$here"/fail-*.ini "$here"/fail-*.conf "$here"/fail-*.d; do
+	[ -e "$f" ] || continue
+	rm -rf "$tmp/case"; mkdir -p "$tmp/case/services.d"
+	base=$(basename "$f")
+	case "$base" in
+	*.ini)  printf '[domud]\n' > "$tmp/case/domud.conf"; cp "$f" "$tmp/case/services.d/"
+		name=${base%.ini} ;;
+	*.conf) cp "$f" "$tmp/case/domud.conf"; name=${base%.conf} ;;
+	*.d)    rm -rf "$tmp/case"; cp -R "$f" "$tmp/case"; name=${base%.d} ;;
+	esac
+	check "$name"
+done
+
+# the shipped examples must be valid (missing images are only warnings)
+if "$domud" -n -f "$top/config/domud.conf" > "$tmp/out" 2>&1; then
+	echo "PASS config/examples"; pass=$((pass + 1))
+else
+	cat "$tmp/out"; echo "FAIL config/examples"; fail=$((fail + 1))
+fi
+# no config file at all is a clear error, not a crash
+if "$domud" -n -f "$tmp/nonexistent.conf" > "$tmp/out" 2>&1; then
+	echo "FAIL config/missing-file: exit 0"; fail=$((fail + 1))
+elif grep -q "nonexistent.conf: cannot open: No such file" "$tmp/out"; then
+	echo "PASS config/missing-file"; pass=$((pass + 1))
+else
+	cat "$tmp/out"; echo "FAIL config/missing-file"; fail=$((fail + 1))
+fi
+echo "config: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,144 @@
+#!/bin/sh
+# shellcheck shell=sh
+# /init of the e2e dom0 initramfs (Xen dom0, x86_64 PV or arm64; Debian bookworm).
+# Brings up what Debian's Xen init scripts would (xenstored, xen-init-dom0,
+# xenconsoled), a bridge xenbr0 (10.99.0.1/24), domud's directories, then runs the
+# scenarios listed in /e2e/suites, each in a subshell with /e2e/lib.sh sourced and a
+# time limit, cleans up after each, prints "E2E-DONE" and powers off.
+# Everything goes to hvc0, which Xen forwards to the serial port = the harness log.
+#
+# Kernel command line: e2e.shell=1  after the scenarios, a shell on the console
+#                                   instead of powering off
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
+# the host's ldconfig cannot index a foreign arch's libraries (arm64)
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu
+# Debian's busybox sh prefers its own applets for bare command names ("standalone
+# shell"): call the real iproute2 by path.
+IP=/bin/ip
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+# what udev would make: Xen's hotplug locking stats /dev/stdin and spins without it
+ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+exec </dev/console >/dev/console 2>&1
+
+# shellcheck source=lib.sh
+. /e2e/lib.sh
+
+param() {
+  for w in $(cat /proc/cmdline); do
+    case "$w" in "$1"=*) echo "${w#*=}"; return 0;; esac
+  done
+  echo "$2"
+}
+SHELL_AT_END=$(param e2e.shell 0)
+
+info "dom0 init uptime=$(up) kernel=$(uname -r) arch=$E2E_ARCH"
+
+# ---- directories the Xen tools and domud expect ------------------------------
+mkdir -p /run/xen /run/xenstored /run/xen-hotplug /var/lib/xen /var/log/xen/console \
+         /var/lock /var/lib/xenstored /etc/xen/auto \
+         /etc/domud /run/domud /var/lib/domud /var/log/domud
+[ -e /var/run ] || ln -s /run /var/run
+
+# ---- kernel modules -------------------------------------------------------------
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback xen-blkback loop \
+         bridge br_netfilter veth tun dummy \
+         nf_conntrack nf_nat x_tables ip_tables iptable_filter iptable_nat iptable_mangle \
+         xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state \
+         xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq; do
+  modprobe "$m" || info "modprobe $m failed"
+done
+# bridged guest traffic should not go through iptables (br_netfilter defaults to 1)
+for f in /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables; do
+  [ -w "$f" ] && echo 0 > "$f"
+done
+mkdir -p /proc/xen
+mount -t xenfs xenfs /proc/xen || fail e2e/dom0-xenfs
+grep -q control_d /proc/xen/capabilities 2>/dev/null || fail e2e/dom0-control-domain "capabilities: $(cat /proc/xen/capabilities 2>/dev/null)"
+
+# ---- xenstored, xen-init-dom0, xenconsoled (what Debian's /etc/init.d/xen does) --
+export XENSTORED_ROOTDIR=/run/xenstored
+t=$(up)
+xenstored --pid-file /run/xenstore.pid
+wait_for 30 xenstore-read -s / >/dev/null 2>&1 || fail e2e/dom0-xenstored
+info "xenstored up in $(dt "$t" "$(up)")s"
+xen-init-dom0 || fail e2e/dom0-xen-init-dom0
+xenconsoled --pid-file /run/xenconsoled.pid --log=none || fail e2e/dom0-xenconsoled
+wait_for 10 test -s /run/xenconsoled.pid || fail e2e/dom0-xenconsoled-pid
+
+# ---- bridge xenbr0 for guests with [net] bridge=xenbr0 ---------------------------
+# Nothing leaves the emulated machine: QEMU has no NIC.
+{ $IP link add xenbr0 type bridge && $IP addr add 10.99.0.1/24 dev xenbr0 && $IP link set xenbr0 up
+  $IP link set lo up; } || fail e2e/dom0-bridge
+echo 1 > /proc/sys/net/ipv4/ip_forward
+
+info "xen $(xl info 2>/dev/null | awk '/^xen_version/{print $3}') free_memory=$(xl info 2>/dev/null | awk '/^free_memory/{print $3}')MiB guest=$E2E_GUEST_TYPE"
+[ -s /e2e/bins ] && info "binaries in /usr/sbin: $(tr '\n' ' ' < /e2e/bins)"
+echo "E2E-READY uptime=$(up)"
+
+# ---- scenarios ---------------------------------------------------------------------
+# processes alive before a scenario; whatever it leaves behind is killed afterwards
+snapshot() { for p in /proc/[0-9]*; do [ -s "$p/cmdline" ] && echo "${p#/proc/}"; done; }
+
+cleanup_after() { # suite: kill processes the scenario left, destroy its domains
+  snapshot > /tmp/e2e-after   # a function with a redirection: no fork, no stray pid
+  _k=""
+  while read -r p; do
+    grep -qx "$p" /tmp/e2e-before || _k="$_k $p"
+  done < /tmp/e2e-after
+  for p in $_k; do kill -TERM "$p" 2>/dev/null; done
+  [ -n "$_k" ] && sleep 1
+  for p in $_k; do kill -KILL "$p" 2>/dev/null; done
+  _d=$(domids | tr '\n' ' ')
+  for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
+  [ -n "$_k$_d" ] && info "cleanup after $1: killed pids [${_k# }] destroyed domains [${_d% }]"
+  return 0
+}
+
+while read -r suite; do
+  [ -n "$suite" ] || continue
+  sfile=/e2e/scenarios/$suite.sh
+  limit=$(sed -n 's/^# *e2e-timeout: *\([0-9]*\).*/\1/p' "$sfile" | head -1)
+  limit=${limit:-$E2E_SUITE_TIMEOUT}
+  snapshot > /tmp/e2e-before
+  : > "$E2E_RESULTS"
+  info "suite $suite: start (limit ${limit}s)"
+  t0=$(up)
+  ( E2E_SUITE=$suite; cd /tmp && . "$sfile" ) &
+  spid=$!
+  n=$((limit * 2)); timed_out=0
+  while kill -0 "$spid" 2>/dev/null; do
+    # a finished subshell stays a zombie until waited for: check its state
+    st=$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)
+    [ "$st" = Z ] && break
+    if [ "$n" -le 0 ]; then timed_out=1; kill -KILL "$spid" 2>/dev/null; break; fi
+    sleep 0.5; n=$((n - 1))
+  done
+  wait "$spid"; rc=$?
+  if [ "$timed_out" = 1 ]; then
+    fail "$suite/timeout" "scenario still running after ${limit}s"
+  elif [ "$rc" != 0 ]; then
+    fail "$suite/exit" "scenario exited with status $rc"
+  elif ! grep -q . "$E2E_RESULTS"; then
+    fail "$suite/no-result" "scenario reported neither pass nor fail"
+  fi
+  cleanup_after "$suite"
+  info "suite $suite: done in $(dt "$t0" "$(up)")s"
+done < /e2e/suites
+
+echo "E2E-DONE uptime=$(up)"
+if [ "$SHELL_AT_END" = 1 ]; then
+  echo "dom0 shell: xl, xenstore-*, our binaries in /usr/sbin, /e2e/lib.sh (. /e2e/lib.sh)"
+  exec setsid cttyhack sh
+fi
+sync
+poweroff -f
+sleep 30
