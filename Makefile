@@ -103,7 +103,7 @@ $(O)/domud: $(O)/core/domud.o $(LIBDOMUD) $(XS_DEP)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
 		$(O)/core/domud.o $(LIBDOMUD) $(LIBS_XEN) $(LIBS_CORE) \
 		2> $@.ldwarn || { cat $@.ldwarn; exit 1; }
-	@grep -v -e 'getpw.*statically linked' -e 'in function' $@.ldwarn >&2 || true
+	@grep -v -e 'statically linked applications requires' -e 'in function' $@.ldwarn >&2 || true
 
 $(O)/domuctl: $(O)/core/domuctl.o $(LIBDOMUD)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \

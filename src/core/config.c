@@ -722,8 +722,14 @@ config_handler(void *user, const char *section, const char *name,
 	}
 
 	if (p->kind == L_CONT) {
+		char cont[INI_MAX_LINE + 1];
+
 		if (p->last_key < 0)
 			return 1;	/* its key was already reported */
+		/* some inih versions keep inline comments on continuations */
+		strlcpy_(cont, value, sizeof(cont));
+		*find_chars_or_comment(cont, NULL) = '\0';
+		value = rstrip(cont);
 		if (!(keys[p->last_key].flags & K_MULTI)) {
 			perr(p, "%s: does not take continuation lines",
 			    keys[p->last_key].name);
@@ -1198,9 +1204,9 @@ load_services(struct config *cfg)
 	}
 	closedir(dir);
 	/* a stable order makes diagnostics reproducible */
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
 
-	cfg->svcs = xcalloc(n, sizeof(*cfg->svcs));
 	for (i = 0; i < n; i++) {
 		char *file = path_join(cfg->d.services_dir, names[i]);
 		char *name = names[i];
@@ -1219,35 +1225,63 @@ load_services(struct config *cfg)
 		}
 		buf = read_file(cfg, file, &len, &ferr);
 		if (buf != NULL) {
-			cfg->svcs[cfg->nsvcs++] = config_parse_service(cfg, name,
-			    file, buf, len);
+			config_add_service(cfg, config_parse_service(cfg, name,
+			    file, buf, len));
 			free(buf);
 		}
 		free(file);
 		free(name);
 	}
 	free(names);
-	config_cross_check(cfg);
 }
 
+/* An empty configuration with the defaults of domud.conf(5). */
 struct config *
-config_load(const char *path)
+config_new(const char *path)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct parse p;
-	char *buf, *dir;
-	size_t len = 0;
-	int ferr = 0;
 
 	cfg->path = xstrdup(path);
-	dir = dir_of(path);
 	cfg->d.state_dir = xstrdup("/var/lib/domud");
 	cfg->d.run_dir = xstrdup("/run/domud");
 	cfg->d.log_dir = xstrdup("/var/log/domud");
 	cfg->d.console_log_max = 1 << 20;
 	cfg->d.read_group = xstrdup("domud");
 	cfg->d.admin_group = xstrdup("domud-admin");
+	return cfg;
+}
 
+void
+config_add_service(struct config *cfg, struct service_conf *s)
+{
+	struct service_conf **n;
+
+	n = reallocarray(cfg->svcs, cfg->nsvcs + 1, sizeof(*n));
+	if (n == NULL)
+		fatal("reallocarray");
+	cfg->svcs = n;
+	cfg->svcs[cfg->nsvcs++] = s;
+}
+
+/* checks across services, then a stable order */
+void
+config_finish(struct config *cfg)
+{
+	if (cfg->nsvcs > 0)
+		qsort(cfg->svcs, cfg->nsvcs, sizeof(*cfg->svcs), svc_cmp);
+	config_cross_check(cfg);
+}
+
+struct config *
+config_load(const char *path)
+{
+	struct config *cfg = config_new(path);
+	struct parse p;
+	char *buf, *dir;
+	size_t len = 0;
+	int ferr = 0;
+
+	dir = dir_of(path);
 	if ((buf = read_file(cfg, path, &len, &ferr)) == NULL) {
 		cfg->conf_errors++;
 		free(dir);
@@ -1271,7 +1305,7 @@ config_load(const char *path)
 	}
 	free(dir);
 	load_services(cfg);
-	qsort(cfg->svcs, cfg->nsvcs, sizeof(*cfg->svcs), svc_cmp);
+	config_finish(cfg);
 	return cfg;
 }
 

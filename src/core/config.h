@@ -100,6 +100,9 @@ struct config {
 /* Parse domud.conf and every service file. Never fails as a whole:
  * problems are diagnostics; services with errors are marked broken. */
 struct config		*config_load(const char *path);
+struct config		*config_new(const char *path);
+void			 config_add_service(struct config *, struct service_conf *);
+void			 config_finish(struct config *);
 void			 config_free(struct config *);
 void			 config_print_diags(const struct config *, FILE *);
 struct service_conf	*config_find(const struct config *, const char *name);

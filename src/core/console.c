@@ -167,43 +167,6 @@ console_note(const char *logdir, const char *svc, uint64_t max,
 	free(c.oldpath);
 }
 
-/* length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
-static size_t
-utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, out of range */
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 size_t
 console_sanitize(const char *in, size_t n, char *out, int raw)
 {
@@ -212,7 +175,7 @@ console_sanitize(const char *in, size_t n, char *out, int raw)
 	uint32_t cp;
 
 	while (i < n) {
-		len = utf8_len(s + i, n - i, &cp);
+		len = utf8_seq_len(s + i, n - i, &cp);
 		if (len == 0) {
 			/* U+FFFD: JSON needs valid UTF-8, raw or not */
 			memcpy(out + o, "\xef\xbf\xbd", 3);

@@ -200,13 +200,35 @@ out:
 	return rc;
 }
 
+/* Strings that are not UTF-8 (a name cut mid-character, bytes from a
+ * guest) are sent with '?' for each bad byte rather than breaking the
+ * reply. */
 void
 gen_str(yajl_gen g, const char *s)
 {
-	if (s == NULL)
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i, k;
+	uint32_t cp;
+	char *fixed;
+
+	if (s == NULL) {
 		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+		return;
+	}
+	n = strlen(s);
+	if (yajl_gen_string(g, u, n) != yajl_gen_invalid_string)
+		return;
+	fixed = xcalloc(1, n + 1);
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq_len(u + i, n - i, &cp);
+		if (k == 0) {
+			fixed[i] = '?';
+			k = 1;
+		} else
+			memcpy(fixed + i, s + i, k);
+	}
+	yajl_gen_string(g, (const unsigned char *)fixed, n);
+	free(fixed);
 }
 
 void

@@ -166,7 +166,7 @@ admission(struct service *s, char *msg, size_t msgsz)
 
 	if (sup->be->ops->free_memory(sup->be, &freemem, &e) == -1 ||
 	    sup->be->ops->need_memory(sup->be, s, &need, &e) == -1) {
-		snprintf(msg, msgsz, "cannot check free memory: %s", e.msg);
+		msgf(msg, msgsz, "cannot check free memory: %s", e.msg);
 		return -1;
 	}
 	for (i = 0; i < sup->nsvcs; i++)
@@ -497,13 +497,6 @@ a_backoff_done(struct service *s, const struct be_event *ev)
 	svc_try_start(s);
 }
 
-static void
-a_restart_now(struct service *s, const struct be_event *ev)
-{
-	s->timer_at = 0;
-	svc_try_start(s);
-}
-
 static action_fn *const lifecycle[ST__N][EV__N] = {
 	[ST_STOPPED] = {
 		[EV_START] = a_start,
@@ -535,7 +528,6 @@ static action_fn *const lifecycle[ST__N][EV__N] = {
 	},
 	[ST_BACKOFF] = {
 		[EV_TIMER] = a_backoff_done,
-		[EV_START] = a_restart_now,
 		[EV_STOP] = a_cancel,
 	},
 	[ST_FAILED] = {
@@ -611,13 +603,15 @@ sup_start(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
 		s->nrestart_at = 0;
 		s->backoff_ms = 0;
 		s->last_error[0] = '\0';
+		s->timer_at = 0;
+		if (s->state == ST_BACKOFF)
+			s->state = ST_STOPPED;
 		sup_dispatch(s, EV_START, NULL);
-		if (s->state == ST_STOPPED && s->last_exit == EXIT_REFUSED) {
-			snprintf(msg, msgsz, "%s", s->last_error);
-			return -1;
-		}
-		if (s->state == ST_STOPPED && s->last_exit == EXIT_CREATE_FAILED) {
-			snprintf(msg, msgsz, "%s", s->last_error);
+		/* refused (memory) or failed at once (a missing kernel) */
+		if (s->state != ST_STARTING && s->state != ST_WAITING &&
+		    s->state != ST_RUNNING) {
+			snprintf(msg, msgsz, "%s", s->last_error[0] ?
+			    s->last_error : svc_exit_str(s->last_exit));
 			return -1;
 		}
 		return 0;

@@ -20,5 +20,10 @@ char	*xstrdup(const char *);
 void	 format_duration(char *, size_t, uint64_t ms);
 void	 format_size(char *, size_t, uint64_t bytes);
 uint64_t mono_ms(void);
+/* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
+size_t	 utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp);
+/* snprintf for messages that may be cut on purpose (no truncation warning) */
+int	 msgf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -88,6 +88,15 @@ echo "E2E-READY uptime=$(up)"
 # processes alive before a scenario; whatever it leaves behind is killed afterwards
 snapshot() { for p in /proc/[0-9]*; do [ -s "$p/cmdline" ] && echo "${p#/proc/}"; done; }
 
+# crashes the kernel saw (segfaults of our daemons, oopses, OOM kills) since last asked;
+# the whole kernel log is kept in /var/log/dmesg.all
+kernel_news() {
+  dmesg -c > /tmp/dmesg.new 2>/dev/null
+  cat /tmp/dmesg.new >> /var/log/dmesg.all
+  grep -E 'segfault|general protection|invalid opcode|traps:|Out of memory|oom-kill|BUG:|WARNING:' /tmp/dmesg.new |
+    head -n 20 | while IFS= read -r l; do info "kernel log ($1): $l"; done
+}
+
 cleanup_after() { # suite: kill processes the scenario left, destroy its domains
   snapshot > /tmp/e2e-after   # a function with a redirection: no fork, no stray pid
   _k=""
@@ -100,9 +109,11 @@ cleanup_after() { # suite: kill processes the scenario left, destroy its domains
   _d=$(domids | tr '\n' ' ')
   for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
   [ -n "$_k$_d" ] && info "cleanup after $1: killed pids [${_k# }] destroyed domains [${_d% }]"
+  kernel_news "$1"
   return 0
 }
 
+kernel_news boot
 while read -r suite; do
   [ -n "$suite" ] || continue
   sfile=/e2e/scenarios/$suite.sh

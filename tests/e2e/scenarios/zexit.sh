@@ -1,0 +1,2 @@
+pass z/exit-before
+exit 3

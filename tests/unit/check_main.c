@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests (Check): config, protocol, authorisation, domuctl arguments,
+ * the service model and control dispatch against a fake backend. */
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "log.h"
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	log_init(1, 0, "unit");
+	sr = srunner_create(config_suite());
+	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, ctl_suite());
+	srunner_add_suite(sr, service_suite());
+	srunner_add_suite(sr, control_suite());
+	srunner_add_suite(sr, console_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef FAKE_BACKEND_H
+#define FAKE_BACKEND_H
+
+/* A backend for unit tests: operations are recorded, and the test decides
+ * when and how they complete. Events reach the supervisor only from
+ * after_poll, as with libxl. */
+#include "backend.h"
+
+#define FAKE_MAX_EVENTS	64
+
+struct fake_backend {
+	struct backend	 be;
+	uint64_t	 free_mem;
+	uint32_t	 next_domid;
+	int		 ncreate, nshutdown, ndestroy;
+	int		 fail_create_now;	/* create() returns -1 */
+	char		 last_create[64];
+	struct be_event	 queue[FAKE_MAX_EVENTS];
+	int		 nqueue;
+	int		 inflight;
+};
+
+struct fake_backend *fake_new(uint64_t free_mem);
+/* queue completions; delivered by fake_run() */
+void	fake_create_done(struct fake_backend *, const char *svc, int ok);
+void	fake_shutdown(struct fake_backend *, const char *svc, uint32_t domid,
+	    enum shutdown_reason);
+void	fake_died(struct fake_backend *, const char *svc, uint32_t domid);
+void	fake_destroy_done(struct fake_backend *, const char *svc, uint32_t domid);
+/* deliver queued events as after_poll would */
+void	fake_run(struct fake_backend *);
+
+#endif

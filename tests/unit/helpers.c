@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "util.h"
+
+struct service_conf *
+t_service(struct config *cfg, const char *name, const char *text)
+{
+	char file[128];
+
+	snprintf(file, sizeof(file), "services.d/%s.ini", name);
+	return config_parse_service(cfg, name, file, text, strlen(text));
+}
+
+int
+t_has_diag(const struct config *cfg, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndiags; i++)
+		if (strstr(cfg->diags[i].text, s))
+			return 1;
+	return 0;
+}
+
+char *
+t_tmpdir(void)
+{
+	char *d = xstrdup("/tmp/domud-unit-XXXXXX");
+
+	if (mkdtemp(d) == NULL)
+		abort();
+	return d;
+}

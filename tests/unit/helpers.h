@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef TEST_HELPERS_H
+#define TEST_HELPERS_H
+
+#include <check.h>
+
+#include "config.h"
+
+/* parse one service from text into cfg (not checked across services) */
+struct service_conf *t_service(struct config *, const char *name,
+			    const char *text);
+/* 1 if some diagnostic contains s */
+int		 t_has_diag(const struct config *, const char *s);
+char		*t_tmpdir(void);
+
+Suite *config_suite(void);
+Suite *proto_suite(void);
+Suite *auth_suite(void);
+Suite *ctl_suite(void);
+Suite *service_suite(void);
+Suite *control_suite(void);
+Suite *console_suite(void);
+
+#endif

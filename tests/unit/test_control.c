@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control dispatch in-process: JSON line in, JSON line out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl_tree.h>
+
+#include "control.h"
+#include "fake_backend.h"
+#include "helpers.h"
+#include "util.h"
+
+static struct control ctl;
+static struct fake_backend *fb;
+static const struct peer root = { .uid = 0 }, reader = { .uid = 1000,
+    .gid = 500 }, stranger = { .uid = 1001, .gid = 1001 };
+
+static void
+setup(void)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir();
+
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = dir;
+	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\ndescription = Gateway\n"));
+	config_finish(cfg);
+	fb = fake_new(1ULL << 30);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.sup = sup_new(&fb->be, cfg);
+	ctl.auth.read_gid = 500;
+	ctl.auth.admin_gid = 501;
+	ctl.fd_admin = ctl.fd_ro = -1;
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", ctl.sup->cfg->d.log_dir);
+	(void)!system(cmd);
+	sup_free(ctl.sup);
+	fb->be.ops->free(&fb->be);
+}
+
+static yajl_val
+call(const struct peer *p, enum auth_role role, const char *line)
+{
+	char *out, err[128];
+	size_t len;
+	yajl_val v;
+
+	out = control_dispatch(&ctl, p, role, line, strlen(line), &len);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(len, strlen(out));
+	ck_assert_int_eq(out[len - 1], '\n');
+	/* exactly one line */
+	ck_assert_ptr_eq(strchr(out, '\n'), out + len - 1);
+	v = yajl_tree_parse(out, err, sizeof(err));
+	ck_assert_msg(v != NULL, "reply is not JSON: %s", out);
+	free(out);
+	return v;
+}
+
+static int
+ok(yajl_val v)
+{
+	const char *p[] = { "ok", NULL };
+
+	return YAJL_IS_TRUE(yajl_tree_get(v, p, yajl_t_any));
+}
+
+static const char *
+str(yajl_val v, const char **path)
+{
+	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+
+	return s ? YAJL_GET_STRING(s) : "";
+}
+
+START_TEST(status_and_start)
+{
+	const char *code[] = { "error", "code", NULL };
+	const char *state[] = { "result", "state", NULL };
+	const char *svcs[] = { "result", "services", NULL };
+	yajl_val v, arr;
+
+	v = call(&reader, ROLE_ADMIN, "{\"v\":1,\"id\":1,\"cmd\":\"status\"}\n");
+	ck_assert(ok(v));
+	arr = yajl_tree_get(v, svcs, yajl_t_array);
+	ck_assert_ptr_nonnull(arr);
+	ck_assert_uint_eq(YAJL_GET_ARRAY(arr)->len, 1);
+	yajl_tree_free(v);
+
+	/* a reader may not start */
+	v = call(&reader, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"start\",\"service\":\"gw\"}");
+	ck_assert(!ok(v));
+	ck_assert_str_eq(str(v, code), "denied");
+	yajl_tree_free(v);
+	ck_assert_int_eq(fb->ncreate, 0);
+
+	v = call(&root, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"start\",\"service\":\"gw\"}");
+	ck_assert(ok(v));
+	ck_assert_str_eq(str(v, state), "starting");
+	yajl_tree_free(v);
+	ck_assert_int_eq(fb->ncreate, 1);
+	fake_create_done(fb, "gw", 1);
+	fake_run(fb);
+
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"status\",\"service\":\"gw\"}");
+	ck_assert(ok(v));
+	{
+		const char *st[] = { "result", "services", NULL };
+		yajl_val a = yajl_tree_get(v, st, yajl_t_array), s0;
+		const char *sn[] = { "state", NULL }, *dn[] = { "domid", NULL },
+		    *un[] = { "uptime", NULL };
+
+		s0 = YAJL_GET_ARRAY(a)->values[0];
+		ck_assert_str_eq(str(s0, sn), "running");
+		ck_assert(YAJL_IS_INTEGER(yajl_tree_get(s0, dn, yajl_t_number)));
+		ck_assert(YAJL_IS_INTEGER(yajl_tree_get(s0, un, yajl_t_number)));
+	}
+	yajl_tree_free(v);
+}
+END_TEST
+
+START_TEST(bad_requests_get_errors)
+{
+	static const struct {
+		const char *line, *code;
+	} cases[] = {
+		{ "not json\n", "bad-request" },
+		{ "{\"v\":1,\"cmd\":\"nuke\"}\n", "unknown-command" },
+		{ "{\"v\":1,\"cmd\":\"stop\",\"service\":\"ghost\"}\n",
+		    "unknown-service" },
+		{ "{\"v\":7,\"cmd\":\"list\"}\n", "unsupported-version" },
+		{ "\n", "bad-request" },
+	};
+	const char *code[] = { "error", "code", NULL };
+	size_t i;
+	yajl_val v;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = call(&root, ROLE_ADMIN, cases[i].line);
+		ck_assert(!ok(v));
+		ck_assert_str_eq(str(v, code), cases[i].code);
+		yajl_tree_free(v);
+	}
+	/* strangers get nothing, not even status */
+	v = call(&stranger, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"list\"}");
+	ck_assert_str_eq(str(v, code), "denied");
+	yajl_tree_free(v);
+}
+END_TEST
+
+START_TEST(logs_are_neutralised)
+{
+	const char *text[] = { "result", "text", NULL };
+	char path[512];
+	FILE *fp;
+	yajl_val v;
+
+	snprintf(path, sizeof(path), "%s/gw.log", ctl.sup->cfg->d.log_dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "one\ntwo \x1b[2J\x1b]0;pwned\x07 bad:\xff\xfe\nthree\n");
+	fclose(fp);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"logs\",\"service\":\"gw\","
+	    "\"lines\":2}");
+	ck_assert(ok(v));
+	ck_assert_str_eq(str(v, text),
+	    "two ^[[2J^[]0;pwned^G bad:\xef\xbf\xbd\xef\xbf\xbd\nthree\n");
+	yajl_tree_free(v);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"logs\",\"service\":\"gw\","
+	    "\"raw\":true}");
+	ck_assert(ok(v));
+	ck_assert_ptr_nonnull(strstr(str(v, text), "\x1b[2J"));
+	yajl_tree_free(v);
+}
+END_TEST
+
+Suite *
+control_suite(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("dispatch");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, status_and_start);
+	tcase_add_test(tc, bad_requests_get_errors);
+	tcase_add_test(tc, logs_are_neutralised);
+	suite_add_tcase(s, tc);
+	return s;
+}

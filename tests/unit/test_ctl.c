@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "helpers.h"
+
+static int
+parse(struct ctl_opts *o, char *err, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = "domuctl";
+	va_start(ap, err);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	return ctl_parse_args(argc, argv, o, err, 256);
+}
+
+START_TEST(args_ok)
+{
+	struct ctl_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, "status", NULL), 0);
+	ck_assert_int_eq(o.req.has_service, 0);
+	ck_assert_int_eq(parse(&o, err, "--json", "status", "gw", NULL), 0);
+	ck_assert_int_eq(o.json, 1);
+	ck_assert_str_eq(o.req.service, "gw");
+	ck_assert_int_eq(parse(&o, err, "logs", "-n", "20", "--raw", "gw", NULL), 0);
+	ck_assert_int_eq(o.req.lines, 20);
+	ck_assert_int_eq(o.req.raw, 1);
+	ck_assert_int_eq(parse(&o, err, "-t", "3", "-r", "/tmp/x", "stop", "gw",
+	    "-j", NULL), 0);
+	ck_assert_int_eq(o.timeout_ms, 3000);
+	ck_assert_str_eq(o.run_dir, "/tmp/x");
+	ck_assert_int_eq(o.json, 1);
+}
+END_TEST
+
+START_TEST(args_bad)
+{
+	static const char *const cases[][5] = {
+		{ NULL },
+		{ "frobnicate", NULL },
+		{ "stop", NULL },
+		{ "list", "extra", NULL },
+		{ "stop", "a", "b", NULL },
+		{ "logs", "-n", "0", "gw", NULL },
+		{ "logs", "-n", NULL },
+		{ "logs", "--follow", "gw", NULL },
+		{ "-t", "0", "list", NULL },
+		{ "-x", "list", NULL },
+		{ "start", "../../etc", NULL },
+	};
+	struct ctl_opts o;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(parse(&o, err, cases[i][0], cases[i][1], cases[i][2],
+		    cases[i][3], NULL) == CTL_EXIT_USAGE, "case %zu accepted", i);
+	}
+}
+END_TEST
+
+START_TEST(usage_from_table)
+{
+	const struct ctl_cmd *c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ctl_usage(fp);
+	fclose(fp);
+	for (c = ctl_cmds; c->name; c++)
+		ck_assert_msg(strstr(buf, c->name) != NULL, "%s missing", c->name);
+	free(buf);
+}
+END_TEST
+
+static int
+render(const char *cmdv, const char *reply, char **out, char **errout)
+{
+	struct ctl_opts o;
+	char err[256];
+	size_t a, b;
+	FILE *fo = open_memstream(out, &a), *fe = open_memstream(errout, &b);
+	int rc;
+
+	ck_assert_int_eq(parse(&o, err, cmdv, strcmp(cmdv, "stop") ? NULL : "gw",
+	    NULL), 0);
+	rc = ctl_render(&o, reply, fo, fe);
+	fclose(fo);
+	fclose(fe);
+	return rc;
+}
+
+START_TEST(render_replies)
+{
+	char *out, *errout;
+
+	ck_assert_int_eq(render("list", "{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"services\":[{\"name\":\"gw\",\"state\":\"running\",\"domid\":7,"
+	    "\"uptime\":65,\"restarts\":0,\"last_exit\":\"none\"}]}}\n", &out,
+	    &errout), CTL_EXIT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "gw"));
+	ck_assert_ptr_nonnull(strstr(out, "running"));
+	ck_assert_ptr_nonnull(strstr(out, "1m05s"));
+	free(out);
+	free(errout);
+	ck_assert_int_eq(render("stop", "{\"v\":1,\"ok\":false,\"error\":"
+	    "{\"code\":\"denied\",\"message\":\"'stop' needs root\"}}\n", &out,
+	    &errout), CTL_EXIT_DENIED);
+	ck_assert_ptr_nonnull(strstr(errout, "'stop' needs root"));
+	free(out);
+	free(errout);
+	ck_assert_int_eq(render("list", "garbage", &out, &errout),
+	    CTL_EXIT_TIMEOUT);
+	free(out);
+	free(errout);
+}
+END_TEST
+
+Suite *
+ctl_suite(void)
+{
+	Suite *s = suite_create("domuctl");
+	TCase *tc = tcase_create("args");
+
+	tcase_add_test(tc, args_ok);
+	tcase_add_test(tc, args_bad);
+	tcase_add_test(tc, usage_from_table);
+	tcase_add_test(tc, render_replies);
+	suite_add_tcase(s, tc);
+	return s;
+}

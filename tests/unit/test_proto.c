@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "proto.h"
+
+static enum proto_errcode
+dec(const char *s, struct request *r, char *msg)
+{
+	return proto_decode_request(s, strlen(s), r, msg, 256);
+}
+
+START_TEST(decode_valid)
+{
+	struct request r;
+	char msg[256];
+
+	ck_assert_int_eq(dec("{\"v\":1,\"id\":9,\"cmd\":\"logs\","
+	    "\"service\":\"gw\",\"lines\":20,\"raw\":true}", &r, msg), PE_OK);
+	ck_assert_str_eq(r.cmd, "logs");
+	ck_assert_str_eq(r.service, "gw");
+	ck_assert_int_eq(r.id, 9);
+	ck_assert_int_eq(r.lines, 20);
+	ck_assert_int_eq(r.raw, 1);
+	ck_assert_int_eq(dec("{\"v\":1,\"cmd\":\"list\"}", &r, msg), PE_OK);
+	ck_assert_int_eq(r.has_id, 0);
+}
+END_TEST
+
+START_TEST(decode_errors)
+{
+	static const struct {
+		const char *in;
+		enum proto_errcode code;
+		const char *msg;
+	} cases[] = {
+		{ "", PE_BAD_REQUEST, "not valid JSON" },
+		{ "{", PE_BAD_REQUEST, "not valid JSON" },
+		{ "[1,2]", PE_BAD_REQUEST, "must be a JSON object" },
+		{ "{\"cmd\":\"list\"}", PE_BAD_REQUEST, "missing field 'v'" },
+		{ "{\"v\":2,\"cmd\":\"list\"}", PE_VERSION, "version 1" },
+		{ "{\"v\":\"1\",\"cmd\":\"list\"}", PE_BAD_REQUEST, "'v' must be" },
+		{ "{\"v\":1}", PE_BAD_REQUEST, "missing field 'cmd'" },
+		{ "{\"v\":1,\"cmd\":\"format-disk\"}", PE_UNKNOWN_COMMAND,
+		    "unknown command 'format-disk'" },
+		{ "{\"v\":1,\"cmd\":\"stop\"}", PE_BAD_REQUEST, "needs a service" },
+		{ "{\"v\":1,\"cmd\":\"list\",\"service\":\"a\"}", PE_BAD_REQUEST,
+		    "takes no service" },
+		{ "{\"v\":1,\"cmd\":\"stop\",\"service\":\"../etc\"}",
+		    PE_BAD_REQUEST, "valid service name" },
+		{ "{\"v\":1,\"cmd\":\"logs\",\"service\":\"a\",\"lines\":-1}",
+		    PE_BAD_REQUEST, "'lines'" },
+		{ "{\"v\":1,\"cmd\":\"list\",\"evil\":1}", PE_BAD_REQUEST,
+		    "unknown field 'evil'" },
+		{ "{\"v\":1,\"cmd\":123}", PE_BAD_REQUEST, "'cmd' must be" },
+		{ "{\"v\":1,\"cmd\":\"\xff\xfe\"}", PE_BAD_REQUEST, "not valid JSON" },
+	};
+	struct request r;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(dec(cases[i].in, &r, msg) == cases[i].code,
+		    "case %zu: %s -> %s", i, cases[i].in, msg);
+		ck_assert_msg(strstr(msg, cases[i].msg) != NULL,
+		    "case %zu: message '%s'", i, msg);
+	}
+}
+END_TEST
+
+START_TEST(decode_oversized_and_nul)
+{
+	char *big = malloc(PROTO_REQ_MAX + 2);
+	struct request r;
+	char msg[256];
+
+	memset(big, ' ', PROTO_REQ_MAX + 1);
+	big[PROTO_REQ_MAX + 1] = '\0';
+	ck_assert_int_eq(proto_decode_request(big, PROTO_REQ_MAX + 1, &r, msg,
+	    sizeof(msg)), PE_TOO_LARGE);
+	ck_assert_int_eq(proto_decode_request("{\"v\":1,\0}", 9, &r, msg,
+	    sizeof(msg)), PE_BAD_REQUEST);
+	free(big);
+}
+END_TEST
+
+START_TEST(encode_roundtrip)
+{
+	struct request r, back;
+	char msg[256], *line;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.cmd, "logs");
+	strcpy(r.service, "web-1");
+	r.has_service = 1;
+	r.has_id = 1;
+	r.id = 77;
+	r.lines = 5;
+	line = proto_encode_request(&r);
+	ck_assert_ptr_nonnull(strchr(line, '\n'));
+	ck_assert_int_eq(proto_decode_request(line, strlen(line) - 1, &back,
+	    msg, sizeof(msg)), PE_OK);
+	ck_assert_str_eq(back.service, "web-1");
+	ck_assert_int_eq(back.id, 77);
+	ck_assert_int_eq(back.lines, 5);
+	free(line);
+}
+END_TEST
+
+START_TEST(error_reply_shape)
+{
+	struct request r;
+	size_t len;
+	char *out;
+
+	memset(&r, 0, sizeof(r));
+	r.has_id = 1;
+	r.id = 3;
+	out = proto_error_reply(&r, PE_DENIED, "nope \"quoted\"", &len);
+	ck_assert_str_eq(out, "{\"v\":1,\"id\":3,\"ok\":false,\"error\":"
+	    "{\"code\":\"denied\",\"message\":\"nope \\\"quoted\\\"\"}}\n");
+	ck_assert_uint_eq(len, strlen(out));
+	free(out);
+}
+END_TEST
+
+START_TEST(invalid_utf8_stays_json)
+{
+	struct request r;
+	size_t len;
+	char *out;
+
+	memset(&r, 0, sizeof(r));
+	/* a field name cut in the middle of a character, say */
+	out = proto_error_reply(&r, PE_BAD_REQUEST, "unknown field '\xc3'", &len);
+	ck_assert_str_eq(out, "{\"v\":1,\"ok\":false,\"error\":{\"code\":"
+	    "\"bad-request\",\"message\":\"unknown field '?'\"}}\n");
+	free(out);
+}
+END_TEST
+
+Suite *
+proto_suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("codec");
+
+	tcase_add_test(tc, decode_valid);
+	tcase_add_test(tc, decode_errors);
+	tcase_add_test(tc, decode_oversized_and_nul);
+	tcase_add_test(tc, encode_roundtrip);
+	tcase_add_test(tc, error_reply_shape);
+	tcase_add_test(tc, invalid_utf8_stays_json);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The service model against the fake backend. Time is driven by setting
+ * timers due and running after_poll, never by sleeping. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_backend.h"
+#include "helpers.h"
+#include "service.h"
+#include "util.h"
+
+static struct fake_backend *fb;
+static struct supervisor *sup;
+static char *logdir;
+
+static void
+add(struct config *cfg, const char *name, const char *extra)
+{
+	char t[512];
+
+	snprintf(t, sizeof(t), "[service]\nkernel = /dev/null\nmemory = 64M\n%s",
+	    extra);
+	config_add_service(cfg, t_service(cfg, name, t));
+}
+
+static void
+setup_with(const char *const *names, const char *const *extras, size_t n,
+    uint64_t freemem)
+{
+	struct config *cfg = config_new("domud.conf");
+	size_t i;
+
+	logdir = t_tmpdir();
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(logdir);
+	for (i = 0; i < n; i++)
+		add(cfg, names[i], extras[i]);
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 0);
+	fb = fake_new(freemem);
+	sup = sup_new(&fb->be, cfg);
+}
+
+static void
+teardown(void)
+{
+	char cmd[256];
+
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", logdir);
+	(void)!system(cmd);
+	free(logdir);
+}
+
+/* one loop iteration: the backend reports, then the supervisor's timers */
+static void
+run(void)
+{
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, NULL, 0);
+}
+
+/* make the service's timer due now and let it fire */
+static void
+expire(struct service *s)
+{
+	ck_assert_uint_ne(s->timer_at, 0);
+	s->timer_at = mono_ms();
+	run();
+}
+
+static struct service *
+up(const char *name)
+{
+	struct service *s = sup_find(sup, name);
+	char msg[256];
+
+	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(s->state, ST_STARTING);
+	fake_create_done(fb, name, 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	return s;
+}
+
+START_TEST(start_stop_graceful)
+{
+	const char *names[] = { "a" }, *extras[] = { "stop_timeout = 10s\n" };
+	struct service *s;
+	char msg[256];
+	uint32_t domid;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	domid = s->domid;
+	ck_assert_uint_ne(domid, INVALID_DOMID_);
+	ck_assert_int_eq(sup_stop(sup, s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	ck_assert_int_eq(fb->nshutdown, 1);
+	fake_shutdown(fb, "a", domid, SR_POWEROFF);
+	run();
+	ck_assert_int_eq(s->state, ST_DESTROYING);
+	fake_destroy_done(fb, "a", domid);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert_int_eq(s->last_exit, EXIT_STOPPED);
+	ck_assert(sup_idle(sup));
+	teardown();
+}
+END_TEST
+
+START_TEST(stop_timeout_destroys)
+{
+	const char *names[] = { "a" }, *extras[] = { "stop_timeout = 1s\n" };
+	struct service *s;
+	char msg[256];
+	uint32_t domid;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	domid = s->domid;
+	sup_stop(sup, s, msg, sizeof(msg));
+	ck_assert_int_eq(fb->ndestroy, 0);
+	expire(s);	/* the guest ignored the shutdown request */
+	ck_assert_int_eq(fb->ndestroy, 1);
+	ck_assert_int_eq(s->last_exit, EXIT_STOP_DESTROYED);
+	fake_destroy_done(fb, "a", domid);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert_str_eq(svc_exit_str(s->last_exit),
+	    "destroyed after stop_timeout");
+	teardown();
+}
+END_TEST
+
+START_TEST(crash_backoff_then_failed)
+{
+	const char *names[] = { "a", "other" },
+	    *extras[] = { "restart = on-failure\nrestart_delay = 1s\n"
+	    "restart_delay_max = 4s\nrestart_limit = 3\nrestart_window = 10m\n",
+	    "" };
+	uint64_t delays[3];
+	struct service *s, *other;
+	int i;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	other = up("other");
+	s = up("a");
+	for (i = 0; i < 3; i++) {
+		uint32_t domid = s->domid;
+
+		fake_shutdown(fb, "a", domid, SR_CRASH);
+		run();
+		ck_assert_int_eq(s->state, ST_DESTROYING);
+		fake_destroy_done(fb, "a", domid);
+		run();
+		ck_assert_int_eq(s->state, ST_BACKOFF);
+		ck_assert_int_eq(s->last_exit, EXIT_CRASH);
+		delays[i] = s->timer_at - sup->now;
+		expire(s);
+		ck_assert_int_eq(s->state, ST_STARTING);
+		fake_create_done(fb, "a", 1);
+		run();
+	}
+	/* 1s, 2s, 4s: doubling up to the cap */
+	ck_assert_uint_eq(delays[0], 1000);
+	ck_assert_uint_eq(delays[1], 2000);
+	ck_assert_uint_eq(delays[2], 4000);
+	ck_assert_uint_eq(s->restarts, 3);
+	/* the fourth crash spends the budget: failed, not another restart */
+	fake_shutdown(fb, "a", s->domid, SR_CRASH);
+	run();
+	fake_destroy_done(fb, "a", s->domid);
+	run();
+	ck_assert_int_eq(s->state, ST_FAILED);
+	ck_assert_ptr_nonnull(strstr(s->failed_reason, "restarted 3 times"));
+	ck_assert_int_eq(other->state, ST_RUNNING);
+	/* a person's start clears failed */
+	{
+		char msg[256];
+
+		ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+		ck_assert_int_eq(s->state, ST_STARTING);
+		fake_create_done(fb, "a", 1);
+		run();
+	}
+	teardown();
+}
+END_TEST
+
+START_TEST(poweroff_and_reboot_policies)
+{
+	const char *names[] = { "onf", "alw" },
+	    *extras[] = { "restart = on-failure\n", "restart = always\n" };
+	struct service *onf, *alw;
+	int creates;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	onf = up("onf");
+	alw = up("alw");
+	/* a guest's own poweroff is a clean exit */
+	fake_shutdown(fb, "onf", onf->domid, SR_POWEROFF);
+	fake_shutdown(fb, "alw", alw->domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "onf", onf->domid);
+	fake_destroy_done(fb, "alw", alw->domid);
+	run();
+	ck_assert_int_eq(onf->state, ST_STOPPED);
+	ck_assert_int_eq(onf->last_exit, EXIT_POWEROFF);
+	ck_assert_int_eq(alw->state, ST_BACKOFF);
+	expire(alw);
+	fake_create_done(fb, "alw", 1);
+	run();
+	/* an in-guest reboot comes straight back and is no failure */
+	creates = fb->ncreate;
+	fake_shutdown(fb, "alw", alw->domid, SR_REBOOT);
+	run();
+	fake_destroy_done(fb, "alw", alw->domid);
+	run();
+	ck_assert_int_eq(alw->state, ST_STARTING);
+	ck_assert_int_eq(fb->ncreate, creates + 1);
+	ck_assert_uint_eq(alw->restarts, 1);
+	fake_create_done(fb, "alw", 1);
+	run();
+	teardown();
+}
+END_TEST
+
+START_TEST(admission_refuses)
+{
+	const char *names[] = { "big", "small" }, *extras[] = { "", "" };
+	struct service *big, *small;
+	char msg[256];
+
+	/* Xen has 100M free */
+	setup_with(names, extras, 2, 100ULL << 20);
+	big = sup_find(sup, "big");
+	big->conf->memory = 2ULL << 30;
+	small = sup_find(sup, "small");
+	ck_assert_int_eq(sup_start(sup, big, msg, sizeof(msg)), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "not enough memory"));
+	ck_assert_int_eq(big->state, ST_STOPPED);
+	ck_assert_int_eq(big->last_exit, EXIT_REFUSED);
+	ck_assert_int_eq(fb->ncreate, 0);
+	/* 64M fits in 100M; a second 64M would not while the first is in
+	 * flight */
+	ck_assert_int_eq(sup_start(sup, small, msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(small->memory_reserved, 64ULL << 20);
+	big->conf->memory = 64ULL << 20;
+	ck_assert_int_eq(sup_start(sup, big, msg, sizeof(msg)), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "promised to creates in flight"));
+	fake_create_done(fb, "small", 1);
+	run();
+	ck_assert_uint_eq(small->memory_reserved, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(ordering)
+{
+	const char *names[] = { "a", "b", "c" },
+	    *extras[] = { "autostart = yes\n", "autostart = yes\nafter = a\n",
+	    "autostart = yes\n" };
+	struct service *a, *b, *c;
+
+	setup_with(names, extras, 3, 1ULL << 30);
+	sup_autostart(sup);
+	a = sup_find(sup, "a");
+	b = sup_find(sup, "b");
+	c = sup_find(sup, "c");
+	/* a and c together, b held back until a runs */
+	ck_assert_int_eq(a->state, ST_STARTING);
+	ck_assert_int_eq(c->state, ST_STARTING);
+	ck_assert_int_eq(b->state, ST_WAITING);
+	fake_create_done(fb, "c", 1);
+	run();
+	ck_assert_int_eq(b->state, ST_WAITING);
+	fake_create_done(fb, "a", 1);
+	run();
+	ck_assert_int_eq(b->state, ST_STARTING);
+	fake_create_done(fb, "b", 1);
+	run();
+	/* daemon stop: b (after a) goes first */
+	sup_shutdown(sup);
+	ck_assert_int_eq(b->state, ST_STOPPING);
+	ck_assert_int_eq(c->state, ST_STOPPING);
+	ck_assert_int_eq(a->state, ST_RUNNING);
+	fake_shutdown(fb, "b", b->domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "b", b->domid);
+	run();
+	ck_assert_int_eq(a->state, ST_STOPPING);
+	teardown();
+}
+END_TEST
+
+START_TEST(create_failure_undone)
+{
+	const char *names[] = { "a" }, *extras[] = { "restart = no\n" };
+	struct service *s;
+	char msg[256];
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = sup_find(sup, "a");
+	fb->fail_create_now = 1;
+	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "No such file"));
+	ck_assert_uint_eq(s->memory_reserved, 0);
+	fb->fail_create_now = 0;
+	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+	fake_create_done(fb, "a", 0);
+	run();
+	ck_assert_int_eq(s->state, ST_FAILED);
+	ck_assert_int_eq(s->last_exit, EXIT_CREATE_FAILED);
+	ck_assert_uint_eq(s->memory_reserved, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(stale_events_ignored)
+{
+	const char *names[] = { "a" }, *extras[] = { "restart = always\n" };
+	struct service *s;
+	uint32_t old;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	old = s->domid;
+	fake_shutdown(fb, "a", old, SR_REBOOT);
+	run();
+	fake_died(fb, "a", old);
+	run();
+	ck_assert_int_eq(s->state, ST_STARTING);
+	fake_create_done(fb, "a", 1);
+	run();
+	/* the destroy of the old domain completes late: no effect */
+	fake_destroy_done(fb, "a", old);
+	fake_died(fb, "a", old);
+	fake_died(fb, "ghost", 99);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_ne(s->domid, old);
+	teardown();
+}
+END_TEST
+
+START_TEST(reload_applies_difference)
+{
+	const char *names[] = { "keep", "change", "gone" },
+	    *extras[] = { "", "", "" };
+	struct config *cfg;
+	struct service *keep, *change;
+	uint32_t keep_dom;
+
+	setup_with(names, extras, 3, 1ULL << 30);
+	keep = up("keep");
+	change = up("change");
+	up("gone");
+	keep_dom = keep->domid;
+	cfg = config_new("domud.conf");
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(logdir);
+	add(cfg, "keep", "restart = always\n");	/* policy only */
+	add(cfg, "change", "vcpus = 2\n");	/* what the DomU is made of */
+	add(cfg, "new", "autostart = yes\n");
+	config_finish(cfg);
+	sup_reload(sup, cfg);
+	ck_assert_int_eq(keep->state, ST_RUNNING);
+	ck_assert_uint_eq(keep->domid, keep_dom);
+	ck_assert_int_eq(keep->conf->restart, RESTART_ALWAYS);
+	ck_assert_int_eq(change->state, ST_STOPPING);
+	ck_assert_int_eq(sup_find(sup, "gone")->state, ST_STOPPING);
+	ck_assert_int_eq(sup_find(sup, "new")->state, ST_STARTING);
+	fake_shutdown(fb, "change", change->domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "change", change->domid);
+	run();
+	ck_assert_int_eq(change->state, ST_STARTING);
+	ck_assert_uint_eq(change->conf->vcpus, 2);
+	teardown();
+}
+END_TEST
+
+Suite *
+service_suite(void)
+{
+	Suite *s = suite_create("service");
+	TCase *tc = tcase_create("lifecycle");
+
+	tcase_add_test(tc, start_stop_graceful);
+	tcase_add_test(tc, stop_timeout_destroys);
+	tcase_add_test(tc, crash_backoff_then_failed);
+	tcase_add_test(tc, poweroff_and_reboot_policies);
+	tcase_add_test(tc, admission_refuses);
+	tcase_add_test(tc, ordering);
+	tcase_add_test(tc, create_failure_undone);
+	tcase_add_test(tc, stale_events_ignored);
+	tcase_add_test(tc, reload_applies_difference);
+	suite_add_tcase(s, tc);
+	return s;
+}
