@@ -33,6 +33,7 @@ exec </dev/console >/dev/console 2>&1
 . /e2e/lib.sh
 
 param() {
+  # shellcheck disable=SC2013  # words, not lines
   for w in $(cat /proc/cmdline); do
     case "$w" in "$1"=*) echo "${w#*=}"; return 0;; esac
   done
@@ -86,7 +87,8 @@ echo "E2E-READY uptime=$(up)"
 
 # ---- scenarios ---------------------------------------------------------------------
 # processes alive before a scenario; whatever it leaves behind is killed afterwards
-snapshot() { for p in /proc/[0-9]*; do [ -s "$p/cmdline" ] && echo "${p#/proc/}"; done; }
+# (user processes only: a kernel thread has no exe; /proc files all have size 0)
+snapshot() { for p in /proc/[0-9]*; do [ -e "$p/exe" ] && echo "${p#/proc/}"; done; }
 
 # crashes the kernel saw (segfaults of our daemons, oopses, OOM kills) since last asked;
 # the whole kernel log is kept in /var/log/dmesg.all
@@ -103,12 +105,13 @@ cleanup_after() { # suite: kill processes the scenario left, destroy its domains
   while read -r p; do
     grep -qx "$p" /tmp/e2e-before || _k="$_k $p"
   done < /tmp/e2e-after
-  for p in $_k; do kill -TERM "$p" 2>/dev/null; done
+  _names=""
+  for p in $_k; do _names="$_names $p($(cat "/proc/$p/comm" 2>/dev/null))"; kill -TERM "$p" 2>/dev/null; done
   [ -n "$_k" ] && sleep 1
   for p in $_k; do kill -KILL "$p" 2>/dev/null; done
   _d=$(domids | tr '\n' ' ')
   for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
-  [ -n "$_k$_d" ] && info "cleanup after $1: killed pids [${_k# }] destroyed domains [${_d% }]"
+  [ -n "$_k$_d" ] && info "cleanup after $1: killed [${_names# }] destroyed domains [${_d% }]"
   kernel_news "$1"
   return 0
 }
@@ -123,6 +126,7 @@ while read -r suite; do
   : > "$E2E_RESULTS"
   info "suite $suite: start (limit ${limit}s)"
   t0=$(up)
+  # shellcheck disable=SC1090,SC2034  # the scenario is only known at run time
   ( E2E_SUITE=$suite; cd /tmp && . "$sfile" ) &
   spid=$!
   n=$((limit * 2)); timed_out=0

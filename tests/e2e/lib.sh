@@ -7,7 +7,7 @@
 #   fail AREA/NAME [why]         -> "E2E: FAIL AREA/NAME why"
 #   bench NAME k=v...            -> "E2E: bench: NAME k=v..."
 #   info TEXT                    -> "E2E: INFO TEXT"  (shown as "# TEXT" on the host)
-#   wait_for SECONDS CMD...      poll CMD every 0.1 s until it succeeds (integer seconds)
+#   wait_for SECONDS CMD...      poll CMD every 0.1 s until it succeeds (returns 1 on timeout)
 #   up                           seconds since dom0 boot (/proc/uptime, 10 ms resolution)
 #   dt A B                       B - A, two decimals
 #   guest_cmdline TOKEN [words]  kernel command line for the test guest
@@ -27,6 +27,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 [ -f /e2e/env ] && . /e2e/env
 E2E_ARCH=${E2E_ARCH:-amd64}
 E2E_GUEST_TYPE=${E2E_GUEST_TYPE:-pv}
+# shellcheck disable=SC2034  # these are for the scenarios
 E2E_IMG=/var/lib/domud/images/busybox
 E2E_INITRD=$E2E_IMG/initrd.cpio.gz
 E2E_DATA_IMG=$E2E_IMG/data.img
@@ -47,10 +48,14 @@ info() { _e2e_say "INFO $*"; }
 up() { cut -d' ' -f1 /proc/uptime; }
 dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
 wait_for() {
-  _n=$(( $1 * 10 )); shift
-  while [ "$_n" -gt 0 ]; do
+  case "$1" in
+    *.*) _e2e_wf=$(awk -v s="$1" 'BEGIN{printf "%d", s * 10}') ;;
+    *) _e2e_wf=$(( $1 * 10 )) ;;
+  esac
+  shift
+  while [ "$_e2e_wf" -gt 0 ]; do
     "$@" && return 0
-    sleep 0.1; _n=$((_n - 1))
+    sleep 0.1; _e2e_wf=$((_e2e_wf - 1))
   done
   return 1
 }
@@ -59,18 +64,18 @@ console_tty() { xenstore-read "/local/domain/$1/console/tty" 2>/dev/null; }
 domids() { xl list 2>/dev/null | awk 'NR>1 && $2!=0 {print $2}'; }
 
 guest_cmdline() { # TOKEN [more words]
-  _tok=$1; shift
-  echo "console=hvc0 loglevel=4 e2e.marker=$_tok${*:+ $*}"
+  _e2e_tok=$1; shift
+  echo "console=hvc0 loglevel=4 e2e.marker=$_e2e_tok${*:+ $*}"
 }
 
 guest_xl_cfg() { # NAME TOKEN [more kernel command-line words]
-  _name=$1; _tok=$2; shift 2
+  _e2e_name=$1; _e2e_tok=$2; shift 2
   cat <<EOF
-name = "$_name"
+name = "$_e2e_name"
 type = "$E2E_GUEST_TYPE"
 kernel = "$E2E_KERNEL"
 ramdisk = "$E2E_INITRD"
-extra = "$(guest_cmdline "$_tok" "$@")"
+extra = "$(guest_cmdline "$_e2e_tok" "$@")"
 memory = $E2E_GUEST_MEM
 vcpus = 1
 on_poweroff = "destroy"
@@ -89,8 +94,8 @@ EOF
 con_log() { echo "/tmp/con-$1.log"; }
 con_wait() { wait_for "$2" grep -qE "$3" "$(con_log "$1")"; }
 con_send() {
-  _d=$(xl domid "$1" 2>/dev/null) || return 1
-  printf '%s\n' "$2" > "$(console_tty "$_d")"
+  _e2e_d=$(xl domid "$1" 2>/dev/null) || return 1
+  printf '%s\n' "$2" > "$(console_tty "$_e2e_d")"
 }
 xl_start() {
   _s_log=$(con_log "$1")

@@ -63,8 +63,8 @@ esac
 # Target debs, only unpacked (dpkg -x), never installed: Xen + its libraries, the
 # dom0 userland (busybox, plus the real bash/ip/iptables/flock/losetup/stat that
 # Xen's hotplug scripts need), the libraries domud links against, and their deps.
-RUN_DEBS=(xen-hypervisor-$XENV-$ARCH xen-utils-$XENV xen-utils-common xenstore-utils
-          libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenmisc$XENV
+RUN_DEBS=("xen-hypervisor-$XENV-$ARCH" "xen-utils-$XENV" xen-utils-common xenstore-utils
+          libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 "libxenmisc$XENV"
           libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1
           libyajl2 libuuid1 zlib1g liblzma5 libzstd1 libfdt1 libgcc-s1 libc6
           libinih1 libnl-3-200 libnl-route-3-200
@@ -81,7 +81,7 @@ DOMUD_LIBS=(libinih.so.1 libyajl.so.2 libnl-3.so.200 libnl-route-3.so.200
 # arm64: -dev debs (plus their runtime libs) forming a sysroot for cross builds
 DEV_DEBS=(libxen-dev libyajl-dev uuid-dev zlib1g-dev libfdt-dev liblzma-dev libzstd-dev
           libinih-dev libnl-3-dev libnl-route-3-dev libiptc-dev libip4tc-dev libip6tc-dev
-          libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenmisc$XENV
+          libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 "libxenmisc$XENV"
           libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1
           libyajl2 libuuid1 zlib1g liblzma5 libzstd1 libfdt1 libinih1 libnl-3-200
           libnl-route-3-200 libip4tc2 libip6tc2)
@@ -119,7 +119,8 @@ download() { # dir pkgs...: apt-get download whatever is not there yet
   for p in "$@"; do compgen -G "$dir/${p}_*.deb" >/dev/null || get+=("$p"); done
   [ ${#get[@]} -gt 0 ] || return 0
   log "apt-get download ($ARCH) ${get[*]}"
-  (cd "$dir" && apt-get "${APTO[@]}" download -qq "${get[@]}" 2>&1 | grep -v unsandboxed || true) >&2
+  # (apt's "unsandboxed download" notice when running as root is noise)
+  (cd "$dir" && { apt-get "${APTO[@]}" download -qq "${get[@]}" 2>&1 | grep -v unsandboxed; } || true) >&2
   for p in "${get[@]}"; do
     compgen -G "$dir/${p}_*.deb" >/dev/null || die "download of $p ($ARCH) failed"
   done
@@ -205,7 +206,7 @@ busybox_list() {
   local h=$TOP/host-busybox
   if [ ! -x "$h/bin/busybox" ]; then
     mkdir -p "$h"
-    (cd "$h" && apt-get download -qq busybox-static 2>&1 | grep -v unsandboxed || true) >&2
+    (cd "$h" && { apt-get download -qq busybox-static 2>&1 | grep -v unsandboxed; } || true) >&2
     dpkg -x "$h"/busybox-static_*.deb "$h"
   fi
   "$h/bin/busybox" --list
@@ -406,6 +407,7 @@ build_overlay() { # out-initrd
   rm -rf "$O"
 }
 
+# shellcheck disable=SC2054  # the commas are QEMU's option syntax, not array separators
 qemu_cmd() { # initrd extra-dom0-args
   # dom0's command line must not contain a comma: QEMU's x86 multiboot module list is
   # comma-separated (the same line is used on arm64 for symmetry)

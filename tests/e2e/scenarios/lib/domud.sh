@@ -1,0 +1,70 @@
+# shellcheck shell=sh
+# Helpers for scenarios that drive domud (sourced after /e2e/lib.sh).
+#
+#   svc_ini NAME TOKEN [ini lines...]  write a service for the test guest
+#   domud_up CONF [domud binary]        start domud -d in the background, wait
+#                                        for its control socket
+#   domud_down                          SIGTERM, wait until it has exited
+#   jfield NAME FIELD                   a string or number from status --json
+#   wait_state NAME STATE SECONDS       poll status until NAME is in STATE
+#   console_has NAME PATTERN            grep the service's console log
+DOMUD_CONF_DIR=/tmp/domud-conf
+DOMUD_LOG=/tmp/domud.log
+DOMUD_BIN=${DOMUD_BIN:-domud}
+
+conf_init() { # fresh configuration directory
+  rm -rf "$DOMUD_CONF_DIR"; mkdir -p "$DOMUD_CONF_DIR/services.d"
+  printf '[domud]\nconsole_log_max = 256K\n' > "$DOMUD_CONF_DIR/domud.conf"
+  rm -f /var/log/domud/*.log /var/log/domud/*.log.1
+}
+
+svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words from $CMDX
+  _n=$1; _t=$2; shift 2
+  {
+    echo "[service]"
+    echo "type = $E2E_GUEST_TYPE"
+    echo "kernel = $E2E_KERNEL"
+    echo "ramdisk = $E2E_INITRD"
+    echo "cmdline = $(guest_cmdline "$_t" ${CMDX:-})"
+    echo "memory = ${MEM:-$E2E_GUEST_MEM}M"
+    for l in "$@"; do echo "$l"; done
+  } > "$DOMUD_CONF_DIR/services.d/$_n.ini"
+}
+
+domud_up() { # [binary]
+  _b=${1:-$DOMUD_BIN}
+  "$_b" -d -v -f "$DOMUD_CONF_DIR/domud.conf" >> "$DOMUD_LOG" 2>&1 &
+  DOMUD_PID=$!
+  if ! wait_for 20 domuctl -t 2 ping > /dev/null 2>&1; then
+    info "domud did not answer; its log:"
+    tail -n 20 "$DOMUD_LOG" | while IFS= read -r l; do info "  $l"; done
+    return 1
+  fi
+  return 0
+}
+
+domud_alive() { kill -0 "$DOMUD_PID" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$DOMUD_PID"/stat 2>/dev/null)" != Z ]; }
+
+domud_down() { # SIGTERM: services stop; wait for the daemon to exit
+  kill -TERM "$DOMUD_PID" 2>/dev/null
+  wait_for "${1:-90}" sh -c "! kill -0 $DOMUD_PID 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$DOMUD_PID/stat)\" = Z ]"
+  _rc=$?
+  wait "$DOMUD_PID" 2>/dev/null
+  return $_rc
+}
+
+# one service's field from `domuctl --json status NAME` (single-line JSON)
+jfield() {
+  domuctl -j status "$1" 2>/dev/null |
+    sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"'
+}
+
+wait_state() { # NAME STATE SECONDS
+  wait_for "$3" sh -c "[ \"\$(domuctl -j status $1 2>/dev/null | sed -n 's/.*\"state\":\"\([a-z]*\)\".*/\1/p')\" = $2 ]"
+}
+
+console_has() { grep -q "$2" "/var/log/domud/$1.log" 2>/dev/null; }
+
+show_log() { # tail of domud's log as INFO lines
+  tail -n "${1:-15}" "$DOMUD_LOG" | while IFS= read -r l; do info "  domud: $l"; done
+}

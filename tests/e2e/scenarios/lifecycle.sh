@@ -1,0 +1,168 @@
+# shellcheck shell=sh
+# e2e-timeout: 600
+# domud drives real DomUs through libxl: autostart, status, graceful stop,
+# stop timeout, a file-backed disk, admission, daemon stop; plus the
+# create-to-marker benchmark against plain xl in the same boot.
+. /e2e/scenarios/lib/domud.sh
+
+conf_init
+# alpha obeys shutdown and mounts a disk; beta ignores shutdown requests
+CMDX="e2e.mount=xvdb" svc_ini alpha alpha-up "autostart = yes" "stop_timeout = 60s" \
+  "restart = no" "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
+CMDX="e2e.ignore_shutdown=1" svc_ini beta beta-up "autostart = yes" "stop_timeout = 5s" \
+  "restart = no"
+# far more than Xen has free: refused, never started
+MEM=65536 svc_ini huge huge-up "autostart = no"
+
+if ! domud -n -f "$DOMUD_CONF_DIR/domud.conf" > /tmp/check.out 2>&1; then
+  fail lifecycle/config "domud -n: $(tr '\n' ' ' < /tmp/check.out)"
+fi
+
+t0=$(up)
+if ! domud_up; then
+  fail lifecycle/autostart "domud did not start"
+  exit 0
+fi
+
+# ---- lifecycle/autostart: both come up, created side by side ----------------
+both_starting=0
+i=0
+while [ $i -lt 900 ]; do
+  sa=$(jfield alpha state); sb=$(jfield beta state)
+  [ "$sa" = starting ] && [ "$sb" = starting ] && both_starting=1
+  [ "$sa" = running ] && [ "$sb" = running ] && break
+  sleep 0.2; i=$((i + 1))
+done
+if [ "$sa" = running ] && [ "$sb" = running ] && [ $both_starting = 1 ] &&
+   wait_for 60 console_has alpha "DOMU-MARKER alpha-up" &&
+   wait_for 60 console_has beta "DOMU-MARKER beta-up"; then
+  pass lifecycle/autostart "both running in $(dt "$t0" "$(up)")s, created in parallel"
+else
+  fail lifecycle/autostart "alpha=$sa beta=$sb both_starting=$both_starting"
+  show_log 30
+fi
+
+# ---- lifecycle/status: list and status, human and JSON, match Xen ---------
+da=$(jfield alpha domid); xa=$(xl domid alpha 2>/dev/null)
+u1=$(jfield alpha uptime)
+domuctl list > /tmp/list.out 2>&1
+domuctl status alpha > /tmp/status.out 2>&1
+domuctl -j list > /tmp/list.json 2>&1
+sleep 2
+u2=$(jfield alpha uptime)
+if [ -n "$da" ] && [ "$da" = "$xa" ] &&
+   grep -Eq "^alpha +running +$da " /tmp/list.out &&
+   grep -Eq "^beta +running " /tmp/list.out &&
+   grep -Eq "^huge +stopped " /tmp/list.out &&
+   grep -q "domid *$da" /tmp/status.out && grep -q "uptime" /tmp/status.out &&
+   grep -q '"name":"alpha","state":"running"' /tmp/list.json &&
+   [ -n "$u1" ] && [ -n "$u2" ] && [ "$u2" -ge "$u1" ] && [ "$u2" -lt 3600 ] &&
+   [ "$(jfield alpha last_exit)" = none ]; then
+  pass lifecycle/status "alpha domid=$da uptime $u1 -> ${u2}s"
+else
+  fail lifecycle/status "domid=$da xl=$xa uptime=$u1/$u2 list: $(tr '\n' '|' < /tmp/list.out)"
+fi
+
+# ---- lifecycle/disk: the file-backed disk is mounted in the guest ----------
+if wait_for 30 console_has alpha "DOMU-DISK E2E-DISK-MARKER"; then
+  pass lifecycle/disk "xvdb mounted read-only, marker read"
+else
+  fail lifecycle/disk "no DOMU-DISK line; console: $(tail -n 5 /var/log/domud/alpha.log | tr '\n' '|')"
+fi
+
+# ---- lifecycle/logs: escape sequences from the guest are neutralised -------
+# the guest prints a clear-screen sequence; domud is the console's only reader
+printf 'RUN printf "\\033[2JESC-TEST\\n"\n' > "$(console_tty "$da")"
+esc=$(printf '\033')
+if wait_for 20 console_has alpha "ESC-TEST" &&
+   domuctl logs -n 50 alpha > /tmp/logs.out 2>&1 &&
+   grep -q "DOMU-MARKER alpha-up" /tmp/logs.out &&
+   grep -qF '^[[2JESC-TEST' /tmp/logs.out && ! grep -q "$esc" /tmp/logs.out &&
+   domuctl logs --raw alpha > /tmp/logs.raw 2>&1 && grep -q "$esc\[2JESC-TEST" /tmp/logs.raw; then
+  pass lifecycle/logs "$(wc -l < /tmp/logs.out) lines, escapes shown as ^[ unless --raw"
+else
+  fail lifecycle/logs "$(tail -n 3 /tmp/logs.out | tr '\n' '|')"
+fi
+
+# ---- lifecycle/admission: too big for Xen: refused with the reason ----------
+domuctl start huge > /tmp/huge.out 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q "not enough memory" /tmp/huge.out &&
+   [ "$(jfield huge state)" = stopped ] && [ "$(jfield huge last_exit)" = refused ] &&
+   [ "$(jfield alpha state)" = running ] && [ "$(jfield beta state)" = running ] &&
+   ! xl domid huge > /dev/null 2>&1; then
+  pass lifecycle/admission "$(head -n 1 /tmp/huge.out)"
+else
+  fail lifecycle/admission "rc=$rc: $(tr '\n' ' ' < /tmp/huge.out) huge=$(jfield huge state)"
+fi
+
+# ---- lifecycle/stop-graceful: alpha obeys shutdown within stop_timeout ------
+t1=$(up)
+domuctl stop alpha > /dev/null 2>&1
+if wait_state alpha stopped 60 && [ "$(jfield alpha last_exit)" = stopped ] &&
+   ! xl domid alpha > /dev/null 2>&1; then
+  pass lifecycle/stop-graceful "stopped in $(dt "$t1" "$(up)")s (stop_timeout 60s)"
+else
+  fail lifecycle/stop-graceful "state=$(jfield alpha state) last_exit=$(jfield alpha last_exit)"
+  show_log
+fi
+
+# ---- lifecycle/stop-timeout: beta ignores it and is destroyed after 5 s -----
+t1=$(up)
+domuctl stop beta > /dev/null 2>&1
+sleep 2
+mid=$(jfield beta state)
+if wait_state beta stopped 60; then
+  el=$(dt "$t1" "$(up)")
+  ex=$(jfield beta last_exit)
+  domuctl status beta > /tmp/beta.out 2>&1
+  if [ "$mid" = stopping ] && [ "$ex" = "destroyed after stop_timeout" ] &&
+     awk -v e="$el" 'BEGIN{exit !(e >= 5)}' && grep -q "destroyed after stop_timeout" /tmp/beta.out &&
+     ! xl domid beta > /dev/null 2>&1; then
+    pass lifecycle/stop-timeout "destroyed after ${el}s (stop_timeout 5s)"
+  else
+    fail lifecycle/stop-timeout "mid=$mid last_exit=$ex after ${el}s"
+  fi
+else
+  fail lifecycle/stop-timeout "beta=$(jfield beta state)"
+  show_log
+fi
+
+# ---- bench: domuctl start -> first marker, against plain xl -----------------
+t1=$(up)
+domuctl start alpha > /dev/null 2>&1
+if wait_for 120 sh -c "grep -c 'DOMU-MARKER alpha-up' /var/log/domud/alpha.log | grep -qx 2"; then
+  d_s=$(dt "$t1" "$(up)")
+  domuctl stop alpha > /dev/null 2>&1
+  wait_state alpha stopped 60
+  x_s=$(CMDX="e2e.mount=xvdb" xl_baseline xlbench)
+  if [ -n "$x_s" ]; then
+    bench create_to_marker "domud=${d_s}s xl=${x_s}s ratio=$(awk -v a="$d_s" -v b="$x_s" 'BEGIN{printf "%.2f", a/b}') kernel=$(basename "$E2E_KERNEL")"
+  else
+    bench create_to_marker "domud=${d_s}s xl=failed"
+  fi
+else
+  info "bench: alpha did not come back: $(jfield alpha state)"
+fi
+
+# ---- lifecycle/daemon-stop: SIGTERM stops the services, then domud exits ----
+domuctl start beta > /dev/null 2>&1
+wait_state beta running 90
+rss=$(awk '/^VmRSS/{print $2}' /proc/"$DOMUD_PID"/status 2>/dev/null)
+bench domud_memory "rss_kb=$rss services=3"
+t1=$(up)
+if domud_down 60 && [ -z "$(domids)" ] && [ ! -S /run/domud/domud.sock ]; then
+  pass lifecycle/daemon-stop "all stopped, domud exited in $(dt "$t1" "$(up)")s"
+else
+  fail lifecycle/daemon-stop "domains left: $(domids | tr '\n' ' ')"
+  show_log
+fi
+
+# ---- lifecycle/no-daemon: domuctl says so and exits 3, never hangs ----------
+t1=$(up)
+domuctl list > /tmp/nod.out 2>&1; rc=$?
+if [ $rc = 3 ] && grep -q "not running" /tmp/nod.out; then
+  pass lifecycle/no-daemon "exit 3 in $(dt "$t1" "$(up)")s"
+else
+  fail lifecycle/no-daemon "rc=$rc $(cat /tmp/nod.out)"
+fi
+true
