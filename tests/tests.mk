@@ -12,8 +12,8 @@ $(O)/unit-tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIBDOMUD)
 		$(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIBDOMUD) \
 		$(call pc_libs,check) $(LIBS_CORE)
 
-unit: $(O)/unit-tests
-	CK_FORK=yes $(O)/unit-tests
+unit: $(O)/unit-tests $(O)/domuctl
+	CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests
 
 golden: $(O)/domud
 	tests/config/run.sh $(O)/domud

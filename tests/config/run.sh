@@ -58,5 +58,15 @@ elif grep -q "nonexistent.conf: cannot open: No such file" "$tmp/out"; then
 else
 	cat "$tmp/out"; echo "FAIL config/missing-file"; fail=$((fail + 1))
 fi
+# outside a Xen control domain the daemon refuses with a clear message
+if ! grep -qs control_d /proc/xen/capabilities; then
+	if "$domud" -d -f "$top/config/domud.conf" > "$tmp/out" 2>&1; then
+		echo "FAIL config/not-dom0: exit 0"; fail=$((fail + 1))
+	elif grep -q "not a Xen control domain" "$tmp/out"; then
+		echo "PASS config/not-dom0"; pass=$((pass + 1))
+	else
+		cat "$tmp/out"; echo "FAIL config/not-dom0"; fail=$((fail + 1))
+	fi
+fi
 echo "config: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -20,5 +20,6 @@ Suite *ctl_suite(void);
 Suite *service_suite(void);
 Suite *control_suite(void);
 Suite *console_suite(void);
+Suite *socket_suite(void);
 
 #endif

@@ -158,7 +158,9 @@ START_TEST(crash_backoff_then_failed)
 		run();
 		ck_assert_int_eq(s->state, ST_BACKOFF);
 		ck_assert_int_eq(s->last_exit, EXIT_CRASH);
-		delays[i] = s->timer_at - sup->now;
+		/* the delay from the moment the restart was decided */
+		delays[i] = s->timer_at -
+		    s->restart_at[(s->nrestart_at - 1) % RESTART_HISTORY];
 		expire(s);
 		ck_assert_int_eq(s->state, ST_STARTING);
 		fake_create_done(fb, "a", 1);
