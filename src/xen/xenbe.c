@@ -1,11 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The libxl backend. One libxl context for the daemon, joined to domud's
- * poll loop with libxl_osevent_beforepoll/afterpoll. Every asynchronous
- * operation is started with ao_how.callback = NULL, so its completion comes
- * back as an OPERATION_COMPLETE event that we pull with libxl_event_check
- * after poll: no callback ever runs inside a libxl call, and the supervisor
- * is only told from xenbe_after_poll.
+ * poll loop with libxl_osevent_beforepoll/afterpoll. Shutdown and destroy
+ * are started with ao_how.callback = NULL, so their completion comes back as
+ * an OPERATION_COMPLETE event that we pull with libxl_event_check after
+ * poll: no callback ever runs inside a libxl call, and the supervisor is only
+ * told from xb_after_poll.
+ *
+ * Creates are different. libxl builds the domain (loads and decompresses
+ * the kernel, writes the page tables) inside the *initiating* call of
+ * libxl_domain_create_new, with the context lock held, even when ao_how asks
+ * for an asynchronous operation: measured in the e2e lab, that call blocked
+ * the loop for ~2 s per domain from an ELF kernel and far longer from a
+ * compressed bzImage. So each create runs on a builder thread with a libxl
+ * context of its own, to completion; the thread then writes a byte to a pipe
+ * that the main loop polls, and the main loop joins it (threads are never
+ * detached) and finishes in the main context: tag, death watch, unpause.
+ * libxl's SIGCHLD handling serves several contexts at once (each reaps only
+ * its own children).
  *
  * SIGCHLD: libxl_sigchld_owner_libxl_always_selective_reap. libxl reaps only
  * its own children (hotplug scripts, the destroy helper); domud forks none
@@ -17,11 +29,15 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <libxl.h>
 #include <libxl_utils.h>
@@ -36,6 +52,7 @@
 
 #define USERDATA_TAG	"domud"
 
+/* OP_CREATE: the destroy that undoes a create whose last steps failed */
 enum op_kind { OP_CREATE, OP_DESTROY, OP_SHUTDOWN };
 
 struct op {
@@ -44,7 +61,6 @@ struct op {
 	enum op_kind		 kind;
 	char			 name[SERVICE_NAME_MAX + 1];
 	uint32_t		 domid;
-	libxl_domain_config	 cfg;		/* create: alive until done */
 	libxl_asyncop_how	 how;
 	struct err		 fail;		/* create undone: why */
 };
@@ -62,11 +78,27 @@ struct xlogger {
 	char			 last_error[256];
 };
 
+/* one create, on a thread of its own */
+struct builder {
+	struct builder		*next;
+	struct xenbe		*xb;
+	pthread_t		 thread;
+	char			 name[SERVICE_NAME_MAX + 1];
+	libxl_domain_config	 cfg;
+	uint32_t		 domid;
+	int			 rc;
+	char			 error[256];
+	int			 done;		/* atomic */
+	uint64_t		 started_ms;
+};
+
 struct xenbe {
 	struct backend		 be;
 	libxl_ctx		*ctx;
 	struct xlogger		*logger;
 	struct op		*ops;
+	struct builder		*builders;
+	int			 build_pipe[2];	/* builders -> main loop */
 	struct xdom		*doms;
 	uint64_t		 next_id;
 	int			 poll_first, poll_n;	/* libxl's part of fds */
@@ -115,6 +147,17 @@ xlog_destroy(xentoollog_logger *lg)
 	free(lg);
 }
 
+static struct xlogger *
+xlogger_new(void)
+{
+	struct xlogger *lg = xcalloc(1, sizeof(*lg));
+
+	lg->vtable.vmessage = xlog_vmessage;
+	lg->vtable.progress = xlog_progress;
+	lg->vtable.destroy = xlog_destroy;
+	return lg;
+}
+
 /* ---- helpers ---------------------------------------------------------------- */
 
 static struct xenbe *
@@ -161,7 +204,6 @@ op_new(struct xenbe *xb, enum op_kind kind, const char *name, uint32_t domid)
 	op->kind = kind;
 	strlcpy_(op->name, name, sizeof(op->name));
 	op->domid = domid;
-	libxl_domain_config_init(&op->cfg);
 	op->how.callback = NULL;
 	op->how.u.for_event = op->id;
 	op->next = xb->ops;
@@ -179,7 +221,6 @@ op_free(struct xenbe *xb, struct op *op)
 			*pp = op->next;
 			break;
 		}
-	libxl_domain_config_dispose(&op->cfg);
 	free(op);
 }
 
@@ -312,14 +353,38 @@ build_config(struct xenbe *xb, const struct service_conf *sc,
 	return 0;
 }
 
+static void *
+builder_main(void *arg)
+{
+	struct builder *b = arg;
+	struct xlogger *lg = xlogger_new();
+	libxl_ctx *ctx = NULL;
+	unsigned char c = 1;
+
+	b->rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &lg->vtable);
+	if (b->rc == 0) {
+		libxl_childproc_setmode(ctx, &childproc_hooks, NULL);
+		/* synchronous: libxl runs its own event loop on this thread */
+		b->rc = libxl_domain_create_new(ctx, &b->cfg, &b->domid, NULL,
+		    NULL);
+		libxl_ctx_free(ctx);
+	}
+	strlcpy_(b->error, lg->last_error, sizeof(b->error));
+	xtl_logger_destroy(&lg->vtable);
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+	(void)!write(b->xb->build_pipe[1], &c, 1);
+	return NULL;
+}
+
 static int
 xb_create(struct backend *be, struct service *svc, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
 	const struct service_conf *sc = svc->conf;
-	struct op *op;
+	struct builder *b;
+	sigset_t all, old;
 	size_t i;
-	int rc;
+	int r;
 
 	/* a missing image is an error for this service at start */
 	if (check_file("kernel", sc->kernel, e) == -1 ||
@@ -329,17 +394,32 @@ xb_create(struct backend *be, struct service *svc, struct err *e)
 		if (check_file("disk", sc->disks[i].path, e) == -1)
 			return -1;
 
-	op = op_new(xb, OP_CREATE, sc->name, INVALID_DOMID);
-	if (build_config(xb, sc, &op->cfg, e) == -1) {
-		op_free(xb, op);
+	b = xcalloc(1, sizeof(*b));
+	b->xb = xb;
+	b->domid = INVALID_DOMID;
+	b->started_ms = mono_ms();
+	strlcpy_(b->name, sc->name, sizeof(b->name));
+	libxl_domain_config_init(&b->cfg);
+	if (build_config(xb, sc, &b->cfg, e) == -1) {
+		libxl_domain_config_dispose(&b->cfg);
+		free(b);
 		return -1;
 	}
-	rc = libxl_domain_create_new(xb->ctx, &op->cfg, &op->domid, &op->how,
-	    NULL);
-	if (rc) {
-		op_free(xb, op);
-		return xerr(xb, e, rc, "libxl_domain_create_new");
+	/* signals stay with the main loop (SIGCHLD is never blocked) */
+	sigemptyset(&all);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&b->thread, NULL, builder_main, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		libxl_domain_config_dispose(&b->cfg);
+		free(b);
+		return err_set(e, r, "builder thread: %s", strerror(r));
 	}
+	b->next = xb->builders;
+	xb->builders = b;
 	log_info("%s: creating", sc->name);
 	return 0;
 }
@@ -362,23 +442,30 @@ store_tag(struct xenbe *xb, const char *name, uint32_t domid,
 	return 0;
 }
 
+/* the main loop's part of a create, once the builder is joined */
 static void
-create_done(struct xenbe *xb, struct op *op, int rc)
+create_done(struct xenbe *xb, struct builder *b)
 {
 	struct err e = ERR_INIT;
-	uint32_t domid = op->domid;
+	uint32_t domid = b->domid;
 	char name[SERVICE_NAME_MAX + 1];
 	struct op *dop;
+	int rc = b->rc;
 
-	strlcpy_(name, op->name, sizeof(name));
+	strlcpy_(name, b->name, sizeof(name));
+	log_info("%s: domain built in %llu ms", name,
+	    (unsigned long long)(mono_ms() - b->started_ms));
 	if (rc) {
 		/* libxl has destroyed what it had built */
-		xerr(xb, &e, rc, "libxl_domain_create_new");
-		op_free(xb, op);
+		if (b->error[0])
+			err_set(&e, rc, "libxl_domain_create_new: %s (libxl error "
+			    "%d)", b->error, rc);
+		else
+			err_set(&e, rc, "libxl_domain_create_new: libxl error %d",
+			    rc);
 		emit(xb, BE_CREATE_FAILED, name, domid, SR_NONE, &e);
 		return;
 	}
-	op_free(xb, op);
 	if (store_tag(xb, name, domid, &e) == -1 ||
 	    xdom_watch(xb, name, domid, &e) == -1)
 		goto undo;
@@ -449,13 +536,10 @@ op_complete(struct xenbe *xb, uint64_t id, int rc)
 	domid = op->domid;
 	switch (op->kind) {
 	case OP_CREATE:
-		if (op->fail.status) {
-			/* the destroy that undid a failed create */
-			e = op->fail;
-			op_free(xb, op);
-			emit(xb, BE_CREATE_FAILED, svc, domid, SR_NONE, &e);
-		} else
-			create_done(xb, op, rc);
+		/* the destroy that undid a failed create */
+		e = op->fail;
+		op_free(xb, op);
+		emit(xb, BE_CREATE_FAILED, svc, domid, SR_NONE, &e);
 		break;
 	case OP_SHUTDOWN:
 		/* completion only means the guest saw the request */
@@ -618,6 +702,13 @@ xb_before_poll(struct backend *be, struct pollfd *fds, int *nfds, int max,
 	struct timeval now;
 	int n = max - *nfds, rc;
 
+	if (xb->builders && *nfds < max) {
+		fds[*nfds].fd = xb->build_pipe[0];
+		fds[*nfds].events = POLLIN;
+		fds[*nfds].revents = 0;
+		(*nfds)++;
+		n--;
+	}
 	gettimeofday(&now, NULL);
 	rc = libxl_osevent_beforepoll(xb->ctx, &n, fds + *nfds, timeout_ms, now);
 	if (rc) {
@@ -635,6 +726,28 @@ xb_before_poll(struct backend *be, struct pollfd *fds, int *nfds, int max,
 	return 0;
 }
 
+/* join the builders that are done and finish their creates */
+static void
+builders_reap(struct xenbe *xb)
+{
+	unsigned char buf[64];
+	struct builder **pp, *b;
+
+	while (read(xb->build_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	for (pp = &xb->builders; (b = *pp) != NULL; ) {
+		if (!__atomic_load_n(&b->done, __ATOMIC_ACQUIRE)) {
+			pp = &b->next;
+			continue;
+		}
+		*pp = b->next;
+		pthread_join(b->thread, NULL);
+		create_done(xb, b);
+		libxl_domain_config_dispose(&b->cfg);
+		free(b);
+	}
+}
+
 static void
 xb_after_poll(struct backend *be, struct pollfd *fds, int nfds)
 {
@@ -642,6 +755,8 @@ xb_after_poll(struct backend *be, struct pollfd *fds, int nfds)
 	struct timeval now;
 	libxl_event *ev;
 	int rc;
+
+	builders_reap(xb);
 
 	gettimeofday(&now, NULL);
 	/* poll failed (EINTR): libxl still gets its timeouts run */
@@ -668,7 +783,7 @@ xb_after_poll(struct backend *be, struct pollfd *fds, int nfds)
 static int
 xb_idle(struct backend *be)
 {
-	return xb_of(be)->ops == NULL;
+	return xb_of(be)->ops == NULL && xb_of(be)->builders == NULL;
 }
 
 static void
@@ -679,6 +794,16 @@ xb_free(struct backend *be)
 	while (xb->doms)
 		xdom_unwatch(xb, xb->doms->domid);
 	/* libxl_ctx_free asserts that no operation is in flight */
+	while (xb->builders) {
+		struct builder *b = xb->builders;
+
+		xb->builders = b->next;
+		pthread_join(b->thread, NULL);
+		libxl_domain_config_dispose(&b->cfg);
+		free(b);
+	}
+	close(xb->build_pipe[0]);
+	close(xb->build_pipe[1]);
 	if (xb->ops)
 		log_warnx("libxl operations still in flight at exit");
 	else if (xb->ctx)
@@ -708,15 +833,20 @@ xenbe_new(struct err *e)
 	struct xenbe *xb = xcalloc(1, sizeof(*xb));
 	int rc;
 
-	xb->logger = xcalloc(1, sizeof(*xb->logger));
-	xb->logger->vtable.vmessage = xlog_vmessage;
-	xb->logger->vtable.progress = xlog_progress;
-	xb->logger->vtable.destroy = xlog_destroy;
+	xb->logger = xlogger_new();
 	xb->be.ops = &xenbe_ops;
+	if (pipe2(xb->build_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		err_set(e, errno, "pipe: %s", strerror(errno));
+		xtl_logger_destroy(&xb->logger->vtable);
+		free(xb);
+		return NULL;
+	}
 	rc = libxl_ctx_alloc(&xb->ctx, LIBXL_VERSION, 0, &xb->logger->vtable);
 	if (rc) {
 		xerr(xb, e, rc, "libxl_ctx_alloc (is xenstored running?)");
 		xtl_logger_destroy(&xb->logger->vtable);
+		close(xb->build_pipe[0]);
+		close(xb->build_pipe[1]);
 		free(xb);
 		return NULL;
 	}

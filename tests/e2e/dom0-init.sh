@@ -106,12 +106,16 @@ cleanup_after() { # suite: kill processes the scenario left, destroy its domains
     grep -qx "$p" /tmp/e2e-before || _k="$_k $p"
   done < /tmp/e2e-after
   _names=""
-  for p in $_k; do _names="$_names $p($(cat "/proc/$p/comm" 2>/dev/null))"; kill -TERM "$p" 2>/dev/null; done
-  [ -n "$_k" ] && sleep 1
+  for p in $_k; do
+    _c=$(cat "/proc/$p/comm" 2>/dev/null) || continue   # gone meanwhile
+    _names="$_names $p($_c)"
+    kill -TERM "$p" 2>/dev/null
+  done
+  [ -n "$_names" ] && sleep 1
   for p in $_k; do kill -KILL "$p" 2>/dev/null; done
   _d=$(domids | tr '\n' ' ')
   for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
-  [ -n "$_k$_d" ] && info "cleanup after $1: killed [${_names# }] destroyed domains [${_d% }]"
+  [ -n "$_names$_d" ] && info "cleanup after $1: killed [${_names# }] destroyed domains [${_d% }]"
   kernel_news "$1"
   return 0
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034  # variables here are for the scenarios
 # Helpers for the e2e scenario scripts; sourced by dom0's /init (busybox sh) before
 # each scenario. Scenarios report with pass/fail/bench/info: those lines go straight
 # to the console (even from inside $(...)) and the host harness collects them.
@@ -27,7 +27,6 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 [ -f /e2e/env ] && . /e2e/env
 E2E_ARCH=${E2E_ARCH:-amd64}
 E2E_GUEST_TYPE=${E2E_GUEST_TYPE:-pv}
-# shellcheck disable=SC2034  # these are for the scenarios
 E2E_IMG=/var/lib/domud/images/busybox
 E2E_INITRD=$E2E_IMG/initrd.cpio.gz
 E2E_DATA_IMG=$E2E_IMG/data.img

@@ -29,6 +29,11 @@
 # Output: PASS/FAIL/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
 # lines, then "N passed, N failed". Exit 0 only if nothing failed, something passed
 # and dom0 reached its end marker. The full serial log is kept in the work dir.
+# The whole script is one brace group: bash parses it completely before running it, so
+# editing this file while a run is in progress cannot break that run. (shellcheck
+# then believes the functions are unreachable.)
+# shellcheck disable=SC2317
+{
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -120,8 +125,15 @@ download() { # dir pkgs...: apt-get download whatever is not there yet
   [ ${#get[@]} -gt 0 ] || return 0
   log "apt-get download ($ARCH) ${get[*]}"
   # (apt's "unsandboxed download" notice when running as root is noise)
-  (cd "$dir" && { apt-get "${APTO[@]}" download -qq "${get[@]}" 2>&1 | grep -v unsandboxed; } || true) >&2
-  for p in "${get[@]}"; do
+  (cd "$dir" || exit 1; apt-get "${APTO[@]}" download -qq "${get[@]}" 2>&1 | grep -v unsandboxed || true) >&2
+  local again=()
+  for p in "${get[@]}"; do compgen -G "$dir/${p}_*.deb" >/dev/null || again+=("$p"); done
+  [ ${#again[@]} -gt 0 ] || return 0
+  # the cached package lists may name versions the mirror no longer has: refresh once
+  log "retrying ${again[*]} with fresh package lists"
+  tapt_update
+  (cd "$dir" || exit 1; apt-get "${APTO[@]}" download -qq "${again[@]}" 2>&1 | grep -v unsandboxed || true) >&2
+  for p in "${again[@]}"; do
     compgen -G "$dir/${p}_*.deb" >/dev/null || die "download of $p ($ARCH) failed"
   done
 }
@@ -206,7 +218,7 @@ busybox_list() {
   local h=$TOP/host-busybox
   if [ ! -x "$h/bin/busybox" ]; then
     mkdir -p "$h"
-    (cd "$h" && { apt-get download -qq busybox-static 2>&1 | grep -v unsandboxed; } || true) >&2
+    (cd "$h" || exit 1; apt-get download -qq busybox-static 2>&1 | grep -v unsandboxed || true) >&2
     dpkg -x "$h"/busybox-static_*.deb "$h"
   fi
   "$h/bin/busybox" --list
@@ -510,7 +522,8 @@ cmd_shell() {
   qemu_cmd "$initrd" "e2e.shell=1"
   log "interactive dom0 (QEMU: Ctrl-a x quits, Ctrl-a c monitor)"
   local rc=0
-  timeout -s KILL "$E2E_TIMEOUT" "${QEMU[@]}" || rc=$?
+  # --foreground: QEMU must stay in the terminal's process group (else SIGTTOU stops it)
+  timeout --foreground -s KILL "$E2E_TIMEOUT" "${QEMU[@]}" || rc=$?
   rm -f "$initrd"
   return $rc
 }
@@ -533,3 +546,5 @@ case "${1:-all}" in
   -h|--help|help) sed -n '2,33p' "$0" ;;
   *) sed -n '2,33p' "$0" >&2; exit 2 ;;
 esac
+exit
+}

@@ -65,16 +65,21 @@ else
 fi
 xl_stop g3
 
-# crash: on_crash=preserve keeps the domain, in state "c"
-cfg g4 g4tok e2e.after=crash:1
-sed -i 's/^on_crash = .*/on_crash = "preserve"/' /tmp/g4.cfg
-if xl_start g4 /tmp/g4.cfg > /dev/null && con_wait g4 90 "DOMU-MARKER g4tok" &&
-   wait_for 20 sh -c "xl list g4 2>/dev/null | awk 'NR==2{print \$5}' | grep -q c"; then
-  pass guest/after-crash
+# crash: on_crash=preserve keeps the domain, in state "c". Only x86 guests tell Xen
+# they panicked (Linux's Xen panic notifier); an arm64 guest just hangs in panic().
+if [ "$E2E_ARCH" = amd64 ]; then
+  cfg g4 g4tok e2e.after=crash:1
+  sed -i 's/^on_crash = .*/on_crash = "preserve"/' /tmp/g4.cfg
+  if xl_start g4 /tmp/g4.cfg > /dev/null && con_wait g4 90 "DOMU-MARKER g4tok" &&
+     wait_for 20 sh -c "xl list g4 2>/dev/null | awk 'NR==2{print \$5}' | grep -q c"; then
+    pass guest/after-crash
+  else
+    fail guest/after-crash "state: $(xl list g4 2>/dev/null | awk 'NR==2{print $5}')"
+  fi
+  xl_stop g4
 else
-  fail guest/after-crash "state: $(xl list g4 2>/dev/null | awk 'NR==2{print $5}')"
+  info "guest/after-crash skipped on $E2E_ARCH: Xen does not learn of a guest kernel panic there"
 fi
-xl_stop g4
 
 # reboot: on_reboot=restart (xl's monitor process) gives a new domain with a new id
 cfg g5 g5tok e2e.after=reboot:1

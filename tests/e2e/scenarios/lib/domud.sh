@@ -23,7 +23,7 @@ svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words fro
   {
     echo "[service]"
     echo "type = $E2E_GUEST_TYPE"
-    echo "kernel = $E2E_KERNEL"
+    echo "kernel = ${KERNEL:-$E2E_KERNEL}"
     echo "ramdisk = $E2E_INITRD"
     echo "cmdline = $(guest_cmdline "$_t" ${CMDX:-})"
     echo "memory = ${MEM:-$E2E_GUEST_MEM}M"
@@ -59,9 +59,17 @@ jfield() {
     sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"'
 }
 
-wait_state() { # NAME STATE SECONDS
-  wait_for "$3" sh -c "[ \"\$(domuctl -j status $1 2>/dev/null | sed -n 's/.*\"state\":\"\([a-z]*\)\".*/\1/p')\" = $2 ]"
+wait_state() { # NAME STATE SECONDS; every domuctl costs dom0 CPU: poll at 2 Hz
+  _w=$(( $3 * 2 ))
+  while [ "$_w" -gt 0 ]; do
+    [ "$(jfield "$1" state)" = "$2" ] && return 0
+    sleep 0.5; _w=$((_w - 1))
+  done
+  return 1
 }
+
+# state of NAME in a saved `domuctl -j list` reply
+list_state() { sed -n "s/.*\"name\":\"$2\",\"state\":\"\([a-z]*\)\".*/\1/p" "$1"; }
 
 console_has() { grep -q "$2" "/var/log/domud/$1.log" 2>/dev/null; }
 
