@@ -32,7 +32,7 @@ fi
 # domains are being built.
 both_starting=0 max_ms=0 polls=0
 i=0
-while [ $i -lt 300 ]; do
+while [ $i -lt 240 ]; do
   ta=$(up)
   domuctl -t 20 -j list > /tmp/l.json 2>/dev/null
   ms=$(awk -v a="$ta" -v b="$(up)" 'BEGIN{printf "%d", (b-a)*1000}')
@@ -42,7 +42,7 @@ while [ $i -lt 300 ]; do
   fi
   [ "$sa" = starting ] && [ "$sb" = starting ] && both_starting=1
   [ "$sa" = running ] && [ "$sb" = running ] && break
-  sleep 0.3; i=$((i + 1))
+  sleep 1; i=$((i + 1))
 done
 bench control_latency_during_create "max_ms=$max_ms polls=$polls kernel=bzImage+$(basename "$E2E_KERNEL")"
 if [ "$sa" = running ] && [ "$sb" = running ] && [ $both_starting = 1 ] &&
