@@ -50,6 +50,17 @@ struct be_dominfo {
 	int			 running, paused, shutdown, dying;
 };
 
+/* a domain found at start that may be one of ours (see sup_adopt) */
+struct be_found {
+	uint32_t		 domid;
+	char			 name[64];
+	uint8_t			 uuid[16];
+	char			 tag[SERVICE_NAME_MAX + 1];	/* "" = untagged */
+	int			 has_config;	/* libxl's own record of it */
+	int			 paused, shutdown, dying;
+	enum shutdown_reason	 reason;
+};
+
 struct backend;
 
 struct backend_ops {
@@ -67,6 +78,12 @@ struct backend_ops {
 	int	(*need_memory)(struct backend *, struct service *, uint64_t *bytes,
 		    struct err *);
 	int	(*dominfo)(struct backend *, uint32_t domid, struct be_dominfo *,
+		    struct err *);
+	/* every domain but Dom0; *found is malloc'd */
+	int	(*scan)(struct backend *, struct be_found **found, size_t *n,
+		    struct err *);
+	/* take over a running domain: watch it, unpause it if paused */
+	int	(*adopt)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);
 	/* the console PTY path of a running domain; malloc'd */
 	char	*(*console_path)(struct backend *, uint32_t domid, struct err *);

@@ -212,6 +212,7 @@ main(int argc, char *argv[])
 	if ((be = xenbe_new(&e)) == NULL)
 		fatalx("libxl: %s", e.msg);
 	sup = sup_new(be, cfg);
+	sup_adopt(sup);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
 	ctl.conf_path = conf_path;

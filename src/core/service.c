@@ -20,6 +20,7 @@
 typedef void action_fn(struct service *, const struct be_event *);
 
 static void svc_set_state(struct service *, enum svc_state);
+static void start_destroy(struct service *);
 static void svc_try_start(struct service *);
 static void sup_kick_waiting(struct supervisor *);
 
@@ -172,9 +173,12 @@ admission(struct service *s, char *msg, size_t msgsz)
 	for (i = 0; i < sup->nsvcs; i++)
 		inflight += sup->svcs[i]->memory_reserved;
 	if (freemem < inflight || freemem - inflight < need) {
-		format_size(a, sizeof(a), need);
-		format_size(b, sizeof(b), freemem);
-		format_size(c, sizeof(c), inflight);
+		snprintf(a, sizeof(a), "%llu MiB", (unsigned long long)((need +
+		    (1 << 20) - 1) >> 20));
+		snprintf(b, sizeof(b), "%llu MiB", (unsigned long long)(freemem >>
+		    20));
+		snprintf(c, sizeof(c), "%llu MiB", (unsigned long long)(inflight >>
+		    20));
 		snprintf(msg, msgsz, "not enough memory: needs %s, Xen has %s "
 		    "free and %s is promised to creates in flight", a, b, c);
 		return -1;
@@ -209,6 +213,15 @@ do_create(struct service *s)
 	if (s->sup->be->ops->create(s->sup->be, s, &e) == -1) {
 		struct be_event ev;
 
+		if (e.status == EEXIST) {
+			/* someone else's domain has the name: not a crash */
+			release_memory(s);
+			s->last_exit = EXIT_REFUSED;
+			strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
+			log_warnx("%s: start refused: %s", s->conf->name, e.msg);
+			svc_set_state(s, ST_STOPPED);
+			return;
+		}
 		memset(&ev, 0, sizeof(ev));
 		ev.type = BE_CREATE_FAILED;
 		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
@@ -760,6 +773,106 @@ sup_autostart(struct supervisor *sup)
 		}
 	}
 	sup_kick_waiting(sup);
+}
+
+/* a service's domain is running: watch it, capture its console */
+static int
+svc_take_over(struct service *s, uint32_t domid, struct err *e)
+{
+	struct supervisor *sup = s->sup;
+	struct be_dominfo di;
+	time_t now = time(NULL);
+	char *tty;
+
+	if (sup->be->ops->adopt(sup->be, s->conf->name, domid, e) == -1)
+		return -1;
+	s->domid = domid;
+	s->started_mono = sup->now;
+	/* the uptime goes on; backoff decisions see how long it really ran */
+	if (sup->be->ops->dominfo(sup->be, domid, &di, e) == 0 &&
+	    di.start_time > 0 && now > di.start_time &&
+	    (uint64_t)(now - di.start_time) * 1000 < sup->now)
+		s->started_mono = sup->now - (uint64_t)(now - di.start_time) * 1000;
+	s->state = ST_RUNNING;
+	if ((tty = sup->be->ops->console_path(sup->be, domid, e)) != NULL) {
+		s->con = console_open(tty, logdir(s), s->conf->name,
+		    sup->cfg->d.console_log_max, e);
+		if (s->con == NULL)
+			log_warnx("%s: %s", s->conf->name, e->msg);
+		free(tty);
+	}
+	return 0;
+}
+
+/*
+ * At start: find the domains a previous domud left running. Ours carry the
+ * service's name, its fixed UUID and our tag; they are adopted as they are
+ * (same domid, uptime going on). A domain with our name and UUID but no tag
+ * or no libxl record was half made when domud died: it is destroyed. A
+ * tagged domain whose service is gone is reported and left alone, and so is
+ * a domain that merely has a service's name.
+ */
+void
+sup_adopt(struct supervisor *sup)
+{
+	struct be_found *found = NULL;
+	struct err e = ERR_INIT;
+	size_t n = 0, i;
+
+	sup->now = mono_ms();
+	if (sup->be->ops->scan(sup->be, &found, &n, &e) == -1) {
+		log_warnx("adoption: %s", e.msg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct be_found *f = &found[i];
+		struct service *s = sup_find(sup, f->name);
+
+		if (s == NULL) {
+			if (f->tag[0])
+				log_warnx("domain %u (%s) was started by domud for "
+				    "service %s, which is not configured: left "
+				    "running", f->domid, f->name, f->tag);
+			continue;
+		}
+		if (memcmp(f->uuid, s->conf->uuid, 16) != 0) {
+			snprintf(s->last_error, sizeof(s->last_error), "domain %u "
+			    "has this name but is not domud's (another UUID)",
+			    f->domid);
+			log_warnx("%s: %s", s->conf->name, s->last_error);
+			continue;
+		}
+		if (!f->tag[0] || !f->has_config || f->dying) {
+			log_warnx("%s: domain %u was half made (%s): destroying",
+			    s->conf->name, f->domid, !f->tag[0] ? "no domud tag" :
+			    f->dying ? "dying" : "no libxl record");
+			s->domid = f->domid;
+			s->last_exit = EXIT_DIED;
+			/* once it is gone, an autostart service starts anew */
+			s->restart_requested = s->conf->autostart;
+			s->stop_requested = !s->conf->autostart;
+			start_destroy(s);
+			continue;
+		}
+		if (svc_take_over(s, f->domid, &e) == -1) {
+			log_warnx("%s: cannot adopt domain %u: %s", s->conf->name,
+			    f->domid, e.msg);
+			continue;
+		}
+		note(s, "adopted running domain %u", f->domid);
+		if (f->shutdown) {
+			/* it ended while no domud watched: apply the policy */
+			struct be_event ev;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.type = BE_SHUTDOWN;
+			strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+			ev.domid = f->domid;
+			ev.reason = f->reason;
+			sup_dispatch(s, EV_SHUTDOWN, &ev);
+		}
+	}
+	free(found);
 }
 
 /* a service is stopped on daemon shutdown once nothing after= it is up */

@@ -98,6 +98,7 @@ struct supervisor {
 struct supervisor *sup_new(struct backend *, struct config *);
 void		 sup_free(struct supervisor *);
 struct service	*sup_find(struct supervisor *, const char *);
+void		 sup_adopt(struct supervisor *);
 void		 sup_autostart(struct supervisor *);
 /* user verbs: 0 or -1 with a message */
 int		 sup_start(struct supervisor *, struct service *, char *, size_t);

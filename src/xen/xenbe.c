@@ -393,6 +393,14 @@ xb_create(struct backend *be, struct service *svc, struct err *e)
 	for (i = 0; i < sc->ndisks; i++)
 		if (check_file("disk", sc->disks[i].path, e) == -1)
 			return -1;
+	/* names are unique in Xen: say whose it is instead of failing later */
+	{
+		uint32_t other;
+
+		if (libxl_name_to_domid(xb->ctx, sc->name, &other) == 0)
+			return err_set(e, EEXIST, "a domain named %s already "
+			    "exists (domain %u)", sc->name, other);
+	}
 
 	b = xcalloc(1, sizeof(*b));
 	b->xb = xb;
@@ -677,6 +685,97 @@ xb_dominfo(struct backend *be, uint32_t domid, struct be_dominfo *out,
 	return 0;
 }
 
+static int
+xb_scan(struct backend *be, struct be_found **out, size_t *nout,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_dominfo *list;
+	struct be_found *f;
+	int i, n = 0, len;
+	uint8_t *data;
+	size_t k = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if ((list = libxl_list_domain(xb->ctx, &n)) == NULL)
+		return xerr(xb, e, ERROR_FAIL, "listing domains");
+	f = xcalloc((size_t)n, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		struct be_found *d = &f[k];
+		char *name;
+
+		if (list[i].domid == 0)
+			continue;
+		d->domid = list[i].domid;
+		memcpy(d->uuid, libxl_uuid_bytearray(&list[i].uuid), 16);
+		d->paused = list[i].paused;
+		d->shutdown = list[i].shutdown;
+		d->dying = list[i].dying;
+		d->reason = d->shutdown ?
+		    reason_of(list[i].shutdown_reason) : SR_NONE;
+		if ((name = libxl_domid_to_name(xb->ctx, d->domid)) != NULL) {
+			strlcpy_(d->name, name, sizeof(d->name));
+			free(name);
+		}
+		/* our tag: {"v":1,"service":"NAME"} */
+		data = NULL;
+		len = 0;
+		if (libxl_userdata_retrieve(xb->ctx, d->domid, USERDATA_TAG,
+		    &data, &len) == 0 && len > 0) {
+			char buf[160], *p;
+
+			memcpy(buf, data, (size_t)len < sizeof(buf) - 1 ?
+			    (size_t)len : sizeof(buf) - 1);
+			buf[(size_t)len < sizeof(buf) - 1 ? (size_t)len :
+			    sizeof(buf) - 1] = '\0';
+			if ((p = strstr(buf, "\"service\":\"")) != NULL) {
+				p += 11;
+				p[strcspn(p, "\"")] = '\0';
+				strlcpy_(d->tag, p, sizeof(d->tag));
+			}
+		}
+		free(data);
+		data = NULL;
+		len = 0;
+		if (libxl_userdata_retrieve(xb->ctx, d->domid, "libxl-json",
+		    &data, &len) == 0 && len > 0)
+			d->has_config = 1;
+		free(data);
+		k++;
+	}
+	libxl_dominfo_list_free(list, n);
+	*out = f;
+	*nout = k;
+	return 0;
+}
+
+static int
+xb_adopt(struct backend *be, const char *svc, uint32_t domid, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_dominfo info;
+	int rc;
+
+	if (xdom_find(xb, domid) == NULL && xdom_watch(xb, svc, domid, e) == -1)
+		return -1;
+	/* a watch added now only sees the next change: look at it too */
+	libxl_dominfo_init(&info);
+	rc = libxl_domain_info(xb->ctx, &info, domid);
+	if (rc) {
+		libxl_dominfo_dispose(&info);
+		xdom_unwatch(xb, domid);
+		return xerr(xb, e, rc, "domain info");
+	}
+	/* left paused by a domud that died between build and unpause */
+	if (info.paused && !info.shutdown && !info.dying &&
+	    (rc = libxl_domain_unpause(xb->ctx, domid, NULL)) != 0)
+		log_warnx("%s: unpause of adopted domain %u: libxl error %d",
+		    svc, domid, rc);
+	libxl_dominfo_dispose(&info);
+	return 0;
+}
+
 static char *
 xb_console_path(struct backend *be, uint32_t domid, struct err *e)
 {
@@ -820,6 +919,8 @@ static const struct backend_ops xenbe_ops = {
 	.free_memory = xb_free_memory,
 	.need_memory = xb_need_memory,
 	.dominfo = xb_dominfo,
+	.scan = xb_scan,
+	.adopt = xb_adopt,
 	.console_path = xb_console_path,
 	.before_poll = xb_before_poll,
 	.after_poll = xb_after_poll,

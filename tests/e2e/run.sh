@@ -22,6 +22,7 @@
 #   E2E_SUITE_TIMEOUT=600 per-scenario limit (s) inside dom0 (a scenario may override
 #                         it with a line "# e2e-timeout: N")
 #   E2E_MEM=2048          MiB of the emulated machine; E2E_DOM0_MEM=1024M for dom0
+#   E2E_DOM0_VCPUS=1      dom0 vCPUs (2 corrupts dom0 memory under TCG, see qemu_cmd)
 #   E2E_EXTRA_DEBS="p q"  more target packages to unpack (for libraries our binaries need)
 #   E2E_DOM0_ARGS="..."   extra dom0 kernel command-line words (no commas)
 #   E2E_QEMU_CPU=...      override the QEMU CPU model
@@ -53,6 +54,7 @@ E2E_TIMEOUT=${E2E_TIMEOUT:-1500}
 E2E_SUITE_TIMEOUT=${E2E_SUITE_TIMEOUT:-600}
 E2E_MEM=${E2E_MEM:-2048}
 E2E_DOM0_MEM=${E2E_DOM0_MEM:-1024M}
+E2E_DOM0_VCPUS=${E2E_DOM0_VCPUS:-1}
 # TCG: SMAP/SMEP under -cpu max crash the PV dom0 on its first fault; emulated SVM
 # cannot report RDTSCP's length to Xen, which breaks PVH guests.
 if [ "$ARCH" = arm64 ]; then QEMU_CPU=${E2E_QEMU_CPU:-cortex-a57}
@@ -424,7 +426,12 @@ qemu_cmd() { # initrd extra-dom0-args
   # dom0's command line must not contain a comma: QEMU's x86 multiboot module list is
   # comma-separated (the same line is used on arm64 for symmetry)
   local initrd=$1 dom0_args="console=hvc0 loglevel=4 $2 ${E2E_DOM0_ARGS:-}"
-  local xen_common="dom0_mem=$E2E_DOM0_MEM,max:$E2E_DOM0_MEM dom0_max_vcpus=2 loglvl=all guest_loglvl=all"
+  # One dom0 vCPU: with two, under TCG, dom0 processes saw their memory corrupted
+  # while a domain was being built (busybox segfaults on TLS reads, "XZ
+  # decompression error: File is corrupt" in the domain builder, a crashed
+  # domud); with one, none in the same scenarios. PCID, FSGSBASE and
+  # thread=single made no difference.
+  local xen_common="dom0_mem=$E2E_DOM0_MEM,max:$E2E_DOM0_MEM dom0_max_vcpus=$E2E_DOM0_VCPUS loglvl=all guest_loglvl=all"
   case "$ARCH" in
     amd64)
       QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$QEMU_CPU" -smp 2 -m "$E2E_MEM"

@@ -87,6 +87,24 @@ f_dominfo(struct backend *be, uint32_t domid, struct be_dominfo *di,
 	return 0;
 }
 
+static int
+f_scan(struct backend *be, struct be_found **out, size_t *n, struct err *e)
+{
+	struct fake_backend *f = fb(be);
+
+	*out = xcalloc(f->nfound, sizeof(**out));
+	memcpy(*out, f->found, f->nfound * sizeof(**out));
+	*n = f->nfound;
+	return 0;
+}
+
+static int
+f_adopt(struct backend *be, const char *svc, uint32_t domid, struct err *e)
+{
+	fb(be)->nadopt++;
+	return 0;
+}
+
 static char *
 f_console_path(struct backend *be, uint32_t domid, struct err *e)
 {
@@ -127,6 +145,8 @@ static const struct backend_ops fake_ops = {
 	.free_memory = f_free_memory,
 	.need_memory = f_need_memory,
 	.dominfo = f_dominfo,
+	.scan = f_scan,
+	.adopt = f_adopt,
 	.console_path = f_console_path,
 	.before_poll = f_before_poll,
 	.after_poll = f_after_poll,

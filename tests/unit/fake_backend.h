@@ -19,6 +19,9 @@ struct fake_backend {
 	struct be_event	 queue[FAKE_MAX_EVENTS];
 	int		 nqueue;
 	int		 inflight;
+	struct be_found	 found[8];	/* what scan() reports */
+	size_t		 nfound;
+	int		 nadopt;
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);

@@ -385,6 +385,64 @@ START_TEST(reload_applies_difference)
 }
 END_TEST
 
+static void
+found(const char *name, uint32_t domid, const uint8_t *uuid, const char *tag,
+    int has_config)
+{
+	struct be_found *f = &fb->found[fb->nfound++];
+
+	memset(f, 0, sizeof(*f));
+	f->domid = domid;
+	strcpy(f->name, name);
+	memcpy(f->uuid, uuid, 16);
+	strcpy(f->tag, tag);
+	f->has_config = has_config;
+}
+
+START_TEST(adoption)
+{
+	const char *names[] = { "keep", "half", "clash", "fresh" },
+	    *extras[] = { "autostart = yes\nrestart = always\n",
+	    "autostart = yes\n", "autostart = yes\n", "autostart = yes\n" };
+	static const uint8_t other[16] = { 1, 2, 3 };
+	struct service *keep, *half, *clash, *fresh;
+
+	setup_with(names, extras, 4, 1ULL << 30);
+	keep = sup_find(sup, "keep");
+	half = sup_find(sup, "half");
+	clash = sup_find(sup, "clash");
+	fresh = sup_find(sup, "fresh");
+	found("keep", 7, keep->conf->uuid, "keep", 1);
+	found("half", 8, half->conf->uuid, "", 0);	/* died mid-create */
+	found("clash", 9, other, "", 1);		/* someone else's */
+	found("gone", 10, other, "gone", 1);		/* service removed */
+	sup_adopt(sup);
+	sup_autostart(sup);
+	/* same domid, running, watched; not created again */
+	ck_assert_int_eq(keep->state, ST_RUNNING);
+	ck_assert_uint_eq(keep->domid, 7);
+	ck_assert_int_eq(fb->nadopt, 1);
+	/* the half-made one is destroyed, then started afresh */
+	ck_assert_int_eq(half->state, ST_DESTROYING);
+	ck_assert_int_eq(fb->ndestroy, 1);
+	fake_destroy_done(fb, "half", 8);
+	run();
+	ck_assert_int_eq(half->state, ST_STARTING);
+	/* a foreign domain with our name is left alone and reported */
+	ck_assert_ptr_nonnull(strstr(clash->last_error, "not domud's"));
+	ck_assert_int_eq(fresh->state, ST_STARTING);
+	/* only fresh and half were created; gone (orphan) was not destroyed */
+	ck_assert_int_eq(fb->ndestroy, 1);
+	/* the adopted domain's policy is armed again */
+	fake_shutdown(fb, "keep", 7, SR_CRASH);
+	run();
+	fake_destroy_done(fb, "keep", 7);
+	run();
+	ck_assert_int_eq(keep->state, ST_BACKOFF);
+	teardown();
+}
+END_TEST
+
 Suite *
 service_suite(void)
 {
@@ -400,6 +458,7 @@ service_suite(void)
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
+	tcase_add_test(tc, adoption);
 	suite_add_tcase(s, tc);
 	return s;
 }

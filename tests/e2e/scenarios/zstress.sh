@@ -1,6 +1,8 @@
-spin() { _i=0; while [ $_i -lt 2000 ]; do /bin/cat /dev/null; /usr/bin/stat / > /dev/null; _i=$((_i+1)); done; }
+# e2e-timeout: 240
+spin() { _i=0; while [ $_i -lt 150 ]; do /bin/cat /dev/null; /usr/bin/stat / > /dev/null; _i=$((_i+1)); done; }
 t=$(up)
 spin & spin & spin; wait
+info "spins done in $(dt $t $(up))s"
 n=$(dmesg | grep -c segfault)
 dmesg | grep segfault | head -5 | while read -r l; do info "$l"; done
 pass z/stress "segfaults=$n in $(dt $t $(up))s"
