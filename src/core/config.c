@@ -345,10 +345,11 @@ struct key {
 static const struct key domud_keys[] = {
 	{ "services_dir", 0 }, { "state_dir", 0 }, { "run_dir", 0 },
 	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
-	{ "admin_group", 0 },
+	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
-	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP };
+	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
+	DK_KEEP_RUNNING };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -687,6 +688,14 @@ domud_key(struct parse *p, int k, const char *v)
 			bad(p, "admin_group", v, "not a valid group name");
 		else
 			set_str(&d->admin_group, v);
+		break;
+	case DK_SHUTDOWN_TIMEOUT:
+		set_duration(p, "shutdown_timeout", v, &d->shutdown_timeout_ms,
+		    1000, 3600000);
+		break;
+	case DK_KEEP_RUNNING:
+		if ((why = parse_bool(v, &d->keep_running)) != NULL)
+			bad(p, "keep_running", v, why);
 		break;
 	}
 }
@@ -1248,6 +1257,8 @@ config_new(const char *path)
 	cfg->d.console_log_max = 1 << 20;
 	cfg->d.read_group = xstrdup("domud");
 	cfg->d.admin_group = xstrdup("domud-admin");
+	cfg->d.shutdown_timeout_ms = 120000;
+	cfg->d.keep_running = 0;
 	return cfg;
 }
 

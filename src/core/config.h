@@ -78,6 +78,8 @@ struct daemon_conf {
 	uint64_t	 console_log_max;	/* bytes per console log file */
 	char		*read_group;
 	char		*admin_group;
+	uint64_t	 shutdown_timeout_ms;	/* daemon stop: overall deadline */
+	int		 keep_running;		/* daemon stop: leave DomUs up */
 };
 
 struct diag {

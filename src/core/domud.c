@@ -19,6 +19,7 @@
 #include "control.h"
 #include "log.h"
 #include "service.h"
+#include "state.h"
 #include "util.h"
 #include "xen/xenbe.h"
 
@@ -213,6 +214,7 @@ main(int argc, char *argv[])
 		fatalx("libxl: %s", e.msg);
 	sup = sup_new(be, cfg);
 	sup_adopt(sup);
+	state_load(sup);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
 	ctl.conf_path = conf_path;
@@ -232,6 +234,7 @@ main(int argc, char *argv[])
 		control_before_poll(&ctl, fds, &nfds, POLL_MAX, &timeout);
 		sup_before_poll(sup, fds, &nfds, POLL_MAX, &timeout);
 		be->ops->before_poll(be, fds, &nfds, POLL_MAX, &timeout);
+		/* the overall shutdown deadline is checked once a second */
 		if (stopping && (timeout < 0 || timeout > 1000))
 			timeout = 1000;
 

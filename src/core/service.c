@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proto.h"
 #include "service.h"
+#include "state.h"
 #include "util.h"
 
 typedef void action_fn(struct service *, const struct be_event *);
@@ -102,6 +103,8 @@ svc_set_state(struct service *s, enum svc_state st)
 	log_debug("%s: %s -> %s", s->conf->name, svc_state_str(s->state),
 	    svc_state_str(st));
 	s->state = st;
+	if (st == ST_RUNNING || st == ST_STOPPED || st == ST_FAILED)
+		(void)state_save(s->sup);
 	/* running (or down for good) can release services waiting on us */
 	sup_kick_waiting(s->sup);
 }
@@ -613,6 +616,7 @@ sup_start(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
 	case ST_FAILED:
 	case ST_BACKOFF:
 		/* start clears failed and the budget: a person decided */
+		s->held = 0;
 		s->nrestart_at = 0;
 		s->backoff_ms = 0;
 		s->last_error[0] = '\0';
@@ -645,9 +649,13 @@ sup_stop(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
 {
 	sup->now = mono_ms();
 	s->restart_requested = 0;
+	/* autostart leaves it stopped until a person starts it (this boot) */
+	if (!sup->shutting_down)
+		s->held = 1;
 	switch (s->state) {
 	case ST_STOPPED:
 		snprintf(msg, msgsz, "%s is already stopped", s->conf->name);
+		(void)state_save(sup);
 		return 0;
 	case ST_FAILED:
 		sup_dispatch(s, EV_STOP, NULL);
@@ -764,6 +772,11 @@ sup_autostart(struct supervisor *sup)
 
 		if (s->conf->errors) {
 			log_warnx("%s: not started: configuration errors",
+			    s->conf->name);
+			continue;
+		}
+		if (s->held) {
+			log_info("%s: stopped by a person earlier: not started",
 			    s->conf->name);
 			continue;
 		}
@@ -900,10 +913,23 @@ sup_shutdown(struct supervisor *sup)
 	size_t i;
 
 	sup->now = mono_ms();
-	sup->shutting_down = 1;
+	if (!sup->shutting_down) {
+		sup->shutting_down = 1;
+		sup->keep_running = sup->cfg->d.keep_running;
+		sup->shutdown_deadline = sup->now + sup->cfg->d.shutdown_timeout_ms;
+		if (sup->keep_running)
+			log_info("keep_running: leaving the DomUs running for the "
+			    "next domud");
+	}
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
+		if (sup->keep_running) {
+			/* nothing new starts; what runs stays */
+			if (s->state == ST_WAITING || s->state == ST_BACKOFF)
+				sup_dispatch(s, EV_STOP, NULL);
+			continue;
+		}
 		switch (s->state) {
 		case ST_WAITING:
 		case ST_BACKOFF:
@@ -916,6 +942,14 @@ sup_shutdown(struct supervisor *sup)
 		case ST_STARTING:
 			s->stop_requested = 1;
 			break;
+		case ST_STOPPING:
+			/* the overall deadline overrides each stop_timeout */
+			if (sup->now >= sup->shutdown_deadline) {
+				note(s, "shutdown_timeout reached: destroying");
+				s->last_exit = EXIT_STOP_DESTROYED;
+				start_destroy(s);
+			}
+			break;
 		default:
 			break;
 		}
@@ -927,10 +961,14 @@ sup_idle(struct supervisor *sup)
 {
 	size_t i;
 
-	for (i = 0; i < sup->nsvcs; i++)
+	for (i = 0; i < sup->nsvcs; i++) {
+		if (sup->keep_running && (sup->svcs[i]->state == ST_RUNNING ||
+		    sup->svcs[i]->state == ST_STOPPING))
+			continue;
 		if (sup->svcs[i]->state != ST_STOPPED &&
 		    sup->svcs[i]->state != ST_FAILED)
 			return 0;
+	}
 	return 1;
 }
 

@@ -70,6 +70,7 @@ struct service {
 	uint64_t		 started_mono;	/* when it became running */
 	uint64_t		 memory_reserved; /* admission, while starting */
 
+	int			 held;		/* a person stopped it */
 	int			 stop_requested;
 	int			 restart_requested;
 	enum svc_exit		 last_exit;
@@ -92,6 +93,8 @@ struct supervisor {
 	struct service		**svcs;
 	size_t			 nsvcs;
 	int			 shutting_down;
+	int			 keep_running;	/* this stop leaves DomUs up */
+	uint64_t		 shutdown_deadline;
 	uint64_t		 now;		/* monotonic ms, this iteration */
 };
 
@@ -104,8 +107,10 @@ void		 sup_autostart(struct supervisor *);
 int		 sup_start(struct supervisor *, struct service *, char *, size_t);
 int		 sup_stop(struct supervisor *, struct service *, char *, size_t);
 int		 sup_restart(struct supervisor *, struct service *, char *, size_t);
-/* daemon stop: stop everything in reverse order; 1 when all are down */
+/* daemon stop: stop everything in reverse order under one deadline, or,
+ * with keep_running, leave every DomU running for the next domud */
 void		 sup_shutdown(struct supervisor *);
+/* 1 when the daemon may exit */
 int		 sup_idle(struct supervisor *);
 /* replace the configuration (already checked) */
 void		 sup_reload(struct supervisor *, struct config *);

@@ -24,6 +24,8 @@ setup(void)
 
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = dir;
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
 	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
 	    "/dev/null\nmemory = 64M\ndescription = Gateway\n"));
 	config_finish(cfg);

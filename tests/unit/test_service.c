@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_backend.h"
 #include "helpers.h"
 #include "service.h"
+#include "state.h"
 #include "util.h"
 
 static struct fake_backend *fb;
@@ -34,6 +36,8 @@ setup_with(const char *const *names, const char *const *extras, size_t n,
 	logdir = t_tmpdir();
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(logdir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(logdir);
 	for (i = 0; i < n; i++)
 		add(cfg, names[i], extras[i]);
 	config_finish(cfg);
@@ -364,6 +368,8 @@ START_TEST(reload_applies_difference)
 	cfg = config_new("domud.conf");
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(logdir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(logdir);
 	add(cfg, "keep", "restart = always\n");	/* policy only */
 	add(cfg, "change", "vcpus = 2\n");	/* what the DomU is made of */
 	add(cfg, "new", "autostart = yes\n");
@@ -443,6 +449,103 @@ START_TEST(adoption)
 }
 END_TEST
 
+START_TEST(shutdown_deadline_and_keep_running)
+{
+	const char *names[] = { "a", "b" },
+	    *extras[] = { "stop_timeout = 10m\n", "" };
+	struct service *a, *b;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	sup->cfg->d.shutdown_timeout_ms = 5000;
+	a = up("a");
+	b = up("b");
+	sup_shutdown(sup);
+	ck_assert_int_eq(a->state, ST_STOPPING);
+	/* a ignores shutdown; its own 10m timeout is cut by the 5s deadline */
+	fake_shutdown(fb, "b", b->domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "b", b->domid);
+	run();
+	ck_assert_int_eq(fb->ndestroy, 1);
+	sup->shutdown_deadline = mono_ms();
+	run();
+	ck_assert_int_eq(a->state, ST_DESTROYING);
+	ck_assert_int_eq(a->last_exit, EXIT_STOP_DESTROYED);
+	fake_destroy_done(fb, "a", a->domid);
+	run();
+	ck_assert(sup_idle(sup));
+	teardown();
+
+	/* keep_running: nothing is stopped, and the daemon may exit */
+	setup_with(names, extras, 2, 1ULL << 30);
+	sup->cfg->d.keep_running = 1;
+	a = up("a");
+	sup_shutdown(sup);
+	run();
+	ck_assert_int_eq(a->state, ST_RUNNING);
+	ck_assert_int_eq(fb->nshutdown, 0);
+	ck_assert(sup_idle(sup));
+	teardown();
+}
+END_TEST
+
+START_TEST(state_survives_a_daemon_restart)
+{
+	const char *names[] = { "held", "bad", "auto" },
+	    *extras[] = { "autostart = yes\n", "autostart = yes\nrestart = no\n",
+	    "autostart = yes\n" };
+	struct service *s;
+	char msg[256], path[600];
+	struct config *cfg;
+	FILE *fp;
+
+	setup_with(names, extras, 3, 1ULL << 30);
+	s = up("held");
+	sup_stop(sup, s, msg, sizeof(msg));
+	fake_shutdown(fb, "held", s->domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "held", s->domid);
+	run();
+	s = up("bad");
+	fake_shutdown(fb, "bad", s->domid, SR_CRASH);
+	run();
+	fake_destroy_done(fb, "bad", s->domid);
+	run();
+	ck_assert_int_eq(s->state, ST_FAILED);
+	/* a new daemon on the same state directory, same boot */
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	cfg = config_new("domud.conf");
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(logdir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(logdir);
+	add(cfg, "held", extras[0]);
+	add(cfg, "bad", extras[1]);
+	add(cfg, "auto", extras[2]);
+	config_finish(cfg);
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, cfg);
+	state_load(sup);
+	sup_autostart(sup);
+	ck_assert_int_eq(sup_find(sup, "held")->state, ST_STOPPED);
+	ck_assert_int_eq(sup_find(sup, "bad")->state, ST_FAILED);
+	ck_assert_str_eq(sup_find(sup, "bad")->failed_reason, "crash");
+	ck_assert_int_eq(sup_find(sup, "auto")->state, ST_STARTING);
+	/* no temp file left behind; a corrupt file is ignored, not fatal */
+	snprintf(path, sizeof(path), "%s/state.json.tmp", logdir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/state.json", logdir);
+	fp = fopen(path, "w");
+	fputs("{\"v\":1,\"services\":[{\"name\":7}", fp);
+	fclose(fp);
+	state_load(sup);
+	fake_create_done(fb, "auto", 1);
+	run();
+	teardown();
+}
+END_TEST
+
 Suite *
 service_suite(void)
 {
@@ -459,6 +562,8 @@ service_suite(void)
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
 	tcase_add_test(tc, adoption);
+	tcase_add_test(tc, shutdown_deadline_and_keep_running);
+	tcase_add_test(tc, state_survives_a_daemon_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }

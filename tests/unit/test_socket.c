@@ -109,6 +109,8 @@ START_TEST(roles_on_real_sockets)
 	chmod(dir, 0755);
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
 	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
 	    "/dev/null\nmemory = 64M\n"));
 	config_finish(cfg);
@@ -175,6 +177,8 @@ START_TEST(hostile_client)
 
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
 	config_finish(cfg);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup_new(&fb->be, cfg);
