@@ -283,8 +283,9 @@ a_created(struct service *s, const struct be_event *ev)
 	s->domid = ev->domid;
 	s->started_mono = s->sup->now;
 	s->last_error[0] = '\0';
-	svc_set_state(s, ST_RUNNING);
+	/* said before the state changes: dependents start on that change */
 	note(s, "running as domain %u", ev->domid);
+	svc_set_state(s, ST_RUNNING);
 	tty = s->sup->be->ops->console_path(s->sup->be, ev->domid, &e);
 	if (tty == NULL)
 		log_warnx("%s: no console: %s", s->conf->name, e.msg);
@@ -786,6 +787,14 @@ sup_autostart(struct supervisor *sup)
 		}
 	}
 	sup_kick_waiting(sup);
+	for (i = 0; i < sup->nsvcs; i++) {
+		char why[64];
+
+		if (sup->svcs[i]->state == ST_WAITING &&
+		    !deps_ready(sup->svcs[i], why, sizeof(why)))
+			log_info("%s: waiting for %s", sup->svcs[i]->conf->name,
+			    why);
+	}
 }
 
 /* a service's domain is running: watch it, capture its console */

@@ -30,6 +30,7 @@
 # Output: PASS/FAIL/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
 # lines, then "N passed, N failed". Exit 0 only if nothing failed, something passed
 # and dom0 reached its end marker. The full serial log is kept in the work dir.
+
 # The whole script is one brace group: bash parses it completely before running it, so
 # editing this file while a run is in progress cannot break that run. (shellcheck
 # then believes the functions are unreachable.)
@@ -286,7 +287,7 @@ build_guest() {
   rm -rf "$W/diskroot"; mkdir -p "$W/diskroot"
   echo "E2E-DISK-MARKER" > "$W/diskroot/marker"
   rm -f "$B/guest/data.img"
-  mke2fs -q -t ext4 -d "$W/diskroot" "$B/guest/data.img" 8M
+  mke2fs -q -t ext4 -d "$W/diskroot" "$B/guest/data.img" 8M >&2
 }
 
 # dom0 base initramfs: everything that does not change between runs. The per-run
@@ -489,6 +490,9 @@ cmd_run() {
   rm -f "$pidf"; : > "$logf"
   ln -sfn "logs/run-$stamp.log" "$W/last.log"
   log "booting Xen + dom0 ($ARCH), suites: ${SUITES[*]:-none}; log: $logf"
+  # interrupted (Ctrl-C, CI stop): stop our QEMU, by its own PID only
+  # shellcheck disable=SC2064  # expand the paths now
+  trap "[ -s '$pidf' ] && kill \"\$(cat '$pidf')\" 2>/dev/null; rm -f '$initrd'; exit 130" INT TERM
   local t0=$EPOCHREALTIME
   ( timeout -s KILL "$E2E_TIMEOUT" "${QEMU[@]}" -pidfile "$pidf" </dev/null 2>&1 | filter "$t0" "$logf" ) &
   local bg=$! deadline=$(( ${t0%.*} + E2E_TIMEOUT + 5 ))
@@ -502,6 +506,7 @@ cmd_run() {
   while kill -0 "$bg" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.5; i=$((i + 1)); done
   if kill -0 "$bg" 2>/dev/null && [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
   wait "$bg" 2>/dev/null || true
+  trap - INT TERM
   rm -f "$pidf" "$initrd"
   local total; total=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
@@ -550,8 +555,8 @@ case "${1:-all}" in
   run)   locked build_if_stale; cmd_run ;;
   shell) locked build_if_stale; cmd_shell ;;
   all)   locked cmd_fetch; locked build_if_stale; cmd_run ;;
-  -h|--help|help) sed -n '2,33p' "$0" ;;
-  *) sed -n '2,33p' "$0" >&2; exit 2 ;;
+  -h|--help|help) sed -n '2,/^$/p' "$0" ;;
+  *) sed -n '2,/^$/p' "$0" >&2; exit 2 ;;
 esac
 exit
 }

@@ -11,7 +11,10 @@ lastline() { grep -n "$1" "$DOMUD_LOG" | tail -n 1 | cut -d: -f1; }
 all_domids() { for n in "$@"; do printf '%s=%s ' "$n" "$(jfield "$n" domid)"; done; }
 : > "$DOMUD_LOG"
 
-# users for supervise/authz: the domud groups are only supplementary ones
+# users for supervise/authz: the domud groups are only supplementary ones;
+# the initramfs root may be 0700 (it was built in a private temp dir)
+chmod 755 / /bin /sbin /usr /usr/bin /usr/sbin /lib /etc /run /run/domud /tmp 2>/dev/null
+chmod 1777 /tmp
 grep -q '^domud:' /etc/group || {
   echo 'domud:x:2001:reader' >> /etc/group
   echo 'domud-admin:x:2002:admin' >> /etc/group
@@ -216,7 +219,7 @@ if [ -n "$sa" ] && [ -n "$sb" ] && [ "$sb" -lt "$sa" ] && [ -z "$(domids)" ]; th
   domud_up && wait_state a running 120 && wait_state b running 120 && wait_state c running 120
   kept=$(all_domids a b c)
   domud_down 60
-  left=$(domids | wc -l)
+  left=$(xl list 2>/dev/null | awk 'NR>1 && $2!=0' | wc -l)
   domud_up && wait_state a running 30 && wait_state b running 30
   again=$(all_domids a b c)
   if [ "$left" = 3 ] && [ "$kept" = "$again" ]; then

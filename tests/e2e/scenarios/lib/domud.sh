@@ -53,10 +53,17 @@ domud_down() { # SIGTERM: services stop; wait for the daemon to exit
   return $_rc
 }
 
-# one service's field from `domuctl --json status NAME` (single-line JSON)
+# one service's field from `domuctl --json status NAME` (single-line JSON).
+# Retried: under emulation a dom0 process now and then dies of a segfault
+# that has nothing to do with it (see run.sh), and a check should not.
 jfield() {
-  domuctl -j status "$1" 2>/dev/null |
-    sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"'
+  for _j in 1 2 3; do
+    _v=$(domuctl -j status "$1" 2>/dev/null |
+      sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"')
+    [ -n "$_v" ] && break
+    domuctl -j status "$1" 2>/dev/null | grep -q '"ok":true' && break
+  done
+  echo "$_v"
 }
 
 wait_state() { # NAME STATE SECONDS; every domuctl costs dom0 CPU: poll at 2 Hz
