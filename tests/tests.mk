@@ -48,7 +48,7 @@ check: all unit golden check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle static
+E2E_SUITES	?= lifecycle static supervise
 E2E_BIN		:= $(O)/e2e-bin
 
 $(E2E_BIN): all

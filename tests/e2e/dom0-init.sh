@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # /init of the e2e dom0 initramfs (Xen dom0, x86_64 PV or arm64; Debian bookworm).
 # Brings up what Debian's Xen init scripts would (xenstored, xen-init-dom0,

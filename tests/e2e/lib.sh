@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2034  # variables here are for the scenarios
 # Helpers for the e2e scenario scripts; sourced by dom0's /init (busybox sh) before
 # each scenario. Scenarios report with pass/fail/bench/info: those lines go straight

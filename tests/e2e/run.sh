@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # domud end-to-end harness: boots real Xen 4.17 (Debian bookworm's packages) under
 # QEMU with software emulation (TCG, no KVM), dom0 as an initramfs built from the
 # target arch's Debian packages, our binaries inside it, and runs scenario scripts.

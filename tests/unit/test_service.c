@@ -66,6 +66,18 @@ run(void)
 	sup_after_poll(sup, NULL, 0);
 }
 
+/* the guest shuts down by itself (reason), and domud's destroy completes */
+static void
+guest_exits(const char *name, struct service *s, enum shutdown_reason r)
+{
+	uint32_t domid = s->domid;
+
+	fake_shutdown(fb, name, domid, r);
+	run();
+	fake_destroy_done(fb, name, domid);
+	run();
+}
+
 /* make the service's timer due now and let it fire */
 static void
 expire(struct service *s)
@@ -176,10 +188,7 @@ START_TEST(crash_backoff_then_failed)
 	ck_assert_uint_eq(delays[2], 4000);
 	ck_assert_uint_eq(s->restarts, 3);
 	/* the fourth crash spends the budget: failed, not another restart */
-	fake_shutdown(fb, "a", s->domid, SR_CRASH);
-	run();
-	fake_destroy_done(fb, "a", s->domid);
-	run();
+	guest_exits("a", s, SR_CRASH);
 	ck_assert_int_eq(s->state, ST_FAILED);
 	ck_assert_ptr_nonnull(strstr(s->failed_reason, "restarted 3 times"));
 	ck_assert_int_eq(other->state, ST_RUNNING);
@@ -221,10 +230,7 @@ START_TEST(poweroff_and_reboot_policies)
 	run();
 	/* an in-guest reboot comes straight back and is no failure */
 	creates = fb->ncreate;
-	fake_shutdown(fb, "alw", alw->domid, SR_REBOOT);
-	run();
-	fake_destroy_done(fb, "alw", alw->domid);
-	run();
+	guest_exits("alw", alw, SR_REBOOT);
 	ck_assert_int_eq(alw->state, ST_STARTING);
 	ck_assert_int_eq(fb->ncreate, creates + 1);
 	ck_assert_uint_eq(alw->restarts, 1);
@@ -293,10 +299,7 @@ START_TEST(ordering)
 	ck_assert_int_eq(b->state, ST_STOPPING);
 	ck_assert_int_eq(c->state, ST_STOPPING);
 	ck_assert_int_eq(a->state, ST_RUNNING);
-	fake_shutdown(fb, "b", b->domid, SR_POWEROFF);
-	run();
-	fake_destroy_done(fb, "b", b->domid);
-	run();
+	guest_exits("b", b, SR_POWEROFF);
 	ck_assert_int_eq(a->state, ST_STOPPING);
 	teardown();
 }
@@ -381,10 +384,7 @@ START_TEST(reload_applies_difference)
 	ck_assert_int_eq(change->state, ST_STOPPING);
 	ck_assert_int_eq(sup_find(sup, "gone")->state, ST_STOPPING);
 	ck_assert_int_eq(sup_find(sup, "new")->state, ST_STARTING);
-	fake_shutdown(fb, "change", change->domid, SR_POWEROFF);
-	run();
-	fake_destroy_done(fb, "change", change->domid);
-	run();
+	guest_exits("change", change, SR_POWEROFF);
 	ck_assert_int_eq(change->state, ST_STARTING);
 	ck_assert_uint_eq(change->conf->vcpus, 2);
 	teardown();
@@ -462,10 +462,7 @@ START_TEST(shutdown_deadline_and_keep_running)
 	sup_shutdown(sup);
 	ck_assert_int_eq(a->state, ST_STOPPING);
 	/* a ignores shutdown; its own 10m timeout is cut by the 5s deadline */
-	fake_shutdown(fb, "b", b->domid, SR_POWEROFF);
-	run();
-	fake_destroy_done(fb, "b", b->domid);
-	run();
+	guest_exits("b", b, SR_POWEROFF);
 	ck_assert_int_eq(fb->ndestroy, 1);
 	sup->shutdown_deadline = mono_ms();
 	run();
@@ -502,15 +499,9 @@ START_TEST(state_survives_a_daemon_restart)
 	setup_with(names, extras, 3, 1ULL << 30);
 	s = up("held");
 	sup_stop(sup, s, msg, sizeof(msg));
-	fake_shutdown(fb, "held", s->domid, SR_POWEROFF);
-	run();
-	fake_destroy_done(fb, "held", s->domid);
-	run();
+	guest_exits("held", s, SR_POWEROFF);
 	s = up("bad");
-	fake_shutdown(fb, "bad", s->domid, SR_CRASH);
-	run();
-	fake_destroy_done(fb, "bad", s->domid);
-	run();
+	guest_exits("bad", s, SR_CRASH);
 	ck_assert_int_eq(s->state, ST_FAILED);
 	/* a new daemon on the same state directory, same boot */
 	sup_free(sup);

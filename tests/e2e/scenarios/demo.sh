@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # e2e-timeout: 400
 # `make demo`: domud on the example configuration from config/ (installed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Self-test of the e2e test guest under plain xl: every behaviour that domud's
 # scenarios rely on (disk, network, console round trip, obeying or ignoring PV

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # e2e-timeout: 600
 # domud drives real DomUs through libxl: autostart, status, graceful stop,

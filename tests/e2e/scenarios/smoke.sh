@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Smoke test of the harness itself: dom0 is Xen's control domain, xenstored and
 # xenconsoled answer, the bridge is up, and plain xl boots the test guest to its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # e2e-timeout: 300
 # The fully static domud (threaded libxenstore, whole-archive libxenguest)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # e2e-timeout: 1200
 # Supervision on real Xen: ordering, restart policies, backoff and budget,

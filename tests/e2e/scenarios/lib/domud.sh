@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # Helpers for scenarios that drive domud (sourced after /e2e/lib.sh).
 #
