@@ -7,8 +7,16 @@
 . /e2e/scenarios/lib/domud.sh
 
 MEM=96
-logline() { grep -n "$1" "$DOMUD_LOG" | head -n 1 | cut -d: -f1; }   # first line number
-lastline() { grep -n "$1" "$DOMUD_LOG" | tail -n 1 | cut -d: -f1; }
+# first line number of a pattern in domud's log (retried: see jfield)
+logline() {
+  for _l in 1 2 3; do
+    _n=$(grep -n "$1" "$DOMUD_LOG" | head -n 1 | cut -d: -f1)
+    [ -n "$_n" ] && break
+  done
+  echo "$_n"
+}
+# the domids a service ran as, in order, from domud's log
+runs() { sed -n "s/.* $1: running as domain \([0-9]*\).*/\1/p" "$DOMUD_LOG" | tr '\n' ' '; }
 all_domids() { for n in "$@"; do printf '%s=%s ' "$n" "$(jfield "$n" domid)"; done; }
 : > "$DOMUD_LOG"
 
@@ -56,14 +64,14 @@ wait_for 20 sh -c "domuctl -j status onf > /dev/null 2>&1"
 domuctl start onf > /dev/null 2>&1
 domuctl start alw > /dev/null 2>&1
 if wait_state onf running 120 && wait_state alw running 120; then
-  d1=$(jfield alw domid)
   # each powers itself off 2 s after its marker
   if wait_for 90 sh -c "[ \$(grep -c ' alw: running as domain' $DOMUD_LOG) -ge 2 ]" &&
      wait_state onf stopped 60; then
     sleep 5
-    d2=$(jfield alw domid)
+    set -- $(runs alw); d1=$1; d2=$2
     if [ "$(jfield onf state)" = stopped ] && [ "$(jfield onf last_exit)" = poweroff ] &&
-       [ "$(jfield alw restarts)" -ge 1 ] && [ "$d2" != "$d1" ]; then
+       [ "$(runs onf | wc -w)" = 1 ] && [ "$(jfield alw restarts)" -ge 1 ] &&
+       [ -n "$d2" ] && [ "$d2" != "$d1" ]; then
       pass supervise/poweroff-policy "on-failure stayed stopped; always came back (domain $d1 -> $d2)"
     else
       fail supervise/poweroff-policy "onf=$(jfield onf state)/$(jfield onf last_exit) alw restarts=$(jfield alw restarts) $d1->$d2"
@@ -114,10 +122,10 @@ kill -HUP "$DOMUD_PID"
 wait_for 20 sh -c "domuctl -j status rb > /dev/null 2>&1"
 domuctl start rb > /dev/null 2>&1
 if wait_state rb running 120; then
-  d1=$(jfield rb domid)
   if wait_for 90 sh -c "[ \$(grep -c ' rb: running as domain' $DOMUD_LOG) -ge 2 ]"; then
-    d2=$(jfield rb domid)
-    if [ "$d2" != "$d1" ] && [ "$(jfield rb restarts)" = 0 ] && [ "$(jfield rb state)" = running ] &&
+    sleep 1
+    set -- $(runs rb); d1=$1; d2=$2
+    if [ -n "$d2" ] && [ "$d2" != "$d1" ] && [ "$(jfield rb restarts)" = 0 ] && [ "$(jfield rb state)" = running ] &&
        grep -q "rb: rebooted by the guest" "$DOMUD_LOG"; then
       pass supervise/reboot "domain $d1 -> $d2, restart=no, restarts=0"
     else
