@@ -47,16 +47,25 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 check: all unit golden check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
+# E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
+# from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
 E2E_SUITES	?= lifecycle static supervise
-E2E_BIN		:= $(O)/e2e-bin
+E2E_WORK	?= /var/tmp/domud-e2e
+E2E_BIN		:= $(O)/e2e-bin-$(E2E_ARCH)
+ifeq ($(E2E_ARCH),arm64)
+E2E_CROSS	:= CROSS_COMPILE=aarch64-linux-gnu- SYSROOT=$(E2E_WORK)/arm64/sysroot
+endif
+export E2E_WORK
 
-$(E2E_BIN): all
-	$(MAKE) O=$(O)/static STATIC=1 all
+$(E2E_BIN):
+	$(if $(E2E_CROSS),E2E_ARCH=$(E2E_ARCH) tests/e2e/run.sh fetch)
+	$(MAKE) O=$(O)/$(E2E_ARCH) $(E2E_CROSS) all
+	$(MAKE) O=$(O)/$(E2E_ARCH)-static $(E2E_CROSS) STATIC=1 all
 	mkdir -p $@
-	cp $(O)/domud $(O)/domuctl $@/
-	cp $(O)/static/domud $@/domud-static
-	cp $(O)/static/domuctl $@/domuctl-static
+	cp $(O)/$(E2E_ARCH)/domud $(O)/$(E2E_ARCH)/domuctl $@/
+	cp $(O)/$(E2E_ARCH)-static/domud $@/domud-static
+	cp $(O)/$(E2E_ARCH)-static/domuctl $@/domuctl-static
 
 e2e: $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 600
+# `make bench`: the measurements alone (no timing is asserted: these
+# machines are noisy). Each PASS says only that the measurement was made.
+. /e2e/scenarios/lib/domud.sh
+
+conf_init
+svc_ini elf elf-up "stop_timeout = 20s"
+KERNEL=$E2E_IMG/vmlinuz svc_ini bz bz-up "stop_timeout = 20s"
+domud_up || { fail bench/domud "did not start"; exit 0; }
+
+# create -> first console marker, domud against plain xl, same guest
+t0=$(up)
+domuctl start elf > /dev/null 2>&1
+if wait_for 180 console_has elf "DOMU-MARKER elf-up"; then
+  d_s=$(dt "$t0" "$(up)")
+  if x_s=$(xl_baseline xlbench); then
+    bench create_to_marker "domud=${d_s}s xl=${x_s}s ratio=$(awk -v a="$d_s" -v b="$x_s" 'BEGIN{printf "%.2f", a/b}') kernel=$(basename "$E2E_KERNEL")"
+    pass bench/create-to-marker
+  else
+    fail bench/create-to-marker "xl baseline did not reach its marker"
+  fi
+else
+  fail bench/create-to-marker "elf: $(jfield elf state)"
+fi
+
+# how long the control socket makes a client wait while a bzImage is built
+domuctl start bz > /dev/null 2>&1
+max=0 n=0
+while [ "$(jfield bz state)" = starting ] && [ $n -lt 120 ]; do
+  t=$(up); domuctl -t 30 ping > /dev/null 2>&1
+  ms=$(awk -v a="$t" -v b="$(up)" 'BEGIN{printf "%d", (b-a)*1000}')
+  [ "$ms" -gt "$max" ] && max=$ms
+  n=$((n + 1)); sleep 0.5
+done
+if wait_state bz running 180; then
+  bench control_latency_during_create "max_ms=$max pings=$n kernel=vmlinuz"
+  pass bench/control-latency
+else
+  fail bench/control-latency "bz: $(jfield bz state)"
+fi
+
+# memory of the daemon with two DomUs, and adoption after kill -9
+bench domud_memory "rss_kb=$(awk '/^VmRSS/{print $2}' /proc/"$DOMUD_PID"/status) services=2"
+kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+t0=$(up)
+if domud_up && wait_state elf running 30 && wait_state bz running 30; then
+  bench adopt "seconds=$(dt "$t0" "$(up)") services=2"
+  pass bench/adopt
+else
+  fail bench/adopt "elf=$(jfield elf state) bz=$(jfield bz state)"
+fi
+domud_down 90
+true
