@@ -81,6 +81,7 @@ list_state() { sed -n "s/.*\"name\":\"$2\",\"state\":\"\([a-z]*\)\".*/\1/p" "$1"
 
 console_has() { grep -q "$2" "/var/log/domud/$1.log" 2>/dev/null; }
 
-show_log() { # tail of domud's log as INFO lines
-  tail -n "${1:-15}" "$DOMUD_LOG" | while IFS= read -r l; do info "  domud: $l"; done
+show_log() { # tail of domud's log as INFO lines (at least 40)
+  _s=${1:-40}; [ "$_s" -lt 40 ] && _s=40
+  tail -n "$_s" "$DOMUD_LOG" | while IFS= read -r l; do info "  domud: $l"; done
 }
