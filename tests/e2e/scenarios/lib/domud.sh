@@ -84,4 +84,8 @@ console_has() { grep -q "$2" "/var/log/domud/$1.log" 2>/dev/null; }
 show_log() { # tail of domud's log as INFO lines (at least 40)
   _s=${1:-40}; [ "$_s" -lt 40 ] && _s=40
   tail -n "$_s" "$DOMUD_LOG" | while IFS= read -r l; do info "  domud: $l"; done
+  # a dead xenstored breaks every libxl context at once (EBADF everywhere)
+  info "  xenstored: $(pidof xenstored || echo not running) xenconsoled: $(pidof xenconsoled || echo not running)"
+  dmesg | grep -E 'segfault|general protection|Out of memory' | tail -n 5 |
+    while IFS= read -r l; do info "  kernel: $l"; done
 }
