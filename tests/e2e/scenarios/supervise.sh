@@ -96,6 +96,7 @@ CMDX="e2e.after=crash:1" svc_ini crashy crashy-up "restart = on-failure" \
   "restart_delay = 1s" "restart_delay_max = 8s" "restart_limit = 3" "restart_window = 10m"
 kill -HUP "$DOMUD_PID"
 wait_for 20 sh -c "domuctl -j status crashy > /dev/null 2>&1"
+before=$(all_domids a b c)
 t0=$(up)
 domuctl start crashy > /dev/null 2>&1
 seen=""
@@ -112,11 +113,11 @@ done
 delays=$(grep -o "crashy: crash; restarting in [0-9]*s" "$DOMUD_LOG" | grep -o "[0-9]*s$" | tr '\n' ' ')
 reason=$(jfield crashy failed_reason)
 if [ "$s" = failed ] && [ "$delays" = "1s 2s 4s " ] && echo "$reason" | grep -q "restarted 3 times" &&
-   [ "$(all_domids a b c)" = "$base_ids" ]; then
+   [ "$(all_domids a b c)" = "$before" ]; then
   pass supervise/crash-loop "backoff $delays then failed after $(dt "$t0" "$(up)")s: $reason; status saw$seen"
   bench crash_loop "backoff_s=$(echo $delays | tr -d 's' | tr ' ' ',') to_failed_s=$(dt "$t0" "$(up)")"
 else
-  fail supervise/crash-loop "state=$s delays='$delays' reason='$reason' others: $(all_domids a b c) vs $base_ids"
+  fail supervise/crash-loop "state=$s delays='$delays' reason='$reason' others: $(all_domids a b c) vs $before"
   show_log 20
 fi
 
@@ -147,6 +148,7 @@ wait_state rb stopped 60
 
 # ---- supervise/adopt: kill -9 and restart, three times ----------------------
 ok=1 why=""
+base_ids=$(all_domids a b c)
 ua=$(jfield a uptime)
 for round in 1 2 3; do
   kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null

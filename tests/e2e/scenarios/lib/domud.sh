@@ -58,11 +58,18 @@ domud_down() { # SIGTERM: services stop; wait for the daemon to exit
 # Retried: under emulation a dom0 process now and then dies of a segfault
 # that has nothing to do with it (see run.sh), and a check should not.
 jfield() {
-  for _j in 1 2 3; do
-    _v=$(domuctl -j status "$1" 2>/dev/null |
-      sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"')
+  for _j in 1 2 3 4; do
+    _r=$(domuctl -j status "$1" 2>/dev/null)
+    case "$_r" in
+    *'"ok":true'*'}') ;;            # a whole reply
+    *) continue ;;
+    esac
+    case "$_r" in
+    *"\"$2\":"*) ;;
+    *) _v=""; break ;;              # the field is absent: an answer too
+    esac
+    _v=$(echo "$_r" | sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9-]*\).*/\1/p" | tr -d '"')
     [ -n "$_v" ] && break
-    domuctl -j status "$1" 2>/dev/null | grep -q '"ok":true' && break
   done
   echo "$_v"
 }
