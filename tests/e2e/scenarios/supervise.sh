@@ -241,7 +241,8 @@ if [ -n "$sa" ] && [ -n "$sb" ] && [ "$sb" -lt "$sa" ] && [ -z "$(domids)" ]; th
     pass supervise/stop-order "b stopped before a; keep_running left 3 DomUs, adopted again ($again)"
   else
     fail supervise/stop-order "keep_running: left=$left kept=$kept again=$again"
-    show_log 20
+    info "  domud.conf: $(tr '\n' ' ' < "$DOMUD_CONF_DIR/domud.conf")"
+    show_log 120
   fi
   sed -i '/keep_running/d' "$DOMUD_CONF_DIR/domud.conf"
   kill -HUP "$DOMUD_PID"
