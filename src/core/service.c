@@ -298,6 +298,12 @@ a_created(struct service *s, const struct be_event *ev)
 	}
 	if (s->stop_requested)
 		sup_dispatch(s, EV_STOP, NULL);
+	else if (s->pending_conf) {
+		/* reloaded while it was being created: restart on the new one */
+		char msg[128];
+
+		sup_restart(s->sup, s, msg, sizeof(msg));
+	}
 }
 
 /* budget: restarts within the window; 1 when it is spent */
