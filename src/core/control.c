@@ -100,7 +100,6 @@ control_reload(struct control *c, struct config **checked)
 
 	*checked = NULL;
 	cfg = config_load(c->conf_path);
-	config_print_diags(cfg, stderr);
 	if (cfg->errors) {
 		for (i = 0; i < cfg->ndiags; i++)
 			log_warnx("reload: %s", cfg->diags[i].text);
