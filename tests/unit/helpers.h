@@ -12,6 +12,8 @@ struct service_conf *t_service(struct config *, const char *name,
 /* 1 if some diagnostic contains s */
 int		 t_has_diag(const struct config *, const char *s);
 char		*t_tmpdir(void);
+/* remove a directory made by t_tmpdir, and free its name */
+void		 t_rmtree(char *dir);
 
 Suite *config_suite(void);
 Suite *proto_suite(void);

@@ -30,7 +30,7 @@ END_TEST
 
 START_TEST(log_is_bounded)
 {
-	char *dir = t_tmpdir(), path[512], cmd[600], buf[1000];
+	char *dir = t_tmpdir(), path[512], buf[1000];
 	int fds[2], i;
 	struct console *c;
 	struct stat st;
@@ -64,15 +64,13 @@ START_TEST(log_is_bounded)
 	ck_assert_uint_eq(c->bytes_in, 30 * sizeof(buf));
 	console_close(c);
 	close(fds[0]);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-	free(dir);
+	t_rmtree(dir);
 }
 END_TEST
 
 START_TEST(hangup_is_reported)
 {
-	char *dir = t_tmpdir(), cmd[600];
+	char *dir = t_tmpdir();
 	struct err e = ERR_INIT;
 	struct console *c;
 	int m;
@@ -86,9 +84,7 @@ START_TEST(hangup_is_reported)
 	ck_assert_int_eq(console_read(c), -1);
 	ck_assert_int_eq(c->hup, 1);
 	console_close(c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-	free(dir);
+	t_rmtree(dir);
 }
 END_TEST
 

@@ -40,10 +40,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", ctl.sup->cfg->d.log_dir);
-	(void)!system(cmd);
+	t_rmtree(xstrdup(ctl.sup->cfg->d.log_dir));
 	sup_free(ctl.sup);
 	fb->be.ops->free(&fb->be);
 }

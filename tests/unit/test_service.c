@@ -49,13 +49,10 @@ setup_with(const char *const *names, const char *const *extras, size_t n,
 static void
 teardown(void)
 {
-	char cmd[256];
 
 	sup_free(sup);
 	fb->be.ops->free(&fb->be);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", logdir);
-	(void)!system(cmd);
-	free(logdir);
+	t_rmtree(logdir);
 }
 
 /* one loop iteration: the backend reports, then the supervisor's timers */

@@ -94,7 +94,7 @@ run_as(struct control *ctl, const char *rundir, gid_t supp, gid_t primary,
 START_TEST(roles_on_real_sockets)
 {
 	struct config *cfg = config_new("domud.conf");
-	char *dir = t_tmpdir(), path[512], cmd[600];
+	char *dir = t_tmpdir(), path[512];
 	struct fake_backend *fb = fake_new(1ULL << 30);
 	struct err e = ERR_INIT;
 	struct control ctl;
@@ -156,16 +156,14 @@ START_TEST(roles_on_real_sockets)
 	fake_run(fb);
 	sup_free(ctl.sup);
 	fb->be.ops->free(&fb->be);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-	free(dir);
+	t_rmtree(dir);
 }
 END_TEST
 
 START_TEST(hostile_client)
 {
 	struct config *cfg = config_new("domud.conf");
-	char *dir = t_tmpdir(), cmd[600], big[PROTO_REQ_MAX + 100], buf[8192];
+	char *dir = t_tmpdir(), big[PROTO_REQ_MAX + 100], buf[8192];
 	struct fake_backend *fb = fake_new(1ULL << 30);
 	struct err e = ERR_INIT;
 	struct control ctl;
@@ -211,9 +209,7 @@ START_TEST(hostile_client)
 	control_close(&ctl);
 	sup_free(ctl.sup);
 	fb->be.ops->free(&fb->be);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)!system(cmd);
-	free(dir);
+	t_rmtree(dir);
 }
 END_TEST
 
