@@ -12,7 +12,8 @@ conf_init
 # build is the long part of a create, which must not stall domud.
 BZ=$E2E_IMG/vmlinuz
 KERNEL=$BZ CMDX="e2e.mount=xvdb" svc_ini alpha alpha-up "autostart = yes" "stop_timeout = 60s" \
-  "restart = no" "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
+  "restart = no" "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro" \
+  "" "[net]" "bridge = xenbr0"
 CMDX="e2e.ignore_shutdown=1" svc_ini beta beta-up "autostart = yes" "stop_timeout = 5s" \
   "restart = no"
 # far more than Xen has free: refused, never started
@@ -74,6 +75,25 @@ if [ -n "$da" ] && [ "$da" = "$xa" ] &&
   pass lifecycle/status "alpha domid=$da uptime $u1 -> ${u2}s"
 else
   fail lifecycle/status "domid=$da xl=$xa uptime=$u1/$u2 list: $(tr '\n' '|' < /tmp/list.out)"
+fi
+
+# ---- lifecycle/vif: the DomU's vif is on the bridge, with its stable MAC ----
+mac=$(xenstore-read "/local/domain/0/backend/vif/$da/0/mac" 2>/dev/null)
+br=$(sed -n 's/^INTERFACE=//p' "/sys/class/net/vif$da.0/master/uevent" 2>/dev/null)
+if [ "$br" = xenbr0 ] && echo "$mac" | grep -q '^00:16:3e:' &&
+   wait_for 15 sh -c "xenstore-read /local/domain/0/backend/vif/$da/0/hotplug-status | grep -q connected"; then
+  pass lifecycle/vif "vif$da.0 on xenbr0, mac $mac"
+else
+  fail lifecycle/vif "bridge='$br' mac='$mac'"
+fi
+
+# ---- lifecycle/single-instance: a second domud refuses to run ---------------
+domud -d -f "$DOMUD_CONF_DIR/domud.conf" > /tmp/second.out 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q "another domud is running (pid $DOMUD_PID)" /tmp/second.out &&
+   domuctl ping > /dev/null 2>&1; then
+  pass lifecycle/single-instance "$(cat /tmp/second.out)"
+else
+  fail lifecycle/single-instance "rc=$rc $(cat /tmp/second.out)"
 fi
 
 # ---- lifecycle/disk: the file-backed disk is mounted in the guest ----------
