@@ -908,8 +908,12 @@ service_check(struct config *cfg, struct service_conf *s)
 		svc_err(cfg, s, line, "restart_delay_max is shorter than "
 		    "restart_delay");
 #if defined(__aarch64__) || defined(__arm__)
-	if (s->type == SVC_PV)
-		svc_err(cfg, s, line, "type: ARM guests are pvh only");
+	/* what libxl does anyway on ARM; said here so nobody is surprised */
+	if (s->type == SVC_PV) {
+		config_diag(cfg, s->file, line, 0, "type pv: ARM has no PV guests; "
+		    "this one is created as pvh");
+		s->type = SVC_PVH;
+	}
 #endif
 	/* images are often checked off the device: a warning here, an
 	 * error when the service starts */
