@@ -71,11 +71,12 @@ ARCH_STATIC_LIBS := $(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),\
 	-lxenctrl -lxenstore -lxenhypfs -lxendevicemodel -lxenforeignmemory \
 	-lxenevtchn -lxencall -lxentoolcore -lxentoollog -lyajl_s -luuid -lfdt -lz,\
 	$(call pc_libs,xenlight xentoollog) -lyajl_s -luuid -lz -llzma -lzstd)
-LIBS_XEN	:= -L$(O)/xenstore -lxlutil -lxenlight \
+LIBS_XEN	:= -lxlutil -lxenlight \
 		   -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
 		   $(ARCH_STATIC_LIBS)
 LIBS_CORE	:= -linih -lyajl_s -luuid -lpthread
-STATIC_LDFLAGS	:= -static
+# our libxenstore.a must be found before the sysroot's unthreaded one
+STATIC_LDFLAGS	:= -static -L$(O)/xenstore
 XS_DEP		:= $(XS_STATIC)
 else
 LIBS_XEN	:= $(call pc_libs,$(PKGS_XEN))
