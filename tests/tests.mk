@@ -38,6 +38,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		cp tests/fuzz/seeds/$$t/* $(O)/fuzz/corpus-$$t/ 2>/dev/null; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+			-artifact_prefix=$(O)/fuzz/$$t- \
 			-print_final_stats=1 $(O)/fuzz/corpus-$$t \
 			> $(O)/fuzz/$$t.log 2>&1 || { tail -n 60 $(O)/fuzz/$$t.log; exit 1; }; \
 		grep -E 'stat::number_of_executed_units|Done' $(O)/fuzz/$$t.log | tail -n 2; \
