@@ -176,6 +176,21 @@ else
   info "bench: beta did not come back: $(jfield beta state)"
 fi
 
+# ---- lifecycle/restart: domuctl restart gives the service a new domain -----
+if wait_state beta running 30; then
+  d1=$(jfield beta domid)
+  domuctl -j restart beta > /tmp/restart.json 2>&1; rc=$?
+  if [ $rc = 0 ] && grep -q '"ok":true' /tmp/restart.json &&
+     wait_for 120 sh -c "[ \"\$(domuctl -j status beta | sed -n 's/.*\"domid\":\([0-9]*\).*/\1/p')\" != '$d1' ] &&
+       domuctl -j status beta | grep -q '\"state\":\"running\"'"; then
+    pass lifecycle/restart "domain $d1 -> $(jfield beta domid)"
+  else
+    fail lifecycle/restart "rc=$rc $(cat /tmp/restart.json) state=$(jfield beta state)"
+  fi
+else
+  fail lifecycle/restart "beta not running: $(jfield beta state)"
+fi
+
 # ---- lifecycle/daemon-stop: SIGTERM stops the services, then domud exits ----
 # beta ignores shutdown: the daemon's stop waits out its stop_timeout
 rss=$(awk '/^VmRSS/{print $2}' /proc/"$DOMUD_PID"/status 2>/dev/null)
