@@ -50,23 +50,24 @@ if "$domud" -n -f "$top/config/domud.conf" > "$tmp/out" 2>&1; then
 else
 	cat "$tmp/out"; echo "FAIL config/examples"; fail=$((fail + 1))
 fi
+# refuses(NAME, PATTERN, command...): exits non-zero and says PATTERN
+refuses() {
+	name=$1 pattern=$2; shift 2
+	if "$@" > "$tmp/out" 2>&1; then
+		echo "FAIL config/$name: exit 0"; fail=$((fail + 1))
+	elif grep -q "$pattern" "$tmp/out"; then
+		echo "PASS config/$name"; pass=$((pass + 1))
+	else
+		cat "$tmp/out"; echo "FAIL config/$name"; fail=$((fail + 1))
+	fi
+}
 # no config file at all is a clear error, not a crash
-if "$domud" -n -f "$tmp/nonexistent.conf" > "$tmp/out" 2>&1; then
-	echo "FAIL config/missing-file: exit 0"; fail=$((fail + 1))
-elif grep -q "nonexistent.conf: cannot open: No such file" "$tmp/out"; then
-	echo "PASS config/missing-file"; pass=$((pass + 1))
-else
-	cat "$tmp/out"; echo "FAIL config/missing-file"; fail=$((fail + 1))
-fi
+refuses missing-file "nonexistent.conf: cannot open: No such file" \
+	"$domud" -n -f "$tmp/nonexistent.conf"
 # outside a Xen control domain the daemon refuses with a clear message
 if ! grep -qs control_d /proc/xen/capabilities; then
-	if "$domud" -d -f "$top/config/domud.conf" > "$tmp/out" 2>&1; then
-		echo "FAIL config/not-dom0: exit 0"; fail=$((fail + 1))
-	elif grep -q "not a Xen control domain" "$tmp/out"; then
-		echo "PASS config/not-dom0"; pass=$((pass + 1))
-	else
-		cat "$tmp/out"; echo "FAIL config/not-dom0"; fail=$((fail + 1))
-	fi
+	refuses not-dom0 "not a Xen control domain" \
+		"$domud" -d -f "$top/config/domud.conf"
 fi
 echo "config: $pass passed, $fail failed"
 [ $fail -eq 0 ]
