@@ -54,18 +54,20 @@ pc_libs		= $(shell $(PKG_CONFIG) $(if $(STATIC),--static) --libs $(1))
 
 PKGS_CORE	:= inih yajl uuid
 PKGS_XEN	:= xenlight xentoollog
+PKGS_NET	:= libnl-route-3.0 libip4tc
 
 DOMUD_CFLAGS	:= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE \
 		   -DDOMUD_VERSION='"$(VERSION)"' -DDOMUD_SYSCONFDIR='"$(SYSCONFDIR)"' \
 		   -Isrc/core -Isrc $(SYSROOT_FLAGS) \
-		   $(call pc_cflags,$(PKGS_CORE) $(PKGS_XEN)) \
+		   $(call pc_cflags,$(PKGS_CORE) $(PKGS_XEN) $(PKGS_NET)) \
 		   $(if $(WERROR),-Werror)
 CFLAGS		?= -O2 -g
 
 # Static Xen link (notes in docs/building.md): our threaded libxenstore.a
 # first, libxenguest whole-archive so its kernel loaders stay.
 XS_STATIC	:= $(O)/xenstore/libxenstore.a
+IPTC_STATIC	:= $(O)/iptc/libip4tc.a
 ifeq ($(STATIC),1)
 ARCH_STATIC_LIBS := $(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),\
 	-lxenctrl -lxenstore -lxenhypfs -lxendevicemodel -lxenforeignmemory \
@@ -75,25 +77,29 @@ LIBS_XEN	:= -lxlutil -lxenlight \
 		   -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
 		   $(ARCH_STATIC_LIBS)
 LIBS_CORE	:= -linih -lyajl_s -luuid -lpthread
+# Debian ships no libip4tc.a: made from its iptables source, as libxenstore
+LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
 # our libxenstore.a must be found before the sysroot's unthreaded one
-STATIC_LDFLAGS	:= -static -L$(O)/xenstore
-XS_DEP		:= $(XS_STATIC)
+STATIC_LDFLAGS	:= -static -L$(O)/xenstore -L$(O)/iptc
+XS_DEP		:= $(XS_STATIC) $(IPTC_STATIC)
 else
 LIBS_XEN	:= $(call pc_libs,$(PKGS_XEN))
 LIBS_CORE	:= $(call pc_libs,$(PKGS_CORE))
+LIBS_NET	:= $(call pc_libs,$(PKGS_NET))
 endif
 
 CORE_SRCS	:= $(filter-out src/core/domud.c src/core/domuctl.c,$(wildcard src/core/*.c))
 XEN_SRCS	:= $(wildcard src/xen/*.c)
-LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS))
+NET_SRCS	:= $(wildcard src/net/*.c)
+LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl
 
-$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen
+$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen $(O)/net
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(O)/core $(O)/xen:
+$(O)/core $(O)/xen $(O)/net:
 	mkdir -p $@
 
 $(LIBDOMUD): $(LIB_OBJS)
@@ -102,7 +108,7 @@ $(LIBDOMUD): $(LIB_OBJS)
 
 $(O)/domud: $(O)/core/domud.o $(LIBDOMUD) $(XS_DEP)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
-		$(O)/core/domud.o $(LIBDOMUD) $(LIBS_XEN) $(LIBS_CORE) \
+		$(O)/core/domud.o $(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE) \
 		2> $@.ldwarn || { cat $@.ldwarn; exit 1; }
 	@grep -v -e 'statically linked applications requires' -e 'in function' $@.ldwarn >&2 || true
 
@@ -112,6 +118,9 @@ $(O)/domuctl: $(O)/core/domuctl.o $(LIBDOMUD)
 
 $(XS_STATIC):
 	CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-xenstore-static.sh $(O)/xenstore
+
+$(IPTC_STATIC):
+	CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-iptc-static.sh $(O)/iptc
 
 # ---- tests ------------------------------------------------------------------
 include tests/tests.mk

@@ -10,7 +10,7 @@ UNIT_SRCS	:= $(wildcard tests/unit/*.c)
 $(O)/unit-tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIBDOMUD)
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(call pc_cflags,check) -Itests/unit \
 		$(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIBDOMUD) \
-		$(call pc_libs,check) $(LIBS_CORE)
+		$(call pc_libs,check) $(LIBS_NET) $(LIBS_CORE)
 
 unit: $(O)/unit-tests $(O)/domuctl
 	CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests

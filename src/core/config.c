@@ -12,6 +12,9 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +43,7 @@ static const uint8_t domud_uuid_ns[16] = {
 };
 
 enum line_kind { L_BLANK, L_SECTION, L_KEY, L_CONT, L_BAD };
-enum sect { S_NONE, S_IGNORE, S_DOMUD, S_SERVICE, S_DISK, S_NET };
+enum sect { S_NONE, S_IGNORE, S_DOMUD, S_NETWORK, S_SERVICE, S_DISK, S_NET };
 
 struct parse {
 	struct config		*cfg;
@@ -54,11 +57,12 @@ struct parse {
 	enum sect		 sect;
 	unsigned		 seen_keys;	/* bit per key of this section */
 	int			 last_key;	/* for continuations, -1 = none */
-	char			*seen_sect[SERVICE_MAX_DISKS + 8];
+	char			*seen_sect[SERVICE_MAX_DISKS + NETWORK_MAX + 8];
 	size_t			 nseen_sect;
 
 	struct service_conf	*svc;		/* NULL for domud.conf */
 	struct disk_conf	*disk;
+	struct net_conf		*net;		/* [network:NAME] */
 	int			 have_service;
 };
 
@@ -284,6 +288,7 @@ sect_begin(struct parse *p, const char *name)
 	p->seen_keys = 0;
 	p->last_key = -1;
 	p->disk = NULL;
+	p->net = NULL;
 	p->sect = S_IGNORE;
 	if (strlen(name) >= INIH_NAME_MAX) {
 		perr(p, "section name too long");
@@ -300,7 +305,26 @@ sect_begin(struct parse *p, const char *name)
 	if (p->svc == NULL) {
 		if (strcmp(name, "domud") == 0)
 			p->sect = S_DOMUD;
-		else
+		else if (strncmp(name, "network:", 8) == 0) {
+			struct net_conf *n;
+
+			if (!name_valid(name + 8, 32)) {
+				perr(p, "bad network name in [%s]", name);
+				return;
+			}
+			if (p->cfg->nnets >= NETWORK_MAX) {
+				perr(p, "too many networks (at most %d)",
+				    NETWORK_MAX);
+				return;
+			}
+			n = xcalloc(1, sizeof(*n));
+			n->name = xstrdup(name + 8);
+			n->line = p->lineno;
+			n->nat = 1;
+			p->cfg->nets[p->cfg->nnets++] = n;
+			p->net = n;
+			p->sect = S_NETWORK;
+		} else
 			perr(p, "unknown section [%s]", name);
 		return;
 	}
@@ -370,9 +394,16 @@ static const struct key disk_keys[] = {
 enum { DSK_PATH, DSK_VDEV, DSK_ACCESS, DSK_FORMAT };
 
 static const struct key net_keys[] = {
-	{ "bridge", 0 }, { "mac", 0 },
+	{ "network", 0 }, { "bridge", 0 }, { "ip", 0 }, { "mac", 0 },
+	{ "forward", K_MULTI },
 };
-enum { NK_BRIDGE, NK_MAC };
+enum { NK_NETWORK, NK_BRIDGE, NK_IP, NK_MAC, NK_FORWARD };
+
+static const struct key network_keys[] = {
+	{ "bridge", 0 }, { "subnet", 0 }, { "gateway", 0 }, { "nat", 0 },
+	{ "uplink", 0 }, { "dns", 0 },
+};
+enum { WK_BRIDGE, WK_SUBNET, WK_GATEWAY, WK_NAT, WK_UPLINK, WK_DNS };
 
 static void
 set_str(char **dst, const char *v)
@@ -622,18 +653,134 @@ disk_key(struct parse *p, int k, const char *v)
 	}
 }
 
+static int
+parse_ip4(const char *v, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+static uint32_t
+prefix_mask(unsigned prefix)
+{
+	return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+/* "8080", "9000-9010" */
+static int
+parse_port_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	char *end;
+	unsigned long a, b;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	a = strtoul(v, &end, 10);
+	b = a;
+	if (*end == '-') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		b = strtoul(end + 1, &end, 10);
+	}
+	if (*end != '\0' || a < 1 || a > 65535 || b < 1 || b > 65535 || b < a)
+		return -1;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+static void
+add_forwards(struct parse *p, const char *v)
+{
+	char buf[INI_MAX_LINE + 1], *s, *tok, *save = NULL;
+	struct service_conf *svc = p->svc;
+
+	strlcpy_(buf, v, sizeof(buf));
+	for (s = buf; (tok = strtok_r(s, ", \t", &save)) != NULL; s = NULL) {
+		struct forward_conf f;
+		char *hport, *gport;
+
+		memset(&f, 0, sizeof(f));
+		hport = strchr(tok, ':');
+		gport = hport ? strchr(hport + 1, ':') : NULL;
+		if (gport == NULL) {
+			perr(p, "forward: '%.64s': expected PROTO:HOSTPORT:GUESTPORT, "
+			    "like tcp:8080:80", tok);
+			continue;
+		}
+		*hport++ = '\0';
+		*gport++ = '\0';
+		if (strcmp(tok, "tcp") == 0)
+			f.proto = IPPROTO_TCP;
+		else if (strcmp(tok, "udp") == 0)
+			f.proto = IPPROTO_UDP;
+		else {
+			perr(p, "forward: unknown protocol '%.16s' (tcp or udp)",
+			    tok);
+			continue;
+		}
+		if (parse_port_range(hport, &f.host_lo, &f.host_hi) != 0) {
+			perr(p, "forward: %s:%.16s: host port out of range "
+			    "(1-65535, or LOW-HIGH)", tok, hport);
+			continue;
+		}
+		if (parse_port_range(gport, &f.guest_lo, &f.guest_hi) != 0) {
+			perr(p, "forward: %s:%s:%.16s: guest port out of range "
+			    "(1-65535, or LOW-HIGH)", tok, hport, gport);
+			continue;
+		}
+		if (f.host_hi - f.host_lo != f.guest_hi - f.guest_lo) {
+			perr(p, "forward: %s:%s:%s: the host and guest ranges "
+			    "differ in length", tok, hport, gport);
+			continue;
+		}
+		if (f.host_lo != f.guest_lo &&
+		    f.host_hi - f.host_lo + 1 > FORWARD_EXPAND_MAX) {
+			perr(p, "forward: %s:%s:%s: a shifted range takes at "
+			    "most %d ports", tok, hport, gport,
+			    FORWARD_EXPAND_MAX);
+			continue;
+		}
+		if (svc->nfwd >= SERVICE_MAX_FORWARDS) {
+			perr(p, "forward: too many rules (at most %d)",
+			    SERVICE_MAX_FORWARDS);
+			return;
+		}
+		svc->fwd[svc->nfwd++] = f;
+	}
+}
+
 static void
 net_key(struct parse *p, int k, const char *v)
 {
 	struct service_conf *s = p->svc;
 
 	switch (k) {
+	case NK_NETWORK:
+		s->network_line = p->lineno;
+		if (!name_valid(v, 32))
+			bad(p, "network", v, "not a valid network name");
+		else
+			set_str(&s->network, v);
+		break;
 	case NK_BRIDGE:
 		s->bridge_line = p->lineno;
 		if (!name_valid(v, 15))
 			bad(p, "bridge", v, "not a valid interface name");
 		else
 			set_str(&s->bridge, v);
+		break;
+	case NK_IP:
+		if (strcmp(v, "auto") == 0)
+			break;
+		if (parse_ip4(v, &s->ip) != 0 || s->ip == 0)
+			bad(p, "ip", v, "expected auto or an IPv4 address");
+		else
+			s->ip_line = p->lineno;
 		break;
 	case NK_MAC:
 		if (strcmp(v, "auto") == 0)
@@ -645,6 +792,90 @@ net_key(struct parse *p, int k, const char *v)
 			bad(p, "mac", v, "a multicast MAC cannot be used");
 		else
 			s->mac_line = p->lineno;
+		break;
+	case NK_FORWARD:
+		s->forward_line = p->lineno;
+		add_forwards(p, v);
+		break;
+	}
+}
+
+static void
+network_key(struct parse *p, int k, const char *v)
+{
+	struct net_conf *n = p->net;
+	char buf[64], *slash, *tok, *save = NULL, *str;
+	const char *why;
+	uint64_t pre;
+
+	switch (k) {
+	case WK_BRIDGE:
+		n->bridge_line = p->lineno;
+		if (!name_valid(v, 15))
+			bad(p, "bridge", v, "not a valid interface name");
+		else
+			set_str(&n->bridge, v);
+		break;
+	case WK_SUBNET:
+		strlcpy_(buf, v, sizeof(buf));
+		if ((slash = strchr(buf, '/')) == NULL) {
+			bad(p, "subnet", v, "expected ADDRESS/PREFIX, like "
+			    "10.0.3.0/24");
+			break;
+		}
+		*slash++ = '\0';
+		if (parse_ip4(buf, &n->subnet) != 0) {
+			bad(p, "subnet", v, "not an IPv4 address");
+			break;
+		}
+		if ((why = parse_uint(slash, 32, &pre)) != NULL) {
+			bad(p, "subnet", v, why);
+			break;
+		}
+		if (pre < 8 || pre > 30) {
+			bad(p, "subnet", v, "the prefix must be 8 to 30");
+			break;
+		}
+		n->prefix = (unsigned)pre;
+		if (n->subnet & ~prefix_mask(n->prefix)) {
+			bad(p, "subnet", v, "host bits are set (write the "
+			    "network address)");
+			break;
+		}
+		n->subnet_line = p->lineno;
+		break;
+	case WK_GATEWAY:
+		if (parse_ip4(v, &n->gateway) != 0 || n->gateway == 0)
+			bad(p, "gateway", v, "not an IPv4 address");
+		else
+			n->gateway_line = p->lineno;
+		break;
+	case WK_NAT:
+		if ((why = parse_bool(v, &n->nat)) != NULL)
+			bad(p, "nat", v, why);
+		break;
+	case WK_UPLINK:
+		if (strcmp(v, "auto") == 0)
+			break;
+		if (!name_valid(v, 15))
+			bad(p, "uplink", v, "expected auto or an interface name");
+		else
+			set_str(&n->uplink, v);
+		break;
+	case WK_DNS:
+		strlcpy_(buf, v, sizeof(buf));
+		for (str = buf; (tok = strtok_r(str, ", \t", &save)) != NULL;
+		    str = NULL) {
+			if (n->ndns >= NET_DNS_MAX) {
+				perr(p, "dns: at most %d servers", NET_DNS_MAX);
+				break;
+			}
+			if (parse_ip4(tok, &n->dns[n->ndns]) != 0) {
+				bad(p, "dns", tok, "not an IPv4 address");
+				continue;
+			}
+			n->ndns++;
+		}
 		break;
 	}
 }
@@ -728,6 +959,9 @@ config_handler(void *user, const char *section, const char *name,
 	case S_NET:
 		keys = net_keys, nkeys = nitems(net_keys);
 		break;
+	case S_NETWORK:
+		keys = network_keys, nkeys = nitems(network_keys);
+		break;
 	}
 
 	if (p->kind == L_CONT) {
@@ -750,6 +984,8 @@ config_handler(void *user, const char *section, const char *name,
 			append_str(&p->svc->cmdline, value);
 		else if (p->sect == S_SERVICE && p->last_key == SK_DESCRIPTION)
 			append_str(&p->svc->description, value);
+		else if (p->sect == S_NET && p->last_key == NK_FORWARD)
+			add_forwards(p, value);
 		return 1;
 	}
 
@@ -783,6 +1019,9 @@ config_handler(void *user, const char *section, const char *name,
 		break;
 	case S_NET:
 		net_key(p, (int)k, value);
+		break;
+	case S_NETWORK:
+		network_key(p, (int)k, value);
 		break;
 	default:
 		break;
@@ -871,21 +1110,25 @@ service_defaults(struct service_conf *s, const char *name)
 	memcpy(s->uuid, u, 16);
 }
 
-/* a stable MAC under Xen's OUI, derived from the service name (FNV-1a) */
-static void
-service_auto_mac(struct service_conf *s)
+/* A stable MAC under Xen's OUI, derived from the service name (FNV-1a);
+ * tiebreak > 0 picks another one when two names collide (see lease.c). */
+void
+service_auto_mac(const char *name, unsigned tiebreak, uint8_t mac[6])
 {
 	uint32_t h = 2166136261u;
 	const char *c;
+	unsigned i;
 
-	for (c = s->name; *c; c++)
+	for (c = name; *c; c++)
 		h = (h ^ (uint8_t)*c) * 16777619u;
-	s->mac[0] = 0x00;
-	s->mac[1] = 0x16;
-	s->mac[2] = 0x3e;
-	s->mac[3] = (h >> 16) & 0x7f;	/* top bit clear, as xl's random MACs */
-	s->mac[4] = (h >> 8) & 0xff;
-	s->mac[5] = h & 0xff;
+	for (i = 0; i < tiebreak; i++)
+		h = (h ^ 0x23u) * 16777619u;
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	mac[3] = (h >> 16) & 0x7f;	/* top bit clear, as xl's random MACs */
+	mac[4] = (h >> 8) & 0xff;
+	mac[5] = h & 0xff;
 }
 
 static void
@@ -948,11 +1191,22 @@ service_check(struct config *cfg, struct service_conf *s)
 				    "already used by [disk:%s]", d->name, d->vdev,
 				    s->disks[j].name);
 	}
-	if (s->has_net && s->bridge_line == 0)
-		svc_err(cfg, s, s->net_line, "[net]: missing required key "
-		    "'bridge'");
+	if (s->has_net && s->bridge_line == 0 && s->network_line == 0)
+		svc_err(cfg, s, s->net_line, "[net]: needs network= (a "
+		    "[network:NAME] of domud.conf) or bridge=");
+	if (s->network_line && s->bridge_line)
+		svc_err(cfg, s, s->bridge_line, "[net]: bridge= and network= "
+		    "exclude each other (the network names its bridge)");
+	if (s->has_net && s->network == NULL && s->bridge) {
+		if (s->ip_line)
+			svc_err(cfg, s, s->ip_line, "ip: needs network= (domud "
+			    "manages no addresses on a plain bridge)");
+		if (s->nfwd)
+			svc_err(cfg, s, s->forward_line, "forward: needs "
+			    "network=");
+	}
 	if (s->has_net && s->mac_line == 0)
-		service_auto_mac(s);
+		service_auto_mac(s->name, 0, s->mac);
 }
 
 struct service_conf *
@@ -998,6 +1252,7 @@ service_conf_free(struct service_conf *s)
 		free(s->disks[i].vdev);
 	}
 	free(s->bridge);
+	free(s->network);
 	free(s);
 }
 
@@ -1023,6 +1278,7 @@ service_conf_same_domain(const struct service_conf *a,
 	    strcmp_null(a->cmdline, b->cmdline) ||
 	    memcmp(a->uuid, b->uuid, 16) || a->ndisks != b->ndisks ||
 	    a->has_net != b->has_net || strcmp_null(a->bridge, b->bridge) ||
+	    strcmp_null(a->network, b->network) || a->addr != b->addr ||
 	    memcmp(a->mac, b->mac, 6))
 		return 0;
 	for (i = 0; i < a->ndisks; i++)
@@ -1052,7 +1308,184 @@ config_find(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+struct net_conf *
+config_find_net(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nnets; i++)
+		if (strcmp(cfg->nets[i]->name, name) == 0)
+			return cfg->nets[i];
+	return NULL;
+}
+
+struct net_conf *
+config_service_net(const struct config *cfg, const struct service_conf *s)
+{
+	if (!s->has_net || s->network == NULL)
+		return NULL;
+	return config_find_net(cfg, s->network);
+}
+
+const char *
+service_bridge(const struct config *cfg, const struct service_conf *s)
+{
+	struct net_conf *n = config_service_net(cfg, s);
+
+	return n ? n->bridge : s->bridge;
+}
+
 /* ---- checks across services ---------------------------------------------- */
+
+static void
+fmt_ip(char *buf, size_t sz, uint32_t ip)
+{
+	snprintf(buf, sz, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
+	    (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static void
+conf_err(struct config *cfg, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+conf_err(struct config *cfg, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(cfg, cfg->path, line, 1, fmt, ap);
+	va_end(ap);
+	cfg->conf_errors++;
+}
+
+static void
+networks_check(struct config *cfg)
+{
+	size_t i, j;
+	char a[16], b[16];
+
+	for (i = 0; i < cfg->nnets; i++) {
+		struct net_conf *n = cfg->nets[i];
+		uint32_t mask = prefix_mask(n->prefix);
+
+		if (n->bridge_line == 0)
+			conf_err(cfg, n->line, "[network:%s]: missing required "
+			    "key 'bridge'", n->name);
+		if (n->subnet_line == 0) {
+			conf_err(cfg, n->line, "[network:%s]: missing required "
+			    "key 'subnet'", n->name);
+			continue;
+		}
+		if (n->gateway_line == 0)
+			n->gateway = n->subnet + 1;
+		else if ((n->gateway & mask) != n->subnet ||
+		    n->gateway == n->subnet || n->gateway == (n->subnet | ~mask)) {
+			fmt_ip(a, sizeof(a), n->gateway);
+			conf_err(cfg, n->gateway_line, "gateway: %s is not a host "
+			    "address of the subnet", a);
+		}
+		for (j = 0; j < i; j++) {
+			struct net_conf *m = cfg->nets[j];
+			uint32_t common;
+
+			if (n->bridge && m->bridge &&
+			    strcmp(n->bridge, m->bridge) == 0)
+				conf_err(cfg, n->bridge_line, "bridge: %s is "
+				    "also the bridge of [network:%s]", n->bridge,
+				    m->name);
+			if (m->subnet_line == 0)
+				continue;
+			common = prefix_mask(n->prefix < m->prefix ?
+			    n->prefix : m->prefix);
+			if ((n->subnet & common) == (m->subnet & common)) {
+				fmt_ip(a, sizeof(a), n->subnet);
+				fmt_ip(b, sizeof(b), m->subnet);
+				conf_err(cfg, n->subnet_line, "subnet: %s/%u "
+				    "overlaps %s/%u of [network:%s]", a,
+				    n->prefix, b, m->prefix, m->name);
+			}
+		}
+	}
+}
+
+static int
+ranges_overlap(const struct forward_conf *x, const struct forward_conf *y)
+{
+	return x->proto == y->proto && x->host_lo <= y->host_hi &&
+	    y->host_lo <= x->host_hi;
+}
+
+static void
+service_net_check(struct config *cfg, struct service_conf *s)
+{
+	struct net_conf *n;
+	uint32_t mask;
+	char a[16];
+	size_t i, j;
+
+	if (!s->has_net || s->network == NULL)
+		return;
+	if ((n = config_find_net(cfg, s->network)) == NULL) {
+		svc_err(cfg, s, s->network_line, "network: unknown network "
+		    "'%s' (no [network:%s] in %s)", s->network, s->network,
+		    cfg->path);
+		return;
+	}
+	if (n->subnet_line == 0)
+		return;		/* reported in domud.conf */
+	mask = prefix_mask(n->prefix);
+	if (s->ip_line) {
+		fmt_ip(a, sizeof(a), s->ip);
+		if ((s->ip & mask) != n->subnet)
+			svc_err(cfg, s, s->ip_line, "ip: %s is outside the "
+			    "subnet of network '%s'", a, n->name);
+		else if (s->ip == n->subnet || s->ip == (n->subnet | ~mask))
+			svc_err(cfg, s, s->ip_line, "ip: %s is the network or "
+			    "broadcast address of network '%s'", a, n->name);
+		else if (s->ip == n->gateway)
+			svc_err(cfg, s, s->ip_line, "ip: %s is the gateway of "
+			    "network '%s'", a, n->name);
+	}
+	for (i = 0; i < s->nfwd; i++)
+		for (j = 0; j < i; j++)
+			if (ranges_overlap(&s->fwd[i], &s->fwd[j]))
+				svc_err(cfg, s, s->forward_line, "forward: %s "
+				    "host port %u is published twice",
+				    s->fwd[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+				    s->fwd[i].host_lo > s->fwd[j].host_lo ?
+				    s->fwd[i].host_lo : s->fwd[j].host_lo);
+}
+
+static void
+services_net_cross(struct config *cfg, struct service_conf *s,
+    struct service_conf *t)
+{
+	size_t i, j;
+	char a[16];
+
+	if (!s->has_net || !t->has_net)
+		return;
+	if (s->mac_line && t->mac_line && memcmp(s->mac, t->mac, 6) == 0)
+		svc_err(cfg, s, s->mac_line, "mac: %02x:%02x:%02x:%02x:%02x:%02x "
+		    "is also used by service '%s'", s->mac[0], s->mac[1],
+		    s->mac[2], s->mac[3], s->mac[4], s->mac[5], t->name);
+	if (s->ip_line && t->ip_line && s->ip == t->ip) {
+		fmt_ip(a, sizeof(a), s->ip);
+		svc_err(cfg, s, s->ip_line, "ip: %s is also used by service "
+		    "'%s'", a, t->name);
+	}
+	/* host ports belong to Dom0: one publisher per port, any network */
+	for (i = 0; i < s->nfwd; i++)
+		for (j = 0; j < t->nfwd; j++)
+			if (ranges_overlap(&s->fwd[i], &t->fwd[j]))
+				svc_err(cfg, s, s->forward_line, "forward: %s "
+				    "host port %u is also published by service "
+				    "'%s'", s->fwd[i].proto == IPPROTO_TCP ?
+				    "tcp" : "udp", s->fwd[i].host_lo >
+				    t->fwd[j].host_lo ? s->fwd[i].host_lo :
+				    t->fwd[j].host_lo, t->name);
+}
+
 
 enum { WHITE, GREY, BLACK };
 
@@ -1106,9 +1539,11 @@ config_cross_check(struct config *cfg)
 	int *color;
 	size_t *stack;
 
+	networks_check(cfg);
 	for (i = 0; i < cfg->nsvcs; i++) {
 		struct service_conf *s = cfg->svcs[i];
 
+		service_net_check(cfg, s);
 		for (a = 0; a < s->nafter; a++) {
 			if (strcmp(s->after[a], s->name) == 0)
 				svc_err(cfg, s, s->after_line, "after: a service "
@@ -1123,13 +1558,7 @@ config_cross_check(struct config *cfg)
 			if (s->uuid_line && memcmp(s->uuid, t->uuid, 16) == 0)
 				svc_err(cfg, s, s->uuid_line, "uuid: also used "
 				    "by service '%s'", t->name);
-			if (s->has_net && t->has_net &&
-			    memcmp(s->mac, t->mac, 6) == 0)
-				svc_err(cfg, s, s->mac_line ? s->mac_line :
-				    s->net_line, "mac: %02x:%02x:%02x:%02x:%02x:%02x "
-				    "is also used by service '%s'", s->mac[0],
-				    s->mac[1], s->mac[2], s->mac[3], s->mac[4],
-				    s->mac[5], t->name);
+			services_net_cross(cfg, s, t);
 			for (d = 0; d < s->ndisks; d++)
 				for (e = 0; e < t->ndisks; e++) {
 					struct disk_conf *x = &s->disks[d],
@@ -1343,6 +1772,12 @@ config_free(struct config *cfg)
 	free(cfg->d.log_dir);
 	free(cfg->d.read_group);
 	free(cfg->d.admin_group);
+	for (i = 0; i < cfg->nnets; i++) {
+		free(cfg->nets[i]->name);
+		free(cfg->nets[i]->bridge);
+		free(cfg->nets[i]->uplink);
+		free(cfg->nets[i]);
+	}
 	free(cfg->path);
 	free(cfg);
 }

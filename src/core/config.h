@@ -14,6 +14,10 @@
 #define MEMORY_MIN		(16ULL << 20)
 #define MEMORY_MAX		(1ULL << 40)
 #define VCPUS_MAX		128
+#define NETWORK_MAX		16
+#define NET_DNS_MAX		3
+#define SERVICE_MAX_FORWARDS	32
+#define FORWARD_EXPAND_MAX	256	/* ports of a shifted range */
 
 enum svc_type { SVC_PV, SVC_PVH };
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -25,6 +29,30 @@ struct disk_conf {
 	int		 readwrite;
 	int		 line;
 	int		 path_line, vdev_line;	/* 0 = key absent */
+};
+
+/* [network:NAME] in domud.conf: a bridge with a gateway address, NAT */
+struct net_conf {
+	char		*name;
+	int		 line;
+	char		*bridge;
+	int		 bridge_line;
+	uint32_t	 subnet;		/* host byte order */
+	unsigned	 prefix;
+	int		 subnet_line;
+	uint32_t	 gateway;		/* 0 = first host of the subnet */
+	int		 gateway_line;
+	int		 nat;
+	char		*uplink;		/* NULL = auto: default route */
+	uint32_t	 dns[NET_DNS_MAX];
+	size_t		 ndns;
+};
+
+/* forward = tcp:8080:80 or tcp:9000-9010:9000-9010 */
+struct forward_conf {
+	int		 proto;			/* IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t	 host_lo, host_hi;
+	uint16_t	 guest_lo, guest_hi;
 };
 
 struct service_conf {
@@ -64,10 +92,18 @@ struct service_conf {
 
 	int		 has_net;
 	int		 net_line;
-	char		*bridge;
+	char		*network;		/* [network:NAME], or ... */
+	int		 network_line;
+	char		*bridge;		/* ... a bridge domud does not manage */
 	int		 bridge_line;
-	uint8_t		 mac[6];
-	int		 mac_line;
+	uint32_t	 ip;			/* fixed address, 0 = auto */
+	int		 ip_line;
+	uint8_t		 mac[6];		/* fixed, or resolved by the leases */
+	int		 mac_line;		/* 0 = auto */
+	struct forward_conf fwd[SERVICE_MAX_FORWARDS];
+	size_t		 nfwd;
+	int		 forward_line;
+	uint32_t	 addr;			/* resolved: fixed or leased */
 };
 
 struct daemon_conf {
@@ -90,6 +126,8 @@ struct diag {
 struct config {
 	char		*path;			/* domud.conf */
 	struct daemon_conf d;
+	struct net_conf	*nets[NETWORK_MAX];
+	size_t		 nnets;
 	struct service_conf **svcs;		/* sorted by name */
 	size_t		 nsvcs;
 	struct diag	*diags;
@@ -108,6 +146,14 @@ void			 config_finish(struct config *);
 void			 config_free(struct config *);
 void			 config_print_diags(const struct config *, FILE *);
 struct service_conf	*config_find(const struct config *, const char *name);
+struct net_conf		*config_find_net(const struct config *, const char *name);
+/* the network a service is on, NULL for none or an unmanaged bridge */
+struct net_conf		*config_service_net(const struct config *,
+			    const struct service_conf *);
+const char		*service_bridge(const struct config *,
+			    const struct service_conf *);
+void			 service_auto_mac(const char *name, unsigned tiebreak,
+			    uint8_t mac[6]);
 void			 config_diag(struct config *, const char *file, int line,
 			    int is_error, const char *fmt, ...)
 			    __attribute__((format(printf, 5, 6)));

@@ -15,6 +15,7 @@
 #include "console.h"
 #include "control.h"
 #include "log.h"
+#include "net/net.h"
 #include "util.h"
 
 /* ---- dispatch ---------------------------------------------------------------- */
@@ -119,9 +120,44 @@ control_reload(struct control *c, struct config **checked)
 	}
 	(*checked)->ndiags = cfg->ndiags;
 	(*checked)->warnings = cfg->warnings;
+	if (c->sup->net)
+		net_configure(c->sup->net, cfg);
 	sup_reload(c->sup, cfg);
 	log_info("configuration reloaded (%u warnings)", (*checked)->warnings);
 	return 0;
+}
+
+/* networks, leases, forwards; with check, the drift from the kernel */
+static char *
+reply_net(struct control *c, const struct request *req, int fix,
+    size_t *outlen)
+{
+	struct drift d = { 0 };
+	struct err e = ERR_INIT;
+	yajl_gen g;
+	size_t i;
+	char *out;
+
+	if ((req->check || fix) && net_check(c->sup, fix, &d, &e) == -1) {
+		drift_free(&d);
+		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
+	}
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	net_status_json(c->sup, g);
+	if (req->check || fix) {
+		gen_str(g, "drift");
+		yajl_gen_array_open(g);
+		for (i = 0; i < d.n; i++)
+			gen_str(g, d.lines[i]);
+		yajl_gen_array_close(g);
+		gen_kv_bool(g, "fixed", fix && d.n > 0);
+	}
+	yajl_gen_map_close(g);
+	out = proto_reply_end(g, outlen);
+	drift_free(&d);
+	return out;
 }
 
 static char *
@@ -207,6 +243,8 @@ control_dispatch(struct control *c, const struct peer *peer,
 		return reply_logs(c, &req, s, outlen);
 	if (strcmp(req.cmd, "reload") == 0)
 		return reply_reload(c, &req, outlen);
+	if (strcmp(req.cmd, "net") == 0 || strcmp(req.cmd, "net-fix") == 0)
+		return reply_net(c, &req, req.cmd[3] == '-', outlen);
 	if (strcmp(req.cmd, "start") == 0)
 		r = sup_start(c->sup, s, msg, sizeof(msg));
 	else if (strcmp(req.cmd, "stop") == 0)

@@ -18,6 +18,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "reload",	"",			"re-read the configuration" },
 	{ "logs",	"[-n N] [--raw] SERVICE", "the last N lines of the console" },
 	{ "ping",	"",			"check that domud answers" },
+	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ NULL, NULL, NULL },
 };
 
@@ -114,6 +115,16 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 				continue;
 			}
 			return usage_err(err, errsz, "logs: unknown option '%s'", a);
+		}
+		if (strcmp(c->name, "net") == 0 && a[0] == '-' &&
+		    (!strcmp(a, "--check") || !strcmp(a, "--fix"))) {
+			o->req.check = 1;
+			if (a[2] == 'f') {
+				/* repairing is an admin verb of its own */
+				strlcpy_(o->req.cmd, "net-fix", sizeof(o->req.cmd));
+				o->req.pcmd = proto_cmd_find("net-fix");
+			}
+			continue;
 		}
 		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			o->json = 1;
@@ -219,6 +230,99 @@ print_status(yajl_val s, FILE *out)
 	}
 }
 
+static const char *
+jstr_or(yajl_val obj, const char *key, const char *dflt)
+{
+	const char *v = jstr(obj, key);
+
+	return v && *v ? v : dflt;
+}
+
+static int
+jtrue(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_any);
+
+	return v != NULL && YAJL_IS_TRUE(v);
+}
+
+/* exit 1 when drift was found and not repaired */
+static int
+print_net(yajl_val res, FILE *out)
+{
+	const char *pn[] = { "networks", NULL }, *ps[] = { "services", NULL },
+	    *pd[] = { "drift", NULL }, *pf[] = { "forwards", NULL };
+	yajl_val nets = yajl_tree_get(res, pn, yajl_t_array);
+	yajl_val svcs = yajl_tree_get(res, ps, yajl_t_array);
+	yajl_val drift = yajl_tree_get(res, pd, yajl_t_array);
+	char fw[256];
+	size_t i, j;
+	long long v = 0;
+
+	fprintf(out, "%-12s %-12s %-18s %-15s %-4s %s\n", "NETWORK", "BRIDGE",
+	    "SUBNET", "GATEWAY", "NAT", "UPLINK");
+	for (i = 0; nets && i < YAJL_GET_ARRAY(nets)->len; i++) {
+		yajl_val n = YAJL_GET_ARRAY(nets)->values[i];
+		char up[40];
+
+		snprintf(up, sizeof(up), "%s%s%s%s", jstr_or(n, "uplink", "?"),
+		    jstr(n, "uplink_now") && *jstr(n, "uplink_now") ? " (" : "",
+		    jstr_or(n, "uplink_now", ""),
+		    jstr(n, "uplink_now") && *jstr(n, "uplink_now") ? ")" : "");
+		fprintf(out, "%-12s %-12s %-18s %-15s %-4s %s\n",
+		    jstr_or(n, "name", "?"), jstr_or(n, "bridge", "?"),
+		    jstr_or(n, "subnet", "?"), jstr_or(n, "gateway", "?"),
+		    jtrue(n, "nat") ? "yes" : "no", up);
+	}
+	fprintf(out, "\n%-20s %-12s %-15s %-17s %-4s %s\n", "SERVICE",
+	    "NETWORK", "ADDRESS", "MAC", "UP", "PUBLISHED");
+	for (i = 0; svcs && i < YAJL_GET_ARRAY(svcs)->len; i++) {
+		yajl_val s = YAJL_GET_ARRAY(svcs)->values[i];
+		yajl_val f = yajl_tree_get(s, pf, yajl_t_array);
+
+		fw[0] = '\0';
+		for (j = 0; f && j < YAJL_GET_ARRAY(f)->len; j++) {
+			const char *x = YAJL_GET_STRING(
+			    YAJL_GET_ARRAY(f)->values[j]);
+
+			if (x == NULL)
+				continue;
+			if (fw[0])
+				strncat(fw, " ", sizeof(fw) - strlen(fw) - 1);
+			strncat(fw, x, sizeof(fw) - strlen(fw) - 1);
+		}
+		fprintf(out, "%-20s %-12s %-15s %-17s %-4s %s\n",
+		    jstr_or(s, "service", "?"), jstr_or(s, "network",
+		    jstr_or(s, "bridge", "-")), jstr_or(s, "ip", "-"),
+		    jstr_or(s, "mac", "?"), jtrue(s, "up") ? "yes" : "no",
+		    fw[0] ? fw : "-");
+	}
+	jint(res, "rules", &v);
+	fprintf(out, "\nrules: %lld in DOMUD-* chains; br_netfilter %s\n", v,
+	    jstr_or(res, "br_netfilter", "?"));
+	if (jstr(res, "last_error") && *jstr(res, "last_error"))
+		fprintf(out, "last error: %s\n", jstr(res, "last_error"));
+	if (drift == NULL)
+		return CTL_EXIT_OK;
+	if (YAJL_GET_ARRAY(drift)->len == 0) {
+		fprintf(out, "check: the kernel has exactly the wanted rules\n");
+		return CTL_EXIT_OK;
+	}
+	fprintf(out, "check: %zu differences:\n", YAJL_GET_ARRAY(drift)->len);
+	for (i = 0; i < YAJL_GET_ARRAY(drift)->len; i++) {
+		yajl_val d = YAJL_GET_ARRAY(drift)->values[i];
+
+		if (YAJL_IS_STRING(d))
+			fprintf(out, "  %s\n", YAJL_GET_STRING(d));
+	}
+	if (jtrue(res, "fixed")) {
+		fprintf(out, "fixed: rules and bridges applied again\n");
+		return CTL_EXIT_OK;
+	}
+	return CTL_EXIT_FAILED;
+}
+
 static void
 print_diag(yajl_val v, FILE *fp)
 {
@@ -293,6 +397,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 		fprintf(out, "domud %s, pid %lld, access: %s\n",
 		    jstr(res, "version") ? jstr(res, "version") : "?", pid,
 		    jstr(res, "role") ? jstr(res, "role") : "?");
+	} else if (!strcmp(o->cmd->name, "net")) {
+		rc = print_net(res, out);
 	} else if (!strcmp(o->cmd->name, "reload")) {
 		diags = yajl_tree_get(res, diag_path, yajl_t_array);
 		for (i = 0; diags && i < YAJL_GET_ARRAY(diags)->len; i++)

@@ -18,6 +18,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "net/net.h"
 #include "service.h"
 #include "state.h"
 #include "util.h"
@@ -149,6 +150,7 @@ main(int argc, char *argv[])
 	int debug = 0, check = 0, verbose = 0, ch, lockfd, stopping = 0;
 	struct control ctl;
 	struct supervisor *sup;
+	struct net *net;
 	struct backend *be;
 	struct config *cfg;
 	struct err e = ERR_INIT;
@@ -212,8 +214,12 @@ main(int argc, char *argv[])
 
 	if ((be = xenbe_new(&e)) == NULL)
 		fatalx("libxl: %s", e.msg);
+	net = net_new(cfg);
 	sup = sup_new(be, cfg);
+	sup->net = net;
 	sup_adopt(sup);
+	/* bridges and rules before anything starts; adopted DomUs included */
+	net_flush(sup);
 	state_load(sup);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
@@ -247,6 +253,7 @@ main(int argc, char *argv[])
 		be->ops->after_poll(be, fds, nfds);
 		sup_after_poll(sup, fds, nfds);
 		control_after_poll(&ctl, fds, nfds);
+		net_flush(sup);
 
 		if (nfds > 0 && fds[0].revents & POLLIN) {
 			ssize_t r = read(sigpipe_fds[0], sigs, sizeof(sigs));
@@ -266,9 +273,12 @@ main(int argc, char *argv[])
 			break;
 	}
 
+	net_flush(sup);
+	net_stop(sup, sup->keep_running);
 	log_info("all services stopped; exiting");
 	control_close(&ctl);
 	sup_free(sup);
+	net_free(net);
 	be->ops->free(be);
 	close(lockfd);
 	return 0;

@@ -19,6 +19,8 @@ const struct proto_cmd proto_cmds[] = {
 	{ "stop",	PC_ADMIN,	PS_REQUIRED },
 	{ "restart",	PC_ADMIN,	PS_REQUIRED },
 	{ "reload",	PC_ADMIN,	PS_NONE },
+	{ "net",	PC_READ,	PS_NONE },
+	{ "net-fix",	PC_ADMIN,	PS_NONE },
 	{ NULL,		0,		0 },
 };
 
@@ -155,13 +157,16 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				goto out;
 			}
 			req->lines = YAJL_GET_INTEGER(v);
-		} else if (strcmp(k, "raw") == 0) {
+		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'raw' must be true or false");
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
+				    "be true or false", k);
 				goto out;
 			}
-			req->raw = YAJL_IS_TRUE(v);
+			if (k[0] == 'r')
+				req->raw = YAJL_IS_TRUE(v);
+			else
+				req->check = YAJL_IS_TRUE(v);
 		} else {
 			char kk[40];
 
@@ -284,6 +289,8 @@ proto_encode_request(const struct request *req)
 		gen_kv_int(g, "lines", req->lines);
 	if (req->raw)
 		gen_kv_bool(g, "raw", 1);
+	if (req->check)
+		gen_kv_bool(g, "check", 1);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 2);

@@ -49,6 +49,7 @@ struct request {
 	int		 has_service;
 	int64_t		 lines;		/* logs: last N lines, 0 = default */
 	int		 raw;		/* logs: escape sequences kept */
+	int		 check;		/* net: compare with the kernel */
 };
 
 extern const struct proto_cmd proto_cmds[];

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proto.h"
 #include "service.h"
+#include "net/net.h"
 #include "state.h"
 #include "util.h"
 
@@ -213,6 +214,16 @@ do_create(struct service *s)
 		return;
 	}
 	svc_set_state(s, ST_STARTING);
+	if (net_service_up(s->sup, s, &e) == -1) {
+		struct be_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = BE_CREATE_FAILED;
+		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+		ev.err = e;
+		sup_dispatch(s, EV_CREATE_FAILED, &ev);
+		return;
+	}
 	if (s->sup->be->ops->create(s->sup->be, s, &e) == -1) {
 		struct be_event ev;
 
@@ -360,6 +371,7 @@ after_end(struct service *s)
 	s->domid = INVALID_DOMID_;
 	console_close(s->con);
 	s->con = NULL;
+	net_service_down(s->sup, s);
 	if (s->remove) {
 		svc_set_state(s, ST_STOPPED);
 		return;
@@ -822,6 +834,7 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 	    (uint64_t)(now - di.start_time) * 1000 < sup->now)
 		s->started_mono = sup->now - (uint64_t)(now - di.start_time) * 1000;
 	s->state = ST_RUNNING;
+	net_service_adopted(sup, s);
 	if ((tty = sup->be->ops->console_path(sup->be, domid, e)) != NULL) {
 		s->con = console_open(tty, logdir(s), s->conf->name,
 		    sup->cfg->d.console_log_max, e);

@@ -82,13 +82,17 @@ struct service {
 	uint64_t		 restart_at[RESTART_HISTORY];
 	unsigned		 nrestart_at;
 
+	int			 net_active;	/* its forwards are in the rules */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	int			 remove;	/* reload: gone from config */
 	struct console		*con;
 };
 
+struct net;
+
 struct supervisor {
 	struct backend		*be;
+	struct net		*net;		/* NULL: no networking (tests) */
 	struct config		*cfg;
 	struct service		**svcs;
 	size_t			 nsvcs;

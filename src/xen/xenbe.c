@@ -46,6 +46,7 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
+#include "net/net.h"
 #include "service.h"
 #include "util.h"
 #include "xenbe.h"
@@ -300,9 +301,11 @@ xstrdup_or_null(const char *s)
 }
 
 static int
-build_config(struct xenbe *xb, const struct service_conf *sc,
-    libxl_domain_config *c, struct err *e)
+build_config(struct xenbe *xb, struct service *svc, libxl_domain_config *c,
+    struct err *e)
 {
+	const struct service_conf *sc = svc->conf;
+	char netargs[256] = "";
 	libxl_domain_type type = sc->type == SVC_PVH ? LIBXL_DOMAIN_TYPE_PVH :
 	    LIBXL_DOMAIN_TYPE_PV;
 	unsigned i;
@@ -323,7 +326,19 @@ build_config(struct xenbe *xb, const struct service_conf *sc,
 		libxl_bitmap_set(&c->b_info.avail_vcpus, (int)i);
 	c->b_info.kernel = xstrdup(sc->kernel);
 	c->b_info.ramdisk = xstrdup_or_null(sc->ramdisk);
-	c->b_info.cmdline = xstrdup_or_null(sc->cmdline);
+	/* the guest's network settings: on its command line for its init,
+	 * in xenstore (domud/net/...) for an agent */
+	if (svc->sup)
+		net_guest_cmdline(svc->sup, sc, netargs, sizeof(netargs));
+	if (netargs[0] && sc->cmdline) {
+		if (asprintf(&c->b_info.cmdline, "%s %s", sc->cmdline,
+		    netargs) < 0)
+			fatal("asprintf");
+	} else
+		c->b_info.cmdline = xstrdup_or_null(netargs[0] ? netargs :
+		    sc->cmdline);
+	if (svc->sup)
+		c->c_info.xsdata = net_guest_xsdata(svc->sup, sc);
 
 	if (sc->ndisks) {
 		c->disks = xcalloc(sc->ndisks, sizeof(*c->disks));
@@ -344,7 +359,8 @@ build_config(struct xenbe *xb, const struct service_conf *sc,
 		c->nics = xcalloc(1, sizeof(*c->nics));
 		c->num_nics = 1;
 		libxl_device_nic_init(&c->nics[0]);
-		c->nics[0].bridge = xstrdup(sc->bridge);
+		c->nics[0].bridge = xstrdup_or_null(svc->sup ?
+		    service_bridge(svc->sup->cfg, sc) : sc->bridge);
 		memcpy(c->nics[0].mac, sc->mac, 6);
 	}
 	/* libxl never acts on these; domud applies its own policy */
@@ -408,7 +424,7 @@ xb_create(struct backend *be, struct service *svc, struct err *e)
 	b->started_ms = mono_ms();
 	strlcpy_(b->name, sc->name, sizeof(b->name));
 	libxl_domain_config_init(&b->cfg);
-	if (build_config(xb, sc, &b->cfg, e) == -1) {
+	if (build_config(xb, svc, &b->cfg, e) == -1) {
 		libxl_domain_config_dispose(&b->cfg);
 		free(b);
 		return -1;
@@ -645,7 +661,7 @@ xb_need_memory(struct backend *be, struct service *svc, uint64_t *bytes,
 	int rc, ret = -1;
 
 	libxl_domain_config_init(&c);
-	if (build_config(xb, svc->conf, &c, e) == -1)
+	if (build_config(xb, svc, &c, e) == -1)
 		goto out;
 	rc = libxl_domain_need_memory(xb->ctx, &c, 0, &kb);
 	if (rc) {
