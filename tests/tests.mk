@@ -89,3 +89,13 @@ test: deps
 	$(MAKE) WERROR=1 e2e
 
 .PHONY: unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+
+# ---- network module, inside network namespaces of the test's own -------------
+$(O)/nettool: tests/net/nettool.c $(LIBDOMUD)
+	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE)
+
+netcheck: $(O)/nettool
+	tests/net/run.sh $(O)/nettool
+
+.PHONY: netcheck

@@ -222,16 +222,16 @@ entry_of(const struct rule *r, struct entry_buf *eb)
 		break;
 	}
 	case T_DNAT: {
-		struct nf_nat_ipv4_multi_range_compat *m = add_target(eb,
-		    "DNAT", 0, sizeof(*m));
+		/* revision 2 (Linux 4.19+): iptables-save prints a rule only
+		 * in the newest revision the kernel has */
+		struct nf_nat_range2 *m = add_target(eb, "DNAT", 2, sizeof(*m));
 
-		m->rangesize = 1;
-		m->range[0].flags = NF_NAT_RANGE_MAP_IPS;
-		m->range[0].min_ip = m->range[0].max_ip = htonl(r->to_ip);
+		m->flags = NF_NAT_RANGE_MAP_IPS;
+		m->min_addr.ip = m->max_addr.ip = htonl(r->to_ip);
 		if (r->to_port_lo) {
-			m->range[0].flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
-			m->range[0].min.all = htons(r->to_port_lo);
-			m->range[0].max.all = htons(r->to_port_hi);
+			m->flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+			m->min_proto.all = htons(r->to_port_lo);
+			m->max_proto.all = htons(r->to_port_hi);
 		}
 		break;
 	}
@@ -249,27 +249,47 @@ is_standard(const char *target)
 	    strncmp(target, "DOMUD-", 6) == 0;
 }
 
-/* malloc'd: hex of ipt_ip and the matches, the target's name and data */
+static void
+hex(char *s, size_t *o, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*o += (size_t)sprintf(s + *o, "%02x", p[i]);
+}
+
+/*
+ * malloc'd: hex of ipt_ip, each match as name/revision/data, the target's
+ * name and, for module targets, its data. Names are compared as strings:
+ * the kernel may hand back bytes after the NUL of a name.
+ */
 static char *
 canon(const struct ipt_entry *e, const char *target)
 {
 	const unsigned char *p = (const unsigned char *)e;
-	size_t mlen = e->target_offset - sizeof(*e);
-	size_t tlen = 0, i, o = 0;
 	const struct xt_entry_target *t;
+	size_t off, tlen = 0, o = 0;
 	char *s;
 
 	t = (const void *)(p + e->target_offset);
 	if (!is_standard(target) && t->u.target_size > sizeof(*t))
 		tlen = t->u.target_size - sizeof(*t);
-	s = xcalloc(1, 2 * (sizeof(e->ip) + mlen + tlen) + strlen(target) + 4);
-	for (i = 0; i < sizeof(e->ip); i++)
-		o += (size_t)sprintf(s + o, "%02x", ((const unsigned char *)&e->ip)[i]);
-	for (i = 0; i < mlen; i++)
-		o += (size_t)sprintf(s + o, "%02x", p[sizeof(*e) + i]);
+	s = xcalloc(1, 2 * (size_t)e->next_offset + strlen(target) + 64);
+	hex(s, &o, (const unsigned char *)&e->ip, sizeof(e->ip));
+	for (off = sizeof(*e); off + sizeof(struct xt_entry_match) <=
+	    e->target_offset; ) {
+		const struct xt_entry_match *m = (const void *)(p + off);
+		char name[XT_EXTENSION_MAXNAMELEN];
+
+		if (m->u.match_size < sizeof(*m))
+			break;
+		strlcpy_(name, m->u.user.name, sizeof(name));
+		o += (size_t)sprintf(s + o, "|%s/%u/", name, m->u.user.revision);
+		hex(s, &o, m->data, m->u.match_size - sizeof(*m));
+		off += m->u.match_size;
+	}
 	o += (size_t)sprintf(s + o, "|%s|", target);
-	for (i = 0; i < tlen; i++)
-		o += (size_t)sprintf(s + o, "%02x", t->data[i]);
+	hex(s, &o, t->data, tlen);
 	return s;
 }
 

@@ -104,8 +104,8 @@ bridges_up(struct supervisor *sup, struct err *e)
 }
 
 /* the rule set for what is configured and up now */
-static void
-wanted(struct supervisor *sup, struct ruleset *rs)
+void
+net_wanted(struct supervisor *sup, struct ruleset *rs)
 {
 	struct net *n = sup->net;
 	struct config *cfg = sup->cfg;
@@ -155,7 +155,7 @@ apply(struct supervisor *sup, struct err *e)
 		n->dirty = 0;
 		return 0;	/* no networks, and nothing of ours to remove */
 	}
-	wanted(sup, &rs);
+	net_wanted(sup, &rs);
 	if (sup->cfg->nnets == 0)
 		rc = iptc_remove(e);
 	else
@@ -289,7 +289,7 @@ net_check(struct supervisor *sup, int fix, struct drift *d, struct err *e)
 		}
 	}
 	if (cfg->nnets > 0) {
-		wanted(sup, &rs);
+		net_wanted(sup, &rs);
 		rc = iptc_check(&rs, d, e);
 		rules_free(&rs);
 		if (rc == -1)

@@ -33,6 +33,8 @@ void		 net_service_adopted(struct supervisor *, struct service *);
 void		 net_flush(struct supervisor *);
 /* daemon stop: remove hooks and chains, unless the DomUs stay up */
 void		 net_stop(struct supervisor *, int keep);
+struct ruleset;
+void		 net_wanted(struct supervisor *, struct ruleset *);
 int		 net_check(struct supervisor *, int fix, struct drift *,
 		    struct err *);
 void		 net_status_json(struct supervisor *, yajl_gen);

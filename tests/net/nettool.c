@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The network module without Xen, for tests/net/run.sh: it loads a
+ * configuration as domud does and drives src/net/ for the services named
+ * on the command line as if their DomUs were up. Run it only inside a
+ * network namespace of the test's own (unshare -n).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "net/lease.h"
+#include "net/net.h"
+#include "net/rules.h"
+#include "service.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: nettool -f domud.conf rules|up|check|fix|remove|"
+	    "leases [SERVICE...]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct backend be;
+	struct supervisor *sup;
+	struct config *cfg;
+	struct err e = ERR_INIT;
+	struct drift d = { 0 };
+	struct ruleset rs = { 0 };
+	const char *cmd;
+	int i, rc = 0;
+
+	if (argc < 4 || strcmp(argv[1], "-f") != 0)
+		usage();
+	log_init(1, 0, "nettool");
+	cfg = config_load(argv[2]);
+	if (cfg->errors) {
+		config_print_diags(cfg, stderr);
+		return 2;
+	}
+	cmd = argv[3];
+	memset(&be, 0, sizeof(be));
+	{
+		struct net *net = net_new(cfg);
+
+		sup = sup_new(&be, cfg);
+		sup->net = net;
+	}
+	for (i = 4; i < argc; i++) {
+		struct service *s = sup_find(sup, argv[i]);
+
+		if (s == NULL) {
+			fprintf(stderr, "nettool: no service %s\n", argv[i]);
+			return 2;
+		}
+		if (strcmp(cmd, "up") == 0) {
+			if (net_service_up(sup, s, &e) == -1) {
+				fprintf(stderr, "nettool: %s: %s\n", argv[i], e.msg);
+				rc = 1;
+			}
+		} else
+			s->net_active = 1;
+	}
+	if (strcmp(cmd, "rules") == 0) {
+		net_wanted(sup, &rs);
+		rules_format(&rs, stdout);
+		rules_free(&rs);
+	} else if (strcmp(cmd, "up") == 0) {
+		net_flush(sup);		/* the bridges, with no service up */
+	} else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "fix") == 0) {
+		if (net_check(sup, cmd[0] == 'f', &d, &e) == -1) {
+			fprintf(stderr, "nettool: %s\n", e.msg);
+			rc = 1;
+		}
+		for (i = 0; i < (int)d.n; i++)
+			printf("%s\n", d.lines[i]);
+		if (cmd[0] == 'c' && d.n > 0)
+			rc = 1;
+		drift_free(&d);
+	} else if (strcmp(cmd, "remove") == 0) {
+		net_stop(sup, 0);
+	} else if (strcmp(cmd, "leases") == 0) {
+		for (i = 0; i < (int)sup->nsvcs; i++) {
+			struct service_conf *c = sup->svcs[i]->conf;
+
+			if (!c->has_net)
+				continue;
+			printf("%s %u.%u.%u.%u %02x:%02x:%02x:%02x:%02x:%02x\n",
+			    c->name, c->addr >> 24, (c->addr >> 16) & 0xff,
+			    (c->addr >> 8) & 0xff, c->addr & 0xff, c->mac[0],
+			    c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
+		}
+	} else
+		usage();
+	sup_free(sup);
+	return rc;
+}
