@@ -45,7 +45,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		echo "PASS fuzz/$$t"; \
 	done
 
-check: all unit golden check-asan fuzz
+check: all unit golden netcheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks

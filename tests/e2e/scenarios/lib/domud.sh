@@ -9,6 +9,13 @@
 #   jfield NAME FIELD                   a string or number from status --json
 #   wait_state NAME STATE SECONDS       poll status until NAME is in STATE
 #   console_has NAME PATTERN            grep the service's console log
+#   svc_run NAME TAG CMD [SECONDS]      run CMD in the service's guest through its
+#                                        console (the guest's RUN); its output goes
+#                                        to /tmp/run-TAG.out; returns CMD's status
+#                                        (124: no answer within SECONDS, default 30)
+#   domud_rules                         our part of iptables-legacy-save: the DOMUD
+#                                        chains, their rules and the hooks, counters
+#                                        stripped
 DOMUD_CONF_DIR=/tmp/domud-conf
 DOMUD_LOG=/tmp/domud.log
 DOMUD_BIN=${DOMUD_BIN:-domud}
@@ -95,4 +102,25 @@ show_log() { # tail of domud's log as INFO lines (at least 40)
   info "  xenstored: $(pidof xenstored || echo not running) xenconsoled: $(pidof xenconsoled || echo not running)"
   dmesg | grep -E 'segfault|general protection|Out of memory' | tail -n 5 |
     while IFS= read -r l; do info "  kernel: $l"; done
+}
+
+# svc_run NAME TAG CMD [SECONDS]: the guest runs "CMD" (with sh -c) and prints its
+# output between two lines of its own, <<TAG and >>TAG rc=N; TAG must be unique
+# in the service's console log (a-z0-9-)
+svc_run() {
+  _rd=$(jfield "$1" domid)
+  _rt=$(console_tty "$_rd")
+  [ -n "$_rt" ] || { echo "svc_run: $1 has no console" > "/tmp/run-$2.out"; return 124; }
+  printf 'RUN echo "<<%s"; %s; echo ">>%s rc=$?"\n' "$2" "$3" "$2" > "$_rt"
+  if ! wait_for "${4:-30}" grep -q ">>$2 rc=" "/var/log/domud/$1.log"; then
+    echo "svc_run: no answer from $1 in ${4:-30}s" > "/tmp/run-$2.out"
+    return 124
+  fi
+  tr -d '\r' < "/var/log/domud/$1.log" | sed -n "/^<<$2\$/,/^>>$2 rc=/p" | sed '1d;$d' > "/tmp/run-$2.out"
+  _rr=$(tr -d '\r' < "/var/log/domud/$1.log" | sed -n "s/^>>$2 rc=\([0-9]*\).*/\1/p" | head -n 1)
+  return "${_rr:-125}"
+}
+
+domud_rules() { # our chains and hooks as iptables-legacy-save shows them, no counters
+  iptables-legacy-save 2>/dev/null | grep -E '^\*|DOMUD' | sed 's/ \[[0-9]*:[0-9]*\]$//'
 }
