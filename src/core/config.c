@@ -817,6 +817,7 @@ network_key(struct parse *p, int k, const char *v)
 			set_str(&n->bridge, v);
 		break;
 	case WK_SUBNET:
+		n->subnet_seen = 1;
 		strlcpy_(buf, v, sizeof(buf));
 		if ((slash = strchr(buf, '/')) == NULL) {
 			bad(p, "subnet", v, "expected ADDRESS/PREFIX, like "
@@ -1372,8 +1373,9 @@ networks_check(struct config *cfg)
 			conf_err(cfg, n->line, "[network:%s]: missing required "
 			    "key 'bridge'", n->name);
 		if (n->subnet_line == 0) {
-			conf_err(cfg, n->line, "[network:%s]: missing required "
-			    "key 'subnet'", n->name);
+			if (!n->subnet_seen)
+				conf_err(cfg, n->line, "[network:%s]: missing "
+				    "required key 'subnet'", n->name);
 			continue;
 		}
 		if (n->gateway_line == 0)

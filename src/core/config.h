@@ -39,7 +39,8 @@ struct net_conf {
 	int		 bridge_line;
 	uint32_t	 subnet;		/* host byte order */
 	unsigned	 prefix;
-	int		 subnet_line;
+	int		 subnet_line;		/* 0 = absent or bad */
+	int		 subnet_seen;
 	uint32_t	 gateway;		/* 0 = first host of the subnet */
 	int		 gateway_line;
 	int		 nat;
