@@ -23,6 +23,8 @@ done
 sleep 10   # let the guests print something
 info "== domuctl list"
 domuctl list 2>&1 | show
+info "== domuctl net"
+domuctl net 2>&1 | show
 for n in $names; do
   info "== domuctl status $n"
   domuctl status "$n" 2>&1 | show
