@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <netinet/in.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -46,6 +47,46 @@ START_TEST(valid_service)
 	ck_assert_int_eq(s->mac[1], 0x16);
 	ck_assert_int_eq(s->mac[2], 0x3e);
 	service_conf_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(network_and_forwards)
+{
+	struct config *cfg = config_new("domud.conf");
+	struct net_conf *n = xcalloc(1, sizeof(*n));
+	struct service_conf *s;
+
+	n->name = xstrdup("lan");
+	n->bridge = xstrdup("dbr0");
+	n->bridge_line = 2;
+	n->subnet = 0x0a4d0000;		/* 10.77.0.0/24 */
+	n->prefix = 24;
+	n->subnet_line = n->subnet_seen = 3;
+	n->nat = 1;
+	cfg->nets[cfg->nnets++] = n;
+	s = t_service(cfg, "web",
+	    "[service]\n"
+	    "kernel = /dev/null\n"
+	    "memory = 64M\n"
+	    "[net]\n"
+	    "network = lan\n"
+	    "ip = 10.77.0.9\n"
+	    "forward = tcp:8080:80, udp:5353:53\n"
+	    "    tcp:9000-9010:9100-9110\n");
+	config_add_service(cfg, s);
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 0);
+	ck_assert_uint_eq(n->gateway, 0x0a4d0001);	/* first host */
+	ck_assert_str_eq(s->network, "lan");
+	ck_assert_uint_eq(s->ip, 0x0a4d0009);
+	ck_assert_uint_eq(s->nfwd, 3);
+	ck_assert_int_eq(s->fwd[1].proto, IPPROTO_UDP);
+	ck_assert_uint_eq(s->fwd[1].host_lo, 5353);
+	ck_assert_uint_eq(s->fwd[1].guest_lo, 53);
+	ck_assert_uint_eq(s->fwd[2].host_hi, 9010);
+	ck_assert_uint_eq(s->fwd[2].guest_lo, 9100);
+	ck_assert_str_eq(service_bridge(cfg, s), "dbr0");
 	config_free(cfg);
 }
 END_TEST
@@ -222,6 +263,7 @@ config_suite(void)
 	tcase_add_test(tc, units);
 	tcase_add_test(tc, cycle_and_unknown_after);
 	tcase_add_test(tc, same_domain);
+	tcase_add_test(tc, network_and_forwards);
 	suite_add_tcase(s, tc);
 	return s;
 }
