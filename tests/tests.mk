@@ -21,7 +21,7 @@ golden: $(O)/domud
 # the same unit and golden tests under ASan + UBSan
 check-asan:
 	$(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		WERROR=$(WERROR) unit golden
+		WERROR=$(WERROR) unit golden netcheck
 
 # libFuzzer targets for the INI handler and the control decoder
 FUZZ_TARGETS	:= fuzz_ini fuzz_control

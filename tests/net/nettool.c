@@ -33,6 +33,7 @@ main(int argc, char *argv[])
 	struct err e = ERR_INIT;
 	struct drift d = { 0 };
 	struct ruleset rs = { 0 };
+	struct net *net;
 	const char *cmd;
 	int i, rc = 0;
 
@@ -46,18 +47,16 @@ main(int argc, char *argv[])
 	}
 	cmd = argv[3];
 	memset(&be, 0, sizeof(be));
-	{
-		struct net *net = net_new(cfg);
-
-		sup = sup_new(&be, cfg);
-		sup->net = net;
-	}
+	net = net_new(cfg);
+	sup = sup_new(&be, cfg);
+	sup->net = net;
 	for (i = 4; i < argc; i++) {
 		struct service *s = sup_find(sup, argv[i]);
 
 		if (s == NULL) {
 			fprintf(stderr, "nettool: no service %s\n", argv[i]);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		if (strcmp(cmd, "up") == 0) {
 			if (net_service_up(sup, s, &e) == -1) {
@@ -98,6 +97,8 @@ main(int argc, char *argv[])
 		}
 	} else
 		usage();
+out:
 	sup_free(sup);
+	net_free(net);
 	return rc;
 }
