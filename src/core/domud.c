@@ -240,6 +240,9 @@ main(int argc, char *argv[])
 		control_before_poll(&ctl, fds, &nfds, POLL_MAX, &timeout);
 		sup_before_poll(sup, fds, &nfds, POLL_MAX, &timeout);
 		be->ops->before_poll(be, fds, &nfds, POLL_MAX, &timeout);
+		k = net_timeout_ms(sup);
+		if (k >= 0 && (timeout < 0 || k < timeout))
+			timeout = k;
 		/* the overall shutdown deadline is checked once a second */
 		if (stopping && (timeout < 0 || timeout > 1000))
 			timeout = 1000;

@@ -22,6 +22,8 @@ struct net {
 	int		 br_netfilter;	/* 1 on, 0 missing, -1 unknown */
 	int		 applied;	/* our chains are in the kernel */
 	size_t		 nrules;
+	uint64_t	 retry_at;	/* monotonic ms: apply again, 0 = none */
+	uint64_t	 retry_ms;	/* backoff after failures */
 	char		 uplinks[NETWORK_MAX][IFNAME_MAX];
 	char		 last_error[512];
 };
@@ -220,18 +222,51 @@ net_flush(struct supervisor *sup)
 {
 	struct net *n = sup->net;
 	struct err e = ERR_INIT;
+	int failed = 0;
 
-	if (n == NULL || (!n->dirty && !n->bridges_dirty))
+	if (n == NULL)
+		return;
+	if (n->retry_at && mono_ms() >= n->retry_at) {
+		n->retry_at = 0;
+		n->dirty = 1;
+		n->bridges_dirty = sup->cfg->nnets > 0;
+	}
+	if (!n->dirty && !n->bridges_dirty)
 		return;
 	if (n->bridges_dirty && bridges_up(sup, &e) == -1) {
 		log_warnx("%s", e.msg);
-		n->bridges_dirty = 0;	/* retried at the next service start */
+		n->bridges_dirty = 0;
+		failed = 1;
 	}
 	err_clear(&e);
 	if (n->dirty && apply(sup, &e) == -1) {
 		log_warnx("network rules: %s", e.msg);
-		n->dirty = 0;		/* `domuctl net --check` shows it */
+		n->dirty = 0;
+		failed = 1;
 	}
+	if (!failed) {
+		n->retry_ms = 0;
+		return;
+	}
+	/* a busy lock or a module loaded late: try again, less often */
+	n->retry_ms = n->retry_ms ? n->retry_ms * 2 : 2000;
+	if (n->retry_ms > 60000)
+		n->retry_ms = 60000;
+	n->retry_at = mono_ms() + n->retry_ms;
+	log_info("network: trying again in %llus",
+	    (unsigned long long)n->retry_ms / 1000);
+}
+
+int
+net_timeout_ms(struct supervisor *sup)
+{
+	struct net *n = sup->net;
+	uint64_t now;
+
+	if (n == NULL || n->retry_at == 0)
+		return -1;
+	now = mono_ms();
+	return n->retry_at <= now ? 0 : (int)(n->retry_at - now);
 }
 
 void

@@ -31,6 +31,8 @@ void		 net_service_down(struct supervisor *, struct service *);
 void		 net_service_adopted(struct supervisor *, struct service *);
 /* bring the kernel in line after changes; called once per loop */
 void		 net_flush(struct supervisor *);
+/* when net_flush wants to run again after a failure; -1 = not needed */
+int		 net_timeout_ms(struct supervisor *);
 /* daemon stop: remove hooks and chains, unless the DomUs stay up */
 void		 net_stop(struct supervisor *, int keep);
 struct ruleset;
