@@ -343,7 +343,20 @@ targets_ours(const char *target)
 	return 0;
 }
 
-/* one hook, first in its built-in chain, and no other jump to our chains */
+/* ends the built-in chain for the packets it matches */
+static int
+is_verdict_stop(const char *target)
+{
+	return strcmp(target, "DROP") == 0 || strcmp(target, "REJECT") == 0 ||
+	    strcmp(target, "RETURN") == 0;
+}
+
+/*
+ * One hook per built-in chain, with nothing before it that drops: rules
+ * that only accept may come first (Xen's vif-bridge inserts physdev
+ * ACCEPTs at the top of FORWARD on each hotplug), and that is no drift.
+ * Any other jump to our chains goes; a misplaced hook is put first.
+ */
 static int
 hook_fix(struct xtc_handle *h, const struct rule *hook, struct err *e)
 {
@@ -351,7 +364,7 @@ hook_fix(struct xtc_handle *h, const struct rule *hook, struct err *e)
 	xt_chainlabel chain;
 	unsigned idx = 0, ndel = 0, del[64];
 	char *want = canon_rule(hook), *got;
-	int first_ok = 0;
+	int placed_ok = 0, stop_seen = 0;
 	struct entry_buf eb;
 
 	strlcpy_(chain, hook->chain, sizeof(chain));
@@ -359,11 +372,13 @@ hook_fix(struct xtc_handle *h, const struct rule *hook, struct err *e)
 	    r = iptc_next_rule(r, h), idx++) {
 		const char *tg = iptc_get_target(r, h);
 
-		if (!targets_ours(tg))
+		if (!targets_ours(tg)) {
+			stop_seen |= is_verdict_stop(tg);
 			continue;
+		}
 		got = canon(r, tg);
-		if (idx == 0 && strcmp(got, want) == 0)
-			first_ok = 1;
+		if (!placed_ok && !stop_seen && strcmp(got, want) == 0)
+			placed_ok = 1;
 		else if (ndel < nitems(del))
 			del[ndel++] = idx;
 		free(got);
@@ -373,7 +388,7 @@ hook_fix(struct xtc_handle *h, const struct rule *hook, struct err *e)
 		if (!iptc_delete_num_entry(chain, del[--ndel], h))
 			return err_set(e, errno, "%s: delete a stale hook: %s",
 			    hook->chain, iptc_strerror(errno));
-	if (first_ok)
+	if (placed_ok)
 		return 0;
 	entry_of(hook, &eb);
 	if (!iptc_insert_entry(chain, &eb.u.e, 0, h))
@@ -604,27 +619,28 @@ check_hook(struct xtc_handle *h, const struct rule *hook, struct drift *d)
 	const struct ipt_entry *r;
 	xt_chainlabel chain;
 	char *want = canon_rule(hook), *got, text[256];
-	unsigned idx = 0, jumps = 0;
-	int first_ok = 0;
+	unsigned jumps = 0;
+	int placed_ok = 0, stop_seen = 0;
 
 	strlcpy_(chain, hook->chain, sizeof(chain));
-	for (r = iptc_first_rule(chain, h); r != NULL;
-	    r = iptc_next_rule(r, h), idx++) {
+	for (r = iptc_first_rule(chain, h); r != NULL; r = iptc_next_rule(r, h)) {
 		const char *tg = iptc_get_target(r, h);
 
-		if (strcmp(tg, hook->jump) != 0)
+		if (strcmp(tg, hook->jump) != 0) {
+			stop_seen |= is_verdict_stop(tg);
 			continue;
+		}
 		jumps++;
 		got = canon(r, tg);
-		if (idx == 0 && strcmp(got, want) == 0)
-			first_ok = 1;
+		if (!stop_seen && strcmp(got, want) == 0)
+			placed_ok = 1;
 		free(got);
 	}
 	free(want);
 	rule_format(hook, text, sizeof(text));
-	if (!first_ok)
-		drift_add(d, "%s: hook not first in %s: %s",
-		    rules_table_name(hook->table), hook->chain, text);
+	if (!placed_ok)
+		drift_add(d, "%s: hook missing in %s, or after a rule that "
+		    "drops: %s", rules_table_name(hook->table), hook->chain, text);
 	if (jumps > 1)
 		drift_add(d, "%s: %s jumps to %s %u times",
 		    rules_table_name(hook->table), hook->chain, hook->jump, jumps);

@@ -125,18 +125,33 @@ drift)
 	iptables-legacy -I FORWARD -j DOMUD-FORWARD
 	iptables-legacy -A DOMUD-FORWARD -s 192.0.2.1 -j ACCEPT
 	iptables-legacy -t nat -D POSTROUTING -j DOMUD-POSTROUTING
+	# what Xen's vif-bridge does on hotplug: an ACCEPT ahead of our hook
+	iptables-legacy -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT
+	# and a DROP ahead of our hook in OUTPUT: that one is drift
+	iptables-legacy -t nat -I OUTPUT -d 192.0.2.9 -j DROP 2>/dev/null ||
+		iptables-legacy -t nat -I OUTPUT -d 192.0.2.9 -j RETURN
 	# shellcheck disable=SC2086
 	nt check $active > "$tmp/drift" 2>/dev/null && die "check saw no drift"
 	for want in 'nat: missing: -A DOMUD-DNAT -p tcp -m tcp --dport 8080 .*web' \
 	    'filter: FORWARD jumps to DOMUD-FORWARD 2 times' \
 	    'filter: DOMUD-FORWARD: rule .* is not ours to have' \
-	    'nat: hook not first in POSTROUTING'; do
+	    'nat: hook missing in POSTROUTING'; do
 		grep -q -e "$want" "$tmp/drift" || { cat "$tmp/drift"; die "not reported: $want"; }
 	done
+	grep -q 'hook missing in FORWARD' "$tmp/drift" &&
+		die "an ACCEPT ahead of the FORWARD hook was called drift"
+	grep -q 'hook missing in OUTPUT' "$tmp/drift" ||
+		die "a rule that drops ahead of the OUTPUT hook was not reported"
 	# shellcheck disable=SC2086
 	nt fix $active > /dev/null 2>&1 || die "fix failed"
 	# shellcheck disable=SC2086
 	nt check $active || die "drift left after fix"
+	iptables-legacy-save -t nat | grep -A1 -e '-A OUTPUT .*DOMUD-DNAT' |
+		grep -q 192.0.2.9 || die "the OUTPUT hook was not put ahead of the foreign rule"
+	# the foreign rules stay; without them, the rule set is as before
+	iptables-legacy -D FORWARD -m physdev --physdev-is-bridged -j ACCEPT || die "foreign ACCEPT lost"
+	iptables-legacy -t nat -D OUTPUT -d 192.0.2.9 -j DROP 2>/dev/null ||
+		iptables-legacy -t nat -D OUTPUT -d 192.0.2.9 -j RETURN || die "foreign rule lost"
 	saved > "$tmp/after"
 	diff -u "$tmp/before" "$tmp/after" || die "fix did not restore the rule set"
 	;;
