@@ -54,7 +54,7 @@ mkdir -p /run/xen /run/xenstored /run/xen-hotplug /var/lib/xen /var/log/xen/cons
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback xen-blkback loop \
          bridge br_netfilter veth tun dummy \
          nf_conntrack nf_nat x_tables ip_tables iptable_filter iptable_nat iptable_mangle \
-         xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state \
+         xt_nat xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state \
          xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq; do
   modprobe "$m" || info "modprobe $m failed"
 done

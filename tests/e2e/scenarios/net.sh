@@ -15,7 +15,7 @@ NET=10.77.0            # the domud network lan: 10.77.0.0/24 on dbr0, gateway .1
 GW=$NET.1
 UPL=192.168.77.1       # Dom0's uplink address (wan0)
 WAN=192.168.77.2       # the far end, in the namespace wan
-MEM=96
+MEM=96                 # read by svc_ini
 : > "$DOMUD_LOG"
 
 say_file() { # PREFIX FILE [N]: a file's last lines as info lines
@@ -38,6 +38,18 @@ rule_counts() {
     "$(grep -cE '^-A (PREROUTING|OUTPUT|POSTROUTING|FORWARD) .*-j DOMUD-' "$1")"
 }
 has_domud_rules() { iptables-legacy-save 2>/dev/null | grep -q DOMUD; }
+# back to what dom0-init.sh set up, for the suites after this one
+teardown() {
+  [ -n "${DOMUD_PID:-}" ] && domud_alive && domud_down 120
+  [ -n "${WAN_HTTPD:-}" ] && kill "$WAN_HTTPD" 2>/dev/null
+  $IP route del default via $WAN dev wan0 2>/dev/null
+  $IP netns del wan 2>/dev/null; $IP link del wan0 2>/dev/null
+  $IP link del dbr0 2>/dev/null
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  [ -w /proc/sys/net/bridge/bridge-nf-call-iptables ] && echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables
+  rm -f /var/lib/domud/leases.json
+  return 0
+}
 
 # ---- the starting point: nothing of domud's, forwarding off ------------------------
 # dom0-init.sh set ip_forward=1 and bridge-nf-call-iptables=0 for the other suites;
@@ -48,6 +60,7 @@ if has_domud_rules; then
   info "DOMUD rules left by an earlier suite: removed"
   for h in "nat PREROUTING DOMUD-DNAT" "nat OUTPUT DOMUD-DNAT" "nat POSTROUTING DOMUD-POSTROUTING" \
            "filter FORWARD DOMUD-FORWARD"; do
+    # shellcheck disable=SC2086  # three words
     set -- $h
     while iptables-legacy-save -t "$1" | grep -q "^-A $2 .*-j $3"; do
       n=$(iptables-legacy -t "$1" -S "$2" | grep -n -- "-j $3" | head -n 1 | cut -d: -f1)
@@ -55,6 +68,7 @@ if has_domud_rules; then
     done
   done
   for c in "nat DOMUD-DNAT" "nat DOMUD-POSTROUTING" "filter DOMUD-FORWARD"; do
+    # shellcheck disable=SC2086  # two words
     set -- $c
     iptables-legacy -t "$1" -F "$2" 2>/dev/null; iptables-legacy -t "$1" -X "$2" 2>/dev/null
   done
@@ -70,7 +84,7 @@ if ! { $IP netns add wan && $IP link add wan0 type veth peer name wanpeer &&
        $IP netns exec wan $IP link set wanpeer up && $IP netns exec wan $IP link set lo up &&
        $IP route replace default via $WAN dev wan0; }; then
   fail net/setup "could not make the wan namespace"
-  exit 0
+  teardown; exit 0
 fi
 # a web server on the wan that tells who connected (CGI REMOTE_ADDR) and logs it (-vv)
 rm -rf /tmp/wanwww; mkdir -p /tmp/wanwww/cgi-bin
@@ -109,18 +123,24 @@ fi
 t0=$(up)
 if ! domud_up; then
   fail net/lease "domud did not start"
-  exit 0
+  teardown; exit 0
 fi
-if ! { wait_state web running 180 && wait_state cli running 180 &&
+if ! { wait_up web 180 && wait_up cli 180 &&
        wait_for 90 console_has web "DOMU-MARKER web-up" && wait_for 90 console_has cli "DOMU-MARKER cli-up"; }; then
   fail net/lease "web=$(jfield web state) cli=$(jfield cli state)"
   show_log 40
   say_file web.log /var/log/domud/web.log 10
   say_file cli.log /var/log/domud/cli.log 10
-  exit 0
+  teardown; exit 0
 fi
 info "both up in $(dt "$t0" "$(up)")s"
 dw=$(jfield web domid); dc=$(jfield cli domid)
+
+# right after the start: does domud agree with the kernel? (net/drift reports it)
+domuctl net --check > /tmp/chk-start.out 2>&1; rc_start=$?
+iptables-legacy -S FORWARD > /tmp/fwd-start.out 2>&1
+domuctl net 2>&1 | while IFS= read -r l; do info "  domuctl net: $l"; done
+info "filter FORWARD with both vifs up: $(grep -- '^-A' /tmp/fwd-start.out | tr '\n' '|')"
 
 # ---- net/lease: leased addresses in the guests; ping the gateway and each other ----
 ipw=$(net_ip web); ipc=$(net_ip cli)
@@ -157,15 +177,17 @@ fi
 
 # ---- net/nat: a DomU reaches the wan, which sees Dom0's uplink address --------------
 svc_run cli nat-http "timeout 20 wget -q -O - http://$WAN/cgi-bin/peer" 40; r1=$?
-peer=$(sed -n 's/^PEER //p' /tmp/run-nat-http.out)
+# busybox httpd listens on IPv6 too: IPv4 peers are shown as [::ffff:A.B.C.D]
+v4() { sed 's/^\[::ffff:\([0-9.]*\)\].*/\1/; s/^\([0-9.]*\):.*/\1/'; }
+peer=$(sed -n 's/^PEER //p' /tmp/run-nat-http.out | v4)
 svc_run cli nat-ping "ping -c 3 -W 3 $WAN" 30; r2=$?
 noroute=0
 $IP netns exec wan $IP route get "$ipc" > /dev/null 2>&1 || noroute=1
-seen=$(grep -o '^[0-9.]*:[0-9]*: url:/cgi-bin/peer' /tmp/wan-httpd.log | tail -n 1)
+seen=$(grep 'url:/cgi-bin/peer' /tmp/wan-httpd.log | tail -n 1 | v4)
 masq=$(iptables-legacy -t nat -L DOMUD-POSTROUTING -v -n -x 2>/dev/null | awk '/MASQUERADE/ && /wan0/ {print $1}')
 if [ $r1 = 0 ] && [ "$peer" = "$UPL" ] && [ $r2 = 0 ] && [ $noroute = 1 ] &&
-   case "$seen" in "$UPL":*) true ;; *) false ;; esac; then
-  pass net/nat "cli ($ipc) -> wan $WAN: the wan's httpd saw $seen (Dom0's wan0), ping ok; uplink $(domuctl -j net | sed -n 's/.*"uplink_now":"\([^"]*\)".*/\1/p'), masquerade packets=$masq"
+   [ "$seen" = "$UPL" ]; then
+  pass net/nat "cli ($ipc) -> wan $WAN: the wan's httpd saw the peer $seen (Dom0's wan0), ping ok; uplink $(domuctl -j net | sed -n 's/.*"uplink_now":"\([^"]*\)".*/\1/p'), masquerade packets=$masq"
 else
   fail net/nat "http rc=$r1 peer='$peer' ping rc=$r2 wan-noroute=$noroute seen='$seen' out: $(tr '\n' '|' < /tmp/run-nat-http.out)"
   say_file wan-httpd /tmp/wan-httpd.log 5
@@ -197,7 +219,7 @@ domud_rules > /tmp/rules0
 c0=$(rule_counts /tmp/rules0)
 why=""
 kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
-if domud_up && wait_state web running 60 && wait_state cli running 60; then
+if domud_up && wait_up web 60 && wait_up cli 60; then
   sleep 3   # the first loop turns have applied the rule set
   domud_rules > /tmp/rules1
   cmp -s /tmp/rules0 /tmp/rules1 || why="$why after adoption: $(rule_counts /tmp/rules1) vs $c0 $(diff /tmp/rules0 /tmp/rules1 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
@@ -219,6 +241,11 @@ else
 fi
 
 # ---- net/drift: rules deleted by hand are reported and repaired -----------------
+if [ $rc_start != 0 ]; then
+  info "net --check right after the start: rc=$rc_start"
+  say_file check-start /tmp/chk-start.out 12
+  say_file "filter FORWARD at start" /tmp/fwd-start.out 12
+fi
 domuctl net --check > /tmp/chk0.out 2>&1; rc0=$?
 if [ $rc0 != 0 ]; then
   info "net --check before any change: rc=$rc0"
@@ -226,6 +253,8 @@ if [ $rc0 != 0 ]; then
   iptables-legacy -S FORWARD | while IFS= read -r l; do info "  filter: $l"; done
 fi
 why=""
+[ $rc_start = 0 ] || why="$why --check right after the start: rc=$rc_start $(grep '^  ' /tmp/chk-start.out | tr '\n' '|');"
+[ $rc0 = 0 ] || why="$why --check before the deletion: rc=$rc0;"
 dnat1=$(iptables-legacy -t nat -S DOMUD-DNAT | sed -n 2p)
 iptables-legacy -t nat -D DOMUD-DNAT 1 || why="$why could not delete DNAT rule 1;"
 iptables-legacy -D FORWARD -j DOMUD-FORWARD || why="$why could not delete the FORWARD hook;"
@@ -297,12 +326,6 @@ else
   show_log 20
 fi
 
-# ---- back to what dom0-init.sh set up, for the suites after this one -----------------
-kill "$WAN_HTTPD" 2>/dev/null
-$IP route del default via $WAN dev wan0 2>/dev/null
-$IP netns del wan 2>/dev/null; $IP link del wan0 2>/dev/null
-$IP link del dbr0 2>/dev/null
-echo 1 > /proc/sys/net/ipv4/ip_forward
-[ -w /proc/sys/net/bridge/bridge-nf-call-iptables ] && echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables
-rm -f /var/lib/domud/leases.json
+grep -E "warn|error|fail|drift|differences" "$DOMUD_LOG" | head -n 12 | while IFS= read -r l; do info "  domud: $l"; done
+teardown
 true

@@ -8,6 +8,8 @@
 #   domud_down                          SIGTERM, wait until it has exited
 #   jfield NAME FIELD                   a string or number from status --json
 #   wait_state NAME STATE SECONDS       poll status until NAME is in STATE
+#   wait_up NAME SECONDS                like wait_state NAME running, but gives up
+#                                        at once when NAME has failed
 #   console_has NAME PATTERN            grep the service's console log
 #   svc_run NAME TAG CMD [SECONDS]      run CMD in the service's guest through its
 #                                        console (the guest's RUN); its output goes
@@ -85,6 +87,18 @@ wait_state() { # NAME STATE SECONDS; every domuctl costs dom0 CPU: poll at 2 Hz
   _w=$(( $3 * 2 ))
   while [ "$_w" -gt 0 ]; do
     [ "$(jfield "$1" state)" = "$2" ] && return 0
+    sleep 0.5; _w=$((_w - 1))
+  done
+  return 1
+}
+
+wait_up() { # NAME SECONDS
+  _w=$(( $2 * 2 ))
+  while [ "$_w" -gt 0 ]; do
+    case "$(jfield "$1" state)" in
+    running) return 0 ;;
+    failed) return 1 ;;
+    esac
     sleep 0.5; _w=$((_w - 1))
   done
   return 1
