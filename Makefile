@@ -91,15 +91,17 @@ endif
 CORE_SRCS	:= $(filter-out src/core/domud.c src/core/domuctl.c,$(wildcard src/core/*.c))
 XEN_SRCS	:= $(wildcard src/xen/*.c)
 NET_SRCS	:= $(wildcard src/net/*.c)
-LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS))
+CHAN_SRCS	:= $(wildcard src/chan/*.c)
+LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS) \
+		   $(CHAN_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl
 
-$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen $(O)/net
+$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen $(O)/net $(O)/chan
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(O)/core $(O)/xen $(O)/net:
+$(O)/core $(O)/xen $(O)/net $(O)/chan:
 	mkdir -p $@
 
 $(LIBDOMUD): $(LIB_OBJS)

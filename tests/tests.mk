@@ -24,10 +24,10 @@ check-asan:
 		WERROR=$(WERROR) unit golden netcheck
 
 # libFuzzer targets for the INI handler and the control decoder
-FUZZ_TARGETS	:= fuzz_ini fuzz_control
+FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame
 FUZZ_SRCS	:= src/core/config.c src/core/util.c src/core/log.c src/core/proto.c \
-		   src/core/err.c
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/core/*.h)
+		   src/core/err.c src/chan/frame.c
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/core/*.h src/chan/*.h)
 	@mkdir -p $(O)/fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) \
 		-o $@ $< $(FUZZ_SRCS) $(call pc_libs,$(PKGS_CORE))

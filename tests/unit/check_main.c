@@ -21,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, console_suite());
 	srunner_add_suite(sr, socket_suite());
+	srunner_add_suite(sr, frame_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

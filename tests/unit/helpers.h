@@ -23,5 +23,6 @@ Suite *service_suite(void);
 Suite *control_suite(void);
 Suite *console_suite(void);
 Suite *socket_suite(void);
+Suite *frame_suite(void);
 
 #endif

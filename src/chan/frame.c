@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <string.h>
+
+#include "frame.h"
+
+static const uint8_t magic[4] = { 0xf9, 'd', 'm', 'x' };
+
+uint32_t
+frame_crc32(uint32_t crc, const uint8_t *p, size_t n)
+{
+	static uint32_t table[256];
+	static int ready;
+	uint32_t c;
+	size_t i;
+	int k;
+
+	if (!ready) {
+		for (i = 0; i < 256; i++) {
+			c = (uint32_t)i;
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+		ready = 1;
+	}
+	crc = ~crc;
+	for (i = 0; i < n; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+size_t
+frame_encode(uint8_t *out, const struct frame *f)
+{
+	size_t n = FRAME_HDR + f->len;
+
+	if (f->len > FRAME_PAYLOAD_MAX)
+		return 0;
+	memcpy(out, magic, 4);
+	out[4] = FRAME_VERSION;
+	out[5] = f->type;
+	out[6] = f->flags;
+	out[7] = 0;
+	put_be32(out + 8, f->id);
+	put_be32(out + 12, f->seq);
+	out[16] = (uint8_t)(f->len >> 8);
+	out[17] = (uint8_t)f->len;
+	if (f->len)
+		memcpy(out + FRAME_HDR, f->data, f->len);
+	put_be32(out + n, frame_crc32(0, out + 4, n - 4));
+	return n + 4;
+}
+
+void
+frame_parser_init(struct frame_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+type_known(uint8_t t)
+{
+	return (t >= FT_HELLO && t <= FT_ERROR) || (t >= FT_PING && t <= FT_ACK);
+}
+
+/* where a frame may start: the magic, or a prefix of it at the end */
+static size_t
+find_magic(const uint8_t *b, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (b[i] != magic[0])
+			continue;
+		for (k = 1; k < 4 && i + k < n; k++)
+			if (b[i + k] != magic[k])
+				break;
+		if (k == 4 || i + k == n)
+			return i;
+	}
+	return n;
+}
+
+/* 1: a frame or noise was consumed; 0: need more bytes */
+static int
+parse_one(struct frame_parser *p, frame_cb on_frame, noise_cb on_noise,
+    void *arg)
+{
+	const uint8_t *b = p->buf + p->off;
+	size_t n = p->len - p->off, start = find_magic(b, n), total;
+	uint16_t plen;
+	struct frame f;
+
+	if (start > 0) {
+		on_noise(arg, b, start);
+		p->st.noise += start;
+		p->off += start;
+		return 1;
+	}
+	if (n < FRAME_HDR)
+		return 0;
+	plen = (uint16_t)(b[16] << 8 | b[17]);
+	if (b[4] != FRAME_VERSION || !type_known(b[5]) || b[7] != 0 ||
+	    plen > FRAME_PAYLOAD_MAX) {
+		p->st.bad_header++;
+		goto skip;
+	}
+	total = FRAME_HDR + plen + 4;
+	if (n < total)
+		return 0;
+	if (get_be32(b + FRAME_HDR + plen) !=
+	    frame_crc32(0, b + 4, FRAME_HDR - 4 + plen)) {
+		p->st.bad_crc++;
+		goto skip;
+	}
+	f.type = b[5];
+	f.flags = b[6];
+	f.id = get_be32(b + 8);
+	f.seq = get_be32(b + 12);
+	f.len = plen;
+	f.data = b + FRAME_HDR;
+	p->st.frames++;
+	p->off += total;
+	on_frame(arg, &f);
+	return 1;
+skip:
+	/* not a frame after all: its first byte is noise, look again after it */
+	on_noise(arg, b, 1);
+	p->st.noise++;
+	p->off++;
+	return 1;
+}
+
+void
+frame_feed(struct frame_parser *p, const uint8_t *in, size_t n,
+    frame_cb on_frame, noise_cb on_noise, void *arg)
+{
+	while (n > 0) {
+		size_t take;
+
+		/* keep what is unparsed (less than one frame) at the front */
+		if (p->off > 0) {
+			memmove(p->buf, p->buf + p->off, p->len - p->off);
+			p->len -= p->off;
+			p->off = 0;
+		}
+		take = sizeof(p->buf) - p->len;
+		if (take > n)
+			take = n;
+		memcpy(p->buf + p->len, in, take);
+		p->len += take;
+		in += take;
+		n -= take;
+		while (p->off < p->len && parse_one(p, on_frame, on_noise, arg))
+			;
+	}
+}
+
+void
+frame_flush(struct frame_parser *p, noise_cb on_noise, void *arg)
+{
+	if (p->len == p->off)
+		return;
+	on_noise(arg, p->buf + p->off, p->len - p->off);
+	p->st.noise += p->len - p->off;
+	p->off = p->len = 0;
+}

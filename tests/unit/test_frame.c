@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The memres channel's frames: encode, find them in noise, never deliver a
+ * damaged one, bounded memory whatever the stream claims. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "chan/frame.h"
+
+struct sink {
+	struct frame	 f[64];
+	uint8_t		 data[64][FRAME_PAYLOAD_MAX];
+	size_t		 nf;
+	uint8_t		 noise[65536];
+	size_t		 nnoise;
+};
+
+static void
+on_frame(void *arg, const struct frame *f)
+{
+	struct sink *s = arg;
+
+	ck_assert_uint_lt(s->nf, 64);
+	s->f[s->nf] = *f;
+	memcpy(s->data[s->nf], f->data, f->len);
+	s->f[s->nf].data = s->data[s->nf];
+	s->nf++;
+}
+
+static void
+on_noise(void *arg, const uint8_t *b, size_t n)
+{
+	struct sink *s = arg;
+
+	ck_assert_uint_le(s->nnoise + n, sizeof(s->noise));
+	memcpy(s->noise + s->nnoise, b, n);
+	s->nnoise += n;
+}
+
+static size_t
+mk(uint8_t *out, uint8_t type, uint32_t id, uint32_t seq, const void *p,
+    size_t n)
+{
+	struct frame f = { type, FF_STDOUT, id, seq, (uint16_t)n, p };
+
+	return frame_encode(out, &f);
+}
+
+START_TEST(roundtrip_binary)
+{
+	static struct sink s;
+	struct frame_parser p;
+	uint8_t buf[FRAME_MAX], payload[300];
+	size_t n, i;
+
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)i;	/* NULs and every byte value */
+	memcpy(payload + 10, "\xf9" "dmx", 4);	/* a magic inside the data */
+	memset(&s, 0, sizeof(s));
+	frame_parser_init(&p);
+	n = mk(buf, FT_OUT, 7, 3, payload, sizeof(payload));
+	ck_assert_uint_eq(n, FRAME_HDR + sizeof(payload) + 4);
+	/* one byte at a time: the parser keeps partial frames */
+	for (i = 0; i < n; i++)
+		frame_feed(&p, buf + i, 1, on_frame, on_noise, &s);
+	ck_assert_uint_eq(s.nf, 1);
+	ck_assert_uint_eq(s.nnoise, 0);
+	ck_assert_uint_eq(s.f[0].type, FT_OUT);
+	ck_assert_uint_eq(s.f[0].id, 7);
+	ck_assert_uint_eq(s.f[0].seq, 3);
+	ck_assert_mem_eq(s.f[0].data, payload, sizeof(payload));
+}
+END_TEST
+
+START_TEST(noise_around_and_inside)
+{
+	static struct sink s;
+	struct frame_parser p;
+	uint8_t a[FRAME_MAX], b[FRAME_MAX], stream[3 * FRAME_MAX];
+	const char *boot = "[    0.000000] Linux version 6.1\r\n";
+	const char *kmsg = "[   12.345678] eth0: link up\r\n";
+	size_t na, nb, n = 0;
+
+	memset(&s, 0, sizeof(s));
+	frame_parser_init(&p);
+	na = mk(a, FT_OUT, 1, 0, "first", 5);
+	nb = mk(b, FT_OUT, 1, 1, "second", 6);
+	memcpy(stream + n, boot, strlen(boot)), n += strlen(boot);
+	/* a kernel line lands inside the first frame's payload: dropped */
+	memcpy(stream + n, a, 20), n += 20;
+	memcpy(stream + n, kmsg, strlen(kmsg)), n += strlen(kmsg);
+	memcpy(stream + n, a + 20, na - 20), n += na - 20;
+	memcpy(stream + n, b, nb), n += nb;
+	memcpy(stream + n, "tail\n", 5), n += 5;
+	frame_feed(&p, stream, n, on_frame, on_noise, &s);
+	frame_flush(&p, on_noise, &s);
+	ck_assert_uint_eq(s.nf, 1);
+	ck_assert_uint_eq(s.f[0].seq, 1);
+	ck_assert_mem_eq(s.f[0].data, "second", 6);
+	ck_assert_uint_eq(p.st.bad_crc, 1);
+	/* all the rest, in order, went to the console log */
+	ck_assert_uint_eq(s.nnoise, n - nb);
+	ck_assert_mem_eq(s.noise, boot, strlen(boot));
+	ck_assert_mem_eq(s.noise + s.nnoise - 5, "tail\n", 5);
+}
+END_TEST
+
+START_TEST(corruption_never_delivered)
+{
+	static struct sink s;
+	struct frame_parser p;
+	uint8_t f[FRAME_MAX], g[FRAME_MAX];
+	size_t n, i, bit;
+
+	n = mk(f, FT_OUT, 9, 4, "payload bytes", 13);
+	/* every single-bit flip after the magic is caught */
+	for (i = 4; i < n; i++)
+		for (bit = 0; bit < 8; bit++) {
+			memset(&s, 0, sizeof(s));
+			frame_parser_init(&p);
+			memcpy(g, f, n);
+			g[i] ^= (uint8_t)(1u << bit);
+			frame_feed(&p, g, n, on_frame, on_noise, &s);
+			frame_flush(&p, on_noise, &s);
+			ck_assert_uint_eq(s.nf, 0);
+			ck_assert_uint_eq(s.nnoise, n);
+		}
+}
+END_TEST
+
+START_TEST(huge_length_costs_nothing)
+{
+	static struct sink s;
+	struct frame_parser p;
+	uint8_t hdr[FRAME_HDR] = { 0xf9, 'd', 'm', 'x', FRAME_VERSION, FT_OUT,
+	    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff };
+	uint8_t good[FRAME_MAX];
+	size_t n;
+
+	memset(&s, 0, sizeof(s));
+	frame_parser_init(&p);
+	frame_feed(&p, hdr, sizeof(hdr), on_frame, on_noise, &s);
+	/* the claim is refused at once: nothing is held back waiting for it */
+	ck_assert_uint_eq(p.len - p.off, 0);
+	ck_assert_uint_eq(p.st.bad_header, 1);
+	n = mk(good, FT_PONG, 0, 0, NULL, 0);
+	frame_feed(&p, good, n, on_frame, on_noise, &s);
+	ck_assert_uint_eq(s.nf, 1);
+	ck_assert_uint_eq(s.f[0].type, FT_PONG);
+	ck_assert_uint_le(sizeof(p), 3 * FRAME_MAX);
+}
+END_TEST
+
+START_TEST(payload_limit)
+{
+	uint8_t out[FRAME_MAX], big[FRAME_PAYLOAD_MAX + 1];
+	struct frame f = { FT_OUT, 0, 1, 0, FRAME_PAYLOAD_MAX + 1, big };
+
+	memset(big, 'x', sizeof(big));
+	ck_assert_uint_eq(frame_encode(out, &f), 0);
+	f.len = FRAME_PAYLOAD_MAX;
+	ck_assert_uint_eq(frame_encode(out, &f), FRAME_MAX);
+	/* the standard CRC-32 (IEEE), so other tools can check frames */
+	ck_assert_uint_eq(frame_crc32(0, (const uint8_t *)"123456789", 9),
+	    0xcbf43926u);
+}
+END_TEST
+
+Suite *
+frame_suite(void)
+{
+	Suite *s = suite_create("frame");
+	TCase *tc = tcase_create("codec");
+
+	tcase_add_test(tc, roundtrip_binary);
+	tcase_add_test(tc, noise_around_and_inside);
+	tcase_add_test(tc, corruption_never_delivered);
+	tcase_add_test(tc, huge_length_costs_nothing);
+	tcase_add_test(tc, payload_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}
