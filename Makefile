@@ -20,6 +20,7 @@
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
+AGENTDIR	?= $(PREFIX)/lib/domud
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 INSTALL		?= install
@@ -96,7 +97,7 @@ LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS) \
 		   $(CHAN_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
-all: $(O)/domud $(O)/domuctl
+all: $(O)/domud $(O)/domuctl $(O)/domud-agent
 
 $(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen $(O)/net $(O)/chan
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -118,6 +119,12 @@ $(O)/domuctl: $(O)/core/domuctl.o $(LIBDOMUD)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
 		$(O)/core/domuctl.o $(LIBDOMUD) $(LIBS_CORE)
 
+# the guest side of the memres channel: libc only, static unless sanitized
+AGENT_SRCS	:= $(wildcard src/agent/*.c) src/chan/frame.c
+$(O)/domud-agent: $(AGENT_SRCS) $(wildcard src/agent/*.h src/chan/*.h) | $(O)/chan
+	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		$(if $(findstring -fsanitize,$(CFLAGS)),,-static) -o $@ $(AGENT_SRCS)
+
 $(XS_STATIC):
 	CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-xenstore-static.sh $(O)/xenstore
 
@@ -134,6 +141,8 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/domud/services.d
 	$(INSTALL) -m 0755 $(O)/domud $(DESTDIR)$(SBINDIR)/domud
 	$(INSTALL) -m 0755 $(O)/domuctl $(DESTDIR)$(BINDIR)/domuctl
+	$(INSTALL) -d $(DESTDIR)$(AGENTDIR)
+	$(INSTALL) -m 0755 $(O)/domud-agent $(DESTDIR)$(AGENTDIR)/domud-agent
 	$(INSTALL) -m 0644 docs/domud.8 docs/domuctl.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 docs/domud.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/domud/domud.conf || \

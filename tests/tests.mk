@@ -21,7 +21,7 @@ golden: $(O)/domud
 # the same unit and golden tests under ASan + UBSan
 check-asan:
 	$(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		WERROR=$(WERROR) unit golden netcheck
+		WERROR=$(WERROR) unit golden netcheck chancheck
 
 # libFuzzer targets for the INI handler and the control decoder
 FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame
@@ -45,7 +45,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		echo "PASS fuzz/$$t"; \
 	done
 
-check: all unit golden netcheck check-asan fuzz
+check: all unit golden netcheck chancheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
@@ -98,4 +98,11 @@ $(O)/nettool: tests/net/nettool.c $(LIBDOMUD)
 netcheck: $(O)/nettool
 	tests/net/run.sh $(O)/nettool
 
-.PHONY: netcheck
+# ---- the memres channel against the real agent over a PTY -------------------
+$(O)/chantest: tests/chan/chantest.c $(LIBDOMUD)
+	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBDOMUD)
+
+chancheck: $(O)/chantest $(O)/domud-agent
+	$(O)/chantest $(O)/domud-agent
+
+.PHONY: netcheck chancheck

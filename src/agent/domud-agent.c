@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * domud-agent: the guest side of a memres DomU's channel (docs/channel.md).
+ * It talks frames over the console (hvc0), runs commands with fork/exec
+ * and streams their stdout and stderr back, with exit code or signal.
+ * It can be PID 1 of a minimal initramfs, or a service of a fuller guest.
+ *
+ * The console is also the kernel's: a printk can land inside one of our
+ * frames and spoil it. Each frame we send carries a sequence number and
+ * stays in a window until domud acknowledges it; what is not acknowledged
+ * in time is sent again (go-back-N). domud's direction carries no kernel
+ * output, so its frames are not acknowledged.
+ *
+ * libc only, so that it links static for any guest.
+ */
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "chan/frame.h"
+
+#ifndef DOMUD_VERSION
+#define DOMUD_VERSION "0"
+#endif
+
+#define WINDOW		16		/* frames in flight */
+#define RTO_MIN_MS	1000
+#define RTO_MAX_MS	8000
+#define MAX_CMDS	32
+#define WQ_MAX		(WINDOW * FRAME_MAX * 2)
+#define ARGV_MAX	256
+
+struct cmd {
+	uint32_t	 id;
+	pid_t		 pid;		/* 0 = reaped */
+	int		 out, err;	/* -1 = at EOF */
+	int		 status;	/* wait status, once reaped */
+	int		 reaped;
+	uint8_t		 why;		/* FF_TIMEOUT, FF_CANCELLED */
+	uint64_t	 deadline;	/* monotonic ms, 0 = none */
+};
+
+struct sent {
+	uint8_t		 buf[FRAME_MAX];
+	size_t		 len;
+	uint32_t	 seq;
+};
+
+static int		 con = -1;
+static int		 sigpipe[2] = { -1, -1 };
+static struct frame_parser parser;
+static struct cmd	 cmds[MAX_CMDS];
+static struct sent	 win[WINDOW];
+static size_t		 win_head, win_n;	/* oldest unacked, count */
+static uint32_t		 next_seq;
+static uint64_t		 rto_at, rto_ms = RTO_MIN_MS;
+static uint32_t		 last_ack = UINT32_MAX;
+static uint8_t		 wq[WQ_MAX];
+static size_t		 wq_len;
+static int		 verbose, is_init, shutting_down;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* diagnostics go to the kernel log: the console is the channel */
+static void
+say(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int fd, n;
+
+	if (!verbose)
+		return;
+	n = snprintf(buf, sizeof(buf), "<6>domud-agent: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if ((fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC)) != -1) {
+		(void)!write(fd, buf, strlen(buf));
+		close(fd);
+	}
+}
+
+/* ---- sending ----------------------------------------------------------------- */
+
+static void
+wq_flush(void)
+{
+	ssize_t n;
+
+	while (wq_len > 0) {
+		n = write(con, wq, wq_len);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			return;		/* EAGAIN: POLLOUT will call again */
+		}
+		memmove(wq, wq + n, wq_len - (size_t)n);
+		wq_len -= (size_t)n;
+	}
+}
+
+static int
+wq_add(const uint8_t *p, size_t n)
+{
+	if (wq_len + n > sizeof(wq))
+		return -1;
+	memcpy(wq + wq_len, p, n);
+	wq_len += n;
+	return 0;
+}
+
+static int
+window_full(void)
+{
+	return win_n == WINDOW;
+}
+
+/* a frame to domud: kept until acknowledged */
+static void
+send_frame(uint8_t type, uint8_t flags, uint32_t id, const void *data,
+    size_t len)
+{
+	struct sent *s;
+	struct frame f;
+
+	if (window_full())
+		return;		/* callers check first; hello/pong may drop */
+	s = &win[(win_head + win_n) % WINDOW];
+	f.type = type;
+	f.flags = flags;
+	f.id = id;
+	f.seq = next_seq++;
+	f.len = (uint16_t)len;
+	f.data = data;
+	s->len = frame_encode(s->buf, &f);
+	s->seq = f.seq;
+	if (win_n == 0)
+		rto_at = now_ms() + rto_ms;
+	win_n++;
+	(void)wq_add(s->buf, s->len);
+	wq_flush();
+}
+
+static void
+resend_all(const char *why)
+{
+	size_t i;
+
+	say("resending %zu frames from %u (%s)", win_n,
+	    win_n ? win[win_head].seq : 0, why);
+	for (i = 0; i < win_n; i++) {
+		struct sent *s = &win[(win_head + i) % WINDOW];
+
+		if (wq_add(s->buf, s->len) == -1)
+			break;
+	}
+	wq_flush();
+	rto_at = now_ms() + rto_ms;
+}
+
+static void
+on_ack(uint32_t next)
+{
+	int progress = 0;
+
+	/* drop what domud has (seq before next, modulo 2^32) */
+	while (win_n > 0 && (int32_t)(next - win[win_head].seq) > 0) {
+		win_head = (win_head + 1) % WINDOW;
+		win_n--;
+		progress = 1;
+	}
+	if (progress) {
+		rto_ms = RTO_MIN_MS;
+		rto_at = win_n ? now_ms() + rto_ms : 0;
+	} else if (win_n > 0 && next == last_ack && next == win[win_head].seq)
+		resend_all("duplicate ack");	/* something got lost */
+	last_ack = next;
+}
+
+static void
+hello(void)
+{
+	char text[64];
+	unsigned nonce;
+	int fd;
+
+	/* a nonce per start: domud tells a new agent from a resent hello */
+	nonce = (unsigned)now_ms() ^ (unsigned)getpid() << 16;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		(void)!read(fd, &nonce, sizeof(nonce));
+		close(fd);
+	}
+	snprintf(text, sizeof(text), "domud-agent %d %s %08x", FRAME_VERSION,
+	    DOMUD_VERSION, nonce);
+	send_frame(FT_HELLO, 0, 0, text, strlen(text));
+}
+
+/* ---- commands ---------------------------------------------------------------- */
+
+static struct cmd *
+cmd_find(uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < MAX_CMDS; i++)
+		if (cmds[i].id == id && cmds[i].id != 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static void
+send_error(uint32_t id, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	send_frame(FT_ERROR, 0, id, text, (size_t)n);
+}
+
+static void
+cmd_exec(const struct frame *f)
+{
+	char *argv[ARGV_MAX + 1], buf[FRAME_PAYLOAD_MAX + 1];
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 };
+	size_t i, argc = 0, len;
+	struct cmd *c = NULL;
+	uint32_t timeout;
+	int e = 0, devnull;
+	ssize_t n;
+	pid_t pid;
+
+	if (window_full())
+		return;		/* domud's timeout will say so */
+	if (f->len < 5 || f->data[f->len - 1] != '\0') {
+		send_error(f->id, "malformed exec request");
+		return;
+	}
+	if (cmd_find(f->id)) {
+		send_error(f->id, "request id %u is in use", f->id);
+		return;
+	}
+	for (i = 0; i < MAX_CMDS; i++)
+		if (cmds[i].id == 0) {
+			c = &cmds[i];
+			break;
+		}
+	if (c == NULL) {
+		send_error(f->id, "busy: %d commands running", MAX_CMDS);
+		return;
+	}
+	timeout = get_be32(f->data);
+	len = f->len - 4;
+	memcpy(buf, f->data + 4, len);
+	for (i = 0; i < len && argc < ARGV_MAX; i += strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	argv[argc] = NULL;
+	if (argc == 0 || argv[0][0] == '\0') {
+		send_error(f->id, "empty command");
+		return;
+	}
+	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
+	    pipe2(failp, O_CLOEXEC) == -1) {
+		send_error(f->id, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		send_error(f->id, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setsid();	/* its own group: timeout and cancel kill it all */
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull == -1 || dup2(devnull, 0) == -1 ||
+		    dup2(outp[1], 1) == -1 || dup2(errp[1], 2) == -1)
+			_exit(127);
+		if (f->flags & FF_SHELL)
+			execl("/bin/sh", "sh", "-c", argv[0], (char *)NULL);
+		else
+			execvp(argv[0], argv);
+		e = errno;
+		(void)!write(failp[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	close(failp[1]);
+	outp[1] = errp[1] = failp[1] = -1;
+	/* the fail pipe closes on a successful exec: no race with the reaper */
+	while ((n = read(failp[0], &e, sizeof(e))) == -1 && errno == EINTR)
+		;
+	close(failp[0]);
+	if (n == sizeof(e)) {
+		send_error(f->id, "%s: %s", argv[0], strerror(e));
+		close(outp[0]);
+		close(errp[0]);
+		memset(c, 0, sizeof(*c));
+		c->pid = pid;	/* reaped by the SIGCHLD handler, then freed */
+		c->id = 0;
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->id = f->id;
+	c->pid = pid;
+	c->out = outp[0];
+	c->err = errp[0];
+	fcntl(c->out, F_SETFL, O_NONBLOCK);
+	fcntl(c->err, F_SETFL, O_NONBLOCK);
+	c->deadline = timeout ? now_ms() + timeout : 0;
+	say("exec %u: %s (pid %d)", f->id, argv[0], (int)pid);
+	return;
+fail:
+	for (i = 0; i < 2; i++) {
+		if (outp[i] != -1)
+			close(outp[i]);
+		if (errp[i] != -1)
+			close(errp[i]);
+		if (failp[i] != -1)
+			close(failp[i]);
+	}
+}
+
+static void
+cmd_kill(struct cmd *c, uint8_t why)
+{
+	if (c->reaped || c->pid <= 0)
+		return;
+	c->why |= why;
+	kill(-c->pid, SIGKILL);
+	kill(c->pid, SIGKILL);
+}
+
+/* output, then the exit once all output is sent */
+static void
+cmd_pump(struct cmd *c)
+{
+	uint8_t buf[FRAME_PAYLOAD_MAX], ex[8];
+	int *fdp[2] = { &c->out, &c->err }, k;
+	ssize_t n;
+
+	for (k = 0; k < 2; k++) {
+		while (*fdp[k] != -1 && !window_full()) {
+			n = read(*fdp[k], buf, sizeof(buf));
+			if (n > 0) {
+				send_frame(FT_OUT, k ? FF_STDERR : FF_STDOUT,
+				    c->id, buf, (size_t)n);
+				continue;
+			}
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			close(*fdp[k]);
+			*fdp[k] = -1;
+		}
+	}
+	if (c->reaped && c->out == -1 && c->err == -1 && !window_full()) {
+		int code = -1, sig = 0;
+
+		if (WIFEXITED(c->status))
+			code = WEXITSTATUS(c->status);
+		else if (WIFSIGNALED(c->status))
+			sig = WTERMSIG(c->status);
+		put_be32(ex, (uint32_t)code);
+		put_be32(ex + 4, (uint32_t)sig);
+		send_frame(FT_EXIT, c->why, c->id, ex, sizeof(ex));
+		say("exit %u: code %d signal %d", c->id, code, sig);
+		memset(c, 0, sizeof(*c));
+		c->out = c->err = -1;
+	}
+}
+
+static void
+reap(void)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_CMDS; i++) {
+			if (cmds[i].pid != pid || cmds[i].reaped)
+				continue;
+			cmds[i].status = status;
+			cmds[i].reaped = 1;
+			if (cmds[i].id == 0)
+				memset(&cmds[i], 0, sizeof(cmds[i]));
+			else
+				/* what it left running in its group goes too,
+				 * or its pipes would never reach EOF */
+				kill(-pid, SIGKILL);
+		}
+	}
+}
+
+/* ---- shutdown ---------------------------------------------------------------- */
+
+static void
+power_off(void)
+{
+	say("shutdown requested");
+	shutting_down = 1;
+	sync();
+	if (is_init) {
+		kill(-1, SIGTERM);
+		sleep(1);
+		kill(-1, SIGKILL);
+		sync();
+		reboot(RB_POWER_OFF);
+		_exit(0);
+	}
+	execl("/sbin/poweroff", "poweroff", (char *)NULL);
+	reboot(RB_POWER_OFF);
+}
+
+/* ---- frames from domud --------------------------------------------------------- */
+
+static void
+on_frame(void *arg, const struct frame *f)
+{
+	struct cmd *c;
+
+	(void)arg;
+	switch (f->type) {
+	case FT_PING:
+		send_frame(FT_PONG, 0, f->id, NULL, 0);
+		break;
+	case FT_EXEC:
+		cmd_exec(f);
+		break;
+	case FT_CANCEL:
+		if ((c = cmd_find(f->id)) != NULL)
+			cmd_kill(c, FF_CANCELLED);
+		break;
+	case FT_SHUTDOWN:
+		power_off();
+		break;
+	case FT_ACK:
+		on_ack(f->seq);
+		break;
+	default:
+		break;		/* our own frames echoed, or from the future */
+	}
+}
+
+static void
+on_noise(void *arg, const uint8_t *b, size_t n)
+{
+	(void)arg;
+	(void)b;
+	(void)n;	/* whatever else reaches us is not for us */
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	(void)!write(sigpipe[1], &c, 1);
+	errno = saved;
+}
+
+static int
+open_console(const char *path)
+{
+	struct termios t;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	/* fully raw: no echo, no ^C, no XON/XOFF, no CR/LF games */
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		(void)tcsetattr(fd, TCSANOW, &t);
+	}
+	return fd;
+}
+
+static void
+init_mounts(void)
+{
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	mkdir("/dev", 0755);
+	(void)mount("proc", "/proc", "proc", 0, NULL);
+	(void)mount("sysfs", "/sys", "sysfs", 0, NULL);
+	(void)mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: domud-agent [-v] [-q] [-n IFNAME] [CONSOLE]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = "/dev/hvc0", *ifname = "eth0", *src;
+	char ip[64], gw[64];
+	struct sigaction sa;
+	int ch, quiet = 1, i;
+
+	while ((ch = getopt(argc, argv, "vqn:")) != -1) {
+		switch (ch) {
+		case 'v':
+			verbose = 1;
+			break;
+		case 'q':
+			quiet = 0;	/* leave the kernel's console level */
+			break;
+		case 'n':
+			ifname = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind != argc)
+		usage();
+	is_init = getpid() == 1;
+	if (is_init)
+		init_mounts();
+	/* fewer kernel lines inside our frames; resends cover the rest */
+	if (quiet)
+		(void)klogctl(8, NULL, 1);
+	if (agent_net_settings(ip, sizeof(ip), gw, sizeof(gw), &src) == 0) {
+		if (agent_net_apply(ifname, ip, gw) == -1)
+			say("network %s from %s: %s", ip, src, strerror(errno));
+		else
+			say("network %s gw %s from %s", ip, gw[0] ? gw : "none",
+			    src);
+	}
+	if ((con = open_console(path)) == -1) {
+		fprintf(stderr, "domud-agent: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	for (i = 0; i < MAX_CMDS; i++)
+		cmds[i].out = cmds[i].err = -1;
+	frame_parser_init(&parser);
+	hello();
+
+	for (;;) {
+		struct pollfd pfd[2 + 2 * MAX_CMDS];
+		uint8_t buf[4096];
+		uint64_t now = now_ms(), next = 0;
+		int n = 0, timeout, k;
+		ssize_t r;
+
+		pfd[n].fd = con;
+		pfd[n++].events = POLLIN | (wq_len ? POLLOUT : 0);
+		pfd[n].fd = sigpipe[0];
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < MAX_CMDS; i++) {
+			struct cmd *c = &cmds[i];
+
+			if (c->id == 0)
+				continue;
+			if (c->deadline && now >= c->deadline) {
+				c->deadline = 0;
+				cmd_kill(c, FF_TIMEOUT);
+			}
+			if (c->deadline && (!next || c->deadline < next))
+				next = c->deadline;
+			/* a full window stops reading: the child blocks */
+			if (!window_full()) {
+				if (c->out != -1) {
+					pfd[n].fd = c->out;
+					pfd[n++].events = POLLIN;
+				}
+				if (c->err != -1) {
+					pfd[n].fd = c->err;
+					pfd[n++].events = POLLIN;
+				}
+			}
+		}
+		if (win_n > 0 && rto_at && now >= rto_at) {
+			resend_all("timeout");
+			rto_ms = rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : rto_ms * 2;
+			rto_at = now + rto_ms;
+		}
+		if (win_n > 0 && rto_at && (!next || rto_at < next))
+			next = rto_at;
+		timeout = next ? (int)(next > now ? next - now : 0) : -1;
+		if (poll(pfd, (nfds_t)n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			unsigned char sigs[16];
+
+			r = read(sigpipe[0], sigs, sizeof(sigs));
+			for (k = 0; k < r; k++)
+				if (sigs[k] == SIGTERM && !is_init)
+					return 0;
+			reap();
+		}
+		if (pfd[0].revents & POLLOUT)
+			wq_flush();
+		if (pfd[0].revents & POLLIN) {
+			r = read(con, buf, sizeof(buf));
+			if (r > 0)
+				frame_feed(&parser, buf, (size_t)r, on_frame,
+				    on_noise, NULL);
+		}
+		if (pfd[0].revents & (POLLHUP | POLLERR) &&
+		    !(pfd[0].revents & POLLIN)) {
+			/* the console went away (hvc hangup): reopen it */
+			close(con);
+			sleep(1);
+			if ((con = open_console(path)) == -1)
+				return 1;
+		}
+		for (i = 0; i < MAX_CMDS; i++)
+			if (cmds[i].id != 0)
+				cmd_pump(&cmds[i]);
+	}
+}

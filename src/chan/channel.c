@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdio.h>
+#include <string.h>
+
+#include "channel.h"
+
+void
+chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),
+    void (*on_ready)(void *), void *arg)
+{
+	memset(ch, 0, sizeof(*ch));
+	frame_parser_init(&ch->parser);
+	ch->noise = noise;
+	ch->on_ready = on_ready;
+	ch->arg = arg;
+	ch->next_id = 1;
+}
+
+static int
+send(struct channel *ch, uint8_t type, uint8_t flags, uint32_t id,
+    uint32_t seq, const void *data, size_t len)
+{
+	struct frame f = { type, flags, id, seq, (uint16_t)len, data };
+
+	if (len > FRAME_PAYLOAD_MAX ||
+	    ch->wq_len + FRAME_HDR + len + 4 > sizeof(ch->wq))
+		return -1;
+	ch->wq_len += frame_encode(ch->wq + ch->wq_len, &f);
+	return 0;
+}
+
+size_t
+chan_pending(const struct channel *ch, const uint8_t **p)
+{
+	*p = ch->wq;
+	return ch->wq_len;
+}
+
+void
+chan_written(struct channel *ch, size_t n)
+{
+	if (n > ch->wq_len)
+		n = ch->wq_len;
+	memmove(ch->wq, ch->wq + n, ch->wq_len - n);
+	ch->wq_len -= n;
+}
+
+static struct chan_exec *
+exec_find(struct channel *ch, uint32_t id)
+{
+	size_t i;
+
+	if (id == 0)
+		return NULL;
+	for (i = 0; i < CHAN_MAX_EXECS; i++)
+		if (ch->execs[i].id == id)
+			return &ch->execs[i];
+	return NULL;
+}
+
+static void
+exec_end(struct chan_exec *x, const struct chan_result *r)
+{
+	struct chan_exec_cb cb = x->cb;
+
+	memset(x, 0, sizeof(*x));
+	if (cb.done)
+		cb.done(cb.ctx, r);
+}
+
+static void
+became_ready(struct channel *ch)
+{
+	if (ch->ready)
+		return;
+	ch->ready = 1;
+	if (ch->on_ready)
+		ch->on_ready(ch->arg);
+}
+
+static void
+deliver(struct channel *ch, const struct frame *f)
+{
+	struct chan_exec *x = exec_find(ch, f->id);
+	struct chan_result r;
+	size_t n;
+
+	switch (f->type) {
+	case FT_HELLO:
+		n = f->len < sizeof(ch->agent) - 1 ? f->len : sizeof(ch->agent) - 1;
+		memcpy(ch->agent, f->data, n);
+		ch->agent[n] = '\0';
+		/* a new agent (the guest rebooted it): older commands are lost */
+		chan_abort(ch, "the agent restarted");
+		became_ready(ch);
+		break;
+	case FT_PONG:
+		if (f->id == ch->ping_id)
+			ch->ping_sent = 0;
+		became_ready(ch);
+		break;
+	case FT_OUT:
+		if (x && x->cb.out)
+			x->cb.out(x->cb.ctx, f->flags & FF_STDERR ? 2 : 1, f->data,
+			    f->len);
+		break;
+	case FT_EXIT:
+		if (x == NULL || f->len < 8)
+			break;
+		memset(&r, 0, sizeof(r));
+		r.ran = 1;
+		r.code = (int)get_be32(f->data);
+		r.signal = (int)get_be32(f->data + 4);
+		r.timed_out = (f->flags & FF_TIMEOUT) != 0;
+		r.cancelled = (f->flags & FF_CANCELLED) != 0;
+		exec_end(x, &r);
+		break;
+	case FT_ERROR:
+		if (x == NULL)
+			break;
+		memset(&r, 0, sizeof(r));
+		r.code = -1;
+		n = f->len < sizeof(r.error) - 1 ? f->len : sizeof(r.error) - 1;
+		memcpy(r.error, f->data, n);
+		exec_end(x, &r);
+		break;
+	default:
+		break;	/* our own frames echoed by a cooked tty: not for us */
+	}
+}
+
+struct feed {
+	struct channel	*ch;
+	uint64_t	 now;
+};
+
+static void
+on_frame(void *arg, const struct frame *f)
+{
+	struct feed *fd = arg;
+	struct channel *ch = fd->ch;
+
+	if (f->type >= FT_PING)
+		return;		/* domud's own kind: an echo, not the agent */
+	ch->frames_in++;
+	ch->last_heard = fd->now;
+	ch->ack_due = 1;
+	/* go-back-N: only the next frame in order counts. A new agent's
+	 * hello starts the sequence afresh (its text carries a nonce per
+	 * start; the same hello again is a resend), and so does the first
+	 * frame domud sees */
+	if ((f->type == FT_HELLO && !(f->len == strlen(ch->agent) &&
+	    memcmp(f->data, ch->agent, f->len) == 0)) || !ch->synced) {
+		ch->synced = 1;
+		ch->expect = f->seq;
+	}
+	if (f->seq != ch->expect) {
+		if ((int32_t)(f->seq - ch->expect) < 0)
+			ch->resent_seen++;
+		else
+			ch->dropped++;
+		return;
+	}
+	ch->expect++;
+	deliver(ch, f);
+}
+
+static void
+on_noise(void *arg, const uint8_t *b, size_t n)
+{
+	struct channel *ch = ((struct feed *)arg)->ch;
+
+	if (ch->noise)
+		ch->noise(ch->arg, b, n);
+}
+
+void
+chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
+{
+	struct feed fd = { ch, now };
+
+	frame_feed(&ch->parser, b, n, on_frame, on_noise, &fd);
+	/* one acknowledgement per read, not per frame */
+	if (ch->ack_due && send(ch, FT_ACK, 0, 0, ch->expect, NULL, 0) == 0)
+		ch->ack_due = 0;
+}
+
+int
+chan_exec(struct channel *ch, char *const argv[], int shell,
+    uint32_t timeout_ms, const struct chan_exec_cb *cb, uint32_t *id,
+    char *why, size_t whysz, uint64_t now)
+{
+	uint8_t payload[FRAME_PAYLOAD_MAX];
+	struct chan_exec *x = NULL;
+	size_t len = 4, i, n;
+
+	for (i = 0; i < CHAN_MAX_EXECS; i++)
+		if (ch->execs[i].id == 0) {
+			x = &ch->execs[i];
+			break;
+		}
+	if (x == NULL) {
+		snprintf(why, whysz, "%d commands in flight already",
+		    CHAN_MAX_EXECS);
+		return -1;
+	}
+	put_be32(payload, timeout_ms);
+	for (i = 0; argv[i] != NULL; i++) {
+		n = strlen(argv[i]) + 1;
+		if (len + n > sizeof(payload)) {
+			snprintf(why, whysz, "command line over %d bytes",
+			    CHAN_ARGS_MAX);
+			return -1;
+		}
+		memcpy(payload + len, argv[i], n);
+		len += n;
+	}
+	if (i == 0) {
+		snprintf(why, whysz, "empty command");
+		return -1;
+	}
+	if (ch->next_id == 0)
+		ch->next_id = 1;
+	x->id = ch->next_id++;
+	if (send(ch, FT_EXEC, shell ? FF_SHELL : 0, x->id, 0, payload,
+	    len) == -1) {
+		x->id = 0;
+		snprintf(why, whysz, "the console is not taking input");
+		return -1;
+	}
+	x->cb = *cb;
+	x->deadline = timeout_ms ? now + timeout_ms + CHAN_GRACE_MS : 0;
+	*id = x->id;
+	return 0;
+}
+
+void
+chan_cancel(struct channel *ch, uint32_t id)
+{
+	struct chan_exec *x = exec_find(ch, id);
+
+	if (x == NULL || x->cancel_sent)
+		return;
+	if (send(ch, FT_CANCEL, 0, id, 0, NULL, 0) == 0)
+		x->cancel_sent = 1;
+}
+
+void
+chan_detach(struct channel *ch, uint32_t id)
+{
+	struct chan_exec *x = exec_find(ch, id);
+
+	if (x == NULL)
+		return;
+	chan_cancel(ch, id);
+	memset(&x->cb, 0, sizeof(x->cb));
+}
+
+int
+chan_ping(struct channel *ch, uint64_t now)
+{
+	ch->ping_id++;
+	if (send(ch, FT_PING, 0, ch->ping_id, 0, NULL, 0) == -1)
+		return -1;
+	if (ch->ping_sent == 0)
+		ch->ping_sent = now;
+	return 0;
+}
+
+int
+chan_shutdown(struct channel *ch)
+{
+	return send(ch, FT_SHUTDOWN, 0, 0, 0, NULL, 0);
+}
+
+uint64_t
+chan_tick(struct channel *ch, uint64_t now)
+{
+	struct chan_result r;
+	uint64_t next = 0;
+	size_t i;
+
+	for (i = 0; i < CHAN_MAX_EXECS; i++) {
+		struct chan_exec *x = &ch->execs[i];
+
+		if (x->id == 0 || x->deadline == 0)
+			continue;
+		if (now >= x->deadline) {
+			/* the agent never answered: give up on it ourselves */
+			memset(&r, 0, sizeof(r));
+			r.code = -1;
+			r.timed_out = 1;
+			snprintf(r.error, sizeof(r.error), "no answer from the "
+			    "agent");
+			chan_cancel(ch, x->id);
+			exec_end(x, &r);
+			continue;
+		}
+		if (next == 0 || x->deadline < next)
+			next = x->deadline;
+	}
+	return next;
+}
+
+void
+chan_abort(struct channel *ch, const char *why)
+{
+	struct chan_result r;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.code = -1;
+	snprintf(r.error, sizeof(r.error), "%s", why);
+	for (i = 0; i < CHAN_MAX_EXECS; i++)
+		if (ch->execs[i].id != 0)
+			exec_end(&ch->execs[i], &r);
+}
+
+int
+chan_busy(const struct channel *ch)
+{
+	size_t i;
+
+	for (i = 0; i < CHAN_MAX_EXECS; i++)
+		if (ch->execs[i].id != 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_CHANNEL_H
+#define DOMUD_CHANNEL_H
+
+/*
+ * domud's side of a memres DomU's channel (docs/channel.md): frames in
+ * from the console PTY (everything else goes on to the console log), frames
+ * out through a bounded queue. Commands in flight are identified by a
+ * request id; their output and end are reported through callbacks. No I/O
+ * here: the console capture reads and writes, so that this module can be
+ * tested against domud-agent over any PTY.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+#define CHAN_MAX_EXECS		64
+#define CHAN_WQ_MAX		(64 * 1024)
+#define CHAN_ARGS_MAX		(FRAME_PAYLOAD_MAX - 4)
+#define CHAN_GRACE_MS		10000	/* after the agent's own timeout */
+
+struct chan_result {
+	int		 ran;		/* 0: did not start (see error) */
+	int		 code;		/* exit code, -1 if killed */
+	int		 signal;
+	int		 timed_out;
+	int		 cancelled;
+	char		 error[256];
+};
+
+struct chan_exec_cb {
+	void	(*out)(void *ctx, int fd, const uint8_t *, size_t);
+	void	(*done)(void *ctx, const struct chan_result *);
+	void	*ctx;
+};
+
+struct chan_exec {
+	uint32_t		 id;		/* 0 = free */
+	struct chan_exec_cb	 cb;
+	uint64_t		 deadline;	/* ours: the agent's + grace */
+	int			 cancel_sent;
+};
+
+struct channel {
+	struct frame_parser	 parser;
+	int			 synced;	/* expect is known */
+	uint32_t		 expect;	/* next seq from the agent */
+	int			 ack_due;
+	int			 ready;		/* hello or pong seen */
+	char			 agent[64];	/* its hello text */
+	uint64_t		 last_heard;	/* monotonic ms */
+	uint64_t		 ping_sent;	/* 0 = none outstanding */
+	uint32_t		 ping_id;
+	struct chan_exec	 execs[CHAN_MAX_EXECS];
+	uint32_t		 next_id;
+	uint8_t			 wq[CHAN_WQ_MAX];
+	size_t			 wq_len;
+	uint64_t		 frames_in, dropped, resent_seen;
+	void			(*noise)(void *, const uint8_t *, size_t);
+	void			(*on_ready)(void *);
+	void			*arg;
+};
+
+void	 chan_init(struct channel *, void (*noise)(void *, const uint8_t *,
+	    size_t), void (*on_ready)(void *), void *arg);
+/* bytes read from the console */
+void	 chan_input(struct channel *, const uint8_t *, size_t, uint64_t now);
+/* what to write to the console; then chan_written() with what was */
+size_t	 chan_pending(const struct channel *, const uint8_t **);
+void	 chan_written(struct channel *, size_t);
+/* start a command: argv (shell: argv[0] is a script); 0, or -1 with why */
+int	 chan_exec(struct channel *, char *const argv[], int shell,
+	    uint32_t timeout_ms, const struct chan_exec_cb *, uint32_t *id,
+	    char *why, size_t whysz, uint64_t now);
+void	 chan_cancel(struct channel *, uint32_t id);
+/* forget a command's callbacks (its client went away) and cancel it */
+void	 chan_detach(struct channel *, uint32_t id);
+int	 chan_ping(struct channel *, uint64_t now);
+int	 chan_shutdown(struct channel *);
+/* timeouts of ours; returns the next deadline, 0 = none */
+uint64_t chan_tick(struct channel *, uint64_t now);
+/* the domain is gone: every command ends with this error */
+void	 chan_abort(struct channel *, const char *why);
+int	 chan_busy(const struct channel *);
+
+#endif
