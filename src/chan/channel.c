@@ -97,6 +97,7 @@ deliver(struct channel *ch, const struct frame *f)
 	case FT_PONG:
 		if (f->id == ch->ping_id)
 			ch->ping_sent = 0;
+		ch->last_pong = ch->last_heard;
 		became_ready(ch);
 		break;
 	case FT_OUT:

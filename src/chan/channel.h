@@ -51,6 +51,7 @@ struct channel {
 	char			 agent[64];	/* its hello text */
 	uint64_t		 last_heard;	/* monotonic ms */
 	uint64_t		 ping_sent;	/* 0 = none outstanding */
+	uint64_t		 last_pong;	/* monotonic ms */
 	uint32_t		 ping_id;
 	struct chan_exec	 execs[CHAN_MAX_EXECS];
 	uint32_t		 next_id;

@@ -382,11 +382,15 @@ static const struct key service_keys[] = {
 	{ "restart", 0 }, { "restart_delay", 0 }, { "restart_delay_max", 0 },
 	{ "restart_stable", 0 }, { "restart_limit", 0 },
 	{ "restart_window", 0 }, { "stop_timeout", 0 }, { "uuid", 0 },
+	{ "memres", 0 }, { "agent_stop_timeout", 0 }, { "ping_interval", 0 },
+	{ "ping_timeout", 0 }, { "ping_restart", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
 	SK_RESTART_DELAY_MAX, SK_RESTART_STABLE, SK_RESTART_LIMIT,
-	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID };
+	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID, SK_MEMRES,
+	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
+	SK_PING_RESTART };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -597,6 +601,23 @@ service_key(struct parse *p, int k, const char *v)
 		break;
 	case SK_STOP_TIMEOUT:
 		set_duration(p, key, v, &s->stop_timeout_ms, 0, 3600000);
+		break;
+	case SK_MEMRES:
+		if ((why = parse_bool(v, &s->memres)) != NULL)
+			bad(p, key, v, why);
+		break;
+	case SK_AGENT_STOP_TIMEOUT:
+		set_duration(p, key, v, &s->agent_stop_timeout_ms, 0, 3600000);
+		break;
+	case SK_PING_INTERVAL:
+		set_duration(p, key, v, &s->ping_interval_ms, 1000, 3600000);
+		break;
+	case SK_PING_TIMEOUT:
+		set_duration(p, key, v, &s->ping_timeout_ms, 1000, 3600000);
+		break;
+	case SK_PING_RESTART:
+		if ((why = parse_bool(v, &s->ping_restart)) != NULL)
+			bad(p, key, v, why);
 		break;
 	case SK_UUID: {
 		uuid_t u;
@@ -1106,6 +1127,9 @@ service_defaults(struct service_conf *s, const char *name)
 	s->restart_limit = 5;
 	s->restart_window_ms = 600000;
 	s->stop_timeout_ms = 30000;
+	s->agent_stop_timeout_ms = 10000;
+	s->ping_interval_ms = 10000;
+	s->ping_timeout_ms = 30000;
 	/* stable across daemon restarts and reinstalls: derived from the name */
 	uuid_generate_sha1(u, domud_uuid_ns, name, strlen(name));
 	memcpy(s->uuid, u, 16);

@@ -85,6 +85,12 @@ struct service_conf {
 	uint64_t	 restart_window_ms;	/* ... within this window */
 	uint64_t	 stop_timeout_ms;
 
+	int		 memres;		/* a channel to domud-agent */
+	uint64_t	 agent_stop_timeout_ms;	/* stop: the agent's turn */
+	uint64_t	 ping_interval_ms;
+	uint64_t	 ping_timeout_ms;	/* unanswered: unresponsive */
+	int		 ping_restart;		/* ... and then restart */
+
 	uint8_t		 uuid[16];		/* fixed per service */
 	int		 uuid_line;
 

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan/channel.h"
+
 #include "console.h"
 #include "log.h"
 #include "util.h"
@@ -36,6 +38,60 @@ log_open(struct console *c)
 		return -1;
 	c->logsize = fstat(c->logfd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	return 0;
+}
+
+static void log_append(struct console *, const char *, size_t);
+
+static void
+chan_noise(void *arg, const uint8_t *b, size_t n)
+{
+	log_append(arg, (const char *)b, n);
+}
+
+static void
+chan_ready(void *arg)
+{
+	struct console *c = arg;
+
+	if (c->ready_cb)
+		c->ready_cb(c->ready_arg);
+}
+
+void
+console_attach_channel(struct console *c, void (*on_ready)(void *),
+    void *arg)
+{
+	if (c->chan != NULL)
+		return;
+	c->chan = xcalloc(1, sizeof(*c->chan));
+	c->ready_cb = on_ready;
+	c->ready_arg = arg;
+	chan_init(c->chan, chan_noise, chan_ready, c);
+}
+
+int
+console_want_write(const struct console *c)
+{
+	const uint8_t *p;
+
+	return c->chan != NULL && !c->hup && chan_pending(c->chan, &p) > 0;
+}
+
+int
+console_write(struct console *c)
+{
+	const uint8_t *p;
+	size_t n;
+	ssize_t w;
+
+	if (c->chan == NULL || (n = chan_pending(c->chan, &p)) == 0)
+		return 0;
+	w = write(c->fd, p, n);
+	if (w > 0)
+		chan_written(c->chan, (size_t)w);
+	else if (w == -1 && errno != EAGAIN && errno != EINTR)
+		c->hup = 1;
+	return chan_pending(c->chan, &p) > 0;
 }
 
 static void
@@ -103,6 +159,10 @@ console_close(struct console *c)
 {
 	if (c == NULL)
 		return;
+	if (c->chan) {
+		chan_abort(c->chan, "the domain is gone");
+		free(c->chan);
+	}
 	if (c->fd != -1)
 		close(c->fd);
 	if (c->logfd != -1)
@@ -124,7 +184,11 @@ console_read(struct console *c)
 		n = read(c->fd, buf, sizeof(buf));
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
-			log_append(c, buf, (size_t)n);
+			if (c->chan)
+				chan_input(c->chan, (const uint8_t *)buf,
+				    (size_t)n, mono_ms());
+			else
+				log_append(c, buf, (size_t)n);
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))

@@ -14,6 +14,8 @@
 
 #include "err.h"
 
+struct channel;
+
 #define CONSOLE_READ_CHUNK	16384
 #define CONSOLE_READS_PER_ROUND	4
 #define CONSOLE_TAIL_MAX	(512 * 1024)	/* bytes returned by logs */
@@ -28,6 +30,9 @@ struct console {
 	uint64_t	 max;
 	uint64_t	 bytes_in;	/* read from the guest, total */
 	int		 hup;
+	struct channel	*chan;		/* memres: frames in the stream */
+	void		(*ready_cb)(void *);
+	void		*ready_arg;
 };
 
 struct console	*console_open(const char *tty, const char *logdir,
@@ -35,6 +40,12 @@ struct console	*console_open(const char *tty, const char *logdir,
 void		 console_close(struct console *);
 /* read what is there (bounded); -1 on hang-up or error */
 int		 console_read(struct console *);
+/* memres: the channel takes the stream; what is not a frame is logged */
+void		 console_attach_channel(struct console *,
+		    void (*on_ready)(void *), void *arg);
+/* write what the channel queued; 1 while more is pending */
+int		 console_write(struct console *);
+int		 console_want_write(const struct console *);
 /* append a note from domud itself (start, stop) to the log */
 void		 console_note(const char *logdir, const char *svc, uint64_t max,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -14,6 +14,7 @@
 
 #include "console.h"
 #include "control.h"
+#include "chan/channel.h"
 #include "log.h"
 #include "net/net.h"
 #include "util.h"
@@ -195,6 +196,267 @@ reply_reload(struct control *c, const struct request *req, size_t *outlen)
 	return out;
 }
 
+/* ---- deferred answers: exec output and agent pings ------------------------- */
+
+static void conn_queue(struct control_conn *, char *, size_t);
+
+static void
+job_end(struct control_job *j)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (j->cc->jobs[k] == j)
+			j->cc->jobs[k] = NULL;
+	free(j);
+}
+
+static int
+conn_busy(const struct control_conn *cc)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] != NULL)
+			return 1;
+	return 0;
+}
+
+static struct control_job *
+job_new(struct control *c, const struct request *req, const char *svc,
+    char *msg, size_t msgsz)
+{
+	struct control_conn *cc = c->cur;
+	struct control_job *j;
+	int k;
+
+	if (cc == NULL) {
+		snprintf(msg, msgsz, "needs a connection");
+		return NULL;
+	}
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] == NULL)
+			break;
+	if (k == CONTROL_JOBS) {
+		snprintf(msg, msgsz, "%d requests in flight on this connection "
+		    "already", CONTROL_JOBS);
+		return NULL;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->c = c;
+	j->cc = cc;
+	strlcpy_(j->svc, svc, sizeof(j->svc));
+	j->req_id = req->id;
+	j->has_id = req->has_id;
+	cc->jobs[k] = j;
+	return j;
+}
+
+static yajl_gen
+job_gen(const struct control_job *j)
+{
+	struct request r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = j->req_id;
+	r.has_id = j->has_id;
+	return proto_reply_begin(&r, 1);
+}
+
+static void
+exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
+{
+	struct control_job *j = ctx;
+	struct control_conn *cc = j->cc;
+	char *b64, *line;
+	yajl_gen g;
+	size_t len;
+
+	/* a client that does not read costs a bounded amount, then its
+	 * command is cancelled */
+	if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX) {
+		struct service *s = sup_find(j->c->sup, j->svc);
+
+		if (s && s->con && s->con->chan)
+			chan_cancel(s->con->chan, j->chan_id);
+		return;
+	}
+	b64 = xcalloc(1, 4 * ((n + 2) / 3) + 1);
+	base64_encode(b, n, b64);
+	g = job_gen(j);
+	/* proto_reply_begin opened the map with "ok": an event has none,
+	 * but a reader keys on "event" first */
+	gen_kv_str(g, "event", "output");
+	gen_kv_int(g, "fd", fd);
+	gen_kv_str(g, "data", b64);
+	line = proto_reply_end(g, &len);
+	conn_queue(cc, line, len);
+	free(b64);
+}
+
+static void
+exec_done(void *ctx, const struct chan_result *r)
+{
+	struct control_job *j = ctx;
+	struct request req;
+	char *line;
+	yajl_gen g;
+	size_t len;
+
+	memset(&req, 0, sizeof(req));
+	req.id = j->req_id;
+	req.has_id = j->has_id;
+	if (!r->ran) {
+		line = proto_error_reply(&req, PE_FAILED, r->error[0] ? r->error :
+		    "the command did not run", &len);
+	} else {
+		g = proto_reply_begin(&req, 1);
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "service", j->svc);
+		gen_kv_int(g, "exit", r->code);
+		gen_kv_int(g, "signal", r->signal);
+		gen_kv_bool(g, "timed_out", r->timed_out);
+		gen_kv_bool(g, "cancelled", r->cancelled);
+		yajl_gen_map_close(g);
+		line = proto_reply_end(g, &len);
+	}
+	conn_queue(j->cc, line, len);
+	job_end(j);
+}
+
+static char *
+reply_exec(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct chan_exec_cb cb = { exec_out, exec_done, NULL };
+	char msg[256], *argv[257];
+	struct control_job *j;
+	size_t o;
+	int n = 0;
+
+	if (!s->conf->memres)
+		return proto_error_reply(req, PE_FAILED, "not a memres service "
+		    "(memres = yes)", outlen);
+	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
+		return proto_error_reply(req, PE_FAILED, "not running", outlen);
+	if (!s->ready)
+		return proto_error_reply(req, PE_FAILED, "its agent has not "
+		    "answered yet", outlen);
+	if (req->argc == 0)
+		return proto_error_reply(req, PE_BAD_REQUEST, "exec needs argv",
+		    outlen);
+	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
+		argv[n++] = (char *)req->args + o;
+	argv[n] = NULL;
+	if ((j = job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	cb.ctx = j;
+	if (chan_exec(s->con->chan, argv, req->shell, (uint32_t)req->timeout_ms,
+	    &cb, &j->chan_id, msg, sizeof(msg), mono_ms()) == -1) {
+		job_end(j);
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	}
+	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
+	    n > 1 ? " ..." : "", j->chan_id);
+	*outlen = 0;
+	return NULL;	/* answered by exec_out and exec_done */
+}
+
+static char *
+reply_cancel(struct control *c, const struct request *req, size_t *outlen)
+{
+	struct control_conn *cc = c->cur;
+	int k, n = 0;
+	yajl_gen g;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+
+		if (j == NULL || j->is_ping)
+			continue;
+		if ((s = sup_find(c->sup, j->svc)) && s->con && s->con->chan) {
+			chan_cancel(s->con->chan, j->chan_id);
+			n++;
+		}
+	}
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_int(g, "cancelled", n);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+static char *
+reply_agent_ping(struct control *c, const struct request *req,
+    struct service *s, size_t *outlen)
+{
+	struct control_job *j;
+	char msg[128];
+	uint64_t now = mono_ms();
+
+	if (!s->conf->memres)
+		return proto_error_reply(req, PE_FAILED, "not a memres service",
+		    outlen);
+	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
+		return proto_error_reply(req, PE_FAILED, "not running", outlen);
+	if ((j = job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	j->is_ping = 1;
+	j->sent = now;
+	if (chan_ping(s->con->chan, now) == -1) {
+		job_end(j);
+		return proto_error_reply(req, PE_BUSY, "the console is not "
+		    "taking input", outlen);
+	}
+	*outlen = 0;
+	return NULL;	/* answered by control_pings */
+}
+
+/* pongs that answer a ping of ours, and pings that went unanswered */
+static void
+control_pings(struct control *c, struct control_conn *cc, uint64_t now)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+		struct request req;
+		char *line;
+		size_t len;
+		yajl_gen g;
+
+		if (j == NULL || !j->is_ping)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		memset(&req, 0, sizeof(req));
+		req.id = j->req_id;
+		req.has_id = j->has_id;
+		if (s && s->con && s->con->chan &&
+		    s->con->chan->last_pong >= j->sent) {
+			g = proto_reply_begin(&req, 1);
+			gen_str(g, "result");
+			yajl_gen_map_open(g);
+			gen_kv_str(g, "service", j->svc);
+			gen_kv_int(g, "rtt_ms", (long long)(s->con->chan->last_pong -
+			    j->sent));
+			gen_kv_str(g, "agent", s->con->chan->agent);
+			yajl_gen_map_close(g);
+			line = proto_reply_end(g, &len);
+		} else if (s == NULL || s->con == NULL ||
+		    now - j->sent >= CONTROL_PING_MS)
+			line = proto_error_reply(&req, PE_FAILED, "no answer from "
+			    "the agent", &len);
+		else
+			continue;
+		conn_queue(cc, line, len);
+		job_end(j);
+	}
+}
+
 char *
 control_dispatch(struct control *c, const struct peer *peer,
     enum auth_role sock_role, const char *line, size_t len, size_t *outlen)
@@ -224,6 +486,12 @@ control_dispatch(struct control *c, const struct peer *peer,
 		log_info("control: %s%s%s by uid %u", req.cmd, s ? " " : "",
 		    s ? s->conf->name : "", (unsigned)peer->uid);
 
+	if (strcmp(req.cmd, "exec") == 0)
+		return reply_exec(c, &req, s, outlen);
+	if (strcmp(req.cmd, "cancel") == 0)
+		return reply_cancel(c, &req, outlen);
+	if (strcmp(req.cmd, "ping") == 0 && s != NULL)
+		return reply_agent_ping(c, &req, s, outlen);
 	if (strcmp(req.cmd, "ping") == 0) {
 		yajl_gen g = proto_reply_begin(&req, 1);
 
@@ -330,11 +598,23 @@ control_listen(struct control *c, const char *run_dir, const char *read_group,
 	return 0;
 }
 
+static void job_end(struct control_job *);
+
 static void
 conn_free(struct control *c, int i)
 {
 	struct control_conn *cc = c->conns[i];
+	int j;
 
+	/* its commands are cancelled in the guest: nobody reads them now */
+	for (j = 0; j < CONTROL_JOBS; j++)
+		if (cc->jobs[j] != NULL) {
+			struct service *s = sup_find(c->sup, cc->jobs[j]->svc);
+
+			if (!cc->jobs[j]->is_ping && s && s->con && s->con->chan)
+				chan_detach(s->con->chan, cc->jobs[j]->chan_id);
+			job_end(cc->jobs[j]);
+		}
 	close(cc->fd);
 	free(cc->out);
 	free(cc);
@@ -437,8 +717,10 @@ conn_input(struct control *c, struct control_conn *cc)
 		if (cc->discard)
 			cc->discard = 0;
 		else {
+			c->cur = cc;
 			reply = control_dispatch(c, &cc->peer, cc->sock_role,
 			    cc->in, used, &len);
+			c->cur = NULL;
 			conn_queue(cc, reply, len);
 		}
 		memmove(cc->in, cc->in + used, cc->inlen - used);
@@ -475,11 +757,12 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 
 		if (cc == NULL)
 			continue;
-		if (now - cc->last_ms > CONTROL_IDLE_MS ||
+		if ((now - cc->last_ms > CONTROL_IDLE_MS && !conn_busy(cc)) ||
 		    (cc->close_after && cc->outoff == cc->outlen)) {
 			conn_free(c, i);
 			continue;
 		}
+		control_pings(c, cc, now);
 		fds[*nfds].fd = cc->fd;
 		fds[*nfds].events = 0;
 		/* a client that does not read its replies gets no new ones */

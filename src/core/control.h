@@ -22,6 +22,24 @@
 #define CONTROL_SOCK_RO		"domud-ro.sock"
 #define CONTROL_MAX_CONNS	32
 #define CONTROL_IDLE_MS		30000
+#define CONTROL_JOBS		16	/* execs and pings per connection */
+#define CONTROL_JOB_OUT_MAX	(8 * 1024 * 1024)	/* unread output */
+#define CONTROL_PING_MS		10000
+
+struct control;
+struct control_conn;
+
+/* an exec or an agent ping whose answer comes later */
+struct control_job {
+	struct control		*c;
+	struct control_conn	*cc;
+	char			 svc[SERVICE_NAME_MAX + 1];
+	int			 is_ping;
+	uint32_t		 chan_id;	/* exec */
+	uint64_t		 sent;		/* ping */
+	int64_t			 req_id;
+	int			 has_id;
+};
 
 struct control_conn {
 	int			 fd;
@@ -34,6 +52,7 @@ struct control_conn {
 	size_t			 outlen, outoff;
 	int			 close_after;
 	uint64_t		 last_ms;
+	struct control_job	*jobs[CONTROL_JOBS];
 };
 
 struct control {
@@ -44,6 +63,7 @@ struct control {
 	struct auth_conf	 auth;
 	struct supervisor	*sup;
 	const char		*conf_path;	/* for reload */
+	struct control_conn	*cur;		/* whose request is dispatched */
 	struct control_conn	*conns[CONTROL_MAX_CONNS];
 };
 

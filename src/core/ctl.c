@@ -17,8 +17,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "restart",	"SERVICE",		"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
 	{ "logs",	"[-n N] [--raw] SERVICE", "the last N lines of the console" },
-	{ "ping",	"",			"check that domud answers" },
+	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
+	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
+	    "run CMD in a memres DomU; its exit status" },
 	{ NULL, NULL, NULL },
 };
 
@@ -45,6 +47,60 @@ usage_err(char *err, size_t errsz, const char *fmt, const char *arg)
 {
 	snprintf(err, errsz, fmt, arg);
 	return CTL_EXIT_USAGE;
+}
+
+/* exec [-t SECS] [--shell] [--raw] SERVICE [--] CMD ARGS... */
+static int
+parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	const char *why;
+	uint64_t n;
+	size_t len;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--shell") || !strcmp(a, "-s"))
+			o->req.shell = 1;
+		else if (!strcmp(a, "--raw"))
+			o->raw = 1;
+		else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-t")) {
+			if (i + 1 >= argc || (why = parse_uint(argv[i + 1], 86400,
+			    &n)) != NULL || n == 0)
+				return usage_err(err, errsz, "exec -t: expected 1 "
+				    "to 86400 seconds, got '%s'", i + 1 < argc ?
+				    argv[i + 1] : "");
+			o->req.timeout_ms = (int64_t)n * 1000;
+			i++;
+		} else
+			return usage_err(err, errsz, "exec: unknown option '%s'",
+			    a);
+	}
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "exec: which service?");
+	if (!name_valid(argv[i], SERVICE_NAME_MAX))
+		return usage_err(err, errsz, "'%s' is not a valid service name",
+		    argv[i]);
+	strlcpy_(o->req.service, argv[i], sizeof(o->req.service));
+	o->req.has_service = 1;
+	if (++i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "exec: which command?");
+	for (; i < argc; i++) {
+		len = strlen(argv[i]) + 1;
+		if (o->req.args_len + len > sizeof(o->req.args) ||
+		    o->req.argc >= 256)
+			return usage_err(err, errsz, "%s", "exec: the command "
+			    "line is too long (4 KiB, 256 words)");
+		memcpy(o->req.args + o->req.args_len, argv[i], len);
+		o->req.args_len += len;
+		o->req.argc++;
+	}
+	return 0;
 }
 
 int
@@ -95,6 +151,8 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	o->req.pcmd = pc;
 	o->req.has_id = 1;
 	o->req.id = 1;
+	if (strcmp(c->name, "exec") == 0)
+		return parse_exec(argc, argv, i + 1, o, err, errsz);
 	for (i++; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -323,6 +381,53 @@ print_net(yajl_val res, FILE *out)
 	return CTL_EXIT_FAILED;
 }
 
+int
+ctl_exec_status(const char *reply, FILE *errout)
+{
+	const char *ok_path[] = { "ok", NULL }, *res_path[] = { "result", NULL },
+	    *err_path[] = { "error", NULL };
+	yajl_val root, ok, res, e;
+	long long code = -1, sig = 0;
+	const char *msg;
+	int rc;
+
+	root = yajl_tree_parse(reply, NULL, 0);
+	if (root == NULL || (ok = yajl_tree_get(root, ok_path, yajl_t_any)) ==
+	    NULL) {
+		fprintf(errout, "domuctl: exec: malformed reply from domud\n");
+		yajl_tree_free(root);
+		return CTL_EXIT_EXEC_ERROR;
+	}
+	if (!YAJL_IS_TRUE(ok)) {
+		e = yajl_tree_get(root, err_path, yajl_t_object);
+		msg = e ? jstr(e, "message") : NULL;
+		fprintf(errout, "domuctl: exec: %s\n", msg ? msg : "failed");
+		rc = CTL_EXIT_EXEC_ERROR;
+		if (e && jstr(e, "code") && !strcmp(jstr(e, "code"), "denied"))
+			rc = CTL_EXIT_DENIED;
+		else if (msg && strstr(msg, "No such file"))
+			rc = CTL_EXIT_EXEC_NOTFOUND;
+		else if (msg && strstr(msg, "Permission denied"))
+			rc = CTL_EXIT_EXEC_NOEXEC;
+		yajl_tree_free(root);
+		return rc;
+	}
+	res = yajl_tree_get(root, res_path, yajl_t_object);
+	if (res)
+		jint(res, "exit", &code), jint(res, "signal", &sig);
+	if (res && jtrue(res, "timed_out")) {
+		fprintf(errout, "domuctl: exec: timed out; killed in the guest\n");
+		rc = CTL_EXIT_EXEC_TIMEOUT;
+	} else if (res && jtrue(res, "cancelled"))
+		rc = CTL_EXIT_EXEC_CANCELLED;
+	else if (sig > 0)
+		rc = CTL_EXIT_EXEC_SIGNAL + (int)sig;
+	else
+		rc = code >= 0 && code <= 255 ? (int)code : CTL_EXIT_EXEC_ERROR;
+	yajl_tree_free(root);
+	return rc;
+}
+
 static void
 print_diag(yajl_val v, FILE *fp)
 {
@@ -390,6 +495,12 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 				print_status(YAJL_GET_ARRAY(svcs)->values[i], out);
 	} else if (!strcmp(o->cmd->name, "logs")) {
 		fputs(jstr(res, "text") ? jstr(res, "text") : "", out);
+	} else if (!strcmp(o->cmd->name, "ping") && o->req.has_service) {
+		long long rtt = 0;
+
+		jint(res, "rtt_ms", &rtt);
+		fprintf(out, "%s: the agent answered in %lld ms (%s)\n",
+		    o->req.service, rtt, jstr_or(res, "agent", "?"));
 	} else if (!strcmp(o->cmd->name, "ping")) {
 		long long pid = 0;
 

@@ -18,6 +18,13 @@ enum {
 	CTL_EXIT_NODAEMON = 3,	/* not running, or no socket */
 	CTL_EXIT_TIMEOUT = 4,	/* no (complete) answer in time */
 	CTL_EXIT_DENIED = 5,	/* not allowed */
+	/* exec: otherwise the command's own exit status */
+	CTL_EXIT_EXEC_TIMEOUT = 124,	/* killed for its timeout */
+	CTL_EXIT_EXEC_ERROR = 125,	/* domud or the agent could not run it */
+	CTL_EXIT_EXEC_NOEXEC = 126,	/* found, not executable */
+	CTL_EXIT_EXEC_NOTFOUND = 127,
+	CTL_EXIT_EXEC_SIGNAL = 128,	/* + the signal that killed it */
+	CTL_EXIT_EXEC_CANCELLED = 130,	/* Ctrl-C */
 };
 
 #define CTL_RUN_DIR		"/run/domud"
@@ -35,6 +42,7 @@ struct ctl_opts {
 	int			 timeout_ms;
 	const struct ctl_cmd	*cmd;
 	struct request		 req;
+	int			 raw;		/* exec: output as it is */
 };
 
 extern const struct ctl_cmd ctl_cmds[];
@@ -43,6 +51,8 @@ void	 ctl_usage(FILE *);
 /* 0, or a CTL_EXIT_USAGE with a message in err */
 int	 ctl_parse_args(int argc, char **argv, struct ctl_opts *, char *err,
 	    size_t errsz);
+/* exec: the exit status a final reply means */
+int	 ctl_exec_status(const char *reply, FILE *errout);
 /* Print a reply (human or JSON); returns the exit code it means. */
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,
 	    FILE *errout);

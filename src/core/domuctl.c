@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "control.h"
 #include "ctl.h"
 #include "util.h"
@@ -65,6 +66,159 @@ connect_daemon(const char *run_dir, int *exitcode)
 	return -1;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted++;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* an output event: its bytes to our stdout or stderr; 1 if it was one */
+static int
+exec_event(const struct ctl_opts *o, const char *line)
+{
+	const char *pe[] = { "event", NULL }, *pf[] = { "fd", NULL },
+	    *pd[] = { "data", NULL };
+	yajl_val root = yajl_tree_parse(line, NULL, 0), ev, fdv, dv;
+	const char *ds;
+	uint8_t *bin;
+	char *text;
+	long n;
+	int fd;
+
+	if (root == NULL)
+		return 0;
+	ev = yajl_tree_get(root, pe, yajl_t_string);
+	if (ev == NULL) {
+		yajl_tree_free(root);
+		return 0;
+	}
+	fdv = yajl_tree_get(root, pf, yajl_t_number);
+	dv = yajl_tree_get(root, pd, yajl_t_string);
+	fd = fdv && YAJL_GET_INTEGER(fdv) == 2 ? 2 : 1;
+	ds = dv ? YAJL_GET_STRING(dv) : NULL;
+	if (ds && (bin = malloc(strlen(ds) + 4)) != NULL) {
+		n = base64_decode(ds, bin);
+		if (n > 0 && !o->raw && isatty(fd)) {
+			/* a terminal gets no escape sequences from a guest */
+			text = malloc(4 * (size_t)n + 1);
+			if (text) {
+				size_t m = console_sanitize((char *)bin,
+				    (size_t)n, text, 0);
+				(void)write_all(fd, (uint8_t *)text, m);
+				free(text);
+			}
+		} else if (n > 0)
+			(void)write_all(fd, bin, (size_t)n);
+		free(bin);
+	}
+	yajl_tree_free(root);
+	return 1;
+}
+
+/*
+ * exec: the request, then output events until the final reply. Ctrl-C
+ * asks domud to cancel the command in the guest and waits for its end;
+ * a second Ctrl-C leaves at once.
+ */
+static int
+run_exec(int fd, const struct ctl_opts *o)
+{
+	static const char cancel[] = "{\"v\":1,\"cmd\":\"cancel\"}\n";
+	char *line = proto_encode_request(&o->req), *buf = NULL, *nl;
+	size_t len = strlen(line), off = 0, cap = 0, have = 0;
+	struct sigaction sa;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int sent_cancel = 0, rc;
+	ssize_t n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (write_all(fd, (uint8_t *)line, len) == -1) {
+		fprintf(stderr, "domuctl: lost the connection to domud\n");
+		free(line);
+		return CTL_EXIT_NODAEMON;
+	}
+	free(line);
+	for (;;) {
+		if (interrupted && !sent_cancel) {
+			sent_cancel = 1;
+			(void)write_all(fd, (const uint8_t *)cancel,
+			    sizeof(cancel) - 1);
+			fprintf(stderr, "domuctl: cancelling the command in the "
+			    "guest (Ctrl-C again to leave now)\n");
+		}
+		if (interrupted > 1)
+			return CTL_EXIT_EXEC_CANCELLED;
+		if (have + 65536 + 1 > cap) {
+			cap = cap ? cap * 2 : 131072;
+			if (cap > 8 * PROTO_REPLY_MAX || (buf = realloc(buf,
+			    cap)) == NULL) {
+				fprintf(stderr, "domuctl: exec: a line too large\n");
+				return CTL_EXIT_EXEC_ERROR;
+			}
+		}
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return CTL_EXIT_EXEC_ERROR;
+		}
+		n = read(fd, buf + have, cap - have - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "domuctl: exec: domud closed the "
+			    "connection before the command ended\n");
+			free(buf);
+			return CTL_EXIT_EXEC_ERROR;
+		}
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = memchr(buf + off, '\n', have - off)) != NULL) {
+			*nl = '\0';
+			if (o->json)
+				printf("%s\n", buf + off);
+			if (!exec_event(o, buf + off)) {
+				/* the cancel's own reply carries no "result" exit */
+				if (strstr(buf + off, "\"cancelled\":") != NULL &&
+				    strstr(buf + off, "\"exit\":") == NULL) {
+					off = (size_t)(nl - buf) + 1;
+					continue;
+				}
+				fflush(stdout);
+				rc = ctl_exec_status(buf + off, stderr);
+				free(buf);
+				return rc;
+			}
+			off = (size_t)(nl - buf) + 1;
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+		off = 0;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -84,7 +238,10 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if ((fd = connect_daemon(o.run_dir, &rc)) == -1)
-		return rc;
+		return rc == CTL_EXIT_NODAEMON && !strcmp(o.cmd->name, "exec") ?
+		    CTL_EXIT_EXEC_ERROR : rc;
+	if (!strcmp(o.cmd->name, "exec"))
+		return run_exec(fd, &o);
 	deadline = mono_ms() + (uint64_t)o.timeout_ms;
 
 	line = proto_encode_request(&o.req);

@@ -11,7 +11,7 @@
 #include "util.h"
 
 const struct proto_cmd proto_cmds[] = {
-	{ "ping",	PC_READ,	PS_NONE },
+	{ "ping",	PC_READ,	PS_OPTIONAL },	/* a service: its agent */
 	{ "list",	PC_READ,	PS_NONE },
 	{ "status",	PC_READ,	PS_OPTIONAL },
 	{ "logs",	PC_READ,	PS_REQUIRED },
@@ -21,6 +21,8 @@ const struct proto_cmd proto_cmds[] = {
 	{ "reload",	PC_ADMIN,	PS_NONE },
 	{ "net",	PC_READ,	PS_NONE },
 	{ "net-fix",	PC_ADMIN,	PS_NONE },
+	{ "exec",	PC_ADMIN,	PS_REQUIRED },
+	{ "cancel",	PC_READ,	PS_NONE },	/* this connection's execs */
 	{ NULL,		0,		0 },
 };
 
@@ -157,6 +159,48 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				goto out;
 			}
 			req->lines = YAJL_GET_INTEGER(v);
+		} else if (strcmp(k, "argv") == 0) {
+			size_t j;
+
+			if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len == 0 ||
+			    YAJL_GET_ARRAY(v)->len > 256) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'argv' must be an array of 1 to 256 strings");
+				goto out;
+			}
+			req->args_len = 0;
+			req->argc = 0;
+			for (j = 0; j < YAJL_GET_ARRAY(v)->len; j++) {
+				const char *a = YAJL_GET_STRING(
+				    YAJL_GET_ARRAY(v)->values[j]);
+				size_t n = a ? strlen(a) + 1 : 0;
+
+				if (a == NULL || req->args_len + n >
+				    sizeof(req->args)) {
+					rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+					    "'argv' must hold strings, at most "
+					    "4 KiB in all");
+					goto out;
+				}
+				memcpy(req->args + req->args_len, a, n);
+				req->args_len += n;
+				req->argc++;
+			}
+		} else if (strcmp(k, "timeout_ms") == 0) {
+			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+			    YAJL_GET_INTEGER(v) > 86400000) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'timeout_ms' must be 0 to 86400000");
+				goto out;
+			}
+			req->timeout_ms = YAJL_GET_INTEGER(v);
+		} else if (strcmp(k, "shell") == 0) {
+			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'shell' must be true or false");
+				goto out;
+			}
+			req->shell = YAJL_IS_TRUE(v);
 		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
@@ -291,6 +335,19 @@ proto_encode_request(const struct request *req)
 		gen_kv_bool(g, "raw", 1);
 	if (req->check)
 		gen_kv_bool(g, "check", 1);
+	if (req->argc) {
+		size_t o;
+
+		gen_str(g, "argv");
+		yajl_gen_array_open(g);
+		for (o = 0; o < req->args_len; o += strlen(req->args + o) + 1)
+			gen_str(g, req->args + o);
+		yajl_gen_array_close(g);
+	}
+	if (req->shell)
+		gen_kv_bool(g, "shell", 1);
+	if (req->timeout_ms)
+		gen_kv_int(g, "timeout_ms", req->timeout_ms);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 2);

@@ -50,6 +50,12 @@ struct request {
 	int64_t		 lines;		/* logs: last N lines, 0 = default */
 	int		 raw;		/* logs: escape sequences kept */
 	int		 check;		/* net: compare with the kernel */
+	/* exec: argv as NUL-terminated strings one after another */
+	char		 args[PROTO_REQ_MAX];
+	size_t		 args_len;
+	int		 argc;
+	int		 shell;
+	int64_t		 timeout_ms;	/* 0 = none */
 };
 
 extern const struct proto_cmd proto_cmds[];

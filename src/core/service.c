@@ -14,6 +14,7 @@
 #include "console.h"
 #include "log.h"
 #include "proto.h"
+#include "chan/channel.h"
 #include "service.h"
 #include "net/net.h"
 #include "state.h"
@@ -110,6 +111,55 @@ svc_set_state(struct service *s, enum svc_state st)
 	sup_kick_waiting(s->sup);
 }
 
+const char *
+stop_phase_str(enum stop_phase p)
+{
+	switch (p) {
+	case SP_NONE:
+		return "none";
+	case SP_AGENT:
+		return "agent";
+	case SP_PV:
+		return "pv-shutdown";
+	case SP_DESTROY:
+		return "destroy";
+	}
+	return "?";
+}
+
+const char *
+svc_display_state(const struct service *s)
+{
+	if (s->state == ST_RUNNING && s->ready)
+		return "ready";
+	return svc_state_str(s->state);
+}
+
+/* ---- memres: the agent ------------------------------------------------------ */
+
+static void
+agent_ready(void *arg)
+{
+	struct service *s = arg;
+
+	if (s->ready)
+		return;
+	s->ready = 1;
+	s->unresponsive = 0;
+	note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
+	sup_kick_waiting(s->sup);
+}
+
+static void
+agent_attach(struct service *s)
+{
+	if (!s->conf->memres || s->con == NULL)
+		return;
+	console_attach_channel(s->con, agent_ready, s);
+	/* an adopted guest's agent said hello long ago: ask it now */
+	s->next_ping = s->sup->now;
+}
+
 /* ---- dependencies ------------------------------------------------------- */
 
 /* 1 when every after= service is running, or not on its way up at all:
@@ -130,6 +180,13 @@ deps_ready(struct service *s, char *why, size_t whysz)
 		case ST_BACKOFF:
 			snprintf(why, whysz, "%s", d->conf->name);
 			return 0;
+		case ST_RUNNING:
+			/* a memres service is up when its agent answers */
+			if (d->conf->memres && !d->ready) {
+				snprintf(why, whysz, "%s (agent)", d->conf->name);
+				return 0;
+			}
+			break;
 		default:
 			break;
 		}
@@ -306,6 +363,7 @@ a_created(struct service *s, const struct be_event *ev)
 		if (s->con == NULL)
 			log_warnx("%s: %s", s->conf->name, e.msg);
 		free(tty);
+		agent_attach(s);
 	}
 	if (s->stop_requested)
 		sup_dispatch(s, EV_STOP, NULL);
@@ -371,6 +429,10 @@ after_end(struct service *s)
 	s->domid = INVALID_DOMID_;
 	console_close(s->con);
 	s->con = NULL;
+	s->ready = s->unresponsive = 0;
+	if (s->stop_phase != SP_NONE)
+		s->stopped_in = s->stop_phase;
+	s->stop_phase = SP_NONE;
 	net_service_down(s->sup, s);
 	if (s->remove) {
 		svc_set_state(s, ST_STOPPED);
@@ -384,7 +446,8 @@ after_end(struct service *s)
 	}
 	if (s->stop_requested || s->sup->shutting_down) {
 		s->stop_requested = 0;
-		note(s, "stopped (%s)", svc_exit_str(s->last_exit));
+		note(s, "stopped (%s; phase %s)", svc_exit_str(s->last_exit),
+		    stop_phase_str(s->stopped_in));
 		svc_set_state(s, ST_STOPPED);
 		return;
 	}
@@ -438,12 +501,30 @@ start_destroy(struct service *s)
 	}
 }
 
+static void pv_shutdown(struct service *);
+
 static void
 a_stop(struct service *s, const struct be_event *ev)
 {
+	s->stop_requested = 1;
+	/* memres: the agent syncs and powers off; PV shutdown if it does not */
+	if (s->conf->memres && s->ready && s->con && s->con->chan &&
+	    chan_shutdown(s->con->chan) == 0) {
+		s->stop_phase = SP_AGENT;
+		s->timer_at = s->sup->now + s->conf->agent_stop_timeout_ms;
+		svc_set_state(s, ST_STOPPING);
+		return;
+	}
+	pv_shutdown(s);
+}
+
+/* the PV shutdown phase of a stop */
+static void
+pv_shutdown(struct service *s)
+{
 	struct err e = ERR_INIT;
 
-	s->stop_requested = 1;
+	s->stop_phase = SP_PV;
 	if (s->sup->be->ops->shutdown(s->sup->be, s, s->domid, &e) == -1) {
 		log_warnx("%s: shutdown request: %s; destroying", s->conf->name,
 		    e.msg);
@@ -486,6 +567,13 @@ a_stop_timeout(struct service *s, const struct be_event *ev)
 {
 	char d[32];
 
+	if (s->stop_phase == SP_AGENT) {
+		format_duration(d, sizeof(d), s->conf->agent_stop_timeout_ms);
+		note(s, "the agent did not stop it within %s: PV shutdown", d);
+		pv_shutdown(s);
+		return;
+	}
+	s->stop_phase = SP_DESTROY;
 	format_duration(d, sizeof(d), s->conf->stop_timeout_ms);
 	note(s, "ignored shutdown for %s: destroying", d);
 	s->last_exit = EXIT_STOP_DESTROYED;
@@ -841,6 +929,7 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 		if (s->con == NULL)
 			log_warnx("%s: %s", s->conf->name, e->msg);
 		free(tty);
+		agent_attach(s);
 	}
 	return 0;
 }
@@ -1092,9 +1181,59 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
 			fds[*nfds].events = POLLIN;
+			if (console_want_write(s->con))
+				fds[*nfds].events |= POLLOUT;
 			fds[*nfds].revents = 0;
 			(*nfds)++;
 		}
+		if (s->con && s->con->chan) {
+			uint64_t t = chan_tick(s->con->chan, now), left;
+
+			if (s->next_ping && (t == 0 || s->next_ping < t))
+				t = s->next_ping;
+			if (t) {
+				left = t > now ? t - now : 0;
+				if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+					*timeout_ms = (int)(left > 60000 ? 60000 :
+					    left);
+			}
+		}
+	}
+}
+
+/* memres keepalive: a ping every ping_interval; unanswered for
+ * ping_timeout, the agent is unresponsive (and, if so configured, the
+ * service restarts) */
+static void
+agent_keepalive(struct service *s)
+{
+	struct channel *ch = s->con->chan;
+	uint64_t now = s->sup->now;
+	char msg[128];
+
+	if (s->state != ST_RUNNING)
+		return;
+	if (ch->ping_sent == 0 && s->unresponsive) {
+		s->unresponsive = 0;
+		note(s, "agent answers again");
+	}
+	if (ch->ping_sent && now - ch->ping_sent >= s->conf->ping_timeout_ms &&
+	    !s->unresponsive) {
+		char d[32];
+
+		s->unresponsive = 1;
+		format_duration(d, sizeof(d), s->conf->ping_timeout_ms);
+		note(s, "agent unresponsive: no answer to a ping for %s%s", d,
+		    s->conf->ping_restart ? ": restarting" : "");
+		if (s->conf->ping_restart) {
+			s->last_exit = EXIT_DIED;
+			sup_restart(s->sup, s, msg, sizeof(msg));
+			return;
+		}
+	}
+	if (s->next_ping && now >= s->next_ping) {
+		(void)chan_ping(ch, now);
+		s->next_ping = now + s->conf->ping_interval_ms;
 	}
 }
 
@@ -1110,9 +1249,20 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 
 		if (s->con == NULL)
 			continue;
-		for (k = 0; k < nfds; k++)
-			if (fds[k].fd == s->con->fd && fds[k].revents)
+		for (k = 0; k < nfds; k++) {
+			if (fds[k].fd != s->con->fd || !fds[k].revents)
+				continue;
+			if (fds[k].revents & POLLOUT)
+				(void)console_write(s->con);
+			if (fds[k].revents & (POLLIN | POLLHUP | POLLERR))
 				(void)console_read(s->con);
+		}
+		if (s->con && s->con->chan) {
+			(void)chan_tick(s->con->chan, sup->now);
+			agent_keepalive(s);
+			/* what the channel queued this round goes out now */
+			(void)console_write(s->con);
+		}
 	}
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
@@ -1153,7 +1303,7 @@ svc_status_json(struct service *s, yajl_gen g)
 
 	yajl_gen_map_open(g);
 	gen_kv_str(g, "name", s->conf->name);
-	gen_kv_str(g, "state", svc_state_str(s->state));
+	gen_kv_str(g, "state", svc_display_state(s));
 	if (s->conf->description)
 		gen_kv_str(g, "description", s->conf->description);
 	if (s->domid != INVALID_DOMID_) {
@@ -1184,5 +1334,17 @@ svc_status_json(struct service *s, yajl_gen g)
 		    (long long)(s->timer_at - mono) : 0);
 	if (s->conf->errors)
 		gen_kv_bool(g, "config_errors", 1);
+	if (s->conf->memres) {
+		gen_kv_bool(g, "memres", 1);
+		gen_kv_bool(g, "agent_ready", s->ready);
+		if (s->con && s->con->chan && s->con->chan->agent[0])
+			gen_kv_str(g, "agent", s->con->chan->agent);
+		if (s->unresponsive)
+			gen_kv_bool(g, "agent_unresponsive", 1);
+	}
+	if (s->state == ST_STOPPING)
+		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop_phase));
+	if (s->stopped_in != SP_NONE)
+		gen_kv_str(g, "last_stop_phase", stop_phase_str(s->stopped_in));
 	yajl_gen_map_close(g);
 }

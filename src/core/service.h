@@ -58,6 +58,9 @@ enum svc_exit {
 
 #define RESTART_HISTORY	64
 
+/* how a stop proceeds (memres: the agent first) */
+enum stop_phase { SP_NONE, SP_AGENT, SP_PV, SP_DESTROY };
+
 struct console;
 struct supervisor;
 
@@ -83,6 +86,11 @@ struct service {
 	unsigned		 nrestart_at;
 
 	int			 net_active;	/* its forwards are in the rules */
+	int			 ready;		/* memres: the agent answered */
+	int			 unresponsive;	/* memres: a ping went unanswered */
+	uint64_t		 next_ping;	/* monotonic ms */
+	enum stop_phase		 stop_phase;	/* of the stop in progress */
+	enum stop_phase		 stopped_in;	/* the phase that ended the last */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	int			 remove;	/* reload: gone from config */
 	struct console		*con;
@@ -126,6 +134,9 @@ void		 sup_dispatch(struct service *, enum svc_event, const struct be_event *);
 void		 sup_be_notify(void *, const struct be_event *);
 
 const char	*svc_state_str(enum svc_state);
+const char	*stop_phase_str(enum stop_phase);
+/* "ready" for a running memres service whose agent answered */
+const char	*svc_display_state(const struct service *);
 const char	*svc_exit_str(enum svc_exit);
 void		 svc_status_json(struct service *, yajl_gen);
 

@@ -241,3 +241,55 @@ utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+
+size_t
+base64_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char t[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = t[in[i] >> 2];
+		out[o++] = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		out[o++] = t[in[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = t[in[i] >> 2];
+		if (i + 1 < n) {
+			out[o++] = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+			out[o++] = t[(in[i + 1] & 15) << 2];
+		} else {
+			out[o++] = t[(in[i] & 3) << 4];
+			out[o++] = '=';
+		}
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+long
+base64_decode(const char *in, uint8_t *out)
+{
+	uint32_t acc = 0;
+	long o = 0;
+	int bits = 0;
+
+	for (; *in && *in != '='; in++) {
+		const char *t =
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *p = strchr(t, *in);
+
+		if (p == NULL)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - t);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o;
+}

@@ -22,6 +22,10 @@ void	 format_size(char *, size_t, uint64_t bytes);
 uint64_t mono_ms(void);
 /* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
 size_t	 utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp);
+/* base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); its length */
+size_t	 base64_encode(const uint8_t *, size_t n, char *out);
+/* decode into out (3 * strlen / 4 bytes); its length, -1 if malformed */
+long	 base64_decode(const char *, uint8_t *out);
 /* snprintf for messages that may be cut on purpose (no truncation warning) */
 int	 msgf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
