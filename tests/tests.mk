@@ -64,7 +64,7 @@ $(E2E_BIN):
 	$(MAKE) O=$(O)/$(E2E_ARCH) $(E2E_CROSS) all
 	$(MAKE) O=$(O)/$(E2E_ARCH)-static $(E2E_CROSS) STATIC=1 all
 	mkdir -p $@
-	cp $(O)/$(E2E_ARCH)/domud $(O)/$(E2E_ARCH)/domuctl $@/
+	cp $(O)/$(E2E_ARCH)/domud $(O)/$(E2E_ARCH)/domuctl $(O)/$(E2E_ARCH)/domud-agent $@/
 	cp $(O)/$(E2E_ARCH)-static/domud $@/domud-static
 	cp $(O)/$(E2E_ARCH)-static/domuctl $@/domuctl-static
 

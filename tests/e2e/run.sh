@@ -415,6 +415,16 @@ build_overlay() { # out-initrd
       log "dom0 /usr/sbin/$(basename "$f") <- $f"
     done < <(find -L "$E2E_BIN" -maxdepth 1 -type f -perm -u+x -print0)
   fi
+  # the guest agent, for memres guests: a cpio to append to the guest's
+  # initramfs (the kernel unpacks concatenated archives in order)
+  if [ -n "${E2E_BIN:-}" ] && [ -x "$E2E_BIN/domud-agent" ]; then
+    local A
+    A=$(mktemp -d "$W/agent.XXXXXX")
+    mkdir -p "$A/sbin"
+    cp -L "$E2E_BIN/domud-agent" "$A/sbin/domud-agent"
+    mkcpio "$A" > "$O/e2e/agent.cpio"
+    rm -rf "$A"
+  fi
   local cfg=${E2E_CONFIG:-$REPO/config}
   if [ -d "$cfg" ]; then
     cp -rL "$cfg"/. "$O/etc/domud/"
