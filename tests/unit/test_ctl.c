@@ -22,6 +22,56 @@ parse(struct ctl_opts *o, char *err, ...)
 	return ctl_parse_args(argc, argv, o, err, 256);
 }
 
+START_TEST(exec_args)
+{
+	struct ctl_opts o;
+	char err[256], *line;
+
+	ck_assert_int_eq(parse(&o, err, "exec", "-t", "5", "--shell", "m", "--",
+	    "echo hi; exit 3", NULL), 0);
+	ck_assert_str_eq(o.req.service, "m");
+	ck_assert_int_eq(o.req.timeout_ms, 5000);
+	ck_assert_int_eq(o.req.shell, 1);
+	ck_assert_int_eq(o.req.argc, 1);
+	ck_assert_str_eq(o.req.args, "echo hi; exit 3");
+	/* the command's own options are not domuctl's */
+	ck_assert_int_eq(parse(&o, err, "exec", "m", "--", "ls", "-l", "/",
+	    NULL), 0);
+	ck_assert_int_eq(o.req.argc, 3);
+	ck_assert_mem_eq(o.req.args, "ls\0-l\0/\0", 9);
+	line = proto_encode_request(&o.req);
+	ck_assert_ptr_nonnull(strstr(line, "\"argv\":[\"ls\",\"-l\",\"/\"]"));
+	free(line);
+	ck_assert_int_eq(parse(&o, err, "exec", "m", NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "exec", "-t", "0", "m", "--", "x", NULL),
+	    CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "exec", "--", "x", NULL), CTL_EXIT_USAGE);
+}
+END_TEST
+
+START_TEST(exec_status)
+{
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"exit\":3,\"signal\":0,\"timed_out\":false,\"cancelled\":false}}",
+	    null), 3);
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"exit\":-1,\"signal\":9,\"timed_out\":true}}", null), 124);
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"exit\":-1,\"signal\":15}}", null), 128 + 15);
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"exit\":-1,\"signal\":9,\"cancelled\":true}}", null), 130);
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":false,\"error\":"
+	    "{\"code\":\"failed\",\"message\":\"nope: No such file or "
+	    "directory\"}}", null), 127);
+	ck_assert_int_eq(ctl_exec_status("{\"v\":1,\"ok\":false,\"error\":"
+	    "{\"code\":\"failed\",\"message\":\"not running\"}}", null), 125);
+	ck_assert_int_eq(ctl_exec_status("garbage", null), 125);
+	fclose(null);
+}
+END_TEST
+
 START_TEST(args_ok)
 {
 	struct ctl_opts o;
@@ -134,6 +184,8 @@ ctl_suite(void)
 	TCase *tc = tcase_create("args");
 
 	tcase_add_test(tc, args_ok);
+	tcase_add_test(tc, exec_args);
+	tcase_add_test(tc, exec_status);
 	tcase_add_test(tc, args_bad);
 	tcase_add_test(tc, usage_from_table);
 	tcase_add_test(tc, render_replies);

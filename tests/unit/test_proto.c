@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "proto.h"
+#include "util.h"
 
 static enum proto_errcode
 dec(const char *s, struct request *r, char *msg)
@@ -140,6 +141,40 @@ START_TEST(invalid_utf8_stays_json)
 }
 END_TEST
 
+START_TEST(exec_request_and_base64)
+{
+	const char *line = "{\"v\":1,\"cmd\":\"exec\",\"service\":\"m\","
+	    "\"argv\":[\"sh\",\"-c\",\"x\"],\"timeout_ms\":5000,\"shell\":true}";
+	uint8_t bin[256], back[300];
+	char msg[256], b64[400];
+	struct request req;
+	size_t i, n;
+
+	ck_assert_int_eq(proto_decode_request(line, strlen(line), &req, msg,
+	    sizeof(msg)), PE_OK);
+	ck_assert_int_eq(req.argc, 3);
+	ck_assert_mem_eq(req.args, "sh\0-c\0x\0", 8);
+	ck_assert_int_eq(req.timeout_ms, 5000);
+	ck_assert_int_eq(req.shell, 1);
+	line = "{\"v\":1,\"cmd\":\"exec\",\"argv\":[1]}";
+	ck_assert_int_eq(proto_decode_request(line, strlen(line), &req, msg,
+	    sizeof(msg)), PE_BAD_REQUEST);
+	line = "{\"v\":1,\"cmd\":\"exec\",\"argv\":[]}";
+	ck_assert_int_eq(proto_decode_request(line, strlen(line), &req, msg,
+	    sizeof(msg)), PE_BAD_REQUEST);
+	for (i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(i * 7);
+	for (n = 0; n <= 5; n++) {
+		base64_encode(bin, sizeof(bin) - n, b64);
+		ck_assert_int_eq(base64_decode(b64, back), (long)(sizeof(bin) - n));
+		ck_assert_mem_eq(back, bin, sizeof(bin) - n);
+	}
+	base64_encode((const uint8_t *)"hi!?", 4, b64);
+	ck_assert_str_eq(b64, "aGkhPw==");
+	ck_assert_int_eq(base64_decode("a$==", back), -1);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -152,6 +187,7 @@ proto_suite(void)
 	tcase_add_test(tc, encode_roundtrip);
 	tcase_add_test(tc, error_reply_shape);
 	tcase_add_test(tc, invalid_utf8_stays_json);
+	tcase_add_test(tc, exec_request_and_base64);
 	suite_add_tcase(s, tc);
 	return s;
 }
