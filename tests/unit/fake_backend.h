@@ -22,6 +22,7 @@ struct fake_backend {
 	struct be_found	 found[8];	/* what scan() reports */
 	size_t		 nfound;
 	int		 nadopt;
+	char		 console_tty[64];	/* "" = no console */
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);

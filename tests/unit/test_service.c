@@ -6,6 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <poll.h>
+
+#include "chan/channel.h"
+#include "console.h"
 #include "fake_backend.h"
 #include "helpers.h"
 #include "service.h"
@@ -263,6 +268,107 @@ START_TEST(admission_refuses)
 	fake_create_done(fb, "small", 1);
 	run();
 	ck_assert_uint_eq(small->memory_reserved, 0);
+	teardown();
+}
+END_TEST
+
+/* a loop iteration with real fds: the consoles read and write */
+static void
+run_io(int ms)
+{
+	struct pollfd fds[16];
+	int nfds = 0, timeout = ms;
+
+	sup_before_poll(sup, fds, &nfds, 16, &timeout);
+	(void)poll(fds, (nfds_t)nfds, ms);
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, fds, nfds);
+}
+
+/* what domud wrote to the guest's console: frames of the given type */
+static int
+frames_from_domud(int master, uint8_t type)
+{
+	struct frame_parser p;
+	uint8_t buf[8192];
+	ssize_t n;
+	int count = 0;
+
+	frame_parser_init(&p);
+	while ((n = read(master, buf, sizeof(buf))) > 0) {
+		size_t off = 0;
+
+		/* a tiny scan: frames are whole here, nothing else is written */
+		while (off + FRAME_HDR + 4 <= (size_t)n) {
+			if (memcmp(buf + off, "\xf9" "dmx", 4) == 0) {
+				size_t len = (size_t)buf[off + 16] << 8 | buf[off + 17];
+
+				count += buf[off + 5] == type;
+				off += FRAME_HDR + len + 4;
+			} else
+				off++;
+		}
+	}
+	return count;
+}
+
+START_TEST(memres_ready_and_stop_through_the_agent)
+{
+	const char *names[] = { "m", "dep" },
+	    *extras[] = { "memres = yes\nagent_stop_timeout = 5s\n"
+	    "stop_timeout = 5s\n", "after = m\n" };
+	struct service *m, *dep;
+	uint8_t hello[FRAME_MAX];
+	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
+	char msg[256];
+	int master, i;
+	size_t n;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	strlcpy_(fb->console_tty, ptsname(master), sizeof(fb->console_tty));
+	m = up("m");
+	ck_assert_ptr_nonnull(m->con);
+	ck_assert_ptr_nonnull(m->con->chan);
+	dep = sup_find(sup, "dep");
+	ck_assert_int_eq(sup_start(sup, dep, msg, sizeof(msg)), 0);
+	/* running, but its agent has not spoken: dep waits */
+	ck_assert_int_eq(dep->state, ST_WAITING);
+	ck_assert_str_eq(svc_display_state(m), "running");
+	f.data = (const uint8_t *)"domud-agent 1 test 0001";
+	f.len = (uint16_t)strlen((const char *)f.data);
+	n = frame_encode(hello, &f);
+	ck_assert_int_eq(write(master, "boot noise\r\n", 12), 12);
+	ck_assert_int_eq(write(master, hello, n), (ssize_t)n);
+	for (i = 0; i < 20 && !m->ready; i++)
+		run_io(50);
+	ck_assert_int_eq(m->ready, 1);
+	ck_assert_str_eq(svc_display_state(m), "ready");
+	ck_assert_int_eq(dep->state, ST_STARTING);
+	/* domud acknowledged the hello */
+	for (i = 0; i < 5; i++)
+		run_io(20);
+	ck_assert_int_ge(frames_from_domud(master, FT_ACK), 1);
+
+	/* stop: the agent is asked first, no PV shutdown yet */
+	ck_assert_int_eq(sup_stop(sup, m, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(m->state, ST_STOPPING);
+	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	ck_assert_int_eq(fb->nshutdown, 0);
+	for (i = 0; i < 5; i++)
+		run_io(20);
+	ck_assert_int_eq(frames_from_domud(master, FT_SHUTDOWN), 1);
+	/* the agent does not manage within agent_stop_timeout: PV shutdown */
+	expire(m);
+	ck_assert_int_eq(m->stop_phase, SP_PV);
+	ck_assert_int_eq(fb->nshutdown, 1);
+	guest_exits("m", m, SR_POWEROFF);
+	ck_assert_int_eq(m->state, ST_STOPPED);
+	ck_assert_int_eq(m->stopped_in, SP_PV);
+	close(master);
 	teardown();
 }
 END_TEST
@@ -546,6 +652,7 @@ service_suite(void)
 	tcase_add_test(tc, poweroff_and_reboot_policies);
 	tcase_add_test(tc, admission_refuses);
 	tcase_add_test(tc, ordering);
+	tcase_add_test(tc, memres_ready_and_stop_through_the_agent);
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
