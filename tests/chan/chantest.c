@@ -203,7 +203,7 @@ scenarios(void)
 	}
 	wait_jobs(many, 10, 60);
 	for (i = 0, ok = 1; i < 10; i++) {
-		char o[16], e[16];
+		char o[32], e[32];
 
 		snprintf(o, sizeof(o), "job%d\n", i);
 		snprintf(e, sizeof(e), "done%d\n", i);
