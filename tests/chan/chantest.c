@@ -173,7 +173,7 @@ scenarios(void)
 	char *sleeper[] = { "sleep", "30", NULL };
 	char *missing[] = { "/nonexistent/prog", NULL };
 	struct job *j, *many[10];
-	char cmd[10][64], *argv[10][4];
+	char cmd[10][128], *argv[10][4];
 	uint64_t t0;
 	int i, ok;
 
