@@ -42,6 +42,17 @@ log_open(struct console *c)
 
 static void log_append(struct console *, const char *, size_t);
 
+static void (*tap_fn)(void *, const char *, const char *, size_t);
+static void *tap_arg;
+
+void
+console_set_tap(void (*fn)(void *, const char *, const char *, size_t),
+    void *arg)
+{
+	tap_fn = fn;
+	tap_arg = arg;
+}
+
 static void
 chan_noise(void *arg, const uint8_t *b, size_t n)
 {
@@ -109,6 +120,8 @@ log_append(struct console *c, const char *buf, size_t n)
 			return;
 		}
 	}
+	if (tap_fn && c->svc)
+		tap_fn(tap_arg, c->svc, buf, n);
 	/* a chunk larger than the bound keeps its tail */
 	if (n > c->max) {
 		buf += n - c->max;
@@ -131,6 +144,7 @@ console_open(const char *tty, const char *logdir, const char *svc,
 	c->logfd = -1;
 	c->max = max;
 	c->tty = xstrdup(tty);
+	c->svc = xstrdup(svc);
 	c->logpath = log_path(logdir, svc, "");
 	c->oldpath = log_path(logdir, svc, ".1");
 	c->fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
@@ -168,6 +182,7 @@ console_close(struct console *c)
 	if (c->logfd != -1)
 		close(c->logfd);
 	free(c->tty);
+	free(c->svc);
 	free(c->logpath);
 	free(c->oldpath);
 	free(c);

@@ -31,6 +31,7 @@ struct console {
 	uint64_t	 bytes_in;	/* read from the guest, total */
 	int		 hup;
 	struct channel	*chan;		/* memres: frames in the stream */
+	char		*svc;
 	void		(*ready_cb)(void *);
 	void		*ready_arg;
 };
@@ -46,6 +47,9 @@ void		 console_attach_channel(struct console *,
 /* write what the channel queued; 1 while more is pending */
 int		 console_write(struct console *);
 int		 console_want_write(const struct console *);
+/* every console's guest output also goes to fn (logs -f) */
+void		 console_set_tap(void (*fn)(void *, const char *svc,
+		    const char *, size_t), void *arg);
 /* append a note from domud itself (start, stop) to the log */
 void		 console_note(const char *logdir, const char *svc, uint64_t max,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -58,6 +58,9 @@ reply_status(struct control *c, const struct request *req, struct service *one,
 	return proto_reply_end(g, outlen);
 }
 
+static struct control_job *job_new(struct control *, const struct request *,
+    const char *, char *, size_t);
+
 static char *
 reply_logs(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
@@ -66,6 +69,16 @@ reply_logs(struct control *c, const struct request *req, struct service *s,
 	char *text, *out;
 	yajl_gen g;
 
+	if (req->follow) {
+		char msg[128];
+		struct control_job *j = job_new(c, req, s->conf->name, msg,
+		    sizeof(msg));
+
+		if (j == NULL)
+			return proto_error_reply(req, PE_BUSY, msg, outlen);
+		j->is_follow = 1;
+		j->raw = req->raw;
+	}
 	text = console_tail(c->sup->cfg->d.log_dir, s->conf->name,
 	    req->lines ? (size_t)req->lines : 50, req->raw, &e);
 	g = proto_reply_begin(req, 1);
@@ -415,6 +428,40 @@ reply_agent_ping(struct control *c, const struct request *req,
 	return NULL;	/* answered by control_pings */
 }
 
+/* logs -f: what a guest writes, to each connection that follows it */
+static void
+control_log_tap(void *arg, const char *svc, const char *buf, size_t n)
+{
+	struct control *c = arg;
+	int i, k;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *cc = c->conns[i];
+
+		for (k = 0; cc && k < CONTROL_JOBS; k++) {
+			struct control_job *j = cc->jobs[k];
+			char *text, *line;
+			size_t len;
+			yajl_gen g;
+
+			if (j == NULL || !j->is_follow || strcmp(j->svc, svc) != 0)
+				continue;
+			/* a follower that does not read loses output, not us
+			 * memory */
+			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
+				continue;
+			text = xcalloc(1, 4 * n + 1);
+			console_sanitize(buf, n, text, j->raw);
+			g = job_gen(j);
+			gen_kv_str(g, "event", "log");
+			gen_kv_str(g, "text", text);
+			line = proto_reply_end(g, &len);
+			conn_queue(cc, line, len);
+			free(text);
+		}
+	}
+}
+
 /* pongs that answer a ping of ours, and pings that went unanswered */
 static void
 control_pings(struct control *c, struct control_conn *cc, uint64_t now)
@@ -578,6 +625,7 @@ int
 control_listen(struct control *c, const char *run_dir, const char *read_group,
     const char *admin_group, struct err *e)
 {
+	console_set_tap(control_log_tap, c);
 	c->fd_admin = c->fd_ro = -1;
 	c->auth.read_gid = group_gid(read_group);
 	c->auth.admin_gid = group_gid(admin_group);
@@ -624,6 +672,7 @@ conn_free(struct control *c, int i)
 void
 control_close(struct control *c)
 {
+	console_set_tap(NULL, NULL);
 	int i;
 
 	for (i = 0; i < CONTROL_MAX_CONNS; i++)

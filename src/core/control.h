@@ -35,6 +35,8 @@ struct control_job {
 	struct control_conn	*cc;
 	char			 svc[SERVICE_NAME_MAX + 1];
 	int			 is_ping;
+	int			 is_follow;	/* logs -f */
+	int			 raw;
 	uint32_t		 chan_id;	/* exec */
 	uint64_t		 sent;		/* ping */
 	int64_t			 req_id;

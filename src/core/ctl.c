@@ -16,7 +16,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "stop",	"SERVICE",		"shutdown, destroy after stop_timeout" },
 	{ "restart",	"SERVICE",		"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
-	{ "logs",	"[-n N] [--raw] SERVICE", "the last N lines of the console" },
+	{ "logs",	"[-f] [-n N] [--raw] SERVICE", "the console's last N lines; -f: then follow" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
@@ -159,6 +159,10 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 		if (strcmp(c->name, "logs") == 0 && a[0] == '-') {
 			if (!strcmp(a, "--raw")) {
 				o->req.raw = 1;
+				continue;
+			}
+			if (!strcmp(a, "-f") || !strcmp(a, "--follow")) {
+				o->req.follow = 1;
 				continue;
 			}
 			if (!strcmp(a, "-n")) {

@@ -219,6 +219,48 @@ run_exec(int fd, const struct ctl_opts *o)
 	}
 }
 
+/* logs -f: the guest's output as it comes, until Ctrl-C or domud goes */
+static int
+follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
+{
+	const char *pt[] = { "text", NULL };
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			yajl_val root, t;
+
+			*nl = '\0';
+			if (o->json)
+				printf("%s\n", buf);
+			else if ((root = yajl_tree_parse(buf, NULL, 0)) != NULL) {
+				const char *text;
+
+				t = yajl_tree_get(root, pt, yajl_t_string);
+				if ((text = t ? YAJL_GET_STRING(t) : NULL) != NULL)
+					fputs(text, stdout);
+				yajl_tree_free(root);
+			}
+			fflush(stdout);
+			have -= (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have);
+		}
+		if (have + 1 >= cap)
+			have = 0;	/* a line over the bound: drop it */
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return CTL_EXIT_FAILED;
+		}
+		n = read(fd, buf + have, cap - have - 1);
+		if (n <= 0)
+			return CTL_EXIT_OK;	/* domud went away */
+		have += (size_t)n;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,6 +329,20 @@ main(int argc, char **argv)
 		reply[off] = '\0';
 		if (memchr(reply, '\n', off) != NULL)
 			break;
+	}
+	if (o.req.follow) {
+		char *nl = memchr(reply, '\n', off);
+		size_t rest = off - (size_t)(nl - reply) - 1;
+
+		*nl = '\0';
+		rc = ctl_render(&o, reply, stdout, stderr);
+		fflush(stdout);
+		if (rc != CTL_EXIT_OK)
+			return rc;
+		memmove(reply, nl + 1, rest);
+		rc = follow(fd, &o, reply, rest, cap);
+		free(reply);
+		return rc;
 	}
 	close(fd);
 	rc = ctl_render(&o, reply, stdout, stderr);

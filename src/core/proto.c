@@ -201,7 +201,8 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				goto out;
 			}
 			req->shell = YAJL_IS_TRUE(v);
-		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0) {
+		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0 ||
+		    strcmp(k, "follow") == 0) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
 				    "be true or false", k);
@@ -209,8 +210,10 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 			}
 			if (k[0] == 'r')
 				req->raw = YAJL_IS_TRUE(v);
-			else
+			else if (k[0] == 'c')
 				req->check = YAJL_IS_TRUE(v);
+			else
+				req->follow = YAJL_IS_TRUE(v);
 		} else {
 			char kk[40];
 
@@ -335,6 +338,8 @@ proto_encode_request(const struct request *req)
 		gen_kv_bool(g, "raw", 1);
 	if (req->check)
 		gen_kv_bool(g, "check", 1);
+	if (req->follow)
+		gen_kv_bool(g, "follow", 1);
 	if (req->argc) {
 		size_t o;
 

@@ -50,6 +50,7 @@ struct request {
 	int64_t		 lines;		/* logs: last N lines, 0 = default */
 	int		 raw;		/* logs: escape sequences kept */
 	int		 check;		/* net: compare with the kernel */
+	int		 follow;	/* logs: then what the guest writes */
 	/* exec: argv as NUL-terminated strings one after another */
 	char		 args[PROTO_REQ_MAX];
 	size_t		 args_len;

@@ -85,6 +85,9 @@ START_TEST(args_ok)
 	ck_assert_int_eq(parse(&o, err, "logs", "-n", "20", "--raw", "gw", NULL), 0);
 	ck_assert_int_eq(o.req.lines, 20);
 	ck_assert_int_eq(o.req.raw, 1);
+	ck_assert_int_eq(o.req.follow, 0);
+	ck_assert_int_eq(parse(&o, err, "logs", "-f", "gw", NULL), 0);
+	ck_assert_int_eq(o.req.follow, 1);
 	ck_assert_int_eq(parse(&o, err, "-t", "3", "-r", "/tmp/x", "stop", "gw",
 	    "-j", NULL), 0);
 	ck_assert_int_eq(o.timeout_ms, 3000);
@@ -103,7 +106,7 @@ START_TEST(args_bad)
 		{ "stop", "a", "b", NULL },
 		{ "logs", "-n", "0", "gw", NULL },
 		{ "logs", "-n", NULL },
-		{ "logs", "--follow", "gw", NULL },
+		{ "logs", "--fellow", "gw", NULL },
 		{ "-t", "0", "list", NULL },
 		{ "-x", "list", NULL },
 		{ "start", "../../etc", NULL },
