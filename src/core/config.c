@@ -383,14 +383,14 @@ static const struct key service_keys[] = {
 	{ "restart_stable", 0 }, { "restart_limit", 0 },
 	{ "restart_window", 0 }, { "stop_timeout", 0 }, { "uuid", 0 },
 	{ "memres", 0 }, { "agent_stop_timeout", 0 }, { "ping_interval", 0 },
-	{ "ping_timeout", 0 }, { "ping_restart", 0 },
+	{ "ping_timeout", 0 }, { "ping_restart", 0 }, { "idle_timeout", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
 	SK_RESTART_DELAY_MAX, SK_RESTART_STABLE, SK_RESTART_LIMIT,
 	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID, SK_MEMRES,
 	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
-	SK_PING_RESTART };
+	SK_PING_RESTART, SK_IDLE_TIMEOUT };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -618,6 +618,9 @@ service_key(struct parse *p, int k, const char *v)
 	case SK_PING_RESTART:
 		if ((why = parse_bool(v, &s->ping_restart)) != NULL)
 			bad(p, key, v, why);
+		break;
+	case SK_IDLE_TIMEOUT:
+		set_duration(p, key, v, &s->idle_timeout_ms, 0, 30 * 86400000ULL);
 		break;
 	case SK_UUID: {
 		uuid_t u;

@@ -90,6 +90,7 @@ struct service_conf {
 	uint64_t	 ping_interval_ms;
 	uint64_t	 ping_timeout_ms;	/* unanswered: unresponsive */
 	int		 ping_restart;		/* ... and then restart */
+	uint64_t	 idle_timeout_ms;	/* stop when unused; 0 = never */
 
 	uint8_t		 uuid[16];		/* fixed per service */
 	int		 uuid_line;

@@ -218,6 +218,7 @@ job_end(struct control_job *j)
 {
 	int k;
 
+	free(j->pending);
 	for (k = 0; k < CONTROL_JOBS; k++)
 		if (j->cc->jobs[k] == j)
 			j->cc->jobs[k] = NULL;
@@ -231,6 +232,18 @@ conn_busy(const struct control_conn *cc)
 
 	for (k = 0; k < CONTROL_JOBS; k++)
 		if (cc->jobs[k] != NULL)
+			return 1;
+	return 0;
+}
+
+/* a ping or a start in wait: something with a deadline */
+static int
+conn_waits(const struct control_conn *cc)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] && (cc->jobs[k]->is_ping || cc->jobs[k]->pending))
 			return 1;
 	return 0;
 }
@@ -311,11 +324,14 @@ static void
 exec_done(void *ctx, const struct chan_result *r)
 {
 	struct control_job *j = ctx;
+	struct service *s = sup_find(j->c->sup, j->svc);
 	struct request req;
 	char *line;
 	yajl_gen g;
 	size_t len;
 
+	if (s)
+		svc_used(s);
 	memset(&req, 0, sizeof(req));
 	req.id = j->req_id;
 	req.has_id = j->has_id;
@@ -338,42 +354,109 @@ exec_done(void *ctx, const struct chan_result *r)
 	job_end(j);
 }
 
+/* hand a command to the agent; -1 with msg when it cannot be */
+static int
+exec_start(struct control_job *j, struct service *s, const struct request *req,
+    char *msg, size_t msgsz)
+{
+	struct chan_exec_cb cb = { exec_out, exec_done, j };
+	char *argv[257];
+	size_t o;
+	int n = 0;
+
+	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
+		argv[n++] = (char *)req->args + o;
+	argv[n] = NULL;
+	if (chan_exec(s->con->chan, argv, req->shell, (uint32_t)req->timeout_ms,
+	    &cb, &j->chan_id, msg, msgsz, mono_ms()) == -1)
+		return -1;
+	svc_used(s);
+	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
+	    n > 1 ? " ..." : "", j->chan_id);
+	return 0;
+}
+
 static char *
 reply_exec(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
-	struct chan_exec_cb cb = { exec_out, exec_done, NULL };
-	char msg[256], *argv[257];
 	struct control_job *j;
-	size_t o;
-	int n = 0;
+	char msg[256];
 
 	if (!s->conf->memres)
 		return proto_error_reply(req, PE_FAILED, "not a memres service "
 		    "(memres = yes)", outlen);
+	if (req->argc == 0)
+		return proto_error_reply(req, PE_BAD_REQUEST, "exec needs argv",
+		    outlen);
+	/* stopped for being idle: this command brings it back */
+	if (s->idle_stopped && s->state != ST_FAILED) {
+		if ((j = job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+			return proto_error_reply(req, PE_BUSY, msg, outlen);
+		j->pending = xcalloc(1, sizeof(*j->pending));
+		*j->pending = *req;
+		j->pending_until = mono_ms() + CONTROL_WAKE_MS;
+		if (s->state == ST_STOPPED)
+			(void)sup_start(c->sup, s, msg, sizeof(msg));
+		log_info("%s: exec waits for the idle DomU to start",
+		    s->conf->name);
+		*outlen = 0;
+		return NULL;	/* started by control_pending */
+	}
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
 		return proto_error_reply(req, PE_FAILED, "not running", outlen);
 	if (!s->ready)
 		return proto_error_reply(req, PE_FAILED, "its agent has not "
 		    "answered yet", outlen);
-	if (req->argc == 0)
-		return proto_error_reply(req, PE_BAD_REQUEST, "exec needs argv",
-		    outlen);
-	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
-		argv[n++] = (char *)req->args + o;
-	argv[n] = NULL;
 	if ((j = job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
-	cb.ctx = j;
-	if (chan_exec(s->con->chan, argv, req->shell, (uint32_t)req->timeout_ms,
-	    &cb, &j->chan_id, msg, sizeof(msg), mono_ms()) == -1) {
+	if (exec_start(j, s, req, msg, sizeof(msg)) == -1) {
 		job_end(j);
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	}
-	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
-	    n > 1 ? " ..." : "", j->chan_id);
 	*outlen = 0;
 	return NULL;	/* answered by exec_out and exec_done */
+}
+
+/* execs waiting for an idle DomU to be started and ready */
+static void
+control_pending(struct control *c, struct control_conn *cc, uint64_t now)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+		char msg[256] = "";
+		char *line;
+		size_t len;
+
+		if (j == NULL || j->pending == NULL)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		if (s && s->state == ST_STOPPED && s->idle_stopped)
+			(void)sup_start(c->sup, s, msg, sizeof(msg));
+		if (s && s->state == ST_RUNNING && s->ready && s->con &&
+		    s->con->chan) {
+			struct request *req = j->pending;
+
+			j->pending = NULL;
+			if (exec_start(j, s, req, msg, sizeof(msg)) == 0) {
+				free(req);
+				continue;
+			}
+			line = proto_error_reply(req, PE_BUSY, msg, &len);
+			free(req);
+		} else if (s == NULL || s->state == ST_FAILED ||
+		    now >= j->pending_until)
+			line = proto_error_reply(j->pending, PE_FAILED, s == NULL ?
+			    "the service is gone" : s->state == ST_FAILED ?
+			    "it failed to start" : "not ready in time", &len);
+		else
+			continue;
+		conn_queue(cc, line, len);
+		job_end(j);
+	}
 }
 
 static char *
@@ -812,6 +895,9 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 			continue;
 		}
 		control_pings(c, cc, now);
+		control_pending(c, cc, now);
+		if (conn_waits(cc) && (*timeout_ms < 0 || *timeout_ms > 1000))
+			*timeout_ms = 1000;	/* ping and start deadlines */
 		fds[*nfds].fd = cc->fd;
 		fds[*nfds].events = 0;
 		/* a client that does not read its replies gets no new ones */

@@ -25,6 +25,7 @@
 #define CONTROL_JOBS		16	/* execs and pings per connection */
 #define CONTROL_JOB_OUT_MAX	(8 * 1024 * 1024)	/* unread output */
 #define CONTROL_PING_MS		10000
+#define CONTROL_WAKE_MS		300000	/* exec: an idle DomU's start */
 
 struct control;
 struct control_conn;
@@ -36,6 +37,8 @@ struct control_job {
 	char			 svc[SERVICE_NAME_MAX + 1];
 	int			 is_ping;
 	int			 is_follow;	/* logs -f */
+	struct request		*pending;	/* exec waiting for ready */
+	uint64_t		 pending_until;
 	int			 raw;
 	uint32_t		 chan_id;	/* exec */
 	uint64_t		 sent;		/* ping */

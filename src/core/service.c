@@ -137,6 +137,12 @@ svc_display_state(const struct service *s)
 
 /* ---- memres: the agent ------------------------------------------------------ */
 
+void
+svc_used(struct service *s)
+{
+	s->last_used = mono_ms();
+}
+
 static void
 agent_ready(void *arg)
 {
@@ -145,6 +151,8 @@ agent_ready(void *arg)
 	if (s->ready)
 		return;
 	s->ready = 1;
+	s->idle_stopped = 0;
+	svc_used(s);
 	s->unresponsive = 0;
 	note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
 	sup_kick_waiting(s->sup);
@@ -1191,6 +1199,13 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 
 			if (s->next_ping && (t == 0 || s->next_ping < t))
 				t = s->next_ping;
+			if (s->conf->idle_timeout_ms && s->ready) {
+				uint64_t idle = s->last_used +
+				    s->conf->idle_timeout_ms;
+
+				if (t == 0 || idle < t)
+					t = idle;
+			}
 			if (t) {
 				left = t > now ? t - now : 0;
 				if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
@@ -1234,6 +1249,16 @@ agent_keepalive(struct service *s)
 	if (s->next_ping && now >= s->next_ping) {
 		(void)chan_ping(ch, now);
 		s->next_ping = now + s->conf->ping_interval_ms;
+	}
+	/* idle: no command for idle_timeout; the next exec starts it again */
+	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
+	    now - s->last_used >= s->conf->idle_timeout_ms) {
+		char d[32];
+
+		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
+		note(s, "idle for %s: stopping (the next exec starts it)", d);
+		if (sup_stop(s->sup, s, msg, sizeof(msg)) == 0)
+			s->idle_stopped = 1;
 	}
 }
 

@@ -91,6 +91,8 @@ struct service {
 	uint64_t		 next_ping;	/* monotonic ms */
 	enum stop_phase		 stop_phase;	/* of the stop in progress */
 	enum stop_phase		 stopped_in;	/* the phase that ended the last */
+	uint64_t		 last_used;	/* memres: last command, monotonic */
+	int			 idle_stopped;	/* memres: the next exec starts it */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	int			 remove;	/* reload: gone from config */
 	struct console		*con;
@@ -134,6 +136,8 @@ void		 sup_dispatch(struct service *, enum svc_event, const struct be_event *);
 void		 sup_be_notify(void *, const struct be_event *);
 
 const char	*svc_state_str(enum svc_state);
+/* memres: a command starts or ends (the idle timeout counts from it) */
+void		 svc_used(struct service *);
 const char	*stop_phase_str(enum stop_phase);
 /* "ready" for a running memres service whose agent answered */
 const char	*svc_display_state(const struct service *);
