@@ -373,6 +373,54 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 }
 END_TEST
 
+/* a memres service up on a PTY console, its agent's hello written */
+static struct service *
+memres_up(const char *name, int *master)
+{
+	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
+	uint8_t hello[FRAME_MAX];
+	struct service *m;
+	size_t n;
+	int i;
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ck_assert_int_ge(*master, 0);
+	ck_assert_int_eq(grantpt(*master), 0);
+	ck_assert_int_eq(unlockpt(*master), 0);
+	strlcpy_(fb->console_tty, ptsname(*master), sizeof(fb->console_tty));
+	m = up(name);
+	f.data = (const uint8_t *)"domud-agent 1 test 0002";
+	f.len = (uint16_t)strlen((const char *)f.data);
+	n = frame_encode(hello, &f);
+	ck_assert_int_eq(write(*master, hello, n), (ssize_t)n);
+	for (i = 0; i < 20 && !m->ready; i++)
+		run_io(50);
+	ck_assert_int_eq(m->ready, 1);
+	return m;
+}
+
+START_TEST(memres_idle_stop)
+{
+	const char *names[] = { "m" },
+	    *extras[] = { "memres = yes\nidle_timeout = 1m\n" };
+	struct service *m;
+	int master;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	m = memres_up("m", &master);
+	run_io(10);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	/* a minute without commands */
+	m->last_used = mono_ms() - 61000;
+	run_io(10);
+	ck_assert_int_eq(m->state, ST_STOPPING);
+	ck_assert_int_eq(m->idle_stopped, 1);
+	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	close(master);
+	teardown();
+}
+END_TEST
+
 START_TEST(ordering)
 {
 	const char *names[] = { "a", "b", "c" },
@@ -653,6 +701,7 @@ service_suite(void)
 	tcase_add_test(tc, admission_refuses);
 	tcase_add_test(tc, ordering);
 	tcase_add_test(tc, memres_ready_and_stop_through_the_agent);
+	tcase_add_test(tc, memres_idle_stop);
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
