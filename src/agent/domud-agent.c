@@ -41,15 +41,23 @@
 
 #define WINDOW		16		/* frames in flight */
 #define RTO_MIN_MS	1000
-#define RTO_MAX_MS	8000
+#define RTO_MAX_MS	4000
 #define MAX_CMDS	32
 #define WQ_MAX		(WINDOW * FRAME_MAX * 2)
 #define ARGV_MAX	256
+
+#define STDIN_BUF	(32 * 1024)	/* more than domud's window */
 
 struct cmd {
 	uint32_t	 id;
 	pid_t		 pid;		/* 0 = reaped */
 	int		 out, err;	/* -1 = at EOF */
+	int		 in;		/* FF_STDIN: the pipe to it, -1 = none */
+	uint8_t		*inbuf;		/* bytes not yet in the pipe */
+	size_t		 inlen;
+	int		 in_eof;	/* EOF received: close after inbuf */
+	uint32_t	 in_written;	/* reported in FT_INACK */
+	uint32_t	 in_acked;
 	int		 status;	/* wait status, once reaped */
 	int		 reaped;
 	uint8_t		 why;		/* FF_TIMEOUT, FF_CANCELLED */
@@ -71,9 +79,12 @@ static size_t		 win_head, win_n;	/* oldest unacked, count */
 static uint32_t		 next_seq;
 static uint64_t		 rto_at, rto_ms = RTO_MIN_MS;
 static uint32_t		 last_ack = UINT32_MAX;
+static uint32_t		 fast_seq = UINT32_MAX;	/* last fast resend */
 static uint8_t		 wq[WQ_MAX];
 static size_t		 wq_len;
 static int		 verbose, is_init, shutting_down;
+
+static void		 cmd_kill(struct cmd *, uint8_t);
 
 static uint64_t
 now_ms(void)
@@ -139,16 +150,66 @@ window_full(void)
 	return win_n == WINDOW;
 }
 
-/* a frame to domud: kept until acknowledged */
+/* small frames that found the window full wait here, in order */
+#define BACKLOG		64
+#define BACKLOG_DATA	256
+static struct {
+	uint8_t		 type, flags;
+	uint32_t	 id;
+	size_t		 len;
+	uint8_t		 data[BACKLOG_DATA];
+} backlog[BACKLOG];
+static size_t backlog_head, backlog_n;
+
+static void window_add(uint8_t, uint8_t, uint32_t, const void *, size_t);
+
+static void
+backlog_flush(void)
+{
+	while (backlog_n > 0 && !window_full()) {
+		size_t i = backlog_head;
+
+		backlog_head = (backlog_head + 1) % BACKLOG;
+		backlog_n--;
+		window_add(backlog[i].type, backlog[i].flags, backlog[i].id,
+		    backlog[i].data, backlog[i].len);
+	}
+}
+
+/*
+ * A frame to domud: kept until acknowledged. Output is only produced
+ * when the window has room; the small frames (exit, error, pong, stdin
+ * acks) wait in the backlog when it has not, so that none is lost.
+ */
 static void
 send_frame(uint8_t type, uint8_t flags, uint32_t id, const void *data,
+    size_t len)
+{
+	if (window_full() || backlog_n > 0) {
+		size_t i = (backlog_head + backlog_n) % BACKLOG;
+
+		if (backlog_n == BACKLOG || len > BACKLOG_DATA)
+			return;	/* a pong or hello is asked for again */
+		backlog[i].type = type;
+		backlog[i].flags = flags;
+		backlog[i].id = id;
+		backlog[i].len = len;
+		if (len)
+			memcpy(backlog[i].data, data, len);
+		backlog_n++;
+		backlog_flush();
+		return;
+	}
+	window_add(type, flags, id, data, len);
+}
+
+static void
+window_add(uint8_t type, uint8_t flags, uint32_t id, const void *data,
     size_t len)
 {
 	struct sent *s;
 	struct frame f;
 
-	if (window_full())
-		return;		/* callers check first; hello/pong may drop */
 	s = &win[(win_head + win_n) % WINDOW];
 	f.type = type;
 	f.flags = flags;
@@ -196,8 +257,18 @@ on_ack(uint32_t next)
 	if (progress) {
 		rto_ms = RTO_MIN_MS;
 		rto_at = win_n ? now_ms() + rto_ms : 0;
-	} else if (win_n > 0 && next == last_ack && next == win[win_head].seq)
-		resend_all("duplicate ack");	/* something got lost */
+		backlog_flush();
+	} else if (win_n > 0 && next == last_ack && next == win[win_head].seq &&
+	    fast_seq != next) {
+		/* the frame domud waits for got lost: send it again, once
+		 * (domud keeps the later ones it got; a timeout resends all) */
+		struct sent *s = &win[win_head];
+
+		say("resending frame %u (duplicate ack)", s->seq);
+		(void)wq_add(s->buf, s->len);
+		wq_flush();
+		fast_seq = next;
+	}
 	last_ack = next;
 }
 
@@ -253,7 +324,8 @@ static void
 cmd_exec(const struct frame *f)
 {
 	char *argv[ARGV_MAX + 1], buf[FRAME_PAYLOAD_MAX + 1];
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 };
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 },
+	    inp[2] = { -1, -1 };
 	size_t i, argc = 0, len;
 	struct cmd *c = NULL;
 	uint32_t timeout;
@@ -261,8 +333,6 @@ cmd_exec(const struct frame *f)
 	ssize_t n;
 	pid_t pid;
 
-	if (window_full())
-		return;		/* domud's timeout will say so */
 	if (f->len < 5 || f->data[f->len - 1] != '\0') {
 		send_error(f->id, "malformed exec request");
 		return;
@@ -291,7 +361,8 @@ cmd_exec(const struct frame *f)
 		return;
 	}
 	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
-	    pipe2(failp, O_CLOEXEC) == -1) {
+	    pipe2(failp, O_CLOEXEC) == -1 ||
+	    ((f->flags & FF_STDIN) && pipe2(inp, O_CLOEXEC) == -1)) {
 		send_error(f->id, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -306,7 +377,7 @@ cmd_exec(const struct frame *f)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();	/* its own group: timeout and cancel kill it all */
-		devnull = open("/dev/null", O_RDONLY);
+		devnull = inp[0] != -1 ? inp[0] : open("/dev/null", O_RDONLY);
 		if (devnull == -1 || dup2(devnull, 0) == -1 ||
 		    dup2(outp[1], 1) == -1 || dup2(errp[1], 2) == -1)
 			_exit(127);
@@ -322,6 +393,10 @@ cmd_exec(const struct frame *f)
 	close(errp[1]);
 	close(failp[1]);
 	outp[1] = errp[1] = failp[1] = -1;
+	if (inp[0] != -1) {
+		close(inp[0]);
+		inp[0] = -1;
+	}
 	/* the fail pipe closes on a successful exec: no race with the reaper */
 	while ((n = read(failp[0], &e, sizeof(e))) == -1 && errno == EINTR)
 		;
@@ -330,6 +405,8 @@ cmd_exec(const struct frame *f)
 		send_error(f->id, "%s: %s", argv[0], strerror(e));
 		close(outp[0]);
 		close(errp[0]);
+		if (inp[1] != -1)
+			close(inp[1]);
 		memset(c, 0, sizeof(*c));
 		c->pid = pid;	/* reaped by the SIGCHLD handler, then freed */
 		c->id = 0;
@@ -340,6 +417,11 @@ cmd_exec(const struct frame *f)
 	c->pid = pid;
 	c->out = outp[0];
 	c->err = errp[0];
+	c->in = inp[1];
+	if (c->in != -1) {
+		fcntl(c->in, F_SETFL, O_NONBLOCK);
+		c->inbuf = malloc(STDIN_BUF);
+	}
 	fcntl(c->out, F_SETFL, O_NONBLOCK);
 	fcntl(c->err, F_SETFL, O_NONBLOCK);
 	c->deadline = timeout ? now_ms() + timeout : 0;
@@ -353,6 +435,63 @@ fail:
 			close(errp[i]);
 		if (failp[i] != -1)
 			close(failp[i]);
+		if (inp[i] != -1)
+			close(inp[i]);
+	}
+}
+
+/* stdin for a command: kept until the pipe takes it */
+static void
+cmd_stdin(const struct frame *f)
+{
+	struct cmd *c = cmd_find(f->id);
+
+	if (c == NULL || c->in == -1 || c->inbuf == NULL)
+		return;
+	if (f->len == 0) {
+		c->in_eof = 1;
+		return;
+	}
+	if (c->inlen + f->len > STDIN_BUF) {
+		/* domud's window keeps below this: a broken peer */
+		cmd_kill(c, 0);
+		return;
+	}
+	memcpy(c->inbuf + c->inlen, f->data, f->len);
+	c->inlen += f->len;
+}
+
+static void
+cmd_feed(struct cmd *c)
+{
+	uint8_t n4[4];
+	ssize_t n;
+
+	if (c->in == -1)
+		return;
+	while (c->inlen > 0) {
+		n = write(c->in, c->inbuf, c->inlen);
+		if (n <= 0) {
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			c->inlen = 0;	/* EPIPE: it does not read; drop */
+			c->in_eof = 1;
+			break;
+		}
+		memmove(c->inbuf, c->inbuf + n, c->inlen - (size_t)n);
+		c->inlen -= (size_t)n;
+		c->in_written += (uint32_t)n;
+	}
+	if (c->in_written != c->in_acked && !window_full()) {
+		put_be32(n4, c->in_written);
+		send_frame(FT_INACK, 0, c->id, n4, 4);
+		c->in_acked = c->in_written;
+	}
+	if (c->in_eof && c->inlen == 0) {
+		close(c->in);
+		c->in = -1;
+		free(c->inbuf);
+		c->inbuf = NULL;
 	}
 }
 
@@ -399,8 +538,11 @@ cmd_pump(struct cmd *c)
 		put_be32(ex + 4, (uint32_t)sig);
 		send_frame(FT_EXIT, c->why, c->id, ex, sizeof(ex));
 		say("exit %u: code %d signal %d", c->id, code, sig);
+		if (c->in != -1)
+			close(c->in);
+		free(c->inbuf);
 		memset(c, 0, sizeof(*c));
-		c->out = c->err = -1;
+		c->out = c->err = c->in = -1;
 	}
 }
 
@@ -464,6 +606,9 @@ on_frame(void *arg, const struct frame *f)
 	case FT_CANCEL:
 		if ((c = cmd_find(f->id)) != NULL)
 			cmd_kill(c, FF_CANCELLED);
+		break;
+	case FT_STDIN:
+		cmd_stdin(f);
 		break;
 	case FT_SHUTDOWN:
 		power_off();
@@ -587,12 +732,12 @@ main(int argc, char *argv[])
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	for (i = 0; i < MAX_CMDS; i++)
-		cmds[i].out = cmds[i].err = -1;
+		cmds[i].out = cmds[i].err = cmds[i].in = -1;
 	frame_parser_init(&parser);
 	hello();
 
 	for (;;) {
-		struct pollfd pfd[2 + 2 * MAX_CMDS];
+		struct pollfd pfd[2 + 3 * MAX_CMDS];
 		uint8_t buf[4096];
 		uint64_t now = now_ms(), next = 0;
 		int n = 0, timeout, k;
@@ -613,6 +758,10 @@ main(int argc, char *argv[])
 			}
 			if (c->deadline && (!next || c->deadline < next))
 				next = c->deadline;
+			if (c->in != -1 && c->inlen > 0) {
+				pfd[n].fd = c->in;
+				pfd[n++].events = POLLOUT;
+			}
 			/* a full window stops reading: the child blocks */
 			if (!window_full()) {
 				if (c->out != -1) {
@@ -650,10 +799,12 @@ main(int argc, char *argv[])
 		if (pfd[0].revents & POLLOUT)
 			wq_flush();
 		if (pfd[0].revents & POLLIN) {
+			static int esc;
+
 			r = read(con, buf, sizeof(buf));
 			if (r > 0)
-				frame_feed(&parser, buf, (size_t)r, on_frame,
-				    on_noise, NULL);
+				frame_feed(&parser, buf, frame_unstuff(buf,
+				    (size_t)r, &esc), on_frame, on_noise, NULL);
 		}
 		if (pfd[0].revents & (POLLHUP | POLLERR) &&
 		    !(pfd[0].revents & POLLIN)) {
@@ -664,7 +815,9 @@ main(int argc, char *argv[])
 				return 1;
 		}
 		for (i = 0; i < MAX_CMDS; i++)
-			if (cmds[i].id != 0)
+			if (cmds[i].id != 0) {
+				cmd_feed(&cmds[i]);
 				cmd_pump(&cmds[i]);
+			}
 	}
 }

@@ -21,11 +21,15 @@ send(struct channel *ch, uint8_t type, uint8_t flags, uint32_t id,
     uint32_t seq, const void *data, size_t len)
 {
 	struct frame f = { type, flags, id, seq, (uint16_t)len, data };
+	uint8_t raw[FRAME_MAX];
+	size_t n;
 
+	/* stuffed, a frame takes at most twice its size */
 	if (len > FRAME_PAYLOAD_MAX ||
-	    ch->wq_len + FRAME_HDR + len + 4 > sizeof(ch->wq))
+	    ch->wq_len + 2 * (FRAME_HDR + len + 4) > sizeof(ch->wq))
 		return -1;
-	ch->wq_len += frame_encode(ch->wq + ch->wq_len, &f);
+	n = frame_encode(raw, &f);
+	ch->wq_len += frame_stuff(raw, n, ch->wq + ch->wq_len);
 	return 0;
 }
 
@@ -116,6 +120,10 @@ deliver(struct channel *ch, const struct frame *f)
 		r.cancelled = (f->flags & FF_CANCELLED) != 0;
 		exec_end(x, &r);
 		break;
+	case FT_INACK:
+		if (x != NULL && f->len >= 4)
+			x->in_acked = get_be32(f->data);
+		break;
 	case FT_ERROR:
 		if (x == NULL)
 			break;
@@ -152,18 +160,54 @@ on_frame(void *arg, const struct frame *f)
 	 * frame domud sees */
 	if ((f->type == FT_HELLO && !(f->len == strlen(ch->agent) &&
 	    memcmp(f->data, ch->agent, f->len) == 0)) || !ch->synced) {
+		size_t k;
+
 		ch->synced = 1;
 		ch->expect = f->seq;
+		for (k = 0; k < CHAN_REORDER; k++)
+			ch->ahead[k].used = 0;
 	}
 	if (f->seq != ch->expect) {
-		if ((int32_t)(f->seq - ch->expect) < 0)
+		int32_t ahead = (int32_t)(f->seq - ch->expect);
+
+		if (ahead < 0) {
 			ch->resent_seen++;
-		else
+		} else if (ahead < CHAN_REORDER) {
+			/* after a lost frame: kept until the gap is filled */
+			size_t k = f->seq % CHAN_REORDER;
+
+			if (!ch->ahead[k].used) {
+				ch->ahead[k].used = 1;
+				ch->ahead[k].seq = f->seq;
+				ch->ahead[k].type = f->type;
+				ch->ahead[k].flags = f->flags;
+				ch->ahead[k].id = f->id;
+				ch->ahead[k].len = f->len;
+				memcpy(ch->ahead[k].data, f->data, f->len);
+			}
+		} else
 			ch->dropped++;
 		return;
 	}
 	ch->expect++;
 	deliver(ch, f);
+	/* and what waited behind it */
+	for (;;) {
+		size_t k = ch->expect % CHAN_REORDER;
+		struct frame g;
+
+		if (!ch->ahead[k].used || ch->ahead[k].seq != ch->expect)
+			break;
+		ch->ahead[k].used = 0;
+		g.type = ch->ahead[k].type;
+		g.flags = ch->ahead[k].flags;
+		g.id = ch->ahead[k].id;
+		g.seq = ch->ahead[k].seq;
+		g.len = ch->ahead[k].len;
+		g.data = ch->ahead[k].data;
+		ch->expect++;
+		deliver(ch, &g);
+	}
 }
 
 static void
@@ -179,8 +223,14 @@ void
 chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 {
 	struct feed fd = { ch, now };
+	uint64_t spoiled = ch->parser.st.bad_crc + ch->parser.st.bad_header;
 
 	frame_feed(&ch->parser, b, n, on_frame, on_noise, &fd);
+	/* a spoiled frame: say at once what we still expect, so that the
+	 * agent resends without waiting for its timeout */
+	if (ch->synced && ch->parser.st.bad_crc + ch->parser.st.bad_header !=
+	    spoiled)
+		ch->ack_due = 1;
 	/* one acknowledgement per read, not per frame */
 	if (ch->ack_due && send(ch, FT_ACK, 0, 0, ch->expect, NULL, 0) == 0)
 		ch->ack_due = 0;
@@ -223,13 +273,15 @@ chan_exec(struct channel *ch, char *const argv[], int shell,
 	if (ch->next_id == 0)
 		ch->next_id = 1;
 	x->id = ch->next_id++;
-	if (send(ch, FT_EXEC, shell ? FF_SHELL : 0, x->id, 0, payload,
+	if (send(ch, FT_EXEC, ((shell & 1) ? FF_SHELL : 0) |
+	    ((shell & CHAN_EXEC_STDIN) ? FF_STDIN : 0), x->id, 0, payload,
 	    len) == -1) {
 		x->id = 0;
 		snprintf(why, whysz, "the console is not taking input");
 		return -1;
 	}
 	x->cb = *cb;
+	x->has_stdin = (shell & CHAN_EXEC_STDIN) != 0;
 	x->deadline = timeout_ms ? now + timeout_ms + CHAN_GRACE_MS : 0;
 	*id = x->id;
 	return 0;
@@ -244,6 +296,39 @@ chan_cancel(struct channel *ch, uint32_t id)
 		return;
 	if (send(ch, FT_CANCEL, 0, id, 0, NULL, 0) == 0)
 		x->cancel_sent = 1;
+}
+
+size_t
+chan_stdin_room(struct channel *ch, uint32_t id)
+{
+	struct chan_exec *x = exec_find(ch, id);
+	uint32_t inflight;
+
+	if (x == NULL || !x->has_stdin)
+		return 0;
+	inflight = x->in_sent - x->in_acked;
+	if (inflight >= CHAN_STDIN_WINDOW)
+		return 0;
+	/* and room in the queue towards the console */
+	if (ch->wq_len + 2 * FRAME_MAX > sizeof(ch->wq))
+		return 0;
+	return CHAN_STDIN_WINDOW - inflight;
+}
+
+int
+chan_stdin(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
+{
+	struct chan_exec *x = exec_find(ch, id);
+
+	if (x == NULL || !x->has_stdin || n > FRAME_PAYLOAD_MAX ||
+	    (n > 0 && n > chan_stdin_room(ch, id)))
+		return -1;
+	if (send(ch, FT_STDIN, 0, id, 0, b, n) == -1)
+		return -1;
+	x->in_sent += (uint32_t)n;
+	if (n == 0)
+		x->has_stdin = 0;	/* EOF sent */
+	return 0;
 }
 
 void

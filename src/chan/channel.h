@@ -16,9 +16,13 @@
 #include "frame.h"
 
 #define CHAN_MAX_EXECS		64
+#define CHAN_REORDER		16	/* frames kept ahead of a gap (the
+					 * agent's window) */
 #define CHAN_WQ_MAX		(64 * 1024)
 #define CHAN_ARGS_MAX		(FRAME_PAYLOAD_MAX - 4)
 #define CHAN_GRACE_MS		10000	/* after the agent's own timeout */
+#define CHAN_STDIN_WINDOW	(16 * 1024)	/* unacknowledged stdin bytes */
+#define CHAN_EXEC_STDIN		0x100	/* chan_exec flag: stdin from us */
 
 struct chan_result {
 	int		 ran;		/* 0: did not start (see error) */
@@ -40,6 +44,8 @@ struct chan_exec {
 	struct chan_exec_cb	 cb;
 	uint64_t		 deadline;	/* ours: the agent's + grace */
 	int			 cancel_sent;
+	int			 has_stdin;
+	uint32_t		 in_sent, in_acked;	/* stdin bytes */
 };
 
 struct channel {
@@ -55,6 +61,14 @@ struct channel {
 	uint32_t		 ping_id;
 	struct chan_exec	 execs[CHAN_MAX_EXECS];
 	uint32_t		 next_id;
+	struct {
+		int		 used;
+		uint32_t	 seq;
+		uint8_t		 type, flags;
+		uint32_t	 id;
+		uint16_t	 len;
+		uint8_t		 data[FRAME_PAYLOAD_MAX];
+	}			 ahead[CHAN_REORDER];
 	uint8_t			 wq[CHAN_WQ_MAX];
 	size_t			 wq_len;
 	uint64_t		 frames_in, dropped, resent_seen;
@@ -70,11 +84,16 @@ void	 chan_input(struct channel *, const uint8_t *, size_t, uint64_t now);
 /* what to write to the console; then chan_written() with what was */
 size_t	 chan_pending(const struct channel *, const uint8_t **);
 void	 chan_written(struct channel *, size_t);
-/* start a command: argv (shell: argv[0] is a script); 0, or -1 with why */
+/* start a command: argv (shell: argv[0] is a script; | CHAN_EXEC_STDIN:
+ * its stdin comes through chan_stdin); 0, or -1 with why */
 int	 chan_exec(struct channel *, char *const argv[], int shell,
 	    uint32_t timeout_ms, const struct chan_exec_cb *, uint32_t *id,
 	    char *why, size_t whysz, uint64_t now);
 void	 chan_cancel(struct channel *, uint32_t id);
+/* how much stdin the command can take now (its window) */
+size_t	 chan_stdin_room(struct channel *, uint32_t id);
+/* stdin bytes (at most the room, and a frame's worth); n == 0: EOF */
+int	 chan_stdin(struct channel *, uint32_t id, const uint8_t *, size_t n);
 /* forget a command's callbacks (its client went away) and cancel it */
 void	 chan_detach(struct channel *, uint32_t id);
 int	 chan_ping(struct channel *, uint64_t now);

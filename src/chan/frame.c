@@ -29,6 +29,42 @@ frame_crc32(uint32_t crc, const uint8_t *p, size_t n)
 	return ~crc;
 }
 
+size_t
+frame_stuff(const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] == 0x0f || in[i] == STUFF_ESC) {
+			out[o++] = STUFF_ESC;
+			out[o++] = in[i] == 0x0f ? 1 : 2;
+		} else
+			out[o++] = in[i];
+	}
+	return o;
+}
+
+size_t
+frame_unstuff(uint8_t *b, size_t n, int *esc)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (*esc) {
+			*esc = 0;
+			if (b[i] == 1)
+				b[o++] = 0x0f;
+			else if (b[i] == 2)
+				b[o++] = STUFF_ESC;
+			/* anything else: not ours; dropped, the CRC will say */
+		} else if (b[i] == STUFF_ESC)
+			*esc = 1;
+		else
+			b[o++] = b[i];
+	}
+	return o;
+}
+
 void
 put_be32(uint8_t *p, uint32_t v)
 {
@@ -76,7 +112,8 @@ frame_parser_init(struct frame_parser *p)
 static int
 type_known(uint8_t t)
 {
-	return (t >= FT_HELLO && t <= FT_ERROR) || (t >= FT_PING && t <= FT_ACK);
+	return (t >= FT_HELLO && t <= FT_INACK) ||
+	    (t >= FT_PING && t <= FT_STDIN);
 }
 
 /* where a frame may start: the magic, or a prefix of it at the end */

@@ -30,16 +30,19 @@ enum frame_type {
 	FT_OUT = 3,		/* flags: FF_STDOUT or FF_STDERR */
 	FT_EXIT = 4,		/* payload: exit code (4), signal (4) */
 	FT_ERROR = 5,		/* payload: text; the command did not run */
+	FT_INACK = 6,		/* payload: stdin bytes written so far (4) */
 	/* domud -> agent */
 	FT_PING = 16,
 	FT_EXEC = 17,		/* payload: timeout ms (4), then argv, NUL-separated */
 	FT_CANCEL = 18,
 	FT_SHUTDOWN = 19,
 	FT_ACK = 20,		/* seq: the next frame domud expects */
+	FT_STDIN = 21,		/* payload: bytes for the command; none = EOF */
 };
 
 #define FF_STDOUT	0x01
 #define FF_STDERR	0x02
+#define FF_STDIN	0x08	/* FT_EXEC: stdin is a pipe fed by FT_STDIN */
 #define FF_SHELL	0x10	/* FT_EXEC: argv[0] is a /bin/sh -c script */
 #define FF_TIMEOUT	0x20	/* FT_EXIT: killed for its timeout */
 #define FF_CANCELLED	0x40	/* FT_EXIT: killed by a cancel */
@@ -52,6 +55,18 @@ struct frame {
 	uint16_t	 len;
 	const uint8_t	*data;
 };
+
+/*
+ * domud -> agent bytes are stuffed: the guest's hvc driver takes ^O (0x0f)
+ * on its console as a SysRq prefix, swallowing it and the byte after it
+ * (and running that as a SysRq key). So 0x0f travels as FE 01 and 0xfe as
+ * FE 02; nothing else changes.
+ */
+#define STUFF_ESC	0xfe
+/* stuff n bytes into out (2 * n bytes); its length */
+size_t		 frame_stuff(const uint8_t *, size_t n, uint8_t *out);
+/* unstuff in place; *esc carries a pending FE across calls; new length */
+size_t		 frame_unstuff(uint8_t *, size_t n, int *esc);
 
 uint32_t	 frame_crc32(uint32_t crc, const uint8_t *, size_t);
 /* the whole frame into out (FRAME_MAX bytes); its length, 0 if too long */

@@ -96,7 +96,7 @@ pump(int ms)
 	r = read(master, buf, sizeof(buf));
 	if (r <= 0)
 		return;
-	if (noise_on && rand() % 3 == 0) {
+	if (noise_on && rand() % 6 == 0) {
 		static const char *kmsg = "\r\n[  123.456789] random: crng "
 		    "reseeded; eth0: link becomes ready\r\n";
 		size_t cut = (size_t)rand() % (size_t)r;
@@ -167,6 +167,7 @@ scenarios(void)
 {
 	static const char script[] =
 	    "printf 'a\\000b\\n===END===\\n\\377\\001'; "
+	    ": '\017b\376\017\017'; "
 	    "printf 'err line\\n' >&2; exit 3";
 	char *bytes[] = { (char *)script, NULL };
 	char *big[] = { "head -c 300000 /dev/urandom | od -An -tx1 | head -c 200000", NULL };
@@ -207,11 +208,16 @@ scenarios(void)
 
 		snprintf(o, sizeof(o), "job%d\n", i);
 		snprintf(e, sizeof(e), "done%d\n", i);
-		ok &= many[i]->done && many[i]->r.code == i &&
+		if (!(many[i]->done && many[i]->r.code == i &&
 		    many[i]->n[0] == strlen(o) &&
 		    memcmp(many[i]->out[0], o, strlen(o)) == 0 &&
 		    many[i]->n[1] == strlen(e) &&
-		    memcmp(many[i]->out[1], e, strlen(e)) == 0;
+		    memcmp(many[i]->out[1], e, strlen(e)) == 0)) {
+			printf("    job %d: done=%d code=%d out=%zu err=%zu "
+			    "error='%s'\n", i, many[i]->done, many[i]->r.code,
+			    many[i]->n[0], many[i]->n[1], many[i]->r.error);
+			ok = 0;
+		}
 		free(many[i]);
 	}
 	result("exec-parallel", ok, "10 commands in flight");
@@ -238,6 +244,47 @@ scenarios(void)
 	result("exec-cancel", j->done && j->r.cancelled && j->r.signal == 9,
 	    "cancelled=%d signal=%d", j->r.cancelled, j->r.signal);
 	free(j);
+
+	{
+		/* stdin: 150000 bytes in, through cat, the same bytes out */
+		static uint8_t in[150000];
+		char *catv[] = { "cat", NULL };
+		uint32_t id = 0;
+		size_t sent = 0, k, room;
+		int eof = 0;
+
+		for (k = 0; k < sizeof(in); k++)
+			in[k] = (uint8_t)(k * 31 + k / 7);
+		j = start(catv, CHAN_EXEC_STDIN, 60000);
+		for (k = 0; k < CHAN_MAX_EXECS; k++)
+			if (ch.execs[k].cb.ctx == j)
+				id = ch.execs[k].id;
+		t0 = now_ms();
+		while (!j->done && now_ms() - t0 < 90000) {
+			while (!eof && (room = chan_stdin_room(&ch, id)) > 0) {
+				size_t n = sizeof(in) - sent;
+
+				if (n > room)
+					n = room;
+				if (n > FRAME_PAYLOAD_MAX)
+					n = FRAME_PAYLOAD_MAX;
+				if (n == 0) {
+					chan_stdin(&ch, id, NULL, 0);
+					eof = 1;
+					break;
+				}
+				if (chan_stdin(&ch, id, in + sent, n) == -1)
+					break;
+				sent += n;
+			}
+			pump(50);
+		}
+		result("exec-stdin", j->done && j->r.code == 0 &&
+		    j->n[0] == sizeof(in) && memcmp(j->out[0], in, sizeof(in)) == 0,
+		    "%zu bytes through cat in %llu ms, got %zu back", sent,
+		    (unsigned long long)(now_ms() - t0), j->n[0]);
+		free(j);
+	}
 
 	j = start(missing, 0, 5000);
 	wait_jobs(&j, 1, 30);
