@@ -18,6 +18,12 @@
 #   domud_rules                         our part of iptables-legacy-save: the DOMUD
 #                                        chains, their rules and the hooks, counters
 #                                        stripped
+#   agent_initrd [OUT]                  the test guest's initramfs with domud-agent
+#                                        appended (/e2e/agent.cpio); prints its path
+#                                        (for RAMDISK=; the guest needs e2e.agent=1)
+#   ms                                  milliseconds since dom0 boot (10 ms steps)
+#   rss_kib PID                         VmRSS of PID in KiB
+#   median                              the median of numbers on stdin (one a line)
 DOMUD_CONF_DIR=/tmp/domud-conf
 DOMUD_LOG=/tmp/domud.log
 DOMUD_BIN=${DOMUD_BIN:-domud}
@@ -28,13 +34,14 @@ conf_init() { # fresh configuration directory
   rm -f /var/log/domud/*.log /var/log/domud/*.log.1
 }
 
-svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words from $CMDX
+svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words from $CMDX,
+  # the ramdisk is $RAMDISK if set (e.g. agent_initrd's), else the test guest's
   _n=$1; _t=$2; shift 2
   {
     echo "[service]"
     echo "type = $E2E_GUEST_TYPE"
     echo "kernel = ${KERNEL:-$E2E_KERNEL}"
-    echo "ramdisk = $E2E_INITRD"
+    echo "ramdisk = ${RAMDISK:-$E2E_INITRD}"
     echo "cmdline = $(guest_cmdline "$_t" ${CMDX:-})"
     echo "memory = ${MEM:-$E2E_GUEST_MEM}M"
     for l in "$@"; do echo "$l"; done
@@ -138,3 +145,18 @@ svc_run() {
 domud_rules() { # our chains and hooks as iptables-legacy-save shows them, no counters
   iptables-legacy-save 2>/dev/null | grep -E '^\*|DOMUD' | sed 's/ \[[0-9]*:[0-9]*\]$//'
 }
+
+# Uncompressed: a cpio appended to the gzip'd one fails twice (libxenguest's
+# gunzip of PV ramdisks trusts the size in the file's last 4 bytes: "inflate
+# failed"; the kernel then wants the next archive 4-byte aligned after the gzip
+# stream: "invalid magic at start of compressed archive"). cpio pads to 512.
+agent_initrd() { # [OUT]: the kernel unpacks concatenated archives in order
+  _ai=${1:-/tmp/initrd-agent.img}
+  [ -s /e2e/agent.cpio ] || { echo "agent_initrd: no /e2e/agent.cpio" >&2; return 1; }
+  { gzip -dc "$E2E_INITRD" && cat /e2e/agent.cpio; } > "$_ai" || return 1
+  echo "$_ai"
+}
+
+ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }

@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 1200
+# memres on real Xen (issue #7): a DomU whose /init execs domud-agent talks frames
+# over its console. Readiness and after=, exec (exact bytes, in parallel, timeouts,
+# under loud kernel console output), a hostile DomU flooding its console with garbage
+# and fake frames (domud's memory, its answers and the console log stay bounded), and
+# a stop that goes through the agent. Benchmarks: exec round trip, channel throughput
+# against the plain console's.
+. /e2e/scenarios/lib/domud.sh
+
+MEM=96                 # read by svc_ini
+: > "$DOMUD_LOG"
+HOSTILE_S=45           # how long the hostile guest floods while we measure
+RSS_MAX_KIB=16384      # allowed growth of domud's RSS during the flood
+LAT_MAX_MS=10000       # exec / status under the flood (TCG, one dom0 vCPU)
+
+say_file() { # PREFIX FILE [N]: a file's last lines as info lines
+  tail -n "${3:-20}" "$2" 2>/dev/null | tr -d '\r' | while IFS= read -r l; do info "  $1: $l"; done
+}
+# first line number of a pattern in domud's log
+logline() { grep -n "$1" "$DOMUD_LOG" | head -n 1 | cut -d: -f1; }
+# hex dump of a file's first bytes, on one line
+hexhead() { od -An -tx1 -v "$1" 2>/dev/null | head -n "${2:-4}" | tr -s ' \n' ' '; }
+fsize() { wc -c < "$1" 2>/dev/null | tr -d ' '; }
+lines_in_logs() { # NAME PATTERN: count in the console log and its rotated half
+  cat "/var/log/domud/$1.log.1" "/var/log/domud/$1.log" 2>/dev/null | grep -ac "$2"
+}
+# exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
+ex_timed() { # OUT ERR domuctl-exec-args...
+  _o=$1; _e=$2; shift 2
+  _t=$(ms)
+  domuctl exec "$@" > "$_o" 2> "$_e"; EX_RC=$?
+  EX_MS=$(( $(ms) - _t ))
+}
+
+# ---- the services: m (memres, the agent as PID 1), dep (after = m), h (hostile) --------
+conf_init
+if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then
+  fail memres/ready "no agent cpio in /e2e (is domud-agent in E2E_BIN?)"
+  exit 0
+fi
+# printk.devkmsg=on: /dev/kmsg writes are not rate limited (kernel-noise)
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1 printk.devkmsg=on" svc_ini m m-up \
+  "autostart = yes" "restart = no" "memres = yes" "agent_stop_timeout = 20s"
+svc_ini dep dep-up "autostart = yes" "restart = no" "after = m"
+CMDX="e2e.hostile=1" svc_ini h h-up "autostart = no" "restart = no" "memres = yes" "stop_timeout = 15s"
+if ! domud -n -f "$DOMUD_CONF_DIR/domud.conf" > /tmp/check.out 2>&1; then
+  fail memres/ready "domud -n: $(tr '\n' ' ' < /tmp/check.out)"
+  exit 0
+fi
+t0=$(up)
+if ! domud_up; then
+  fail memres/ready "domud did not start"
+  exit 0
+fi
+
+# ---- memres/ready: m is ready once its agent said hello; dep starts only after ---------
+if ! wait_state m ready 240; then
+  fail memres/ready "m is '$(jfield m state)' (agent_ready=$(jfield m agent_ready)), not ready"
+  show_log 40
+  say_file m.log /var/log/domud/m.log 20
+  domud_down 60
+  exit 0
+fi
+t_ready=$(up)
+st_dep_at_ready=$(jfield dep state)
+wait_state dep running 240; rdep=$?
+domuctl -j status m > /tmp/st-m.json 2>&1
+l_ready=$(logline " m: ready: ")
+l_create=$(logline " dep: creating")
+l_wait=$(logline " dep: waiting for m")
+agent=$(jfield m agent)
+why=""
+[ $rdep = 0 ] || why="$why dep is '$(jfield dep state)';"
+[ -n "$l_ready" ] && [ -n "$l_create" ] && [ "$l_ready" -lt "$l_create" ] ||
+  why="$why log lines: m ready #$l_ready, dep creating #$l_create;"
+grep -q '"memres":true' /tmp/st-m.json && grep -q '"agent_ready":true' /tmp/st-m.json ||
+  why="$why status: $(cat /tmp/st-m.json);"
+case "$agent" in domud-agent*) ;; *) why="$why agent hello '$agent';" ;; esac
+if [ -z "$why" ]; then
+  pass memres/ready "m ready in $(dt "$t0" "$t_ready")s (agent '$agent'); dep was '$st_dep_at_ready' then, log: dep waiting #$l_wait < m ready #$l_ready < dep creating #$l_create"
+else
+  fail memres/ready "$why"
+  show_log 40
+fi
+
+# ---- memres/exec-bytes: exact stdout and stderr, NULs, 0xff, ===END===, exit code ------
+printf 'a\000b\n===END===\n\377' > /tmp/exp1.out
+printf 'err\n' > /tmp/exp1.err
+domuctl exec -t 60 --shell m -- 'printf "a\000b\n===END===\n\377"; printf "err\n" >&2; exit 3' \
+  > /tmp/x1.out 2> /tmp/x1.err; rc1=$?
+# every byte value, twice, from the same script in dom0 and in the guest
+ALLB='i=0; while [ $i -lt 512 ]; do printf "\\$(printf %o $((i % 256)))"; i=$((i + 1)); done'
+sh -c "$ALLB" > /tmp/exp2.out
+domuctl exec -t 60 --shell m -- "$ALLB; $ALLB >&2" > /tmp/x2.out 2> /tmp/x2.err; rc2=$?
+# argv without a shell: the words arrive as they are
+domuctl exec -t 60 m -- printf '%s|' 'two words' '' '$HOME' '"q"' > /tmp/x3.out 2> /tmp/x3.err; rc3=$?
+printf '%s|' 'two words' '' '$HOME' '"q"' > /tmp/exp3.out
+why=""
+[ $rc1 = 3 ] || why="$why rc=$rc1 (want 3);"
+cmp -s /tmp/exp1.out /tmp/x1.out || why="$why stdout [$(hexhead /tmp/x1.out)] want [$(hexhead /tmp/exp1.out)];"
+cmp -s /tmp/exp1.err /tmp/x1.err || why="$why stderr [$(hexhead /tmp/x1.err)];"
+[ $rc2 = 0 ] || why="$why all-bytes rc=$rc2 $(head -c 200 /tmp/x2.err | tr -cd '[:print:]');"
+[ "$(fsize /tmp/exp2.out)" = 512 ] || why="$why dom0's own all-bytes file has $(fsize /tmp/exp2.out) bytes;"
+cmp -s /tmp/exp2.out /tmp/x2.out || why="$why all-bytes stdout $(fsize /tmp/x2.out) bytes: $(cmp /tmp/exp2.out /tmp/x2.out 2>&1 | head -n 1);"
+cmp -s /tmp/exp2.out /tmp/x2.err || why="$why all-bytes stderr $(fsize /tmp/x2.err) bytes: $(cmp /tmp/exp2.out /tmp/x2.err 2>&1 | head -n 1);"
+[ $rc3 = 0 ] && cmp -s /tmp/exp3.out /tmp/x3.out || why="$why argv rc=$rc3 '$(cat /tmp/x3.out)' $(cat /tmp/x3.err);"
+if [ -z "$why" ]; then
+  pass memres/exec-bytes "exit 3, stdout [$(hexhead /tmp/x1.out)] and stderr 'err' exact; bytes 0-255 twice on both stdout and stderr exact; argv words kept"
+else
+  fail memres/exec-bytes "$why"
+  show_log 20
+fi
+
+# ---- memres/ctrl-o: domud's frames survive the guest's hvc, which takes ^O (0x0f) as
+# its SysRq prefix (CONFIG_MAGIC_SYSRQ; Debian enables reboot 'b', poweroff 'o' and the
+# loglevel digits): ^O and the byte after it never reach the agent unless doubled.
+# Request 15 carries 0x0f in its id; an argv with ^O h in it (h: the harmless help).
+lost=""; k=0
+while [ $k -lt 20 ]; do
+  last=$(sed -n 's/.* m: exec .*(request \([0-9]*\))$/\1/p' "$DOMUD_LOG" | tail -n 1)
+  [ "${last:-0}" -ge 17 ] && break
+  domuctl exec -t 3 m -- true > /dev/null 2> /tmp/id.err || lost="$lost $((last + 1)):rc=$?"
+  k=$((k + 1))
+done
+printf 'A\017hB\017\017C' > /tmp/exp-co.out
+t=$(ms)
+domuctl exec -t 5 m -- printf '%s' "$(printf 'A\017hB\017\017C')" > /tmp/co.out 2> /tmp/co.err; rco=$?
+co_ms=$(( $(ms) - t ))
+sysrq=$(lines_in_logs m 'sysrq: ')
+why=""
+[ -z "$lost" ] || why="$why requests lost (id:rc):$lost;"
+[ $rco = 0 ] && cmp -s /tmp/exp-co.out /tmp/co.out ||
+  why="$why printf 'A^OhB^O^OC': rc=$rco after $co_ms ms, out [$(hexhead /tmp/co.out)] err '$(tr '\n' ' ' < /tmp/co.err)';"
+if [ -z "$why" ]; then
+  pass memres/ctrl-o "requests 4-17 answered; an argv with 0x0f bytes came back exact in $co_ms ms"
+else
+  fail memres/ctrl-o "$why $sysrq 'sysrq:' lines on m's console: $(cat /var/log/domud/m.log.1 /var/log/domud/m.log 2>/dev/null | grep -a 'sysrq: ' | cut -c1-40 | tr '\n' '|')"
+fi
+
+# ---- memres/exec-parallel: ten execs in flight at once ------------------------------------
+t=$(ms)
+pids=""
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  ( domuctl exec -t 60 --shell m -- "sleep 2; echo par-$i-\$\$; echo par-err-$i >&2; exit $((i + 10))" \
+      > /tmp/par-$i.out 2> /tmp/par-$i.err
+    echo $? > /tmp/par-$i.rc ) &
+  pids="$pids $!"
+done
+# shellcheck disable=SC2086  # the list of pids
+wait $pids
+par_ms=$(( $(ms) - t ))
+why=""; gpids=""
+for i in 0 1 2 3 4 5 6 7 8 9; do
+  r=$(cat /tmp/par-$i.rc 2>/dev/null)
+  o=$(cat /tmp/par-$i.out 2>/dev/null)
+  case "$o" in
+    "par-$i-"[0-9]*) gpids="$gpids ${o#par-"$i"-}" ;;
+    *) why="$why #$i out='$o';" ;;
+  esac
+  [ "$r" = $((i + 10)) ] || why="$why #$i rc=$r;"
+  [ "$(cat /tmp/par-$i.err 2>/dev/null)" = "par-err-$i" ] || why="$why #$i err='$(cat /tmp/par-$i.err 2>/dev/null)';"
+done
+ndistinct=$(echo "$gpids" | tr ' ' '\n' | grep . | sort -u | wc -l)
+[ "$ndistinct" = 10 ] || why="$why guest pids not distinct:$gpids;"
+# one after the other they would take 20 s and more
+[ "$par_ms" -lt 15000 ] || why="$why took ${par_ms} ms: not in parallel?;"
+if [ -z "$why" ]; then
+  pass memres/exec-parallel "10 execs (sleep 2 each) in ${par_ms} ms, each its own marker, stderr and exit code 10-19; guest pids$gpids"
+else
+  fail memres/exec-parallel "$why (${par_ms} ms)"
+  show_log 20
+fi
+
+# ---- memres/exec-timeout: killed in the guest for -t, reported as 124 -----------------------
+# pids of guest processes whose command line starts with PREFIX (not this shell itself)
+GUEST_PS='for p in /proc/[0-9]*; do c=$(tr "\000" " " < $p/cmdline 2>/dev/null); case "$c" in "sleep 3"[0-9]*) echo "${p#/proc/}:$c";; esac; done'
+t=$(ms)
+domuctl exec -t 2 m -- sleep 30 > /tmp/to1.out 2> /tmp/to1.err; rc1=$?
+to1_ms=$(( $(ms) - t ))
+# a shell with a child in the background: the whole process group goes
+t=$(ms)
+domuctl exec -t 2 --shell m -- 'sleep 31 & sleep 32; echo never' > /tmp/to2.out 2> /tmp/to2.err; rc2=$?
+to2_ms=$(( $(ms) - t ))
+left=""
+for _k in 1 2 3 4 5; do
+  domuctl exec -t 30 --shell m -- "$GUEST_PS" > /tmp/ps.out 2> /tmp/ps.err; rps=$?
+  left=$(tr '\n' ' ' < /tmp/ps.out)
+  [ $rps = 0 ] && [ -z "$left" ] && break
+  sleep 1
+done
+why=""
+[ $rc1 = 124 ] || why="$why sleep 30: rc=$rc1 $(tr '\n' ' ' < /tmp/to1.err);"
+[ $rc2 = 124 ] || why="$why shell: rc=$rc2 $(tr '\n' ' ' < /tmp/to2.err);"
+[ "$to1_ms" -lt 20000 ] && [ "$to2_ms" -lt 20000 ] || why="$why took $to1_ms / $to2_ms ms;"
+grep -q never /tmp/to2.out && why="$why the shell went on after its timeout;"
+[ $rps = 0 ] || why="$why ps exec rc=$rps $(tr '\n' ' ' < /tmp/ps.err);"
+[ -z "$left" ] || why="$why left in the guest: $left;"
+if [ -z "$why" ]; then
+  pass memres/exec-timeout "exec -t 2 sleep 30: 124 after $to1_ms ms ('$(head -n 1 /tmp/to1.err)'); sh with sleep 31 & sleep 32: 124 after $to2_ms ms; no sleep 3x left in the guest"
+else
+  fail memres/exec-timeout "$why"
+  show_log 20
+fi
+
+# ---- memres/kernel-noise: exact output while the kernel shouts on the same console ----------
+noise0=$(lines_in_logs m 'noise ')
+# a loop of its own session (the exec's process group is killed when its shell ends);
+# 4 lines/s at KERN_EMERG (the agent's console level lets it through) for at most
+# 120 s; 250 lines/s livelocked the channel (every 4 KiB frame hit, go-back-N)
+# (it says it is up by a file: until then the group kill could still reach it)
+domuctl exec -t 60 --shell m -- 'rm -f /tmp/stop-noise /tmp/noise-up; setsid sh -c '\''touch /tmp/noise-up; i=0; while [ ! -e /tmp/stop-noise ] && [ $i -lt 480 ]; do echo "<0>noise $i the kernel speaks loudly on hvc0" > /dev/kmsg; i=$((i + 1)); sleep 0.25; done'\'' < /dev/null > /dev/null 2>&1 & n=0; while [ ! -e /tmp/noise-up ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done; [ -e /tmp/noise-up ] && echo started' \
+  > /tmp/kn0.out 2> /tmp/kn0.err; rn0=$?
+sleep 2
+# 384 KiB in 16 KiB pieces, with a kernel line of its own between the pieces
+domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/big bs=64k count=6 2>/dev/null; md5sum < /tmp/big >&2; i=0; while [ $i -lt 24 ]; do dd if=/tmp/big bs=16k skip=$i count=1 2>/dev/null; echo "<0>noise inline $i" > /dev/kmsg; i=$((i + 1)); done' \
+  > /tmp/kn.out 2> /tmp/kn.err; rkn=$?
+domuctl exec -t 30 --shell m -- 'touch /tmp/stop-noise' > /dev/null 2>&1
+want=$(awk '{print $1}' /tmp/kn.err)
+got=$(md5sum < /tmp/kn.out | awk '{print $1}')
+noise1=$(lines_in_logs m 'noise ')
+inline=$(lines_in_logs m 'noise inline')
+why=""
+[ $rn0 = 0 ] && grep -q started /tmp/kn0.out || why="$why noise loop: rc=$rn0 $(tr '\n' ' ' < /tmp/kn0.err);"
+[ $rkn = 0 ] || why="$why rc=$rkn;"
+[ "$(fsize /tmp/kn.out)" = 393216 ] || why="$why got $(fsize /tmp/kn.out) bytes;"
+[ -n "$want" ] && [ "$want" = "$got" ] || why="$why md5 guest '$want' dom0 '$got';"
+[ $((noise1 - noise0)) -ge 24 ] || why="$why only $((noise1 - noise0)) noise lines reached the console log;"
+if [ -z "$why" ]; then
+  pass memres/kernel-noise "393216 bytes, md5 $got in the guest and in dom0; $((noise1 - noise0)) kernel lines ($inline inline) on the console meanwhile"
+else
+  fail memres/kernel-noise "$why"
+  say_file m.log /var/log/domud/m.log 10
+  show_log 20
+fi
+
+# ---- bench: exec round trip ----------------------------------------------------------------
+: > /tmp/rtt
+nfail=0
+for i in $(seq 1 50); do
+  ex_timed /dev/null /tmp/rtt.err -t 5 m -- true
+  if [ "$EX_RC" = 0 ]; then echo "$EX_MS" >> /tmp/rtt; else nfail=$((nfail + 1)); fi
+done
+bench exec_rtt "median_ms=$(median < /tmp/rtt) min_ms=$(sort -n /tmp/rtt | head -n 1) max_ms=$(sort -n /tmp/rtt | tail -n 1) n=50 failed=$nfail"
+
+# ---- bench: 1 MiB through the channel vs the plain console ----------------------------------
+domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/b1m bs=64k count=16 2>/dev/null; md5sum < /tmp/b1m' > /tmp/b1m.md5 2>&1
+ex_timed /tmp/b1m.out /tmp/b1m.err -t 120 m -- cat /tmp/b1m
+ch_ok=no
+[ "$EX_RC" = 0 ] && [ "$(md5sum < /tmp/b1m.out | awk '{print $1}')" = "$(awk '{print $1}' /tmp/b1m.md5)" ] && ch_ok=yes
+ch_kib_s=$(awk -v ms="$EX_MS" 'BEGIN{ if (ms > 0) printf "%d", 1024 * 1000 / ms; else print "?" }')
+ch_ms=$EX_MS
+# raw: the non-memres guest dep cats 1 MiB of text (a hex dump) to hvc0 through its
+# /init's RUN: xenconsoled -> domud -> dep.log, no frames, acks or base64
+raw_kib_s="?"; raw_ms="?"
+if svc_run dep mk1m "dd if=/dev/urandom bs=64k count=6 2>/dev/null | od -An -tx1 -v | head -c 1048576 > /tmp/t1m; wc -c < /tmp/t1m" 60; then
+  dd_=$(jfield dep domid)
+  t=$(ms)
+  printf 'RUN cat /tmp/t1m; echo ">>raw1m rc=$?"\n' > "$(console_tty "$dd_")"
+  if wait_for 300 grep -q ">>raw1m rc=" /var/log/domud/dep.log; then
+    raw_ms=$(( $(ms) - t ))
+    raw_kib_s=$(awk -v ms="$raw_ms" 'BEGIN{ if (ms > 0) printf "%d", 1024 * 1000 / ms; else print "?" }')
+  fi
+fi
+bench channel_throughput "kib_s=$ch_kib_s raw_kib_s=$raw_kib_s bytes=1048576 channel_ms=$ch_ms channel_exact=$ch_ok raw_ms=$raw_ms raw=plain_console_non_memres_guest_to_log"
+domuctl stop dep > /dev/null 2>&1
+wait_state dep stopped 90 || info "dep did not stop: $(jfield dep state)"
+
+# ---- memres/hostile: a flooding DomU; domud's memory, answers and the log stay bounded ------
+sleep 2
+rss0=$(rss_kib "$DOMUD_PID")
+domuctl start h > /tmp/h-start.out 2>&1
+if ! wait_for 240 console_has h "hostile line"; then
+  fail memres/hostile "h does not flood: state $(jfield h state) $(tr '\n' ' ' < /tmp/h-start.out)"
+  say_file h.log /var/log/domud/h.log 5
+  show_log 20
+else
+  t_flood=$(up)
+  rssmax=$rss0; exmax=0; smmax=0; stmax=0; n=0; why=""
+  : > /tmp/lat; : > /tmp/flood-rate
+  while [ "$(awk -v a="$t_flood" -v b="$(up)" -v s="$HOSTILE_S" 'BEGIN{print (b - a < s)}')" = 1 ]; do
+    n=$((n + 1))
+    s_a=$(fsize /var/log/domud/h.log); t_a=$(ms)
+    ex_timed /tmp/ht.out /tmp/ht.err -t 30 m -- true; r1=$EX_RC; e1=$EX_MS
+    ex_timed /tmp/hs.out /tmp/hs.err -t 30 --shell m -- "echo small-$n; echo e-$n >&2"; r2=$EX_RC; e2=$EX_MS
+    t=$(ms); domuctl -j status > /tmp/hst.json 2>&1; r3=$?; e3=$(( $(ms) - t ))
+    rss=$(rss_kib "$DOMUD_PID")
+    echo "round $n: true ${e1}ms rc=$r1, small ${e2}ms rc=$r2, status ${e3}ms rc=$r3, rss ${rss}KiB, h.log $(fsize /var/log/domud/h.log)" >> /tmp/lat
+    [ "$r1" = 0 ] || why="$why round $n: exec true rc=$r1 $(tr '\n' ' ' < /tmp/ht.err);"
+    [ "$r2" = 0 ] && [ "$(cat /tmp/hs.out)" = "small-$n" ] && [ "$(cat /tmp/hs.err)" = "e-$n" ] ||
+      why="$why round $n: small rc=$r2 '$(cat /tmp/hs.out)' '$(cat /tmp/hs.err)';"
+    [ "$r3" = 0 ] && grep -q '"name":"h"' /tmp/hst.json || why="$why round $n: status rc=$r3;"
+    [ "${rss:-0}" -gt "$rssmax" ] && rssmax=$rss
+    [ "$e1" -gt "$exmax" ] && exmax=$e1
+    [ "$e2" -gt "$smmax" ] && smmax=$e2
+    [ "$e3" -gt "$stmax" ] && stmax=$e3
+    domud_alive || { why="$why domud died;"; break; }
+    sleep 2
+    # the flood's rate into the log, from rounds in which it did not rotate
+    s_b=$(fsize /var/log/domud/h.log)
+    [ "${s_b:-0}" -gt "${s_a:-0}" ] && awk -v a="$s_a" -v b="$s_b" -v ms="$(( $(ms) - t_a ))" \
+      'BEGIN{ if (ms > 0) printf "%d\n", (b - a) * 1000 / 1024 / ms }' >> /tmp/flood-rate
+  done
+  hst=$(jfield h state)
+  lsz=$(fsize /var/log/domud/h.log); lsz1=$(fsize /var/log/domud/h.log.1)
+  ltot=$((${lsz:-0} + ${lsz1:-0}))
+  lmax=$((2 * 256 * 1024))
+  domuctl logs -n 200 h > /tmp/hlogs.out 2> /tmp/hlogs.err; rl=$?
+  esc=$(tr -cd '\033\007' < /tmp/hlogs.out | wc -c | tr -d ' ')
+  csi=$(grep -ac "$(printf '\302\233')" /tmp/hlogs.out)
+  [ "$n" -ge 3 ] || why="$why only $n rounds;"
+  [ $((rssmax - rss0)) -le $RSS_MAX_KIB ] || why="$why RSS grew $((rssmax - rss0)) KiB (> $RSS_MAX_KIB);"
+  [ "$exmax" -lt $LAT_MAX_MS ] && [ "$smmax" -lt $LAT_MAX_MS ] && [ "$stmax" -lt $LAT_MAX_MS ] ||
+    why="$why slow: exec true max ${exmax} ms, small ${smmax} ms, status ${stmax} ms;"
+  [ "$hst" = running ] || why="$why h is '$hst';"
+  [ "$ltot" -le "$lmax" ] || why="$why h.log $lsz + h.log.1 $lsz1 > $lmax;"
+  [ -n "$lsz1" ] || why="$why no h.log.1: the log never rotated?;"
+  [ $rl = 0 ] && [ -s /tmp/hlogs.out ] || why="$why logs rc=$rl $(tr '\n' ' ' < /tmp/hlogs.err);"
+  [ "$esc" = 0 ] && [ "$csi" = 0 ] || why="$why $esc raw ESC/BEL bytes, $csi lines with a C1 CSI in domuctl logs;"
+  grep -q 'hostile line' /tmp/hlogs.out || why="$why domuctl logs lacks the hostile lines;"
+  summary="rss ${rss0} -> max ${rssmax} KiB (+$((rssmax - rss0)), bound +$RSS_MAX_KIB) over $n rounds in ${HOSTILE_S}s; max exec true ${exmax} ms, exec small ${smmax} ms, status ${stmax} ms (bound $LAT_MAX_MS); h.log $lsz + h.log.1 $lsz1 <= $lmax; domuctl logs: $(fsize /tmp/hlogs.out) bytes, $esc raw ESC/BEL, $csi C1 CSI"
+  if [ -z "$why" ]; then
+    pass memres/hostile "$summary"
+  else
+    fail memres/hostile "$why -- $summary"
+    say_file lat /tmp/lat 30
+    show_log 30
+  fi
+  bench hostile_flood "console_log_kib_s=$(median < /tmp/flood-rate) samples=$(wc -l < /tmp/flood-rate | tr -d ' ') rss_base_kib=$rss0 rss_max_kib=$rssmax rounds=$n"
+fi
+t=$(up)
+domuctl stop h > /dev/null 2>&1
+wait_state h stopped 90 || info "h did not stop: $(jfield h state)"
+info "h stopped in $(dt "$t" "$(up)")s (last_stop_phase $(jfield h last_stop_phase))"
+
+# ---- memres/stop-agent: domuctl stop goes through the agent, which powers off --------------
+dm=$(jfield m domid)
+t=$(up)
+domuctl stop m > /tmp/stop-m.out 2>&1; rs=$?
+phase_seen=""
+for _k in $(seq 1 20); do
+  p=$(jfield m stop_phase)
+  [ -n "$p" ] && { phase_seen=$p; break; }
+  [ "$(jfield m state)" = stopped ] && break
+  sleep 0.5
+done
+wait_state m stopped 90; rw=$?
+t_stop=$(dt "$t" "$(up)")
+lsp=$(jfield m last_stop_phase)
+why=""
+[ $rs = 0 ] || why="$why stop rc=$rs $(tr '\n' ' ' < /tmp/stop-m.out);"
+[ $rw = 0 ] || why="$why m is '$(jfield m state)';"
+[ "$lsp" = agent ] || why="$why last_stop_phase '$lsp';"
+xl list "$dm" > /dev/null 2>&1 && why="$why domain $dm still exists;"
+# the guest's kernel says so at KERN_EMERG when it powers off (a PV guest without
+# pm_power_off turns reboot(RB_POWER_OFF) into a halt, which Xen takes as poweroff)
+bye=$(cat /var/log/domud/m.log.1 /var/log/domud/m.log 2>/dev/null | tr -d '\r' | grep -aoE 'reboot: (Power down|System halted)' | tail -n 1)
+[ -n "$bye" ] || why="$why no 'reboot: Power down' or 'reboot: System halted' on m's console;"
+grep -q "m: the agent did not stop it" "$DOMUD_LOG" && why="$why the agent phase timed out;"
+if [ -z "$why" ]; then
+  pass memres/stop-agent "stopped in ${t_stop}s, stop_phase '$phase_seen' while stopping, last_stop_phase=agent, the guest's kernel printed '$bye', domain $dm gone"
+else
+  fail memres/stop-agent "$why"
+  say_file m.log /var/log/domud/m.log 10
+  show_log 20
+fi
+
+domud_down 120 || info "domud did not exit on SIGTERM"
+grep -iE "warn|error|fail" "$DOMUD_LOG" | head -n 12 | while IFS= read -r l; do info "  domud: $l"; done
+true
