@@ -367,9 +367,11 @@ exec_start(struct control_job *j, struct service *s, const struct request *req,
 	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
 		argv[n++] = (char *)req->args + o;
 	argv[n] = NULL;
-	if (chan_exec(s->con->chan, argv, req->shell, (uint32_t)req->timeout_ms,
+	if (chan_exec(s->con->chan, argv, (req->shell ? 1 : 0) |
+	    (req->want_stdin ? CHAN_EXEC_STDIN : 0), (uint32_t)req->timeout_ms,
 	    &cb, &j->chan_id, msg, msgsz, mono_ms()) == -1)
 		return -1;
+	j->stdin_open = req->want_stdin;
 	svc_used(s);
 	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
 	    n > 1 ? " ..." : "", j->chan_id);
@@ -457,6 +459,65 @@ control_pending(struct control *c, struct control_conn *cc, uint64_t now)
 		conn_queue(cc, line, len);
 		job_end(j);
 	}
+}
+
+/* the connection's command that takes stdin, with its channel */
+static struct control_job *
+stdin_job(struct control *c, struct control_conn *cc, struct channel **chp)
+{
+	int k;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+
+		if (j == NULL || !j->stdin_open || j->pending)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		if (s == NULL || s->con == NULL || s->con->chan == NULL)
+			return NULL;
+		*chp = s->con->chan;
+		return j;
+	}
+	return NULL;
+}
+
+/* stdin for this connection's command: no reply when it went through */
+static char *
+reply_stdin(struct control *c, const struct request *req, size_t *outlen)
+{
+	struct channel *ch = NULL;
+	struct control_job *j = stdin_job(c, c->cur, &ch);
+
+	if (j == NULL)
+		return proto_error_reply(req, PE_FAILED, "no command of this "
+		    "connection takes stdin", outlen);
+	if (req->data_len > 0 &&
+	    chan_stdin(ch, j->chan_id, req->data, req->data_len) == -1)
+		return proto_error_reply(req, PE_BUSY, "stdin: no room", outlen);
+	if (req->eof) {
+		(void)chan_stdin(ch, j->chan_id, NULL, 0);
+		j->stdin_open = 0;
+	}
+	*outlen = 0;
+	return NULL;
+}
+
+/* may the next line (a stdin request) go now? 0: wait for room */
+static int
+stdin_may_pass(struct control *c, struct control_conn *cc, const char *line,
+    size_t len)
+{
+	struct channel *ch = NULL;
+	struct control_job *j;
+
+	/* cheap test first: only stdin requests ever wait */
+	if (memmem(line, len, "\"stdin\"", 7) == NULL ||
+	    memmem(line, len, "\"cmd\"", 5) == NULL)
+		return 1;
+	if ((j = stdin_job(c, cc, &ch)) == NULL)
+		return 1;	/* dispatch says what is wrong */
+	return chan_stdin_room(ch, j->chan_id) >= PROTO_STDIN_MAX;
 }
 
 static char *
@@ -620,6 +681,8 @@ control_dispatch(struct control *c, const struct peer *peer,
 		return reply_exec(c, &req, s, outlen);
 	if (strcmp(req.cmd, "cancel") == 0)
 		return reply_cancel(c, &req, outlen);
+	if (strcmp(req.cmd, "stdin") == 0)
+		return reply_stdin(c, &req, outlen);
 	if (strcmp(req.cmd, "ping") == 0 && s != NULL)
 		return reply_agent_ping(c, &req, s, outlen);
 	if (strcmp(req.cmd, "ping") == 0) {
@@ -827,25 +890,23 @@ conn_queue(struct control_conn *cc, char *reply, size_t len)
 	free(reply);
 }
 
+/* the complete lines read so far */
 static void
-conn_input(struct control *c, struct control_conn *cc)
+conn_lines(struct control *c, struct control_conn *cc)
 {
 	char *nl, *reply;
 	size_t len, used;
-	ssize_t n;
 
-	n = read(cc->fd, cc->in + cc->inlen, PROTO_REQ_MAX - cc->inlen);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		cc->close_after = 1;
-		cc->inlen = 0;
-		return;
-	}
-	if (n < 0)
-		return;
-	cc->inlen += (size_t)n;
+	cc->stdin_wait = 0;
 	/* one reply per line; a pipelining client gets them in order */
 	while ((nl = memchr(cc->in, '\n', cc->inlen)) != NULL) {
 		used = (size_t)(nl - cc->in) + 1;
+		if (!cc->discard && !stdin_may_pass(c, cc, cc->in, used)) {
+			/* the guest's command reads slower than the client
+			 * sends: stop reading this client until it catches up */
+			cc->stdin_wait = 1;
+			return;
+		}
 		if (cc->discard)
 			cc->discard = 0;
 		else {
@@ -858,6 +919,27 @@ conn_input(struct control *c, struct control_conn *cc)
 		memmove(cc->in, cc->in + used, cc->inlen - used);
 		cc->inlen -= used;
 	}
+}
+
+static void
+conn_input(struct control *c, struct control_conn *cc)
+{
+	char *reply;
+	size_t len;
+	ssize_t n;
+
+	n = read(cc->fd, cc->in + cc->inlen, PROTO_REQ_MAX - cc->inlen);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		cc->close_after = 1;
+		cc->inlen = 0;
+		return;
+	}
+	if (n < 0)
+		return;
+	cc->inlen += (size_t)n;
+	conn_lines(c, cc);
+	if (cc->stdin_wait)
+		return;
 	if (cc->inlen == PROTO_REQ_MAX) {
 		struct request none;
 
@@ -896,13 +978,19 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 		}
 		control_pings(c, cc, now);
 		control_pending(c, cc, now);
+		/* room comes with the agent's acks, read in the last round */
+		if (cc->stdin_wait)
+			conn_lines(c, cc);
 		if (conn_waits(cc) && (*timeout_ms < 0 || *timeout_ms > 1000))
 			*timeout_ms = 1000;	/* ping and start deadlines */
 		fds[*nfds].fd = cc->fd;
 		fds[*nfds].events = 0;
-		/* a client that does not read its replies gets no new ones */
-		if (!cc->close_after && cc->outlen - cc->outoff < PROTO_REPLY_MAX)
+		/* a client that does not read its replies gets no new ones,
+		 * nor one whose stdin waits for the guest */
+		if (!cc->close_after && !cc->stdin_wait &&
+		    cc->outlen - cc->outoff < PROTO_REPLY_MAX)
 			fds[*nfds].events |= POLLIN;
+
 		if (cc->outoff < cc->outlen)
 			fds[*nfds].events |= POLLOUT;
 		(*nfds)++;

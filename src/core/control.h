@@ -38,6 +38,7 @@ struct control_job {
 	int			 is_ping;
 	int			 is_follow;	/* logs -f */
 	struct request		*pending;	/* exec waiting for ready */
+	int			 stdin_open;	/* exec: takes "stdin" requests */
 	uint64_t		 pending_until;
 	int			 raw;
 	uint32_t		 chan_id;	/* exec */
@@ -58,6 +59,7 @@ struct control_conn {
 	int			 close_after;
 	uint64_t		 last_ms;
 	struct control_job	*jobs[CONTROL_JOBS];
+	int			 stdin_wait;	/* a stdin line waits for room */
 };
 
 struct control {

@@ -21,6 +21,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
 	    "run CMD in a memres DomU; its exit status" },
+	{ "cp",		"[--max SIZE] SRC DST",	"copy a file to or from a memres DomU "
+	    "(SERVICE:PATH)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -47,6 +49,82 @@ usage_err(char *err, size_t errsz, const char *fmt, const char *arg)
 {
 	snprintf(err, errsz, fmt, arg);
 	return CTL_EXIT_USAGE;
+}
+
+static int
+add_arg(struct request *r, const char *a)
+{
+	size_t len = strlen(a) + 1;
+
+	if (r->args_len + len > sizeof(r->args))
+		return -1;
+	memcpy(r->args + r->args_len, a, len);
+	r->args_len += len;
+	r->argc++;
+	return 0;
+}
+
+/* SERVICE:PATH (an absolute path in the guest); 1 if it is one */
+static int
+split_remote(const char *s, char *svc, size_t svcsz, const char **path)
+{
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL || colon == s || colon[1] != '/' ||
+	    (size_t)(colon - s) >= svcsz)
+		return 0;
+	memcpy(svc, s, (size_t)(colon - s));
+	svc[colon - s] = '\0';
+	*path = colon + 1;
+	return name_valid(svc, SERVICE_NAME_MAX);
+}
+
+/* cp [--max SIZE] SRC DST: exactly one of them SERVICE:/PATH */
+static int
+parse_cp(int argc, char **argv, int i, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	char s1[SERVICE_NAME_MAX + 1], s2[SERVICE_NAME_MAX + 1];
+	const char *p1, *p2, *why;
+	int r1, r2;
+
+	o->cp_max = CTL_CP_MAX_DEFAULT;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+			if ((why = parse_size(argv[++i], &o->cp_max)) != NULL ||
+			    o->cp_max == 0)
+				return usage_err(err, errsz, "cp --max: '%s' is not a "
+				    "size", argv[i]);
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			o->json = 1;
+		else
+			return usage_err(err, errsz, "cp: unknown option '%s'",
+			    argv[i]);
+	}
+	if (argc - i != 2)
+		return usage_err(err, errsz, "%s", "cp: SRC DST, one of them "
+		    "SERVICE:/PATH");
+	r1 = split_remote(argv[i], s1, sizeof(s1), &p1);
+	r2 = split_remote(argv[i + 1], s2, sizeof(s2), &p2);
+	if (r1 == r2)
+		return usage_err(err, errsz, "%s", "cp: exactly one of SRC and "
+		    "DST is SERVICE:/PATH (an absolute path in the guest)");
+	o->cp_to_guest = r2;
+	o->cp_remote = r1 ? p1 : p2;
+	o->cp_local = r1 ? argv[i + 1] : argv[i];
+	strlcpy_(o->req.service, r1 ? s1 : s2, sizeof(o->req.service));
+	o->req.has_service = 1;
+	if (o->cp_to_guest) {
+		/* the path is an argument of the script, never part of it */
+		o->req.want_stdin = 1;
+		if (add_arg(&o->req, "/bin/sh") || add_arg(&o->req, "-c") ||
+		    add_arg(&o->req, "cat > \"$1\"") ||
+		    add_arg(&o->req, "domud-cp") || add_arg(&o->req, o->cp_remote))
+			return usage_err(err, errsz, "%s", "cp: path too long");
+	} else if (add_arg(&o->req, "cat") || add_arg(&o->req, "--") ||
+	    add_arg(&o->req, o->cp_remote))
+		return usage_err(err, errsz, "%s", "cp: path too long");
+	return 0;
 }
 
 /* exec [-t SECS] [--shell] [--raw] SERVICE [--] CMD ARGS... */
@@ -146,13 +224,16 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	if (c->name == NULL)
 		return usage_err(err, errsz, "unknown command '%s'", argv[i]);
 	o->cmd = c;
-	pc = proto_cmd_find(c->name);
-	strlcpy_(o->req.cmd, c->name, sizeof(o->req.cmd));
+	/* cp is an exec of cat in the guest */
+	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" : c->name);
+	strlcpy_(o->req.cmd, pc->name, sizeof(o->req.cmd));
 	o->req.pcmd = pc;
 	o->req.has_id = 1;
 	o->req.id = 1;
 	if (strcmp(c->name, "exec") == 0)
 		return parse_exec(argc, argv, i + 1, o, err, errsz);
+	if (strcmp(c->name, "cp") == 0)
+		return parse_cp(argc, argv, i + 1, o, err, errsz);
 	for (i++; i < argc; i++) {
 		const char *a = argv[i];
 

@@ -43,7 +43,14 @@ struct ctl_opts {
 	const struct ctl_cmd	*cmd;
 	struct request		 req;
 	int			 raw;		/* exec: output as it is */
+	/* cp: one side is SERVICE:PATH in the guest */
+	const char		*cp_local;
+	const char		*cp_remote;	/* the path in the guest */
+	int			 cp_to_guest;
+	uint64_t		 cp_max;	/* bytes */
 };
+
+#define CTL_CP_MAX_DEFAULT	(256ULL << 20)
 
 extern const struct ctl_cmd ctl_cmds[];
 

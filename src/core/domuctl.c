@@ -3,7 +3,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -219,6 +222,239 @@ run_exec(int fd, const struct ctl_opts *o)
 	}
 }
 
+/* ---- cp ------------------------------------------------------------------------ */
+
+struct cp {
+	const struct ctl_opts	*o;
+	int			 file;		/* local */
+	char			*tmp;		/* from the guest: renamed at the end */
+	uint64_t		 bytes, started, shown;
+	char			 err[2048];	/* the guest command's stderr */
+	size_t			 errlen;
+	int			 too_big;
+};
+
+static void
+cp_progress(struct cp *cp, int last)
+{
+	uint64_t now = mono_ms(), ms = now - cp->started;
+
+	if (!isatty(2) || (!last && now - cp->shown < 1000))
+		return;
+	cp->shown = now;
+	fprintf(stderr, "\r%s %llu KiB, %llu KiB/s%s", cp->o->cp_to_guest ?
+	    "sent" : "received", (unsigned long long)(cp->bytes / 1024),
+	    (unsigned long long)(ms ? cp->bytes * 1000 / 1024 / ms : 0),
+	    last ? "\n" : "");
+}
+
+/* an output event of cat; 1 if the line was one */
+static int
+cp_event(struct cp *cp, const char *line, int fd)
+{
+	const char *pe[] = { "event", NULL }, *pf[] = { "fd", NULL },
+	    *pd[] = { "data", NULL };
+	yajl_val root = yajl_tree_parse(line, NULL, 0), fdv, dv;
+	const char *ds;
+	uint8_t *bin;
+	long n;
+
+	if (root == NULL || yajl_tree_get(root, pe, yajl_t_string) == NULL) {
+		yajl_tree_free(root);
+		return 0;
+	}
+	fdv = yajl_tree_get(root, pf, yajl_t_number);
+	dv = yajl_tree_get(root, pd, yajl_t_string);
+	ds = dv ? YAJL_GET_STRING(dv) : NULL;
+	if (ds && (bin = malloc(strlen(ds) + 4)) != NULL) {
+		n = base64_decode(ds, bin);
+		if (n > 0 && fdv && YAJL_GET_INTEGER(fdv) == 2) {
+			size_t room = sizeof(cp->err) - 1 - cp->errlen;
+
+			if ((size_t)n < room)
+				room = (size_t)n;
+			memcpy(cp->err + cp->errlen, bin, room);
+			cp->errlen += room;
+		} else if (n > 0 && !cp->too_big) {
+			if (cp->bytes + (uint64_t)n > cp->o->cp_max) {
+				static const char cancel[] =
+				    "{\"v\":1,\"cmd\":\"cancel\"}\n";
+
+				cp->too_big = 1;
+				(void)write_all(fd, (const uint8_t *)cancel,
+				    sizeof(cancel) - 1);
+			} else if (write_all(cp->file, bin, (size_t)n) == 0)
+				cp->bytes += (uint64_t)n;
+		}
+		free(bin);
+	}
+	yajl_tree_free(root);
+	cp_progress(cp, 0);
+	return 1;
+}
+
+/* one stdin request with the next piece of the file; 0 at its end */
+static int
+cp_send(struct cp *cp, int fd)
+{
+	struct request r;
+	ssize_t n;
+	char *line;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	strlcpy_(r.cmd, "stdin", sizeof(r.cmd));
+	n = read(cp->file, r.data, sizeof(r.data));
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		r.eof = 1;
+	r.data_len = (size_t)n;
+	line = proto_encode_request(&r);
+	rc = write_all(fd, (uint8_t *)line, strlen(line));
+	free(line);
+	if (rc == -1)
+		return -1;
+	cp->bytes += (uint64_t)n;
+	cp_progress(cp, 0);
+	return n > 0;
+}
+
+/*
+ * cp: cat in the guest, its output into a temporary file renamed over
+ * DST at the end (a failed copy leaves nothing), or the file fed to
+ * `cat > PATH` through stdin requests, which domud paces to the guest.
+ */
+static int
+run_cp(int fd, const struct ctl_opts *o)
+{
+	struct cp cp;
+	struct stat st;
+	char *line = NULL, *buf = NULL, *nl, *why = NULL;
+	size_t whylen = 0;
+	size_t have = 0, cap = 1 << 20;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int sending, rc = CTL_EXIT_FAILED;
+	ssize_t n;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.o = o;
+	cp.file = -1;
+	cp.started = cp.shown = mono_ms();
+	if (o->cp_to_guest) {
+		if ((cp.file = open(o->cp_local, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(cp.file, &st) == -1 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "domuctl: cp: %s: %s\n", o->cp_local,
+			    cp.file == -1 ? strerror(errno) : "not a regular file");
+			goto out;
+		}
+		if ((uint64_t)st.st_size > o->cp_max) {
+			fprintf(stderr, "domuctl: cp: %s: %lld bytes, over --max "
+			    "%llu\n", o->cp_local, (long long)st.st_size,
+			    (unsigned long long)o->cp_max);
+			goto out;
+		}
+	} else {
+		if (asprintf(&cp.tmp, "%s.domuctl-XXXXXX", o->cp_local) < 0 ||
+		    (cp.file = mkstemp(cp.tmp)) == -1) {
+			fprintf(stderr, "domuctl: cp: %s: %s\n", o->cp_local,
+			    strerror(errno));
+			free(cp.tmp);
+			cp.tmp = NULL;
+			goto out;
+		}
+	}
+	line = proto_encode_request(&o->req);
+	if (write_all(fd, (uint8_t *)line, strlen(line)) == -1) {
+		fprintf(stderr, "domuctl: lost the connection to domud\n");
+		goto out;
+	}
+	if ((buf = malloc(cap)) == NULL)
+		goto out;
+	sending = o->cp_to_guest;
+	for (;;) {
+		pfd.events = POLLIN | (sending ? POLLOUT : 0);
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if ((pfd.revents & POLLOUT) && sending) {
+			int r = cp_send(&cp, fd);
+
+			if (r == -1) {
+				fprintf(stderr, "domuctl: cp: %s: %s\n",
+				    o->cp_local, strerror(errno));
+				goto out;
+			}
+			sending = r;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		if (have + 1 >= cap) {
+			fprintf(stderr, "domuctl: cp: a reply line too large\n");
+			goto out;
+		}
+		n = read(fd, buf + have, cap - have - 1);
+		if (n <= 0) {
+			fprintf(stderr, "domuctl: cp: domud closed the "
+			    "connection\n");
+			goto out;
+		}
+		have += (size_t)n;
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			*nl = '\0';
+			/* the exec's own end carries id 1; stdin requests
+			 * have none, so neither have their error replies */
+			if (!cp_event(&cp, buf, fd) && strstr(buf, "\"id\":1,")) {
+				FILE *ms = open_memstream(&why, &whylen);
+
+				rc = ctl_exec_status(buf, ms ? ms : stderr);
+				if (ms)
+					fclose(ms);
+				goto done;
+			}
+			have -= (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have);
+		}
+	}
+done:
+	cp_progress(&cp, 1);
+	if (cp.too_big) {
+		fprintf(stderr, "domuctl: cp: the file is over --max %llu bytes\n",
+		    (unsigned long long)o->cp_max);
+		rc = CTL_EXIT_FAILED;
+	} else if (rc != 0) {
+		/* the guest's own words (cat: can't open ...), else domud's */
+		cp.err[cp.errlen] = '\0';
+		if (cp.errlen == 0 && why && strncmp(why, "domuctl: exec: ", 15) == 0)
+			snprintf(cp.err, sizeof(cp.err), "%s", why + 15);
+		cp.err[strcspn(cp.err, "\n")] = '\0';
+		fprintf(stderr, "domuctl: cp: %s:%s: %s\n", o->req.service,
+		    o->cp_remote, cp.err[0] ? cp.err : "failed");
+		rc = rc == CTL_EXIT_DENIED ? rc : CTL_EXIT_FAILED;
+	} else if (cp.tmp && (fsync(cp.file) == -1 ||
+	    rename(cp.tmp, o->cp_local) == -1)) {
+		fprintf(stderr, "domuctl: cp: %s: %s\n", o->cp_local,
+		    strerror(errno));
+		rc = CTL_EXIT_FAILED;
+	} else {
+		free(cp.tmp);
+		cp.tmp = NULL;	/* renamed: nothing to remove */
+	}
+out:
+	if (cp.tmp) {
+		unlink(cp.tmp);
+		free(cp.tmp);
+	}
+	if (cp.file != -1)
+		close(cp.file);
+	free(line);
+	free(buf);
+	free(why);
+	return rc;
+}
+
 /* logs -f: the guest's output as it comes, until Ctrl-C or domud goes */
 static int
 follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
@@ -284,6 +520,8 @@ main(int argc, char **argv)
 		    CTL_EXIT_EXEC_ERROR : rc;
 	if (!strcmp(o.cmd->name, "exec"))
 		return run_exec(fd, &o);
+	if (!strcmp(o.cmd->name, "cp"))
+		return run_cp(fd, &o);
 	deadline = mono_ms() + (uint64_t)o.timeout_ms;
 
 	line = proto_encode_request(&o.req);

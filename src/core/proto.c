@@ -23,6 +23,7 @@ const struct proto_cmd proto_cmds[] = {
 	{ "net-fix",	PC_ADMIN,	PS_NONE },
 	{ "exec",	PC_ADMIN,	PS_REQUIRED },
 	{ "cancel",	PC_READ,	PS_NONE },	/* this connection's execs */
+	{ "stdin",	PC_ADMIN,	PS_NONE },	/* ... and their input */
 	{ NULL,		0,		0 },
 };
 
@@ -186,6 +187,27 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				req->args_len += n;
 				req->argc++;
 			}
+		} else if (strcmp(k, "data") == 0) {
+			const char *str = YAJL_GET_STRING(v);
+			long n;
+
+			if (str == NULL || strlen(str) > 4 * PROTO_STDIN_MAX / 3 ||
+			    (n = base64_decode(str, req->data)) < 0) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'data' must be base64 of at most 3072 bytes");
+				goto out;
+			}
+			req->data_len = (size_t)n;
+		} else if (strcmp(k, "eof") == 0 || strcmp(k, "stdin") == 0) {
+			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
+				    "be true or false", k);
+				goto out;
+			}
+			if (k[0] == 'e')
+				req->eof = YAJL_IS_TRUE(v);
+			else
+				req->want_stdin = YAJL_IS_TRUE(v);
 		} else if (strcmp(k, "timeout_ms") == 0) {
 			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
 			    YAJL_GET_INTEGER(v) > 86400000) {
@@ -353,6 +375,16 @@ proto_encode_request(const struct request *req)
 		gen_kv_bool(g, "shell", 1);
 	if (req->timeout_ms)
 		gen_kv_int(g, "timeout_ms", req->timeout_ms);
+	if (req->want_stdin)
+		gen_kv_bool(g, "stdin", 1);
+	if (req->data_len) {
+		char b64[4 * PROTO_STDIN_MAX / 3 + 8];
+
+		base64_encode(req->data, req->data_len, b64);
+		gen_kv_str(g, "data", b64);
+	}
+	if (req->eof)
+		gen_kv_bool(g, "eof", 1);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 2);

@@ -16,6 +16,7 @@
 
 #define PROTO_VERSION		1
 #define PROTO_REQ_MAX		4096
+#define PROTO_STDIN_MAX		3072	/* raw bytes per stdin request */
 #define PROTO_REPLY_MAX		(1024 * 1024)
 #define PROTO_LOG_LINES_MAX	10000
 
@@ -57,6 +58,11 @@ struct request {
 	int		 argc;
 	int		 shell;
 	int64_t		 timeout_ms;	/* 0 = none */
+	int		 want_stdin;	/* exec: stdin comes in "stdin" requests */
+	/* stdin: bytes for this connection's command, or its end */
+	uint8_t		 data[PROTO_STDIN_MAX];
+	size_t		 data_len;
+	int		 eof;
 };
 
 extern const struct proto_cmd proto_cmds[];
