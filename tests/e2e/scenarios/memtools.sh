@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 900
+# memres tools on real Xen (issue #8, in part): logs -f through domud, cp both ways
+# byte for byte (and a clear error for a missing path), and the idle timeout (an
+# unused memres DomU stops; the next exec brings it back).
+. /e2e/scenarios/lib/domud.sh
+
+MEM=96
+: > "$DOMUD_LOG"
+
+conf_init
+if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then
+  fail memres/cp-roundtrip "no agent cpio in /e2e"
+  exit 0
+fi
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini t t-up \
+  "autostart = yes" "restart = no" "memres = yes"
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini idle idle-up \
+  "autostart = no" "restart = no" "memres = yes" "idle_timeout = 20s"
+if ! domud_up || ! wait_state t ready 240; then
+  fail memres/cp-roundtrip "t is '$(jfield t state)', not ready"
+  show_log 20
+  domud_down 60
+  exit 0
+fi
+
+# ---- memres/logs-follow: what the guest writes reaches a follower as it comes ---------
+domuctl logs -f -n 1 t > /tmp/follow.out 2>&1 &
+fpid=$!
+sleep 1
+mark="FOLLOW-$(ms)"
+domuctl exec -t 20 --shell t -- "echo $mark > /dev/hvc0; printf '\\033[31mred\\n' > /dev/hvc0" > /dev/null 2>&1
+t=$(ms)
+wait_for 20 grep -q "$mark" /tmp/follow.out; rf=$?
+f_ms=$(( $(ms) - t ))
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+why=""
+[ $rf = 0 ] || why="$why the mark did not reach the follower: $(tail -c 200 /tmp/follow.out | tr '\n' '|');"
+grep -q "$(printf '\033')" /tmp/follow.out && why="$why a raw ESC reached the follower;"
+grep -q 'red' /tmp/follow.out || why="$why the line after the escape is missing;"
+if [ -z "$why" ]; then
+  pass memres/logs-follow "a line the guest wrote reached 'domuctl logs -f' within ${f_ms} ms; its escape neutralised"
+else
+  fail memres/logs-follow "$why"
+fi
+
+# ---- memres/cp-roundtrip: dom0 -> guest -> dom0, byte for byte --------------------------
+dd if=/dev/urandom of=/tmp/cp.in bs=1k count=200 2>/dev/null
+printf '\000\017\376===END===\n' >> /tmp/cp.in
+t=$(ms)
+domuctl cp /tmp/cp.in t:/tmp/cp.bin > /tmp/cp1.out 2>&1; r1=$?
+up_ms=$(( $(ms) - t ))
+gsum=$(domuctl exec -t 60 t -- md5sum /tmp/cp.bin 2>/dev/null | awk '{print $1}')
+t=$(ms)
+rm -f /tmp/cp.out
+domuctl cp t:/tmp/cp.bin /tmp/cp.out > /tmp/cp2.out 2>&1; r2=$?
+down_ms=$(( $(ms) - t ))
+rm -f /tmp/cp.missing
+domuctl cp t:/nonexistent/file /tmp/cp.missing > /tmp/cp3.out 2>&1; r3=$?
+domuctl cp /tmp/cp.in t:/nonexistent-dir/x > /tmp/cp4.out 2>&1; r4=$?
+domuctl cp /tmp/no-such-local t:/tmp/x > /tmp/cp5.out 2>&1; r5=$?
+lsum=$(md5sum < /tmp/cp.in | awk '{print $1}')
+size=$(wc -c < /tmp/cp.in | tr -d ' ')
+why=""
+[ $r1 = 0 ] || why="$why to the guest: rc=$r1 $(tr '\n' ' ' < /tmp/cp1.out);"
+[ "$gsum" = "$lsum" ] || why="$why md5 in the guest '$gsum' != '$lsum';"
+[ $r2 = 0 ] || why="$why from the guest: rc=$r2 $(tr '\n' ' ' < /tmp/cp2.out);"
+cmp -s /tmp/cp.in /tmp/cp.out || why="$why the copy back differs;"
+[ $r3 = 1 ] && grep -q "No such file" /tmp/cp3.out || why="$why missing guest path: rc=$r3 '$(tr '\n' ' ' < /tmp/cp3.out)';"
+[ -e /tmp/cp.missing ] && why="$why a failed copy left /tmp/cp.missing;"
+ls /tmp/cp.missing.domuctl-* > /dev/null 2>&1 && why="$why a failed copy left its temporary file;"
+[ $r4 = 1 ] || why="$why missing guest directory: rc=$r4;"
+[ $r5 = 1 ] && grep -q "No such file" /tmp/cp5.out || why="$why missing local file: rc=$r5;"
+if [ -z "$why" ]; then
+  pass memres/cp-roundtrip "$size bytes (NUL, ^O, 0xfe, ===END===) to the guest in ${up_ms} ms and back in ${down_ms} ms, identical; missing paths: '$(head -n 1 /tmp/cp3.out)'"
+  bench cp "bytes=$size to_guest_kib_s=$(( size * 1000 / 1024 / (up_ms + 1) )) from_guest_kib_s=$(( size * 1000 / 1024 / (down_ms + 1) ))"
+else
+  fail memres/cp-roundtrip "$why"
+fi
+domuctl stop t > /dev/null 2>&1
+wait_state t stopped 90 || info "t did not stop"
+
+# ---- memres/idle: unused for idle_timeout it stops; the next exec starts it again -------
+domuctl start idle > /dev/null 2>&1
+why=""
+if ! wait_state idle ready 240; then
+  why="idle never became ready ($(jfield idle state));"
+else
+  t=$(up)
+  wait_state idle stopped 120 || why="$why not stopped after its idle_timeout ($(jfield idle state));"
+  t_idle=$(dt "$t" "$(up)")
+  grep -q "idle: idle for 20s: stopping" "$DOMUD_LOG" || why="$why no 'idle for' in the log;"
+  [ "$(jfield idle last_stop_phase)" = agent ] || why="$why stopped by '$(jfield idle last_stop_phase)', not the agent;"
+  t=$(ms)
+  out=$(domuctl exec -t 60 idle -- echo back 2>/tmp/idle.err); re=$?
+  wake_ms=$(( $(ms) - t ))
+  [ $re = 0 ] && [ "$out" = back ] || why="$why exec after idle: rc=$re out='$out' $(tr '\n' ' ' < /tmp/idle.err);"
+  [ "$(jfield idle state)" = ready ] || why="$why state after the exec: $(jfield idle state);"
+fi
+if [ -z "$why" ]; then
+  pass memres/idle "stopped ${t_idle}s after ready (idle_timeout 20s, through its agent); 'exec echo back' started it again and answered in ${wake_ms} ms"
+else
+  fail memres/idle "$why"
+  show_log 20
+fi
+domud_down 120 || info "domud did not exit on SIGTERM"
+true
