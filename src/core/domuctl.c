@@ -304,6 +304,8 @@ cp_send(struct cp *cp, int fd)
 
 	memset(&r, 0, sizeof(r));
 	strlcpy_(r.cmd, "stdin", sizeof(r.cmd));
+	r.id = 2;	/* an error for a piece of the file says id 2 */
+	r.has_id = 1;
 	n = read(cp->file, r.data, sizeof(r.data));
 	if (n < 0)
 		return -1;
@@ -404,8 +406,18 @@ run_cp(int fd, const struct ctl_opts *o)
 		have += (size_t)n;
 		while ((nl = memchr(buf, '\n', have)) != NULL) {
 			*nl = '\0';
-			/* the exec's own end carries id 1; stdin requests
-			 * have none, so neither have their error replies */
+			/* a piece of the file refused: the copy is broken */
+			if (strstr(buf, "\"id\":2,") && strstr(buf, "\"ok\":false")) {
+				static const char cancel[] =
+				    "{\"v\":1,\"cmd\":\"cancel\"}\n";
+
+				fprintf(stderr, "domuctl: cp: domud refused a piece "
+				    "of the file: %s\n", buf);
+				(void)write_all(fd, (const uint8_t *)cancel,
+				    sizeof(cancel) - 1);
+				sending = 0;
+			}
+			/* the exec's own end carries id 1 */
 			if (!cp_event(&cp, buf, fd) && strstr(buf, "\"id\":1,")) {
 				FILE *ms = open_memstream(&why, &whylen);
 

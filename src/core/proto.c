@@ -191,10 +191,11 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 			const char *str = YAJL_GET_STRING(v);
 			long n;
 
-			if (str == NULL || strlen(str) > 4 * PROTO_STDIN_MAX / 3 ||
+			if (str == NULL ||
+			    strlen(str) > 4 * ((PROTO_STDIN_MAX + 2) / 3) ||
 			    (n = base64_decode(str, req->data)) < 0) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'data' must be base64 of at most 3072 bytes");
+				    "'data' must be base64 of at most 2048 bytes");
 				goto out;
 			}
 			req->data_len = (size_t)n;
@@ -378,7 +379,7 @@ proto_encode_request(const struct request *req)
 	if (req->want_stdin)
 		gen_kv_bool(g, "stdin", 1);
 	if (req->data_len) {
-		char b64[4 * PROTO_STDIN_MAX / 3 + 8];
+		char b64[4 * ((PROTO_STDIN_MAX + 2) / 3) + 1];
 
 		base64_encode(req->data, req->data_len, b64);
 		gen_kv_str(g, "data", b64);

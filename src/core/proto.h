@@ -16,7 +16,8 @@
 
 #define PROTO_VERSION		1
 #define PROTO_REQ_MAX		4096
-#define PROTO_STDIN_MAX		3072	/* raw bytes per stdin request */
+#define PROTO_STDIN_MAX		2048	/* raw bytes per stdin request: its
+					 * base64 keeps the line in 4 KiB */
 #define PROTO_REPLY_MAX		(1024 * 1024)
 #define PROTO_LOG_LINES_MAX	10000
 

@@ -1251,8 +1251,9 @@ agent_keepalive(struct service *s)
 		s->next_ping = now + s->conf->ping_interval_ms;
 	}
 	/* idle: no command for idle_timeout; the next exec starts it again */
+	/* last_used may be a little after this round's now: no subtraction */
 	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
-	    now - s->last_used >= s->conf->idle_timeout_ms) {
+	    s->last_used + s->conf->idle_timeout_ms <= now) {
 		char d[32];
 
 		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);

@@ -169,6 +169,23 @@ START_TEST(exec_request_and_base64)
 		ck_assert_int_eq(base64_decode(b64, back), (long)(sizeof(bin) - n));
 		ck_assert_mem_eq(back, bin, sizeof(bin) - n);
 	}
+	{
+		/* the biggest stdin request still fits a request line */
+		struct request r;
+		char *enc;
+
+		memset(&r, 0, sizeof(r));
+		strcpy(r.cmd, "stdin");
+		r.data_len = PROTO_STDIN_MAX;
+		memset(r.data, 0xab, r.data_len);
+		enc = proto_encode_request(&r);
+		ck_assert_uint_lt(strlen(enc), PROTO_REQ_MAX);
+		ck_assert_int_eq(proto_decode_request(enc, strlen(enc) - 1, &req,
+		    msg, sizeof(msg)), PE_OK);
+		ck_assert_uint_eq(req.data_len, PROTO_STDIN_MAX);
+		ck_assert_mem_eq(req.data, r.data, PROTO_STDIN_MAX);
+		free(enc);
+	}
 	base64_encode((const uint8_t *)"hi!?", 4, b64);
 	ck_assert_str_eq(b64, "aGkhPw==");
 	ck_assert_int_eq(base64_decode("a$==", back), -1);
