@@ -621,12 +621,116 @@ on_frame(void *arg, const struct frame *f)
 	}
 }
 
+/* ---- the console shell: what a person types in `domuctl console` --------------- */
+
+static pid_t	 csh_pid;
+static int	 csh_in = -1, csh_out = -1;
+static uint8_t	 csh_buf[4096];
+static size_t	 csh_len;
+
+static void
+csh_start(void)
+{
+	int inp[2], outp[2];
+	pid_t pid;
+
+	if (pipe2(inp, O_CLOEXEC) == -1)
+		return;
+	if (pipe2(outp, O_CLOEXEC) == -1) {
+		close(inp[0]);
+		close(inp[1]);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		close(inp[0]);
+		close(inp[1]);
+		close(outp[0]);
+		close(outp[1]);
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setsid();
+		if (dup2(inp[0], 0) == -1 || dup2(outp[1], 1) == -1 ||
+		    dup2(outp[1], 2) == -1)
+			_exit(127);
+		execl("/bin/sh", "sh", "-i", (char *)NULL);
+		_exit(127);
+	}
+	close(inp[0]);
+	close(outp[1]);
+	csh_pid = pid;
+	csh_in = inp[1];
+	csh_out = outp[0];
+	fcntl(csh_in, F_SETFL, O_NONBLOCK);
+	fcntl(csh_out, F_SETFL, O_NONBLOCK);
+	say("console shell started (pid %d)", (int)pid);
+}
+
+static void
+csh_feed(void)
+{
+	ssize_t n;
+
+	while (csh_in != -1 && csh_len > 0) {
+		n = write(csh_in, csh_buf, csh_len);
+		if (n <= 0) {
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				return;
+			close(csh_in);
+			csh_in = -1;
+			csh_len = 0;
+			return;
+		}
+		memmove(csh_buf, csh_buf + n, csh_len - (size_t)n);
+		csh_len -= (size_t)n;
+	}
+}
+
+/* its output goes to the console as it is, between our frames */
+static void
+csh_pump(void)
+{
+	uint8_t buf[1024];
+	ssize_t n;
+
+	while (csh_out != -1 && wq_len + sizeof(buf) <= sizeof(wq)) {
+		n = read(csh_out, buf, sizeof(buf));
+		if (n > 0) {
+			(void)wq_add(buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		close(csh_out);	/* it exited: the next input starts one */
+		csh_out = -1;
+		if (csh_in != -1)
+			close(csh_in);
+		csh_in = -1;
+		csh_pid = 0;
+		break;
+	}
+	wq_flush();
+}
+
 static void
 on_noise(void *arg, const uint8_t *b, size_t n)
 {
 	(void)arg;
-	(void)b;
-	(void)n;	/* whatever else reaches us is not for us */
+	/* bytes from domud outside frames: a person typing on the console */
+	if (csh_in == -1)
+		csh_start();
+	if (csh_in == -1)
+		return;
+	if (n > sizeof(csh_buf) - csh_len)
+		n = sizeof(csh_buf) - csh_len;	/* typing faster than sh reads */
+	memcpy(csh_buf + csh_len, b, n);
+	csh_len += n;
+	csh_feed();
 }
 
 /* ---- setup --------------------------------------------------------------------- */
@@ -737,7 +841,7 @@ main(int argc, char *argv[])
 	hello();
 
 	for (;;) {
-		struct pollfd pfd[2 + 3 * MAX_CMDS];
+		struct pollfd pfd[4 + 3 * MAX_CMDS];
 		uint8_t buf[4096];
 		uint64_t now = now_ms(), next = 0;
 		int n = 0, timeout, k;
@@ -747,6 +851,14 @@ main(int argc, char *argv[])
 		pfd[n++].events = POLLIN | (wq_len ? POLLOUT : 0);
 		pfd[n].fd = sigpipe[0];
 		pfd[n++].events = POLLIN;
+		if (csh_out != -1 && wq_len + 1024 <= sizeof(wq)) {
+			pfd[n].fd = csh_out;
+			pfd[n++].events = POLLIN;
+		}
+		if (csh_in != -1 && csh_len > 0) {
+			pfd[n].fd = csh_in;
+			pfd[n++].events = POLLOUT;
+		}
 		for (i = 0; i < MAX_CMDS; i++) {
 			struct cmd *c = &cmds[i];
 
@@ -819,5 +931,7 @@ main(int argc, char *argv[])
 				cmd_feed(&cmds[i]);
 				cmd_pump(&cmds[i]);
 			}
+		csh_feed();
+		csh_pump();
 	}
 }

@@ -354,6 +354,15 @@ chan_ping(struct channel *ch, uint64_t now)
 }
 
 int
+chan_raw(struct channel *ch, const uint8_t *b, size_t n)
+{
+	if (ch->wq_len + 2 * n > sizeof(ch->wq))
+		return -1;
+	ch->wq_len += frame_stuff(b, n, ch->wq + ch->wq_len);
+	return 0;
+}
+
+int
 chan_shutdown(struct channel *ch)
 {
 	return send(ch, FT_SHUTDOWN, 0, 0, 0, NULL, 0);

@@ -98,6 +98,9 @@ int	 chan_stdin(struct channel *, uint32_t id, const uint8_t *, size_t n);
 void	 chan_detach(struct channel *, uint32_t id);
 int	 chan_ping(struct channel *, uint64_t now);
 int	 chan_shutdown(struct channel *);
+/* console input typed by a person: bytes outside frames, stuffed like
+ * frames; the agent hands them to its console shell */
+int	 chan_raw(struct channel *, const uint8_t *, size_t);
 /* timeouts of ours; returns the next deadline, 0 = none */
 uint64_t chan_tick(struct channel *, uint64_t now);
 /* the domain is gone: every command ends with this error */

@@ -85,7 +85,23 @@ console_want_write(const struct console *c)
 {
 	const uint8_t *p;
 
-	return c->chan != NULL && !c->hup && chan_pending(c->chan, &p) > 0;
+	if (c->hup)
+		return 0;
+	if (c->chan == NULL)
+		return c->inlen > 0;
+	return chan_pending(c->chan, &p) > 0;
+}
+
+int
+console_input(struct console *c, const uint8_t *b, size_t n)
+{
+	if (c->chan)
+		return chan_raw(c->chan, b, n);
+	if (c->inlen + n > sizeof(c->in))
+		return -1;
+	memcpy(c->in + c->inlen, b, n);
+	c->inlen += n;
+	return 0;
 }
 
 int
@@ -95,6 +111,14 @@ console_write(struct console *c)
 	size_t n;
 	ssize_t w;
 
+	if (c->chan == NULL && c->inlen > 0) {
+		w = write(c->fd, c->in, c->inlen);
+		if (w > 0) {
+			memmove(c->in, c->in + w, c->inlen - (size_t)w);
+			c->inlen -= (size_t)w;
+		}
+		return c->inlen > 0;
+	}
 	if (c->chan == NULL || (n = chan_pending(c->chan, &p)) == 0)
 		return 0;
 	w = write(c->fd, p, n);

@@ -32,6 +32,8 @@ struct console {
 	int		 hup;
 	struct channel	*chan;		/* memres: frames in the stream */
 	char		*svc;
+	uint8_t		 in[4096];	/* typed input for a plain console */
+	size_t		 inlen;
 	void		(*ready_cb)(void *);
 	void		*ready_arg;
 };
@@ -47,6 +49,8 @@ void		 console_attach_channel(struct console *,
 /* write what the channel queued; 1 while more is pending */
 int		 console_write(struct console *);
 int		 console_want_write(const struct console *);
+/* input typed into an attached console; -1 when its queue is full */
+int		 console_input(struct console *, const uint8_t *, size_t);
 /* every console's guest output also goes to fn (logs -f) */
 void		 console_set_tap(void (*fn)(void *, const char *svc,
 		    const char *, size_t), void *arg);

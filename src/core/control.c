@@ -588,22 +588,81 @@ control_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 			size_t len;
 			yajl_gen g;
 
-			if (j == NULL || !j->is_follow || strcmp(j->svc, svc) != 0)
+			if (j == NULL || !(j->is_follow || j->is_console) ||
+			    strcmp(j->svc, svc) != 0)
 				continue;
 			/* a follower that does not read loses output, not us
 			 * memory */
 			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
 				continue;
 			text = xcalloc(1, 4 * n + 1);
-			console_sanitize(buf, n, text, j->raw);
 			g = job_gen(j);
-			gen_kv_str(g, "event", "log");
-			gen_kv_str(g, "text", text);
+			if (j->is_console) {
+				/* the bytes as they are: domuctl neutralises
+				 * them for a terminal unless --raw */
+				base64_encode((const uint8_t *)buf, n, text);
+				gen_kv_str(g, "event", "output");
+				gen_kv_int(g, "fd", 1);
+				gen_kv_str(g, "data", text);
+			} else {
+				console_sanitize(buf, n, text, j->raw);
+				gen_kv_str(g, "event", "log");
+				gen_kv_str(g, "text", text);
+			}
 			line = proto_reply_end(g, &len);
 			conn_queue(cc, line, len);
 			free(text);
 		}
 	}
+}
+
+/* console: attach; output comes as events until the client leaves */
+static char *
+reply_console(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct control_job *j;
+	char msg[128];
+	yajl_gen g;
+
+	if ((j = job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	j->is_console = 1;
+	log_info("%s: console attached by uid %u", s->conf->name,
+	    (unsigned)c->cur->peer.uid);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", s->conf->name);
+	gen_kv_str(g, "state", svc_display_state(s));
+	gen_kv_bool(g, "memres", s->conf->memres);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+/* input: to the console this connection is attached to */
+static char *
+reply_input(struct control *c, const struct request *req, size_t *outlen)
+{
+	struct control_conn *cc = c->cur;
+	struct service *s = NULL;
+	int k;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] && cc->jobs[k]->is_console)
+			s = sup_find(c->sup, cc->jobs[k]->svc);
+	if (s == NULL)
+		return proto_error_reply(req, PE_FAILED, "not attached to a "
+		    "console", outlen);
+	if (s->con == NULL || s->con->hup)
+		return proto_error_reply(req, PE_FAILED, "the console is not "
+		    "there (not running)", outlen);
+	if (req->data_len && console_input(s->con, req->data,
+	    req->data_len) == -1)
+		return proto_error_reply(req, PE_BUSY, "the console is not "
+		    "taking input", outlen);
+	*outlen = 0;
+	return NULL;	/* typed input needs no answer */
 }
 
 /* pongs that answer a ping of ours, and pings that went unanswered */
@@ -683,6 +742,10 @@ control_dispatch(struct control *c, const struct peer *peer,
 		return reply_cancel(c, &req, outlen);
 	if (strcmp(req.cmd, "stdin") == 0)
 		return reply_stdin(c, &req, outlen);
+	if (strcmp(req.cmd, "console") == 0)
+		return reply_console(c, &req, s, outlen);
+	if (strcmp(req.cmd, "input") == 0)
+		return reply_input(c, &req, outlen);
 	if (strcmp(req.cmd, "ping") == 0 && s != NULL)
 		return reply_agent_ping(c, &req, s, outlen);
 	if (strcmp(req.cmd, "ping") == 0) {

@@ -37,6 +37,7 @@ struct control_job {
 	char			 svc[SERVICE_NAME_MAX + 1];
 	int			 is_ping;
 	int			 is_follow;	/* logs -f */
+	int			 is_console;	/* attached: raw output, input */
 	struct request		*pending;	/* exec waiting for ready */
 	int			 stdin_open;	/* exec: takes "stdin" requests */
 	uint64_t		 pending_until;

@@ -21,6 +21,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
 	    "run CMD in a memres DomU; its exit status" },
+	{ "console",	"[--raw] SERVICE",	"attach to the console (Ctrl-] leaves)" },
 	{ "cp",		"[--max SIZE] SRC DST",	"copy a file to or from a memres DomU "
 	    "(SERVICE:PATH)" },
 	{ NULL, NULL, NULL },
@@ -237,6 +238,10 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	for (i++; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (strcmp(c->name, "console") == 0 && !strcmp(a, "--raw")) {
+			o->raw = 1;
+			continue;
+		}
 		if (strcmp(c->name, "logs") == 0 && a[0] == '-') {
 			if (!strcmp(a, "--raw")) {
 				o->req.raw = 1;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <termios.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,131 @@ out:
 	return rc;
 }
 
+/* ---- console ----------------------------------------------------------------------- */
+
+#define DETACH_KEY	0x1d	/* Ctrl-] */
+
+static struct termios saved_tty;
+static int tty_raw;
+
+static void
+tty_restore(void)
+{
+	if (tty_raw)
+		(void)tcsetattr(0, TCSAFLUSH, &saved_tty);
+	tty_raw = 0;
+}
+
+/*
+ * console: the guest's console through domud (never the PTY itself, so the
+ * channel and the log keep working). Keys go to the guest as typed;
+ * Ctrl-] leaves, and so does the end of a non-terminal stdin.
+ */
+static int
+run_console(int fd, const struct ctl_opts *o)
+{
+	char *line = proto_encode_request(&o->req), *buf = NULL, *nl, *enc;
+	size_t have = 0, cap = 1 << 20;
+	struct pollfd pfd[2];
+	int attached = 0, rc = CTL_EXIT_OK, in_open = 1;
+	uint8_t keys[PROTO_STDIN_MAX];
+	struct request r;
+	ssize_t n;
+
+	if (write_all(fd, (uint8_t *)line, strlen(line)) == -1) {
+		free(line);
+		return CTL_EXIT_NODAEMON;
+	}
+	free(line);
+	if ((buf = malloc(cap)) == NULL)
+		return CTL_EXIT_FAILED;
+	for (;;) {
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = 0;
+		pfd[1].events = attached && in_open ? POLLIN : 0;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t k, m = 0;
+
+			n = read(0, keys, sizeof(keys));
+			if (n <= 0) {
+				/* a script's input ended: give the guest a
+				 * moment to answer, then leave */
+				in_open = 0;
+				pfd[0].events = POLLIN;
+				while (poll(pfd, 1, 1500) > 0 && (n = read(fd,
+				    buf + have, cap - have - 1)) > 0)
+					have += (size_t)n;
+				goto drain;
+			}
+			for (k = 0; k < n && keys[k] != DETACH_KEY; k++)
+				m++;
+			if (m > 0) {
+				memset(&r, 0, sizeof(r));
+				strlcpy_(r.cmd, "input", sizeof(r.cmd));
+				memcpy(r.data, keys, (size_t)m);
+				r.data_len = (size_t)m;
+				enc = proto_encode_request(&r);
+				(void)write_all(fd, (uint8_t *)enc, strlen(enc));
+				free(enc);
+			}
+			if (m < n)
+				goto leave;	/* the detach key */
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		if (have + 1 >= cap)
+			have = 0;
+		n = read(fd, buf + have, cap - have - 1);
+		if (n <= 0) {
+			tty_restore();
+			fprintf(stderr, "\r\ndomuctl: console: domud closed the "
+			    "connection\n");
+			rc = CTL_EXIT_FAILED;
+			goto out;
+		}
+		have += (size_t)n;
+drain:
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			*nl = '\0';
+			if (!exec_event(o, buf) && !attached) {
+				/* the answer to the attach itself */
+				if (strstr(buf, "\"ok\":true") == NULL) {
+					rc = ctl_render(o, buf, stdout, stderr);
+					goto out;
+				}
+				attached = 1;
+				if (isatty(0) && tcgetattr(0, &saved_tty) == 0) {
+					struct termios t = saved_tty;
+
+					cfmakeraw(&t);
+					if (tcsetattr(0, TCSAFLUSH, &t) == 0)
+						tty_raw = 1;
+					atexit(tty_restore);
+				}
+				fprintf(stderr, "[attached to %s: Ctrl-] leaves]\r\n",
+				    o->req.service);
+			}
+			have -= (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have);
+		}
+		fflush(stdout);
+		if (!in_open)
+			goto leave;
+	}
+leave:
+	tty_restore();
+	fprintf(stderr, "\r\n[detached from %s]\n", o->req.service);
+out:
+	free(buf);
+	return rc;
+}
+
 /* logs -f: the guest's output as it comes, until Ctrl-C or domud goes */
 static int
 follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
@@ -534,6 +660,8 @@ main(int argc, char **argv)
 		return run_exec(fd, &o);
 	if (!strcmp(o.cmd->name, "cp"))
 		return run_cp(fd, &o);
+	if (!strcmp(o.cmd->name, "console"))
+		return run_console(fd, &o);
 	deadline = mono_ms() + (uint64_t)o.timeout_ms;
 
 	line = proto_encode_request(&o.req);

@@ -24,6 +24,8 @@ const struct proto_cmd proto_cmds[] = {
 	{ "exec",	PC_ADMIN,	PS_REQUIRED },
 	{ "cancel",	PC_READ,	PS_NONE },	/* this connection's execs */
 	{ "stdin",	PC_ADMIN,	PS_NONE },	/* ... and their input */
+	{ "console",	PC_ADMIN,	PS_REQUIRED },	/* attach */
+	{ "input",	PC_ADMIN,	PS_NONE },	/* to the attached console */
 	{ NULL,		0,		0 },
 };
 
