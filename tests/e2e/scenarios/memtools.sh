@@ -45,6 +45,28 @@ else
   fail memres/logs-follow "$why"
 fi
 
+# ---- memres/console-attach: type a line, the guest answers; exec works meanwhile -------
+x="HI$$"
+# the shell in the guest computes 6*7: an answer, not an echo of what was typed
+( sleep 3; printf 'echo %s-$((6*7))\n' "$x"; sleep 8; printf '\035' ) |
+  domuctl console t > /tmp/con.out 2> /tmp/con.err &
+cpid=$!
+sleep 5
+domuctl exec -t 30 t -- echo during > /tmp/con-exec.out 2>&1; rex=$?
+wait "$cpid"; rcon=$?
+why=""
+grep -q "$x-42" /tmp/con.out || why="$why no answer '$x-42' from the guest: $(tail -c 300 /tmp/con.out | tr '\n\r' '||');"
+[ $rcon = 0 ] || why="$why domuctl console exited $rcon;"
+grep -q "detached from t" /tmp/con.err || why="$why no detach: $(tr '\n' ' ' < /tmp/con.err);"
+[ $rex = 0 ] && [ "$(cat /tmp/con-exec.out)" = during ] || why="$why exec during the attach: rc=$rex '$(cat /tmp/con-exec.out)';"
+[ "$(jfield t state)" = ready ] || why="$why t is '$(jfield t state)' afterwards;"
+if [ -z "$why" ]; then
+  pass memres/console-attach "typed 'echo $x-\$((6*7))', the guest's shell answered '$x-42'; exec answered during the attach; Ctrl-] detached"
+else
+  fail memres/console-attach "$why"
+  show_log 10
+fi
+
 # ---- memres/cp-roundtrip: dom0 -> guest -> dom0, byte for byte --------------------------
 dd if=/dev/urandom of=/tmp/cp.in bs=1k count=200 2>/dev/null
 printf '\000\017\376===END===\n' >> /tmp/cp.in
