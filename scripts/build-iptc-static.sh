@@ -15,30 +15,7 @@ AR=${AR:-ar}
 cache=${DOMUD_CACHE:-/var/cache/domud-build}/iptables-src
 mkdir -p "$out"
 
-if [ ! -f "$cache/tree/libiptc/libip4tc.c" ]; then
-	mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/parts"
-	# a deb-src twin of this machine's Debian sources, package lists of our
-	# own: the host's apt setup stays untouched (as build-xenstore-static.sh).
-	: > "$cache/parts/src.sources"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		awk 'BEGIN{RS=""; ORS="\n\n"} !/security/ {sub(/Types: deb\n/, "Types: deb-src\n"); print}' "$f" \
-			>> "$cache/parts/src.sources"
-	done
-	if [ -f /etc/apt/sources.list ]; then
-		sed -n '/security/d; s/^deb /deb-src /p' /etc/apt/sources.list > "$cache/parts/src.list"
-	fi
-	set -- -oDir::Etc::SourceList=/dev/null -oDir::Etc::SourceParts="$cache/parts" \
-		-oDir::State::Lists="$cache/apt/lists" -oDir::Cache="$cache/apt/cache" \
-		-oDebug::NoLocking=1
-	echo "iptc-static: apt-get source iptables" >&2
-	apt-get "$@" update -qq >&2
-	(cd "$cache" && apt-get "$@" source --download-only -qq iptables 2>&1 | grep -v unsandboxed >&2 || true)
-	orig=$(ls "$cache"/iptables_*.orig.tar.* 2>/dev/null | head -n 1)
-	[ -n "$orig" ] || { echo "iptc-static: no iptables source package" >&2; exit 1; }
-	mkdir -p "$cache/tree"
-	tar -C "$cache/tree" --strip-components=1 -xf "$orig"
-fi
+"$(dirname "$0")/debian-source.sh" iptables "$cache"
 
 t=$cache/tree
 # libiptc needs no config.h, only the configure-generated xtables-version.h

@@ -16,31 +16,7 @@ AR=${AR:-ar}
 cache=${DOMUD_CACHE:-/var/cache/domud-build}/xen-src
 mkdir -p "$out"
 
-if [ ! -d "$cache/tree/tools/libs/store" ]; then
-	mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial" "$cache/parts"
-	# a deb-src twin of this machine's Debian sources, package lists of our
-	# own: the host's apt setup stays untouched. The security suite serves
-	# no sources here; the main suite's xen 4.17 source does.
-	: > "$cache/parts/src.sources"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		awk 'BEGIN{RS=""; ORS="\n\n"} !/security/ {sub(/Types: deb\n/, "Types: deb-src\n"); print}' "$f" \
-			>> "$cache/parts/src.sources"
-	done
-	if [ -f /etc/apt/sources.list ]; then
-		sed -n '/security/d; s/^deb /deb-src /p' /etc/apt/sources.list > "$cache/parts/src.list"
-	fi
-	set -- -oDir::Etc::SourceList=/dev/null -oDir::Etc::SourceParts="$cache/parts" \
-		-oDir::State::Lists="$cache/apt/lists" -oDir::Cache="$cache/apt/cache" \
-		-oDebug::NoLocking=1
-	echo "xenstore-static: apt-get source xen" >&2
-	apt-get "$@" update -qq >&2
-	(cd "$cache" && apt-get "$@" source --download-only -qq xen 2>&1 | grep -v unsandboxed >&2 || true)
-	orig=$(ls "$cache"/xen_*.orig.tar.* 2>/dev/null | head -n 1)
-	[ -n "$orig" ] || { echo "xenstore-static: no xen source package" >&2; exit 1; }
-	mkdir -p "$cache/tree"
-	tar -C "$cache/tree" --strip-components=1 -xf "$orig"
-fi
+"$(dirname "$0")/debian-source.sh" xen "$cache"
 
 t=$cache/tree
 inc=""

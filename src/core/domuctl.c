@@ -79,23 +79,6 @@ on_sigint(int sig)
 	interrupted++;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* an output event: its bytes to our stdout or stderr; 1 if it was one */
 static int
 exec_event(const struct ctl_opts *o, const char *line)

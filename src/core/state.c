@@ -33,23 +33,6 @@ boot_id(char *buf, size_t sz)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* write, fsync, rename, fsync the directory: the file is old or new */
 int
 state_write_atomic(const char *dir, const char *name, const void *data,

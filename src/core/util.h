@@ -22,6 +22,8 @@ void	 format_size(char *, size_t, uint64_t bytes);
 uint64_t mono_ms(void);
 /* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
 size_t	 utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp);
+/* all of it, or -1 with errno (EINTR retried) */
+int	 write_all(int fd, const void *, size_t n);
 /* base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); its length */
 size_t	 base64_encode(const uint8_t *, size_t n, char *out);
 /* decode into out (3 * strlen / 4 bytes); its length, -1 if malformed */
