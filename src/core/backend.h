@@ -26,6 +26,7 @@ enum be_event_type {
 	BE_DIED,		/* the domain is gone */
 	BE_DESTROYED,		/* a destroy we asked for finished */
 	BE_DESTROY_FAILED,
+	BE_DISK_DONE,		/* a disk attach or detach finished (token) */
 };
 
 enum shutdown_reason {
@@ -41,7 +42,11 @@ struct be_event {
 	uint32_t		 domid;
 	enum shutdown_reason	 reason;
 	struct err		 err;
+	uint64_t		 token;		/* BE_DISK_DONE: whose */
+	int			 ok;
 };
+
+#define BE_VDEV_MAX	16
 
 struct be_dominfo {
 	uint32_t		 domid;
@@ -84,6 +89,17 @@ struct backend_ops {
 		    struct err *);
 	/* take over a running domain: watch it, unpause it if paused */
 	int	(*adopt)(struct backend *, const char *svc, uint32_t domid,
+		    struct err *);
+	/* hot-plug a read-only raw image / take a disk away: async, one
+	 * BE_DISK_DONE with the token; NULL in backends without disks */
+	int	(*disk_attach)(struct backend *, const char *svc, uint32_t domid,
+		    const char *path, const char *vdev, uint64_t token,
+		    struct err *);
+	int	(*disk_detach)(struct backend *, const char *svc, uint32_t domid,
+		    const char *vdev, uint64_t token, struct err *);
+	/* the vdevs of a domain's disks */
+	int	(*disk_list)(struct backend *, uint32_t domid,
+		    char (*vdevs)[BE_VDEV_MAX], size_t max, size_t *n,
 		    struct err *);
 	/* the console PTY path of a running domain; malloc'd */
 	char	*(*console_path)(struct backend *, uint32_t domid, struct err *);

@@ -38,6 +38,14 @@ struct control_job {
 	int			 is_ping;
 	int			 is_follow;	/* logs -f */
 	int			 is_console;	/* attached: raw output, input */
+	int			 run_phase;	/* run: RUN_* */
+	uint64_t		 token;		/* run: its disk operations */
+	uint32_t		 domid;
+	char			 vdev[16];
+	struct chan_result_copy {
+		int		 ran, code, signal, timed_out, cancelled;
+		char		 error[256];
+	}			 result;
 	struct request		*pending;	/* exec waiting for ready */
 	int			 stdin_open;	/* exec: takes "stdin" requests */
 	uint64_t		 pending_until;

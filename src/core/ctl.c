@@ -22,6 +22,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
 	    "run CMD in a memres DomU; its exit status" },
 	{ "console",	"[--raw] SERVICE",	"attach to the console (Ctrl-] leaves)" },
+	{ "run",	"[-t SECS] SERVICE --disk IMAGE -- CMD...",
+	    "CMD from IMAGE, hot-plugged read-only" },
 	{ "cp",		"[--max SIZE] SRC DST",	"copy a file to or from a memres DomU "
 	    "(SERVICE:PATH)" },
 	{ NULL, NULL, NULL },
@@ -165,7 +167,19 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 		    argv[i]);
 	strlcpy_(o->req.service, argv[i], sizeof(o->req.service));
 	o->req.has_service = 1;
-	if (++i < argc && strcmp(argv[i], "--") == 0)
+	if (++i < argc && strcmp(argv[i], "--disk") == 0 &&
+	    strcmp(o->req.cmd, "run") == 0) {
+		if (i + 1 >= argc || argv[i + 1][0] != '/' ||
+		    strlen(argv[i + 1]) >= sizeof(o->req.disk))
+			return usage_err(err, errsz, "%s", "run --disk: an "
+			    "absolute path to the image");
+		strlcpy_(o->req.disk, argv[i + 1], sizeof(o->req.disk));
+		i += 2;
+	}
+	if (strcmp(o->req.cmd, "run") == 0 && o->req.disk[0] == '\0')
+		return usage_err(err, errsz, "%s", "run: --disk IMAGE is "
+		    "required");
+	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	if (i >= argc)
 		return usage_err(err, errsz, "%s", "exec: which command?");
@@ -231,7 +245,7 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	o->req.pcmd = pc;
 	o->req.has_id = 1;
 	o->req.id = 1;
-	if (strcmp(c->name, "exec") == 0)
+	if (strcmp(c->name, "exec") == 0 || strcmp(c->name, "run") == 0)
 		return parse_exec(argc, argv, i + 1, o, err, errsz);
 	if (strcmp(c->name, "cp") == 0)
 		return parse_cp(argc, argv, i + 1, o, err, errsz);

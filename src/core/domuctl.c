@@ -639,7 +639,7 @@ main(int argc, char **argv)
 	if ((fd = connect_daemon(o.run_dir, &rc)) == -1)
 		return rc == CTL_EXIT_NODAEMON && !strcmp(o.cmd->name, "exec") ?
 		    CTL_EXIT_EXEC_ERROR : rc;
-	if (!strcmp(o.cmd->name, "exec"))
+	if (!strcmp(o.cmd->name, "exec") || !strcmp(o.cmd->name, "run"))
 		return run_exec(fd, &o);
 	if (!strcmp(o.cmd->name, "cp"))
 		return run_cp(fd, &o);

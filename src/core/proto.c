@@ -25,6 +25,7 @@ const struct proto_cmd proto_cmds[] = {
 	{ "cancel",	PC_READ,	PS_NONE },	/* this connection's execs */
 	{ "stdin",	PC_ADMIN,	PS_NONE },	/* ... and their input */
 	{ "console",	PC_ADMIN,	PS_REQUIRED },	/* attach */
+	{ "run",	PC_ADMIN,	PS_REQUIRED },	/* exec from a hot-plugged disk */
 	{ "input",	PC_ADMIN,	PS_NONE },	/* to the attached console */
 	{ NULL,		0,		0 },
 };
@@ -211,6 +212,16 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				req->eof = YAJL_IS_TRUE(v);
 			else
 				req->want_stdin = YAJL_IS_TRUE(v);
+		} else if (strcmp(k, "disk") == 0) {
+			const char *str = YAJL_GET_STRING(v);
+
+			if (str == NULL || str[0] != '/' ||
+			    strlen(str) >= sizeof(req->disk)) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+				    "'disk' must be an absolute path");
+				goto out;
+			}
+			strlcpy_(req->disk, str, sizeof(req->disk));
 		} else if (strcmp(k, "timeout_ms") == 0) {
 			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
 			    YAJL_GET_INTEGER(v) > 86400000) {
@@ -380,6 +391,8 @@ proto_encode_request(const struct request *req)
 		gen_kv_int(g, "timeout_ms", req->timeout_ms);
 	if (req->want_stdin)
 		gen_kv_bool(g, "stdin", 1);
+	if (req->disk[0])
+		gen_kv_str(g, "disk", req->disk);
 	if (req->data_len) {
 		char b64[4 * ((PROTO_STDIN_MAX + 2) / 3) + 1];
 

@@ -60,6 +60,7 @@ struct request {
 	int		 shell;
 	int64_t		 timeout_ms;	/* 0 = none */
 	int		 want_stdin;	/* exec: stdin comes in "stdin" requests */
+	char		 disk[256];	/* run: the image to hot-plug */
 	/* stdin: bytes for this connection's command, or its end */
 	uint8_t		 data[PROTO_STDIN_MAX];
 	size_t		 data_len;

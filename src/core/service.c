@@ -695,6 +695,11 @@ sup_be_notify(void *arg, const struct be_event *ev)
 	struct service *s;
 
 	sup->now = mono_ms();
+	if (ev->type == BE_DISK_DONE) {
+		if (sup->disk_done)
+			sup->disk_done(sup->disk_arg, ev);
+		return;
+	}
 	if ((size_t)ev->type >= nitems(map) ||
 	    (s = sup_find(sup, ev->svc)) == NULL) {
 		log_debug("%s: event %d for an unknown service", ev->svc,
@@ -931,6 +936,32 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 		s->started_mono = sup->now - (uint64_t)(now - di.start_time) * 1000;
 	s->state = ST_RUNNING;
 	net_service_adopted(sup, s);
+	/* a run disk left by a domud that died in the middle of a run */
+	if (sup->be->ops->disk_list) {
+		char vdevs[16][BE_VDEV_MAX];
+		size_t n = 0, i, d;
+		struct err e2 = ERR_INIT;
+
+		(void)sup->be->ops->disk_list(sup->be, domid, vdevs, 16, &n, &e2);
+		for (i = 0; i < n; i++) {
+			int ours = 0;
+
+			if (strncmp(vdevs[i], "xvd", 3) != 0 || vdevs[i][3] < 'q' ||
+			    vdevs[i][3] > 'z' || vdevs[i][4] != '\0')
+				continue;
+			for (d = 0; d < s->conf->ndisks; d++)
+				if (s->conf->disks[d].vdev &&
+				    !strcmp(s->conf->disks[d].vdev, vdevs[i]))
+					ours = 1;
+			if (ours)
+				continue;
+			note(s, "a run disk %s was left attached: detaching it",
+			    vdevs[i]);
+			if (sup->be->ops->disk_detach(sup->be, s->conf->name,
+			    domid, vdevs[i], 0, &e2) == -1)
+				log_warnx("%s: %s", s->conf->name, e2.msg);
+		}
+	}
 	if ((tty = sup->be->ops->console_path(sup->be, domid, e)) != NULL) {
 		s->con = console_open(tty, logdir(s), s->conf->name,
 		    sup->cfg->d.console_log_max, e);

@@ -110,6 +110,9 @@ struct supervisor {
 	int			 keep_running;	/* this stop leaves DomUs up */
 	uint64_t		 shutdown_deadline;
 	uint64_t		 now;		/* monotonic ms, this iteration */
+	/* disk attach/detach completions go to whoever asked (control) */
+	void			(*disk_done)(void *, const struct be_event *);
+	void			*disk_arg;
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);

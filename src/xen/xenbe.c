@@ -54,7 +54,7 @@
 #define USERDATA_TAG	"domud"
 
 /* OP_CREATE: the destroy that undoes a create whose last steps failed */
-enum op_kind { OP_CREATE, OP_DESTROY, OP_SHUTDOWN };
+enum op_kind { OP_CREATE, OP_DESTROY, OP_SHUTDOWN, OP_DISK };
 
 struct op {
 	struct op		*next;
@@ -64,6 +64,9 @@ struct op {
 	uint32_t		 domid;
 	libxl_asyncop_how	 how;
 	struct err		 fail;		/* create undone: why */
+	libxl_device_disk	 disk;		/* OP_DISK: alive while libxl works */
+	uint64_t		 token;		/* OP_DISK: the caller's */
+	int			 attach;
 };
 
 /* a domain we watch for shutdown and death */
@@ -572,6 +575,24 @@ op_complete(struct xenbe *xb, uint64_t id, int rc)
 			    "(libxl error %d)", svc, rc);
 		op_free(xb, op);
 		break;
+	case OP_DISK: {
+		struct be_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = BE_DISK_DONE;
+		strlcpy_(ev.svc, svc, sizeof(ev.svc));
+		ev.domid = domid;
+		ev.token = op->token;
+		ev.ok = rc == 0;
+		if (rc)
+			xerr(xb, &ev.err, rc, op->attach ? "disk attach" :
+			    "disk detach");
+		libxl_device_disk_dispose(&op->disk);
+		op_free(xb, op);
+		if (xb->be.notify)
+			xb->be.notify(xb->be.notify_arg, &ev);
+		break;
+	}
 	case OP_DESTROY:
 		xdom_unwatch(xb, domid);
 		op_free(xb, op);
@@ -927,6 +948,72 @@ xb_free(struct backend *be)
 	free(xb);
 }
 
+static int
+xb_disk_attach(struct backend *be, const char *svc, uint32_t domid,
+    const char *path, const char *vdev, uint64_t token, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct op *op = op_new(xb, OP_DISK, svc, domid);
+	int rc;
+
+	op->token = token;
+	op->attach = 1;
+	libxl_device_disk_init(&op->disk);
+	op->disk.pdev_path = xstrdup(path);
+	op->disk.vdev = xstrdup(vdev);
+	op->disk.format = LIBXL_DISK_FORMAT_RAW;
+	op->disk.backend = LIBXL_DISK_BACKEND_PHY;
+	op->disk.readwrite = 0;
+	rc = libxl_device_disk_add(xb->ctx, domid, &op->disk, &op->how);
+	if (rc) {
+		libxl_device_disk_dispose(&op->disk);
+		op_free(xb, op);
+		return xerr(xb, e, rc, "disk attach");
+	}
+	return 0;
+}
+
+static int
+xb_disk_detach(struct backend *be, const char *svc, uint32_t domid,
+    const char *vdev, uint64_t token, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct op *op = op_new(xb, OP_DISK, svc, domid);
+	int rc;
+
+	op->token = token;
+	libxl_device_disk_init(&op->disk);
+	rc = libxl_vdev_to_device_disk(xb->ctx, domid, vdev, &op->disk);
+	if (rc == 0)
+		rc = libxl_device_disk_remove(xb->ctx, domid, &op->disk,
+		    &op->how);
+	if (rc) {
+		libxl_device_disk_dispose(&op->disk);
+		op_free(xb, op);
+		return xerr(xb, e, rc, "disk detach");
+	}
+	return 0;
+}
+
+static int
+xb_disk_list(struct backend *be, uint32_t domid, char (*vdevs)[BE_VDEV_MAX],
+    size_t max, size_t *n, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_device_disk *d;
+	int num = 0, i;
+
+	*n = 0;
+	if ((d = libxl_device_disk_list(xb->ctx, domid, &num)) == NULL)
+		return 0;	/* none, or the domain is gone */
+	for (i = 0; i < num && *n < max; i++)
+		if (d[i].vdev)
+			strlcpy_(vdevs[(*n)++], d[i].vdev, BE_VDEV_MAX);
+	libxl_device_disk_list_free(d, num);
+	(void)e;
+	return 0;
+}
+
 static const struct backend_ops xenbe_ops = {
 	.name = "libxl",
 	.create = xb_create,
@@ -938,6 +1025,9 @@ static const struct backend_ops xenbe_ops = {
 	.scan = xb_scan,
 	.adopt = xb_adopt,
 	.console_path = xb_console_path,
+	.disk_attach = xb_disk_attach,
+	.disk_detach = xb_disk_detach,
+	.disk_list = xb_disk_list,
 	.before_poll = xb_before_poll,
 	.after_poll = xb_after_poll,
 	.idle = xb_idle,

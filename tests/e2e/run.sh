@@ -425,6 +425,14 @@ build_overlay() { # out-initrd
     mkcpio "$A" > "$O/e2e/agent.cpio"
     rm -rf "$A"
   fi
+  # an ext4 image with programs, for `domuctl run --disk`
+  local R
+  R=$(mktemp -d "$W/runimg.XXXXXX")
+  printf '#!/bin/sh\necho "RUN-HELLO $*"\nexit 7\n' > "$R/hello"
+  printf '#!/bin/sh\necho "RUN-FAIL" >&2\nexit 3\n' > "$R/fail"
+  chmod 755 "$R/hello" "$R/fail"
+  mke2fs -q -t ext4 -d "$R" "$O/e2e/run.img" 4M >&2 || die "mke2fs run.img"
+  rm -rf "$R"
   local cfg=${E2E_CONFIG:-$REPO/config}
   if [ -d "$cfg" ]; then
     cp -rL "$cfg"/. "$O/etc/domud/"

@@ -100,6 +100,39 @@ if [ -z "$why" ]; then
 else
   fail memres/cp-roundtrip "$why"
 fi
+# ---- memres/run-disk: a program from a hot-plugged image; the disk goes afterwards ----
+dt_=$(jfield t domid)
+disks() { xl block-list "$dt_" 2>/dev/null | tail -n +2 | grep -c . ; }
+domuctl run -t 60 t --disk /e2e/run.img -- hello a b > /tmp/run1.out 2> /tmp/run1.err; rr1=$?
+n1=$(disks)
+domuctl run -t 60 t --disk /e2e/run.img -- fail > /tmp/run2.out 2> /tmp/run2.err; rr2=$?
+n2=$(disks)
+domuctl run -t 60 t --disk /e2e/run.img -- no-such-program > /dev/null 2> /tmp/run3.err; rr3=$?
+n3=$(disks)
+# domud killed in the middle of a run: the next one detaches the leftover disk
+domuctl run -t 120 t --disk /e2e/run.img -- sleep 60 > /dev/null 2>&1 &
+wait_for 30 sh -c "[ \$(xl block-list $dt_ 2>/dev/null | tail -n +2 | grep -c .) -ge 1 ]"; ra=$?
+kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+domud_up || info "domud did not come back"
+wait_for 60 sh -c "[ \$(xl block-list $dt_ 2>/dev/null | tail -n +2 | grep -c .) -eq 0 ]"; rl=$?
+why=""
+[ $rr1 = 7 ] && grep -q "RUN-HELLO a b" /tmp/run1.out || why="$why hello: rc=$rr1 '$(cat /tmp/run1.out /tmp/run1.err | tr '\n' ' ')';"
+[ "$n1" = 0 ] || why="$why $n1 disks left after hello;"
+[ $rr2 = 3 ] && grep -q RUN-FAIL /tmp/run2.err || why="$why fail: rc=$rr2 '$(tr '\n' ' ' < /tmp/run2.err)';"
+[ "$n2" = 0 ] || why="$why $n2 disks left after a failing program;"
+[ $rr3 = 127 ] || why="$why a missing program: rc=$rr3 '$(tr '\n' ' ' < /tmp/run3.err)';"
+[ "$n3" = 0 ] || why="$why $n3 disks left after a missing program;"
+[ $ra = 0 ] || why="$why the disk of the interrupted run never showed up;"
+[ $rl = 0 ] || why="$why the leftover disk stayed after domud's restart;"
+grep -q "a run disk xvd. was left attached: detaching it" "$DOMUD_LOG" || why="$why no leftover note in the log;"
+if [ -z "$why" ]; then
+  pass memres/run-disk "hello from the image: exit 7 and its output; a failing program (3) and a missing one (127) too; no disk left after each; after kill -9 in a run, the restarted domud detached the leftover"
+else
+  fail memres/run-disk "$why"
+  show_log 20
+fi
+wait_state t ready 60 || info "t not ready after the restart: $(jfield t state)"
+
 domuctl stop t > /dev/null 2>&1
 wait_state t stopped 90 || info "t did not stop"
 
