@@ -103,6 +103,6 @@ $(O)/chantest: tests/chan/chantest.c $(LIBDOMUD)
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBDOMUD)
 
 chancheck: $(O)/chantest $(O)/domud-agent
-	$(O)/chantest $(O)/domud-agent
+	$(O)/chantest $(O)/domud-agent tests/e2e/guest/vxn-init
 
 .PHONY: netcheck chancheck

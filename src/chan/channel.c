@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "channel.h"
@@ -14,6 +15,194 @@ chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),
 	ch->on_ready = on_ready;
 	ch->arg = arg;
 	ch->next_id = 1;
+}
+
+/* ---- vxn's legacy markers ------------------------------------------------------ */
+
+void
+chan_set_vxn(struct channel *ch)
+{
+	ch->vxn = 1;
+}
+
+void
+chan_free(struct channel *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->vx.nqueue; i++)
+		free(ch->vx.queue[i].line);
+	ch->vx.nqueue = 0;
+}
+
+static int
+vxn_send(struct channel *ch, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (ch->wq_len + n > sizeof(ch->wq))
+		return -1;
+	memcpy(ch->wq + ch->wq_len, text, n);
+	ch->wq_len += n;
+	return 0;
+}
+
+/* the next queued command, when the guest is free */
+static void
+vxn_next(struct channel *ch)
+{
+	struct vxn_cmd c;
+
+	while (ch->vx.current == 0 && ch->vx.nqueue > 0) {
+		c = ch->vx.queue[0];
+		memmove(ch->vx.queue, ch->vx.queue + 1,
+		    (ch->vx.nqueue - 1) * sizeof(ch->vx.queue[0]));
+		ch->vx.nqueue--;
+		if (vxn_send(ch, c.line) == 0)
+			ch->vx.current = c.id;
+		free(c.line);
+	}
+}
+
+static struct chan_exec *exec_find(struct channel *, uint32_t);
+static void exec_end(struct chan_exec *, const struct chan_result *);
+static void became_ready(struct channel *);
+
+static void
+vxn_line(struct channel *ch, const char *l, size_t n, int whole, uint64_t now)
+{
+	struct chan_exec *x = exec_find(ch, ch->vx.current);
+	struct chan_result r;
+
+	if (whole && n > 0 && l[n - 1] == '\r')
+		n--;
+	if (whole && n == 10 && memcmp(l, "===PONG===", 10) == 0) {
+		ch->ping_sent = 0;
+		ch->last_pong = ch->last_heard = now;
+		became_ready(ch);
+		return;
+	}
+	if (whole && n == 18 && memcmp(l, "===OUTPUT_START===", 18) == 0) {
+		ch->vx.in_output = 1;
+		return;
+	}
+	if (whole && n == 16 && memcmp(l, "===OUTPUT_END===", 16) == 0) {
+		ch->vx.in_output = 0;
+		return;
+	}
+	if (whole && n > 16 && memcmp(l, "===EXIT_CODE=", 13) == 0 &&
+	    memcmp(l + n - 3, "===", 3) == 0) {
+		ch->vx.exit_code = atoi(l + 13);
+		return;
+	}
+	if (whole && n == 9 && memcmp(l, "===END===", 9) == 0) {
+		ch->last_heard = now;
+		if (x != NULL) {
+			memset(&r, 0, sizeof(r));
+			r.ran = 1;
+			r.code = ch->vx.exit_code;
+			exec_end(x, &r);
+		}
+		ch->vx.current = 0;
+		ch->vx.in_output = 0;
+		ch->vx.exit_code = 0;
+		vxn_next(ch);
+		return;
+	}
+	/* vxn merges stderr into stdout: all of it is stdout here */
+	if (ch->vx.in_output && x != NULL) {
+		if (x->cb.out) {
+			x->cb.out(x->cb.ctx, 1, (const uint8_t *)l, n);
+			if (whole)
+				x->cb.out(x->cb.ctx, 1, (const uint8_t *)"\n", 1);
+		}
+		return;
+	}
+	if (ch->noise) {
+		ch->noise(ch->arg, (const uint8_t *)l, n);
+		if (whole)
+			ch->noise(ch->arg, (const uint8_t *)"\n", 1);
+	}
+}
+
+static void
+vxn_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (b[i] == '\n') {
+			vxn_line(ch, ch->vx.line, ch->vx.len, 1, now);
+			ch->vx.len = 0;
+			continue;
+		}
+		/* a line without end is passed on in pieces: bounded */
+		if (ch->vx.len == sizeof(ch->vx.line)) {
+			vxn_line(ch, ch->vx.line, ch->vx.len, 0, now);
+			ch->vx.len = 0;
+		}
+		ch->vx.line[ch->vx.len++] = (char)b[i];
+	}
+}
+
+/* argv as one shell command line, each word single-quoted */
+static char *
+vxn_command(char *const argv[], int shell)
+{
+	size_t len = 1, i;
+	const char *p;
+	char *s, *o;
+
+	if (shell)
+		return strdup(argv[0]);
+	for (i = 0; argv[i]; i++)
+		len += 4 * strlen(argv[i]) + 3;
+	if ((s = o = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			*o++ = ' ';
+		*o++ = '\'';
+		for (p = argv[i]; *p; p++) {
+			if (*p == '\'') {
+				memcpy(o, "'\\''", 4);
+				o += 4;
+			} else
+				*o++ = *p;
+		}
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return s;
+}
+
+static const char b64t[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+vxn_encode(const char *cmd)
+{
+	const uint8_t *in = (const uint8_t *)cmd;
+	size_t n = strlen(cmd), i, o = 0;
+	char *out = malloc(4 * ((n + 2) / 3) + 2);
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = b64t[in[i] >> 2];
+		out[o++] = b64t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = b64t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		out[o++] = b64t[in[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = b64t[in[i] >> 2];
+		out[o++] = b64t[(in[i] & 3) << 4 | (i + 1 < n ? in[i + 1] >> 4 : 0)];
+		out[o++] = i + 1 < n ? b64t[(in[i + 1] & 15) << 2] : '=';
+		out[o++] = '=';
+	}
+	out[o++] = '\n';
+	out[o] = '\0';
+	return out;
 }
 
 static int
@@ -222,6 +411,10 @@ on_noise(void *arg, const uint8_t *b, size_t n)
 void
 chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 {
+	if (ch->vxn) {
+		vxn_input(ch, b, n, now);
+		return;
+	}
 	struct feed fd = { ch, now };
 	uint64_t spoiled = ch->parser.st.bad_crc + ch->parser.st.bad_header;
 
@@ -272,6 +465,36 @@ chan_exec(struct channel *ch, char *const argv[], int shell,
 	}
 	if (ch->next_id == 0)
 		ch->next_id = 1;
+	if (ch->vxn) {
+		char *cmd, *line;
+
+		if (shell & CHAN_EXEC_STDIN) {
+			snprintf(why, whysz, "a vxn guest takes no stdin");
+			return -1;
+		}
+		if (ch->vx.nqueue == VXN_QUEUE) {
+			snprintf(why, whysz, "a vxn guest runs one command at a "
+			    "time; %d wait already", VXN_QUEUE);
+			return -1;
+		}
+		cmd = vxn_command(argv, shell & 1);
+		line = cmd ? vxn_encode(cmd) : NULL;
+		free(cmd);
+		if (line == NULL) {
+			snprintf(why, whysz, "out of memory");
+			return -1;
+		}
+		x->id = ch->next_id++;
+		ch->vx.queue[ch->vx.nqueue].id = x->id;
+		ch->vx.queue[ch->vx.nqueue].line = line;
+		ch->vx.queue[ch->vx.nqueue].timeout_ms = timeout_ms;
+		ch->vx.nqueue++;
+		x->cb = *cb;
+		x->deadline = timeout_ms ? now + timeout_ms : 0;
+		*id = x->id;
+		vxn_next(ch);
+		return 0;
+	}
 	x->id = ch->next_id++;
 	if (send(ch, FT_EXEC, ((shell & 1) ? FF_SHELL : 0) |
 	    ((shell & CHAN_EXEC_STDIN) ? FF_STDIN : 0), x->id, 0, payload,
@@ -294,6 +517,10 @@ chan_cancel(struct channel *ch, uint32_t id)
 
 	if (x == NULL || x->cancel_sent)
 		return;
+	if (ch->vxn) {
+		x->cancel_sent = 1;	/* vxn has no cancel: it runs to its end */
+		return;
+	}
 	if (send(ch, FT_CANCEL, 0, id, 0, NULL, 0) == 0)
 		x->cancel_sent = 1;
 }
@@ -345,6 +572,16 @@ chan_detach(struct channel *ch, uint32_t id)
 int
 chan_ping(struct channel *ch, uint64_t now)
 {
+	if (ch->vxn) {
+		/* the guest answers between commands only */
+		if (ch->vx.current != 0)
+			return 0;
+		if (vxn_send(ch, "===PING===\n") == -1)
+			return -1;
+		if (ch->ping_sent == 0)
+			ch->ping_sent = now;
+		return 0;
+	}
 	ch->ping_id++;
 	if (send(ch, FT_PING, 0, ch->ping_id, 0, NULL, 0) == -1)
 		return -1;
@@ -356,6 +593,13 @@ chan_ping(struct channel *ch, uint64_t now)
 int
 chan_raw(struct channel *ch, const uint8_t *b, size_t n)
 {
+	if (ch->vxn) {
+		if (ch->wq_len + n > sizeof(ch->wq))
+			return -1;
+		memcpy(ch->wq + ch->wq_len, b, n);
+		ch->wq_len += n;
+		return 0;
+	}
 	if (ch->wq_len + 2 * n > sizeof(ch->wq))
 		return -1;
 	ch->wq_len += frame_stuff(b, n, ch->wq + ch->wq_len);
@@ -365,6 +609,8 @@ chan_raw(struct channel *ch, const uint8_t *b, size_t n)
 int
 chan_shutdown(struct channel *ch)
 {
+	if (ch->vxn)
+		return vxn_send(ch, "===SHUTDOWN===\n");
 	return send(ch, FT_SHUTDOWN, 0, 0, 0, NULL, 0);
 }
 
@@ -385,6 +631,8 @@ chan_tick(struct channel *ch, uint64_t now)
 			memset(&r, 0, sizeof(r));
 			r.code = -1;
 			r.timed_out = 1;
+			/* vxn: the guest cannot be told; later commands wait */
+			r.ran = ch->vxn;
 			snprintf(r.error, sizeof(r.error), "no answer from the "
 			    "agent");
 			chan_cancel(ch, x->id);

@@ -48,7 +48,28 @@ struct chan_exec {
 	uint32_t		 in_sent, in_acked;	/* stdin bytes */
 };
 
+/* vxn compatibility: meta-virtualization's guests speak text markers */
+#define VXN_LINE_MAX		4096
+#define VXN_QUEUE		16
+
+struct vxn_cmd {
+	uint32_t		 id;
+	char			*line;		/* base64 of the shell command */
+	uint32_t		 timeout_ms;
+};
+
 struct channel {
+	int			 vxn;		/* legacy markers, not frames */
+	struct {
+		char		 line[VXN_LINE_MAX];
+		size_t		 len;
+		int		 overlong;	/* dropping the rest of a line */
+		int		 in_output;
+		int		 exit_code;
+		uint32_t	 current;	/* exec id in the guest, 0 = none */
+		struct vxn_cmd	 queue[VXN_QUEUE];
+		size_t		 nqueue;
+	}			 vx;
 	struct frame_parser	 parser;
 	int			 synced;	/* expect is known */
 	uint32_t		 expect;	/* next seq from the agent */
@@ -79,6 +100,10 @@ struct channel {
 
 void	 chan_init(struct channel *, void (*noise)(void *, const uint8_t *,
 	    size_t), void (*on_ready)(void *), void *arg);
+/* speak vxn's legacy markers (one command at a time, no stderr apart,
+ * no cancel, no stdin) instead of frames */
+void	 chan_set_vxn(struct channel *);
+void	 chan_free(struct channel *);
 /* bytes read from the console */
 void	 chan_input(struct channel *, const uint8_t *, size_t, uint64_t now);
 /* what to write to the console; then chan_written() with what was */

@@ -384,13 +384,14 @@ static const struct key service_keys[] = {
 	{ "restart_window", 0 }, { "stop_timeout", 0 }, { "uuid", 0 },
 	{ "memres", 0 }, { "agent_stop_timeout", 0 }, { "ping_interval", 0 },
 	{ "ping_timeout", 0 }, { "ping_restart", 0 }, { "idle_timeout", 0 },
+	{ "agent", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
 	SK_RESTART_DELAY_MAX, SK_RESTART_STABLE, SK_RESTART_LIMIT,
 	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID, SK_MEMRES,
 	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
-	SK_PING_RESTART, SK_IDLE_TIMEOUT };
+	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -618,6 +619,14 @@ service_key(struct parse *p, int k, const char *v)
 	case SK_PING_RESTART:
 		if ((why = parse_bool(v, &s->ping_restart)) != NULL)
 			bad(p, key, v, why);
+		break;
+	case SK_AGENT:
+		if (strcmp(v, "domud") == 0)
+			s->agent_vxn = 0;
+		else if (strcmp(v, "vxn") == 0)
+			s->agent_vxn = 1;
+		else
+			bad(p, key, v, "expected domud or vxn");
 		break;
 	case SK_IDLE_TIMEOUT:
 		set_duration(p, key, v, &s->idle_timeout_ms, 0, 30 * 86400000ULL);
@@ -1219,6 +1228,8 @@ service_check(struct config *cfg, struct service_conf *s)
 				    "already used by [disk:%s]", d->name, d->vdev,
 				    s->disks[j].name);
 	}
+	if (s->agent_vxn && !s->memres)
+		svc_err(cfg, s, line, "agent = vxn: needs memres = yes");
 	if (s->has_net && s->bridge_line == 0 && s->network_line == 0)
 		svc_err(cfg, s, s->net_line, "[net]: needs network= (a "
 		    "[network:NAME] of domud.conf) or bridge=");

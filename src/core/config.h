@@ -86,6 +86,7 @@ struct service_conf {
 	uint64_t	 stop_timeout_ms;
 
 	int		 memres;		/* a channel to domud-agent */
+	int		 agent_vxn;		/* ... or vxn's legacy markers */
 	uint64_t	 agent_stop_timeout_ms;	/* stop: the agent's turn */
 	uint64_t	 ping_interval_ms;
 	uint64_t	 ping_timeout_ms;	/* unanswered: unresponsive */

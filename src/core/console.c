@@ -199,6 +199,7 @@ console_close(struct console *c)
 		return;
 	if (c->chan) {
 		chan_abort(c->chan, "the domain is gone");
+		chan_free(c->chan);
 		free(c->chan);
 	}
 	if (c->fd != -1)

@@ -164,6 +164,8 @@ agent_attach(struct service *s)
 	if (!s->conf->memres || s->con == NULL)
 		return;
 	console_attach_channel(s->con, agent_ready, s);
+	if (s->conf->agent_vxn)
+		chan_set_vxn(s->con->chan);
 	/* an adopted guest's agent said hello long ago: ask it now */
 	s->next_ping = s->sup->now;
 }

@@ -300,8 +300,8 @@ main(int argc, char *argv[])
 	pid_t pid;
 	int status, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: chantest AGENT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: chantest AGENT [VXN-INIT]\n");
 		return 2;
 	}
 	srand(42);
@@ -335,6 +335,40 @@ main(int argc, char *argv[])
 			    (unsigned long long)ch.parser.st.bad_crc);
 		kill(pid, SIGTERM);
 		waitpid(pid, &status, 0);
+		close(master);
+	}
+	/* vxn compatibility: the legacy markers against vxn-init on a PTY */
+	if (argc > 2) {
+		struct job *j;
+		char *vargv[] = { "echo hi; echo err >&2; exit 3", NULL };
+		uint64_t end;
+
+		noise_on = 0;
+		if ((master = posix_openpt(O_RDWR | O_NOCTTY)) == -1 ||
+		    grantpt(master) == -1 || unlockpt(master) == -1 ||
+		    (slave = ptsname(master)) == NULL)
+			return 1;
+		if ((pid = fork()) == 0) {
+			execl("/bin/sh", "sh", argv[2], slave, "--no-poweroff",
+			    (char *)NULL);
+			_exit(127);
+		}
+		chan_init(&ch, on_noise, NULL, NULL);
+		chan_set_vxn(&ch);
+		end = now_ms() + 10000;
+		while (!ch.ready && now_ms() < end)
+			pump(100);
+		result("vxn-ready", ch.ready, "===PONG=== seen");
+		j = start(vargv, 1, 20000);
+		wait_jobs(&j, 1, 30);
+		result("vxn-exec", j->done && j->r.ran && j->r.code == 3 &&
+		    j->n[0] == 7 && memcmp(j->out[0], "hi\nerr\n", 7) == 0,
+		    "code=%d out=%zu (stderr merged, as vxn does)", j->r.code,
+		    j->n[0]);
+		free(j);
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		chan_free(&ch);
 		close(master);
 	}
 	printf("%u passed, %u failed\n", passes, fails);

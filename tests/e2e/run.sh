@@ -422,6 +422,7 @@ build_overlay() { # out-initrd
     A=$(mktemp -d "$W/agent.XXXXXX")
     mkdir -p "$A/sbin"
     cp -L "$E2E_BIN/domud-agent" "$A/sbin/domud-agent"
+    install -m755 "$HERE/guest/vxn-init" "$A/sbin/vxn-init"
     mkcpio "$A" > "$O/e2e/agent.cpio"
     rm -rf "$A"
   fi

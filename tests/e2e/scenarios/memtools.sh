@@ -16,6 +16,8 @@ if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then
 fi
 RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini t t-up \
   "autostart = yes" "restart = no" "memres = yes"
+RAMDISK=$AGENT_RD CMDX="e2e.vxn=1" svc_ini vx vx-up \
+  "autostart = no" "restart = no" "memres = yes" "agent = vxn" "agent_stop_timeout = 20s"
 RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini idle idle-up \
   "autostart = no" "restart = no" "memres = yes" "idle_timeout = 20s"
 if ! domud_up || ! wait_state t ready 240; then
@@ -135,6 +137,30 @@ wait_state t ready 60 || info "t not ready after the restart: $(jfield t state)"
 
 domuctl stop t > /dev/null 2>&1
 wait_state t stopped 90 || info "t did not stop"
+
+# ---- memres/vxn-compat: a guest speaking vxn's legacy markers, driven by domud ---------
+domuctl start vx > /dev/null 2>&1
+why=""
+if ! wait_state vx ready 240; then
+  why="vx never became ready ($(jfield vx state));"
+else
+  out=$(domuctl exec -t 60 --shell vx -- 'echo hello-vxn; echo to-stderr >&2; exit 3' 2>/tmp/vx.err); rv=$?
+  [ $rv = 3 ] || why="$why exit $rv, not 3 ($(tr '\n' ' ' < /tmp/vx.err));"
+  printf '%s\n' "$out" | grep -q '^hello-vxn$' || why="$why output '$out';"
+  # vxn merges stderr into stdout, one command at a time: two in a row
+  o2=$(domuctl exec -t 60 vx -- echo 'a b' "c'd" 2>&1); r2=$?
+  [ $r2 = 0 ] && [ "$o2" = "a b c'd" ] || why="$why argv quoting: rc=$r2 '$o2';"
+  domuctl ping vx > /tmp/vx-ping.out 2>&1 || why="$why ping: $(cat /tmp/vx-ping.out);"
+  domuctl stop vx > /dev/null 2>&1
+  wait_state vx stopped 90 || why="$why did not stop: $(jfield vx state);"
+  [ "$(jfield vx last_stop_phase)" = agent ] || why="$why stopped by '$(jfield vx last_stop_phase)', not ===SHUTDOWN===;"
+fi
+if [ -z "$why" ]; then
+  pass memres/vxn-compat "===PONG=== made it ready; a command came back with its output and exit 3; argv quoted; ping; stopped through ===SHUTDOWN==="
+else
+  fail memres/vxn-compat "$why"
+  tail -n 20 /var/log/domud/vx.log 2>/dev/null | tr -d '\r' | while IFS= read -r l; do info "  vx.log: $l"; done
+fi
 
 # ---- memres/idle: unused for idle_timeout it stops; the next exec starts it again -------
 domuctl start idle > /dev/null 2>&1
