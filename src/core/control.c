@@ -689,7 +689,8 @@ control_pending(struct control *c, struct control_conn *cc, uint64_t now)
 		char *line;
 		size_t len;
 
-		if (j == NULL || j->pending == NULL)
+		/* a run keeps its request there while its disk attaches */
+		if (j == NULL || j->pending == NULL || j->run_phase != RUN_NONE)
 			continue;
 		s = sup_find(c->sup, j->svc);
 		if (s && s->state == ST_STOPPED && s->idle_stopped)
