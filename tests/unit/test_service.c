@@ -421,6 +421,39 @@ START_TEST(memres_idle_stop)
 }
 END_TEST
 
+START_TEST(memres_unanswered_ping_restarts)
+{
+	const char *names[] = { "m", "n" },
+	    *extras[] = { "memres = yes\nping_timeout = 5s\nping_restart = yes\n",
+	    "memres = yes\nping_timeout = 5s\n" };
+	struct service *m, *n;
+	int master, master2;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	m = memres_up("m", &master);
+	/* a ping went out 6 s ago and nothing came back */
+	m->con->chan->ping_sent = mono_ms() - 6000;
+	run_io(10);
+	ck_assert_int_eq(m->unresponsive, 1);
+	/* ping_restart: it is being restarted (stopped first) */
+	ck_assert_int_eq(m->state, ST_STOPPING);
+	ck_assert_int_eq(m->restart_requested, 1);
+
+	/* without ping_restart it is only reported, and clears on an answer */
+	n = memres_up("n", &master2);
+	n->con->chan->ping_sent = mono_ms() - 6000;
+	run_io(10);
+	ck_assert_int_eq(n->unresponsive, 1);
+	ck_assert_int_eq(n->state, ST_RUNNING);
+	n->con->chan->ping_sent = 0;	/* its pong arrived */
+	run_io(10);
+	ck_assert_int_eq(n->unresponsive, 0);
+	close(master);
+	close(master2);
+	teardown();
+}
+END_TEST
+
 START_TEST(ordering)
 {
 	const char *names[] = { "a", "b", "c" },
@@ -702,6 +735,7 @@ service_suite(void)
 	tcase_add_test(tc, ordering);
 	tcase_add_test(tc, memres_ready_and_stop_through_the_agent);
 	tcase_add_test(tc, memres_idle_stop);
+	tcase_add_test(tc, memres_unanswered_ping_restarts);
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
