@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "util.h"
 
 void
 chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),
@@ -176,30 +177,16 @@ vxn_command(char *const argv[], int shell)
 	return s;
 }
 
-static const char b64t[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* one line of base64, as vxn reads its commands */
 static char *
 vxn_encode(const char *cmd)
 {
-	const uint8_t *in = (const uint8_t *)cmd;
-	size_t n = strlen(cmd), i, o = 0;
+	size_t n = strlen(cmd), o;
 	char *out = malloc(4 * ((n + 2) / 3) + 2);
 
 	if (out == NULL)
 		return NULL;
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64t[in[i] >> 2];
-		out[o++] = b64t[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		out[o++] = b64t[in[i + 2] & 63];
-	}
-	if (i < n) {
-		out[o++] = b64t[in[i] >> 2];
-		out[o++] = b64t[(in[i] & 3) << 4 | (i + 1 < n ? in[i + 1] >> 4 : 0)];
-		out[o++] = i + 1 < n ? b64t[(in[i + 1] & 15) << 2] : '=';
-		out[o++] = '=';
-	}
+	o = base64_encode((const uint8_t *)cmd, n, out);
 	out[o++] = '\n';
 	out[o] = '\0';
 	return out;

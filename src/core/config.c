@@ -443,25 +443,6 @@ path_value(struct parse *p, const char *key, const char *v, char **dst)
 	return 0;
 }
 
-static int
-parse_mac(const char *v, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-	int i;
-
-	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c",
-	    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-		return -1;
-	for (i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)v[i * 3]) ||
-		    !isxdigit((unsigned char)v[i * 3 + 1]))
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
 static void
 add_after(struct parse *p, const char *v)
 {
@@ -686,17 +667,6 @@ disk_key(struct parse *p, int k, const char *v)
 	}
 }
 
-static int
-parse_ip4(const char *v, uint32_t *ip)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, v, &a) != 1)
-		return -1;
-	*ip = ntohl(a.s_addr);
-	return 0;
-}
-
 static uint32_t
 prefix_mask(unsigned prefix)
 {
@@ -810,7 +780,7 @@ net_key(struct parse *p, int k, const char *v)
 	case NK_IP:
 		if (strcmp(v, "auto") == 0)
 			break;
-		if (parse_ip4(v, &s->ip) != 0 || s->ip == 0)
+		if (ip4_parse(v, &s->ip) != 0 || s->ip == 0)
 			bad(p, "ip", v, "expected auto or an IPv4 address");
 		else
 			s->ip_line = p->lineno;
@@ -818,7 +788,7 @@ net_key(struct parse *p, int k, const char *v)
 	case NK_MAC:
 		if (strcmp(v, "auto") == 0)
 			break;
-		if (parse_mac(v, s->mac) != 0)
+		if (mac_parse(v, s->mac) != 0)
 			bad(p, "mac", v, "expected auto or a MAC like "
 			    "00:16:3e:12:34:56");
 		else if (s->mac[0] & 1)
@@ -858,7 +828,7 @@ network_key(struct parse *p, int k, const char *v)
 			break;
 		}
 		*slash++ = '\0';
-		if (parse_ip4(buf, &n->subnet) != 0) {
+		if (ip4_parse(buf, &n->subnet) != 0) {
 			bad(p, "subnet", v, "not an IPv4 address");
 			break;
 		}
@@ -879,7 +849,7 @@ network_key(struct parse *p, int k, const char *v)
 		n->subnet_line = p->lineno;
 		break;
 	case WK_GATEWAY:
-		if (parse_ip4(v, &n->gateway) != 0 || n->gateway == 0)
+		if (ip4_parse(v, &n->gateway) != 0 || n->gateway == 0)
 			bad(p, "gateway", v, "not an IPv4 address");
 		else
 			n->gateway_line = p->lineno;
@@ -904,7 +874,7 @@ network_key(struct parse *p, int k, const char *v)
 				perr(p, "dns: at most %d servers", NET_DNS_MAX);
 				break;
 			}
-			if (parse_ip4(tok, &n->dns[n->ndns]) != 0) {
+			if (ip4_parse(tok, &n->dns[n->ndns]) != 0) {
 				bad(p, "dns", tok, "not an IPv4 address");
 				continue;
 			}
@@ -1377,13 +1347,6 @@ service_bridge(const struct config *cfg, const struct service_conf *s)
 /* ---- checks across services ---------------------------------------------- */
 
 static void
-fmt_ip(char *buf, size_t sz, uint32_t ip)
-{
-	snprintf(buf, sz, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
-	    (ip >> 8) & 0xff, ip & 0xff);
-}
-
-static void
 conf_err(struct config *cfg, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void
@@ -1420,7 +1383,7 @@ networks_check(struct config *cfg)
 			n->gateway = n->subnet + 1;
 		else if ((n->gateway & mask) != n->subnet ||
 		    n->gateway == n->subnet || n->gateway == (n->subnet | ~mask)) {
-			fmt_ip(a, sizeof(a), n->gateway);
+			ip4_format(a, sizeof(a), n->gateway);
 			conf_err(cfg, n->gateway_line, "gateway: %s is not a host "
 			    "address of the subnet", a);
 		}
@@ -1438,8 +1401,8 @@ networks_check(struct config *cfg)
 			common = prefix_mask(n->prefix < m->prefix ?
 			    n->prefix : m->prefix);
 			if ((n->subnet & common) == (m->subnet & common)) {
-				fmt_ip(a, sizeof(a), n->subnet);
-				fmt_ip(b, sizeof(b), m->subnet);
+				ip4_format(a, sizeof(a), n->subnet);
+				ip4_format(b, sizeof(b), m->subnet);
 				conf_err(cfg, n->subnet_line, "subnet: %s/%u "
 				    "overlaps %s/%u of [network:%s]", a,
 				    n->prefix, b, m->prefix, m->name);
@@ -1475,7 +1438,7 @@ service_net_check(struct config *cfg, struct service_conf *s)
 		return;		/* reported in domud.conf */
 	mask = prefix_mask(n->prefix);
 	if (s->ip_line) {
-		fmt_ip(a, sizeof(a), s->ip);
+		ip4_format(a, sizeof(a), s->ip);
 		if ((s->ip & mask) != n->subnet)
 			svc_err(cfg, s, s->ip_line, "ip: %s is outside the "
 			    "subnet of network '%s'", a, n->name);
@@ -1501,16 +1464,17 @@ services_net_cross(struct config *cfg, struct service_conf *s,
     struct service_conf *t)
 {
 	size_t i, j;
-	char a[16];
+	char a[32];
 
 	if (!s->has_net || !t->has_net)
 		return;
-	if (s->mac_line && t->mac_line && memcmp(s->mac, t->mac, 6) == 0)
-		svc_err(cfg, s, s->mac_line, "mac: %02x:%02x:%02x:%02x:%02x:%02x "
-		    "is also used by service '%s'", s->mac[0], s->mac[1],
-		    s->mac[2], s->mac[3], s->mac[4], s->mac[5], t->name);
+	if (s->mac_line && t->mac_line && memcmp(s->mac, t->mac, 6) == 0) {
+		mac_format(a, sizeof(a), s->mac);
+		svc_err(cfg, s, s->mac_line, "mac: %s is also used by service "
+		    "'%s'", a, t->name);
+	}
 	if (s->ip_line && t->ip_line && s->ip == t->ip) {
-		fmt_ip(a, sizeof(a), s->ip);
+		ip4_format(a, sizeof(a), s->ip);
 		svc_err(cfg, s, s->ip_line, "ip: %s is also used by service "
 		    "'%s'", a, t->name);
 	}

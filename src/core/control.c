@@ -342,12 +342,7 @@ run_detach(struct control_job *j, const struct chan_result *r)
 	struct supervisor *sup = j->c->sup;
 	struct err e = ERR_INIT;
 
-	j->result.ran = r->ran;
-	j->result.code = r->code;
-	j->result.signal = r->signal;
-	j->result.timed_out = r->timed_out;
-	j->result.cancelled = r->cancelled;
-	strlcpy_(j->result.error, r->error, sizeof(j->result.error));
+	j->result = *r;
 	j->run_phase = RUN_DETACH;
 	if (sup->be->ops->disk_detach(sup->be, j->svc, j->domid, j->vdev,
 	    j->token, &e) == -1)

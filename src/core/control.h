@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "chan/channel.h"
 #include "proto.h"
 #include "service.h"
 
@@ -42,10 +43,7 @@ struct control_job {
 	uint64_t		 token;		/* run: its disk operations */
 	uint32_t		 domid;
 	char			 vdev[16];
-	struct chan_result_copy {
-		int		 ran, code, signal, timed_out, cancelled;
-		char		 error[256];
-	}			 result;
+	struct chan_result	 result;	/* run: kept over the detach */
 	struct request		*pending;	/* exec waiting for ready */
 	int			 stdin_open;	/* exec: takes "stdin" requests */
 	uint64_t		 pending_until;

@@ -79,46 +79,62 @@ on_sigint(int sig)
 	interrupted++;
 }
 
-/* an output event: its bytes to our stdout or stderr; 1 if it was one */
+/*
+ * An event line: 1, with its output bytes (malloc'd, *n of them, NULL if
+ * none) and which of the guest's streams they are from; 0 if the line is
+ * a reply, not an event.
+ */
 static int
-exec_event(const struct ctl_opts *o, const char *line)
+event_bytes(const char *line, uint8_t **bin, long *n, int *fd)
 {
 	const char *pe[] = { "event", NULL }, *pf[] = { "fd", NULL },
 	    *pd[] = { "data", NULL };
-	yajl_val root = yajl_tree_parse(line, NULL, 0), ev, fdv, dv;
+	yajl_val root = yajl_tree_parse(line, NULL, 0), fdv, dv;
 	const char *ds;
-	uint8_t *bin;
-	char *text;
-	long n;
-	int fd;
 
-	if (root == NULL)
-		return 0;
-	ev = yajl_tree_get(root, pe, yajl_t_string);
-	if (ev == NULL) {
+	*bin = NULL;
+	*n = 0;
+	if (root == NULL || yajl_tree_get(root, pe, yajl_t_string) == NULL) {
 		yajl_tree_free(root);
 		return 0;
 	}
 	fdv = yajl_tree_get(root, pf, yajl_t_number);
 	dv = yajl_tree_get(root, pd, yajl_t_string);
-	fd = fdv && YAJL_GET_INTEGER(fdv) == 2 ? 2 : 1;
+	*fd = fdv && YAJL_GET_INTEGER(fdv) == 2 ? 2 : 1;
 	ds = dv ? YAJL_GET_STRING(dv) : NULL;
-	if (ds && (bin = malloc(strlen(ds) + 4)) != NULL) {
-		n = base64_decode(ds, bin);
-		if (n > 0 && !o->raw && isatty(fd)) {
-			/* a terminal gets no escape sequences from a guest */
-			text = malloc(4 * (size_t)n + 1);
-			if (text) {
-				size_t m = console_sanitize((char *)bin,
-				    (size_t)n, text, 0);
-				(void)write_all(fd, (uint8_t *)text, m);
-				free(text);
-			}
-		} else if (n > 0)
-			(void)write_all(fd, bin, (size_t)n);
-		free(bin);
+	if (ds && (*bin = malloc(strlen(ds) + 4)) != NULL &&
+	    (*n = base64_decode(ds, *bin)) <= 0) {
+		free(*bin);
+		*bin = NULL;
+		*n = 0;
 	}
 	yajl_tree_free(root);
+	return 1;
+}
+
+/* an output event: its bytes to our stdout or stderr; 1 if it was one */
+static int
+exec_event(const struct ctl_opts *o, const char *line)
+{
+	uint8_t *bin;
+	char *text;
+	long n;
+	int fd;
+
+	if (!event_bytes(line, &bin, &n, &fd))
+		return 0;
+	if (bin && !o->raw && isatty(fd)) {
+		/* a terminal gets no escape sequences from a guest */
+		if ((text = malloc(4 * (size_t)n + 1)) != NULL) {
+			size_t m = console_sanitize((char *)bin, (size_t)n,
+			    text, 0);
+
+			(void)write_all(fd, text, m);
+			free(text);
+		}
+	} else if (bin)
+		(void)write_all(fd, bin, (size_t)n);
+	free(bin);
 	return 1;
 }
 
@@ -236,43 +252,30 @@ cp_progress(struct cp *cp, int last)
 static int
 cp_event(struct cp *cp, const char *line, int fd)
 {
-	const char *pe[] = { "event", NULL }, *pf[] = { "fd", NULL },
-	    *pd[] = { "data", NULL };
-	yajl_val root = yajl_tree_parse(line, NULL, 0), fdv, dv;
-	const char *ds;
 	uint8_t *bin;
 	long n;
+	int from;
 
-	if (root == NULL || yajl_tree_get(root, pe, yajl_t_string) == NULL) {
-		yajl_tree_free(root);
+	if (!event_bytes(line, &bin, &n, &from))
 		return 0;
-	}
-	fdv = yajl_tree_get(root, pf, yajl_t_number);
-	dv = yajl_tree_get(root, pd, yajl_t_string);
-	ds = dv ? YAJL_GET_STRING(dv) : NULL;
-	if (ds && (bin = malloc(strlen(ds) + 4)) != NULL) {
-		n = base64_decode(ds, bin);
-		if (n > 0 && fdv && YAJL_GET_INTEGER(fdv) == 2) {
-			size_t room = sizeof(cp->err) - 1 - cp->errlen;
+	if (bin && from == 2) {
+		size_t room = sizeof(cp->err) - 1 - cp->errlen;
 
-			if ((size_t)n < room)
-				room = (size_t)n;
-			memcpy(cp->err + cp->errlen, bin, room);
-			cp->errlen += room;
-		} else if (n > 0 && !cp->too_big) {
-			if (cp->bytes + (uint64_t)n > cp->o->cp_max) {
-				static const char cancel[] =
-				    "{\"v\":1,\"cmd\":\"cancel\"}\n";
+		if ((size_t)n < room)
+			room = (size_t)n;
+		memcpy(cp->err + cp->errlen, bin, room);
+		cp->errlen += room;
+	} else if (bin && !cp->too_big) {
+		if (cp->bytes + (uint64_t)n > cp->o->cp_max) {
+			static const char cancel[] =
+			    "{\"v\":1,\"cmd\":\"cancel\"}\n";
 
-				cp->too_big = 1;
-				(void)write_all(fd, (const uint8_t *)cancel,
-				    sizeof(cancel) - 1);
-			} else if (write_all(cp->file, bin, (size_t)n) == 0)
-				cp->bytes += (uint64_t)n;
-		}
-		free(bin);
+			cp->too_big = 1;
+			(void)write_all(fd, cancel, sizeof(cancel) - 1);
+		} else if (write_all(cp->file, bin, (size_t)n) == 0)
+			cp->bytes += (uint64_t)n;
 	}
-	yajl_tree_free(root);
+	free(bin);
 	cp_progress(cp, 0);
 	return 1;
 }

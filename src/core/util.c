@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -309,6 +311,50 @@ write_all(int fd, const void *buf, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+ip4_format(char *buf, size_t sz, uint32_t ip)
+{
+	snprintf(buf, sz, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
+	    (ip >> 8) & 0xff, ip & 0xff);
+}
+
+int
+ip4_parse(const char *v, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+void
+mac_format(char *buf, size_t sz, const uint8_t m[6])
+{
+	snprintf(buf, sz, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+	    m[3], m[4], m[5]);
+}
+
+int
+mac_parse(const char *v, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c",
+	    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)v[i * 3]) ||
+		    !isxdigit((unsigned char)v[i * 3 + 1]))
+			return -1;
+		mac[i] = (uint8_t)b[i];
 	}
 	return 0;
 }

@@ -22,6 +22,11 @@ void	 format_size(char *, size_t, uint64_t bytes);
 uint64_t mono_ms(void);
 /* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
 size_t	 utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp);
+/* IPv4 addresses in host order, MACs as 00:16:3e:12:34:56 */
+void	 ip4_format(char *, size_t, uint32_t);
+int	 ip4_parse(const char *, uint32_t *);
+void	 mac_format(char *, size_t, const uint8_t[6]);
+int	 mac_parse(const char *, uint8_t[6]);
 /* all of it, or -1 with errno (EINTR retried) */
 int	 write_all(int fd, const void *, size_t n);
 /* base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); its length */

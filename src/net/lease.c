@@ -12,48 +12,6 @@
 #include "state.h"
 #include "util.h"
 
-static void
-ip_str(char *b, size_t sz, uint32_t ip)
-{
-	snprintf(b, sz, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
-	    (ip >> 8) & 0xff, ip & 0xff);
-}
-
-static int
-ip_parse(const char *s, uint32_t *ip)
-{
-	unsigned a, b, c, d;
-	char tail;
-
-	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 ||
-	    a > 255 || b > 255 || c > 255 || d > 255)
-		return -1;
-	*ip = a << 24 | b << 16 | c << 8 | d;
-	return 0;
-}
-
-static void
-mac_str(char *b, size_t sz, const uint8_t m[6])
-{
-	snprintf(b, sz, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-	    m[3], m[4], m[5]);
-}
-
-static int
-mac_parse(const char *s, uint8_t m[6])
-{
-	unsigned v[6];
-	char tail;
-	int i;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-	    &v[4], &v[5], &tail) != 6)
-		return -1;
-	for (i = 0; i < 6; i++)
-		m[i] = (uint8_t)v[i];
-	return 0;
-}
-
 static struct lease *
 lease_get(struct leases *ls, const char *svc)
 {
@@ -126,7 +84,7 @@ load(struct leases *ls)
 		l = lease_new(ls, svc);
 		if (net != NULL)
 			strlcpy_(l->net, net, sizeof(l->net));
-		if (ip != NULL && ip_parse(ip, &l->ip) == -1)
+		if (ip != NULL && ip4_parse(ip, &l->ip) == -1)
 			l->ip = 0;
 		if (mac == NULL || mac_parse(mac, l->mac) == -1)
 			memset(l->mac, 0, 6);
@@ -168,11 +126,11 @@ lease_gen(yajl_gen g, const struct lease *l)
 	gen_kv_str(g, "service", l->svc);
 	gen_kv_str(g, "network", l->net);
 	if (l->ip) {
-		ip_str(b, sizeof(b), l->ip);
+		ip4_format(b, sizeof(b), l->ip);
 		gen_kv_str(g, "ip", b);
 		gen_kv_bool(g, "ip_fixed", l->ip_fixed);
 	}
-	mac_str(b, sizeof(b), l->mac);
+	mac_format(b, sizeof(b), l->mac);
 	gen_kv_str(g, "mac", b);
 	gen_kv_bool(g, "mac_fixed", l->mac_fixed);
 	gen_kv_int(g, "tiebreak", l->tiebreak);
@@ -264,7 +222,7 @@ leases_assign(struct leases *ls, struct config *cfg)
 		struct service_conf *s = config_find(cfg, ls->v[i].svc);
 
 		if (s == NULL || (!s->has_net && !s->errors)) {
-			ip_str(a, sizeof(a), ls->v[i].ip);
+			ip4_format(a, sizeof(a), ls->v[i].ip);
 			log_info("leases: %s released (%s)", ls->v[i].svc,
 			    ls->v[i].ip ? a : "no address");
 			ls->v[i] = ls->v[--ls->n];
@@ -368,7 +326,7 @@ leases_assign(struct leases *ls, struct config *cfg)
 					}
 					l->ip = ip;
 					changed = 1;
-					ip_str(a, sizeof(a), ip);
+					ip4_format(a, sizeof(a), ip);
 					log_info("%s: leased %s on network '%s'",
 					    s->name, a, n->name);
 				}

@@ -28,13 +28,6 @@ struct net {
 	char		 last_error[512];
 };
 
-static void
-ip_str(char *b, size_t sz, uint32_t ip)
-{
-	snprintf(b, sz, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
-	    (ip >> 8) & 0xff, ip & 0xff);
-}
-
 struct net *
 net_new(struct config *cfg)
 {
@@ -307,7 +300,7 @@ net_check(struct supervisor *sup, int fix, struct drift *d, struct err *e)
 		if (link_bridge_state(c->bridge, c->gateway, c->prefix, &st,
 		    e) == -1)
 			return -1;
-		ip_str(a, sizeof(a), c->gateway);
+		ip4_format(a, sizeof(a), c->gateway);
 		if (!st.exists)
 			drift_add(d, "network %s: bridge %s is missing", c->name,
 			    c->bridge);
@@ -380,10 +373,10 @@ net_status_json(struct supervisor *sup, yajl_gen g)
 		yajl_gen_map_open(g);
 		gen_kv_str(g, "name", c->name);
 		gen_kv_str(g, "bridge", c->bridge);
-		ip_str(a, sizeof(a), c->subnet);
+		ip4_format(a, sizeof(a), c->subnet);
 		snprintf(b, sizeof(b), "%s/%u", a, c->prefix);
 		gen_kv_str(g, "subnet", b);
-		ip_str(a, sizeof(a), c->gateway);
+		ip4_format(a, sizeof(a), c->gateway);
 		gen_kv_str(g, "gateway", a);
 		gen_kv_bool(g, "nat", c->nat);
 		gen_kv_str(g, "uplink", c->uplink ? c->uplink : "auto");
@@ -408,13 +401,11 @@ net_status_json(struct supervisor *sup, yajl_gen g)
 		gen_kv_str(g, "bridge", service_bridge(cfg, s->conf) ?
 		    service_bridge(cfg, s->conf) : "");
 		if (s->conf->addr) {
-			ip_str(a, sizeof(a), s->conf->addr);
+			ip4_format(a, sizeof(a), s->conf->addr);
 			gen_kv_str(g, "ip", a);
 			gen_kv_bool(g, "ip_fixed", s->conf->ip_line != 0);
 		}
-		snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x",
-		    s->conf->mac[0], s->conf->mac[1], s->conf->mac[2],
-		    s->conf->mac[3], s->conf->mac[4], s->conf->mac[5]);
+		mac_format(b, sizeof(b), s->conf->mac);
 		gen_kv_str(g, "mac", b);
 		if (l)
 			gen_kv_int(g, "mac_tiebreak", l->tiebreak);
@@ -444,13 +435,13 @@ guest_settings(struct supervisor *sup, const struct service_conf *s,
 	if (c == NULL || s->addr == 0)
 		return 0;
 	*prefix = c->prefix;
-	ip_str(ip, 16, s->addr);
-	ip_str(gw, 16, c->gateway);
+	ip4_format(ip, 16, s->addr);
+	ip4_format(gw, 16, c->gateway);
 	dns[0] = '\0';
 	for (i = 0; i < c->ndns; i++) {
 		char x[16];
 
-		ip_str(x, sizeof(x), c->dns[i]);
+		ip4_format(x, sizeof(x), c->dns[i]);
 		if (i)
 			strncat(dns, ",", 63 - strlen(dns));
 		strncat(dns, x, 63 - strlen(dns));

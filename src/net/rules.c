@@ -333,10 +333,12 @@ static size_t
 put_addr(char *buf, size_t sz, size_t off, int neg, const char *opt,
     uint32_t a, uint32_t m)
 {
+	char ip[16];
+
 	if (m == 0)
 		return off;
-	return put(buf, sz, off, "%s-%s %u.%u.%u.%u/%u", neg ? " ! " : " ",
-	    opt, a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff,
+	ip4_format(ip, sizeof(ip), a);
+	return put(buf, sz, off, "%s-%s %s/%u", neg ? " ! " : " ", opt, ip,
 	    mask_len(m));
 }
 
@@ -392,16 +394,18 @@ rule_format(const struct rule *r, char *buf, size_t sz)
 	case T_MASQUERADE:
 		o = put(buf, sz, o, " -j MASQUERADE");
 		break;
-	case T_DNAT:
-		o = put(buf, sz, o, " -j DNAT --to-destination %u.%u.%u.%u",
-		    r->to_ip >> 24, (r->to_ip >> 16) & 0xff,
-		    (r->to_ip >> 8) & 0xff, r->to_ip & 0xff);
+	case T_DNAT: {
+		char ip[16];
+
+		ip4_format(ip, sizeof(ip), r->to_ip);
+		o = put(buf, sz, o, " -j DNAT --to-destination %s", ip);
 		if (r->to_port_lo && r->to_port_lo == r->to_port_hi)
 			o = put(buf, sz, o, ":%u", r->to_port_lo);
 		else if (r->to_port_lo)
 			o = put(buf, sz, o, ":%u-%u", r->to_port_lo,
 			    r->to_port_hi);
 		break;
+	}
 	}
 }
 
