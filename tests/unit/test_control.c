@@ -155,6 +155,52 @@ START_TEST(bad_requests_get_errors)
 }
 END_TEST
 
+START_TEST(memres_verbs_refuse_clearly)
+{
+	static const struct {
+		const char *line, *code, *msg;
+	} cases[] = {
+		/* gw is not memres: exec, run, ping of its agent */
+		{ "{\"v\":1,\"cmd\":\"exec\",\"service\":\"gw\",\"argv\":[\"true\"]}",
+		    "failed", "not a memres service" },
+		{ "{\"v\":1,\"cmd\":\"run\",\"service\":\"gw\",\"disk\":\"/x\","
+		    "\"argv\":[\"true\"]}", "failed", "not a memres service" },
+		{ "{\"v\":1,\"cmd\":\"ping\",\"service\":\"gw\"}", "failed",
+		    "not a memres service" },
+		/* input and stdin belong to a connection's own console/command */
+		{ "{\"v\":1,\"cmd\":\"input\",\"data\":\"aGkK\"}", "failed",
+		    "not attached to a console" },
+		{ "{\"v\":1,\"cmd\":\"stdin\",\"data\":\"aGkK\"}", "failed",
+		    "no command of this connection takes stdin" },
+		/* malformed fields */
+		{ "{\"v\":1,\"cmd\":\"exec\",\"service\":\"gw\",\"argv\":\"ls\"}",
+		    "bad-request", "'argv' must be an array" },
+		{ "{\"v\":1,\"cmd\":\"run\",\"service\":\"gw\",\"disk\":\"rel\"}",
+		    "bad-request", "'disk' must be an absolute path" },
+		{ "{\"v\":1,\"cmd\":\"stdin\",\"data\":\"!!!\"}", "bad-request",
+		    "'data' must be base64" },
+	};
+	const char *code[] = { "error", "code", NULL },
+	    *msg[] = { "error", "message", NULL };
+	size_t i;
+	yajl_val v;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = call(&root, ROLE_ADMIN, cases[i].line);
+		ck_assert_msg(!ok(v), "case %zu accepted", i);
+		ck_assert_str_eq(str(v, code), cases[i].code);
+		ck_assert_msg(strstr(str(v, msg), cases[i].msg) != NULL,
+		    "case %zu: '%s'", i, str(v, msg));
+		yajl_tree_free(v);
+	}
+	/* exec and run are admin verbs; a reader is refused */
+	v = call(&reader, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"exec\",\"service\":"
+	    "\"gw\",\"argv\":[\"true\"]}");
+	ck_assert_str_eq(str(v, code), "denied");
+	yajl_tree_free(v);
+}
+END_TEST
+
 START_TEST(logs_are_neutralised)
 {
 	const char *text[] = { "result", "text", NULL };
@@ -191,6 +237,7 @@ control_suite(void)
 	tcase_add_test(tc, status_and_start);
 	tcase_add_test(tc, bad_requests_get_errors);
 	tcase_add_test(tc, logs_are_neutralised);
+	tcase_add_test(tc, memres_verbs_refuse_clearly);
 	suite_add_tcase(s, tc);
 	return s;
 }
