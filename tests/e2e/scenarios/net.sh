@@ -318,6 +318,36 @@ bn1=$(ctm bn 1); bw1=$(ctm bw 1); bn2=$(ctm bn 2); bw2=$(ctm bw 2)
 hp=$(awk -v a="$bw1" -v b="$bw2" -v c="$bn1" -v d="$bn2" 'BEGIN{ if (a+0 && b+0 && c+0 && d+0) printf "%.2f", (a+b-c-d)/2; else print "?" }')
 bench vif_hotplug "create_to_marker_with_vif_s=$bw1,$bw2 without_vif_s=$bn1,$bn2 vif_share_s=$hp"
 
+# ---- net/keep-running: a daemon stop with keep_running leaves the DomUs and their
+# networking as they are; the next domud takes them over without a gap --------------
+domud_rules > /tmp/rules-k0
+dc0=$(jfield cli domid)
+sed -i 's/^\[domud\]$/[domud]\nkeep_running = yes/' "$DOMUD_CONF_DIR/domud.conf"
+domuctl reload > /dev/null 2>&1
+why=""
+if domud_down 120; then
+  domud_rules > /tmp/rules-k1
+  cmp -s /tmp/rules-k0 /tmp/rules-k1 || why="$why rules changed while domud was down: $(diff /tmp/rules-k0 /tmp/rules-k1 | tr '\n' '|');"
+  xl list "$dc0" > /dev/null 2>&1 || why="$why cli's domain $dc0 did not stay;"
+  if domud_up && wait_up cli 60; then
+    domud_rules > /tmp/rules-k2
+    cmp -s /tmp/rules-k0 /tmp/rules-k2 || why="$why rules after the takeover differ: $(diff /tmp/rules-k0 /tmp/rules-k2 | tr '\n' '|');"
+    [ "$(jfield cli domid)" = "$dc0" ] || why="$why cli is domain $(jfield cli domid), not $dc0;"
+  else
+    why="$why domud did not take cli over;"
+  fi
+else
+  why="domud did not stop with keep_running;"
+fi
+if [ -z "$why" ]; then
+  pass net/keep-running "SIGTERM with keep_running: cli (domain $dc0) and its $(grep -c . /tmp/rules-k0) rule lines stayed; the next domud took both over unchanged"
+else
+  fail net/keep-running "$why"
+  show_log 20
+fi
+sed -i '/^keep_running = yes$/d' "$DOMUD_CONF_DIR/domud.conf"
+domuctl reload > /dev/null 2>&1
+
 # ---- net/stop: on SIGTERM domud removes its chains and hooks -----------------------
 if domud_down 120 && ! has_domud_rules && [ -z "$(domids)" ]; then
   pass net/stop "no DOMUD chain or hook left after SIGTERM"
