@@ -60,7 +60,7 @@ PKGS_NET	:= libnl-route-3.0 libip4tc
 DOMUD_CFLAGS	:= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE \
 		   -DDOMUD_VERSION='"$(VERSION)"' -DDOMUD_SYSCONFDIR='"$(SYSCONFDIR)"' \
-		   -Isrc/core -Isrc $(SYSROOT_FLAGS) \
+		   -Isrc $(SYSROOT_FLAGS) \
 		   $(call pc_cflags,$(PKGS_CORE) $(PKGS_XEN) $(PKGS_NET)) \
 		   $(if $(WERROR),-Werror)
 CFLAGS		?= -O2 -g
@@ -89,20 +89,23 @@ LIBS_CORE	:= $(call pc_libs,$(PKGS_CORE))
 LIBS_NET	:= $(call pc_libs,$(PKGS_NET))
 endif
 
-CORE_SRCS	:= $(filter-out src/core/domud.c src/core/domuctl.c,$(wildcard src/core/*.c))
+BASE_SRCS	:= $(wildcard src/base/*.c)
+PROTO_SRCS	:= $(wildcard src/proto/*.c)
+CTL_SRCS	:= $(filter-out src/ctl/domuctl.c,$(wildcard src/ctl/*.c))
+CORE_SRCS	:= $(filter-out src/core/domud.c,$(wildcard src/core/*.c))
 XEN_SRCS	:= $(wildcard src/xen/*.c)
 NET_SRCS	:= $(wildcard src/net/*.c)
 CHAN_SRCS	:= $(wildcard src/chan/*.c)
-LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS) \
-		   $(CHAN_SRCS))
+LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(BASE_SRCS) $(PROTO_SRCS) $(CTL_SRCS) \
+		   $(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS) $(CHAN_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl $(O)/domud-agent
 
-$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/core $(O)/xen $(O)/net $(O)/chan
+$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/base $(O)/proto $(O)/ctl $(O)/core $(O)/xen $(O)/net $(O)/chan
 	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(O)/core $(O)/xen $(O)/net $(O)/chan:
+$(O)/base $(O)/proto $(O)/ctl $(O)/core $(O)/xen $(O)/net $(O)/chan:
 	mkdir -p $@
 
 $(LIBDOMUD): $(LIB_OBJS)
@@ -115,9 +118,9 @@ $(O)/domud: $(O)/core/domud.o $(LIBDOMUD) $(XS_DEP)
 		2> $@.ldwarn || { cat $@.ldwarn; exit 1; }
 	@grep -v -e 'statically linked applications requires' -e 'in function' $@.ldwarn >&2 || true
 
-$(O)/domuctl: $(O)/core/domuctl.o $(LIBDOMUD)
+$(O)/domuctl: $(O)/ctl/domuctl.o $(LIBDOMUD)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
-		$(O)/core/domuctl.o $(LIBDOMUD) $(LIBS_CORE)
+		$(O)/ctl/domuctl.o $(LIBDOMUD) $(LIBS_CORE)
 
 # the guest side of the memres channel: libc only, static unless sanitized
 AGENT_SRCS	:= $(wildcard src/agent/*.c) src/chan/frame.c

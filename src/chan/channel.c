@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "channel.h"
-#include "util.h"
+#include "base/util.h"
 
 void
 chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),

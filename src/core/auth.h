@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "proto.h"
+#include "proto/proto.h"
 
 #define AUTH_GROUPS_MAX	64
 

@@ -30,8 +30,8 @@
 #include <uuid/uuid.h>
 
 #include "config.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* inih copies section and key names into buffers of this size, silently cut */
 #define INIH_NAME_MAX	50

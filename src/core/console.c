@@ -14,8 +14,8 @@
 #include "chan/channel.h"
 
 #include "console.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static char *
 log_path(const char *logdir, const char *svc, const char *suffix)

@@ -15,9 +15,9 @@
 #include "console.h"
 #include "control.h"
 #include "chan/channel.h"
-#include "log.h"
+#include "base/log.h"
 #include "net/net.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- dispatch ---------------------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 
 #include "auth.h"
 #include "chan/channel.h"
-#include "proto.h"
+#include "proto/proto.h"
 #include "service.h"
 
 #define CONTROL_SOCK		"domud.sock"

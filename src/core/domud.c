@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "log.h"
+#include "base/log.h"
 #include "net/net.h"
 #include "service.h"
 #include "state.h"
-#include "util.h"
+#include "base/util.h"
 #include "xen/xenbe.h"
 
 #define POLL_MAX	512

@@ -12,13 +12,13 @@
 #include <string.h>
 
 #include "console.h"
-#include "log.h"
-#include "proto.h"
+#include "base/log.h"
+#include "proto/proto.h"
 #include "chan/channel.h"
 #include "service.h"
 #include "net/net.h"
 #include "state.h"
-#include "util.h"
+#include "base/util.h"
 
 typedef void action_fn(struct service *, const struct be_event *);
 

@@ -11,11 +11,11 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
-#include "log.h"
-#include "proto.h"
+#include "base/log.h"
+#include "proto/proto.h"
 #include "service.h"
 #include "state.h"
-#include "util.h"
+#include "base/util.h"
 
 static void
 boot_id(char *buf, size_t sz)

@@ -35,8 +35,8 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "iptc.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define LOCK_WAIT_MS	5000
 #define LOCK_STEP_MS	50

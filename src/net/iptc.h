@@ -6,7 +6,7 @@
  * Our chains in the kernel's legacy x_tables, through libiptc: one commit
  * per table, under the xtables lock the iptables tools take too.
  */
-#include "err.h"
+#include "base/err.h"
 #include "rules.h"
 
 /* make our chains and hooks exactly the rule set; idempotent */

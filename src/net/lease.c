@@ -7,10 +7,10 @@
 #include <yajl_tree.h>
 
 #include "lease.h"
-#include "log.h"
-#include "proto.h"
-#include "state.h"
-#include "util.h"
+#include "base/log.h"
+#include "proto/proto.h"
+#include "core/state.h"
+#include "base/util.h"
 
 static struct lease *
 lease_get(struct leases *ls, const char *svc)

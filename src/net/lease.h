@@ -12,7 +12,7 @@
 
 #include <yajl_gen.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define LEASES_FILE	"leases.json"
 #define LEASES_VERSION	1

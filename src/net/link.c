@@ -19,8 +19,8 @@
 #include <netlink/route/route.h>
 
 #include "link.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static struct nl_sock *
 nl_open(struct err *e)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "base/err.h"
 
 struct bridge_state {
 	int	 exists, is_bridge, up, has_addr;

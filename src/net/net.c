@@ -8,12 +8,12 @@
 
 #include "lease.h"
 #include "link.h"
-#include "log.h"
+#include "base/log.h"
 #include "net.h"
-#include "proto.h"
+#include "proto/proto.h"
 #include "rules.h"
-#include "service.h"
-#include "util.h"
+#include "core/service.h"
+#include "base/util.h"
 
 struct net {
 	struct leases	*leases;

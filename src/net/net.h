@@ -10,8 +10,8 @@
  */
 #include <yajl_gen.h>
 
-#include "config.h"
-#include "err.h"
+#include "core/config.h"
+#include "base/err.h"
 #include "iptc.h"
 
 struct supervisor;

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "rules.h"
-#include "util.h"
+#include "base/util.h"
 
 const char *const rules_chains[TBL__N][2] = {
 	[TBL_NAT] = { CHAIN_DNAT, CHAIN_POST },

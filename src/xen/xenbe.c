@@ -43,12 +43,12 @@
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
-#include "backend.h"
-#include "config.h"
-#include "log.h"
+#include "core/backend.h"
+#include "core/config.h"
+#include "base/log.h"
 #include "net/net.h"
-#include "service.h"
-#include "util.h"
+#include "core/service.h"
+#include "base/util.h"
 #include "xenbe.h"
 
 #define USERDATA_TAG	"domud"

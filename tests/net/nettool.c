@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "log.h"
+#include "core/config.h"
+#include "base/log.h"
 #include "net/lease.h"
 #include "net/net.h"
 #include "net/rules.h"
-#include "service.h"
+#include "core/service.h"
 
 static void
 usage(void)

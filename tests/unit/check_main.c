@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "helpers.h"
-#include "log.h"
+#include "base/log.h"
 
 int
 main(void)

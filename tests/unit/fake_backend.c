@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "fake_backend.h"
-#include "service.h"
-#include "util.h"
+#include "core/service.h"
+#include "base/util.h"
 
 static struct fake_backend *
 fb(struct backend *be)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "util.h"
+#include "base/util.h"
 
 struct service_conf *
 t_service(struct config *cfg, const char *name, const char *text)

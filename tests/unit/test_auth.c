@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <string.h>
 
-#include "auth.h"
+#include "core/auth.h"
 #include "helpers.h"
 
 static const struct auth_conf conf = { .read_gid = 500, .admin_gid = 501 };

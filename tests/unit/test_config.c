@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "util.h"
+#include "base/util.h"
 
 START_TEST(valid_service)
 {

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "core/console.h"
 #include "helpers.h"
-#include "util.h"
+#include "base/util.h"
 
 START_TEST(sanitize)
 {

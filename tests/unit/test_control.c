@@ -6,10 +6,10 @@
 
 #include <yajl_tree.h>
 
-#include "control.h"
+#include "core/control.h"
 #include "fake_backend.h"
 #include "helpers.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct control ctl;
 static struct fake_backend *fb;

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "proto.h"
-#include "util.h"
+#include "proto/proto.h"
+#include "base/util.h"
 
 static enum proto_errcode
 dec(const char *s, struct request *r, char *msg)

@@ -10,12 +10,12 @@
 #include <poll.h>
 
 #include "chan/channel.h"
-#include "console.h"
+#include "core/console.h"
 #include "fake_backend.h"
 #include "helpers.h"
-#include "service.h"
-#include "state.h"
-#include "util.h"
+#include "core/service.h"
+#include "core/state.h"
+#include "base/util.h"
 
 static struct fake_backend *fb;
 static struct supervisor *sup;

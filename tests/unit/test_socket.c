@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "ctl.h"
+#include "core/control.h"
+#include "ctl/ctl.h"
 #include "fake_backend.h"
 #include "helpers.h"
-#include "util.h"
+#include "base/util.h"
 
 #define GID_READ	47001
 #define GID_ADMIN	47002

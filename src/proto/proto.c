@@ -6,9 +6,9 @@
 
 #include <yajl_tree.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "proto.h"
-#include "util.h"
+#include "base/util.h"
 
 const struct proto_cmd proto_cmds[] = {
 	{ "ping",	PC_READ,	PS_OPTIONAL },	/* a service: its agent */

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "control.h"
+#include "core/console.h"
+#include "core/control.h"
 #include "ctl.h"
-#include "util.h"
+#include "base/util.h"
 
 static int
 ms_left(uint64_t deadline)

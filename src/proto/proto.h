@@ -12,7 +12,7 @@
 
 #include <yajl_gen.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define PROTO_VERSION		1
 #define PROTO_REQ_MAX		4096

@@ -8,7 +8,7 @@
 
 #include <yajl_tree.h>
 
-#include "proto.h"
+#include "proto/proto.h"
 
 /* exit codes, documented in docs/domuctl.8 */
 enum {

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The table drives parsing and generates the usage text. */
 const struct ctl_cmd ctl_cmds[] = {
