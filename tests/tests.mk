@@ -26,7 +26,7 @@ check-asan:
 # libFuzzer targets for the INI handler and the control decoder
 FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame
 FUZZ_SRCS	:= src/core/config.c src/base/util.c src/base/log.c src/proto/proto.c \
-		   src/base/err.c src/chan/frame.c
+		   src/base/err.c src/base/json.c src/chan/frame.c
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(O)/fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) \

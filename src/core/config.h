@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #define DOMUD_CONF		"/etc/domud/domud.conf"
-#define SERVICE_NAME_MAX	48	/* becomes the Xen domain name */
+#define SERVICE_NAME_MAX	48	/* becomes the Xen domain name; = PROTO_NAME_MAX */
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define SERVICE_MAX_DISKS	16
 #define SERVICE_MAX_AFTER	32

@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "base/log.h"
+#include "base/sanitize.h"
 #include "base/util.h"
 
 static char *
@@ -271,49 +272,6 @@ console_note(const char *logdir, const char *svc, uint64_t max,
 	free(c.oldpath);
 }
 
-size_t
-console_sanitize(const char *in, size_t n, char *out, int raw)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, o = 0, len;
-	uint32_t cp;
-
-	while (i < n) {
-		len = utf8_seq_len(s + i, n - i, &cp);
-		if (len == 0) {
-			/* U+FFFD: JSON needs valid UTF-8, raw or not */
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		if (!raw && cp == '\r') {
-			i++;
-			continue;
-		}
-		if (!raw && ((cp < 0x20 && cp != '\n' && cp != '\t') ||
-		    cp == 0x7f || (cp >= 0x80 && cp < 0xa0))) {
-			/* ESC [ 2 J becomes the visible text ^[[2J */
-			if (cp < 0x20 || cp == 0x7f) {
-				out[o++] = '^';
-				out[o++] = (char)(cp == 0x7f ? '?' : cp + 0x40);
-			} else
-				o += (size_t)sprintf(out + o, "\\x%02x", cp);
-			i += len;
-			continue;
-		}
-		if (cp == 0 && raw) {
-			i++;	/* NUL cannot travel in a C string */
-			continue;
-		}
-		memcpy(out + o, s + i, len);
-		o += len;
-		i += len;
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* the last `want` bytes of a file, appended to buf */
 static size_t
 read_tail(const char *path, char *buf, size_t want)
@@ -373,7 +331,7 @@ console_tail(const char *logdir, const char *svc, size_t lines, int raw,
 		n -= k;
 	}
 	out = xcalloc(1, 4 * n + 1);
-	console_sanitize(start, n, out, raw);
+	sanitize_text(start, n, out, raw);
 	free(buf);
 	return out;
 }

@@ -63,7 +63,5 @@ void		 console_note(const char *logdir, const char *svc, uint64_t max,
  * becomes U+FFFD. Returns a malloc'd NUL-terminated string. */
 char		*console_tail(const char *logdir, const char *svc, size_t lines,
 		    int raw, struct err *);
-/* neutralise n bytes; out must hold 4 * n + 1 */
-size_t		 console_sanitize(const char *in, size_t n, char *out, int raw);
 
 #endif

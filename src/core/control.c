@@ -17,7 +17,10 @@
 #include "chan/channel.h"
 #include "base/log.h"
 #include "net/net.h"
+#include "base/sanitize.h"
 #include "base/util.h"
+
+_Static_assert(SERVICE_NAME_MAX == PROTO_NAME_MAX, "a service name travels in requests");
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
@@ -857,7 +860,7 @@ control_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 				gen_kv_int(g, "fd", 1);
 				gen_kv_str(g, "data", text);
 			} else {
-				console_sanitize(buf, n, text, j->raw);
+				sanitize_text(buf, n, text, j->raw);
 				gen_kv_str(g, "event", "log");
 				gen_kv_str(g, "text", text);
 			}
@@ -1100,8 +1103,8 @@ control_listen(struct control *c, const char *run_dir, const char *read_group,
 	if (c->auth.admin_gid == (gid_t)-1)
 		log_warnx("group %s does not exist: admin access is root's only",
 		    admin_group);
-	if (asprintf(&c->path_admin, "%s/%s", run_dir, CONTROL_SOCK) < 0 ||
-	    asprintf(&c->path_ro, "%s/%s", run_dir, CONTROL_SOCK_RO) < 0)
+	if (asprintf(&c->path_admin, "%s/%s", run_dir, PROTO_SOCK) < 0 ||
+	    asprintf(&c->path_ro, "%s/%s", run_dir, PROTO_SOCK_RO) < 0)
 		fatal("asprintf");
 	if ((c->fd_admin = listen_one(c->path_admin, c->auth.admin_gid, e)) == -1 ||
 	    (c->fd_ro = listen_one(c->path_ro, c->auth.read_gid, e)) == -1) {

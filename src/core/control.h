@@ -19,8 +19,6 @@
 #include "proto/proto.h"
 #include "service.h"
 
-#define CONTROL_SOCK		"domud.sock"
-#define CONTROL_SOCK_RO		"domud-ro.sock"
 #define CONTROL_MAX_CONNS	32
 #define CONTROL_IDLE_MS		30000
 #define CONTROL_JOBS		16	/* execs and pings per connection */

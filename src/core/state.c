@@ -11,8 +11,9 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
-#include "proto/proto.h"
+#include "base/json.h"
 #include "service.h"
 #include "state.h"
 #include "base/util.h"
@@ -31,72 +32,6 @@ boot_id(char *buf, size_t sz)
 	}
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-}
-
-/* write, fsync, rename, fsync the directory: the file is old or new */
-int
-state_write_atomic(const char *dir, const char *name, const void *data,
-    size_t len)
-{
-	char path[1024], tmp[1040];
-	int fd, dfd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		log_warn("state: %s", tmp);
-		return -1;
-	}
-	if (write_all(fd, data, len) == -1 || write_all(fd,
-	    (const unsigned char *)"\n", 1) == -1 || fsync(fd) == -1) {
-		log_warn("state: %s", tmp);
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	/* the rename is the commit; the directory fsync makes it durable */
-	if (rename(tmp, path) == -1) {
-		log_warn("state: rename %s", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-}
-
-/* a whole small file, NUL-terminated; NULL (logged unless missing) */
-char *
-state_read(const char *path, size_t max)
-{
-	struct stat st;
-	char *text;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			log_warn("state: %s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || st.st_size > (off_t)max) {
-		log_warnx("state: %s: unreadable or too large; ignored", path);
-		close(fd);
-		return NULL;
-	}
-	text = xcalloc(1, (size_t)st.st_size + 1);
-	n = read(fd, text, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		log_warnx("state: %s: short read; ignored", path);
-		free(text);
-		return NULL;
-	}
-	return text;
 }
 
 int
@@ -133,7 +68,7 @@ state_save(struct supervisor *sup)
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 
-	rc = state_write_atomic(dir, STATE_FILE, buf, len);
+	rc = fileio_write_atomic(dir, STATE_FILE, buf, len);
 	yajl_gen_free(g);
 	return rc;
 }
@@ -151,7 +86,7 @@ state_load(struct supervisor *sup)
 	size_t i;
 
 	snprintf(path, sizeof(path), "%s/%s", sup->cfg->d.state_dir, STATE_FILE);
-	if ((text = state_read(path, STATE_MAX)) == NULL)
+	if ((text = fileio_read(path, STATE_MAX)) == NULL)
 		return;
 	if ((root = yajl_tree_parse(text, err, sizeof(err))) == NULL ||
 	    (v = yajl_tree_get(root, pv, yajl_t_number)) == NULL ||

@@ -17,9 +17,6 @@ struct supervisor;
 
 #include <stddef.h>
 
-int	state_write_atomic(const char *dir, const char *name, const void *,
-	    size_t);
-char	*state_read(const char *path, size_t max);
 /* write, fsync, rename, fsync the directory; 0 or -1 (logged) */
 int	state_save(struct supervisor *);
 /* apply a saved state to services that are stopped; missing is fine */

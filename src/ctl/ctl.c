@@ -79,7 +79,7 @@ split_remote(const char *s, char *svc, size_t svcsz, const char **path)
 	memcpy(svc, s, (size_t)(colon - s));
 	svc[colon - s] = '\0';
 	*path = colon + 1;
-	return name_valid(svc, SERVICE_NAME_MAX);
+	return name_valid(svc, PROTO_NAME_MAX);
 }
 
 /* cp [--max SIZE] SRC DST: exactly one of them SERVICE:/PATH */
@@ -87,7 +87,7 @@ static int
 parse_cp(int argc, char **argv, int i, struct ctl_opts *o, char *err,
     size_t errsz)
 {
-	char s1[SERVICE_NAME_MAX + 1], s2[SERVICE_NAME_MAX + 1];
+	char s1[PROTO_NAME_MAX + 1], s2[PROTO_NAME_MAX + 1];
 	const char *p1, *p2, *why;
 	int r1, r2;
 
@@ -162,7 +162,7 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 	}
 	if (i >= argc)
 		return usage_err(err, errsz, "%s", "exec: which service?");
-	if (!name_valid(argv[i], SERVICE_NAME_MAX))
+	if (!name_valid(argv[i], PROTO_NAME_MAX))
 		return usage_err(err, errsz, "'%s' is not a valid service name",
 		    argv[i]);
 	strlcpy_(o->req.service, argv[i], sizeof(o->req.service));
@@ -294,7 +294,7 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 		}
 		if (o->req.has_service || pc->svcarg == PS_NONE)
 			return usage_err(err, errsz, "unexpected argument '%s'", a);
-		if (!name_valid(a, SERVICE_NAME_MAX))
+		if (!name_valid(a, PROTO_NAME_MAX))
 			return usage_err(err, errsz, "'%s' is not a valid "
 			    "service name", a);
 		strlcpy_(o->req.service, a, sizeof(o->req.service));

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/console.h"
-#include "core/control.h"
+#include "proto/proto.h"
 #include "ctl.h"
+#include "base/sanitize.h"
 #include "base/util.h"
 
 static int
@@ -33,7 +33,7 @@ ms_left(uint64_t deadline)
 static int
 connect_daemon(const char *run_dir, int *exitcode)
 {
-	const char *names[] = { CONTROL_SOCK, CONTROL_SOCK_RO };
+	const char *names[] = { PROTO_SOCK, PROTO_SOCK_RO };
 	struct sockaddr_un sun;
 	int fd, i, saved = 0;
 
@@ -64,7 +64,7 @@ connect_daemon(const char *run_dir, int *exitcode)
 		*exitcode = CTL_EXIT_DENIED;
 	} else {
 		fprintf(stderr, "domuctl: domud is not running (%s/%s: %s)\n",
-		    run_dir, CONTROL_SOCK, strerror(saved));
+		    run_dir, PROTO_SOCK, strerror(saved));
 		*exitcode = CTL_EXIT_NODAEMON;
 	}
 	return -1;
@@ -126,7 +126,7 @@ exec_event(const struct ctl_opts *o, const char *line)
 	if (bin && !o->raw && isatty(fd)) {
 		/* a terminal gets no escape sequences from a guest */
 		if ((text = malloc(4 * (size_t)n + 1)) != NULL) {
-			size_t m = console_sanitize((char *)bin, (size_t)n,
+			size_t m = sanitize_text((char *)bin, (size_t)n,
 			    text, 0);
 
 			(void)write_all(fd, text, m);

@@ -7,9 +7,9 @@
 #include <yajl_tree.h>
 
 #include "lease.h"
+#include "base/fileio.h"
 #include "base/log.h"
-#include "proto/proto.h"
-#include "core/state.h"
+#include "base/json.h"
 #include "base/util.h"
 
 static struct lease *
@@ -54,7 +54,7 @@ load(struct leases *ls)
 	size_t i;
 
 	snprintf(path, sizeof(path), "%s/%s", ls->dir, LEASES_FILE);
-	if ((text = state_read(path, LEASES_MAX)) == NULL)
+	if ((text = fileio_read(path, LEASES_MAX)) == NULL)
 		return;
 	if ((root = yajl_tree_parse(text, err, sizeof(err))) == NULL ||
 	    (v = yajl_tree_get(root, pv, yajl_t_number)) == NULL ||
@@ -164,7 +164,7 @@ save(struct leases *ls)
 	leases_json(ls, g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
-	rc = state_write_atomic(ls->dir, LEASES_FILE, buf, len);
+	rc = fileio_write_atomic(ls->dir, LEASES_FILE, buf, len);
 	yajl_gen_free(g);
 	return rc;
 }

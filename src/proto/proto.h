@@ -12,9 +12,14 @@
 
 #include <yajl_gen.h>
 
-#include "core/config.h"
+#include "base/json.h"
+
 
 #define PROTO_VERSION		1
+#define PROTO_NAME_MAX		48	/* a service name (a Xen domain name) */
+/* in run_dir: one socket per role (docs/design.md) */
+#define PROTO_SOCK		"domud.sock"
+#define PROTO_SOCK_RO		"domud-ro.sock"
 #define PROTO_REQ_MAX		4096
 #define PROTO_STDIN_MAX		2048	/* raw bytes per stdin request: its
 					 * base64 keeps the line in 4 KiB */
@@ -47,7 +52,7 @@ struct request {
 	int		 has_id;
 	char		 cmd[32];
 	const struct proto_cmd *pcmd;
-	char		 service[SERVICE_NAME_MAX + 1];
+	char		 service[PROTO_NAME_MAX + 1];
 	int		 has_service;
 	int64_t		 lines;		/* logs: last N lines, 0 = default */
 	int		 raw;		/* logs: escape sequences kept */
@@ -83,9 +88,5 @@ yajl_gen		 proto_reply_begin(const struct request *, int ok);
 char			*proto_reply_end(yajl_gen, size_t *len);
 char			*proto_error_reply(const struct request *, enum proto_errcode,
 			    const char *msg, size_t *len);
-void			 gen_str(yajl_gen, const char *);
-void			 gen_kv_str(yajl_gen, const char *k, const char *v);
-void			 gen_kv_int(yajl_gen, const char *k, long long v);
-void			 gen_kv_bool(yajl_gen, const char *k, int v);
 
 #endif

@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, ctl_suite());
 	srunner_add_suite(sr, service_suite());
 	srunner_add_suite(sr, control_suite());
+	srunner_add_suite(sr, base_suite());
 	srunner_add_suite(sr, console_suite());
 	srunner_add_suite(sr, socket_suite());
 	srunner_add_suite(sr, frame_suite());

@@ -22,6 +22,7 @@ Suite *ctl_suite(void);
 Suite *service_suite(void);
 Suite *control_suite(void);
 Suite *console_suite(void);
+Suite *base_suite(void);
 Suite *socket_suite(void);
 Suite *frame_suite(void);
 

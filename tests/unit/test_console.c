@@ -11,23 +11,6 @@
 #include "helpers.h"
 #include "base/util.h"
 
-START_TEST(sanitize)
-{
-	char out[64];
-
-	console_sanitize("a\x1b[31mb\r\n\t\x7f", 11, out, 0);
-	ck_assert_str_eq(out, "a^[[31mb\n\t^?");
-	/* C1 controls in UTF-8 (U+009B is a one-byte CSI) */
-	console_sanitize("\xc2\x9b" "2J", 4, out, 0);
-	ck_assert_str_eq(out, "\\x9b2J");
-	/* valid UTF-8 stays, overlong and stray bytes do not */
-	console_sanitize("\xc3\xa9\xc0\xaf\x80", 5, out, 0);
-	ck_assert_str_eq(out, "\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-	console_sanitize("x\x1b[2Jy", 6, out, 1);
-	ck_assert_str_eq(out, "x\x1b[2Jy");
-}
-END_TEST
-
 START_TEST(log_is_bounded)
 {
 	char *dir = t_tmpdir(), path[512], buf[1000];
@@ -94,7 +77,6 @@ console_suite(void)
 	Suite *s = suite_create("console");
 	TCase *tc = tcase_create("capture");
 
-	tcase_add_test(tc, sanitize);
 	tcase_add_test(tc, log_is_bounded);
 	tcase_add_test(tc, hangup_is_reported);
 	suite_add_tcase(s, tc);

@@ -146,7 +146,7 @@ START_TEST(roles_on_real_sockets)
 	    r.out);
 
 	control_close(&ctl);
-	snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_SOCK);
+	snprintf(path, sizeof(path), "%s/%s", dir, PROTO_SOCK);
 	ck_assert_int_ne(access(path, F_OK), 0);
 	/* no daemon: domuctl says so, exit 3 */
 	run_as(&ctl, dir, GID_ADMIN, UID_USER, &r, status);

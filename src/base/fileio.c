@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Whole small files: the atomic write and the bounded read that the state
+ * file (core/state.c) and the leases (net/lease.c) share. Bottom layer: it
+ * calls only libc, log and util.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "util.h"
+
+int
+fileio_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len)
+{
+	char path[1024], tmp[1040];
+	int fd, dfd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("state: %s", tmp);
+		return -1;
+	}
+	if (write_all(fd, data, len) == -1 || write_all(fd,
+	    (const unsigned char *)"\n", 1) == -1 || fsync(fd) == -1) {
+		log_warn("state: %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	/* the rename is the commit; the directory fsync makes it durable */
+	if (rename(tmp, path) == -1) {
+		log_warn("state: rename %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+char *
+fileio_read(const char *path, size_t max)
+{
+	struct stat st;
+	char *text;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("state: %s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || st.st_size > (off_t)max) {
+		log_warnx("state: %s: unreadable or too large; ignored", path);
+		close(fd);
+		return NULL;
+	}
+	text = xcalloc(1, (size_t)st.st_size + 1);
+	n = read(fd, text, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		log_warnx("state: %s: short read; ignored", path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}

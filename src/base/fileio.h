@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_FILEIO_H
+#define DOMUD_FILEIO_H
+
+/*
+ * Small files that must be whole: domud's state and the network leases.
+ * A write is a temporary file, fsync, rename, fsync of the directory, so a
+ * crash leaves the old file or the new one, never a mix.
+ */
+#include <stddef.h>
+
+/* dir/name with data and a final newline; 0, or -1 (logged) */
+int	 fileio_write_atomic(const char *dir, const char *name, const void *,
+	    size_t);
+/* a whole file of at most max bytes, NUL-terminated, malloc'd; NULL when
+ * missing (quietly) or unreadable, too large, short (logged) */
+char	*fileio_read(const char *path, size_t max);
+
+#endif
