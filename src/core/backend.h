@@ -17,8 +17,6 @@
 
 #define INVALID_DOMID_ ((uint32_t)~0u)
 
-struct service;
-
 enum be_event_type {
 	BE_CREATED,		/* created and unpaused: running */
 	BE_CREATE_FAILED,
@@ -48,6 +46,42 @@ struct be_event {
 
 #define BE_VDEV_MAX	16
 
+/*
+ * Everything a backend needs to build one domain, filled by the service
+ * model (core/service.c) from the service's configuration and the network
+ * (its address settings are already in cmdline and xsdata). The backend
+ * copies what it keeps: the spec only lives for the call.
+ */
+struct be_disk {
+	const char		*path;
+	const char		*vdev;
+	int			 readwrite;
+};
+
+struct be_vif {
+	const char		*bridge;
+	uint8_t			 mac[6];
+};
+
+enum be_dom_type { BE_PV, BE_PVH };
+
+struct be_domain_spec {
+	const char		*name;		/* the Xen name: the service's */
+	uint8_t			 uuid[16];	/* fixed per service */
+	enum be_dom_type	 type;
+	const char		*kernel;
+	const char		*ramdisk;	/* NULL = none */
+	const char		*cmdline;	/* final, network words included */
+	char *const		*xsdata;	/* key, value, ..., NULL; or NULL */
+	const struct be_disk	*disks;
+	size_t			 ndisks;
+	const struct be_vif	*vifs;
+	size_t			 nvifs;
+	uint64_t		 memory;	/* bytes */
+	unsigned		 vcpus;
+	/* room for later: cpu affinity, cpupool, passthrough devices */
+};
+
 struct be_dominfo {
 	uint32_t		 domid;
 	time_t			 start_time;	/* wall clock, display only */
@@ -70,18 +104,20 @@ struct backend;
 
 struct backend_ops {
 	const char *name;
-	/* async: BE_CREATED (with domid) or BE_CREATE_FAILED */
-	int	(*create)(struct backend *, struct service *, struct err *);
+	/* async: BE_CREATED (with domid) or BE_CREATE_FAILED; EEXIST when
+	 * a domain of that name exists already */
+	int	(*create)(struct backend *, const struct be_domain_spec *,
+		    struct err *);
 	/* asks the guest to shut down; BE_SHUTDOWN follows if it obeys */
-	int	(*shutdown)(struct backend *, struct service *, uint32_t domid,
+	int	(*shutdown)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);
 	/* async: BE_DESTROYED or BE_DESTROY_FAILED */
-	int	(*destroy)(struct backend *, struct service *, uint32_t domid,
+	int	(*destroy)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);
 	int	(*free_memory)(struct backend *, uint64_t *bytes, struct err *);
-	/* what creating this service takes from Xen, overhead included */
-	int	(*need_memory)(struct backend *, struct service *, uint64_t *bytes,
-		    struct err *);
+	/* what creating this domain takes from Xen, overhead included */
+	int	(*need_memory)(struct backend *, const struct be_domain_spec *,
+		    uint64_t *bytes, struct err *);
 	int	(*dominfo)(struct backend *, uint32_t domid, struct be_dominfo *,
 		    struct err *);
 	/* every domain but Dom0; *found is malloc'd */
@@ -117,7 +153,5 @@ struct backend {
 	void	(*notify)(void *arg, const struct be_event *);
 	void	*notify_arg;
 };
-
-const char *shutdown_reason_str(enum shutdown_reason);
 
 #endif

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +145,119 @@ control_reload(struct control *c, struct config **checked)
 	return 0;
 }
 
+static void
+gen_forwards(yajl_gen g, const struct service_conf *s)
+{
+	char b[48];
+	size_t i;
+
+	gen_str(g, "forwards");
+	yajl_gen_array_open(g);
+	for (i = 0; i < s->nfwd; i++) {
+		const struct forward_conf *f = &s->fwd[i];
+		const char *p = f->proto == IPPROTO_TCP ? "tcp" : "udp";
+
+		if (f->host_lo == f->host_hi)
+			snprintf(b, sizeof(b), "%s:%u:%u", p, f->host_lo,
+			    f->guest_lo);
+		else
+			snprintf(b, sizeof(b), "%s:%u-%u:%u-%u", p, f->host_lo,
+			    f->host_hi, f->guest_lo, f->guest_hi);
+		gen_str(g, b);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void
+gen_lease(yajl_gen g, const struct lease *l)
+{
+	char b[32];
+
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", l->svc);
+	gen_kv_str(g, "network", l->net);
+	if (l->ip) {
+		ip4_format(b, sizeof(b), l->ip);
+		gen_kv_str(g, "ip", b);
+		gen_kv_bool(g, "ip_fixed", l->ip_fixed);
+	}
+	mac_format(b, sizeof(b), l->mac);
+	gen_kv_str(g, "mac", b);
+	gen_kv_bool(g, "mac_fixed", l->mac_fixed);
+	gen_kv_int(g, "tiebreak", l->tiebreak);
+	yajl_gen_map_close(g);
+}
+
+/* networks, the services on them, the rules and the leases */
+static void
+gen_net_status(struct supervisor *sup, yajl_gen g)
+{
+	struct config *cfg = sup->cfg;
+	struct net_info ni;
+	char a[16], b[64];
+	size_t i;
+
+	net_info(sup->net, &ni);
+	gen_str(g, "networks");
+	yajl_gen_array_open(g);
+	for (i = 0; i < cfg->nnets; i++) {
+		struct net_conf *c = cfg->nets[i];
+
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "name", c->name);
+		gen_kv_str(g, "bridge", c->bridge);
+		ip4_format(a, sizeof(a), c->subnet);
+		snprintf(b, sizeof(b), "%s/%u", a, c->prefix);
+		gen_kv_str(g, "subnet", b);
+		ip4_format(a, sizeof(a), c->gateway);
+		gen_kv_str(g, "gateway", a);
+		gen_kv_bool(g, "nat", c->nat);
+		gen_kv_str(g, "uplink", c->uplink ? c->uplink : "auto");
+		gen_kv_str(g, "uplink_now", ni.present ? ni.uplink_now[i] : "");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gen_str(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+		const struct lease *l = net_lease(sup->net, s->conf->name);
+
+		if (!s->conf->has_net)
+			continue;
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "service", s->conf->name);
+		gen_kv_str(g, "network", s->conf->network ? s->conf->network :
+		    "");
+		gen_kv_str(g, "bridge", service_bridge(cfg, s->conf) ?
+		    service_bridge(cfg, s->conf) : "");
+		if (s->conf->addr) {
+			ip4_format(a, sizeof(a), s->conf->addr);
+			gen_kv_str(g, "ip", a);
+			gen_kv_bool(g, "ip_fixed", s->conf->ip_line != 0);
+		}
+		mac_format(b, sizeof(b), s->conf->mac);
+		gen_kv_str(g, "mac", b);
+		if (l)
+			gen_kv_int(g, "mac_tiebreak", l->tiebreak);
+		gen_kv_bool(g, "up", s->net_active);
+		gen_forwards(g, s->conf);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (ni.present) {
+		gen_kv_int(g, "rules", (long long)ni.nrules);
+		gen_kv_str(g, "br_netfilter", ni.br_netfilter == 1 ? "on" :
+		    ni.br_netfilter == 0 ? "missing" : "unknown");
+		gen_kv_str(g, "last_error", ni.last_error);
+		gen_str(g, "leases");
+		yajl_gen_array_open(g);
+		for (i = 0; i < ni.nleases; i++)
+			gen_lease(g, &ni.leases[i]);
+		yajl_gen_array_close(g);
+	}
+}
+
 /* networks, leases, forwards; with check, the drift from the kernel */
 static char *
 reply_net(struct control *c, const struct request *req, int fix,
@@ -155,14 +269,17 @@ reply_net(struct control *c, const struct request *req, int fix,
 	size_t i;
 	char *out;
 
-	if ((req->check || fix) && net_check(c->sup, fix, &d, &e) == -1) {
+	if ((req->check || fix) && c->sup->net == NULL)
+		return proto_error_reply(req, PE_FAILED, "no networking",
+		    outlen);
+	if ((req->check || fix) && net_check(c->sup->net, fix, &d, &e) == -1) {
 		drift_free(&d);
 		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
 	}
 	g = proto_reply_begin(req, 1);
 	gen_str(g, "result");
 	yajl_gen_map_open(g);
-	net_status_json(c->sup, g);
+	gen_net_status(c->sup, g);
 	if (req->check || fix) {
 		gen_str(g, "drift");
 		yajl_gen_array_open(g);

@@ -216,10 +216,10 @@ main(int argc, char *argv[])
 		fatalx("libxl: %s", e.msg);
 	net = net_new(cfg);
 	sup = sup_new(be, cfg);
-	sup->net = net;
+	sup_set_net(sup, net);
 	sup_adopt(sup);
 	/* bridges and rules before anything starts; adopted DomUs included */
-	net_flush(sup);
+	net_flush(net);
 	state_load(sup);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
@@ -240,7 +240,7 @@ main(int argc, char *argv[])
 		control_before_poll(&ctl, fds, &nfds, POLL_MAX, &timeout);
 		sup_before_poll(sup, fds, &nfds, POLL_MAX, &timeout);
 		be->ops->before_poll(be, fds, &nfds, POLL_MAX, &timeout);
-		k = net_timeout_ms(sup);
+		k = net_timeout_ms(net);
 		if (k >= 0 && (timeout < 0 || k < timeout))
 			timeout = k;
 		/* the overall shutdown deadline is checked once a second */
@@ -256,7 +256,7 @@ main(int argc, char *argv[])
 		be->ops->after_poll(be, fds, nfds);
 		sup_after_poll(sup, fds, nfds);
 		control_after_poll(&ctl, fds, nfds);
-		net_flush(sup);
+		net_flush(net);
 
 		if (nfds > 0 && fds[0].revents & POLLIN) {
 			ssize_t r = read(sigpipe_fds[0], sigs, sizeof(sigs));
@@ -276,8 +276,8 @@ main(int argc, char *argv[])
 			break;
 	}
 
-	net_flush(sup);
-	net_stop(sup, sup->keep_running);
+	net_flush(net);
+	net_stop(net, sup->keep_running);
 	log_info("all services stopped; exiting");
 	control_close(&ctl);
 	sup_free(sup);

@@ -58,22 +58,6 @@ svc_exit_str(enum svc_exit e)
 	return "?";
 }
 
-const char *
-shutdown_reason_str(enum shutdown_reason r)
-{
-	switch (r) {
-	case SR_NONE:		return "none";
-	case SR_POWEROFF:	return "poweroff";
-	case SR_REBOOT:		return "reboot";
-	case SR_SUSPEND:	return "suspend";
-	case SR_CRASH:		return "crash";
-	case SR_WATCHDOG:	return "watchdog";
-	case SR_SOFT_RESET:	return "soft_reset";
-	case SR_UNKNOWN:	return "unknown";
-	}
-	return "?";
-}
-
 static const char *
 logdir(struct service *s)
 {
@@ -228,7 +212,8 @@ release_memory(struct service *s)
 
 /* Free memory minus what creates in flight will still take. */
 static int
-admission(struct service *s, char *msg, size_t msgsz)
+admission(struct service *s, const struct be_domain_spec *spec, char *msg,
+    size_t msgsz)
 {
 	struct supervisor *sup = s->sup;
 	uint64_t freemem, need, inflight = 0;
@@ -237,7 +222,7 @@ admission(struct service *s, char *msg, size_t msgsz)
 	size_t i;
 
 	if (sup->be->ops->free_memory(sup->be, &freemem, &e) == -1 ||
-	    sup->be->ops->need_memory(sup->be, s, &need, &e) == -1) {
+	    sup->be->ops->need_memory(sup->be, spec, &need, &e) == -1) {
 		msgf(msg, msgsz, "cannot check free memory: %s", e.msg);
 		return -1;
 	}
@@ -258,11 +243,77 @@ admission(struct service *s, char *msg, size_t msgsz)
 	return 0;
 }
 
+/* what the backend builds: the configuration, with the network's words on
+ * the command line and its keys in xenstore */
+struct svc_spec {
+	struct be_domain_spec	 spec;
+	struct be_disk		 disks[SERVICE_MAX_DISKS];
+	struct be_vif		 vif;
+	char			*cmdline;
+	char			**xsdata;
+};
+
+static void
+svc_spec_init(struct service *s, struct svc_spec *ss)
+{
+	const struct service_conf *c = s->conf;
+	struct be_domain_spec *sp = &ss->spec;
+	char netargs[256] = "";
+	size_t i;
+
+	memset(ss, 0, sizeof(*ss));
+	sp->name = c->name;
+	memcpy(sp->uuid, c->uuid, 16);
+	sp->type = c->type == SVC_PVH ? BE_PVH : BE_PV;
+	sp->kernel = c->kernel;
+	sp->ramdisk = c->ramdisk;
+	sp->memory = c->memory;
+	sp->vcpus = c->vcpus;
+	/* the guest's network settings: on its command line for its init,
+	 * in xenstore (domud/net/...) for an agent */
+	net_guest_cmdline(s->sup->net, c, netargs, sizeof(netargs));
+	if (netargs[0] && c->cmdline) {
+		if (asprintf(&ss->cmdline, "%s %s", c->cmdline, netargs) < 0)
+			fatal("asprintf");
+	} else if (netargs[0] || c->cmdline)
+		ss->cmdline = xstrdup(netargs[0] ? netargs : c->cmdline);
+	sp->cmdline = ss->cmdline;
+	ss->xsdata = net_guest_xsdata(s->sup->net, c);
+	sp->xsdata = ss->xsdata;
+	for (i = 0; i < c->ndisks; i++) {
+		ss->disks[i].path = c->disks[i].path;
+		ss->disks[i].vdev = c->disks[i].vdev;
+		ss->disks[i].readwrite = c->disks[i].readwrite;
+	}
+	sp->disks = ss->disks;
+	sp->ndisks = c->ndisks;
+	if (c->has_net) {
+		ss->vif.bridge = service_bridge(s->sup->cfg, c);
+		memcpy(ss->vif.mac, c->mac, 6);
+		sp->vifs = &ss->vif;
+		sp->nvifs = 1;
+	}
+}
+
+static void
+svc_spec_dispose(struct svc_spec *ss)
+{
+	size_t i;
+
+	free(ss->cmdline);
+	for (i = 0; ss->xsdata && ss->xsdata[i]; i++)
+		free(ss->xsdata[i]);
+	free(ss->xsdata);
+	memset(ss, 0, sizeof(*ss));
+}
+
 static void
 do_create(struct service *s)
 {
 	struct err e = ERR_INIT;
+	struct svc_spec ss;
 	char msg[256];
+	int rc;
 
 	if (s->pending_conf) {
 		/* reload changed what the DomU is made of: use it now */
@@ -272,8 +323,10 @@ do_create(struct service *s)
 	}
 	s->stop_requested = 0;
 	s->restart_requested = 0;
-	if (admission(s, msg, sizeof(msg)) == -1) {
+	svc_spec_init(s, &ss);
+	if (admission(s, &ss.spec, msg, sizeof(msg)) == -1) {
 		/* not a crash: no restart, no budget */
+		svc_spec_dispose(&ss);
 		s->last_exit = EXIT_REFUSED;
 		strlcpy_(s->last_error, msg, sizeof(s->last_error));
 		log_warnx("%s: start refused: %s", s->conf->name, msg);
@@ -281,9 +334,10 @@ do_create(struct service *s)
 		return;
 	}
 	svc_set_state(s, ST_STARTING);
-	if (net_service_up(s->sup, s, &e) == -1) {
+	if ((rc = net_service_up(s->sup->net, s->conf, &e)) == -1) {
 		struct be_event ev;
 
+		svc_spec_dispose(&ss);
 		memset(&ev, 0, sizeof(ev));
 		ev.type = BE_CREATE_FAILED;
 		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
@@ -291,7 +345,10 @@ do_create(struct service *s)
 		sup_dispatch(s, EV_CREATE_FAILED, &ev);
 		return;
 	}
-	if (s->sup->be->ops->create(s->sup->be, s, &e) == -1) {
+	s->net_active = rc == 1;
+	rc = s->sup->be->ops->create(s->sup->be, &ss.spec, &e);
+	svc_spec_dispose(&ss);
+	if (rc == -1) {
 		struct be_event ev;
 
 		if (e.status == EEXIST) {
@@ -443,7 +500,10 @@ after_end(struct service *s)
 	if (s->stop_phase != SP_NONE)
 		s->stopped_in = s->stop_phase;
 	s->stop_phase = SP_NONE;
-	net_service_down(s->sup, s);
+	if (s->net_active) {
+		s->net_active = 0;
+		net_service_down(s->sup->net);
+	}
 	if (s->remove) {
 		svc_set_state(s, ST_STOPPED);
 		return;
@@ -504,7 +564,8 @@ start_destroy(struct service *s)
 
 	s->timer_at = 0;
 	svc_set_state(s, ST_DESTROYING);
-	if (s->sup->be->ops->destroy(s->sup->be, s, s->domid, &e) == -1) {
+	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->domid,
+	    &e) == -1) {
 		log_warnx("%s: destroy: %s", s->conf->name, e.msg);
 		strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
 		/* the domain may be gone already; the next event settles it */
@@ -535,7 +596,8 @@ pv_shutdown(struct service *s)
 	struct err e = ERR_INIT;
 
 	s->stop_phase = SP_PV;
-	if (s->sup->be->ops->shutdown(s->sup->be, s, s->domid, &e) == -1) {
+	if (s->sup->be->ops->shutdown(s->sup->be, s->conf->name, s->domid,
+	    &e) == -1) {
 		log_warnx("%s: shutdown request: %s; destroying", s->conf->name,
 		    e.msg);
 		s->last_exit = EXIT_STOP_DESTROYED;
@@ -853,6 +915,30 @@ sup_new(struct backend *be, struct config *cfg)
 	return sup;
 }
 
+/* for net: the configurations of the services whose forwards are in */
+static const struct service_conf **
+sup_net_active(void *arg, size_t *n)
+{
+	struct supervisor *sup = arg;
+	const struct service_conf **v;
+	size_t i;
+
+	v = xcalloc(sup->nsvcs + 1, sizeof(*v));
+	*n = 0;
+	for (i = 0; i < sup->nsvcs; i++)
+		if (sup->svcs[i]->net_active)
+			v[(*n)++] = sup->svcs[i]->conf;
+	return v;
+}
+
+void
+sup_set_net(struct supervisor *sup, struct net *net)
+{
+	sup->net = net;
+	if (net)
+		net_set_active(net, sup_net_active, sup);
+}
+
 void
 sup_free(struct supervisor *sup)
 {
@@ -937,7 +1023,7 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 	    (uint64_t)(now - di.start_time) * 1000 < sup->now)
 		s->started_mono = sup->now - (uint64_t)(now - di.start_time) * 1000;
 	s->state = ST_RUNNING;
-	net_service_adopted(sup, s);
+	s->net_active = net_service_adopted(sup->net, s->conf);
 	/* a run disk left by a domud that died in the middle of a run */
 	if (sup->be->ops->disk_list) {
 		char vdevs[16][BE_VDEV_MAX];

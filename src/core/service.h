@@ -117,6 +117,8 @@ struct supervisor {
 
 struct supervisor *sup_new(struct backend *, struct config *);
 void		 sup_free(struct supervisor *);
+/* networking (NULL: none, as in tests); net asks us which services are up */
+void		 sup_set_net(struct supervisor *, struct net *);
 struct service	*sup_find(struct supervisor *, const char *);
 void		 sup_adopt(struct supervisor *);
 void		 sup_autostart(struct supervisor *);

@@ -137,7 +137,7 @@ lease_gen(yajl_gen g, const struct lease *l)
 	yajl_gen_map_close(g);
 }
 
-void
+static void
 leases_json(const struct leases *ls, yajl_gen g)
 {
 	size_t i;

@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <yajl_gen.h>
-
 #include "core/config.h"
 
 #define LEASES_FILE	"leases.json"
@@ -41,6 +39,5 @@ void		 leases_free(struct leases *);
  * A network without free addresses is an error of that service. */
 void		 leases_assign(struct leases *, struct config *);
 const struct lease *leases_find(const struct leases *, const char *svc);
-void		 leases_json(const struct leases *, yajl_gen);
 
 #endif

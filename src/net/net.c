@@ -10,12 +10,13 @@
 #include "link.h"
 #include "base/log.h"
 #include "net.h"
-#include "proto/proto.h"
 #include "rules.h"
-#include "core/service.h"
 #include "base/util.h"
 
 struct net {
+	const struct config *cfg;	/* the supervisor's; net_configure */
+	net_active_fn	*active;	/* which services are up now */
+	void		*active_arg;
 	struct leases	*leases;
 	int		 dirty;		/* rules to apply */
 	int		 bridges_dirty;	/* networks to bring up */
@@ -40,6 +41,13 @@ net_new(struct config *cfg)
 }
 
 void
+net_set_active(struct net *n, net_active_fn *fn, void *arg)
+{
+	n->active = fn;
+	n->active_arg = arg;
+}
+
+void
 net_free(struct net *n)
 {
 	if (n == NULL)
@@ -51,16 +59,16 @@ net_free(struct net *n)
 void
 net_configure(struct net *n, struct config *cfg)
 {
+	n->cfg = cfg;
 	leases_assign(n->leases, cfg);
 	n->dirty = 1;
 	n->bridges_dirty = cfg->nnets > 0;
 }
 
 static int
-bridges_up(struct supervisor *sup, struct err *e)
+bridges_up(struct net *n, struct err *e)
 {
-	struct net *n = sup->net;
-	struct config *cfg = sup->cfg;
+	const struct config *cfg = n->cfg;
 	size_t i;
 	int created, rc = 0;
 
@@ -98,14 +106,21 @@ bridges_up(struct supervisor *sup, struct err *e)
 	return rc;
 }
 
-/* the rule set for what is configured and up now */
-void
-net_wanted(struct supervisor *sup, struct ruleset *rs)
+static int
+conf_cmp_name(const void *a, const void *b)
 {
-	struct net *n = sup->net;
-	struct config *cfg = sup->cfg;
+	const struct service_conf *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* the rule set for what is configured and up now, and extra (about to be) */
+static void
+wanted(struct net *n, const struct service_conf *extra, struct ruleset *rs)
+{
+	const struct config *cfg = n->cfg;
 	struct rules_net nets[NETWORK_MAX];
-	struct service_conf **active;
+	const struct service_conf **active;
 	size_t i, nactive = 0;
 	struct err e = ERR_INIT;
 
@@ -131,33 +146,44 @@ net_wanted(struct supervisor *sup, struct ruleset *rs)
 		strlcpy_(n->uplinks[i], nets[i].uplink[0] ? nets[i].uplink :
 		    "-", sizeof(n->uplinks[i]));
 	}
-	active = xcalloc(sup->nsvcs + 1, sizeof(*active));
-	for (i = 0; i < sup->nsvcs; i++)
-		if (sup->svcs[i]->net_active)
-			active[nactive++] = sup->svcs[i]->conf;
+	active = n->active ? n->active(n->active_arg, &nactive) : NULL;
+	if (extra) {
+		active = reallocarray(active, nactive + 1, sizeof(*active));
+		if (active == NULL)
+			fatal("reallocarray");
+		active[nactive++] = extra;
+	}
+	/* the same rules in the same order, whoever asks and when */
+	if (nactive > 1)
+		qsort(active, nactive, sizeof(*active), conf_cmp_name);
 	rules_build(rs, nets, cfg->nnets, active, nactive);
 	free(active);
 }
 
-static int
-apply(struct supervisor *sup, struct err *e)
+void
+net_wanted(struct net *n, struct ruleset *rs)
 {
-	struct net *n = sup->net;
+	wanted(n, NULL, rs);
+}
+
+static int
+apply(struct net *n, const struct service_conf *extra, struct err *e)
+{
 	struct ruleset rs = { 0 };
 	int rc;
 
-	if (sup->cfg->nnets == 0 && !n->applied) {
+	if (n->cfg->nnets == 0 && !n->applied) {
 		n->dirty = 0;
 		return 0;	/* no networks, and nothing of ours to remove */
 	}
-	net_wanted(sup, &rs);
-	if (sup->cfg->nnets == 0)
+	wanted(n, extra, &rs);
+	if (n->cfg->nnets == 0)
 		rc = iptc_remove(e);
 	else
 		rc = iptc_apply(&rs, e);
 	if (rc == 0) {
 		n->dirty = 0;
-		n->applied = sup->cfg->nnets > 0;
+		n->applied = n->cfg->nnets > 0;
 		n->nrules = rs.n;
 		n->last_error[0] = '\0';
 	} else
@@ -167,53 +193,47 @@ apply(struct supervisor *sup, struct err *e)
 }
 
 int
-net_service_up(struct supervisor *sup, struct service *s, struct err *e)
+net_service_up(struct net *n, const struct service_conf *s, struct err *e)
 {
-	struct net_conf *c = config_service_net(sup->cfg, s->conf);
+	struct net_conf *c;
 
-	if (sup->net == NULL || c == NULL)
+	if (n == NULL || (c = config_service_net(n->cfg, s)) == NULL)
 		return 0;	/* no network, or a bridge that is not ours */
-	if (s->conf->addr == 0)
+	if (s->addr == 0)
 		return err_set(e, EADDRNOTAVAIL, "network %s: no address "
 		    "for this service", c->name);
-	if (bridges_up(sup, e) == -1)
+	if (bridges_up(n, e) == -1)
 		return -1;
-	s->net_active = 1;
-	if (apply(sup, e) == -1) {
+	if (apply(n, s, e) == -1) {
 		struct err e2 = ERR_INIT;
 
 		/* undo: the set without this service */
-		s->net_active = 0;
-		if (apply(sup, &e2) == -1)
-			sup->net->dirty = 1;
+		if (apply(n, NULL, &e2) == -1)
+			n->dirty = 1;
 		return err_wrap(e, "network %s", c->name);
 	}
-	return 0;
+	return 1;
 }
 
 void
-net_service_down(struct supervisor *sup, struct service *s)
+net_service_down(struct net *n)
 {
-	if (!s->net_active)
-		return;
-	s->net_active = 0;
-	if (sup->net)
-		sup->net->dirty = 1;
+	if (n)
+		n->dirty = 1;
+}
+
+int
+net_service_adopted(struct net *n, const struct service_conf *s)
+{
+	if (n == NULL || config_service_net(n->cfg, s) == NULL)
+		return 0;
+	n->dirty = 1;
+	return 1;
 }
 
 void
-net_service_adopted(struct supervisor *sup, struct service *s)
+net_flush(struct net *n)
 {
-	if (sup->net == NULL || config_service_net(sup->cfg, s->conf) == NULL)
-		return;
-	s->net_active = 1;
-	sup->net->dirty = 1;
-}
-
-void
-net_flush(struct supervisor *sup)
-{
-	struct net *n = sup->net;
 	struct err e = ERR_INIT;
 	int failed = 0;
 
@@ -222,17 +242,17 @@ net_flush(struct supervisor *sup)
 	if (n->retry_at && mono_ms() >= n->retry_at) {
 		n->retry_at = 0;
 		n->dirty = 1;
-		n->bridges_dirty = sup->cfg->nnets > 0;
+		n->bridges_dirty = n->cfg->nnets > 0;
 	}
 	if (!n->dirty && !n->bridges_dirty)
 		return;
-	if (n->bridges_dirty && bridges_up(sup, &e) == -1) {
+	if (n->bridges_dirty && bridges_up(n, &e) == -1) {
 		log_warnx("%s", e.msg);
 		n->bridges_dirty = 0;
 		failed = 1;
 	}
 	err_clear(&e);
-	if (n->dirty && apply(sup, &e) == -1) {
+	if (n->dirty && apply(n, NULL, &e) == -1) {
 		log_warnx("network rules: %s", e.msg);
 		n->dirty = 0;
 		failed = 1;
@@ -251,9 +271,8 @@ net_flush(struct supervisor *sup)
 }
 
 int
-net_timeout_ms(struct supervisor *sup)
+net_timeout_ms(struct net *n)
 {
-	struct net *n = sup->net;
 	uint64_t now;
 
 	if (n == NULL || n->retry_at == 0)
@@ -263,9 +282,8 @@ net_timeout_ms(struct supervisor *sup)
 }
 
 void
-net_stop(struct supervisor *sup, int keep)
+net_stop(struct net *n, int keep)
 {
-	struct net *n = sup->net;
 	struct err e = ERR_INIT;
 
 	if (n == NULL)
@@ -276,7 +294,7 @@ net_stop(struct supervisor *sup, int keep)
 			    "domud");
 		return;
 	}
-	if (!n->applied && sup->cfg->nnets == 0)
+	if (!n->applied && n->cfg->nnets == 0)
 		return;
 	if (iptc_remove(&e) == -1)
 		log_warnx("network rules: %s", e.msg);
@@ -285,9 +303,9 @@ net_stop(struct supervisor *sup, int keep)
 }
 
 int
-net_check(struct supervisor *sup, int fix, struct drift *d, struct err *e)
+net_check(struct net *n, int fix, struct drift *d, struct err *e)
 {
-	struct config *cfg = sup->cfg;
+	const struct config *cfg = n->cfg;
 	struct ruleset rs = { 0 };
 	size_t i;
 	int rc;
@@ -317,119 +335,55 @@ net_check(struct supervisor *sup, int fix, struct drift *d, struct err *e)
 		}
 	}
 	if (cfg->nnets > 0) {
-		net_wanted(sup, &rs);
+		wanted(n, NULL, &rs);
 		rc = iptc_check(&rs, d, e);
 		rules_free(&rs);
 		if (rc == -1)
 			return -1;
 	}
 	if (fix && d->n > 0) {
-		sup->net->bridges_dirty = cfg->nnets > 0;
-		if (sup->net->bridges_dirty && bridges_up(sup, e) == -1)
+		n->bridges_dirty = cfg->nnets > 0;
+		if (n->bridges_dirty && bridges_up(n, e) == -1)
 			return -1;
-		if (apply(sup, e) == -1)
+		if (apply(n, NULL, e) == -1)
 			return -1;
 		log_info("network: %zu differences repaired", d->n);
 	}
 	return 0;
 }
 
-static void
-fwd_json(yajl_gen g, const struct service_conf *s)
+void
+net_info(const struct net *n, struct net_info *ni)
 {
-	char b[48];
 	size_t i;
 
-	gen_str(g, "forwards");
-	yajl_gen_array_open(g);
-	for (i = 0; i < s->nfwd; i++) {
-		const struct forward_conf *f = &s->fwd[i];
-		const char *p = f->proto == IPPROTO_TCP ? "tcp" : "udp";
-
-		if (f->host_lo == f->host_hi)
-			snprintf(b, sizeof(b), "%s:%u:%u", p, f->host_lo,
-			    f->guest_lo);
-		else
-			snprintf(b, sizeof(b), "%s:%u-%u:%u-%u", p, f->host_lo,
-			    f->host_hi, f->guest_lo, f->guest_hi);
-		gen_str(g, b);
-	}
-	yajl_gen_array_close(g);
+	memset(ni, 0, sizeof(*ni));
+	ni->br_netfilter = -1;
+	if (n == NULL)
+		return;
+	ni->present = 1;
+	ni->nrules = n->nrules;
+	ni->br_netfilter = n->br_netfilter;
+	ni->last_error = n->last_error;
+	for (i = 0; i < NETWORK_MAX; i++)
+		ni->uplink_now[i] = n->uplinks[i][0] && strcmp(n->uplinks[i],
+		    "-") != 0 ? n->uplinks[i] : "";
+	ni->leases = n->leases->v;
+	ni->nleases = n->leases->n;
 }
 
-void
-net_status_json(struct supervisor *sup, yajl_gen g)
+const struct lease *
+net_lease(const struct net *n, const char *svc)
 {
-	struct config *cfg = sup->cfg;
-	struct net *n = sup->net;
-	char a[16], b[64];
-	size_t i;
-
-	gen_str(g, "networks");
-	yajl_gen_array_open(g);
-	for (i = 0; i < cfg->nnets; i++) {
-		struct net_conf *c = cfg->nets[i];
-
-		yajl_gen_map_open(g);
-		gen_kv_str(g, "name", c->name);
-		gen_kv_str(g, "bridge", c->bridge);
-		ip4_format(a, sizeof(a), c->subnet);
-		snprintf(b, sizeof(b), "%s/%u", a, c->prefix);
-		gen_kv_str(g, "subnet", b);
-		ip4_format(a, sizeof(a), c->gateway);
-		gen_kv_str(g, "gateway", a);
-		gen_kv_bool(g, "nat", c->nat);
-		gen_kv_str(g, "uplink", c->uplink ? c->uplink : "auto");
-		gen_kv_str(g, "uplink_now", n && n->uplinks[i][0] &&
-		    strcmp(n->uplinks[i], "-") != 0 ? n->uplinks[i] : "");
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	gen_str(g, "services");
-	yajl_gen_array_open(g);
-	for (i = 0; i < sup->nsvcs; i++) {
-		struct service *s = sup->svcs[i];
-		const struct lease *l = n ? leases_find(n->leases,
-		    s->conf->name) : NULL;
-
-		if (!s->conf->has_net)
-			continue;
-		yajl_gen_map_open(g);
-		gen_kv_str(g, "service", s->conf->name);
-		gen_kv_str(g, "network", s->conf->network ? s->conf->network :
-		    "");
-		gen_kv_str(g, "bridge", service_bridge(cfg, s->conf) ?
-		    service_bridge(cfg, s->conf) : "");
-		if (s->conf->addr) {
-			ip4_format(a, sizeof(a), s->conf->addr);
-			gen_kv_str(g, "ip", a);
-			gen_kv_bool(g, "ip_fixed", s->conf->ip_line != 0);
-		}
-		mac_format(b, sizeof(b), s->conf->mac);
-		gen_kv_str(g, "mac", b);
-		if (l)
-			gen_kv_int(g, "mac_tiebreak", l->tiebreak);
-		gen_kv_bool(g, "up", s->net_active);
-		fwd_json(g, s->conf);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	if (n) {
-		gen_kv_int(g, "rules", (long long)n->nrules);
-		gen_kv_str(g, "br_netfilter", n->br_netfilter == 1 ? "on" :
-		    n->br_netfilter == 0 ? "missing" : "unknown");
-		gen_kv_str(g, "last_error", n->last_error);
-		gen_str(g, "leases");
-		leases_json(n->leases, g);
-	}
+	return n ? leases_find(n->leases, svc) : NULL;
 }
 
 /* the guest's address, gateway and DNS servers as text; 0 if none */
 static int
-guest_settings(struct supervisor *sup, const struct service_conf *s,
+guest_settings(const struct net *n, const struct service_conf *s,
     unsigned *prefix, char ip[16], char gw[16], char dns[64])
 {
-	struct net_conf *c = config_service_net(sup->cfg, s);
+	struct net_conf *c = n ? config_service_net(n->cfg, s) : NULL;
 	size_t i;
 
 	if (c == NULL || s->addr == 0)
@@ -450,26 +404,26 @@ guest_settings(struct supervisor *sup, const struct service_conf *s,
 }
 
 void
-net_guest_cmdline(struct supervisor *sup, const struct service_conf *s,
+net_guest_cmdline(const struct net *n, const struct service_conf *s,
     char *buf, size_t sz)
 {
 	char a[16], g[16], d[64];
 	unsigned prefix;
 
 	buf[0] = '\0';
-	if (!guest_settings(sup, s, &prefix, a, g, d))
+	if (!guest_settings(n, s, &prefix, a, g, d))
 		return;
 	msgf(buf, sz, "domud.ip=%s/%u domud.gw=%s%s%s", a, prefix, g,
 	    d[0] ? " domud.dns=" : "", d);
 }
 
 char **
-net_guest_xsdata(struct supervisor *sup, const struct service_conf *s)
+net_guest_xsdata(const struct net *n, const struct service_conf *s)
 {
 	char a[16], g[16], d[64], **kv;
 	unsigned prefix;
 
-	if (!guest_settings(sup, s, &prefix, a, g, d))
+	if (!guest_settings(n, s, &prefix, a, g, d))
 		return NULL;
 	kv = xcalloc(7, sizeof(*kv));
 	kv[0] = xstrdup("domud/net/ip");

@@ -138,7 +138,7 @@ net_of(const struct rules_net *nets, size_t nnets, const struct service_conf *s)
 
 static void
 build_dnat(struct ruleset *rs, const struct rules_net *nets, size_t nnets,
-    struct service_conf *const *active, size_t nactive)
+    const struct service_conf *const *active, size_t nactive)
 {
 	size_t i, j;
 	unsigned p;
@@ -215,7 +215,7 @@ build_post(struct ruleset *rs, const struct rules_net *nets, size_t nnets)
 
 static void
 build_forward(struct ruleset *rs, const struct rules_net *nets, size_t nnets,
-    struct service_conf *const *active, size_t nactive)
+    const struct service_conf *const *active, size_t nactive)
 {
 	size_t i, j;
 	struct rule *r;
@@ -282,7 +282,7 @@ build_forward(struct ruleset *rs, const struct rules_net *nets, size_t nnets,
 
 void
 rules_build(struct ruleset *rs, const struct rules_net *nets, size_t nnets,
-    struct service_conf *const *active, size_t nactive)
+    const struct service_conf *const *active, size_t nactive)
 {
 	rs->n = 0;
 	build_dnat(rs, nets, nnets, active, nactive);

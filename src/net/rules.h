@@ -65,7 +65,7 @@ size_t		 rules_hooks(enum rule_table, struct rule *out, size_t max);
 
 /* every rule of our chains, in chain order */
 void		 rules_build(struct ruleset *, const struct rules_net *nets,
-		    size_t nnets, struct service_conf *const *active,
+		    size_t nnets, const struct service_conf *const *active,
 		    size_t nactive);
 void		 rules_free(struct ruleset *);
 const char	*rules_table_name(enum rule_table);

@@ -46,8 +46,6 @@
 #include "core/backend.h"
 #include "core/config.h"
 #include "base/log.h"
-#include "net/net.h"
-#include "core/service.h"
 #include "base/util.h"
 #include "xenbe.h"
 
@@ -304,67 +302,62 @@ xstrdup_or_null(const char *s)
 }
 
 static int
-build_config(struct xenbe *xb, struct service *svc, libxl_domain_config *c,
-    struct err *e)
+build_config(struct xenbe *xb, const struct be_domain_spec *sp,
+    libxl_domain_config *c, struct err *e)
 {
-	const struct service_conf *sc = svc->conf;
-	char netargs[256] = "";
-	libxl_domain_type type = sc->type == SVC_PVH ? LIBXL_DOMAIN_TYPE_PVH :
+	libxl_domain_type type = sp->type == BE_PVH ? LIBXL_DOMAIN_TYPE_PVH :
 	    LIBXL_DOMAIN_TYPE_PV;
-	unsigned i;
+	size_t i, n;
 	int rc;
 
 	c->c_info.type = type;
-	c->c_info.name = xstrdup(sc->name);
+	c->c_info.name = xstrdup(sp->name);
 	/* libxl makes no UUID; ours is fixed per service (adoption keys on it) */
-	memcpy(libxl_uuid_bytearray(&c->c_info.uuid), sc->uuid, 16);
+	memcpy(libxl_uuid_bytearray(&c->c_info.uuid), sp->uuid, 16);
 	libxl_domain_build_info_init_type(&c->b_info, type);
-	c->b_info.max_memkb = c->b_info.target_memkb = sc->memory / 1024;
-	c->b_info.max_vcpus = (int)sc->vcpus;
+	c->b_info.max_memkb = c->b_info.target_memkb = sp->memory / 1024;
+	c->b_info.max_vcpus = (int)sp->vcpus;
 	rc = libxl_cpu_bitmap_alloc(xb->ctx, &c->b_info.avail_vcpus,
-	    (int)sc->vcpus);
+	    (int)sp->vcpus);
 	if (rc)
 		return xerr(xb, e, rc, "vcpu bitmap");
-	for (i = 0; i < sc->vcpus; i++)
+	for (i = 0; i < sp->vcpus; i++)
 		libxl_bitmap_set(&c->b_info.avail_vcpus, (int)i);
-	c->b_info.kernel = xstrdup(sc->kernel);
-	c->b_info.ramdisk = xstrdup_or_null(sc->ramdisk);
-	/* the guest's network settings: on its command line for its init,
-	 * in xenstore (domud/net/...) for an agent */
-	if (svc->sup)
-		net_guest_cmdline(svc->sup, sc, netargs, sizeof(netargs));
-	if (netargs[0] && sc->cmdline) {
-		if (asprintf(&c->b_info.cmdline, "%s %s", sc->cmdline,
-		    netargs) < 0)
-			fatal("asprintf");
-	} else
-		c->b_info.cmdline = xstrdup_or_null(netargs[0] ? netargs :
-		    sc->cmdline);
-	if (svc->sup)
-		c->c_info.xsdata = net_guest_xsdata(svc->sup, sc);
+	c->b_info.kernel = xstrdup(sp->kernel);
+	c->b_info.ramdisk = xstrdup_or_null(sp->ramdisk);
+	c->b_info.cmdline = xstrdup_or_null(sp->cmdline);
+	/* libxl frees xsdata with the config: a copy of ours */
+	if (sp->xsdata) {
+		for (n = 0; sp->xsdata[n]; n++)
+			;
+		c->c_info.xsdata = xcalloc(n + 1, sizeof(char *));
+		for (i = 0; i < n; i++)
+			c->c_info.xsdata[i] = xstrdup(sp->xsdata[i]);
+	}
 
-	if (sc->ndisks) {
-		c->disks = xcalloc(sc->ndisks, sizeof(*c->disks));
-		c->num_disks = (int)sc->ndisks;
-		for (i = 0; i < sc->ndisks; i++) {
+	if (sp->ndisks) {
+		c->disks = xcalloc(sp->ndisks, sizeof(*c->disks));
+		c->num_disks = (int)sp->ndisks;
+		for (i = 0; i < sp->ndisks; i++) {
 			libxl_device_disk *d = &c->disks[i];
 
 			libxl_device_disk_init(d);
-			d->pdev_path = xstrdup(sc->disks[i].path);
-			d->vdev = xstrdup(sc->disks[i].vdev);
+			d->pdev_path = xstrdup(sp->disks[i].path);
+			d->vdev = xstrdup(sp->disks[i].vdev);
 			/* init leaves UNKNOWN, which silently means QDISK */
 			d->format = LIBXL_DISK_FORMAT_RAW;
 			d->backend = LIBXL_DISK_BACKEND_PHY;
-			d->readwrite = sc->disks[i].readwrite;
+			d->readwrite = sp->disks[i].readwrite;
 		}
 	}
-	if (sc->has_net) {
-		c->nics = xcalloc(1, sizeof(*c->nics));
-		c->num_nics = 1;
-		libxl_device_nic_init(&c->nics[0]);
-		c->nics[0].bridge = xstrdup_or_null(svc->sup ?
-		    service_bridge(svc->sup->cfg, sc) : sc->bridge);
-		memcpy(c->nics[0].mac, sc->mac, 6);
+	if (sp->nvifs) {
+		c->nics = xcalloc(sp->nvifs, sizeof(*c->nics));
+		c->num_nics = (int)sp->nvifs;
+		for (i = 0; i < sp->nvifs; i++) {
+			libxl_device_nic_init(&c->nics[i]);
+			c->nics[i].bridge = xstrdup_or_null(sp->vifs[i].bridge);
+			memcpy(c->nics[i].mac, sp->vifs[i].mac, 6);
+		}
 	}
 	/* libxl never acts on these; domud applies its own policy */
 	c->on_poweroff = c->on_reboot = c->on_crash = c->on_watchdog =
@@ -396,10 +389,9 @@ builder_main(void *arg)
 }
 
 static int
-xb_create(struct backend *be, struct service *svc, struct err *e)
+xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
-	const struct service_conf *sc = svc->conf;
 	struct builder *b;
 	sigset_t all, old;
 	size_t i;
@@ -427,7 +419,7 @@ xb_create(struct backend *be, struct service *svc, struct err *e)
 	b->started_ms = mono_ms();
 	strlcpy_(b->name, sc->name, sizeof(b->name));
 	libxl_domain_config_init(&b->cfg);
-	if (build_config(xb, svc, &b->cfg, e) == -1) {
+	if (build_config(xb, sc, &b->cfg, e) == -1) {
 		libxl_domain_config_dispose(&b->cfg);
 		free(b);
 		return -1;
@@ -518,11 +510,11 @@ undo:
 }
 
 static int
-xb_shutdown(struct backend *be, struct service *svc, uint32_t domid,
+xb_shutdown(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
-	struct op *op = op_new(xb, OP_SHUTDOWN, svc->conf->name, domid);
+	struct op *op = op_new(xb, OP_SHUTDOWN, svc, domid);
 	int rc;
 
 	rc = libxl_domain_shutdown(xb->ctx, domid, &op->how);
@@ -534,11 +526,11 @@ xb_shutdown(struct backend *be, struct service *svc, uint32_t domid,
 }
 
 static int
-xb_destroy(struct backend *be, struct service *svc, uint32_t domid,
+xb_destroy(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
-	struct op *op = op_new(xb, OP_DESTROY, svc->conf->name, domid);
+	struct op *op = op_new(xb, OP_DESTROY, svc, domid);
 	int rc;
 
 	rc = libxl_domain_destroy(xb->ctx, domid, &op->how);
@@ -673,8 +665,8 @@ xb_free_memory(struct backend *be, uint64_t *bytes, struct err *e)
 }
 
 static int
-xb_need_memory(struct backend *be, struct service *svc, uint64_t *bytes,
-    struct err *e)
+xb_need_memory(struct backend *be, const struct be_domain_spec *sp,
+    uint64_t *bytes, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
 	libxl_domain_config c;
@@ -682,7 +674,7 @@ xb_need_memory(struct backend *be, struct service *svc, uint64_t *bytes,
 	int rc, ret = -1;
 
 	libxl_domain_config_init(&c);
-	if (build_config(xb, svc, &c, e) == -1)
+	if (build_config(xb, sp, &c, e) == -1)
 		goto out;
 	rc = libxl_domain_need_memory(xb->ctx, &c, 0, &kb);
 	if (rc) {

@@ -14,7 +14,28 @@
 #include "net/lease.h"
 #include "net/net.h"
 #include "net/rules.h"
-#include "core/service.h"
+
+/* the services named on the command line are the ones "up" */
+static const struct service_conf *up[64];
+static size_t nup;
+
+/* in the configuration's order (by name), as the supervisor gives them */
+static const struct service_conf **
+active(void *arg, size_t *n)
+{
+	const struct config *cfg = arg;
+	const struct service_conf **v = calloc(nup + 1, sizeof(*v));
+	size_t i, k;
+
+	if (v == NULL)
+		abort();
+	*n = 0;
+	for (i = 0; i < cfg->nsvcs; i++)
+		for (k = 0; k < nup; k++)
+			if (up[k] == cfg->svcs[i])
+				v[(*n)++] = up[k];
+	return v;
+}
 
 static void
 usage(void)
@@ -27,8 +48,6 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct backend be;
-	struct supervisor *sup;
 	struct config *cfg;
 	struct err e = ERR_INIT;
 	struct drift d = { 0 };
@@ -46,34 +65,33 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	cmd = argv[3];
-	memset(&be, 0, sizeof(be));
 	net = net_new(cfg);
-	sup = sup_new(&be, cfg);
-	sup->net = net;
-	for (i = 4; i < argc; i++) {
-		struct service *s = sup_find(sup, argv[i]);
+	net_set_active(net, active, cfg);
+	for (i = 4; i < argc && nup < 64; i++) {
+		const struct service_conf *s = config_find(cfg, argv[i]);
+		int r = 1;
 
 		if (s == NULL) {
 			fprintf(stderr, "nettool: no service %s\n", argv[i]);
 			rc = 2;
 			goto out;
 		}
-		if (strcmp(cmd, "up") == 0) {
-			if (net_service_up(sup, s, &e) == -1) {
-				fprintf(stderr, "nettool: %s: %s\n", argv[i], e.msg);
-				rc = 1;
-			}
-		} else
-			s->net_active = 1;
+		if (strcmp(cmd, "up") == 0 &&
+		    (r = net_service_up(net, s, &e)) == -1) {
+			fprintf(stderr, "nettool: %s: %s\n", argv[i], e.msg);
+			rc = 1;
+		}
+		if (r == 1)
+			up[nup++] = s;
 	}
 	if (strcmp(cmd, "rules") == 0) {
-		net_wanted(sup, &rs);
+		net_wanted(net, &rs);
 		rules_format(&rs, stdout);
 		rules_free(&rs);
 	} else if (strcmp(cmd, "up") == 0) {
-		net_flush(sup);		/* the bridges, with no service up */
+		net_flush(net);		/* the bridges, with no service up */
 	} else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "fix") == 0) {
-		if (net_check(sup, cmd[0] == 'f', &d, &e) == -1) {
+		if (net_check(net, cmd[0] == 'f', &d, &e) == -1) {
 			fprintf(stderr, "nettool: %s\n", e.msg);
 			rc = 1;
 		}
@@ -83,10 +101,10 @@ main(int argc, char *argv[])
 			rc = 1;
 		drift_free(&d);
 	} else if (strcmp(cmd, "remove") == 0) {
-		net_stop(sup, 0);
+		net_stop(net, 0);
 	} else if (strcmp(cmd, "leases") == 0) {
-		for (i = 0; i < (int)sup->nsvcs; i++) {
-			struct service_conf *c = sup->svcs[i]->conf;
+		for (i = 0; i < (int)cfg->nsvcs; i++) {
+			struct service_conf *c = cfg->svcs[i];
 
 			if (!c->has_net)
 				continue;
@@ -98,7 +116,7 @@ main(int argc, char *argv[])
 	} else
 		usage();
 out:
-	sup_free(sup);
 	net_free(net);
+	config_free(cfg);
 	return rc;
 }

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "fake_backend.h"
-#include "core/service.h"
 #include "base/util.h"
 
 static struct fake_backend *
@@ -31,21 +30,21 @@ queue(struct fake_backend *f, enum be_event_type t, const char *svc,
 }
 
 static int
-f_create(struct backend *be, struct service *s, struct err *e)
+f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 {
 	struct fake_backend *f = fb(be);
 
 	if (f->fail_create_now)
 		return err_set(e, 1, "kernel %s: No such file or directory",
-		    s->conf->kernel);
+		    sp->kernel);
 	f->ncreate++;
 	f->inflight++;
-	strlcpy_(f->last_create, s->conf->name, sizeof(f->last_create));
+	strlcpy_(f->last_create, sp->name, sizeof(f->last_create));
 	return 0;
 }
 
 static int
-f_shutdown(struct backend *be, struct service *s, uint32_t domid,
+f_shutdown(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
 	fb(be)->nshutdown++;
@@ -53,7 +52,7 @@ f_shutdown(struct backend *be, struct service *s, uint32_t domid,
 }
 
 static int
-f_destroy(struct backend *be, struct service *s, uint32_t domid,
+f_destroy(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
 	fb(be)->ndestroy++;
@@ -69,10 +68,10 @@ f_free_memory(struct backend *be, uint64_t *bytes, struct err *e)
 }
 
 static int
-f_need_memory(struct backend *be, struct service *s, uint64_t *bytes,
-    struct err *e)
+f_need_memory(struct backend *be, const struct be_domain_spec *sp,
+    uint64_t *bytes, struct err *e)
 {
-	*bytes = s->conf->memory;
+	*bytes = sp->memory;
 	return 0;
 }
 
