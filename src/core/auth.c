@@ -69,7 +69,7 @@ auth_check(const struct peer *p, const struct auth_conf *c,
 		    "admin group", (unsigned)p->uid);
 		return PE_DENIED;
 	}
-	if (cmd->class == PC_ADMIN && r != ROLE_ADMIN) {
+	if (cmd->role == PC_ADMIN && r != ROLE_ADMIN) {
 		snprintf(msg, msgsz, "'%s' needs root or the admin group; uid "
 		    "%u has read-only access", cmd->name, (unsigned)p->uid);
 		return PE_DENIED;

@@ -76,6 +76,8 @@ struct control {
 	struct supervisor	*sup;
 	const char		*conf_path;	/* for reload */
 	struct control_conn	*cur;		/* whose request is dispatched */
+	const struct peer	*cur_peer;	/* ... and who sent it */
+	enum auth_role		 cur_role;	/* ... on which socket */
 	struct control_conn	*conns[CONTROL_MAX_CONNS];
 };
 
@@ -86,12 +88,32 @@ void	 control_before_poll(struct control *, struct pollfd *, int *nfds, int max,
 	    int *timeout_ms);
 void	 control_after_poll(struct control *, struct pollfd *, int nfds);
 
-/* One request line in, one reply line out (malloc'd, with '\n'). */
+/* One request line in, one reply line out (malloc'd, with '\n'), or NULL
+ * with *outlen 0 when the answer comes later (a job) or needs none. */
 char	*control_dispatch(struct control *, const struct peer *,
 	    enum auth_role sock_role, const char *line, size_t len, size_t *outlen);
 /* Reload from conf_path: on any error keep the old configuration.
  * Returns the checked config's diagnostics through *diags (caller frees
  * the config), 0 if applied. */
 int	 control_reload(struct control *, struct config **checked);
+
+/* ---- for the verb handlers (verbs.c, jobs.c, rundisk.c) ---------------- */
+
+/* a verb of the protocol: the reply, or NULL when a job answers later */
+typedef char *control_handler(struct control *, const struct request *,
+    struct service *, size_t *outlen);
+
+/* ---- verbs.c ---------------------------------------------------------- */
+control_handler	 verb_ping, verb_status, verb_logs, verb_net, verb_reload,
+		 verb_start, verb_stop, verb_restart;
+
+/* a reply line (malloc'd, taken) to the connection's output */
+void	 control_queue(struct control_conn *, char *reply, size_t len);
+/* a job for the connection whose request is dispatched; NULL with msg */
+struct control_job *control_job_new(struct control *, const struct request *,
+	    const char *svc, char *msg, size_t msgsz);
+void	 control_job_end(struct control_job *);
+/* a reply to the job's request, "ok" opened; the caller adds the rest */
+yajl_gen control_job_reply(const struct control_job *);
 
 #endif

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Service lifecycle. Every change of state goes through sup_dispatch(), which
- * looks up the action in a [state][event] table (as s6-supervise does): a
- * missing entry means the event does not apply in that state and is ignored
- * (logged at debug level). The backend reports from after_poll only, so
- * actions never run inside a libxl call.
+ * The service model and its supervisor. Every change of state is an event
+ * through sup_dispatch(), which looks up the action in a [state][event]
+ * table (as s6-supervise does); only actions call svc_set_state(). A missing
+ * entry means the event does not apply in that state and is ignored (logged
+ * at debug level). The backend reports from after_poll only, so actions
+ * never run inside a libxl call. What follows the end of a domain is one
+ * field, s->after. May call: the backend (backend.h), net (address settings,
+ * forwards), console and the channel (memres), state (saving).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,10 +92,22 @@ svc_set_state(struct service *s, enum svc_state st)
 	log_debug("%s: %s -> %s", s->conf->name, svc_state_str(s->state),
 	    svc_state_str(st));
 	s->state = st;
-	if (st == ST_RUNNING || st == ST_STOPPED || st == ST_FAILED)
+	/* adoption and state_load rebuild what was: nothing new to save */
+	if (!s->sup->restoring && (st == ST_RUNNING || st == ST_STOPPED ||
+	    st == ST_FAILED))
 		(void)state_save(s->sup);
-	/* running (or down for good) can release services waiting on us */
-	sup_kick_waiting(s->sup);
+	/* a service no longer on its way up can release those waiting on it;
+	 * one that starts its way up (autostart queues them all first) not */
+	if (st != ST_WAITING && st != ST_STARTING && st != ST_BACKOFF)
+		sup_kick_waiting(s->sup);
+}
+
+/* what follows the end of the domain; a removed service stays removed */
+static void
+svc_then(struct service *s, enum svc_after a)
+{
+	if (s->after != AFTER_REMOVE)
+		s->after = a;
 }
 
 const char *
@@ -321,8 +336,7 @@ do_create(struct service *s)
 		s->conf = s->pending_conf;
 		s->pending_conf = NULL;
 	}
-	s->stop_requested = 0;
-	s->restart_requested = 0;
+	svc_then(s, AFTER_POLICY);
 	svc_spec_init(s, &ss);
 	if (admission(s, &ss.spec, msg, sizeof(msg)) == -1) {
 		/* not a crash: no restart, no budget */
@@ -371,7 +385,31 @@ do_create(struct service *s)
 static void
 a_start(struct service *s, const struct be_event *ev)
 {
+	s->timer_at = 0;	/* from backoff: now, not later */
 	svc_try_start(s);
+}
+
+/* autostart: all are queued before any starts, so that a service sees
+ * the ones it is after= coming */
+static void
+a_queue(struct service *s, const struct be_event *ev)
+{
+	svc_set_state(s, ST_WAITING);
+}
+
+/* at start: a domain a previous domud left running is this service's */
+static void
+a_adopted(struct service *s, const struct be_event *ev)
+{
+	s->domid = ev->domid;
+	svc_set_state(s, ST_RUNNING);
+}
+
+/* at start: state.json says it had failed (this boot) */
+static void
+a_restore_failed(struct service *s, const struct be_event *ev)
+{
+	svc_set_state(s, ST_FAILED);
 }
 
 static void
@@ -405,7 +443,7 @@ static void
 a_stop_while_starting(struct service *s, const struct be_event *ev)
 {
 	/* libxl's create cannot be cut short cleanly: stop once it is up */
-	s->stop_requested = 1;
+	svc_then(s, AFTER_STOP);
 }
 
 static void
@@ -432,14 +470,11 @@ a_created(struct service *s, const struct be_event *ev)
 		free(tty);
 		agent_attach(s);
 	}
-	if (s->stop_requested)
+	if (s->after == AFTER_STOP || s->after == AFTER_REMOVE)
 		sup_dispatch(s, EV_STOP, NULL);
-	else if (s->pending_conf) {
+	else if (s->pending_conf)
 		/* reloaded while it was being created: restart on the new one */
-		char msg[128];
-
-		sup_restart(s->sup, s, msg, sizeof(msg));
-	}
+		sup_dispatch(s, EV_RESTART, NULL);
 }
 
 /* budget: restarts within the window; 1 when it is spent */
@@ -504,18 +539,25 @@ after_end(struct service *s)
 		s->net_active = 0;
 		net_service_down(s->sup->net);
 	}
-	if (s->remove) {
+	switch (s->after) {
+	case AFTER_REMOVE:
 		svc_set_state(s, ST_STOPPED);
 		return;
-	}
-	if (s->restart_requested || (s->pending_conf && !s->stop_requested &&
-	    !s->sup->shutting_down)) {
-		s->restart_requested = 0;
+	case AFTER_RESTART:
+		s->after = AFTER_POLICY;
 		svc_try_start(s);
 		return;
-	}
-	if (s->stop_requested || s->sup->shutting_down) {
-		s->stop_requested = 0;
+	case AFTER_POLICY:
+		/* reload changed what it is made of: the new one, now */
+		if (s->pending_conf && !s->sup->shutting_down) {
+			svc_try_start(s);
+			return;
+		}
+		if (!s->sup->shutting_down)
+			break;
+		/* FALLTHROUGH */
+	case AFTER_STOP:
+		s->after = AFTER_POLICY;
 		note(s, "stopped (%s; phase %s)", svc_exit_str(s->last_exit),
 		    stop_phase_str(s->stopped_in));
 		svc_set_state(s, ST_STOPPED);
@@ -577,7 +619,7 @@ static void pv_shutdown(struct service *);
 static void
 a_stop(struct service *s, const struct be_event *ev)
 {
-	s->stop_requested = 1;
+	svc_then(s, AFTER_STOP);
 	/* memres: the agent syncs and powers off; PV shutdown if it does not */
 	if (s->conf->memres && s->ready && s->con && s->con->chan &&
 	    chan_shutdown(s->con->chan) == 0) {
@@ -685,6 +727,21 @@ a_destroy_retry(struct service *s, const struct be_event *ev)
 	start_destroy(s);
 }
 
+/* restart a running service: stop it, then start it again */
+static void
+a_restart(struct service *s, const struct be_event *ev)
+{
+	a_stop(s, ev);
+	svc_then(s, AFTER_RESTART);
+}
+
+/* already going down: start it again once it is */
+static void
+a_restart_when_down(struct service *s, const struct be_event *ev)
+{
+	svc_then(s, AFTER_RESTART);
+}
+
 static void
 a_backoff_done(struct service *s, const struct be_event *ev)
 {
@@ -692,9 +749,30 @@ a_backoff_done(struct service *s, const struct be_event *ev)
 	svc_try_start(s);
 }
 
+/* adoption: a domain of ours that was half made when domud died */
+static void
+a_destroy_half_made(struct service *s, const struct be_event *ev)
+{
+	start_destroy(s);
+}
+
+/* daemon stop: the overall deadline overrides each stop_timeout */
+static void
+a_deadline(struct service *s, const struct be_event *ev)
+{
+	note(s, "shutdown_timeout reached: destroying");
+	s->last_exit = EXIT_STOP_DESTROYED;
+	start_destroy(s);
+}
+
 static action_fn *const lifecycle[ST__N][EV__N] = {
 	[ST_STOPPED] = {
 		[EV_START] = a_start,
+		[EV_RESTART] = a_start,
+		[EV_AUTOSTART] = a_queue,
+		[EV_ADOPTED] = a_adopted,
+		[EV_RESTORE_FAILED] = a_restore_failed,
+		[EV_DESTROY_HALF_MADE] = a_destroy_half_made,
 	},
 	[ST_WAITING] = {
 		[EV_DEPS_READY] = a_deps_ready,
@@ -707,26 +785,33 @@ static action_fn *const lifecycle[ST__N][EV__N] = {
 	},
 	[ST_RUNNING] = {
 		[EV_STOP] = a_stop,
+		[EV_RESTART] = a_restart,
 		[EV_SHUTDOWN] = a_shutdown,
 		[EV_DIED] = a_died,
 	},
 	[ST_STOPPING] = {
+		[EV_DEADLINE] = a_deadline,
+		[EV_RESTART] = a_restart_when_down,
 		[EV_SHUTDOWN] = a_shutdown,
 		[EV_TIMER] = a_stop_timeout,
 		[EV_DIED] = a_died,
 	},
 	[ST_DESTROYING] = {
+		[EV_RESTART] = a_restart_when_down,
 		[EV_DESTROYED] = a_destroyed,
 		[EV_DESTROY_FAILED] = a_destroy_failed,
 		[EV_DIED] = a_died,
 		[EV_TIMER] = a_destroy_retry,
 	},
 	[ST_BACKOFF] = {
+		[EV_START] = a_start,
+		[EV_RESTART] = a_start,
 		[EV_TIMER] = a_backoff_done,
 		[EV_STOP] = a_cancel,
 	},
 	[ST_FAILED] = {
 		[EV_START] = a_start,
+		[EV_RESTART] = a_start,
 		[EV_STOP] = a_cancel,
 	},
 };
@@ -782,71 +867,68 @@ sup_be_notify(void *arg, const struct be_event *ev)
 
 /* ---- user verbs ----------------------------------------------------------- */
 
+/* start clears failed and the budget: a person decided */
+static void
+svc_clear_for_start(struct service *s)
+{
+	s->held = 0;
+	s->nrestart_at = 0;
+	s->backoff_ms = 0;
+	s->last_error[0] = '\0';
+}
+
 int
-sup_start(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
+sup_start(struct supervisor *sup, struct service *s, struct err *e)
 {
 	sup->now = mono_ms();
-	if (s->conf->errors) {
-		snprintf(msg, msgsz, "%s has configuration errors (see domud -n)",
-		    s->conf->name);
-		return -1;
-	}
-	if (sup->shutting_down) {
-		snprintf(msg, msgsz, "domud is shutting down");
-		return -1;
-	}
+	if (s->conf->errors)
+		return err_set(e, EINVAL, "%s has configuration errors (see "
+		    "domud -n)", s->conf->name);
+	if (sup->shutting_down)
+		return err_set(e, ESHUTDOWN, "domud is shutting down");
 	switch (s->state) {
 	case ST_STOPPED:
 	case ST_FAILED:
 	case ST_BACKOFF:
-		/* start clears failed and the budget: a person decided */
-		s->held = 0;
-		s->nrestart_at = 0;
-		s->backoff_ms = 0;
-		s->last_error[0] = '\0';
-		s->timer_at = 0;
-		if (s->state == ST_BACKOFF)
-			s->state = ST_STOPPED;
+		svc_clear_for_start(s);
 		sup_dispatch(s, EV_START, NULL);
 		/* refused (memory) or failed at once (a missing kernel) */
 		if (s->state != ST_STARTING && s->state != ST_WAITING &&
-		    s->state != ST_RUNNING) {
-			snprintf(msg, msgsz, "%s", s->last_error[0] ?
+		    s->state != ST_RUNNING)
+			return err_set(e, s->last_exit == EXIT_REFUSED ?
+			    ENOMEM : EIO, "%s", s->last_error[0] ?
 			    s->last_error : svc_exit_str(s->last_exit));
-			return -1;
-		}
 		return 0;
 	case ST_STOPPING:
 	case ST_DESTROYING:
-		snprintf(msg, msgsz, "%s is stopping; start it when it is "
+		return err_set(e, EBUSY, "%s is stopping; start it when it is "
 		    "stopped, or use restart", s->conf->name);
-		return -1;
 	default:
-		snprintf(msg, msgsz, "%s is already %s", s->conf->name,
+		/* not an error: e->msg says so, e->status stays 0 */
+		msgf(e->msg, sizeof(e->msg), "%s is already %s", s->conf->name,
 		    svc_state_str(s->state));
 		return 0;
 	}
 }
 
 int
-sup_stop(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
+sup_stop(struct supervisor *sup, struct service *s, struct err *e)
 {
 	sup->now = mono_ms();
-	s->restart_requested = 0;
+	if (s->after == AFTER_RESTART)
+		s->after = AFTER_STOP;
 	/* autostart leaves it stopped until a person starts it (this boot) */
 	if (!sup->shutting_down)
 		s->held = 1;
 	switch (s->state) {
 	case ST_STOPPED:
-		snprintf(msg, msgsz, "%s is already stopped", s->conf->name);
+		msgf(e->msg, sizeof(e->msg), "%s is already stopped",
+		    s->conf->name);
 		(void)state_save(sup);
-		return 0;
-	case ST_FAILED:
-		sup_dispatch(s, EV_STOP, NULL);
 		return 0;
 	case ST_STOPPING:
 	case ST_DESTROYING:
-		s->stop_requested = 1;
+		svc_then(s, AFTER_STOP);
 		return 0;
 	default:
 		sup_dispatch(s, EV_STOP, NULL);
@@ -855,28 +937,22 @@ sup_stop(struct supervisor *sup, struct service *s, char *msg, size_t msgsz)
 }
 
 int
-sup_restart(struct supervisor *sup, struct service *s, char *msg,
-    size_t msgsz)
+sup_restart(struct supervisor *sup, struct service *s, struct err *e)
 {
 	sup->now = mono_ms();
 	switch (s->state) {
 	case ST_RUNNING:
-		sup_dispatch(s, EV_STOP, NULL);
-		s->stop_requested = 0;
-		s->restart_requested = 1;
-		return 0;
 	case ST_STOPPING:
 	case ST_DESTROYING:
-		s->stop_requested = 0;
-		s->restart_requested = 1;
+		sup_dispatch(s, EV_RESTART, NULL);
 		return 0;
 	case ST_STARTING:
 	case ST_WAITING:
-		snprintf(msg, msgsz, "%s is %s", s->conf->name,
+		msgf(e->msg, sizeof(e->msg), "%s is %s", s->conf->name,
 		    svc_state_str(s->state));
 		return 0;
 	default:
-		return sup_start(sup, s, msg, msgsz);
+		return sup_start(sup, s, e);
 	}
 }
 
@@ -892,6 +968,17 @@ svc_new(struct supervisor *sup, struct service_conf *conf)
 	s->domid = INVALID_DOMID_;
 	s->state = ST_STOPPED;
 	return s;
+}
+
+static void
+svc_free(struct service *s)
+{
+	if (s == NULL)
+		return;
+	console_close(s->con);
+	service_conf_free(s->conf);
+	service_conf_free(s->pending_conf);
+	free(s);
 }
 
 /* The supervisor takes the services of cfg (cfg keeps the rest). */
@@ -946,12 +1033,8 @@ sup_free(struct supervisor *sup)
 
 	if (sup == NULL)
 		return;
-	for (i = 0; i < sup->nsvcs; i++) {
-		console_close(sup->svcs[i]->con);
-		service_conf_free(sup->svcs[i]->conf);
-		service_conf_free(sup->svcs[i]->pending_conf);
-		free(sup->svcs[i]);
-	}
+	for (i = 0; i < sup->nsvcs; i++)
+		svc_free(sup->svcs[i]);
 	free(sup->svcs);
 	config_free(sup->cfg);
 	free(sup);
@@ -988,10 +1071,8 @@ sup_autostart(struct supervisor *sup)
 			    s->conf->name);
 			continue;
 		}
-		if (s->conf->autostart && s->state == ST_STOPPED) {
-			/* waiting first, so that dependents see us coming */
-			s->state = ST_WAITING;
-		}
+		if (s->conf->autostart)
+			sup_dispatch(s, EV_AUTOSTART, NULL);
 	}
 	sup_kick_waiting(sup);
 	for (i = 0; i < sup->nsvcs; i++) {
@@ -1013,16 +1094,19 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 	time_t now = time(NULL);
 	char *tty;
 
+	struct be_event ev;
+
 	if (sup->be->ops->adopt(sup->be, s->conf->name, domid, e) == -1)
 		return -1;
-	s->domid = domid;
+	memset(&ev, 0, sizeof(ev));
+	ev.domid = domid;
+	sup_dispatch(s, EV_ADOPTED, &ev);
 	s->started_mono = sup->now;
 	/* the uptime goes on; backoff decisions see how long it really ran */
 	if (sup->be->ops->dominfo(sup->be, domid, &di, e) == 0 &&
 	    di.start_time > 0 && now > di.start_time &&
 	    (uint64_t)(now - di.start_time) * 1000 < sup->now)
 		s->started_mono = sup->now - (uint64_t)(now - di.start_time) * 1000;
-	s->state = ST_RUNNING;
 	s->net_active = net_service_adopted(sup->net, s->conf);
 	/* a run disk left by a domud that died in the middle of a run */
 	if (sup->be->ops->disk_list) {
@@ -1034,8 +1118,9 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 		for (i = 0; i < n; i++) {
 			int ours = 0;
 
-			if (strncmp(vdevs[i], "xvd", 3) != 0 || vdevs[i][3] < 'q' ||
-			    vdevs[i][3] > 'z' || vdevs[i][4] != '\0')
+			if (strncmp(vdevs[i], "xvd", 3) != 0 ||
+			    vdevs[i][3] < RUN_VDEV_FIRST ||
+			    vdevs[i][3] > RUN_VDEV_LAST || vdevs[i][4] != '\0')
 				continue;
 			for (d = 0; d < s->conf->ndisks; d++)
 				if (s->conf->disks[d].vdev &&
@@ -1081,6 +1166,7 @@ sup_adopt(struct supervisor *sup)
 		log_warnx("adoption: %s", e.msg);
 		return;
 	}
+	sup->restoring = 1;
 	for (i = 0; i < n; i++) {
 		struct be_found *f = &found[i];
 		struct service *s = sup_find(sup, f->name);
@@ -1106,9 +1192,9 @@ sup_adopt(struct supervisor *sup)
 			s->domid = f->domid;
 			s->last_exit = EXIT_DIED;
 			/* once it is gone, an autostart service starts anew */
-			s->restart_requested = s->conf->autostart;
-			s->stop_requested = !s->conf->autostart;
-			start_destroy(s);
+			svc_then(s, s->conf->autostart ? AFTER_RESTART :
+			    AFTER_STOP);
+			sup_dispatch(s, EV_DESTROY_HALF_MADE, NULL);
 			continue;
 		}
 		if (svc_take_over(s, f->domid, &e) == -1) {
@@ -1126,9 +1212,12 @@ sup_adopt(struct supervisor *sup)
 			strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
 			ev.domid = f->domid;
 			ev.reason = f->reason;
+			sup->restoring = 0;
 			sup_dispatch(s, EV_SHUTDOWN, &ev);
+			sup->restoring = 1;
 		}
 	}
+	sup->restoring = 0;
 	free(found);
 }
 
@@ -1153,7 +1242,7 @@ has_live_dependents(struct supervisor *sup, struct service *s)
 void
 sup_shutdown(struct supervisor *sup)
 {
-	char msg[128];
+	struct err e = ERR_INIT;
 	size_t i;
 
 	sup->now = mono_ms();
@@ -1180,19 +1269,17 @@ sup_shutdown(struct supervisor *sup)
 			sup_dispatch(s, EV_STOP, NULL);
 			break;
 		case ST_RUNNING:
-			if (!has_live_dependents(sup, s))
-				sup_stop(sup, s, msg, sizeof(msg));
+			if (!has_live_dependents(sup, s) &&
+			    sup_stop(sup, s, &e) == -1)
+				log_warnx("%s: stop: %s", s->conf->name, e.msg);
 			break;
 		case ST_STARTING:
-			s->stop_requested = 1;
+			/* stopped once it is up */
+			sup_dispatch(s, EV_STOP, NULL);
 			break;
 		case ST_STOPPING:
-			/* the overall deadline overrides each stop_timeout */
-			if (sup->now >= sup->shutdown_deadline) {
-				note(s, "shutdown_timeout reached: destroying");
-				s->last_exit = EXIT_STOP_DESTROYED;
-				start_destroy(s);
-			}
+			if (sup->now >= sup->shutdown_deadline)
+				sup_dispatch(s, EV_DEADLINE, NULL);
 			break;
 		default:
 			break;
@@ -1228,8 +1315,8 @@ void
 sup_reload(struct supervisor *sup, struct config *cfg)
 {
 	struct service **nsvcs;
+	struct err e = ERR_INIT;
 	size_t i, n = 0;
-	char msg[128];
 
 	sup->now = mono_ms();
 	nsvcs = xcalloc(cfg->nsvcs + sup->nsvcs, sizeof(*nsvcs));
@@ -1240,16 +1327,14 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		if (config_find(cfg, s->conf->name) != NULL)
 			continue;
 		log_info("%s: removed from the configuration", s->conf->name);
-		s->remove = 1;
 		if (s->state == ST_STOPPED || s->state == ST_FAILED) {
-			console_close(s->con);
-			service_conf_free(s->conf);
-			service_conf_free(s->pending_conf);
-			free(s);
+			svc_free(s);
 			continue;
 		}
-		if (s->state != ST_STOPPING && s->state != ST_DESTROYING)
-			sup_stop(sup, s, msg, sizeof(msg));
+		if (s->state != ST_STOPPING && s->state != ST_DESTROYING &&
+		    sup_stop(sup, s, &e) == -1)
+			log_warnx("%s: stop: %s", s->conf->name, e.msg);
+		s->after = AFTER_REMOVE;
 		nsvcs[n++] = s;
 	}
 	for (i = 0; i < cfg->nsvcs; i++) {
@@ -1261,7 +1346,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 			s = svc_new(sup, c);
 			log_info("%s: new service", c->name);
 			if (c->autostart && !c->errors)
-				s->state = ST_WAITING;
+				sup_dispatch(s, EV_AUTOSTART, NULL);
 		} else if (service_conf_same_domain(s->conf, c) ||
 		    s->state == ST_STOPPED || s->state == ST_FAILED) {
 			/* policy, timeouts, ordering: apply in place */
@@ -1275,7 +1360,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 			service_conf_free(s->pending_conf);
 			s->pending_conf = c;
 			if (s->state == ST_RUNNING)
-				sup_restart(sup, s, msg, sizeof(msg));
+				sup_dispatch(s, EV_RESTART, NULL);
 		}
 		nsvcs[n++] = s;
 	}
@@ -1343,7 +1428,7 @@ agent_keepalive(struct service *s)
 {
 	struct channel *ch = s->con->chan;
 	uint64_t now = s->sup->now;
-	char msg[128];
+	struct err e = ERR_INIT;
 
 	if (s->state != ST_RUNNING)
 		return;
@@ -1361,7 +1446,7 @@ agent_keepalive(struct service *s)
 		    s->conf->ping_restart ? ": restarting" : "");
 		if (s->conf->ping_restart) {
 			s->last_exit = EXIT_DIED;
-			sup_restart(s->sup, s, msg, sizeof(msg));
+			sup_dispatch(s, EV_RESTART, NULL);
 			return;
 		}
 	}
@@ -1377,8 +1462,10 @@ agent_keepalive(struct service *s)
 
 		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
 		note(s, "idle for %s: stopping (the next exec starts it)", d);
-		if (sup_stop(s->sup, s, msg, sizeof(msg)) == 0)
+		if (sup_stop(s->sup, s, &e) == 0)
 			s->idle_stopped = 1;
+		else
+			log_warnx("%s: idle stop: %s", s->conf->name, e.msg);
 	}
 }
 
@@ -1421,11 +1508,8 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	for (i = 0; i < sup->nsvcs; ) {
 		struct service *s = sup->svcs[i];
 
-		if (s->remove && s->state == ST_STOPPED) {
-			console_close(s->con);
-			service_conf_free(s->conf);
-			service_conf_free(s->pending_conf);
-			free(s);
+		if (s->after == AFTER_REMOVE && s->state == ST_STOPPED) {
+			svc_free(s);
 			memmove(&sup->svcs[i], &sup->svcs[i + 1],
 			    (sup->nsvcs - i - 1) * sizeof(*sup->svcs));
 			sup->nsvcs--;

@@ -4,8 +4,10 @@
 
 /*
  * The service model: one struct service per configured DomU, driven by a
- * [state][event] table of actions (s6-supervise style), and the supervisor
- * that owns them, the backend and the console captures.
+ * [state][event] table of actions (s6-supervise style): every change of
+ * state is an event through sup_dispatch(). The supervisor owns the
+ * services, the backend, the console captures and, when there is one, the
+ * network.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@ enum svc_state {
 enum svc_event {
 	EV_START,
 	EV_STOP,
+	EV_RESTART,		/* stop (if up), then start again */
 	EV_DEPS_READY,
 	EV_CREATED,
 	EV_CREATE_FAILED,
@@ -39,8 +42,26 @@ enum svc_event {
 	EV_DESTROYED,
 	EV_DESTROY_FAILED,
 	EV_TIMER,
+	EV_AUTOSTART,		/* queued to start (waiting first) */
+	EV_ADOPTED,		/* at start: its domain runs already */
+	EV_RESTORE_FAILED,	/* at start: state.json says it failed */
+	EV_DESTROY_HALF_MADE,	/* at start: its domain was half made */
+	EV_DEADLINE,		/* daemon stop: shutdown_timeout is over */
 	EV__N
 };
+
+/* what follows when its domain is gone */
+enum svc_after {
+	AFTER_POLICY,		/* the guest's own doing: the restart policy */
+	AFTER_STOP,		/* a stop was asked: stopped it stays */
+	AFTER_RESTART,		/* a restart was asked: start again */
+	AFTER_REMOVE,		/* gone from the configuration: dropped */
+};
+
+/* hot-plugged run disks take xvdq .. xvdz, which service files leave
+ * alone; adoption detaches what a dead domud left there */
+#define RUN_VDEV_FIRST	'q'
+#define RUN_VDEV_LAST	'z'
 
 /* how the last run ended */
 enum svc_exit {
@@ -74,8 +95,7 @@ struct service {
 	uint64_t		 memory_reserved; /* admission, while starting */
 
 	int			 held;		/* a person stopped it */
-	int			 stop_requested;
-	int			 restart_requested;
+	enum svc_after		 after;		/* when the domain is gone */
 	enum svc_exit		 last_exit;
 	char			 last_error[256];
 	char			 failed_reason[256];
@@ -94,7 +114,6 @@ struct service {
 	uint64_t		 last_used;	/* memres: last command, monotonic */
 	int			 idle_stopped;	/* memres: the next exec starts it */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
-	int			 remove;	/* reload: gone from config */
 	struct console		*con;
 };
 
@@ -108,6 +127,7 @@ struct supervisor {
 	size_t			 nsvcs;
 	int			 shutting_down;
 	int			 keep_running;	/* this stop leaves DomUs up */
+	int			 restoring;	/* adopting, loading: no saves */
 	uint64_t		 shutdown_deadline;
 	uint64_t		 now;		/* monotonic ms, this iteration */
 	/* disk attach/detach completions go to whoever asked (control) */
@@ -122,10 +142,11 @@ void		 sup_set_net(struct supervisor *, struct net *);
 struct service	*sup_find(struct supervisor *, const char *);
 void		 sup_adopt(struct supervisor *);
 void		 sup_autostart(struct supervisor *);
-/* user verbs: 0 or -1 with a message */
-int		 sup_start(struct supervisor *, struct service *, char *, size_t);
-int		 sup_stop(struct supervisor *, struct service *, char *, size_t);
-int		 sup_restart(struct supervisor *, struct service *, char *, size_t);
+/* user verbs: 0, or -1 with e saying why; on 0, e->msg may still hold a
+ * note for the user ("already running") with e->status 0 */
+int		 sup_start(struct supervisor *, struct service *, struct err *);
+int		 sup_stop(struct supervisor *, struct service *, struct err *);
+int		 sup_restart(struct supervisor *, struct service *, struct err *);
 /* daemon stop: stop everything in reverse order under one deadline, or,
  * with keep_running, leave every DomU running for the next domud */
 void		 sup_shutdown(struct supervisor *);

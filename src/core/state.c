@@ -123,7 +123,9 @@ state_load(struct supervisor *sup)
 		failed = yajl_tree_get(e, pf, yajl_t_string);
 		if ((str = YAJL_GET_STRING(failed)) != NULL) {
 			strlcpy_(s->failed_reason, str, sizeof(s->failed_reason));
-			s->state = ST_FAILED;
+			sup->restoring = 1;
+			sup_dispatch(s, EV_RESTORE_FAILED, NULL);
+			sup->restoring = 0;
 		}
 	}
 out:

@@ -11,23 +11,23 @@
 #include "base/util.h"
 
 const struct proto_cmd proto_cmds[] = {
-	{ "ping",	PC_READ,	PS_OPTIONAL },	/* a service: its agent */
-	{ "list",	PC_READ,	PS_NONE },
-	{ "status",	PC_READ,	PS_OPTIONAL },
-	{ "logs",	PC_READ,	PS_REQUIRED },
-	{ "start",	PC_ADMIN,	PS_REQUIRED },
-	{ "stop",	PC_ADMIN,	PS_REQUIRED },
-	{ "restart",	PC_ADMIN,	PS_REQUIRED },
-	{ "reload",	PC_ADMIN,	PS_NONE },
-	{ "net",	PC_READ,	PS_NONE },
-	{ "net-fix",	PC_ADMIN,	PS_NONE },
-	{ "exec",	PC_ADMIN,	PS_REQUIRED },
-	{ "cancel",	PC_READ,	PS_NONE },	/* this connection's execs */
-	{ "stdin",	PC_ADMIN,	PS_NONE },	/* ... and their input */
-	{ "console",	PC_ADMIN,	PS_REQUIRED },	/* attach */
-	{ "run",	PC_ADMIN,	PS_REQUIRED },	/* exec from a hot-plugged disk */
-	{ "input",	PC_ADMIN,	PS_NONE },	/* to the attached console */
-	{ NULL,		0,		0 },
+	{ "ping",	PV_PING,	PC_READ,	PS_OPTIONAL },	/* a service: its agent */
+	{ "list",	PV_LIST,	PC_READ,	PS_NONE },
+	{ "status",	PV_STATUS,	PC_READ,	PS_OPTIONAL },
+	{ "logs",	PV_LOGS,	PC_READ,	PS_REQUIRED },
+	{ "start",	PV_START,	PC_ADMIN,	PS_REQUIRED },
+	{ "stop",	PV_STOP,	PC_ADMIN,	PS_REQUIRED },
+	{ "restart",	PV_RESTART,	PC_ADMIN,	PS_REQUIRED },
+	{ "reload",	PV_RELOAD,	PC_ADMIN,	PS_NONE },
+	{ "net",	PV_NET,		PC_READ,	PS_NONE },
+	{ "net-fix",	PV_NET_FIX,	PC_ADMIN,	PS_NONE },
+	{ "exec",	PV_EXEC,	PC_ADMIN,	PS_REQUIRED },
+	{ "cancel",	PV_CANCEL,	PC_READ,	PS_NONE },	/* this connection's execs */
+	{ "stdin",	PV_STDIN,	PC_ADMIN,	PS_NONE },	/* ... and their input */
+	{ "console",	PV_CONSOLE,	PC_ADMIN,	PS_REQUIRED },	/* attach */
+	{ "run",	PV_RUN,		PC_ADMIN,	PS_REQUIRED },	/* exec from a hot-plugged disk */
+	{ "input",	PV_INPUT,	PC_ADMIN,	PS_NONE },	/* to the attached console */
+	{ NULL,		PV__N,		0,		0 },
 };
 
 static const char *const errcodes[] = {
@@ -59,17 +59,6 @@ proto_errcode_str(enum proto_errcode c)
 	if ((size_t)c < nitems(errcodes) && errcodes[c])
 		return errcodes[c];
 	return "failed";
-}
-
-enum proto_errcode
-proto_errcode_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(errcodes); i++)
-		if (errcodes[i] && strcmp(errcodes[i], s) == 0)
-			return (enum proto_errcode)i;
-	return PE_FAILED;
 }
 
 static enum proto_errcode

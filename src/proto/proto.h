@@ -41,9 +41,20 @@ enum proto_errcode {
 enum proto_class { PC_READ, PC_ADMIN };
 enum proto_svcarg { PS_NONE, PS_OPTIONAL, PS_REQUIRED };
 
+/* every verb; the daemon's handler of each is in its table of handlers
+ * (core/control.c), indexed by this: the client links this table without
+ * the server */
+enum proto_verb {
+	PV_PING, PV_LIST, PV_STATUS, PV_LOGS, PV_START, PV_STOP, PV_RESTART,
+	PV_RELOAD, PV_NET, PV_NET_FIX, PV_EXEC, PV_CANCEL, PV_STDIN,
+	PV_CONSOLE, PV_RUN, PV_INPUT,
+	PV__N
+};
+
 struct proto_cmd {
 	const char		*name;
-	enum proto_class	 class;
+	enum proto_verb		 verb;
+	enum proto_class	 role;		/* the least role that may */
 	enum proto_svcarg	 svcarg;
 };
 
@@ -75,7 +86,6 @@ struct request {
 extern const struct proto_cmd proto_cmds[];
 const struct proto_cmd	*proto_cmd_find(const char *);
 const char		*proto_errcode_str(enum proto_errcode);
-enum proto_errcode	 proto_errcode_parse(const char *);
 
 /* On error returns the code and writes a message into msg. */
 enum proto_errcode	 proto_decode_request(const char *buf, size_t len,

@@ -227,6 +227,27 @@ START_TEST(logs_are_neutralised)
 }
 END_TEST
 
+/* dispatch goes through the command table: every verb has its handler */
+START_TEST(every_verb_has_a_handler)
+{
+	const char *code[] = { "error", "code", NULL };
+	const struct proto_cmd *pc;
+	char line[256];
+	yajl_val v;
+
+	ctl.conf_path = "/nonexistent/domud.conf";
+	for (pc = proto_cmds; pc->name; pc++) {
+		snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"%s\"%s}\n",
+		    pc->name, pc->svcarg == PS_NONE ? "" :
+		    ",\"service\":\"gw\"");
+		v = call(&root, ROLE_ADMIN, line);
+		ck_assert_msg(ok(v) || strcmp(str(v, code), "unknown-command"),
+		    "%s: no handler", pc->name);
+		yajl_tree_free(v);
+	}
+}
+END_TEST
+
 Suite *
 control_suite(void)
 {
@@ -238,6 +259,7 @@ control_suite(void)
 	tcase_add_test(tc, bad_requests_get_errors);
 	tcase_add_test(tc, logs_are_neutralised);
 	tcase_add_test(tc, memres_verbs_refuse_clearly);
+	tcase_add_test(tc, every_verb_has_a_handler);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -93,9 +93,9 @@ static struct service *
 up(const char *name)
 {
 	struct service *s = sup_find(sup, name);
-	char msg[256];
+	struct err e = ERR_INIT;
 
-	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
 	ck_assert_int_eq(s->state, ST_STARTING);
 	fake_create_done(fb, name, 1);
 	run();
@@ -107,14 +107,14 @@ START_TEST(start_stop_graceful)
 {
 	const char *names[] = { "a" }, *extras[] = { "stop_timeout = 10s\n" };
 	struct service *s;
-	char msg[256];
+	struct err e = ERR_INIT;
 	uint32_t domid;
 
 	setup_with(names, extras, 1, 1ULL << 30);
 	s = up("a");
 	domid = s->domid;
 	ck_assert_uint_ne(domid, INVALID_DOMID_);
-	ck_assert_int_eq(sup_stop(sup, s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
 	ck_assert_int_eq(s->state, ST_STOPPING);
 	ck_assert_int_eq(fb->nshutdown, 1);
 	fake_shutdown(fb, "a", domid, SR_POWEROFF);
@@ -133,13 +133,13 @@ START_TEST(stop_timeout_destroys)
 {
 	const char *names[] = { "a" }, *extras[] = { "stop_timeout = 1s\n" };
 	struct service *s;
-	char msg[256];
+	struct err e = ERR_INIT;
 	uint32_t domid;
 
 	setup_with(names, extras, 1, 1ULL << 30);
 	s = up("a");
 	domid = s->domid;
-	sup_stop(sup, s, msg, sizeof(msg));
+	sup_stop(sup, s, &e);
 	ck_assert_int_eq(fb->ndestroy, 0);
 	expire(s);	/* the guest ignored the shutdown request */
 	ck_assert_int_eq(fb->ndestroy, 1);
@@ -196,9 +196,9 @@ START_TEST(crash_backoff_then_failed)
 	ck_assert_int_eq(other->state, ST_RUNNING);
 	/* a person's start clears failed */
 	{
-		char msg[256];
+		struct err e = ERR_INIT;
 
-		ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+		ck_assert_int_eq(sup_start(sup, s, &e), 0);
 		ck_assert_int_eq(s->state, ST_STARTING);
 		fake_create_done(fb, "a", 1);
 		run();
@@ -246,25 +246,25 @@ START_TEST(admission_refuses)
 {
 	const char *names[] = { "big", "small" }, *extras[] = { "", "" };
 	struct service *big, *small;
-	char msg[256];
+	struct err e = ERR_INIT;
 
 	/* Xen has 100M free */
 	setup_with(names, extras, 2, 100ULL << 20);
 	big = sup_find(sup, "big");
 	big->conf->memory = 2ULL << 30;
 	small = sup_find(sup, "small");
-	ck_assert_int_eq(sup_start(sup, big, msg, sizeof(msg)), -1);
-	ck_assert_ptr_nonnull(strstr(msg, "not enough memory"));
+	ck_assert_int_eq(sup_start(sup, big, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not enough memory"));
 	ck_assert_int_eq(big->state, ST_STOPPED);
 	ck_assert_int_eq(big->last_exit, EXIT_REFUSED);
 	ck_assert_int_eq(fb->ncreate, 0);
 	/* 64M fits in 100M; a second 64M would not while the first is in
 	 * flight */
-	ck_assert_int_eq(sup_start(sup, small, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_start(sup, small, &e), 0);
 	ck_assert_uint_eq(small->memory_reserved, 64ULL << 20);
 	big->conf->memory = 64ULL << 20;
-	ck_assert_int_eq(sup_start(sup, big, msg, sizeof(msg)), -1);
-	ck_assert_ptr_nonnull(strstr(msg, "promised to creates in flight"));
+	ck_assert_int_eq(sup_start(sup, big, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "promised to creates in flight"));
 	fake_create_done(fb, "small", 1);
 	run();
 	ck_assert_uint_eq(small->memory_reserved, 0);
@@ -320,7 +320,7 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 	struct service *m, *dep;
 	uint8_t hello[FRAME_MAX];
 	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
-	char msg[256];
+	struct err e = ERR_INIT;
 	int master, i;
 	size_t n;
 
@@ -334,7 +334,7 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 	ck_assert_ptr_nonnull(m->con);
 	ck_assert_ptr_nonnull(m->con->chan);
 	dep = sup_find(sup, "dep");
-	ck_assert_int_eq(sup_start(sup, dep, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_start(sup, dep, &e), 0);
 	/* running, but its agent has not spoken: dep waits */
 	ck_assert_int_eq(dep->state, ST_WAITING);
 	ck_assert_str_eq(svc_display_state(m), "running");
@@ -354,7 +354,7 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 	ck_assert_int_ge(frames_from_domud(master, FT_ACK), 1);
 
 	/* stop: the agent is asked first, no PV shutdown yet */
-	ck_assert_int_eq(sup_stop(sup, m, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_stop(sup, m, &e), 0);
 	ck_assert_int_eq(m->state, ST_STOPPING);
 	ck_assert_int_eq(m->stop_phase, SP_AGENT);
 	ck_assert_int_eq(fb->nshutdown, 0);
@@ -437,7 +437,7 @@ START_TEST(memres_unanswered_ping_restarts)
 	ck_assert_int_eq(m->unresponsive, 1);
 	/* ping_restart: it is being restarted (stopped first) */
 	ck_assert_int_eq(m->state, ST_STOPPING);
-	ck_assert_int_eq(m->restart_requested, 1);
+	ck_assert_int_eq(m->after, AFTER_RESTART);
 
 	/* without ping_restart it is only reported, and clears on an answer */
 	n = memres_up("n", &master2);
@@ -493,16 +493,16 @@ START_TEST(create_failure_undone)
 {
 	const char *names[] = { "a" }, *extras[] = { "restart = no\n" };
 	struct service *s;
-	char msg[256];
+	struct err e = ERR_INIT;
 
 	setup_with(names, extras, 1, 1ULL << 30);
 	s = sup_find(sup, "a");
 	fb->fail_create_now = 1;
-	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), -1);
-	ck_assert_ptr_nonnull(strstr(msg, "No such file"));
+	ck_assert_int_eq(sup_start(sup, s, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "No such file"));
 	ck_assert_uint_eq(s->memory_reserved, 0);
 	fb->fail_create_now = 0;
-	ck_assert_int_eq(sup_start(sup, s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
 	fake_create_done(fb, "a", 0);
 	run();
 	ck_assert_int_eq(s->state, ST_FAILED);
@@ -676,13 +676,14 @@ START_TEST(state_survives_a_daemon_restart)
 	    *extras[] = { "autostart = yes\n", "autostart = yes\nrestart = no\n",
 	    "autostart = yes\n" };
 	struct service *s;
-	char msg[256], path[600];
+	struct err e = ERR_INIT;
+	char path[600];
 	struct config *cfg;
 	FILE *fp;
 
 	setup_with(names, extras, 3, 1ULL << 30);
 	s = up("held");
-	sup_stop(sup, s, msg, sizeof(msg));
+	sup_stop(sup, s, &e);
 	guest_exits("held", s, SR_POWEROFF);
 	s = up("bad");
 	guest_exits("bad", s, SR_CRASH);

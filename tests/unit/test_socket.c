@@ -213,6 +213,70 @@ START_TEST(hostile_client)
 }
 END_TEST
 
+/* an exec that wakes an idle memres DomU, when Xen cannot take it: the
+ * refusal is the answer, at once (not a retry until "not ready in time") */
+START_TEST(idle_exec_refused_at_once)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), buf[8192] = "";
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	const char req[] = "{\"v\":1,\"id\":9,\"cmd\":\"exec\",\"service\":"
+	    "\"m\",\"argv\":[\"true\"]}\n";
+	struct err e = ERR_INIT;
+	struct control ctl;
+	struct sockaddr_un sun;
+	struct pollfd fds[64];
+	struct service *m;
+	int fd, nfds, timeout, i;
+	size_t got = 0;
+	ssize_t n;
+
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
+	config_add_service(cfg, t_service(cfg, "m", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\nmemres = yes\nidle_timeout = 1m\n"));
+	config_finish(cfg);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.sup = sup_new(&fb->be, cfg);
+	ck_assert_msg(control_listen(&ctl, dir, "x-no-group", "x-no-group",
+	    &e) == 0, "%s", e.msg);
+	/* stopped for being idle, and now Xen has too little memory */
+	m = sup_find(ctl.sup, "m");
+	m->idle_stopped = 1;
+	fb->free_mem = 16ULL << 20;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl.path_admin);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(write(fd, req, sizeof(req) - 1), sizeof(req) - 1);
+	for (i = 0; i < 40 && !strstr(buf, "\"id\":9"); i++) {
+		nfds = 0;
+		timeout = 50;
+		control_before_poll(&ctl, fds, &nfds, 64, &timeout);
+		poll(fds, (nfds_t)nfds, 50);
+		control_after_poll(&ctl, fds, nfds);
+		n = recv(fd, buf + got, sizeof(buf) - got - 1, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+	}
+	ck_assert_msg(strstr(buf, "\"id\":9") != NULL, "no answer: '%s'", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"code\":\"failed\""));
+	ck_assert_ptr_nonnull(strstr(buf, "not enough memory"));
+	ck_assert_int_eq(m->state, ST_STOPPED);
+	ck_assert_int_eq(m->last_exit, EXIT_REFUSED);
+	ck_assert_int_eq(fb->ncreate, 0);
+	close(fd);
+	control_close(&ctl);
+	sup_free(ctl.sup);
+	fb->be.ops->free(&fb->be);
+	t_rmtree(dir);
+}
+END_TEST
+
 Suite *
 socket_suite(void)
 {
@@ -225,6 +289,7 @@ socket_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, roles_on_real_sockets);
 	tcase_add_test(tc, hostile_client);
+	tcase_add_test(tc, idle_exec_refused_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Control requests answered later: a job belongs to one connection and
+ * lives until its answer is queued. exec (memres commands through the
+ * agent, with output events and stdin), a ping of a service's agent,
+ * console attach and typed input, logs -f, cancel, and an exec that waits
+ * for an idle memres DomU to start. The run-disk job is in rundisk.c.
+ * May call: the supervisor (service.h), the channel, console; never the
+ * sockets, which control.c owns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/sanitize.h"
+#include "base/util.h"
+#include "chan/channel.h"
+#include "console.h"
+#include "control.h"
+#include "jobs.h"
+#include "rundisk.h"
+
+void
+control_job_end(struct control_job *j)
+{
+	int k;
+
+	free(j->pending);
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (j->cc->jobs[k] == j)
+			j->cc->jobs[k] = NULL;
+	free(j);
+}
+
+int
+jobs_busy(const struct control_conn *cc)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] != NULL)
+			return 1;
+	return 0;
+}
+
+/* a ping or a start in wait: something with a deadline */
+int
+jobs_waiting(const struct control_conn *cc)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] && (cc->jobs[k]->is_ping || cc->jobs[k]->pending))
+			return 1;
+	return 0;
+}
+
+struct control_job *
+control_job_new(struct control *c, const struct request *req, const char *svc,
+    char *msg, size_t msgsz)
+{
+	struct control_conn *cc = c->cur;
+	struct control_job *j;
+	int k;
+
+	if (cc == NULL) {
+		snprintf(msg, msgsz, "needs a connection");
+		return NULL;
+	}
+	for (k = 0; k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] == NULL)
+			break;
+	if (k == CONTROL_JOBS) {
+		snprintf(msg, msgsz, "%d requests in flight on this connection "
+		    "already", CONTROL_JOBS);
+		return NULL;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->c = c;
+	j->cc = cc;
+	strlcpy_(j->svc, svc, sizeof(j->svc));
+	j->req_id = req->id;
+	j->has_id = req->has_id;
+	cc->jobs[k] = j;
+	return j;
+}
+
+yajl_gen
+control_job_reply(const struct control_job *j)
+{
+	struct request r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = j->req_id;
+	r.has_id = j->has_id;
+	return proto_reply_begin(&r, 1);
+}
+
+static void
+exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
+{
+	struct control_job *j = ctx;
+	struct control_conn *cc = j->cc;
+	char *b64, *line;
+	yajl_gen g;
+	size_t len;
+
+	/* a client that does not read costs a bounded amount, then its
+	 * command is cancelled */
+	if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX) {
+		struct service *s = sup_find(j->c->sup, j->svc);
+
+		if (s && s->con && s->con->chan)
+			chan_cancel(s->con->chan, j->chan_id);
+		return;
+	}
+	b64 = xcalloc(1, 4 * ((n + 2) / 3) + 1);
+	base64_encode(b, n, b64);
+	g = control_job_reply(j);
+	/* proto_reply_begin opened the map with "ok": an event has none,
+	 * but a reader keys on "event" first */
+	gen_kv_str(g, "event", "output");
+	gen_kv_int(g, "fd", fd);
+	gen_kv_str(g, "data", b64);
+	line = proto_reply_end(g, &len);
+	control_queue(cc, line, len);
+	free(b64);
+}
+
+static void
+exec_done(void *ctx, const struct chan_result *r)
+{
+	struct control_job *j = ctx;
+	struct service *s = sup_find(j->c->sup, j->svc);
+	struct request req;
+	char *line;
+	yajl_gen g;
+	size_t len;
+
+	if (s)
+		svc_used(s);
+	if (j->run_phase == RUN_EXEC) {
+		rundisk_exec_done(j, r);	/* the reply comes once the disk
+						 * is gone */
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.id = j->req_id;
+	req.has_id = j->has_id;
+	if (!r->ran) {
+		line = proto_error_reply(&req, PE_FAILED, r->error[0] ? r->error :
+		    "the command did not run", &len);
+	} else {
+		g = proto_reply_begin(&req, 1);
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "service", j->svc);
+		gen_kv_int(g, "exit", r->code);
+		gen_kv_int(g, "signal", r->signal);
+		gen_kv_bool(g, "timed_out", r->timed_out);
+		gen_kv_bool(g, "cancelled", r->cancelled);
+		yajl_gen_map_close(g);
+		line = proto_reply_end(g, &len);
+	}
+	control_queue(j->cc, line, len);
+	control_job_end(j);
+}
+
+/* hand a command to the agent; -1 with msg when it cannot be */
+int
+jobs_exec_start(struct control_job *j, struct service *s, const struct request *req,
+    char *msg, size_t msgsz)
+{
+	struct chan_exec_cb cb = { exec_out, exec_done, j };
+	char *argv[257];
+	size_t o;
+	int n = 0;
+
+	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
+		argv[n++] = (char *)req->args + o;
+	argv[n] = NULL;
+	if (chan_exec(s->con->chan, argv, (req->shell ? 1 : 0) |
+	    (req->want_stdin ? CHAN_EXEC_STDIN : 0), (uint32_t)req->timeout_ms,
+	    &cb, &j->chan_id, msg, msgsz, mono_ms()) == -1)
+		return -1;
+	j->stdin_open = req->want_stdin;
+	svc_used(s);
+	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
+	    n > 1 ? " ..." : "", j->chan_id);
+	return 0;
+}
+
+char *
+jobs_exec(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct control_job *j;
+	char msg[256];
+
+	if (!s->conf->memres)
+		return proto_error_reply(req, PE_FAILED, "not a memres service "
+		    "(memres = yes)", outlen);
+	if (req->argc == 0)
+		return proto_error_reply(req, PE_BAD_REQUEST, "exec needs argv",
+		    outlen);
+	/* stopped for being idle: this command brings it back */
+	if (s->idle_stopped && s->state != ST_FAILED) {
+		struct err e = ERR_INIT;
+
+		/* a start refused (memory) is the answer, at once */
+		if (s->state == ST_STOPPED && sup_start(c->sup, s, &e) == -1)
+			return proto_error_reply(req, PE_FAILED, e.msg, outlen);
+		if ((j = control_job_new(c, req, s->conf->name, msg,
+		    sizeof(msg))) == NULL)
+			return proto_error_reply(req, PE_BUSY, msg, outlen);
+		j->pending = xcalloc(1, sizeof(*j->pending));
+		*j->pending = *req;
+		j->pending_until = mono_ms() + CONTROL_WAKE_MS;
+		log_info("%s: exec waits for the idle DomU to start",
+		    s->conf->name);
+		*outlen = 0;
+		return NULL;	/* started by jobs_pending */
+	}
+	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
+		return proto_error_reply(req, PE_FAILED, "not running", outlen);
+	if (!s->ready)
+		return proto_error_reply(req, PE_FAILED, "its agent has not "
+		    "answered yet", outlen);
+	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	if (jobs_exec_start(j, s, req, msg, sizeof(msg)) == -1) {
+		control_job_end(j);
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	}
+	*outlen = 0;
+	return NULL;	/* answered by exec_out and exec_done */
+}
+
+/* execs waiting for an idle DomU to be started and ready */
+void
+jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct err e = ERR_INIT;
+		struct service *s;
+		char msg[256] = "";
+		char *line;
+		size_t len;
+
+		/* a run keeps its request there while its disk attaches */
+		if (j == NULL || j->pending == NULL || j->run_phase != RUN_NONE)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		/* it was still stopping, or a restart after a failure was
+		 * refused: start it; if Xen refuses, that is the answer */
+		if (s && s->state == ST_STOPPED && s->idle_stopped &&
+		    sup_start(c->sup, s, &e) == -1) {
+			line = proto_error_reply(j->pending, PE_FAILED, e.msg, &len);
+			control_queue(cc, line, len);
+			control_job_end(j);
+			continue;
+		}
+		if (s && s->state == ST_RUNNING && s->ready && s->con &&
+		    s->con->chan) {
+			struct request *req = j->pending;
+
+			j->pending = NULL;
+			if (jobs_exec_start(j, s, req, msg, sizeof(msg)) == 0) {
+				free(req);
+				continue;
+			}
+			line = proto_error_reply(req, PE_BUSY, msg, &len);
+			free(req);
+		} else if (s == NULL || s->state == ST_FAILED ||
+		    now >= j->pending_until)
+			line = proto_error_reply(j->pending, PE_FAILED, s == NULL ?
+			    "the service is gone" : s->state == ST_FAILED ?
+			    "it failed to start" : "not ready in time", &len);
+		else
+			continue;
+		control_queue(cc, line, len);
+		control_job_end(j);
+	}
+}
+
+/* the connection's command that takes stdin, with its channel */
+static struct control_job *
+stdin_job(struct control *c, struct control_conn *cc, struct channel **chp)
+{
+	int k;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+
+		if (j == NULL || !j->stdin_open || j->pending)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		if (s == NULL || s->con == NULL || s->con->chan == NULL)
+			return NULL;
+		*chp = s->con->chan;
+		return j;
+	}
+	return NULL;
+}
+
+/* stdin for this connection's command: no reply when it went through */
+char *
+jobs_stdin(struct control *c, const struct request *req, struct service *none,
+    size_t *outlen)
+{
+	struct channel *ch = NULL;
+	struct control_job *j = stdin_job(c, c->cur, &ch);
+
+	if (j == NULL)
+		return proto_error_reply(req, PE_FAILED, "no command of this "
+		    "connection takes stdin", outlen);
+	if (req->data_len > 0 &&
+	    chan_stdin(ch, j->chan_id, req->data, req->data_len) == -1)
+		return proto_error_reply(req, PE_BUSY, "stdin: no room", outlen);
+	if (req->eof) {
+		(void)chan_stdin(ch, j->chan_id, NULL, 0);
+		j->stdin_open = 0;
+	}
+	*outlen = 0;
+	return NULL;
+}
+
+/* may the next line (a stdin request) go now? 0: wait for room */
+int
+jobs_stdin_may_pass(struct control *c, struct control_conn *cc, const char *line,
+    size_t len)
+{
+	struct channel *ch = NULL;
+	struct control_job *j;
+
+	/* cheap test first: only stdin requests ever wait */
+	if (memmem(line, len, "\"stdin\"", 7) == NULL ||
+	    memmem(line, len, "\"cmd\"", 5) == NULL)
+		return 1;
+	if ((j = stdin_job(c, cc, &ch)) == NULL)
+		return 1;	/* dispatch says what is wrong */
+	return chan_stdin_room(ch, j->chan_id) >= PROTO_STDIN_MAX;
+}
+
+char *
+jobs_cancel(struct control *c, const struct request *req, struct service *none,
+    size_t *outlen)
+{
+	struct control_conn *cc = c->cur;
+	int k, n = 0;
+	yajl_gen g;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+
+		if (j == NULL || j->is_ping)
+			continue;
+		if ((s = sup_find(c->sup, j->svc)) && s->con && s->con->chan) {
+			chan_cancel(s->con->chan, j->chan_id);
+			n++;
+		}
+	}
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_int(g, "cancelled", n);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+char *
+jobs_agent_ping(struct control *c, const struct request *req,
+    struct service *s, size_t *outlen)
+{
+	struct control_job *j;
+	char msg[128];
+	uint64_t now = mono_ms();
+
+	if (!s->conf->memres)
+		return proto_error_reply(req, PE_FAILED, "not a memres service",
+		    outlen);
+	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
+		return proto_error_reply(req, PE_FAILED, "not running", outlen);
+	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	j->is_ping = 1;
+	j->sent = now;
+	if (chan_ping(s->con->chan, now) == -1) {
+		control_job_end(j);
+		return proto_error_reply(req, PE_BUSY, "the console is not "
+		    "taking input", outlen);
+	}
+	*outlen = 0;
+	return NULL;	/* answered by jobs_pings */
+}
+
+/* logs -f: what a guest writes, to each connection that follows it */
+void
+jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
+{
+	struct control *c = arg;
+	int i, k;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *cc = c->conns[i];
+
+		for (k = 0; cc && k < CONTROL_JOBS; k++) {
+			struct control_job *j = cc->jobs[k];
+			char *text, *line;
+			size_t len;
+			yajl_gen g;
+
+			if (j == NULL || !(j->is_follow || j->is_console) ||
+			    strcmp(j->svc, svc) != 0)
+				continue;
+			/* a follower that does not read loses output, not us
+			 * memory */
+			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
+				continue;
+			text = xcalloc(1, 4 * n + 1);
+			g = control_job_reply(j);
+			if (j->is_console) {
+				/* the bytes as they are: domuctl neutralises
+				 * them for a terminal unless --raw */
+				base64_encode((const uint8_t *)buf, n, text);
+				gen_kv_str(g, "event", "output");
+				gen_kv_int(g, "fd", 1);
+				gen_kv_str(g, "data", text);
+			} else {
+				sanitize_text(buf, n, text, j->raw);
+				gen_kv_str(g, "event", "log");
+				gen_kv_str(g, "text", text);
+			}
+			line = proto_reply_end(g, &len);
+			control_queue(cc, line, len);
+			free(text);
+		}
+	}
+}
+
+/* console: attach; output comes as events until the client leaves */
+char *
+jobs_console(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct control_job *j;
+	char msg[128];
+	yajl_gen g;
+
+	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	j->is_console = 1;
+	log_info("%s: console attached by uid %u", s->conf->name,
+	    (unsigned)c->cur->peer.uid);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", s->conf->name);
+	gen_kv_str(g, "state", svc_display_state(s));
+	gen_kv_bool(g, "memres", s->conf->memres);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+/* input: to the console this connection is attached to */
+char *
+jobs_input(struct control *c, const struct request *req, struct service *none,
+    size_t *outlen)
+{
+	struct control_conn *cc = c->cur;
+	struct service *s = NULL;
+	int k;
+
+	for (k = 0; cc && k < CONTROL_JOBS; k++)
+		if (cc->jobs[k] && cc->jobs[k]->is_console)
+			s = sup_find(c->sup, cc->jobs[k]->svc);
+	if (s == NULL)
+		return proto_error_reply(req, PE_FAILED, "not attached to a "
+		    "console", outlen);
+	if (s->con == NULL || s->con->hup)
+		return proto_error_reply(req, PE_FAILED, "the console is not "
+		    "there (not running)", outlen);
+	if (req->data_len && console_input(s->con, req->data,
+	    req->data_len) == -1)
+		return proto_error_reply(req, PE_BUSY, "the console is not "
+		    "taking input", outlen);
+	*outlen = 0;
+	return NULL;	/* typed input needs no answer */
+}
+
+/* pongs that answer a ping of ours, and pings that went unanswered */
+void
+jobs_pings(struct control *c, struct control_conn *cc, uint64_t now)
+{
+	int k;
+
+	for (k = 0; k < CONTROL_JOBS; k++) {
+		struct control_job *j = cc->jobs[k];
+		struct service *s;
+		struct request req;
+		char *line;
+		size_t len;
+		yajl_gen g;
+
+		if (j == NULL || !j->is_ping)
+			continue;
+		s = sup_find(c->sup, j->svc);
+		memset(&req, 0, sizeof(req));
+		req.id = j->req_id;
+		req.has_id = j->has_id;
+		if (s && s->con && s->con->chan &&
+		    s->con->chan->last_pong >= j->sent) {
+			g = proto_reply_begin(&req, 1);
+			gen_str(g, "result");
+			yajl_gen_map_open(g);
+			gen_kv_str(g, "service", j->svc);
+			gen_kv_int(g, "rtt_ms", (long long)(s->con->chan->last_pong -
+			    j->sent));
+			gen_kv_str(g, "agent", s->con->chan->agent);
+			yajl_gen_map_close(g);
+			line = proto_reply_end(g, &len);
+		} else if (s == NULL || s->con == NULL ||
+		    now - j->sent >= CONTROL_PING_MS)
+			line = proto_error_reply(&req, PE_FAILED, "no answer from "
+			    "the agent", &len);
+		else
+			continue;
+		control_queue(cc, line, len);
+		control_job_end(j);
+	}
+}

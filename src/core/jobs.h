@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef DOMUD_JOBS_H
+#define DOMUD_JOBS_H
+
+/* Requests answered later, per connection (jobs.c). */
+#include "control.h"
+
+control_handler	 jobs_exec, jobs_cancel, jobs_stdin, jobs_console, jobs_input,
+		 jobs_agent_ping;
+/* hand a command to the service's agent; -1 with msg when it cannot be */
+int		 jobs_exec_start(struct control_job *, struct service *,
+		    const struct request *, char *msg, size_t msgsz);
+/* each loop round: pongs and unanswered pings, execs waiting for a start */
+void		 jobs_pings(struct control *, struct control_conn *, uint64_t now);
+void		 jobs_pending(struct control *, struct control_conn *,
+		    uint64_t now);
+/* may this line (a stdin request) go now? 0: wait for room */
+int		 jobs_stdin_may_pass(struct control *, struct control_conn *,
+		    const char *line, size_t len);
+/* logs -f and attached consoles: what a guest wrote */
+void		 jobs_log_tap(void *, const char *svc, const char *, size_t);
+/* 1 when the connection has a job; 1 when one has a deadline */
+int		 jobs_busy(const struct control_conn *);
+int		 jobs_waiting(const struct control_conn *);
+
+#endif

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * run: a command from a hot-plugged, read-only disk image in a memres DomU.
+ * One job goes ATTACH (the backend hot-plugs the image at a free vdev of
+ * RUN_VDEV_FIRST..RUN_VDEV_LAST) -> EXEC (sh mounts it and runs the command
+ * through the agent, jobs.c) -> DETACH (the backend takes it away) -> the
+ * reply. Adoption (service.c) detaches what a dead domud left in that range.
+ * May call: the backend's disk operations, the supervisor, jobs.c.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "chan/channel.h"
+#include "console.h"
+#include "control.h"
+#include "jobs.h"
+#include "rundisk.h"
+
+/* mount the disk, run the command from it, unmount; its exit status */
+static const char run_script[] =
+    "v=$1; shift; m=/run/domud-run/$v; mkdir -p $m; i=0; "
+    "while [ ! -b /dev/$v ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); "
+    "done; mount -o ro /dev/$v $m || { echo \"domud run: cannot mount "
+    "/dev/$v\" >&2; exit 125; }; cd $m; PATH=$m:$m/bin:$PATH; \"$@\"; "
+    "rc=$?; cd /; umount $m; rmdir $m; exit $rc";
+
+static uint64_t run_tokens;
+
+static void run_reply(struct control_job *, const char *detach_error);
+
+static void
+run_detach(struct control_job *j, const struct chan_result *r)
+{
+	struct supervisor *sup = j->c->sup;
+	struct err e = ERR_INIT;
+
+	j->result = *r;
+	j->run_phase = RUN_DETACH;
+	if (sup->be->ops->disk_detach(sup->be, j->svc, j->domid, j->vdev,
+	    j->token, &e) == -1)
+		run_reply(j, e.msg);
+}
+
+static void
+run_reply(struct control_job *j, const char *detach_error)
+{
+	struct request req;
+	char *line;
+	yajl_gen g;
+	size_t len;
+
+	memset(&req, 0, sizeof(req));
+	req.id = j->req_id;
+	req.has_id = j->has_id;
+	if (!j->result.ran) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "%s%s%s", j->result.error[0] ?
+		    j->result.error : "the command did not run",
+		    detach_error ? "; and the disk stayed: " : "",
+		    detach_error ? detach_error : "");
+		line = proto_error_reply(&req, PE_FAILED, msg, &len);
+	} else {
+		g = proto_reply_begin(&req, 1);
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "service", j->svc);
+		gen_kv_int(g, "exit", j->result.code);
+		gen_kv_int(g, "signal", j->result.signal);
+		gen_kv_bool(g, "timed_out", j->result.timed_out);
+		gen_kv_bool(g, "cancelled", j->result.cancelled);
+		gen_kv_str(g, "vdev", j->vdev);
+		gen_kv_bool(g, "detached", detach_error == NULL);
+		if (detach_error)
+			gen_kv_str(g, "detach_error", detach_error);
+		yajl_gen_map_close(g);
+		line = proto_reply_end(g, &len);
+	}
+	log_info("%s: run on %s ended (exit %d)%s%s", j->svc, j->vdev,
+	    j->result.code, detach_error ? "; detach failed: " : ", disk "
+	    "detached", detach_error ? detach_error : "");
+	control_queue(j->cc, line, len);
+	control_job_end(j);
+}
+
+/* a disk attach or detach of a run finished */
+void
+rundisk_disk_done(void *arg, const struct be_event *ev)
+{
+	struct control *c = arg;
+	struct control_job *j = NULL;
+	int i, k;
+
+	for (i = 0; i < CONTROL_MAX_CONNS && j == NULL; i++)
+		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
+			if (c->conns[i]->jobs[k] &&
+			    c->conns[i]->jobs[k]->token == ev->token &&
+			    ev->token != 0) {
+				j = c->conns[i]->jobs[k];
+				break;
+			}
+	if (j == NULL) {
+		if (!ev->ok)
+			log_warnx("%s: %s", ev->svc, ev->err.msg);
+		return;		/* a leftover's detach, or its client left */
+	}
+	if (j->run_phase == RUN_DETACH) {
+		run_reply(j, ev->ok ? NULL : ev->err.msg);
+		return;
+	}
+	if (j->run_phase == RUN_ATTACH) {
+		struct service *s = sup_find(c->sup, j->svc);
+		struct request *req = j->pending;
+		char msg[256];
+		size_t o;
+
+		j->pending = NULL;
+		if (!ev->ok || s == NULL || s->con == NULL || s->con->chan ==
+		    NULL || s->domid != j->domid) {
+			struct chan_result r;
+
+			memset(&r, 0, sizeof(r));
+			msgf(r.error, sizeof(r.error), "%s", ev->ok ?
+			    "the service went away" : ev->err.msg);
+			j->run_phase = ev->ok ? RUN_EXEC : RUN_NONE;
+			free(req);
+			if (ev->ok)
+				run_detach(j, &r);
+			else {
+				strlcpy_(j->result.error, r.error,
+				    sizeof(j->result.error));
+				run_reply(j, NULL);
+			}
+			return;
+		}
+		/* argv: sh -c SCRIPT domud-run VDEV CMD... */
+		{
+			struct request x;
+
+			memset(&x, 0, sizeof(x));
+			x.timeout_ms = req->timeout_ms;
+			x.argc = 0;
+			for (o = 0; o < 4; o++) {
+				const char *a = o == 0 ? "/bin/sh" : o == 1 ?
+				    "-c" : o == 2 ? run_script : "domud-run";
+				size_t n = strlen(a) + 1;
+
+				memcpy(x.args + x.args_len, a, n);
+				x.args_len += n;
+				x.argc++;
+			}
+			memcpy(x.args + x.args_len, j->vdev, strlen(j->vdev) + 1);
+			x.args_len += strlen(j->vdev) + 1;
+			x.argc++;
+			if (x.args_len + req->args_len > sizeof(x.args)) {
+				struct chan_result r;
+
+				memset(&r, 0, sizeof(r));
+				snprintf(r.error, sizeof(r.error), "command line "
+				    "too long");
+				free(req);
+				j->run_phase = RUN_EXEC;
+				run_detach(j, &r);
+				return;
+			}
+			memcpy(x.args + x.args_len, req->args, req->args_len);
+			x.args_len += req->args_len;
+			x.argc += req->argc;
+			free(req);
+			j->run_phase = RUN_EXEC;
+			if (jobs_exec_start(j, s, &x, msg, sizeof(msg)) == -1) {
+				struct chan_result r;
+
+				memset(&r, 0, sizeof(r));
+				snprintf(r.error, sizeof(r.error), "%s", msg);
+				run_detach(j, &r);
+			}
+		}
+	}
+}
+
+static int
+vdev_taken(struct control *c, struct service *s, const char *vdev)
+{
+	size_t d;
+	int i, k;
+
+	for (d = 0; d < s->conf->ndisks; d++)
+		if (s->conf->disks[d].vdev && !strcmp(s->conf->disks[d].vdev, vdev))
+			return 1;
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
+			if (c->conns[i]->jobs[k] && c->conns[i]->jobs[k]->run_phase &&
+			    !strcmp(c->conns[i]->jobs[k]->svc, s->conf->name) &&
+			    !strcmp(c->conns[i]->jobs[k]->vdev, vdev))
+				return 1;
+	return 0;
+}
+
+/* run: hot-plug the image read-only, run the command from it, unplug */
+char *
+rundisk_run(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct supervisor *sup = c->sup;
+	struct control_job *j;
+	struct err e = ERR_INIT;
+	char msg[256], vdev[16];
+	struct stat st;
+	char letter;
+
+	if (!s->conf->memres)
+		return proto_error_reply(req, PE_FAILED, "not a memres service",
+		    outlen);
+	if (s->state != ST_RUNNING || !s->ready || s->con == NULL)
+		return proto_error_reply(req, PE_FAILED, "not ready", outlen);
+	if (sup->be->ops->disk_attach == NULL)
+		return proto_error_reply(req, PE_FAILED, "this backend has no "
+		    "disks", outlen);
+	if (req->disk[0] == '\0' || req->argc == 0)
+		return proto_error_reply(req, PE_BAD_REQUEST, "run needs a disk "
+		    "and argv", outlen);
+	errno = 0;
+	if (stat(req->disk, &st) == -1 || !S_ISREG(st.st_mode)) {
+		msgf(msg, sizeof(msg), "%s: %s", req->disk, errno ? strerror(
+		    errno) : "not a regular file");
+		return proto_error_reply(req, PE_FAILED, msg, outlen);
+	}
+	/* run disks take xvdq .. xvdz, which service files leave alone */
+	for (letter = RUN_VDEV_FIRST; letter <= RUN_VDEV_LAST; letter++) {
+		snprintf(vdev, sizeof(vdev), "xvd%c", letter);
+		if (!vdev_taken(c, s, vdev))
+			break;
+	}
+	if (letter > RUN_VDEV_LAST)
+		return proto_error_reply(req, PE_BUSY, "no free vdev (xvdq-xvdz)",
+		    outlen);
+	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	j->pending = xcalloc(1, sizeof(*j->pending));
+	*j->pending = *req;
+	j->pending_until = UINT64_MAX;	/* not an idle start: no deadline */
+	j->run_phase = RUN_ATTACH;
+	j->token = ++run_tokens;
+	j->domid = s->domid;
+	strlcpy_(j->vdev, vdev, sizeof(j->vdev));
+	if (sup->be->ops->disk_attach(sup->be, s->conf->name, s->domid,
+	    req->disk, vdev, j->token, &e) == -1) {
+		control_job_end(j);
+		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
+	}
+	log_info("%s: run: %s attached as %s", s->conf->name, req->disk, vdev);
+	*outlen = 0;
+	return NULL;
+}
+
+/* the command ran (or could not): take the disk away, then answer */
+void
+rundisk_exec_done(struct control_job *j, const struct chan_result *r)
+{
+	run_detach(j, r);
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Control verbs answered at once: ping (of the daemon), list, status,
+ * logs, net, reload, start, stop, restart. Each renders what the
+ * supervisor, the console log or the network (net_info) says; none keeps
+ * state. May call: the supervisor, console, net (data only), config.
+ */
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "console.h"
+#include "control.h"
+#include "jobs.h"
+#include "net/net.h"
+
+static char *
+reply_simple(const struct request *req, struct service *s, const char *msg,
+    size_t *outlen)
+{
+	yajl_gen g = proto_reply_begin(req, 1);
+
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	if (s) {
+		gen_kv_str(g, "service", s->conf->name);
+		gen_kv_str(g, "state", svc_state_str(s->state));
+	}
+	if (msg && *msg)
+		gen_kv_str(g, "message", msg);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+char *
+verb_status(struct control *c, const struct request *req, struct service *one,
+    size_t *outlen)
+{
+	yajl_gen g = proto_reply_begin(req, 1);
+	size_t i;
+
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_str(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < c->sup->nsvcs; i++)
+		if (one == NULL || one == c->sup->svcs[i])
+			svc_status_json(c->sup->svcs[i], g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+char *
+verb_logs(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct err e = ERR_INIT;
+	char *text, *out;
+	yajl_gen g;
+
+	if (req->follow) {
+		char msg[128];
+		struct control_job *j = control_job_new(c, req, s->conf->name, msg,
+		    sizeof(msg));
+
+		if (j == NULL)
+			return proto_error_reply(req, PE_BUSY, msg, outlen);
+		j->is_follow = 1;
+		j->raw = req->raw;
+	}
+	text = console_tail(c->sup->cfg->d.log_dir, s->conf->name,
+	    req->lines ? (size_t)req->lines : 50, req->raw, &e);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", s->conf->name);
+	gen_kv_str(g, "text", text);
+	yajl_gen_map_close(g);
+	free(text);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_TOO_LARGE, "log output too "
+		    "large: ask for fewer lines", outlen);
+	return out;
+}
+
+static void
+gen_diags(yajl_gen g, const struct config *cfg)
+{
+	size_t i;
+
+	gen_str(g, "diagnostics");
+	yajl_gen_array_open(g);
+	for (i = 0; cfg && i < cfg->ndiags; i++)
+		gen_str(g, cfg->diags[i].text);
+	yajl_gen_array_close(g);
+}
+
+int
+control_reload(struct control *c, struct config **checked)
+{
+	struct config *cfg;
+	size_t i;
+
+	*checked = NULL;
+	cfg = config_load(c->conf_path);
+	if (cfg->errors) {
+		for (i = 0; i < cfg->ndiags; i++)
+			log_warnx("reload: %s", cfg->diags[i].text);
+		log_warnx("reload: %u errors; keeping the running configuration",
+		    cfg->errors);
+		*checked = cfg;
+		return -1;
+	}
+	for (i = 0; i < cfg->ndiags; i++)
+		log_warnx("reload: %s", cfg->diags[i].text);
+	/* the supervisor takes cfg; keep a copy of the diagnostics */
+	*checked = xcalloc(1, sizeof(**checked));
+	(*checked)->diags = xcalloc(cfg->ndiags, sizeof(struct diag));
+	for (i = 0; i < cfg->ndiags; i++) {
+		(*checked)->diags[i].text = xstrdup(cfg->diags[i].text);
+		(*checked)->diags[i].is_error = cfg->diags[i].is_error;
+	}
+	(*checked)->ndiags = cfg->ndiags;
+	(*checked)->warnings = cfg->warnings;
+	if (c->sup->net)
+		net_configure(c->sup->net, cfg);
+	sup_reload(c->sup, cfg);
+	log_info("configuration reloaded (%u warnings)", (*checked)->warnings);
+	return 0;
+}
+
+static void
+gen_forwards(yajl_gen g, const struct service_conf *s)
+{
+	char b[48];
+	size_t i;
+
+	gen_str(g, "forwards");
+	yajl_gen_array_open(g);
+	for (i = 0; i < s->nfwd; i++) {
+		const struct forward_conf *f = &s->fwd[i];
+		const char *p = f->proto == IPPROTO_TCP ? "tcp" : "udp";
+
+		if (f->host_lo == f->host_hi)
+			snprintf(b, sizeof(b), "%s:%u:%u", p, f->host_lo,
+			    f->guest_lo);
+		else
+			snprintf(b, sizeof(b), "%s:%u-%u:%u-%u", p, f->host_lo,
+			    f->host_hi, f->guest_lo, f->guest_hi);
+		gen_str(g, b);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void
+gen_lease(yajl_gen g, const struct lease *l)
+{
+	char b[32];
+
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "service", l->svc);
+	gen_kv_str(g, "network", l->net);
+	if (l->ip) {
+		ip4_format(b, sizeof(b), l->ip);
+		gen_kv_str(g, "ip", b);
+		gen_kv_bool(g, "ip_fixed", l->ip_fixed);
+	}
+	mac_format(b, sizeof(b), l->mac);
+	gen_kv_str(g, "mac", b);
+	gen_kv_bool(g, "mac_fixed", l->mac_fixed);
+	gen_kv_int(g, "tiebreak", l->tiebreak);
+	yajl_gen_map_close(g);
+}
+
+/* networks, the services on them, the rules and the leases */
+static void
+gen_net_status(struct supervisor *sup, yajl_gen g)
+{
+	struct config *cfg = sup->cfg;
+	struct net_info ni;
+	char a[16], b[64];
+	size_t i;
+
+	net_info(sup->net, &ni);
+	gen_str(g, "networks");
+	yajl_gen_array_open(g);
+	for (i = 0; i < cfg->nnets; i++) {
+		struct net_conf *c = cfg->nets[i];
+
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "name", c->name);
+		gen_kv_str(g, "bridge", c->bridge);
+		ip4_format(a, sizeof(a), c->subnet);
+		snprintf(b, sizeof(b), "%s/%u", a, c->prefix);
+		gen_kv_str(g, "subnet", b);
+		ip4_format(a, sizeof(a), c->gateway);
+		gen_kv_str(g, "gateway", a);
+		gen_kv_bool(g, "nat", c->nat);
+		gen_kv_str(g, "uplink", c->uplink ? c->uplink : "auto");
+		gen_kv_str(g, "uplink_now", ni.present ? ni.uplink_now[i] : "");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gen_str(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+		const struct lease *l = net_lease(sup->net, s->conf->name);
+
+		if (!s->conf->has_net)
+			continue;
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "service", s->conf->name);
+		gen_kv_str(g, "network", s->conf->network ? s->conf->network :
+		    "");
+		gen_kv_str(g, "bridge", service_bridge(cfg, s->conf) ?
+		    service_bridge(cfg, s->conf) : "");
+		if (s->conf->addr) {
+			ip4_format(a, sizeof(a), s->conf->addr);
+			gen_kv_str(g, "ip", a);
+			gen_kv_bool(g, "ip_fixed", s->conf->ip_line != 0);
+		}
+		mac_format(b, sizeof(b), s->conf->mac);
+		gen_kv_str(g, "mac", b);
+		if (l)
+			gen_kv_int(g, "mac_tiebreak", l->tiebreak);
+		gen_kv_bool(g, "up", s->net_active);
+		gen_forwards(g, s->conf);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (ni.present) {
+		gen_kv_int(g, "rules", (long long)ni.nrules);
+		gen_kv_str(g, "br_netfilter", ni.br_netfilter == 1 ? "on" :
+		    ni.br_netfilter == 0 ? "missing" : "unknown");
+		gen_kv_str(g, "last_error", ni.last_error);
+		gen_str(g, "leases");
+		yajl_gen_array_open(g);
+		for (i = 0; i < ni.nleases; i++)
+			gen_lease(g, &ni.leases[i]);
+		yajl_gen_array_close(g);
+	}
+}
+
+/* networks, leases, forwards; with check, the drift from the kernel */
+char *
+verb_net(struct control *c, const struct request *req, struct service *none,
+    size_t *outlen)
+{
+	int fix = req->pcmd->verb == PV_NET_FIX;
+	struct drift d = { 0 };
+	struct err e = ERR_INIT;
+	yajl_gen g;
+	size_t i;
+	char *out;
+
+	if ((req->check || fix) && c->sup->net == NULL)
+		return proto_error_reply(req, PE_FAILED, "no networking",
+		    outlen);
+	if ((req->check || fix) && net_check(c->sup->net, fix, &d, &e) == -1) {
+		drift_free(&d);
+		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
+	}
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_net_status(c->sup, g);
+	if (req->check || fix) {
+		gen_str(g, "drift");
+		yajl_gen_array_open(g);
+		for (i = 0; i < d.n; i++)
+			gen_str(g, d.lines[i]);
+		yajl_gen_array_close(g);
+		gen_kv_bool(g, "fixed", fix && d.n > 0);
+	}
+	yajl_gen_map_close(g);
+	out = proto_reply_end(g, outlen);
+	drift_free(&d);
+	return out;
+}
+
+char *
+verb_reload(struct control *c, const struct request *req, struct service *none,
+    size_t *outlen)
+{
+	struct config *checked = NULL;
+	char msg[128];
+	yajl_gen g;
+	char *out;
+	int rc;
+
+	rc = control_reload(c, &checked);
+	g = proto_reply_begin(req, rc == 0);
+	if (rc == 0) {
+		gen_str(g, "result");
+		yajl_gen_map_open(g);
+		gen_kv_bool(g, "applied", 1);
+		gen_diags(g, checked);
+		yajl_gen_map_close(g);
+	} else {
+		snprintf(msg, sizeof(msg), "%u errors: the running configuration "
+		    "is kept", checked->errors);
+		gen_str(g, "error");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "code", proto_errcode_str(PE_FAILED));
+		gen_kv_str(g, "message", msg);
+		gen_diags(g, checked);
+		yajl_gen_map_close(g);
+	}
+	config_free(checked);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_FAILED, "reload: too many "
+		    "diagnostics to send; see the log", outlen);
+	return out;
+}
+
+/* ping without a service: is the daemon there, and as whom am I seen */
+char *
+verb_ping(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	enum auth_role role = auth_role(c->cur_peer, &c->auth);
+	yajl_gen g;
+
+	if (s != NULL)
+		return jobs_agent_ping(c, req, s, outlen);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "version", DOMUD_VERSION);
+	gen_kv_int(g, "pid", getpid());
+	gen_kv_str(g, "role", auth_role_str(role > c->cur_role ? c->cur_role :
+	    role));
+	yajl_gen_map_close(g);
+	return proto_reply_end(g, outlen);
+}
+
+/* start, stop, restart: the supervisor's answer, or why it refused */
+static char *
+verb_lifecycle(int (*fn)(struct supervisor *, struct service *, struct err *),
+    struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	struct err e = ERR_INIT;
+
+	if (fn(c->sup, s, &e) == -1)
+		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
+	return reply_simple(req, s, e.msg, outlen);
+}
+
+char *
+verb_start(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	return verb_lifecycle(sup_start, c, req, s, outlen);
+}
+
+char *
+verb_stop(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	return verb_lifecycle(sup_stop, c, req, s, outlen);
+}
+
+char *
+verb_restart(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	return verb_lifecycle(sup_restart, c, req, s, outlen);
+}
