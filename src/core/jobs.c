@@ -129,6 +129,17 @@ exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
 	free(b64);
 }
 
+/* how a command ended, in an exec's (or a run's) result */
+void
+jobs_gen_result(yajl_gen g, const char *svc, const struct chan_result *r)
+{
+	gen_kv_str(g, "service", svc);
+	gen_kv_int(g, "exit", r->code);
+	gen_kv_int(g, "signal", r->signal);
+	gen_kv_bool(g, "timed_out", r->timed_out);
+	gen_kv_bool(g, "cancelled", r->cancelled);
+}
+
 static void
 exec_done(void *ctx, const struct chan_result *r)
 {
@@ -156,11 +167,7 @@ exec_done(void *ctx, const struct chan_result *r)
 		g = proto_reply_begin(&req, 1);
 		gen_str(g, "result");
 		yajl_gen_map_open(g);
-		gen_kv_str(g, "service", j->svc);
-		gen_kv_int(g, "exit", r->code);
-		gen_kv_int(g, "signal", r->signal);
-		gen_kv_bool(g, "timed_out", r->timed_out);
-		gen_kv_bool(g, "cancelled", r->cancelled);
+		jobs_gen_result(g, j->svc, r);
 		yajl_gen_map_close(g);
 		line = proto_reply_end(g, &len);
 	}

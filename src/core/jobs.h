@@ -10,6 +10,9 @@ control_handler	 jobs_exec, jobs_cancel, jobs_stdin, jobs_console, jobs_input,
 /* hand a command to the service's agent; -1 with msg when it cannot be */
 int		 jobs_exec_start(struct control_job *, struct service *,
 		    const struct request *, char *msg, size_t msgsz);
+/* how a command ended: service, exit, signal, timed_out, cancelled */
+void		 jobs_gen_result(yajl_gen, const char *svc,
+		    const struct chan_result *);
 /* each loop round: pongs and unanswered pings, execs waiting for a start */
 void		 jobs_pings(struct control *, struct control_conn *, uint64_t now);
 void		 jobs_pending(struct control *, struct control_conn *,

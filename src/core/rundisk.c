@@ -70,11 +70,7 @@ run_reply(struct control_job *j, const char *detach_error)
 		g = proto_reply_begin(&req, 1);
 		gen_str(g, "result");
 		yajl_gen_map_open(g);
-		gen_kv_str(g, "service", j->svc);
-		gen_kv_int(g, "exit", j->result.code);
-		gen_kv_int(g, "signal", j->result.signal);
-		gen_kv_bool(g, "timed_out", j->result.timed_out);
-		gen_kv_bool(g, "cancelled", j->result.cancelled);
+		jobs_gen_result(g, j->svc, &j->result);
 		gen_kv_str(g, "vdev", j->vdev);
 		gen_kv_bool(g, "detached", detach_error == NULL);
 		if (detach_error)

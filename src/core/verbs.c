@@ -159,26 +159,6 @@ gen_forwards(yajl_gen g, const struct service_conf *s)
 	yajl_gen_array_close(g);
 }
 
-static void
-gen_lease(yajl_gen g, const struct lease *l)
-{
-	char b[32];
-
-	yajl_gen_map_open(g);
-	gen_kv_str(g, "service", l->svc);
-	gen_kv_str(g, "network", l->net);
-	if (l->ip) {
-		ip4_format(b, sizeof(b), l->ip);
-		gen_kv_str(g, "ip", b);
-		gen_kv_bool(g, "ip_fixed", l->ip_fixed);
-	}
-	mac_format(b, sizeof(b), l->mac);
-	gen_kv_str(g, "mac", b);
-	gen_kv_bool(g, "mac_fixed", l->mac_fixed);
-	gen_kv_int(g, "tiebreak", l->tiebreak);
-	yajl_gen_map_close(g);
-}
-
 /* networks, the services on them, the rules and the leases */
 static void
 gen_net_status(struct supervisor *sup, yajl_gen g)
@@ -244,7 +224,7 @@ gen_net_status(struct supervisor *sup, yajl_gen g)
 		gen_str(g, "leases");
 		yajl_gen_array_open(g);
 		for (i = 0; i < ni.nleases; i++)
-			gen_lease(g, &ni.leases[i]);
+			lease_json(g, &ni.leases[i]);
 		yajl_gen_array_close(g);
 	}
 }

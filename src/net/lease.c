@@ -117,8 +117,8 @@ leases_free(struct leases *ls)
 	free(ls);
 }
 
-static void
-lease_gen(yajl_gen g, const struct lease *l)
+void
+lease_json(yajl_gen g, const struct lease *l)
 {
 	char b[32];
 
@@ -144,7 +144,7 @@ leases_json(const struct leases *ls, yajl_gen g)
 
 	yajl_gen_array_open(g);
 	for (i = 0; i < ls->n; i++)
-		lease_gen(g, &ls->v[i]);
+		lease_json(g, &ls->v[i]);
 	yajl_gen_array_close(g);
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl_gen.h>
+
 #include "core/config.h"
 
 #define LEASES_FILE	"leases.json"
@@ -39,5 +41,7 @@ void		 leases_free(struct leases *);
  * A network without free addresses is an error of that service. */
 void		 leases_assign(struct leases *, struct config *);
 const struct lease *leases_find(const struct leases *, const char *svc);
+/* one lease as leases.json keeps it (the control side shows the same) */
+void		 lease_json(yajl_gen, const struct lease *);
 
 #endif

@@ -160,56 +160,89 @@ START_TEST(roles_on_real_sockets)
 }
 END_TEST
 
-START_TEST(hostile_client)
+/* a control on dir's sockets, over a supervisor of cfg's services */
+static void
+ctl_open(struct control *ctl, struct config *cfg, struct fake_backend *fb,
+    const char *dir)
 {
-	struct config *cfg = config_new("domud.conf");
-	char *dir = t_tmpdir(), big[PROTO_REQ_MAX + 100], buf[8192];
-	struct fake_backend *fb = fake_new(1ULL << 30);
 	struct err e = ERR_INIT;
-	struct control ctl;
-	struct sockaddr_un sun;
-	struct pollfd fds[64];
-	int fd, nfds, timeout, i;
-	size_t got = 0;
-	ssize_t n;
 
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(dir);
 	free(cfg->d.state_dir);
 	cfg->d.state_dir = xstrdup(dir);
 	config_finish(cfg);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.sup = sup_new(&fb->be, cfg);
-	ck_assert_msg(control_listen(&ctl, dir, "x-no-group", "x-no-group",
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->sup = sup_new(&fb->be, cfg);
+	ck_assert_msg(control_listen(ctl, dir, "x-no-group", "x-no-group",
 	    &e) == 0, "%s", e.msg);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+}
+
+static int
+ctl_connect(const struct control *ctl)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl.path_admin);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path_admin);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* serve the loop for up to about 2 s, until what fd reads holds until */
+static void
+ctl_pump(struct control *ctl, int fd, char *buf, size_t sz, const char *until)
+{
+	struct pollfd fds[64];
+	int nfds, timeout, i;
+	size_t got = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	for (i = 0; i < 40 && !strstr(buf, until); i++) {
+		nfds = 0;
+		timeout = 50;
+		control_before_poll(ctl, fds, &nfds, 64, &timeout);
+		poll(fds, (nfds_t)nfds, 50);
+		control_after_poll(ctl, fds, nfds);
+		n = recv(fd, buf + got, sz - got - 1, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+	}
+}
+
+static void
+ctl_done(struct control *ctl, struct fake_backend *fb, char *dir, int fd)
+{
+	close(fd);
+	control_close(ctl);
+	sup_free(ctl->sup);
+	fb->be.ops->free(&fb->be);
+	t_rmtree(dir);
+}
+
+START_TEST(hostile_client)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), big[PROTO_REQ_MAX + 100], buf[8192];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct control ctl;
+	int fd;
+
+	ctl_open(&ctl, cfg, fb, dir);
+	fd = ctl_connect(&ctl);
 	/* an oversized line, then a good request on the same connection */
 	memset(big, 'x', sizeof(big));
 	big[sizeof(big) - 1] = '\n';
 	ck_assert_int_eq(write(fd, big, sizeof(big)), sizeof(big));
 	ck_assert_int_gt(write(fd, "{\"v\":1,\"id\":5,\"cmd\":\"ping\"}\n", 28), 0);
-	for (i = 0; i < 50 && !strstr(buf, "\"id\":5"); i++) {
-		nfds = 0;
-		timeout = 50;
-		control_before_poll(&ctl, fds, &nfds, 64, &timeout);
-		poll(fds, (nfds_t)nfds, 50);
-		control_after_poll(&ctl, fds, nfds);
-		n = recv(fd, buf + got, sizeof(buf) - got - 1, MSG_DONTWAIT);
-		if (n > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-	}
+	ctl_pump(&ctl, fd, buf, sizeof(buf), "\"id\":5");
 	ck_assert_ptr_nonnull(strstr(buf, "\"code\":\"too-large\""));
 	ck_assert_ptr_nonnull(strstr(buf, "\"id\":5,\"ok\":true"));
-	close(fd);
-	control_close(&ctl);
-	sup_free(ctl.sup);
-	fb->be.ops->free(&fb->be);
-	t_rmtree(dir);
+	ctl_done(&ctl, fb, dir, fd);
 }
 END_TEST
 
@@ -218,62 +251,31 @@ END_TEST
 START_TEST(idle_exec_refused_at_once)
 {
 	struct config *cfg = config_new("domud.conf");
-	char *dir = t_tmpdir(), buf[8192] = "";
+	char *dir = t_tmpdir(), buf[8192];
 	struct fake_backend *fb = fake_new(1ULL << 30);
 	const char req[] = "{\"v\":1,\"id\":9,\"cmd\":\"exec\",\"service\":"
 	    "\"m\",\"argv\":[\"true\"]}\n";
-	struct err e = ERR_INIT;
 	struct control ctl;
-	struct sockaddr_un sun;
-	struct pollfd fds[64];
 	struct service *m;
-	int fd, nfds, timeout, i;
-	size_t got = 0;
-	ssize_t n;
+	int fd;
 
-	free(cfg->d.log_dir);
-	cfg->d.log_dir = xstrdup(dir);
-	free(cfg->d.state_dir);
-	cfg->d.state_dir = xstrdup(dir);
 	config_add_service(cfg, t_service(cfg, "m", "[service]\nkernel = "
 	    "/dev/null\nmemory = 64M\nmemres = yes\nidle_timeout = 1m\n"));
-	config_finish(cfg);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.sup = sup_new(&fb->be, cfg);
-	ck_assert_msg(control_listen(&ctl, dir, "x-no-group", "x-no-group",
-	    &e) == 0, "%s", e.msg);
+	ctl_open(&ctl, cfg, fb, dir);
 	/* stopped for being idle, and now Xen has too little memory */
 	m = sup_find(ctl.sup, "m");
 	m->idle_stopped = 1;
 	fb->free_mem = 16ULL << 20;
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl.path_admin);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	fd = ctl_connect(&ctl);
 	ck_assert_int_eq(write(fd, req, sizeof(req) - 1), sizeof(req) - 1);
-	for (i = 0; i < 40 && !strstr(buf, "\"id\":9"); i++) {
-		nfds = 0;
-		timeout = 50;
-		control_before_poll(&ctl, fds, &nfds, 64, &timeout);
-		poll(fds, (nfds_t)nfds, 50);
-		control_after_poll(&ctl, fds, nfds);
-		n = recv(fd, buf + got, sizeof(buf) - got - 1, MSG_DONTWAIT);
-		if (n > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-	}
+	ctl_pump(&ctl, fd, buf, sizeof(buf), "\"id\":9");
 	ck_assert_msg(strstr(buf, "\"id\":9") != NULL, "no answer: '%s'", buf);
 	ck_assert_ptr_nonnull(strstr(buf, "\"code\":\"failed\""));
 	ck_assert_ptr_nonnull(strstr(buf, "not enough memory"));
 	ck_assert_int_eq(m->state, ST_STOPPED);
 	ck_assert_int_eq(m->last_exit, EXIT_REFUSED);
 	ck_assert_int_eq(fb->ncreate, 0);
-	close(fd);
-	control_close(&ctl);
-	sup_free(ctl.sup);
-	fb->be.ops->free(&fb->be);
-	t_rmtree(dir);
+	ctl_done(&ctl, fb, dir, fd);
 }
 END_TEST
 
