@@ -2,13 +2,15 @@
 #
 # domud: a Xen Dom0 daemon that keeps DomUs running, and domuctl, its CLI.
 #
-#   make                  domud + domuctl (dynamic)
+#   make                  domud + domuctl + domud-agent (dynamic)
 #   make STATIC=1         both fully static (threaded libxenstore built from
 #                         Debian's xen source package, see scripts/)
-#   make check            unit, golden and fuzz tests (no Xen needed)
+#   make V=1              the full commands instead of one line per step
+#   make check            layering, unit, golden, network, channel, sanitizer
+#                         and fuzz tests (no Xen needed)
 #   make e2e              end-to-end tests on real Xen under QEMU
 #   make test             deps + check + e2e (what CI runs)
-#   make install          DESTDIR, PREFIX, SBINDIR, ...
+#   make install          DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, ...
 #
 # The user's CC, CFLAGS, LDFLAGS and CPPFLAGS are never overwritten (Yocto sets
 # them); ours are added beside them. CROSS_COMPILE=aarch64-linux-gnu- together
@@ -16,6 +18,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.DEFAULT_GOAL	:= all
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
@@ -34,49 +37,95 @@ AR		:= $(CROSS_COMPILE)ar
 endif
 PKG_CONFIG	?= pkg-config
 SYSROOT		?=
-ifneq ($(SYSROOT),)
-TRIPLET		?= $(shell $(CC) -dumpmachine)
-export PKG_CONFIG_SYSROOT_DIR := $(SYSROOT)
-export PKG_CONFIG_LIBDIR := $(SYSROOT)/usr/lib/$(TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig
-SYSROOT_FLAGS	:= -isystem $(SYSROOT)/usr/include
-SYSROOT_LDFLAGS	:= -L$(SYSROOT)/usr/lib/$(TRIPLET) -L$(SYSROOT)/lib/$(TRIPLET) \
-		   -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLET) \
-		   -Wl,-rpath-link,$(SYSROOT)/lib/$(TRIPLET)
-endif
 
 O		?= build
 STATIC		?=
 WERROR		?=
+V		?=
 VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+# ---- lazy answers -------------------------------------------------------------
+# Nothing below asks pkg-config or the compiler while make reads this file:
+# $(call memo,X) expands X_ the first time a recipe needs X, and keeps the
+# answer. So `make deps`, `make clean`, `make test` and `make demo` (deps
+# first, then sub-makes) never run pkg-config before deps has installed it.
+memo		= $(if $(filter undefined,$(origin memo_$(1))),$(eval memo_$(1) := $$($(1)_)))$(memo_$(1))
+DRYRUN		:= $(findstring n,$(firstword -$(MAKEFLAGS)))
+
+MACHINE_	= $(shell $(CC) -dumpmachine 2>/dev/null)
+MACHINE		= $(call memo,MACHINE)
+
+ifneq ($(SYSROOT),)
+TRIPLET		?= $(MACHINE)
+# given to pkg-config itself: make 4.3's $(shell) does not see `export`s
+PC_ENV		= PKG_CONFIG_SYSROOT_DIR='$(SYSROOT)' \
+		  PKG_CONFIG_LIBDIR='$(SYSROOT)/usr/lib/$(TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig'
+SYSROOT_FLAGS	:= -isystem $(SYSROOT)/usr/include
+SYSROOT_LDFLAGS	= -L$(SYSROOT)/usr/lib/$(TRIPLET) -L$(SYSROOT)/lib/$(TRIPLET) \
+		  -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLET) \
+		  -Wl,-rpath-link,$(SYSROOT)/lib/$(TRIPLET)
+endif
+
+# A package pkg-config does not know stops the build with one line (not
+# pkg-config's own paragraph per package); under -n (a dry run) nothing is
+# reported and what pkg-config cannot answer is left out of the commands.
+PC		= $(PC_ENV) $(PKG_CONFIG)
+pc_missing	= $(shell command -v $(firstword $(PKG_CONFIG)) >/dev/null 2>&1 || \
+		    { echo '!'; exit; }; \
+		    for p in $(1); do $(PC) --exists $$p 2>/dev/null || echo $$p; done)
+pc_where	= (pkg-config$(if $(SYSROOT), in SYSROOT $(SYSROOT)))
+pc_fix		= $(if $(SYSROOT),add the -dev packages to the sysroot,run 'make deps' as root)
+pc_stop		= $(if $(1),$(error domud: missing $(if $(filter !,$(1)),$(firstword \
+		  $(PKG_CONFIG)),$(1) $(pc_where)); $(pc_fix)))
+pc_check	= $(if $(DRYRUN),,$(call pc_stop,$(strip $(call pc_missing,$(1)))))
 # pkg-config's -I become -isystem: the Xen headers trip -Wsign-compare
-pc_cflags	= $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(1)))
-pc_libs		= $(shell $(PKG_CONFIG) $(if $(STATIC),--static) --libs $(1))
+pc_cflags	= $(call pc_check,$(1))$(patsubst -I%,-isystem %,$(shell $(PC) --cflags $(1) $(if $(DRYRUN),2>/dev/null)))
+pc_libs		= $(call pc_check,$(1))$(shell $(PC) $(if $(STATIC),--static) --libs $(1) $(if $(DRYRUN),2>/dev/null))
 
 PKGS_CORE	:= inih yajl uuid
 PKGS_XEN	:= xenlight xentoollog
 PKGS_NET	:= libnl-route-3.0 libip4tc
 
-DOMUD_CFLAGS	:= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+PC_CFLAGS_	= $(call pc_cflags,$(PKGS_CORE) $(PKGS_XEN) $(PKGS_NET))
+PC_CFLAGS	= $(call memo,PC_CFLAGS)
+
+# ---- flags ----------------------------------------------------------------------
+# the language and warnings, for everything we compile (the agent too)
+STD_CFLAGS	:= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE \
-		   -DDOMUD_VERSION='"$(VERSION)"' -DDOMUD_SYSCONFDIR='"$(SYSCONFDIR)"' \
-		   -Isrc $(SYSROOT_FLAGS) \
-		   $(call pc_cflags,$(PKGS_CORE) $(PKGS_XEN) $(PKGS_NET)) \
-		   $(if $(WERROR),-Werror)
+		   $(if $(filter-out 0 no,$(WERROR)),-Werror)
+DEFS		:= -DDOMUD_VERSION='"$(VERSION)"' -DDOMUD_SYSCONFDIR='"$(SYSCONFDIR)"'
+# includes are written "dir/file.h" from src/; src/base, the bottom layer,
+# gets no -Isrc, so it can reach nothing but itself (tests/layers.sh checks
+# the rest of the layering)
+INC		= -Isrc
+DOMUD_CFLAGS	= $(STD_CFLAGS) $(DEFS) $(INC) $(SYSROOT_FLAGS) $(PC_CFLAGS)
+DEP_FLAGS	:= -MMD -MP
 CFLAGS		?= -O2 -g
+
+# one short line per step; V=1 prints the commands instead
+ifeq ($(V),1)
+Q		:=
+say		:=
+else
+Q		:= @
+say		= @printf '  %-5s %s\n' '$(1)' '$(2)'
+endif
 
 # Static Xen link (notes in docs/building.md): our threaded libxenstore.a
 # first, libxenguest whole-archive so its kernel loaders stay.
 XS_STATIC	:= $(O)/xenstore/libxenstore.a
 IPTC_STATIC	:= $(O)/iptc/libip4tc.a
 ifeq ($(STATIC),1)
-ARCH_STATIC_LIBS := $(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),\
+ARCH_STATIC_LIBS = $(if $(findstring aarch64,$(MACHINE)),\
 	-lxenctrl -lxenstore -lxenhypfs -lxendevicemodel -lxenforeignmemory \
 	-lxenevtchn -lxencall -lxentoolcore -lxentoollog -lyajl_s -luuid -lfdt -lz,\
-	$(call pc_libs,xenlight xentoollog) -lyajl_s -luuid -lz -llzma -lzstd)
-LIBS_XEN	:= -lxlutil -lxenlight \
-		   -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
-		   $(ARCH_STATIC_LIBS)
+	$(PC_XEN_STATIC) -lyajl_s -luuid -lz -llzma -lzstd)
+PC_XEN_STATIC_	= $(call pc_libs,xenlight xentoollog)
+PC_XEN_STATIC	= $(call memo,PC_XEN_STATIC)
+LIBS_XEN	= -lxlutil -lxenlight \
+		  -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
+		  $(ARCH_STATIC_LIBS)
 LIBS_CORE	:= -linih -lyajl_s -luuid -lpthread
 # Debian ships no libip4tc.a: made from its iptables source, as libxenstore
 LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
@@ -84,11 +133,25 @@ LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
 STATIC_LDFLAGS	:= -static -L$(O)/xenstore -L$(O)/iptc
 XS_DEP		:= $(XS_STATIC) $(IPTC_STATIC)
 else
-LIBS_XEN	:= $(call pc_libs,$(PKGS_XEN))
-LIBS_CORE	:= $(call pc_libs,$(PKGS_CORE))
-LIBS_NET	:= $(call pc_libs,$(PKGS_NET))
+LIBS_XEN_	= $(call pc_libs,$(PKGS_XEN))
+LIBS_XEN	= $(call memo,LIBS_XEN)
+LIBS_CORE_	= $(call pc_libs,$(PKGS_CORE))
+LIBS_CORE	= $(call memo,LIBS_CORE)
+LIBS_NET_	= $(call pc_libs,$(PKGS_NET))
+LIBS_NET	= $(call memo,LIBS_NET)
 endif
 
+# Objects are rebuilt when a flag that is baked into them changes (make
+# install SYSCONFDIR=... after a plain make, WERROR=1, other CFLAGS).
+FLAGS_ID	= $(CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(VERSION) | \
+		  $(SYSCONFDIR) | $(WERROR) | $(STATIC) | $(SYSROOT)
+FLAGS_STAMP	:= $(O)/flags.stamp
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D); printf '%s\n' '$(subst ','\'',$(FLAGS_ID))' | cmp -s - $@ || \
+		printf '%s\n' '$(subst ','\'',$(FLAGS_ID))' > $@
+FORCE:
+
+# ---- domud, domuctl -------------------------------------------------------------
 BASE_SRCS	:= $(wildcard src/base/*.c)
 PROTO_SRCS	:= $(wildcard src/proto/*.c)
 CTL_SRCS	:= $(filter-out src/ctl/domuctl.c,$(wildcard src/ctl/*.c))
@@ -102,42 +165,57 @@ LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl $(O)/domud-agent
 
-$(O)/%.o: src/%.c $(wildcard src/*/*.h) | $(O)/base $(O)/proto $(O)/ctl $(O)/core $(O)/xen $(O)/net $(O)/chan
-	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) -c $< -o $@
+$(O)/base/%.o: INC :=
 
-$(O)/base $(O)/proto $(O)/ctl $(O)/core $(O)/xen $(O)/net $(O)/chan:
-	mkdir -p $@
+$(O)/%.o: src/%.c $(FLAGS_STAMP)
+	$(call say,CC,$*.o)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(DEP_FLAGS) -c $< -o $@
 
 $(LIBDOMUD): $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$(@F))
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(O)/domud: $(O)/core/domud.o $(LIBDOMUD) $(XS_DEP)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
+	$(call say,LD,$(@F))
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
 		$(O)/core/domud.o $(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE) \
 		2> $@.ldwarn || { cat $@.ldwarn; exit 1; }
 	@grep -v -e 'statically linked applications requires' -e 'in function' $@.ldwarn >&2 || true
 
 $(O)/domuctl: $(O)/ctl/domuctl.o $(LIBDOMUD)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
+	$(call say,LD,$(@F))
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) $(SYSROOT_LDFLAGS) -o $@ \
 		$(O)/ctl/domuctl.o $(LIBDOMUD) $(LIBS_CORE)
 
-# the guest side of the memres channel: libc only, static unless sanitized
+# The guest side of the memres channel: libc and the frame codec only, so it
+# gets no -Isrc, no sysroot and no pkg-config flags: only frame.h is
+# reachable (and its own headers). Static unless sanitized.
 AGENT_SRCS	:= $(wildcard src/agent/*.c) src/chan/frame.c
-$(O)/domud-agent: $(AGENT_SRCS) $(wildcard src/agent/*.h src/chan/*.h) | $(O)/chan
-	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+AGENT_CFLAGS	= $(STD_CFLAGS) -DDOMUD_VERSION='"$(VERSION)"' -Isrc/chan
+$(O)/domud-agent: $(AGENT_SRCS) $(wildcard src/agent/*.h) src/chan/frame.h $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(AGENT_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		$(if $(findstring -fsanitize,$(CFLAGS)),,-static) -o $@ $(AGENT_SRCS)
 
 $(XS_STATIC):
-	CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-xenstore-static.sh $(O)/xenstore
+	$(call say,GEN,$(@:$(O)/%=%))
+	$(Q)CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-xenstore-static.sh $(O)/xenstore
 
 $(IPTC_STATIC):
-	CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-iptc-static.sh $(O)/iptc
+	$(call say,GEN,$(@:$(O)/%=%))
+	$(Q)CC="$(CC)" AR="$(AR)" SYSROOT="$(SYSROOT)" scripts/build-iptc-static.sh $(O)/iptc
 
 # ---- tests ------------------------------------------------------------------
 include tests/tests.mk
 
+# header dependencies, written by -MMD beside each object
+-include $(wildcard $(O)/*.d $(O)/*/*.d $(O)/tests/*/*.d)
+
 # ---- install ----------------------------------------------------------------
+# SYSCONFDIR is both where the default configuration is installed and where
+# domud looks for it (-DDOMUD_SYSCONFDIR; the stamp above rebuilds on change)
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -154,4 +232,4 @@ install: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all install clean
+.PHONY: all install clean FORCE

@@ -1,36 +1,57 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Tests. `make check` needs no Xen; `make e2e` boots Xen under QEMU.
+# pkg-config is asked through the lazy variables of the Makefile only.
 
 FUZZ_SECONDS	?= 30
 FUZZ_CC		?= clang
 SAN_FLAGS	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 UNIT_SRCS	:= $(wildcard tests/unit/*.c)
+UNIT_OBJS	:= $(patsubst tests/unit/%.c,$(O)/tests/unit/%.o,$(UNIT_SRCS))
+CHECK_CFLAGS_	= $(call pc_cflags,check)
+CHECK_CFLAGS	= $(call memo,CHECK_CFLAGS)
+CHECK_LIBS_	= $(call pc_libs,check)
+CHECK_LIBS	= $(call memo,CHECK_LIBS)
 
-$(O)/unit-tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIBDOMUD)
-	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(call pc_cflags,check) -Itests/unit \
-		$(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIBDOMUD) \
-		$(call pc_libs,check) $(LIBS_NET) $(LIBS_CORE)
+# the include layering of src/ (cheap: first)
+layers:
+	$(Q)tests/layers.sh
+
+$(O)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
+	$(call say,CC,tests/unit/$*.o)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CHECK_CFLAGS) -Itests/unit \
+		$(CFLAGS) $(DEP_FLAGS) -c $< -o $@
+
+$(O)/unit-tests: $(UNIT_OBJS) $(LIBDOMUD)
+	$(call say,LD,$(@F))
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBDOMUD) \
+		$(CHECK_LIBS) $(LIBS_NET) $(LIBS_CORE)
 
 unit: $(O)/unit-tests $(O)/domuctl
-	CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests
+	$(Q)CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests
 
 golden: $(O)/domud
-	tests/config/run.sh $(O)/domud
+	$(Q)tests/config/run.sh $(O)/domud
 
 # the same unit and golden tests under ASan + UBSan
 check-asan:
 	$(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		WERROR=$(WERROR) unit golden netcheck chancheck
 
-# libFuzzer targets for the INI handler and the control decoder
+# libFuzzer targets: fuzz_ini (the INI handler), fuzz_control (the control
+# request decoder), fuzz_frame (the memres channel's frame parser)
 FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame
 FUZZ_SRCS	:= src/core/config.c src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/chan/frame.c
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*/*.h)
-	@mkdir -p $(O)/fuzz
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) \
-		-o $@ $< $(FUZZ_SRCS) $(call pc_libs,$(PKGS_CORE))
+FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
+FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
+# one clang command per target: its headers are listed, not -MMD'd
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*/*.h) $(FLAGS_STAMP)
+	$(call say,CCLD,fuzz/$*)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) \
+		-o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
 
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
@@ -45,7 +66,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		echo "PASS fuzz/$$t"; \
 	done
 
-check: all unit golden netcheck chancheck check-asan fuzz
+check: layers all unit golden netcheck chancheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
@@ -79,6 +100,10 @@ bench: $(E2E_BIN)
 demo: deps $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
 		E2E_SUITES="demo" tests/e2e/run.sh
+# deps first, also under -j: the sub-makes of $(E2E_BIN) need what it installs
+ifneq ($(filter demo,$(MAKECMDGOALS)),)
+$(E2E_BIN): deps
+endif
 
 deps:
 	scripts/deps.sh
@@ -88,21 +113,24 @@ test: deps
 	$(MAKE) WERROR=1 check
 	$(MAKE) WERROR=1 e2e
 
-.PHONY: unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+.PHONY: layers unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
 
 # ---- network module, inside network namespaces of the test's own -------------
-$(O)/nettool: tests/net/nettool.c $(LIBDOMUD)
-	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-		$(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE)
+$(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEP_FLAGS) -MF $@.d \
+		-o $@ $< $(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE)
 
 netcheck: $(O)/nettool
-	tests/net/run.sh $(O)/nettool
+	$(Q)tests/net/run.sh $(O)/nettool
 
 # ---- the memres channel against the real agent over a PTY -------------------
-$(O)/chantest: tests/chan/chantest.c $(LIBDOMUD)
-	$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBDOMUD)
+$(O)/chantest: tests/chan/chantest.c $(LIBDOMUD) $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEP_FLAGS) -MF $@.d \
+		-o $@ $< $(LIBDOMUD)
 
 chancheck: $(O)/chantest $(O)/domud-agent
-	$(O)/chantest $(O)/domud-agent tests/e2e/guest/vxn-init
+	$(Q)$(O)/chantest $(O)/domud-agent tests/e2e/guest/vxn-init
 
 .PHONY: netcheck chancheck

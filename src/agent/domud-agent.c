@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "chan/frame.h"
+#include "frame.h"
 
 #ifndef DOMUD_VERSION
 #define DOMUD_VERSION "0"

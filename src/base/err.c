@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The error object every layer passes down and adds context to, as crun
+ * does: the lowest layer says what failed (err_set), each caller above
+ * prefixes where (err_wrap). Bottom layer: libc only.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -24,12 +24,6 @@ log_init(int debug, int verbose, const char *ident)
 	tzset();
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
 int
 log_getverbose(void)
 {

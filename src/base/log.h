@@ -6,7 +6,6 @@
 
 /* stderr when debug (foreground), syslog otherwise */
 void log_init(int debug, int verbose, const char *ident);
-void log_setverbose(int verbose);
 int  log_getverbose(void);
 
 /* log_warn appends strerror(errno); the x variants don't */

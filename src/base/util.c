@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Small helpers every layer may use: parsing of sizes, durations, booleans
+ * and numbers (each returns what is wrong, for file:line messages), names,
+ * IPv4 and MAC text, monotonic time, UTF-8, base64, allocation that never
+ * returns NULL, write_all. Bottom layer: libc and log only.
+ */
 #include <arpa/inet.h>
 
 #include <ctype.h>

@@ -1,4 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * domud's side of a memres DomU's channel (docs/channel.md): frames found in
+ * the console stream (the rest is kernel and guest noise, handed back for
+ * the log), acknowledgements with a window and resends, commands (exec,
+ * stdin, cancel), pings and the agent's hello. It knows no service, console
+ * or socket: its owner feeds it bytes and gives it callbacks.
+ * May call: frame.c, base. The agent links only frame.c.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

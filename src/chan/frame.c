@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The channel's frame codec, shared by domud and domud-agent: magic,
+ * version, type, flags, id, seq, a length of at most FRAME_MAX and a
+ * CRC-32; a parser that resynchronises on garbage and holds at most two
+ * frames. libc only: the agent is built from it without any other part of
+ * domud.
+ */
 #include <string.h>
 
 #include "frame.h"

@@ -1787,12 +1787,6 @@ config_free(struct config *cfg)
 }
 
 const char *
-svc_type_str(enum svc_type t)
-{
-	return t == SVC_PVH ? "pvh" : "pv";
-}
-
-const char *
 restart_policy_str(enum restart_policy r)
 {
 	switch (r) {

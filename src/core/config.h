@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define DOMUD_CONF		"/etc/domud/domud.conf"
+#ifndef DOMUD_SYSCONFDIR
+#define DOMUD_SYSCONFDIR	"/etc"		/* the Makefile passes SYSCONFDIR */
+#endif
+#define DOMUD_CONF		DOMUD_SYSCONFDIR "/domud/domud.conf"
 #define SERVICE_NAME_MAX	48	/* becomes the Xen domain name; = PROTO_NAME_MAX */
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define SERVICE_MAX_DISKS	16
@@ -174,7 +177,6 @@ void			 service_conf_free(struct service_conf *);
 int			 service_conf_same_domain(const struct service_conf *,
 			    const struct service_conf *);
 
-const char		*svc_type_str(enum svc_type);
 const char		*restart_policy_str(enum restart_policy);
 
 #endif

@@ -1,4 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Console capture: domud is the only reader of each DomU's console PTY. It
+ * appends what the guest writes to LOG_DIR/NAME.log (rotated to NAME.log.1
+ * at console_log_max), reads a bounded amount per loop round, queues typed
+ * input and, for memres services, hands the stream to the channel first.
+ * logs and logs -f read from here (console_tail, the tap).
+ * May call: chan, base (sanitize for tails).
+ */
 #include <sys/stat.h>
 
 #include <errno.h>

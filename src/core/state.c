@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * STATE_DIR/state.json: what Xen cannot tell a restarted domud within one
+ * boot (failed services and why, services a person stopped, restart
+ * counts). Written atomically (base/fileio) whenever a service comes to
+ * rest; read once at start, after adoption, through the lifecycle table.
+ * May call: the supervisor (service.h), base.
+ */
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Leases: every service on a network gets an address and a MAC that stay
+ * the same across restarts, kept in STATE_DIR/leases.json (atomic writes,
+ * base/fileio). An auto MAC that collides gets a saved tie-break.
+ * May call: base, the parsed configuration (core/config.h).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Networks: bridges up (link.c), the rule set for what is configured and up
+ * (rules.c), committed through libiptc (iptc.c) with retries from the loop,
+ * drift checks, the guest's address settings. It knows service
+ * configurations, not the supervisor: who is up it asks through the
+ * callback of net_set_active; status goes out as data (net_info).
+ * May call: link, rules, iptc, lease, base, core/config.h.
+ */
 #include <netinet/in.h>
 
 #include <errno.h>
