@@ -283,7 +283,10 @@ deliver(struct channel *ch, const struct frame *f)
 		became_ready(ch);
 		break;
 	case FT_PONG:
-		if (f->id == ch->ping_id)
+		/* an answer to any ping since the oldest unanswered one: pings
+		 * of others (domuctl ping) must not starve the keepalive */
+		if (ch->ping_sent && f->id - ch->ping_first <=
+		    ch->ping_id - ch->ping_first)
 			ch->ping_sent = 0;
 		ch->last_pong = ch->last_heard;
 		became_ready(ch);
@@ -580,8 +583,10 @@ chan_ping(struct channel *ch, uint64_t now)
 	ch->ping_id++;
 	if (send(ch, FT_PING, 0, ch->ping_id, 0, NULL, 0) == -1)
 		return -1;
-	if (ch->ping_sent == 0)
+	if (ch->ping_sent == 0) {
 		ch->ping_sent = now;
+		ch->ping_first = ch->ping_id;
+	}
 	return 0;
 }
 

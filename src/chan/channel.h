@@ -79,7 +79,8 @@ struct channel {
 	uint64_t		 last_heard;	/* monotonic ms */
 	uint64_t		 ping_sent;	/* 0 = none outstanding */
 	uint64_t		 last_pong;	/* monotonic ms */
-	uint32_t		 ping_id;
+	uint32_t		 ping_id;	/* the newest ping's */
+	uint32_t		 ping_first;	/* the oldest unanswered one's */
 	struct chan_exec	 execs[CHAN_MAX_EXECS];
 	uint32_t		 next_id;
 	struct {

@@ -399,7 +399,9 @@ jobs_agent_ping(struct control *c, const struct request *req,
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	j->is_ping = 1;
 	j->sent = now;
-	if (chan_ping(s->con->chan, now) == -1) {
+	/* a ping already on its way answers this one too: readers add no
+	 * traffic to the guest's console while one is outstanding */
+	if (s->con->chan->ping_sent == 0 && chan_ping(s->con->chan, now) == -1) {
 		control_job_end(j);
 		return proto_error_reply(req, PE_BUSY, "the console is not "
 		    "taking input", outlen);

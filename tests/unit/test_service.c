@@ -454,6 +454,41 @@ START_TEST(memres_unanswered_ping_restarts)
 }
 END_TEST
 
+/* pings of readers (domuctl ping SVC) overlap the keepalive's: its answer
+ * still counts, and a healthy agent is never declared unresponsive */
+START_TEST(memres_client_pings_do_not_starve_keepalive)
+{
+	const char *names[] = { "m" },
+	    *extras[] = { "memres = yes\nping_timeout = 5s\nping_restart = yes\n" };
+	struct frame f = { FT_PONG, 0, 0, 1, 0, NULL };
+	uint8_t pong[FRAME_MAX];
+	struct service *m;
+	struct channel *ch;
+	uint32_t first;
+	int master, i;
+	size_t n;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	m = memres_up("m", &master);
+	ch = m->con->chan;
+	ck_assert_int_eq(chan_ping(ch, mono_ms()), 0);	/* the keepalive's */
+	first = ch->ping_id;
+	for (i = 0; i < 3; i++)				/* readers' */
+		ck_assert_int_eq(chan_ping(ch, mono_ms()), 0);
+	/* the agent answers the keepalive's ping */
+	f.id = first;
+	n = frame_encode(pong, &f);
+	ck_assert_int_eq(write(master, pong, n), (ssize_t)n);
+	for (i = 0; i < 20 && ch->ping_sent; i++)
+		run_io(50);
+	ck_assert_uint_eq(ch->ping_sent, 0);
+	ck_assert_int_eq(m->unresponsive, 0);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	close(master);
+	teardown();
+}
+END_TEST
+
 START_TEST(ordering)
 {
 	const char *names[] = { "a", "b", "c" },
@@ -736,6 +771,7 @@ service_suite(void)
 	tcase_add_test(tc, ordering);
 	tcase_add_test(tc, memres_ready_and_stop_through_the_agent);
 	tcase_add_test(tc, memres_idle_stop);
+	tcase_add_test(tc, memres_client_pings_do_not_starve_keepalive);
 	tcase_add_test(tc, memres_unanswered_ping_restarts);
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
