@@ -280,7 +280,7 @@ base64_encode(const uint8_t *in, size_t n, char *out)
 }
 
 long
-base64_decode(const char *in, uint8_t *out)
+base64_decode(const char *in, uint8_t *out, size_t max)
 {
 	uint32_t acc = 0;
 	long o = 0;
@@ -297,6 +297,8 @@ base64_decode(const char *in, uint8_t *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
+			if ((size_t)o == max)
+				return -1;	/* more than out holds */
 			out[o++] = (uint8_t)(acc >> bits);
 		}
 	}

@@ -31,8 +31,9 @@ int	 mac_parse(const char *, uint8_t[6]);
 int	 write_all(int fd, const void *, size_t n);
 /* base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes); its length */
 size_t	 base64_encode(const uint8_t *, size_t n, char *out);
-/* decode into out (3 * strlen / 4 bytes); its length, -1 if malformed */
-long	 base64_decode(const char *, uint8_t *out);
+/* decode into out (at most max bytes); its length, -1 if malformed or
+ * longer than max */
+long	 base64_decode(const char *, uint8_t *out, size_t max);
 /* snprintf for messages that may be cut on purpose (no truncation warning) */
 int	 msgf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

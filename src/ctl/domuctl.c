@@ -103,7 +103,7 @@ event_bytes(const char *line, uint8_t **bin, long *n, int *fd)
 	*fd = fdv && YAJL_GET_INTEGER(fdv) == 2 ? 2 : 1;
 	ds = dv ? YAJL_GET_STRING(dv) : NULL;
 	if (ds && (*bin = malloc(strlen(ds) + 4)) != NULL &&
-	    (*n = base64_decode(ds, *bin)) <= 0) {
+	    (*n = base64_decode(ds, *bin, strlen(ds) + 4)) <= 0) {
 		free(*bin);
 		*bin = NULL;
 		*n = 0;

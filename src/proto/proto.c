@@ -104,7 +104,16 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 	for (i = 0; i < root->u.object.len; i++) {
 		const char *k = root->u.object.keys[i];
 		yajl_val v = root->u.object.values[i];
+		size_t d;
 
+		/* yajl keeps both of a repeated key: which one counts would
+		 * be an accident of this loop */
+		for (d = 0; d < i; d++)
+			if (strcmp(root->u.object.keys[d], k) == 0) {
+				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' given "
+				    "twice", k);
+				goto out;
+			}
 		if (strcmp(k, "v") == 0) {
 			if (!YAJL_IS_INTEGER(v)) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
@@ -185,7 +194,8 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 
 			if (str == NULL ||
 			    strlen(str) > 4 * ((PROTO_STDIN_MAX + 2) / 3) ||
-			    (n = base64_decode(str, req->data)) < 0) {
+			    (n = base64_decode(str, req->data,
+			    sizeof(req->data))) < 0) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
 				    "'data' must be base64 of at most 2048 bytes");
 				goto out;

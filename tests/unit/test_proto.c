@@ -166,7 +166,7 @@ START_TEST(exec_request_and_base64)
 		bin[i] = (uint8_t)(i * 7);
 	for (n = 0; n <= 5; n++) {
 		base64_encode(bin, sizeof(bin) - n, b64);
-		ck_assert_int_eq(base64_decode(b64, back), (long)(sizeof(bin) - n));
+		ck_assert_int_eq(base64_decode(b64, back, sizeof(back)), (long)(sizeof(bin) - n));
 		ck_assert_mem_eq(back, bin, sizeof(bin) - n);
 	}
 	{
@@ -188,7 +188,40 @@ START_TEST(exec_request_and_base64)
 	}
 	base64_encode((const uint8_t *)"hi!?", 4, b64);
 	ck_assert_str_eq(b64, "aGkhPw==");
-	ck_assert_int_eq(base64_decode("a$==", back), -1);
+	ck_assert_int_eq(base64_decode("a$==", back, sizeof(back)), -1);
+}
+END_TEST
+
+/* finding: 2732 unpadded base64 characters decode to 2049 bytes; a field
+ * given twice ({"cmd":"ping","cmd":"stop"}) must not pick the last */
+START_TEST(decode_bounds_and_duplicates)
+{
+	char line[PROTO_REQ_MAX], msg[256];
+	struct request req;
+	int n;
+
+	n = snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"stdin\","
+	    "\"data\":\"");
+	memset(line + n, 'A', 2732);
+	n += 2732;
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "\"}");
+	ck_assert_int_eq(proto_decode_request(line, (size_t)n, &req, msg,
+	    sizeof(msg)), PE_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(msg, "at most 2048 bytes"));
+	/* 2048 bytes exactly (2731 characters, unpadded) still go */
+	n = snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"stdin\","
+	    "\"data\":\"");
+	memset(line + n, 'A', 2731);
+	n += 2731;
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "\"}");
+	ck_assert_int_eq(proto_decode_request(line, (size_t)n, &req, msg,
+	    sizeof(msg)), PE_OK);
+	ck_assert_uint_eq(req.data_len, 2048);
+	n = snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"ping\","
+	    "\"cmd\":\"stop\",\"service\":\"gw\"}");
+	ck_assert_int_eq(proto_decode_request(line, (size_t)n, &req, msg,
+	    sizeof(msg)), PE_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(msg, "'cmd' given twice"));
 }
 END_TEST
 
@@ -205,6 +238,7 @@ proto_suite(void)
 	tcase_add_test(tc, error_reply_shape);
 	tcase_add_test(tc, invalid_utf8_stays_json);
 	tcase_add_test(tc, exec_request_and_base64);
+	tcase_add_test(tc, decode_bounds_and_duplicates);
 	suite_add_tcase(s, tc);
 	return s;
 }
