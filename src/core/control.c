@@ -125,7 +125,7 @@ listen_one(const char *path, gid_t gid, struct err *e)
 	if (gid != (gid_t)-1 && (chown(path, 0, gid) == -1 ||
 	    chmod(path, 0660) == -1))
 		log_warn("%s: group access", path);
-	if (listen(fd, 16) == -1) {
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
 		err_set(e, errno, "listen %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -137,6 +137,7 @@ int
 control_listen(struct control *c, const char *run_dir, const char *read_group,
     const char *admin_group, struct err *e)
 {
+	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	c->sup->disk_done = rundisk_disk_done;
 	c->sup->disk_arg = c;
 	console_set_tap(jobs_log_tap, c);
@@ -166,14 +167,20 @@ conn_free(struct control *c, int i)
 	struct control_conn *cc = c->conns[i];
 	int j;
 
-	/* its commands are cancelled in the guest: nobody reads them now */
+	/* its commands are cancelled in the guest: nobody reads them now;
+	 * a run keeps its job until its disk is detached again */
 	for (j = 0; j < CONTROL_JOBS; j++)
 		if (cc->jobs[j] != NULL) {
-			struct service *s = sup_find(c->sup, cc->jobs[j]->svc);
+			struct control_job *jb = cc->jobs[j];
+			struct service *s = sup_find(c->sup, jb->svc);
 
-			if (!cc->jobs[j]->is_ping && s && s->con && s->con->chan)
-				chan_detach(s->con->chan, cc->jobs[j]->chan_id);
-			control_job_end(cc->jobs[j]);
+			if (jb->run_phase != RUN_NONE && rundisk_orphan(c, jb)) {
+				cc->jobs[j] = NULL;
+				continue;
+			}
+			if (!jb->is_ping && s && s->con && s->con->chan)
+				chan_detach(s->con->chan, jb->chan_id);
+			control_job_end(jb);
 		}
 	close(cc->fd);
 	free(cc->out);
@@ -190,6 +197,12 @@ control_close(struct control *c)
 	for (i = 0; i < CONTROL_MAX_CONNS; i++)
 		if (c->conns[i])
 			conn_free(c, i);
+	for (i = 0; i < CONTROL_ORPHANS; i++)
+		if (c->orphans[i])
+			control_job_end(c->orphans[i]);
+	if (c->spare_fd > 0)
+		close(c->spare_fd);
+	c->spare_fd = -1;
 	if (c->fd_admin != -1) {
 		close(c->fd_admin);
 		unlink(c->path_admin);
@@ -204,37 +217,131 @@ control_close(struct control *c)
 	c->path_admin = c->path_ro = NULL;
 }
 
+/* a client we do not take: told so, never just closed */
 static void
-conn_accept(struct control *c, int lfd, enum auth_role role)
+refuse(int fd, const char *why)
+{
+	struct request none;
+	size_t len;
+	char *line;
+
+	memset(&none, 0, sizeof(none));
+	line = proto_error_reply(&none, PE_BUSY, why, &len);
+	(void)!write(fd, line, len);	/* best effort: non-blocking */
+	free(line);
+	close(fd);
+}
+
+/* no jobs, nothing read or to write: it only holds a slot */
+static int
+conn_idle(const struct control_conn *cc)
+{
+	return !jobs_busy(cc) && cc->inlen == 0 && cc->outoff == cc->outlen;
+}
+
+/* room for one more of this peer? -1, or the free slot; an admin takes
+ * the slot of the oldest idle connection when there is no other */
+static int
+conn_slot(struct control *c, const struct peer *peer, enum auth_role role,
+    const char **why)
+{
+	int i, free_slot = -1, total = 0, readers = 0, same_uid = 0, oldest = -1;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *cc = c->conns[i];
+
+		if (cc == NULL) {
+			if (free_slot == -1)
+				free_slot = i;
+			continue;
+		}
+		total++;
+		if (cc->role != ROLE_ADMIN)
+			readers++;
+		if (cc->peer.uid == peer->uid)
+			same_uid++;
+		if (conn_idle(cc) && (oldest == -1 ||
+		    cc->last_ms < c->conns[oldest]->last_ms))
+			oldest = i;
+	}
+	if (peer->uid != 0 && same_uid >= CONTROL_PER_UID) {
+		*why = "too many connections of this user";
+		return -1;
+	}
+	if (role != ROLE_ADMIN && readers >= CONTROL_MAX_CONNS -
+	    CONTROL_ADMIN_RESERVE) {
+		*why = "too many clients; the rest is kept for admins";
+		return -1;
+	}
+	if (free_slot != -1)
+		return free_slot;
+	if (role == ROLE_ADMIN && oldest != -1) {
+		/* shed the oldest idle connection for the admin */
+		refuse(c->conns[oldest]->fd, "idle for too long: an admin "
+		    "needed the slot");
+		c->conns[oldest]->fd = -1;
+		conn_free(c, oldest);
+		return oldest;
+	}
+	*why = "too many clients";
+	return -1;
+}
+
+/* take what waits on a listening socket, a bounded number per round */
+static void
+conn_accept(struct control *c, int lfd, enum auth_role sock_role)
 {
 	struct control_conn *cc;
-	int fd, i;
+	enum auth_role role;
+	struct peer peer;
+	const char *why;
+	int fd, i, n;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("accept");
-		return;
+	for (n = 0; n < CONTROL_ACCEPT_BATCH; n++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
+		    c->spare_fd > 0) {
+			/* out of fds: the spare one lets us say so, instead of
+			 * poll() waking us for this client again and again */
+			close(c->spare_fd);
+			fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+			    SOCK_CLOEXEC);
+			if (fd != -1)
+				refuse(fd, "domud is out of file descriptors");
+			c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (!c->fds_warned)
+				log_warnx("control: out of file descriptors; "
+				    "refusing clients");
+			c->fds_warned = 1;
+			continue;
+		}
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (auth_peer_from_fd(fd, &peer) == -1) {
+			log_warn("control: peer credentials");
+			close(fd);
+			continue;
+		}
+		role = auth_role(&peer, &c->auth);
+		if (role > sock_role)
+			role = sock_role;
+		if ((i = conn_slot(c, &peer, role, &why)) == -1) {
+			refuse(fd, why);
+			continue;
+		}
+		cc = xcalloc(1, sizeof(*cc));
+		cc->fd = fd;
+		cc->peer = peer;
+		cc->sock_role = sock_role;
+		cc->role = role;
+		cc->pollidx = -1;	/* not in this round's poll set */
+		cc->last_ms = mono_ms();
+		c->conns[i] = cc;
 	}
-	for (i = 0; i < CONTROL_MAX_CONNS; i++)
-		if (c->conns[i] == NULL)
-			break;
-	if (i == CONTROL_MAX_CONNS) {
-		log_warnx("control: too many clients");
-		close(fd);
-		return;
-	}
-	cc = xcalloc(1, sizeof(*cc));
-	cc->fd = fd;
-	cc->sock_role = role;
-	cc->last_ms = mono_ms();
-	if (auth_peer_from_fd(fd, &cc->peer) == -1) {
-		log_warn("control: peer credentials");
-		close(fd);
-		free(cc);
-		return;
-	}
-	c->conns[i] = cc;
 }
 
 void
@@ -244,6 +351,10 @@ control_queue(struct control_conn *cc, char *reply, size_t len)
 
 	if (reply == NULL)
 		return;
+	if (cc == NULL) {	/* its client left (an orphaned run) */
+		free(reply);
+		return;
+	}
 	n = realloc(cc->out, cc->outlen - cc->outoff + len);
 	if (n == NULL)
 		fatal("realloc");
@@ -263,10 +374,16 @@ conn_lines(struct control *c, struct control_conn *cc)
 	char *nl, *reply;
 	size_t len, used;
 
-	cc->stdin_wait = 0;
+	cc->stdin_wait = cc->out_wait = 0;
 	/* one reply per line; a pipelining client gets them in order */
 	while ((nl = memchr(cc->in, '\n', cc->inlen)) != NULL) {
 		used = (size_t)(nl - cc->in) + 1;
+		if (cc->outlen - cc->outoff >= CONTROL_OUT_BUDGET) {
+			/* it does not read what it asked for: no more until
+			 * it does (the rest of its lines wait in cc->in) */
+			cc->out_wait = 1;
+			return;
+		}
 		if (!cc->discard && !jobs_stdin_may_pass(c, cc, cc->in, used)) {
 			/* the guest's command reads slower than the client
 			 * sends: stop reading this client until it catches up */
@@ -304,7 +421,7 @@ conn_input(struct control *c, struct control_conn *cc)
 		return;
 	cc->inlen += (size_t)n;
 	conn_lines(c, cc);
-	if (cc->stdin_wait)
+	if (cc->stdin_wait || cc->out_wait)
 		return;
 	if (cc->inlen == PROTO_REQ_MAX) {
 		struct request none;
@@ -325,6 +442,9 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 	uint64_t now = mono_ms();
 	int i;
 
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i])
+			c->conns[i]->pollidx = -1;
 	if (*nfds + 2 <= max) {
 		fds[*nfds].fd = c->fd_admin;
 		fds[*nfds].events = POLLIN;
@@ -344,17 +464,20 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 		}
 		jobs_pings(c, cc, now);
 		jobs_pending(c, cc, now);
-		/* room comes with the agent's acks, read in the last round */
-		if (cc->stdin_wait)
+		/* room comes with the agent's acks, read in the last round, or
+		 * as the client reads its replies */
+		if (cc->stdin_wait || (cc->out_wait && cc->outlen - cc->outoff <
+		    CONTROL_OUT_BUDGET))
 			conn_lines(c, cc);
 		if (jobs_waiting(cc) && (*timeout_ms < 0 || *timeout_ms > 1000))
 			*timeout_ms = 1000;	/* ping and start deadlines */
+		cc->pollidx = *nfds;
 		fds[*nfds].fd = cc->fd;
 		fds[*nfds].events = 0;
 		/* a client that does not read its replies gets no new ones,
 		 * nor one whose stdin waits for the guest */
-		if (!cc->close_after && !cc->stdin_wait &&
-		    cc->outlen - cc->outoff < PROTO_REPLY_MAX)
+		if (!cc->close_after && !cc->stdin_wait && !cc->out_wait &&
+		    cc->outlen - cc->outoff < CONTROL_OUT_BUDGET)
 			fds[*nfds].events |= POLLIN;
 
 		if (cc->outoff < cc->outlen)
@@ -380,13 +503,15 @@ control_after_poll(struct control *c, struct pollfd *fds, int nfds)
 	}
 	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
 		struct control_conn *cc = c->conns[i];
-		short re = 0;
+		short re;
 
-		if (cc == NULL)
+		/* by the slot it had in this round's poll set: a client
+		 * accepted just now may have the number of an fd closed this
+		 * round (a console), and must not take its results */
+		if (cc == NULL || cc->pollidx < 0 || cc->pollidx >= nfds ||
+		    fds[cc->pollidx].fd != cc->fd)
 			continue;
-		for (k = 0; k < nfds; k++)
-			if (fds[k].fd == cc->fd)
-				re = fds[k].revents;
+		re = fds[cc->pollidx].revents;
 		if (!re)
 			continue;
 		cc->last_ms = mono_ms();

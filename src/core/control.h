@@ -19,7 +19,15 @@
 #include "proto/proto.h"
 #include "service.h"
 
-#define CONTROL_MAX_CONNS	32
+#define CONTROL_MAX_CONNS	64
+#define CONTROL_ADMIN_RESERVE	8	/* slots readers cannot take */
+#define CONTROL_PER_UID		16	/* connections of one user (not root) */
+#define CONTROL_BACKLOG		128
+#define CONTROL_ACCEPT_BATCH	32	/* accepts per loop round */
+#define CONTROL_OUT_BUDGET	PROTO_REPLY_MAX	/* queued output: no more
+						 * requests read past it */
+#define CONTROL_ORPHANS		16	/* runs whose client left */
+#define CONTROL_CHECK_MS	5000	/* net --check by readers: how often */
 #define CONTROL_IDLE_MS		30000
 #define CONTROL_JOBS		16	/* execs and pings per connection */
 #define CONTROL_JOB_OUT_MAX	(8 * 1024 * 1024)	/* unread output */
@@ -56,6 +64,8 @@ struct control_conn {
 	int			 fd;
 	struct peer		 peer;
 	enum auth_role		 sock_role;
+	enum auth_role		 role;		/* the peer's, at most the socket's */
+	int			 pollidx;	/* in this round's poll set, -1 */
 	char			 in[PROTO_REQ_MAX + 1];
 	size_t			 inlen;
 	int			 discard;	/* skipping an oversized line */
@@ -65,6 +75,7 @@ struct control_conn {
 	uint64_t		 last_ms;
 	struct control_job	*jobs[CONTROL_JOBS];
 	int			 stdin_wait;	/* a stdin line waits for room */
+	int			 out_wait;	/* lines wait: output over budget */
 };
 
 struct control {
@@ -79,6 +90,11 @@ struct control {
 	const struct peer	*cur_peer;	/* ... and who sent it */
 	enum auth_role		 cur_role;	/* ... on which socket */
 	struct control_conn	*conns[CONTROL_MAX_CONNS];
+	struct control_job	*orphans[CONTROL_ORPHANS];	/* runs whose
+						 * client left, until detached */
+	int			 spare_fd;	/* given up to refuse at EMFILE */
+	int			 fds_warned;
+	uint64_t		 last_check;	/* net --check by a reader */
 };
 
 int	 control_listen(struct control *, const char *run_dir, const char *read_group,

@@ -28,9 +28,12 @@ control_job_end(struct control_job *j)
 	int k;
 
 	free(j->pending);
-	for (k = 0; k < CONTROL_JOBS; k++)
+	for (k = 0; j->cc && k < CONTROL_JOBS; k++)
 		if (j->cc->jobs[k] == j)
 			j->cc->jobs[k] = NULL;
+	for (k = 0; !j->cc && k < CONTROL_ORPHANS; k++)
+		if (j->c->orphans[k] == j)
+			j->c->orphans[k] = NULL;
 	free(j);
 }
 
@@ -107,6 +110,8 @@ exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
 	yajl_gen g;
 	size_t len;
 
+	if (cc == NULL)
+		return;		/* an orphaned run: nobody reads it */
 	/* a client that does not read costs a bounded amount, then its
 	 * command is cancelled */
 	if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX) {

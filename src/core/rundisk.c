@@ -34,6 +34,53 @@ static uint64_t run_tokens;
 
 static void run_reply(struct control_job *, const char *detach_error);
 
+/* the run job (of a connection, or orphaned) a disk operation is for */
+static struct control_job *
+run_find(struct control *c, uint64_t token)
+{
+	int i, k;
+
+	if (token == 0)
+		return NULL;
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
+			if (c->conns[i]->jobs[k] &&
+			    c->conns[i]->jobs[k]->token == token)
+				return c->conns[i]->jobs[k];
+	for (i = 0; i < CONTROL_ORPHANS; i++)
+		if (c->orphans[i] && c->orphans[i]->token == token)
+			return c->orphans[i];
+	return NULL;
+}
+
+/* its client left: the run goes on to its detach, answered to nobody (so
+ * that the disk does not stay, and its vdev is not taken by the next) */
+int
+rundisk_orphan(struct control *c, struct control_job *j)
+{
+	struct service *s;
+	int i;
+
+	for (i = 0; i < CONTROL_ORPHANS; i++)
+		if (c->orphans[i] == NULL)
+			break;
+	if (i == CONTROL_ORPHANS) {
+		log_warnx("%s: run on %s: its client left and %d others wait "
+		    "for their detach: this one is left attached", j->svc,
+		    j->vdev, CONTROL_ORPHANS);
+		return 0;
+	}
+	c->orphans[i] = j;
+	j->cc = NULL;
+	/* the command ends (exec_done), then the disk is detached */
+	if (j->run_phase == RUN_EXEC && (s = sup_find(c->sup, j->svc)) &&
+	    s->con && s->con->chan)
+		chan_cancel(s->con->chan, j->chan_id);
+	log_info("%s: run on %s: the client left; cancelled, the disk goes "
+	    "when the command has ended", j->svc, j->vdev);
+	return 1;
+}
+
 static void
 run_detach(struct control_job *j, const struct chan_result *r)
 {
@@ -90,17 +137,9 @@ void
 rundisk_disk_done(void *arg, const struct be_event *ev)
 {
 	struct control *c = arg;
-	struct control_job *j = NULL;
-	int i, k;
+	struct control_job *j;
 
-	for (i = 0; i < CONTROL_MAX_CONNS && j == NULL; i++)
-		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
-			if (c->conns[i]->jobs[k] &&
-			    c->conns[i]->jobs[k]->token == ev->token &&
-			    ev->token != 0) {
-				j = c->conns[i]->jobs[k];
-				break;
-			}
+	j = run_find(c, ev->token);
 	if (j == NULL) {
 		if (!ev->ok)
 			log_warnx("%s: %s", ev->svc, ev->err.msg);
@@ -118,12 +157,13 @@ rundisk_disk_done(void *arg, const struct be_event *ev)
 
 		j->pending = NULL;
 		if (!ev->ok || s == NULL || s->con == NULL || s->con->chan ==
-		    NULL || s->domid != j->domid) {
+		    NULL || s->domid != j->domid || j->cc == NULL) {
 			struct chan_result r;
 
 			memset(&r, 0, sizeof(r));
-			msgf(r.error, sizeof(r.error), "%s", ev->ok ?
-			    "the service went away" : ev->err.msg);
+			msgf(r.error, sizeof(r.error), "%s", !ev->ok ?
+			    ev->err.msg : j->cc == NULL ? "the client left" :
+			    "the service went away");
 			j->run_phase = ev->ok ? RUN_EXEC : RUN_NONE;
 			free(req);
 			if (ev->ok)
@@ -196,6 +236,10 @@ vdev_taken(struct control *c, struct service *s, const char *vdev)
 			    !strcmp(c->conns[i]->jobs[k]->svc, s->conf->name) &&
 			    !strcmp(c->conns[i]->jobs[k]->vdev, vdev))
 				return 1;
+	for (i = 0; i < CONTROL_ORPHANS; i++)
+		if (c->orphans[i] && !strcmp(c->orphans[i]->svc, s->conf->name) &&
+		    !strcmp(c->orphans[i]->vdev, vdev))
+			return 1;
 	return 0;
 }
 

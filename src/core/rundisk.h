@@ -12,6 +12,9 @@ enum { RUN_NONE, RUN_ATTACH, RUN_EXEC, RUN_DETACH };
 control_handler	 rundisk_run;
 /* the backend finished an attach or a detach (supervisor's disk_done) */
 void		 rundisk_disk_done(void *control, const struct be_event *);
+/* the connection of a run goes: keep the job to its detach; 0 if it
+ * cannot be kept */
+int		 rundisk_orphan(struct control *, struct control_job *);
 /* the command ended: detach, then answer */
 void		 rundisk_exec_done(struct control_job *,
 		    const struct chan_result *);

@@ -235,6 +235,11 @@ verb_net(struct control *c, const struct request *req, struct service *none,
     size_t *outlen)
 {
 	int fix = req->pcmd->verb == PV_NET_FIX;
+	enum auth_role role = auth_role(c->cur_peer, &c->auth);
+	uint64_t now = mono_ms();
+
+	if (role > c->cur_role)
+		role = c->cur_role;
 	struct drift d = { 0 };
 	struct err e = ERR_INIT;
 	yajl_gen g;
@@ -244,7 +249,16 @@ verb_net(struct control *c, const struct request *req, struct service *none,
 	if ((req->check || fix) && c->sup->net == NULL)
 		return proto_error_reply(req, PE_FAILED, "no networking",
 		    outlen);
-	if ((req->check || fix) && net_check(c->sup->net, fix, &d, &e) == -1) {
+	if (req->check && !fix && role != ROLE_ADMIN) {
+		/* a reader's check: once in a while, and never waiting for
+		 * the xtables lock on the loop */
+		if (c->last_check && now - c->last_check < CONTROL_CHECK_MS)
+			return proto_error_reply(req, PE_BUSY, "a check ran "
+			    "less than 5s ago: try again", outlen);
+		c->last_check = now;
+	}
+	if ((req->check || fix) && net_check(c->sup->net, fix,
+	    role == ROLE_ADMIN, &d, &e) == -1) {
 		drift_free(&d);
 		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
 	}

@@ -196,6 +196,25 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 	return 0;
 }
 
+/* the daemon refused the connection itself (too many clients): a reply
+ * with code busy and no id, before any request of ours was read */
+int
+ctl_refused_busy(const char *reply)
+{
+	const char *pid[] = { "id", NULL }, *pc[] = { "error", "code", NULL };
+	yajl_val root = yajl_tree_parse(reply, NULL, 0);
+	const char *code;
+	int busy;
+
+	if (root == NULL)
+		return 0;
+	code = YAJL_GET_STRING(yajl_tree_get(root, pc, yajl_t_string));
+	busy = yajl_tree_get(root, pid, yajl_t_any) == NULL && code != NULL &&
+	    strcmp(code, "busy") == 0;
+	yajl_tree_free(root);
+	return busy;
+}
+
 int
 ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
     size_t errsz)
@@ -576,6 +595,7 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 				    errout);
 		}
 		rc = code && strcmp(code, "denied") == 0 ? CTL_EXIT_DENIED :
+		    code && strcmp(code, "busy") == 0 ? CTL_EXIT_BUSY :
 		    CTL_EXIT_FAILED;
 		yajl_tree_free(root);
 		return rc;

@@ -18,6 +18,7 @@ enum {
 	CTL_EXIT_NODAEMON = 3,	/* not running, or no socket */
 	CTL_EXIT_TIMEOUT = 4,	/* no (complete) answer in time */
 	CTL_EXIT_DENIED = 5,	/* not allowed */
+	CTL_EXIT_BUSY = 6,	/* running, but too busy to take us */
 	/* exec: otherwise the command's own exit status */
 	CTL_EXIT_EXEC_TIMEOUT = 124,	/* killed for its timeout */
 	CTL_EXIT_EXEC_ERROR = 125,	/* domud or the agent could not run it */
@@ -28,6 +29,7 @@ enum {
 };
 
 #define CTL_RUN_DIR		"/run/domud"
+#define CTL_BUSY_RETRY_MS	2000	/* how long a busy daemon is retried */
 #define CTL_TIMEOUT_MS		10000
 
 struct ctl_cmd {
@@ -63,5 +65,8 @@ int	 ctl_exec_status(const char *reply, FILE *errout);
 /* Print a reply (human or JSON); returns the exit code it means. */
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,
 	    FILE *errout);
+
+/* 1 when the reply is the daemon refusing the connection as busy */
+int	ctl_refused_busy(const char *reply);
 
 #endif

@@ -58,7 +58,10 @@ connect_daemon(const char *run_dir, int *exitcode)
 			saved = errno;
 		close(fd);
 	}
-	if (saved == EACCES || saved == EPERM) {
+	if (saved == EAGAIN || saved == EWOULDBLOCK) {
+		/* its listen queue is full: it runs, but is swamped */
+		*exitcode = CTL_EXIT_BUSY;
+	} else if (saved == EACCES || saved == EPERM) {
 		fprintf(stderr, "domuctl: permission denied on %s: ask for the "
 		    "read or admin group of domud\n", run_dir);
 		*exitcode = CTL_EXIT_DENIED;
@@ -621,16 +624,70 @@ follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
 	}
 }
 
+/* the request out, the first reply line in (*reply, *off bytes read, cap
+ * its size); CTL_EXIT_OK, or how it failed */
+static int
+request_reply(int fd, const struct ctl_opts *o, uint64_t deadline,
+    char **reply, size_t *off, size_t *cap)
+{
+	struct pollfd pfd;
+	size_t len, sent = 0;
+	char *line;
+	ssize_t n;
+
+	line = proto_encode_request(&o->req);
+	len = strlen(line);
+	pfd.fd = fd;
+	while (sent < len) {
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0) {
+			free(line);
+			return CTL_EXIT_TIMEOUT;
+		}
+		n = write(fd, line + sent, len - sent);
+		if (n <= 0)
+			break;	/* refused? what it said is read below */
+		sent += (size_t)n;
+	}
+	free(line);
+	/* one reply line, bounded like the daemon bounds it */
+	*off = 0;
+	for (;;) {
+		if (*off + 4096 + 1 > *cap) {
+			*cap = *cap ? *cap * 2 : 65536;
+			if (*cap > PROTO_REPLY_MAX + 4096) {
+				fprintf(stderr, "domuctl: reply too large\n");
+				return CTL_EXIT_TIMEOUT;
+			}
+			if ((*reply = realloc(*reply, *cap)) == NULL) {
+				perror("domuctl");
+				return CTL_EXIT_FAILED;
+			}
+		}
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0)
+			return CTL_EXIT_TIMEOUT;
+		n = read(fd, *reply + *off, *cap - *off - 1);
+		if (n <= 0) {
+			fprintf(stderr, "domuctl: domud closed the connection "
+			    "without an answer\n");
+			return CTL_EXIT_NODAEMON;
+		}
+		*off += (size_t)n;
+		(*reply)[*off] = '\0';
+		if (memchr(*reply, '\n', *off) != NULL)
+			return CTL_EXIT_OK;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ctl_opts o;
-	char err[256], *line, *reply = NULL;
-	size_t len, off = 0, cap = 0;
-	uint64_t deadline;
-	struct pollfd pfd;
-	int fd, rc = CTL_EXIT_OK;
-	ssize_t n;
+	char err[256], *reply = NULL;
+	size_t off = 0, cap = 0;
+	uint64_t deadline, busy_until;
+	int fd, rc = CTL_EXIT_OK, delay = 50;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = ctl_parse_args(argc, argv, &o, err, sizeof(err))) != 0) {
@@ -639,60 +696,47 @@ main(int argc, char **argv)
 		ctl_usage(stderr);
 		return rc;
 	}
-	if ((fd = connect_daemon(o.run_dir, &rc)) == -1)
-		return rc == CTL_EXIT_NODAEMON && !strcmp(o.cmd->name, "exec") ?
-		    CTL_EXIT_EXEC_ERROR : rc;
-	if (!strcmp(o.cmd->name, "exec") || !strcmp(o.cmd->name, "run"))
-		return run_exec(fd, &o);
-	if (!strcmp(o.cmd->name, "cp"))
-		return run_cp(fd, &o);
-	if (!strcmp(o.cmd->name, "console"))
-		return run_console(fd, &o);
 	deadline = mono_ms() + (uint64_t)o.timeout_ms;
-
-	line = proto_encode_request(&o.req);
-	len = strlen(line);
-	pfd.fd = fd;
-	while (off < len) {
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, ms_left(deadline)) <= 0)
-			goto timeout;
-		n = write(fd, line + off, len - off);
-		if (n <= 0) {
-			fprintf(stderr, "domuctl: lost the connection to domud\n");
-			return CTL_EXIT_NODAEMON;
-		}
-		off += (size_t)n;
-	}
-	free(line);
-
-	/* one reply line, bounded like the daemon bounds it */
-	off = 0;
+	/* a daemon too busy to take us: again, for a while, then say so */
+	busy_until = mono_ms() + CTL_BUSY_RETRY_MS;
 	for (;;) {
-		if (off + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > PROTO_REPLY_MAX + 4096) {
-				fprintf(stderr, "domuctl: reply too large\n");
-				return CTL_EXIT_TIMEOUT;
-			}
-			if ((reply = realloc(reply, cap)) == NULL) {
-				perror("domuctl");
-				return CTL_EXIT_FAILED;
-			}
+		if ((fd = connect_daemon(o.run_dir, &rc)) == -1 &&
+		    rc == CTL_EXIT_BUSY && mono_ms() + (uint64_t)delay <
+		    busy_until) {
+			(void)poll(NULL, 0, delay);
+			delay *= 2;
+			continue;
 		}
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms_left(deadline)) <= 0)
+		if (fd == -1) {
+			if (rc == CTL_EXIT_BUSY)
+				fprintf(stderr, "domuctl: domud is busy: too many "
+				    "clients; try again later\n");
+			return (rc == CTL_EXIT_NODAEMON || rc == CTL_EXIT_BUSY) &&
+			    !strcmp(o.cmd->name, "exec") ? CTL_EXIT_EXEC_ERROR :
+			    rc;
+		}
+		if (!strcmp(o.cmd->name, "exec") || !strcmp(o.cmd->name, "run"))
+			return run_exec(fd, &o);
+		if (!strcmp(o.cmd->name, "cp"))
+			return run_cp(fd, &o);
+		if (!strcmp(o.cmd->name, "console"))
+			return run_console(fd, &o);
+		rc = request_reply(fd, &o, deadline, &reply, &off, &cap);
+		if (rc == CTL_EXIT_TIMEOUT)
 			goto timeout;
-		n = read(fd, reply + off, cap - off - 1);
-		if (n <= 0) {
-			fprintf(stderr, "domuctl: domud closed the connection "
-			    "without an answer\n");
-			return CTL_EXIT_NODAEMON;
-		}
-		off += (size_t)n;
-		reply[off] = '\0';
-		if (memchr(reply, '\n', off) != NULL)
+		if (rc != CTL_EXIT_OK)
+			return rc;
+		if (!ctl_refused_busy(reply) || mono_ms() + (uint64_t)delay >=
+		    busy_until)
 			break;
+		close(fd);
+		(void)poll(NULL, 0, delay);
+		delay *= 2;
+	}
+	if (ctl_refused_busy(reply)) {
+		fprintf(stderr, "domuctl: domud is busy (too many clients); try "
+		    "again later\n");
+		return CTL_EXIT_BUSY;
 	}
 	if (o.req.follow) {
 		char *nl = memchr(reply, '\n', off);

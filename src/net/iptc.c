@@ -44,8 +44,9 @@
 
 /* ---- the xtables lock ------------------------------------------------------ */
 
+/* wait_ms 0: one try (a reader's check must not hold the loop) */
 static int
-xtables_lock(struct err *e)
+xtables_lock(int wait_ms, struct err *e)
 {
 	const char *path = getenv("XTABLES_LOCKFILE");
 	struct timespec ts = { 0, LOCK_STEP_MS * 1000000L };
@@ -64,7 +65,7 @@ xtables_lock(struct err *e)
 			close(fd);
 			return -1;
 		}
-		if (waited >= LOCK_WAIT_MS) {
+		if (waited >= wait_ms) {
 			close(fd);
 			return err_set(e, EBUSY, "xtables lock %s: still held "
 			    "by another program after %d ms", path, waited);
@@ -450,7 +451,7 @@ iptc_apply(const struct ruleset *rs, struct err *e)
 	int lock, rc = 0;
 	size_t t;
 
-	if ((lock = xtables_lock(e)) == -1)
+	if ((lock = xtables_lock(LOCK_WAIT_MS, e)) == -1)
 		return -1;
 	for (t = 0; t < TBL__N && rc == 0; t++)
 		rc = apply_table((enum rule_table)t, rs, e);
@@ -525,7 +526,7 @@ iptc_remove(struct err *e)
 	int lock, rc = 0;
 	size_t t;
 
-	if ((lock = xtables_lock(e)) == -1)
+	if ((lock = xtables_lock(LOCK_WAIT_MS, e)) == -1)
 		return -1;
 	for (t = 0; t < TBL__N && rc == 0; t++)
 		rc = remove_table((enum rule_table)t, e);
@@ -647,14 +648,14 @@ check_hook(struct xtc_handle *h, const struct rule *hook, struct drift *d)
 }
 
 int
-iptc_check(const struct ruleset *rs, struct drift *d, struct err *e)
+iptc_check(const struct ruleset *rs, int wait, struct drift *d, struct err *e)
 {
 	struct xtc_handle *h;
 	struct rule hooks[4];
 	size_t t, c, i, nh;
 	int lock;
 
-	if ((lock = xtables_lock(e)) == -1)
+	if ((lock = xtables_lock(wait ? LOCK_WAIT_MS : 0, e)) == -1)
 		return -1;
 	for (t = 0; t < TBL__N; t++) {
 		if (table_open(rules_table_name((enum rule_table)t), &h, e) == -1) {

@@ -18,8 +18,10 @@ struct drift {
 	char	 (*lines)[160];		/* what differs, for people */
 	size_t	 n, cap;
 };
-/* compare the kernel's rules with the set; drift->n == 0: in sync */
-int	iptc_check(const struct ruleset *, struct drift *, struct err *);
+/* compare the kernel's rules with the set; drift->n == 0: in sync.
+ * wait 0: fail at once (EBUSY) if another program holds the xtables lock */
+int	iptc_check(const struct ruleset *, int wait, struct drift *,
+	    struct err *);
 void	drift_free(struct drift *);
 void	drift_add(struct drift *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -311,7 +311,7 @@ net_stop(struct net *n, int keep)
 }
 
 int
-net_check(struct net *n, int fix, struct drift *d, struct err *e)
+net_check(struct net *n, int fix, int wait, struct drift *d, struct err *e)
 {
 	const struct config *cfg = n->cfg;
 	struct ruleset rs = { 0 };
@@ -344,7 +344,7 @@ net_check(struct net *n, int fix, struct drift *d, struct err *e)
 	}
 	if (cfg->nnets > 0) {
 		wanted(n, NULL, &rs);
-		rc = iptc_check(&rs, d, e);
+		rc = iptc_check(&rs, wait || fix, d, e);
 		rules_free(&rs);
 		if (rc == -1)
 			return -1;

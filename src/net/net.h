@@ -49,7 +49,10 @@ int		 net_timeout_ms(struct net *);
 /* daemon stop: remove hooks and chains, unless the DomUs stay up */
 void		 net_stop(struct net *, int keep);
 void		 net_wanted(struct net *, struct ruleset *);
-int		 net_check(struct net *, int fix, struct drift *, struct err *);
+/* the drift from the kernel, repaired with fix; wait: for the xtables
+ * lock as long as an apply does, else one try */
+int		 net_check(struct net *, int fix, int wait, struct drift *,
+		    struct err *);
 
 /* what the networks look like now, for status; pointers into net */
 struct net_info {

@@ -91,7 +91,7 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "up") == 0) {
 		net_flush(net);		/* the bridges, with no service up */
 	} else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "fix") == 0) {
-		if (net_check(net, cmd[0] == 'f', &d, &e) == -1) {
+		if (net_check(net, cmd[0] == 'f', 1, &d, &e) == -1) {
 			fprintf(stderr, "nettool: %s\n", e.msg);
 			rc = 1;
 		}

@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -179,16 +181,47 @@ ctl_open(struct control *ctl, struct config *cfg, struct fake_backend *fb,
 }
 
 static int
-ctl_connect(const struct control *ctl)
+ctl_connect_to(const char *path)
 {
 	struct sockaddr_un sun;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path_admin);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	return fd;
+}
+
+static int
+ctl_connect(const struct control *ctl)
+{
+	return ctl_connect_to(ctl->path_admin);
+}
+
+/* one loop round of the daemon's side */
+static void
+ctl_round(struct control *ctl, int ms)
+{
+	struct pollfd fds[256];
+	int nfds = 0, timeout = ms;
+
+	control_before_poll(ctl, fds, &nfds, 256, &timeout);
+	poll(fds, (nfds_t)nfds, ms);
+	control_after_poll(ctl, fds, nfds);
+}
+
+/* what the daemon has queued for its clients, in all */
+static size_t
+ctl_queued(const struct control *ctl)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (ctl->conns[i])
+			n += ctl->conns[i]->outlen - ctl->conns[i]->outoff;
+	return n;
 }
 
 /* serve the loop for up to about 2 s, until what fd reads holds until */
@@ -217,7 +250,8 @@ ctl_pump(struct control *ctl, int fd, char *buf, size_t sz, const char *until)
 static void
 ctl_done(struct control *ctl, struct fake_backend *fb, char *dir, int fd)
 {
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	control_close(ctl);
 	sup_free(ctl->sup);
 	fb->be.ops->free(&fb->be);
@@ -279,6 +313,213 @@ START_TEST(idle_exec_refused_at_once)
 }
 END_TEST
 
+/* a client that asks for much and reads nothing costs a bounded amount:
+ * no more of its requests are read while its output is over budget */
+START_TEST(reader_that_never_reads_is_bounded)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), path[600], req[8192], buf[8192];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct control ctl;
+	size_t len = 0, most = 0;
+	FILE *fp;
+	int fd, i;
+
+	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\n"));
+	ctl_open(&ctl, cfg, fb, dir);
+	snprintf(path, sizeof(path), "%s/gw.log", dir);
+	fp = fopen(path, "w");
+	for (i = 0; i < 20000; i++)
+		fprintf(fp, "line %d of a console log that is long enough\n", i);
+	fclose(fp);
+	/* ~80 requests for 10000 lines each in one write */
+	while (len + 80 < sizeof(req))
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    "{\"v\":1,\"cmd\":\"logs\",\"service\":\"gw\","
+		    "\"lines\":10000}\n");
+	fd = ctl_connect_to(ctl.path_ro);
+	ck_assert_int_eq(write(fd, req, len), (ssize_t)len);
+	for (i = 0; i < 30; i++) {
+		ctl_round(&ctl, 10);
+		if (ctl_queued(&ctl) > most)
+			most = ctl_queued(&ctl);
+	}
+	ck_assert_msg(most <= CONTROL_OUT_BUDGET + PROTO_REPLY_MAX,
+	    "%zu bytes queued for a client that reads nothing", most);
+	/* it reads now: the rest of its requests are answered */
+	{
+		size_t got = 0, lines = 0;
+		ssize_t n;
+
+		for (i = 0; i < 2000 && lines < len / 60; i++) {
+			ctl_round(&ctl, 5);
+			while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+				got += (size_t)n;
+				lines += (size_t)(memchr(buf, '\n', (size_t)n) != NULL);
+			}
+		}
+		ck_assert_uint_gt(got, 4 * CONTROL_OUT_BUDGET);
+	}
+	ctl_done(&ctl, fb, dir, fd);
+}
+END_TEST
+
+/* readers cannot take the admins' slots; over a limit a client is told
+ * busy, never just closed; an admin takes the oldest idle one's slot */
+START_TEST(slots_for_admins_and_busy_replies)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), buf[8192];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	int ro[CONTROL_MAX_CONNS + 8], adm[CONTROL_MAX_CONNS], busy = 0, i, n;
+	struct control ctl;
+	int fd;
+
+	ctl_open(&ctl, cfg, fb, dir);
+	for (i = 0; i < CONTROL_MAX_CONNS + 8; i++) {
+		ro[i] = ctl_connect_to(ctl.path_ro);
+		ctl_round(&ctl, 0);
+	}
+	for (i = 0; i < 5; i++)
+		ctl_round(&ctl, 10);
+	for (i = 0; i < CONTROL_MAX_CONNS + 8; i++) {
+		n = (int)recv(ro[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			ck_assert_ptr_nonnull(strstr(buf, "\"code\":\"busy\""));
+			busy++;
+		}
+	}
+	ck_assert_int_eq(busy, CONTROL_ADMIN_RESERVE + 8);
+	/* the admins' slots */
+	for (i = 0; i < CONTROL_ADMIN_RESERVE; i++) {
+		adm[i] = ctl_connect(&ctl);
+		ctl_round(&ctl, 0);
+	}
+	/* full: one more admin sheds the oldest idle reader, and is answered */
+	fd = ctl_connect(&ctl);
+	ck_assert_int_gt(write(fd, "{\"v\":1,\"id\":3,\"cmd\":\"ping\"}\n", 28), 0);
+	ctl_pump(&ctl, fd, buf, sizeof(buf), "\"id\":3");
+	ck_assert_ptr_nonnull(strstr(buf, "\"id\":3,\"ok\":true"));
+	n = (int)recv(ro[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "an admin needed the slot"));
+	for (i = 0; i < CONTROL_MAX_CONNS + 8; i++)
+		close(ro[i]);
+	for (i = 0; i < CONTROL_ADMIN_RESERVE; i++)
+		close(adm[i]);
+	ctl_done(&ctl, fb, dir, fd);
+}
+END_TEST
+
+/* out of fds: the waiting clients are told so, and poll() does not keep
+ * waking the loop for them */
+START_TEST(out_of_fds_no_busy_loop)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), buf[512];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct control ctl;
+	struct pollfd pfd;
+	int cl[8], i, n, told = 0;
+
+	ctl_open(&ctl, cfg, fb, dir);
+	for (i = 0; i < 8; i++)
+		cl[i] = ctl_connect(&ctl);
+	/* no fd left for accept (this test runs in a child of its own) */
+	while (dup(0) != -1)
+		;
+	for (i = 0; i < 5; i++)
+		ctl_round(&ctl, 10);
+	for (i = 0; i < 8; i++) {
+		n = (int)recv(cl[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			buf[n] = '\0';
+			told += strstr(buf, "out of file descriptors") != NULL;
+		}
+	}
+	ck_assert_int_eq(told, 8);
+	/* nothing waits now: the listening socket is quiet */
+	pfd.fd = ctl.fd_admin;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+}
+END_TEST
+
+/* a client accepted in a round where a console with the same fd number
+ * was closed does not take that console's poll results */
+START_TEST(new_client_ignores_stale_poll_results)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), buf[512];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct pollfd fds[16];
+	struct control ctl;
+	int fd, nfds = 0, timeout = 10, next;
+
+	ctl_open(&ctl, cfg, fb, dir);
+	fd = ctl_connect(&ctl);
+	control_before_poll(&ctl, fds, &nfds, 16, &timeout);
+	ck_assert_int_eq(poll(fds, (nfds_t)nfds, 100), 1);	/* the accept */
+	/* the fd number accept will give, as a console closed this round */
+	next = dup(0);
+	close(next);
+	fds[nfds].fd = next;
+	fds[nfds].events = POLLIN;
+	fds[nfds].revents = POLLHUP;
+	nfds++;
+	control_after_poll(&ctl, fds, nfds);
+	ck_assert_int_gt(write(fd, "{\"v\":1,\"id\":4,\"cmd\":\"ping\"}\n", 28), 0);
+	ctl_pump(&ctl, fd, buf, sizeof(buf), "\"id\":4");
+	ck_assert_ptr_nonnull(strstr(buf, "\"id\":4,\"ok\":true"));
+	ctl_done(&ctl, fb, dir, fd);
+}
+END_TEST
+
+/* domuctl against a daemon whose reader slots are all taken: it tries
+ * again for a while, then says the daemon is busy (not absent); an admin
+ * still gets in */
+START_TEST(domuctl_says_busy)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir();
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	const char *status[] = { "status", NULL };
+	int ro[CONTROL_MAX_CONNS], i, n = CONTROL_MAX_CONNS -
+	    CONTROL_ADMIN_RESERVE;
+	struct control ctl;
+	struct run r;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "socket test skipped: needs root\n");
+		return;
+	}
+	chmod(dir, 0755);
+	ctl_open(&ctl, cfg, fb, dir);
+	ctl.auth.read_gid = GID_READ;
+	ctl.auth.admin_gid = GID_ADMIN;
+	ck_assert_int_eq(chown(ctl.path_admin, 0, GID_ADMIN), 0);
+	ck_assert_int_eq(chmod(ctl.path_admin, 0660), 0);
+	ck_assert_int_eq(chown(ctl.path_ro, 0, GID_READ), 0);
+	ck_assert_int_eq(chmod(ctl.path_ro, 0660), 0);
+	for (i = 0; i < n; i++) {
+		ro[i] = ctl_connect_to(ctl.path_ro);
+		ctl_round(&ctl, 0);
+	}
+	run_as(&ctl, dir, GID_READ, UID_USER, &r, status);
+	ck_assert_msg(r.status == CTL_EXIT_BUSY, "reader: %d %s", r.status,
+	    r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "busy"));
+	run_as(&ctl, dir, GID_ADMIN, UID_USER, &r, status);
+	ck_assert_msg(r.status == 0, "admin: %d %s", r.status, r.out);
+	for (i = 0; i < n; i++)
+		close(ro[i]);
+	ctl_done(&ctl, fb, dir, -1);
+}
+END_TEST
+
 Suite *
 socket_suite(void)
 {
@@ -292,6 +533,11 @@ socket_suite(void)
 	tcase_add_test(tc, roles_on_real_sockets);
 	tcase_add_test(tc, hostile_client);
 	tcase_add_test(tc, idle_exec_refused_at_once);
+	tcase_add_test(tc, reader_that_never_reads_is_bounded);
+	tcase_add_test(tc, slots_for_admins_and_busy_replies);
+	tcase_add_test(tc, out_of_fds_no_busy_loop);
+	tcase_add_test(tc, new_client_ignores_stale_poll_results);
+	tcase_add_test(tc, domuctl_says_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }
