@@ -135,6 +135,28 @@ else
 fi
 wait_state t ready 60 || info "t not ready after the restart: $(jfield t state)"
 
+# ---- memres/run-client-gone: the client of a run dies; the disk still goes ----
+dt_=$(jfield t domid)
+domuctl run -t 120 t --disk /e2e/run.img -- sleep 60 > /dev/null 2>&1 &
+cpid=$!
+wait_for 30 sh -c "[ \$(xl block-list $dt_ 2>/dev/null | tail -n +2 | grep -c .) -ge 1 ]"; ra=$?
+sleep 1
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null
+wait_for 30 sh -c "[ \$(xl block-list $dt_ 2>/dev/null | tail -n +2 | grep -c .) -eq 0 ]"; rl=$?
+domuctl run -t 60 t --disk /e2e/run.img -- hello again > /tmp/run4.out 2> /tmp/run4.err; rr4=$?
+n4=$(disks)
+why=""
+[ $ra = 0 ] || why="$why the run's disk never showed up;"
+[ $rl = 0 ] || why="$why the disk stayed after its client died;"
+[ $rr4 = 7 ] && grep -q "RUN-HELLO again" /tmp/run4.out || why="$why the next run: rc=$rr4 '$(cat /tmp/run4.out /tmp/run4.err | tr '\n' ' ')';"
+[ "$n4" = 0 ] || why="$why $n4 disks left after the next run;"
+if [ -z "$why" ]; then
+  pass memres/run-client-gone "domuctl killed mid-run: the command was cancelled and the disk detached; the next run on the same vdev range ran (exit 7) and left no disk"
+else
+  fail memres/run-client-gone "$why"
+  show_log 20
+fi
+
 domuctl stop t > /dev/null 2>&1
 wait_state t stopped 90 || info "t did not stop"
 
