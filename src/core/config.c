@@ -370,10 +370,11 @@ static const struct key domud_keys[] = {
 	{ "services_dir", 0 }, { "state_dir", 0 }, { "run_dir", 0 },
 	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
 	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
+	{ "run_images", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
 	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
-	DK_KEEP_RUNNING };
+	DK_KEEP_RUNNING, DK_RUN_IMAGES };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -931,6 +932,9 @@ domud_key(struct parse *p, int k, const char *v)
 	case DK_KEEP_RUNNING:
 		if ((why = parse_bool(v, &d->keep_running)) != NULL)
 			bad(p, "keep_running", v, why);
+		break;
+	case DK_RUN_IMAGES:
+		path_value(p, "run_images", v, &d->run_images);
 		break;
 	}
 }
@@ -1774,6 +1778,7 @@ config_free(struct config *cfg)
 	free(cfg->d.state_dir);
 	free(cfg->d.run_dir);
 	free(cfg->d.log_dir);
+	free(cfg->d.run_images);
 	free(cfg->d.read_group);
 	free(cfg->d.admin_group);
 	for (i = 0; i < cfg->nnets; i++) {

@@ -128,6 +128,8 @@ struct daemon_conf {
 	char		*admin_group;
 	uint64_t	 shutdown_timeout_ms;	/* daemon stop: overall deadline */
 	int		 keep_running;		/* daemon stop: leave DomUs up */
+	char		*run_images;		/* run --disk: images only from
+						 * here; NULL = STATE_DIR/run-images */
 };
 
 struct diag {

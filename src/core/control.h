@@ -49,6 +49,7 @@ struct control_job {
 	uint64_t		 token;		/* run: its disk operations */
 	uint32_t		 domid;
 	char			 vdev[16];
+	int			 loop_fd;	/* run: its image's loop device */
 	struct chan_result	 result;	/* run: kept over the detach */
 	struct request		*pending;	/* exec waiting for ready */
 	int			 stdin_open;	/* exec: takes "stdin" requests */

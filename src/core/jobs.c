@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/loopdev.h"
 #include "base/sanitize.h"
 #include "base/util.h"
 #include "chan/channel.h"
@@ -28,6 +29,8 @@ control_job_end(struct control_job *j)
 	int k;
 
 	free(j->pending);
+	if (j->loop_fd > 0)
+		loopdev_release(j->loop_fd);
 	for (k = 0; j->cc && k < CONTROL_JOBS; k++)
 		if (j->cc->jobs[k] == j)
 			j->cc->jobs[k] = NULL;

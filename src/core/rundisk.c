@@ -9,12 +9,16 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/loopdev.h"
 #include "base/util.h"
 #include "chan/channel.h"
 #include "console.h"
@@ -33,6 +37,57 @@ static const char run_script[] =
 static uint64_t run_tokens;
 
 static void run_reply(struct control_job *, const char *detach_error);
+
+static const char *
+run_images(struct control *c, char *buf, size_t sz)
+{
+	const struct daemon_conf *d = &c->sup->cfg->d;
+
+	if (d->run_images)
+		return d->run_images;
+	snprintf(buf, sz, "%s/run-images", d->state_dir);
+	return buf;
+}
+
+/*
+ * An image a run may attach: DIR/NAME with DIR the configured image
+ * directory and NAME a plain file name, opened without following a link,
+ * a regular file that others cannot write. The fd, or -1 with e saying why.
+ */
+int
+rundisk_open_image(const char *dir, const char *path, struct err *e)
+{
+	size_t dl = strlen(dir);
+	const char *name;
+	struct stat st;
+	int dfd, fd;
+
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	if (strncmp(path, dir, dl) != 0 || path[dl] != '/')
+		return err_set(e, EPERM, "%s: run images come from %.*s only",
+		    path, (int)dl, dir);
+	name = path + dl + 1;
+	if (*name == '\0' || strchr(name, '/') != NULL || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return err_set(e, EPERM, "%s: not a file directly in %.*s", path,
+		    (int)dl, dir);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return err_set(e, errno, "%s: %s", dir, strerror(errno));
+	/* O_NONBLOCK: a FIFO put there must not hold the loop */
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dfd);
+	if (fd == -1)
+		return err_set(e, errno, "%s: %s", path, errno == ELOOP ?
+		    "a symbolic link (not followed)" : strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & S_IWOTH)) {
+		close(fd);
+		return err_set(e, EPERM, "%s: %s", path, !S_ISREG(st.st_mode) ?
+		    "not a regular file" : "writable by others");
+	}
+	return fd;
+}
 
 /* the run job (of a connection, or orphaned) a disk operation is for */
 static struct control_job *
@@ -251,8 +306,8 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 	struct supervisor *sup = c->sup;
 	struct control_job *j;
 	struct err e = ERR_INIT;
-	char msg[256], vdev[16];
-	struct stat st;
+	char msg[256], vdev[16], loop[32], dirbuf[1024];
+	int imgfd, loopfd;
 	char letter;
 
 	if (!s->conf->memres)
@@ -266,10 +321,15 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 	if (req->disk[0] == '\0' || req->argc == 0)
 		return proto_error_reply(req, PE_BAD_REQUEST, "run needs a disk "
 		    "and argv", outlen);
-	errno = 0;
-	if (stat(req->disk, &st) == -1 || !S_ISREG(st.st_mode)) {
-		msgf(msg, sizeof(msg), "%s: %s", req->disk, errno ? strerror(
-		    errno) : "not a regular file");
+	/* what is attached is what was checked: the image's fd, bound to
+	 * a loop device of ours, never its path */
+	if ((imgfd = rundisk_open_image(run_images(c, dirbuf, sizeof(dirbuf)),
+	    req->disk, &e)) == -1)
+		return proto_error_reply(req, PE_DENIED, e.msg, outlen);
+	loopfd = loopdev_bind(imgfd, loop, sizeof(loop), &e);
+	close(imgfd);
+	if (loopfd == -1) {
+		msgf(msg, sizeof(msg), "%s: %s", req->disk, e.msg);
 		return proto_error_reply(req, PE_FAILED, msg, outlen);
 	}
 	/* run disks take xvdq .. xvdz, which service files leave alone */
@@ -278,11 +338,17 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 		if (!vdev_taken(c, s, vdev))
 			break;
 	}
-	if (letter > RUN_VDEV_LAST)
+	if (letter > RUN_VDEV_LAST) {
+		loopdev_release(loopfd);
 		return proto_error_reply(req, PE_BUSY, "no free vdev (xvdq-xvdz)",
 		    outlen);
-	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+	}
+	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) ==
+	    NULL) {
+		loopdev_release(loopfd);
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	}
+	j->loop_fd = loopfd;
 	j->pending = xcalloc(1, sizeof(*j->pending));
 	*j->pending = *req;
 	j->pending_until = UINT64_MAX;	/* not an idle start: no deadline */
@@ -291,11 +357,12 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 	j->domid = s->domid;
 	strlcpy_(j->vdev, vdev, sizeof(j->vdev));
 	if (sup->be->ops->disk_attach(sup->be, s->conf->name, s->domid,
-	    req->disk, vdev, j->token, &e) == -1) {
+	    loop, vdev, j->token, &e) == -1) {
 		control_job_end(j);
 		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
 	}
-	log_info("%s: run: %s attached as %s", s->conf->name, req->disk, vdev);
+	log_info("%s: run: %s (%s) attached as %s", s->conf->name, req->disk,
+	    loop, vdev);
 	*outlen = 0;
 	return NULL;
 }

@@ -10,6 +10,9 @@
 enum { RUN_NONE, RUN_ATTACH, RUN_EXEC, RUN_DETACH };
 
 control_handler	 rundisk_run;
+/* an image a run may attach (DIR/NAME, checked); its fd, or -1 with e */
+int		 rundisk_open_image(const char *dir, const char *path,
+		    struct err *);
 /* the backend finished an attach or a detach (supervisor's disk_done) */
 void		 rundisk_disk_done(void *control, const struct be_event *);
 /* the connection of a run goes: keep the job to its detach; 0 if it

@@ -6,7 +6,12 @@
 
 #include <yajl_tree.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/control.h"
+#include "core/console.h"
+#include "core/rundisk.h"
 #include "fake_backend.h"
 #include "helpers.h"
 #include "base/util.h"
@@ -248,6 +253,89 @@ START_TEST(every_verb_has_a_handler)
 }
 END_TEST
 
+/* run images: only files directly in the image directory, not through a
+ * link, regular, not writable by others (finding: run --disk attached any
+ * Dom0 file, e.g. /etc/shadow) */
+START_TEST(run_images_are_checked)
+{
+	char *dir = t_tmpdir(), path[600], other[600];
+	struct err e = ERR_INIT;
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tool.img", dir);
+	fp = fopen(path, "w");
+	fputs("image", fp);
+	fclose(fp);
+	chmod(path, 0644);
+	fd = rundisk_open_image(dir, path, &e);
+	ck_assert_msg(fd >= 0, "%s", e.msg);
+	close(fd);
+	/* outside the directory */
+	ck_assert_int_eq(rundisk_open_image(dir, "/etc/shadow", &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "run images come from"));
+	snprintf(other, sizeof(other), "%s/../etc", dir);
+	ck_assert_int_eq(rundisk_open_image(dir, other, &e), -1);
+	snprintf(other, sizeof(other), "%s/..", dir);
+	ck_assert_int_eq(rundisk_open_image(dir, other, &e), -1);
+	/* a link to elsewhere, swapped in: not followed */
+	snprintf(other, sizeof(other), "%s/link.img", dir);
+	ck_assert_int_eq(symlink("/etc/passwd", other), 0);
+	ck_assert_int_eq(rundisk_open_image(dir, other, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "symbolic link"));
+	/* a FIFO does not block, and is refused */
+	snprintf(other, sizeof(other), "%s/fifo.img", dir);
+	ck_assert_int_eq(mkfifo(other, 0600), 0);
+	ck_assert_int_eq(rundisk_open_image(dir, other, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a regular file"));
+	/* writable by others */
+	chmod(path, 0646);
+	ck_assert_int_eq(rundisk_open_image(dir, path, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "writable by others"));
+	t_rmtree(dir);
+}
+END_TEST
+
+static int nattach;
+
+static int
+count_attach(struct backend *be, const char *svc, uint32_t domid,
+    const char *path, const char *vdev, uint64_t token, struct err *e)
+{
+	nattach++;
+	return 0;
+}
+
+/* through the control verb: a path outside the image directory is denied
+ * before anything is attached */
+START_TEST(run_refuses_dom0_files)
+{
+	static struct backend_ops ops;
+	const char *code[] = { "error", "code", NULL };
+	struct service *s = sup_find(ctl.sup, "gw");
+	yajl_val v;
+
+	/* as if gw were a memres service whose agent answered */
+	s->conf->memres = 1;
+	s->state = ST_RUNNING;
+	s->ready = 1;
+	s->con = xcalloc(1, sizeof(*s->con));
+	s->con->fd = -1;
+	ops = *fb->be.ops;
+	ops.disk_attach = count_attach;
+	fb->be.ops = &ops;
+	v = call(&root, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"run\",\"service\":"
+	    "\"gw\",\"disk\":\"/etc/shadow\",\"argv\":[\"cat\"]}");
+	ck_assert(!ok(v));
+	ck_assert_str_eq(str(v, code), "denied");
+	yajl_tree_free(v);
+	ck_assert_int_eq(nattach, 0);
+	free(s->con);
+	s->con = NULL;
+	s->state = ST_STOPPED;
+}
+END_TEST
+
 Suite *
 control_suite(void)
 {
@@ -260,6 +348,8 @@ control_suite(void)
 	tcase_add_test(tc, logs_are_neutralised);
 	tcase_add_test(tc, memres_verbs_refuse_clearly);
 	tcase_add_test(tc, every_verb_has_a_handler);
+	tcase_add_test(tc, run_images_are_checked);
+	tcase_add_test(tc, run_refuses_dom0_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@ MEM=96
 : > "$DOMUD_LOG"
 
 conf_init
+echo "run_images = /e2e" >> "$DOMUD_CONF_DIR/domud.conf"
 if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then
   fail memres/cp-roundtrip "no agent cpio in /e2e"
   exit 0
@@ -134,6 +135,22 @@ else
   show_log 20
 fi
 wait_state t ready 60 || info "t not ready after the restart: $(jfield t state)"
+
+# ---- memres/run-images: only images from run_images, never a Dom0 file or a link ----
+ln -sf /etc/shadow /e2e/shadow.img
+domuctl run -t 30 t --disk /etc/shadow -- cat /dev/xvdq > /tmp/run5.out 2> /tmp/run5.err; rr5=$?
+domuctl run -t 30 t --disk /e2e/shadow.img -- cat /dev/xvdq > /tmp/run6.out 2> /tmp/run6.err; rr6=$?
+n6=$(disks)
+rm -f /e2e/shadow.img
+why=""
+[ $rr5 != 0 ] && grep -q "run images come from /e2e only" /tmp/run5.err || why="$why /etc/shadow: rc=$rr5 '$(tr '\n' ' ' < /tmp/run5.err)';"
+[ $rr6 != 0 ] && grep -q "symbolic link" /tmp/run6.err || why="$why a link in /e2e: rc=$rr6 '$(tr '\n' ' ' < /tmp/run6.err)';"
+[ "$n6" = 0 ] || why="$why $n6 disks attached;"
+if [ -z "$why" ]; then
+  pass memres/run-images "/etc/shadow refused ('$(head -n 1 /tmp/run5.err)'), a link to it in the image directory refused; nothing attached"
+else
+  fail memres/run-images "$why"
+fi
 
 # ---- memres/run-client-gone: the client of a run dies; the disk still goes ----
 dt_=$(jfield t domid)
