@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -25,7 +26,10 @@ fileio_write_atomic(const char *dir, const char *name, const void *data,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a fresh file of ours: never through a link someone left there */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd == -1) {
 		log_warn("state: %s", tmp);
 		return -1;
@@ -59,12 +63,14 @@ fileio_read(const char *path, size_t max)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			log_warn("state: %s", path);
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1 || st.st_size > (off_t)max) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)max) {
 		log_warnx("state: %s: unreadable or too large; ignored", path);
 		close(fd);
 		return NULL;
@@ -78,4 +84,23 @@ fileio_read(const char *path, size_t max)
 		return NULL;
 	}
 	return text;
+}
+
+int
+fileio_check_dir(const char *path, struct err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return err_set(e, errno, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, ENOTDIR, "%s: not a directory", path);
+	if (st.st_uid != geteuid())
+		return err_set(e, EPERM, "%s: owned by uid %u, not by us (uid %u): "
+		    "fix its owner", path, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+	if (st.st_mode & S_IWOTH)
+		return err_set(e, EPERM, "%s: writable by others (mode %04o): "
+		    "fix its mode", path, (unsigned)(st.st_mode & 07777));
+	return 0;
 }

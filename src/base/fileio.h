@@ -9,11 +9,17 @@
  */
 #include <stddef.h>
 
+#include "err.h"
+
 /* dir/name with data and a final newline; 0, or -1 (logged) */
 int	 fileio_write_atomic(const char *dir, const char *name, const void *,
 	    size_t);
 /* a whole file of at most max bytes, NUL-terminated, malloc'd; NULL when
  * missing (quietly) or unreadable, too large, short (logged) */
 char	*fileio_read(const char *path, size_t max);
+
+/* a directory domud keeps files in: ours, and not writable by others
+ * (else someone could swap what we write or read there); -1 with e */
+int	 fileio_check_dir(const char *path, struct err *);
 
 #endif

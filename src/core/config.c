@@ -1060,7 +1060,8 @@ read_file(struct config *cfg, const char *path, size_t *len, int *err_count)
 	ssize_t r;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO in services.d must not hang the daemon */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		config_diag(cfg, path, 0, 1, "cannot open: %s", strerror(errno));
 		(*err_count)++;
 		return NULL;

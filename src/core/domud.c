@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "base/fileio.h"
 #include "base/log.h"
 #include "net/net.h"
 #include "service.h"
@@ -114,7 +115,7 @@ lock_instance(const char *run_dir)
 	int fd, n;
 
 	snprintf(path, sizeof(path), "%s/domud.pid", run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		fatal("%s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -209,6 +210,17 @@ main(int argc, char *argv[])
 	mkdirs(cfg->d.run_dir, 0755);
 	mkdirs(cfg->d.state_dir, 0700);
 	mkdirs(cfg->d.log_dir, 0750);
+	{
+		/* ours alone: nobody else may swap what we keep there */
+		const char *dirs[] = { cfg->d.run_dir, cfg->d.state_dir,
+		    cfg->d.log_dir };
+		struct err de = ERR_INIT;
+		size_t k;
+
+		for (k = 0; k < nitems(dirs); k++)
+			if (fileio_check_dir(dirs[k], &de) == -1)
+				fatalx("%s", de.msg);
+	}
 	lockfd = lock_instance(cfg->d.run_dir);
 	signals_setup();
 

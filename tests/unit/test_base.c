@@ -2,6 +2,7 @@
 /* The bottom layer: the output neutraliser and whole-file I/O. */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,43 @@ START_TEST(fileio_roundtrip)
 }
 END_TEST
 
+/* the temporary file is never written through a link left in its place;
+ * directories domud keeps files in are checked */
+START_TEST(fileio_refuses_links_and_loose_dirs)
+{
+	char dir[] = "/tmp/domud-fileio-XXXXXX", victim[] =
+	    "/tmp/domud-victim-XXXXXX", tmp[64], buf[16];
+	int fd;
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fd = mkstemp(victim);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	snprintf(tmp, sizeof(tmp), "%s/f.json.tmp", dir);
+	ck_assert_int_eq(symlink(victim, tmp), 0);
+	ck_assert_int_eq(fileio_write_atomic(dir, "f.json", "{}", 2), 0);
+	fd = open(victim, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 8);
+	close(fd);
+	ck_assert_mem_eq(buf, "precious", 8);
+	ck_assert_int_eq(fileio_check_dir(dir, &e), 0);
+	chmod(dir, 0777);
+	ck_assert_int_eq(fileio_check_dir(dir, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "writable by others"));
+	chmod(dir, 0700);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(dir, 12345, 0), 0);
+		ck_assert_int_eq(fileio_check_dir(dir, &e), -1);
+		ck_assert_ptr_nonnull(strstr(e.msg, "owned by uid 12345"));
+	}
+	snprintf(tmp, sizeof(tmp), "%s/f.json", dir);
+	unlink(tmp);
+	rmdir(dir);
+	unlink(victim);
+}
+END_TEST
+
 Suite *
 base_suite(void)
 {
@@ -56,6 +94,7 @@ base_suite(void)
 
 	tcase_add_test(tc, sanitize);
 	tcase_add_test(tc, fileio_roundtrip);
+	tcase_add_test(tc, fileio_refuses_links_and_loose_dirs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <sys/stat.h>
+
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -248,6 +251,33 @@ START_TEST(same_domain)
 }
 END_TEST
 
+/* a FIFO in services.d is reported, and does not hang the load */
+START_TEST(fifo_in_services_d)
+{
+	char *dir = t_tmpdir(), path[600];
+	struct config *cfg;
+	FILE *fp;
+	size_t i;
+	int seen = 0;
+
+	snprintf(path, sizeof(path), "%s/services.d", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/services.d/pipe.ini", dir);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/domud.conf", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "[domud]\nstate_dir = %s\n", dir);
+	fclose(fp);
+	cfg = config_load(path);
+	for (i = 0; i < cfg->ndiags; i++)
+		seen += strstr(cfg->diags[i].text, "pipe.ini") != NULL &&
+		    strstr(cfg->diags[i].text, "not a regular file") != NULL;
+	ck_assert_int_eq(seen, 1);
+	config_free(cfg);
+	t_rmtree(dir);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -264,6 +294,7 @@ config_suite(void)
 	tcase_add_test(tc, cycle_and_unknown_after);
 	tcase_add_test(tc, same_domain);
 	tcase_add_test(tc, network_and_forwards);
+	tcase_add_test(tc, fifo_in_services_d);
 	suite_add_tcase(s, tc);
 	return s;
 }
