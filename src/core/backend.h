@@ -137,7 +137,8 @@ struct backend_ops {
 	int	(*disk_list)(struct backend *, uint32_t domid,
 		    char (*vdevs)[BE_VDEV_MAX], size_t max, size_t *n,
 		    struct err *);
-	/* the console PTY path of a running domain; malloc'd */
+	/* the console PTY of a running domain, resolved and checked to be a
+	 * pty slave under /dev/pts/ (anything else is refused); malloc'd */
 	char	*(*console_path)(struct backend *, uint32_t domid, struct err *);
 	/* poll integration: add fds from *nfds up to max, lower *timeout_ms */
 	int	(*before_poll)(struct backend *, struct pollfd *, int *nfds, int max,

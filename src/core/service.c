@@ -1142,7 +1142,8 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 			log_warnx("%s: %s", s->conf->name, e->msg);
 		free(tty);
 		agent_attach(s);
-	}
+	} else
+		log_warnx("%s: no console: %s", s->conf->name, e->msg);
 	return 0;
 }
 

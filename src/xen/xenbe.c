@@ -47,6 +47,7 @@
 #include "core/config.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "tty.h"
 #include "xenbe.h"
 
 #define USERDATA_TAG	"domud"
@@ -809,7 +810,7 @@ static char *
 xb_console_path(struct backend *be, uint32_t domid, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
-	char *path = NULL;
+	char *path = NULL, real[256];
 	int rc;
 
 	rc = libxl_primary_console_get_tty(xb->ctx, domid, &path);
@@ -817,7 +818,13 @@ xb_console_path(struct backend *be, uint32_t domid, struct err *e)
 		xerr(xb, e, rc, "console tty");
 		return NULL;
 	}
-	return path;
+	/* the guest may be able to write what xenstore says: check first,
+	 * and hand on the resolved path, which is what was checked */
+	rc = xen_tty_check(path, real, sizeof(real), e);
+	free(path);
+	if (rc == -1)
+		return NULL;
+	return xstrdup(real);
 }
 
 /* ---- poll integration ------------------------------------------------------------ */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 
@@ -16,6 +17,7 @@
 #include "core/service.h"
 #include "core/state.h"
 #include "base/util.h"
+#include "xen/tty.h"
 
 static struct fake_backend *fb;
 static struct supervisor *sup;
@@ -757,6 +759,53 @@ START_TEST(state_survives_a_daemon_restart)
 }
 END_TEST
 
+/* finding 10: the console tty from xenstore is opened only if it is a pty
+ * slave under /dev/pts/ */
+START_TEST(console_tty_checked)
+{
+	char out[256], link[600], file[600];
+	struct err e = ERR_INIT;
+	const char *pts;
+	char *dir = t_tmpdir();
+	int master;
+	FILE *fp;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	pts = ptsname(master);
+	ck_assert_int_eq(xen_tty_check(pts, out, sizeof(out), &e), 0);
+	ck_assert_str_eq(out, pts);
+	/* a symlink to it: what is handed on is the resolved path */
+	snprintf(link, sizeof(link), "%s/tty", dir);
+	ck_assert_int_eq(symlink(pts, link), 0);
+	ck_assert_int_eq(xen_tty_check(link, out, sizeof(out), &e), 0);
+	ck_assert_str_eq(out, pts);
+	/* a character device elsewhere */
+	ck_assert_int_eq(xen_tty_check("/dev/null", out, sizeof(out), &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a pty under /dev/pts/"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "refused"));
+	/* the multiplexer is a character device under /dev/pts/ too */
+	ck_assert_int_eq(xen_tty_check("/dev/pts/ptmx", out, sizeof(out), &e),
+	    -1);
+	/* a symlink to a file, a regular file, a relative or absent path */
+	snprintf(file, sizeof(file), "%s/plain", dir);
+	ck_assert_ptr_nonnull(fp = fopen(file, "w"));
+	fclose(fp);
+	unlink(link);
+	ck_assert_int_eq(symlink(file, link), 0);
+	ck_assert_int_eq(xen_tty_check(link, out, sizeof(out), &e), -1);
+	ck_assert_int_eq(xen_tty_check(file, out, sizeof(out), &e), -1);
+	ck_assert_int_eq(xen_tty_check("pts/0", out, sizeof(out), &e), -1);
+	ck_assert_int_eq(xen_tty_check("/dev/pts/999999", out, sizeof(out), &e),
+	    -1);
+	ck_assert_int_eq(e.status, ENOENT);
+	close(master);
+	t_rmtree(dir);
+}
+END_TEST
+
 Suite *
 service_suite(void)
 {
@@ -779,6 +828,7 @@ service_suite(void)
 	tcase_add_test(tc, adoption);
 	tcase_add_test(tc, shutdown_deadline_and_keep_running);
 	tcase_add_test(tc, state_survives_a_daemon_restart);
+	tcase_add_test(tc, console_tty_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }
