@@ -27,9 +27,11 @@ enum be_event_type {
 	BE_DISK_DONE,		/* a disk attach or detach finished (token) */
 };
 
+/* SR_DESTROYED comes with BE_DIED only: the domain died without a
+ * shutdown, and not by a destroy of ours (someone ran `xl destroy`) */
 enum shutdown_reason {
 	SR_NONE, SR_POWEROFF, SR_REBOOT, SR_SUSPEND, SR_CRASH, SR_WATCHDOG,
-	SR_SOFT_RESET, SR_UNKNOWN,
+	SR_SOFT_RESET, SR_UNKNOWN, SR_DESTROYED,
 };
 
 /* Events name the service rather than point to it: a service may be gone
@@ -89,7 +91,8 @@ struct be_dominfo {
 	int			 running, paused, shutdown, dying;
 };
 
-/* a domain found at start that may be one of ours (see sup_adopt) */
+/* a domain found at start that may be one of ours (see sup_adopt), or
+ * one domain of the periodic listing (list: no tag, no has_config) */
 struct be_found {
 	uint32_t		 domid;
 	char			 name[64];
@@ -123,7 +126,13 @@ struct backend_ops {
 	/* every domain but Dom0; *found is malloc'd */
 	int	(*scan)(struct backend *, struct be_found **found, size_t *n,
 		    struct err *);
-	/* take over a running domain: watch it, unpause it if paused */
+	/* every domain but Dom0, cheaply (domid, name, uuid, paused,
+	 * shutdown, dying): the supervisor's periodic look at what Xen
+	 * runs; *found is malloc'd. NULL in backends that cannot. */
+	int	(*list)(struct backend *, struct be_found **found, size_t *n,
+		    struct err *);
+	/* take over a running domain: watch it; unpause it if it was left
+	 * paused between build and unpause (it never ran) */
 	int	(*adopt)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);
 	/* hot-plug a read-only raw image / take a disk away: async, one

@@ -29,6 +29,7 @@ static void svc_set_state(struct service *, enum svc_state);
 static void start_destroy(struct service *);
 static void svc_try_start(struct service *);
 static void sup_kick_waiting(struct supervisor *);
+static void set_conflict(struct service *, const struct be_found *);
 
 const char *
 svc_state_str(enum svc_state s)
@@ -57,6 +58,7 @@ svc_exit_str(enum svc_exit e)
 	case EXIT_DIED:			return "died";
 	case EXIT_CREATE_FAILED:	return "create failed";
 	case EXIT_REFUSED:		return "refused";
+	case EXIT_DESTROYED_OUTSIDE:	return "destroyed outside domud";
 	}
 	return "?";
 }
@@ -80,6 +82,24 @@ note(struct service *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_info("%s: %s", s->conf->name, msg);
+	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
+	    "%s", msg);
+}
+
+/* the same, for what someone should look at: a warning in domud's log */
+static void
+warn_note(struct service *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+warn_note(struct service *s, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", s->conf->name, msg);
 	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
 	    "%s", msg);
 }
@@ -366,12 +386,20 @@ do_create(struct service *s)
 		struct be_event ev;
 
 		if (e.status == EEXIST) {
-			/* someone else's domain has the name: not a crash */
+			/* someone else's domain has the name: not a crash,
+			 * and it is neither adopted nor destroyed */
 			release_memory(s);
+			if (s->net_active) {
+				s->net_active = 0;
+				net_service_down(s->sup->net);
+			}
 			s->last_exit = EXIT_REFUSED;
-			strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
-			log_warnx("%s: start refused: %s", s->conf->name, e.msg);
 			svc_set_state(s, ST_STOPPED);
+			/* which domain, and whose: look now */
+			sup_reconcile(s->sup);
+			snprintf(s->last_error, sizeof(s->last_error), "start "
+			    "refused: %s", s->conflict_domid ? s->conflict : e.msg);
+			log_warnx("%s: %s", s->conf->name, s->last_error);
 			return;
 		}
 		memset(&ev, 0, sizeof(ev));
@@ -532,6 +560,10 @@ after_end(struct service *s)
 	console_close(s->con);
 	s->con = NULL;
 	s->ready = s->unresponsive = 0;
+	s->paused = 0;
+	s->paused_since = 0;
+	s->destroy_started = s->destroy_retry_ms = 0;
+	s->destroy_inflight = s->destroy_stuck = 0;
 	if (s->stop_phase != SP_NONE)
 		s->stopped_in = s->stop_phase;
 	s->stop_phase = SP_NONE;
@@ -599,19 +631,91 @@ a_create_failed(struct service *s, const struct be_event *ev)
 	after_end(s);
 }
 
+/*
+ * A destroy is bounded: one that fails is tried again after 5 s, doubling
+ * up to 5 min (never a tight loop); one that is not done within STUCK_MS
+ * (a backend holds the domain, a hotplug script hangs) is reported with
+ * what Xen says of the domain, once. Either way the service stays in
+ * destroying (the name is not free until the domain is gone); the others
+ * go on: nothing waits on a service that is going down.
+ */
+static void destroy_retry_later(struct service *);
+
 static void
-start_destroy(struct service *s)
+destroy_attempt(struct service *s)
 {
 	struct err e = ERR_INIT;
 
-	s->timer_at = 0;
-	svc_set_state(s, ST_DESTROYING);
+	s->destroy_inflight = 1;
 	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->domid,
 	    &e) == -1) {
+		s->destroy_inflight = 0;
 		log_warnx("%s: destroy: %s", s->conf->name, e.msg);
 		strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
-		/* the domain may be gone already; the next event settles it */
+		/* the domain may be gone already; the next event settles it,
+		 * or the retry does */
+		destroy_retry_later(s);
+		return;
 	}
+	/* a look once the bound is over, if nothing came by then */
+	s->timer_at = s->destroy_started + STUCK_MS;
+	if (s->timer_at <= s->sup->now)
+		s->timer_at = s->sup->now + STUCK_MS;
+}
+
+static void
+start_destroy(struct service *s)
+{
+	s->timer_at = 0;
+	if (s->state != ST_DESTROYING) {
+		s->destroy_started = s->sup->now;
+		s->destroy_retry_ms = 0;
+		s->destroy_stuck = 0;
+	}
+	svc_set_state(s, ST_DESTROYING);
+	destroy_attempt(s);
+}
+
+/* past the bound: say so once, with the domain's state in Xen */
+static void
+destroy_check_stuck(struct service *s)
+{
+	struct be_dominfo di;
+	struct err e = ERR_INIT;
+	char d[32], st[64];
+
+	if (s->destroy_stuck || s->sup->now - s->destroy_started < STUCK_MS)
+		return;
+	s->destroy_stuck = 1;
+	if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == -1)
+		snprintf(st, sizeof(st), "no longer listed");
+	else
+		snprintf(st, sizeof(st), "%s%s%s", di.dying ? "dying" :
+		    "not dying", di.paused ? ", paused" : "", di.shutdown ?
+		    ", shut down" : "");
+	format_duration(d, sizeof(d), s->sup->now - s->destroy_started);
+	snprintf(s->last_error, sizeof(s->last_error), "domain %u is not gone "
+	    "%s after its destroy (Xen: %s)%s", s->domid, d, st,
+	    s->destroy_inflight ? "; the destroy is still under way: a "
+	    "backend may hold the domain" : "");
+	warn_note(s, "%s", s->last_error);
+}
+
+static void
+destroy_retry_later(struct service *s)
+{
+	char d[32];
+
+	if (s->destroy_retry_ms == 0)
+		s->destroy_retry_ms = DESTROY_RETRY_MS;
+	s->timer_at = s->sup->now + s->destroy_retry_ms;
+	format_duration(d, sizeof(d), s->destroy_retry_ms);
+	log_warnx("%s: destroy of domain %u: trying again in %s",
+	    s->conf->name, s->domid, d);
+	s->destroy_retry_ms *= 2;
+	if (s->destroy_retry_ms > DESTROY_RETRY_MAX_MS)
+		s->destroy_retry_ms = DESTROY_RETRY_MAX_MS;
+	destroy_check_stuck(s);
 }
 
 static void pv_shutdown(struct service *);
@@ -654,6 +758,8 @@ static enum svc_exit
 exit_of(enum shutdown_reason r)
 {
 	switch (r) {
+	case SR_DESTROYED:
+		return EXIT_DESTROYED_OUTSIDE;
 	case SR_POWEROFF:
 		return EXIT_POWEROFF;
 	case SR_REBOOT:
@@ -694,10 +800,20 @@ a_stop_timeout(struct service *s, const struct be_event *ev)
 	start_destroy(s);
 }
 
+/*
+ * The domain is gone. Someone else's destroy (SR_DESTROYED) is a death
+ * like any other, so the restart policy applies, but it says whose it was;
+ * a stop that was asked for stays a stop.
+ */
 static void
 a_died(struct service *s, const struct be_event *ev)
 {
-	if (s->state == ST_STOPPING)
+	if (ev && ev->reason == SR_DESTROYED && s->state != ST_DESTROYING) {
+		s->last_exit = EXIT_DESTROYED_OUTSIDE;
+		snprintf(s->last_error, sizeof(s->last_error), "domain %u was "
+		    "destroyed outside domud", ev->domid);
+		warn_note(s, "%s (not by domud: xl destroy?)", s->last_error);
+	} else if (s->state == ST_STOPPING)
 		s->last_exit = EXIT_STOPPED;
 	else if (s->state != ST_DESTROYING)
 		s->last_exit = ev && ev->reason != SR_NONE ?
@@ -715,16 +831,21 @@ a_destroyed(struct service *s, const struct be_event *ev)
 static void
 a_destroy_failed(struct service *s, const struct be_event *ev)
 {
+	s->destroy_inflight = 0;
 	strlcpy_(s->last_error, ev->err.msg, sizeof(s->last_error));
-	log_warnx("%s: destroy failed: %s; retrying in 5s", s->conf->name,
-	    ev->err.msg);
-	s->timer_at = s->sup->now + 5000;
+	log_warnx("%s: destroy failed: %s", s->conf->name, ev->err.msg);
+	destroy_retry_later(s);
 }
 
+/* the destroying timer: the bound of the destroy under way, or a retry */
 static void
-a_destroy_retry(struct service *s, const struct be_event *ev)
+a_destroy_timer(struct service *s, const struct be_event *ev)
 {
-	start_destroy(s);
+	if (s->destroy_inflight) {
+		destroy_check_stuck(s);
+		return;		/* its completion (or failure) comes later */
+	}
+	destroy_attempt(s);
 }
 
 /* restart a running service: stop it, then start it again */
@@ -801,7 +922,7 @@ static action_fn *const lifecycle[ST__N][EV__N] = {
 		[EV_DESTROYED] = a_destroyed,
 		[EV_DESTROY_FAILED] = a_destroy_failed,
 		[EV_DIED] = a_died,
-		[EV_TIMER] = a_destroy_retry,
+		[EV_TIMER] = a_destroy_timer,
 	},
 	[ST_BACKOFF] = {
 		[EV_START] = a_start,
@@ -1180,10 +1301,10 @@ sup_adopt(struct supervisor *sup)
 			continue;
 		}
 		if (memcmp(f->uuid, s->conf->uuid, 16) != 0) {
-			snprintf(s->last_error, sizeof(s->last_error), "domain %u "
-			    "has this name but is not domud's (another UUID)",
-			    f->domid);
-			log_warnx("%s: %s", s->conf->name, s->last_error);
+			/* never adopted, never destroyed: reported */
+			set_conflict(s, f);
+			strlcpy_(s->last_error, s->conflict,
+			    sizeof(s->last_error));
 			continue;
 		}
 		if (!f->tag[0] || !f->has_config || f->dying) {
@@ -1382,6 +1503,13 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 	uint64_t now = mono_ms();
 	size_t i;
 
+	if (sup->be->ops->list) {
+		uint64_t left = sup->next_reconcile > now ?
+		    sup->next_reconcile - now : 0;
+
+		if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+			*timeout_ms = (int)left;
+	}
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
@@ -1431,7 +1559,8 @@ agent_keepalive(struct service *s)
 	uint64_t now = s->sup->now;
 	struct err e = ERR_INIT;
 
-	if (s->state != ST_RUNNING)
+	/* a paused guest cannot answer: no verdict on it, no idle stop */
+	if (s->state != ST_RUNNING || s->paused)
 		return;
 	if (ch->ping_sent == 0 && s->unresponsive) {
 		s->unresponsive = 0;
@@ -1505,6 +1634,10 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			sup_dispatch(s, EV_TIMER, NULL);
 		}
 	}
+	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
+		sup_reconcile(sup);
+		sup->next_reconcile = sup->now + RECONCILE_MS;
+	}
 	/* drop services removed by reload once they are down */
 	for (i = 0; i < sup->nsvcs; ) {
 		struct service *s = sup->svcs[i];
@@ -1523,6 +1656,138 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	qsort(sup->svcs, sup->nsvcs, sizeof(*sup->svcs), svc_cmp_name);
 }
 
+/* ---- reconciliation with what Xen runs ------------------------------------ */
+
+/* a domain with the service's name that is not the one domud runs for it:
+ * reported, never adopted nor destroyed; a start is refused while it is */
+static void
+set_conflict(struct service *s, const struct be_found *f)
+{
+	if (s->conflict_domid == f->domid)
+		return;
+	s->conflict_domid = f->domid;
+	if (memcmp(f->uuid, s->conf->uuid, 16) != 0)
+		snprintf(s->conflict, sizeof(s->conflict), "domain %u has this "
+		    "name but is not domud's (another UUID)", f->domid);
+	else
+		snprintf(s->conflict, sizeof(s->conflict), "domain %u has this "
+		    "name and UUID but domud did not start it", f->domid);
+	warn_note(s, "conflict: %s; it is left alone, and a start is refused "
+	    "while it exists", s->conflict);
+}
+
+static void
+clear_conflict(struct service *s)
+{
+	if (s->conflict_domid == 0)
+		return;
+	note(s, "conflict over: domain %u with this name is gone",
+	    s->conflict_domid);
+	s->conflict_domid = 0;
+	s->conflict[0] = '\0';
+}
+
+/* the service's own domain, as listed: paused by someone else? */
+static void
+reconcile_own(struct service *s, const struct be_found *f)
+{
+	uint64_t now = s->sup->now;
+
+	if (!f->paused || f->shutdown || f->dying) {
+		s->paused_since = 0;
+		if (s->paused) {
+			s->paused = 0;
+			note(s, "domain %u runs again (unpaused)", s->domid);
+			/* its agent could not answer while paused */
+			if (s->con && s->con->chan && s->con->chan->ping_sent)
+				s->con->chan->ping_sent = now;
+		}
+		return;
+	}
+	/* judged while it runs (a stop or a destroy pauses it too) */
+	if (s->state != ST_RUNNING)
+		return;
+	if (s->paused_since == 0)
+		s->paused_since = now;
+	if (!s->paused && now - s->paused_since >= PAUSE_REPORT_MS) {
+		s->paused = 1;
+		warn_note(s, "domain %u is paused, and domud did not pause it "
+		    "(xl pause?): left paused, reported", s->domid);
+	}
+}
+
+/* an ended domain of this service that stays dying (a backend holds it) */
+static void
+reconcile_dying(struct service *s, const struct be_found *f)
+{
+	uint64_t now = s->sup->now;
+	char d[32];
+
+	if (f == NULL) {
+		if (s->dying_domid && s->dying_reported)
+			note(s, "domain %u is gone at last", s->dying_domid);
+		s->dying_domid = 0;
+		s->dying_reported = 0;
+		return;
+	}
+	if (s->dying_domid != f->domid) {
+		s->dying_domid = f->domid;
+		s->dying_since = now;
+		s->dying_reported = 0;
+	}
+	if (!s->dying_reported && now - s->dying_since >= STUCK_MS) {
+		s->dying_reported = 1;
+		format_duration(d, sizeof(d), now - s->dying_since);
+		warn_note(s, "domain %u (an earlier run) is still dying after "
+		    "%s%s%s: something (a backend) holds it, and its memory is "
+		    "not free yet", f->domid, d, f->paused ? ", paused" : "",
+		    f->shutdown ? ", shut down" : "");
+	}
+}
+
+void
+sup_reconcile(struct supervisor *sup)
+{
+	struct be_found *list = NULL;
+	struct err e = ERR_INIT;
+	size_t n = 0, i, k;
+
+	if (sup->be->ops->list == NULL)
+		return;
+	sup->now = mono_ms();
+	if (sup->be->ops->list(sup->be, &list, &n, &e) == -1) {
+		log_debug("reconcile: %s", e.msg);
+		return;
+	}
+	for (i = 0; i < sup->nsvcs; i++) {
+		struct service *s = sup->svcs[i];
+		const struct be_found *named = NULL, *dying = NULL;
+
+		for (k = 0; k < n; k++) {
+			const struct be_found *f = &list[k];
+
+			if (s->domid != INVALID_DOMID_ && f->domid == s->domid) {
+				reconcile_own(s, f);
+				continue;
+			}
+			/* a name being built is ours until the create ends */
+			if (s->state != ST_STARTING &&
+			    strcmp(f->name, s->conf->name) == 0)
+				named = f;
+			else if (f->dying && memcmp(f->uuid, s->conf->uuid,
+			    16) == 0 && (dying == NULL ||
+			    f->domid == s->dying_domid))
+				dying = f;
+		}
+		if (named)
+			set_conflict(s, named);
+		else if (s->state != ST_STARTING)
+			clear_conflict(s);
+		reconcile_dying(s, dying);
+	}
+	free(list);
+}
+
 void
 svc_status_json(struct service *s, yajl_gen g)
 {
@@ -1538,12 +1803,36 @@ svc_status_json(struct service *s, yajl_gen g)
 		gen_kv_str(g, "description", s->conf->description);
 	if (s->domid != INVALID_DOMID_) {
 		gen_kv_int(g, "domid", s->domid);
-		if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0 &&
-		    di.start_time > 0) {
-			gen_kv_int(g, "start_time", (long long)di.start_time);
-			gen_kv_int(g, "uptime", now > di.start_time ?
-			    (long long)(now - di.start_time) : 0);
+		if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0) {
+			if (di.start_time > 0) {
+				gen_kv_int(g, "start_time",
+				    (long long)di.start_time);
+				gen_kv_int(g, "uptime", now > di.start_time ?
+				    (long long)(now - di.start_time) : 0);
+			}
+			/* what Xen says of it, now */
+			gen_kv_str(g, "xen_state", di.dying ? "dying" :
+			    di.shutdown ? "shutdown" : di.paused ? "paused" :
+			    "running");
 		}
+	}
+	/* what Xen does that domud did not ask for */
+	if (s->paused)
+		gen_kv_bool(g, "paused", 1);
+	if (s->conflict_domid) {
+		gen_kv_str(g, "conflict", s->conflict);
+		gen_kv_int(g, "conflict_domid", s->conflict_domid);
+	}
+	if (s->dying_domid && s->dying_reported) {
+		gen_kv_int(g, "dying_domid", s->dying_domid);
+		gen_kv_int(g, "dying_s", (long long)((mono - s->dying_since) /
+		    1000));
+	}
+	if (s->state == ST_DESTROYING && s->destroy_started) {
+		gen_kv_int(g, "destroy_s", (long long)((mono -
+		    s->destroy_started) / 1000));
+		if (s->destroy_stuck)
+			gen_kv_bool(g, "destroy_stuck", 1);
 	}
 	gen_kv_bool(g, "autostart", s->conf->autostart);
 	gen_kv_str(g, "restart_policy", restart_policy_str(s->conf->restart));

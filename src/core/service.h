@@ -74,8 +74,20 @@ enum svc_exit {
 	EXIT_WATCHDOG,
 	EXIT_DIED,		/* vanished without a shutdown reason */
 	EXIT_CREATE_FAILED,
-	EXIT_REFUSED,		/* admission: not enough memory */
+	EXIT_REFUSED,		/* admission: not enough memory; a name taken */
+	EXIT_DESTROYED_OUTSIDE,	/* someone else destroyed it (xl destroy) */
 };
+
+/* the supervisor's look at what Xen runs (sup_reconcile) */
+#define RECONCILE_MS	2000
+/* a pause that lasts this long was someone else's (xl destroy pauses too,
+ * for as long as it takes the devices away) */
+#define PAUSE_REPORT_MS	5000
+/* a destroy not done, or an ended domain still dying, after this is stuck */
+#define STUCK_MS	60000
+/* retries of a destroy that failed: from this, doubling, up to 5 min */
+#define DESTROY_RETRY_MS	5000
+#define DESTROY_RETRY_MAX_MS	300000
 
 #define RESTART_HISTORY	64
 
@@ -115,6 +127,20 @@ struct service {
 	int			 idle_stopped;	/* memres: the next exec starts it */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	struct console		*con;
+
+	/* what Xen does that domud did not ask for (sup_reconcile) */
+	int			 paused;	/* paused, not by domud: reported */
+	uint64_t		 paused_since;	/* first seen paused, monotonic */
+	uint32_t		 conflict_domid; /* has its name, not its domain; 0 = none */
+	char			 conflict[160];
+	uint32_t		 dying_domid;	/* an ended domain of its, dying; 0 = none */
+	uint64_t		 dying_since;
+	int			 dying_reported;
+	/* the destroy under way (ST_DESTROYING) */
+	uint64_t		 destroy_started;
+	uint64_t		 destroy_retry_ms; /* the next retry's delay */
+	int			 destroy_inflight;
+	int			 destroy_stuck;	/* not done within STUCK_MS */
 };
 
 struct net;
@@ -130,6 +156,7 @@ struct supervisor {
 	int			 restoring;	/* adopting, loading: no saves */
 	uint64_t		 shutdown_deadline;
 	uint64_t		 now;		/* monotonic ms, this iteration */
+	uint64_t		 next_reconcile; /* monotonic ms */
 	/* disk attach/detach completions go to whoever asked (control) */
 	void			(*disk_done)(void *, const struct be_event *);
 	void			*disk_arg;
@@ -159,6 +186,9 @@ void		 sup_before_poll(struct supervisor *, struct pollfd *, int *nfds,
 		    int max, int *timeout_ms);
 void		 sup_after_poll(struct supervisor *, struct pollfd *, int nfds);
 void		 sup_dispatch(struct service *, enum svc_event, const struct be_event *);
+/* compare what Xen runs with what the services think (every RECONCILE_MS
+ * from sup_after_poll): pauses, conflicts, domains stuck dying */
+void		 sup_reconcile(struct supervisor *);
 void		 sup_be_notify(void *, const struct be_event *);
 
 const char	*svc_state_str(enum svc_state);

@@ -19,6 +19,14 @@
  * libxl's SIGCHLD handling serves several contexts at once (each reaps only
  * its own children).
  *
+ * What someone else does to our domains shows up here too: libxl's death
+ * watch (a xenstore watch on @releaseDomain) reports a death; one that comes
+ * without a shutdown and while no destroy of ours is under way was someone
+ * else's destroy (`xl destroy`): BE_DIED with SR_DESTROYED. What no event
+ * tells (a pause, a domain created by someone else with a service's name, a
+ * domain that stays dying) the supervisor sees through xb_list, a cheap
+ * listing it asks for every few seconds.
+ *
  * SIGCHLD: libxl_sigchld_owner_libxl_always_selective_reap. libxl reaps only
  * its own children (hotplug scripts, the destroy helper); domud forks none
  * and installs no SIGCHLD handler.
@@ -74,6 +82,7 @@ struct xdom {
 	uint32_t		 domid;
 	char			 name[SERVICE_NAME_MAX + 1];
 	libxl_evgen_domain_death *evg;
+	int			 shutdown_seen;	/* DOMAIN_SHUTDOWN came */
 };
 
 struct xlogger {
@@ -411,7 +420,8 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 
 		if (libxl_name_to_domid(xb->ctx, sc->name, &other) == 0)
 			return err_set(e, EEXIST, "a domain named %s already "
-			    "exists (domain %u)", sc->name, other);
+			    "exists (domain %u) and domud did not start it",
+			    sc->name, other);
 	}
 
 	b = xcalloc(1, sizeof(*b));
@@ -619,6 +629,47 @@ reason_of(libxl_shutdown_reason r)
 	}
 }
 
+/* a destroy of ours is under way for the domain */
+static int
+destroying(struct xenbe *xb, uint32_t domid)
+{
+	struct op *op;
+
+	for (op = xb->ops; op; op = op->next)
+		if (op->domid == domid && (op->kind == OP_DESTROY ||
+		    op->kind == OP_CREATE))
+			return 1;
+	return 0;
+}
+
+/*
+ * Why a watched domain died. libxl reports DOMAIN_DEATH once the domain is
+ * dying or gone; a guest's own end is a shutdown first. A death without one,
+ * while no destroy of ours is under way, is someone else's destroy (`xl
+ * destroy` pauses, takes the devices away and destroys: no shutdown). If
+ * the guest had shut down and was destroyed before we saw it, Xen still
+ * tells the reason of a dying domain.
+ */
+static enum shutdown_reason
+death_reason(struct xenbe *xb, struct xdom *d)
+{
+	enum shutdown_reason r = SR_DESTROYED;
+	libxl_dominfo info;
+
+	if (d->shutdown_seen || destroying(xb, d->domid))
+		return SR_NONE;
+	libxl_dominfo_init(&info);
+	if (libxl_domain_info(xb->ctx, &info, d->domid) == 0 && info.shutdown)
+		r = reason_of(info.shutdown_reason);
+	libxl_dominfo_dispose(&info);
+	xb->logger->last_error[0] = '\0';	/* NOTFOUND: gone, as expected */
+	if (r == SR_DESTROYED)
+		log_info("%s: domain %u died without a shutdown, and not by "
+		    "domud's destroy: destroyed outside domud", d->name,
+		    d->domid);
+	return r;
+}
+
 static void
 handle_event(struct xenbe *xb, libxl_event *ev)
 {
@@ -630,17 +681,20 @@ handle_event(struct xenbe *xb, libxl_event *ev)
 		op_complete(xb, ev->for_user, ev->u.operation_complete.rc);
 		break;
 	case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
-		if ((d = xdom_find(xb, domid)) != NULL)
+		if ((d = xdom_find(xb, domid)) != NULL) {
+			d->shutdown_seen = 1;
 			emit(xb, BE_SHUTDOWN, d->name, domid, reason_of(
 			    ev->u.domain_shutdown.shutdown_reason), NULL);
+		}
 		break;
 	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
 		if ((d = xdom_find(xb, domid)) != NULL) {
 			char name[SERVICE_NAME_MAX + 1];
+			enum shutdown_reason r = death_reason(xb, d);
 
 			strlcpy_(name, d->name, sizeof(name));
 			xdom_unwatch(xb, domid);
-			emit(xb, BE_DIED, name, domid, SR_NONE, NULL);
+			emit(xb, BE_DIED, name, domid, r, NULL);
 		}
 		break;
 	default:
@@ -715,11 +769,12 @@ xb_dominfo(struct backend *be, uint32_t domid, struct be_dominfo *out,
 	return 0;
 }
 
+/* every domain but Dom0; deep: with our tag and libxl's record (files
+ * under /var/lib/xen: at start only) */
 static int
-xb_scan(struct backend *be, struct be_found **out, size_t *nout,
+list_domains(struct xenbe *xb, struct be_found **out, size_t *nout, int deep,
     struct err *e)
 {
-	struct xenbe *xb = xb_of(be);
 	libxl_dominfo *list;
 	struct be_found *f;
 	int i, n = 0, len;
@@ -744,9 +799,15 @@ xb_scan(struct backend *be, struct be_found **out, size_t *nout,
 		d->dying = list[i].dying;
 		d->reason = d->shutdown ?
 		    reason_of(list[i].shutdown_reason) : SR_NONE;
+		/* a dying domain may have no name left (libxl removes its
+		 * xenstore directory before the final destroy) */
 		if ((name = libxl_domid_to_name(xb->ctx, d->domid)) != NULL) {
 			strlcpy_(d->name, name, sizeof(d->name));
 			free(name);
+		}
+		if (!deep) {
+			k++;
+			continue;
 		}
 		/* our tag: {"v":1,"service":"NAME"} */
 		data = NULL;
@@ -775,9 +836,24 @@ xb_scan(struct backend *be, struct be_found **out, size_t *nout,
 		k++;
 	}
 	libxl_dominfo_list_free(list, n);
+	xb->logger->last_error[0] = '\0';	/* a name or a tag may be absent */
 	*out = f;
 	*nout = k;
 	return 0;
+}
+
+static int
+xb_scan(struct backend *be, struct be_found **out, size_t *nout,
+    struct err *e)
+{
+	return list_domains(xb_of(be), out, nout, 1, e);
+}
+
+static int
+xb_list(struct backend *be, struct be_found **out, size_t *nout,
+    struct err *e)
+{
+	return list_domains(xb_of(be), out, nout, 0, e);
 }
 
 static int
@@ -785,10 +861,12 @@ xb_adopt(struct backend *be, const char *svc, uint32_t domid, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
 	libxl_dominfo info;
+	struct xdom *d;
 	int rc;
 
 	if (xdom_find(xb, domid) == NULL && xdom_watch(xb, svc, domid, e) == -1)
 		return -1;
+	d = xdom_find(xb, domid);
 	/* a watch added now only sees the next change: look at it too */
 	libxl_dominfo_init(&info);
 	rc = libxl_domain_info(xb->ctx, &info, domid);
@@ -797,11 +875,19 @@ xb_adopt(struct backend *be, const char *svc, uint32_t domid, struct err *e)
 		xdom_unwatch(xb, domid);
 		return xerr(xb, e, rc, "domain info");
 	}
-	/* left paused by a domud that died between build and unpause */
-	if (info.paused && !info.shutdown && !info.dying &&
-	    (rc = libxl_domain_unpause(xb->ctx, domid, NULL)) != 0)
-		log_warnx("%s: unpause of adopted domain %u: libxl error %d",
-		    svc, domid, rc);
+	/* the supervisor dispatches a shutdown it finds: not twice */
+	d->shutdown_seen = info.shutdown;
+	/* left paused by a domud that died between build and unpause: its
+	 * vCPUs never ran. One that ran was paused by someone else: that is
+	 * reported (the supervisor's listing), not undone. */
+	if (info.paused && !info.shutdown && !info.dying) {
+		if (info.cpu_time != 0)
+			log_warnx("%s: adopted domain %u is paused, and not by "
+			    "domud: left paused", svc, domid);
+		else if ((rc = libxl_domain_unpause(xb->ctx, domid, NULL)) != 0)
+			log_warnx("%s: unpause of adopted domain %u: libxl error "
+			    "%d", svc, domid, rc);
+	}
 	libxl_dominfo_dispose(&info);
 	return 0;
 }
@@ -1022,6 +1108,7 @@ static const struct backend_ops xenbe_ops = {
 	.need_memory = xb_need_memory,
 	.dominfo = xb_dominfo,
 	.scan = xb_scan,
+	.list = xb_list,
 	.adopt = xb_adopt,
 	.console_path = xb_console_path,
 	.disk_attach = xb_disk_attach,

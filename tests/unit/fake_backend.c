@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,17 +30,69 @@ queue(struct fake_backend *f, enum be_event_type t, const char *svc,
 		err_set(&ev->err, 1, "%s", msg);
 }
 
+struct fake_dom *
+fake_dom(struct fake_backend *f, uint32_t domid)
+{
+	size_t i;
+
+	for (i = 0; i < f->ndoms; i++)
+		if (f->doms[i].domid == domid)
+			return &f->doms[i];
+	return NULL;
+}
+
+struct fake_dom *
+fake_dom_add(struct fake_backend *f, const char *name, uint32_t domid,
+    const uint8_t *uuid)
+{
+	struct fake_dom *d;
+
+	if ((d = fake_dom(f, domid)) == NULL) {
+		if (f->ndoms >= FAKE_MAX_DOMS)
+			abort();
+		d = &f->doms[f->ndoms++];
+	}
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	strlcpy_(d->name, name, sizeof(d->name));
+	if (uuid)
+		memcpy(d->uuid, uuid, 16);
+	return d;
+}
+
+void
+fake_dom_remove(struct fake_backend *f, uint32_t domid)
+{
+	struct fake_dom *d = fake_dom(f, domid);
+
+	if (d == NULL)
+		return;
+	*d = f->doms[--f->ndoms];
+}
+
 static int
 f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 {
 	struct fake_backend *f = fb(be);
+	size_t i;
 
 	if (f->fail_create_now)
 		return err_set(e, 1, "kernel %s: No such file or directory",
 		    sp->kernel);
+	/* as libxl_name_to_domid finds it */
+	for (i = 0; f->create_eexist && i < f->ndoms; i++)
+		if (strcmp(f->doms[i].name, sp->name) == 0)
+			return err_set(e, EEXIST, "a domain named %s already "
+			    "exists (domain %u)", sp->name, f->doms[i].domid);
 	f->ncreate++;
 	f->inflight++;
 	strlcpy_(f->last_create, sp->name, sizeof(f->last_create));
+	if (f->ncreating < nitems(f->creating)) {
+		strlcpy_(f->creating[f->ncreating].name, sp->name,
+		    sizeof(f->creating[0].name));
+		memcpy(f->creating[f->ncreating].uuid, sp->uuid, 16);
+		f->ncreating++;
+	}
 	return 0;
 }
 
@@ -55,6 +108,8 @@ static int
 f_destroy(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
+	if (fb(be)->fail_destroy_now)
+		return err_set(e, 1, "destroy: fake failure");
 	fb(be)->ndestroy++;
 	fb(be)->inflight++;
 	return 0;
@@ -79,10 +134,40 @@ static int
 f_dominfo(struct backend *be, uint32_t domid, struct be_dominfo *di,
     struct err *e)
 {
+	struct fake_dom *d = fake_dom(fb(be), domid);
+
 	memset(di, 0, sizeof(*di));
 	di->domid = domid;
 	di->start_time = time(NULL) - 42;
 	di->running = 1;
+	if (d) {
+		di->paused = d->paused;
+		di->shutdown = d->shutdown;
+		di->dying = d->dying;
+		di->running = !d->paused && !d->shutdown && !d->dying;
+	}
+	return 0;
+}
+
+static int
+f_list(struct backend *be, struct be_found **out, size_t *n, struct err *e)
+{
+	struct fake_backend *f = fb(be);
+	size_t i;
+
+	f->nlist++;
+	*out = xcalloc(f->ndoms + 1, sizeof(**out));
+	for (i = 0; i < f->ndoms; i++) {
+		struct be_found *o = &(*out)[i];
+
+		o->domid = f->doms[i].domid;
+		strlcpy_(o->name, f->doms[i].name, sizeof(o->name));
+		memcpy(o->uuid, f->doms[i].uuid, 16);
+		o->paused = f->doms[i].paused;
+		o->shutdown = f->doms[i].shutdown;
+		o->dying = f->doms[i].dying;
+	}
+	*n = f->ndoms;
 	return 0;
 }
 
@@ -148,6 +233,7 @@ static const struct backend_ops fake_ops = {
 	.need_memory = f_need_memory,
 	.dominfo = f_dominfo,
 	.scan = f_scan,
+	.list = f_list,
 	.adopt = f_adopt,
 	.console_path = f_console_path,
 	.before_poll = f_before_poll,
@@ -170,31 +256,65 @@ fake_new(uint64_t free_mem)
 void
 fake_create_done(struct fake_backend *f, const char *svc, int ok)
 {
+	const uint8_t *uuid = NULL;
+	size_t i;
+
 	f->inflight--;
-	if (ok)
+	for (i = 0; i < f->ncreating; i++)
+		if (strcmp(f->creating[i].name, svc) == 0) {
+			uuid = f->creating[i].uuid;
+			break;
+		}
+	if (ok) {
+		/* it runs now: listed with the service's name and UUID */
+		fake_dom_add(f, svc, f->next_domid, uuid);
 		queue(f, BE_CREATED, svc, f->next_domid++, SR_NONE, NULL);
-	else
+	} else
 		queue(f, BE_CREATE_FAILED, svc, INVALID_DOMID_, SR_NONE,
 		    "libxl_domain_create_new: fake failure");
+	if (i < f->ncreating)
+		f->creating[i] = f->creating[--f->ncreating];
 }
 
 void
 fake_shutdown(struct fake_backend *f, const char *svc, uint32_t domid,
     enum shutdown_reason r)
 {
+	struct fake_dom *d = fake_dom(f, domid);
+
+	if (d)
+		d->shutdown = 1;
 	queue(f, BE_SHUTDOWN, svc, domid, r, NULL);
 }
 
 void
 fake_died(struct fake_backend *f, const char *svc, uint32_t domid)
 {
+	fake_dom_remove(f, domid);
 	queue(f, BE_DIED, svc, domid, SR_NONE, NULL);
+}
+
+void
+fake_destroyed_outside(struct fake_backend *f, const char *svc,
+    uint32_t domid)
+{
+	fake_dom_remove(f, domid);
+	queue(f, BE_DIED, svc, domid, SR_DESTROYED, NULL);
+}
+
+void
+fake_destroy_failed(struct fake_backend *f, const char *svc, uint32_t domid,
+    const char *msg)
+{
+	f->inflight--;
+	queue(f, BE_DESTROY_FAILED, svc, domid, SR_NONE, msg);
 }
 
 void
 fake_destroy_done(struct fake_backend *f, const char *svc, uint32_t domid)
 {
 	f->inflight--;
+	fake_dom_remove(f, domid);
 	queue(f, BE_DESTROYED, svc, domid, SR_NONE, NULL);
 }
 

@@ -8,6 +8,17 @@
 #include "core/backend.h"
 
 #define FAKE_MAX_EVENTS	64
+#define FAKE_MAX_DOMS	16
+
+/* a domain the fake "runs": what list() and dominfo() report. Created
+ * domains join (with the service's name and UUID), destroyed and dead ones
+ * leave; a test may add others (someone else's) or change their flags. */
+struct fake_dom {
+	uint32_t	 domid;
+	char		 name[64];
+	uint8_t		 uuid[16];
+	int		 paused, shutdown, dying;
+};
 
 struct fake_backend {
 	struct backend	 be;
@@ -23,6 +34,16 @@ struct fake_backend {
 	size_t		 nfound;
 	int		 nadopt;
 	char		 console_tty[64];	/* "" = no console */
+	struct fake_dom	 doms[FAKE_MAX_DOMS];
+	size_t		 ndoms;
+	int		 nlist;			/* list() calls */
+	struct {
+		char	 name[64];
+		uint8_t	 uuid[16];
+	}		 creating[8];		/* create() seen, not yet done */
+	size_t		 ncreating;
+	int		 create_eexist;		/* create() refuses: name taken */
+	int		 fail_destroy_now;	/* destroy() returns -1 */
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);
@@ -32,6 +53,16 @@ void	fake_shutdown(struct fake_backend *, const char *svc, uint32_t domid,
 	    enum shutdown_reason);
 void	fake_died(struct fake_backend *, const char *svc, uint32_t domid);
 void	fake_destroy_done(struct fake_backend *, const char *svc, uint32_t domid);
+/* the death of a domain no destroy of ours was for: `xl destroy` */
+void	fake_destroyed_outside(struct fake_backend *, const char *svc,
+	    uint32_t domid);
+void	fake_destroy_failed(struct fake_backend *, const char *svc,
+	    uint32_t domid, const char *msg);
+/* the domains list() reports */
+struct fake_dom *fake_dom(struct fake_backend *, uint32_t domid);
+struct fake_dom *fake_dom_add(struct fake_backend *, const char *name,
+	    uint32_t domid, const uint8_t *uuid);
+void	fake_dom_remove(struct fake_backend *, uint32_t domid);
 /* deliver queued events as after_poll would */
 void	fake_run(struct fake_backend *);
 

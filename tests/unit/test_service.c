@@ -10,12 +10,15 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <yajl_gen.h>
+
 #include "chan/channel.h"
 #include "core/console.h"
 #include "fake_backend.h"
 #include "helpers.h"
 #include "core/service.h"
 #include "core/state.h"
+#include "base/json.h"
 #include "base/util.h"
 #include "xen/tty.h"
 
@@ -759,6 +762,339 @@ START_TEST(state_survives_a_daemon_restart)
 }
 END_TEST
 
+/* ---- reconciliation with what Xen runs ------------------------------------ */
+
+/* one service's `domuctl --json status`, as the daemon renders it */
+static char *
+status_of(struct service *s)
+{
+	yajl_gen g = json_gen_new();
+	const unsigned char *buf;
+	size_t len;
+	char *out;
+
+	svc_status_json(s, g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xcalloc(1, len + 1);
+	memcpy(out, buf, len);
+	yajl_gen_free(g);
+	return out;
+}
+
+static int
+status_has(struct service *s, const char *what)
+{
+	char *st = status_of(s);
+	int r = strstr(st, what) != NULL;
+
+	if (!r)
+		fprintf(stderr, "status of %s: %s (no %s)\n", s->conf->name, st,
+		    what);
+	free(st);
+	return r;
+}
+
+static int
+status_lacks(struct service *s, const char *what)
+{
+	char *st = status_of(s);
+	int r = strstr(st, what) == NULL;
+
+	if (!r)
+		fprintf(stderr, "status of %s: %s (has %s)\n", s->conf->name,
+		    st, what);
+	free(st);
+	return r;
+}
+
+/* how often text occurs in the service's console log (domud's notes) */
+static int
+log_count(const char *name, const char *text)
+{
+	char path[600], buf[65536];
+	size_t n;
+	int count = 0;
+	FILE *fp;
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/%s.log", logdir, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, text)) != NULL; p += strlen(text))
+		count++;
+	return count;
+}
+
+/* `xl destroy` of a running domain: a death, the policy applies, and the
+ * reason says whose it was */
+START_TEST(destroyed_outside_is_a_death)
+{
+	const char *names[] = { "onf", "no" },
+	    *extras[] = { "restart = on-failure\nrestart_delay = 1s\n",
+	    "restart = no\n" };
+	struct service *onf, *no;
+	uint32_t domid;
+	int creates;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	onf = up("onf");
+	no = up("no");
+	domid = onf->domid;
+	fake_destroyed_outside(fb, "onf", domid);
+	fake_destroyed_outside(fb, "no", no->domid);
+	run();
+	ck_assert_int_eq(onf->state, ST_BACKOFF);
+	ck_assert_int_eq(onf->last_exit, EXIT_DESTROYED_OUTSIDE);
+	ck_assert_str_eq(svc_exit_str(onf->last_exit), "destroyed outside domud");
+	ck_assert_ptr_nonnull(strstr(onf->last_error, "destroyed outside domud"));
+	ck_assert(status_has(onf, "\"last_exit\":\"destroyed outside domud\""));
+	ck_assert(status_has(onf, "\"last_error\":\"domain "));
+	/* said in the console log, with the restart that follows */
+	ck_assert_int_eq(log_count("onf", "was destroyed outside domud"), 1);
+	ck_assert_int_eq(log_count("onf", "destroyed outside domud; restarting"),
+	    1);
+	/* no destroy of ours for a domain that is gone */
+	ck_assert_int_eq(fb->ndestroy, 0);
+	creates = fb->ncreate;
+	expire(onf);
+	ck_assert_int_eq(onf->state, ST_STARTING);
+	ck_assert_int_eq(fb->ncreate, creates + 1);
+	fake_create_done(fb, "onf", 1);
+	run();
+	ck_assert_int_eq(onf->state, ST_RUNNING);
+	ck_assert_uint_ne(onf->domid, domid);
+	/* restart = no: a failure, with the same reason */
+	ck_assert_int_eq(no->state, ST_FAILED);
+	ck_assert_str_eq(no->failed_reason, "destroyed outside domud");
+	teardown();
+}
+END_TEST
+
+/* `xl pause`: reported once it has lasted, once; cleared on unpause. The
+ * domain is left as it is. */
+START_TEST(outside_pause_reported)
+{
+	const char *names[] = { "a" }, *extras[] = { "restart = always\n" };
+	struct service *a;
+	struct fake_dom *d;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	a = up("a");
+	d = fake_dom(fb, a->domid);
+	ck_assert_ptr_nonnull(d);
+	sup_reconcile(sup);
+	ck_assert_int_eq(a->paused, 0);
+	ck_assert(status_has(a, "\"xen_state\":\"running\""));
+	d->paused = 1;
+	/* a moment's pause (xl destroy pauses first) is not reported */
+	sup_reconcile(sup);
+	ck_assert_int_eq(a->paused, 0);
+	ck_assert(status_has(a, "\"xen_state\":\"paused\""));
+	ck_assert(status_lacks(a, "\"paused\":true"));
+	/* it lasts */
+	a->paused_since = mono_ms() - PAUSE_REPORT_MS;
+	sup_reconcile(sup);
+	ck_assert_int_eq(a->paused, 1);
+	ck_assert(status_has(a, "\"paused\":true"));
+	sup_reconcile(sup);
+	sup_reconcile(sup);
+	ck_assert_int_eq(log_count("a", "domud did not pause it"), 1);
+	/* nothing was done to it: same domain, running, no stop, no restart */
+	ck_assert_int_eq(a->state, ST_RUNNING);
+	ck_assert_int_eq(fb->nshutdown + fb->ndestroy, 0);
+	d->paused = 0;
+	sup_reconcile(sup);
+	ck_assert_int_eq(a->paused, 0);
+	ck_assert(status_lacks(a, "\"paused\":true"));
+	ck_assert_int_eq(log_count("a", "runs again (unpaused)"), 1);
+	teardown();
+}
+END_TEST
+
+/* a domain someone else made with a service's name: reported, a start is
+ * refused with the reason, it is neither adopted nor destroyed */
+START_TEST(outside_domain_with_our_name_is_a_conflict)
+{
+	const char *names[] = { "c", "r" },
+	    *extras[] = { "", "restart = always\nrestart_delay = 1s\n" };
+	static const uint8_t other[16] = { 9, 9, 9 };
+	struct service *c, *r;
+	struct err e = ERR_INIT;
+	unsigned restarts;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	fb->create_eexist = 1;
+	c = sup_find(sup, "c");
+	fake_dom_add(fb, "c", 40, other);
+	sup_reconcile(sup);
+	ck_assert_uint_eq(c->conflict_domid, 40);
+	ck_assert(status_has(c, "\"conflict\":\"domain 40 has this name but is "
+	    "not domud's (another UUID)\""));
+	ck_assert(status_has(c, "\"conflict_domid\":40"));
+	ck_assert_int_eq(log_count("c", "conflict: domain 40"), 1);
+	sup_reconcile(sup);
+	ck_assert_int_eq(log_count("c", "conflict: domain 40"), 1);
+	ck_assert_int_eq(sup_start(sup, c, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "start refused: domain 40 has this "
+	    "name but is not domud's"));
+	ck_assert_int_eq(c->state, ST_STOPPED);
+	ck_assert_int_eq(c->last_exit, EXIT_REFUSED);
+	ck_assert_uint_eq(c->memory_reserved, 0);
+	/* left alone */
+	ck_assert_int_eq(fb->nadopt + fb->ndestroy + fb->ncreate, 0);
+	ck_assert_ptr_nonnull(fake_dom(fb, 40));
+	/* gone: the conflict is over, and a start works */
+	fake_dom_remove(fb, 40);
+	sup_reconcile(sup);
+	ck_assert_uint_eq(c->conflict_domid, 0);
+	ck_assert(status_lacks(c, "\"conflict\""));
+	ck_assert_int_eq(sup_start(sup, c, &e), 0);
+	ck_assert_int_eq(c->state, ST_STARTING);
+	/* its own domain while it is built is no conflict */
+	fake_dom_add(fb, "c", 41, c->conf->uuid);
+	sup_reconcile(sup);
+	ck_assert_uint_eq(c->conflict_domid, 0);
+	fake_dom_remove(fb, 41);
+	fake_create_done(fb, "c", 1);
+	run();
+	ck_assert_int_eq(c->state, ST_RUNNING);
+	ck_assert_uint_eq(c->conflict_domid, 0);
+
+	/* it appears while a service waits to restart: the restart is
+	 * refused (not a crash, no budget), and the reason is given at once,
+	 * without waiting for the next look */
+	r = up("r");
+	fake_destroyed_outside(fb, "r", r->domid);
+	run();
+	ck_assert_int_eq(r->state, ST_BACKOFF);
+	restarts = r->restarts;
+	fake_dom_add(fb, "r", 50, other);
+	expire(r);
+	ck_assert_int_eq(r->state, ST_STOPPED);
+	ck_assert_int_eq(r->last_exit, EXIT_REFUSED);
+	ck_assert_ptr_nonnull(strstr(r->last_error, "domain 50 has this name"));
+	ck_assert_uint_eq(r->conflict_domid, 50);
+	ck_assert_uint_eq(r->restarts, restarts);
+	ck_assert_ptr_nonnull(fake_dom(fb, 50));
+	teardown();
+}
+END_TEST
+
+/* a destroy that does not finish is reported once with the domain's state,
+ * a failing one is retried ever more slowly, and the others go on */
+START_TEST(stuck_destroy_reported_and_bounded)
+{
+	const char *names[] = { "s", "other" },
+	    *extras[] = { "stop_timeout = 1s\n", "" };
+	struct service *s, *other;
+	struct err e = ERR_INIT;
+	uint64_t delay1, delay2;
+	uint32_t domid;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	s = up("s");
+	domid = s->domid;
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	expire(s);		/* it ignores the shutdown: destroyed */
+	ck_assert_int_eq(s->state, ST_DESTROYING);
+	ck_assert_int_eq(fb->ndestroy, 1);
+	/* the destroy is under way: a timer for its bound, not a retry */
+	ck_assert_uint_ne(s->timer_at, 0);
+	ck_assert_uint_ge(s->timer_at, s->destroy_started + STUCK_MS);
+	fake_dom(fb, domid)->dying = 1;
+	fake_dom(fb, domid)->paused = 1;
+	s->destroy_started = mono_ms() - STUCK_MS;
+	expire(s);
+	ck_assert_int_eq(s->destroy_stuck, 1);
+	ck_assert_int_eq(fb->ndestroy, 1);	/* not asked again */
+	ck_assert_ptr_nonnull(strstr(s->last_error, "is not gone"));
+	ck_assert_ptr_nonnull(strstr(s->last_error, "Xen: dying, paused"));
+	ck_assert(status_has(s, "\"destroy_stuck\":true"));
+	ck_assert(status_has(s, "\"xen_state\":\"dying\""));
+	ck_assert(status_has(s, "\"destroy_s\":"));
+	ck_assert_int_eq(log_count("s", "is not gone"), 1);
+	ck_assert_uint_eq(s->timer_at, 0);
+	/* a paused domain under destroy is no outside pause */
+	s->paused_since = mono_ms() - PAUSE_REPORT_MS;
+	sup_reconcile(sup);
+	ck_assert_int_eq(s->paused, 0);
+	/* another service starts and runs meanwhile */
+	other = up("other");
+	ck_assert_int_eq(other->state, ST_RUNNING);
+	/* the destroy fails: tried again after 5 s, then 10 s */
+	fake_destroy_failed(fb, "s", domid, "destroy: xc_domain_destroy failed");
+	run();
+	delay1 = s->timer_at - mono_ms();
+	ck_assert_uint_ge(delay1, DESTROY_RETRY_MS - 100);
+	ck_assert_uint_le(delay1, DESTROY_RETRY_MS);
+	expire(s);
+	ck_assert_int_eq(fb->ndestroy, 2);
+	fake_destroy_failed(fb, "s", domid, "destroy: xc_domain_destroy failed");
+	run();
+	delay2 = s->timer_at - mono_ms();
+	ck_assert_uint_ge(delay2, 2 * DESTROY_RETRY_MS - 100);
+	ck_assert_int_eq(log_count("s", "is not gone"), 1);	/* once */
+	/* a destroy that cannot even be asked is retried too, not dropped */
+	fb->fail_destroy_now = 1;
+	expire(s);
+	ck_assert_int_eq(s->state, ST_DESTROYING);
+	ck_assert_uint_ge(s->timer_at - mono_ms(), 4 * DESTROY_RETRY_MS - 100);
+	fb->fail_destroy_now = 0;
+	expire(s);
+	ck_assert_int_eq(fb->ndestroy, 3);
+	fake_destroy_done(fb, "s", domid);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert(status_lacks(s, "destroy_stuck"));
+	teardown();
+}
+END_TEST
+
+/* an ended domain that stays dying (a backend holds it) is reported with
+ * its state; the service goes on */
+START_TEST(dying_domain_reported)
+{
+	const char *names[] = { "z" }, *extras[] = { "restart = always\n"
+	    "restart_delay = 1s\n" };
+	struct service *z;
+	struct fake_dom *d;
+	uint32_t old;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	z = up("z");
+	old = z->domid;
+	guest_exits("z", z, SR_CRASH);
+	ck_assert_int_eq(z->state, ST_BACKOFF);
+	/* the destroy is done, but Xen still lists it, dying, nameless */
+	d = fake_dom_add(fb, "", old, z->conf->uuid);
+	d->dying = 1;
+	sup_reconcile(sup);
+	ck_assert_uint_eq(z->dying_domid, old);
+	ck_assert(status_lacks(z, "dying_domid"));	/* not yet */
+	expire(z);
+	fake_create_done(fb, "z", 1);
+	run();
+	ck_assert_int_eq(z->state, ST_RUNNING);
+	z->dying_since = mono_ms() - STUCK_MS;
+	sup_reconcile(sup);
+	ck_assert_int_eq(z->dying_reported, 1);
+	ck_assert(status_has(z, "\"dying_domid\":"));
+	ck_assert(status_has(z, "\"dying_s\":60"));
+	ck_assert_int_eq(log_count("z", "is still dying after"), 1);
+	sup_reconcile(sup);
+	ck_assert_int_eq(log_count("z", "is still dying after"), 1);
+	ck_assert_int_eq(z->state, ST_RUNNING);
+	fake_dom_remove(fb, old);
+	sup_reconcile(sup);
+	ck_assert_uint_eq(z->dying_domid, 0);
+	ck_assert_int_eq(log_count("z", "is gone at last"), 1);
+	teardown();
+}
+END_TEST
+
 /* finding 10: the console tty from xenstore is opened only if it is a pty
  * slave under /dev/pts/ */
 START_TEST(console_tty_checked)
@@ -828,6 +1164,11 @@ service_suite(void)
 	tcase_add_test(tc, adoption);
 	tcase_add_test(tc, shutdown_deadline_and_keep_running);
 	tcase_add_test(tc, state_survives_a_daemon_restart);
+	tcase_add_test(tc, destroyed_outside_is_a_death);
+	tcase_add_test(tc, outside_pause_reported);
+	tcase_add_test(tc, outside_domain_with_our_name_is_a_conflict);
+	tcase_add_test(tc, stuck_destroy_reported_and_bounded);
+	tcase_add_test(tc, dying_domain_reported);
 	tcase_add_test(tc, console_tty_checked);
 	suite_add_tcase(s, tc);
 	return s;
