@@ -72,7 +72,7 @@ check: layers all unit golden netcheck chancheck check-asan fuzz
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle static supervise net memres memtools
+E2E_SUITES	?= lifecycle static supervise net memres memtools abuse
 E2E_WORK	?= /var/tmp/domud-e2e
 E2E_BIN		:= $(O)/e2e-bin-$(E2E_ARCH)
 ifeq ($(E2E_ARCH),arm64)
@@ -88,6 +88,8 @@ $(E2E_BIN):
 	cp $(O)/$(E2E_ARCH)/domud $(O)/$(E2E_ARCH)/domuctl $(O)/$(E2E_ARCH)/domud-agent $@/
 	cp $(O)/$(E2E_ARCH)-static/domud $@/domud-static
 	cp $(O)/$(E2E_ARCH)-static/domuctl $@/domuctl-static
+	$(if $(E2E_CROSS),aarch64-linux-gnu-gcc,$(CC)) -O2 -Wall -static \
+		-o $@/ctlabuse tests/e2e/tools/ctlabuse.c
 
 e2e: $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
