@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 1500
+# Faults on real Xen (issue 13): a guest that reboots itself again and
+# again, and starts that fail at each step after the first.
+. /e2e/scenarios/lib/domud.sh
+
+MEM=96
+REBOOTS=${E2E_REBOOTS:-50}
+: > "$DOMUD_LOG"
+conf_init
+fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+reboots() { grep -c " $1: rebooted by the guest" "$DOMUD_LOG"; }
+
+# ---- fault/reboot-loop: reboots are not failures; domud stays flat ----------
+CMDX="e2e.after=reboot:1" svc_ini rl rl-up "autostart = yes" "restart = on-failure" \
+  "restart_limit = 3" "restart_window = 1h"
+if ! domud_up || ! wait_up rl 240; then
+  fail fault/reboot-loop "rl is '$(jfield rl state)', not running"
+  show_log 20
+else
+  wait_for 300 sh -c "[ \$(grep -c ' rl: rebooted by the guest' $DOMUD_LOG) -ge 5 ]"
+  fd5=$(fds_of "$DOMUD_PID"); rss5=$(rss_kib "$DOMUD_PID")
+  t0=$(up)
+  wait_for $(( REBOOTS * 40 )) sh -c "[ \$(grep -c ' rl: rebooted by the guest' $DOMUD_LOG) -ge $REBOOTS ]"
+  n=$(reboots rl)
+  fdn=$(fds_of "$DOMUD_PID"); rssn=$(rss_kib "$DOMUD_PID")
+  st=$(jfield rl state); rs=$(jfield rl restarts)
+  why=""
+  [ "$n" -ge "$REBOOTS" ] || why="$why only $n reboots;"
+  case "$st" in running|starting) ;; *) why="$why state $st;" ;; esac
+  [ "$rs" = 0 ] || why="$why restarts=$rs (the budget was used);"
+  [ $(( fdn - fd5 )) -le 1 ] || why="$why fds $fd5 -> $fdn;"
+  [ $(( rssn - rss5 )) -lt 2048 ] || why="$why rss $rss5 -> $rssn KiB;"
+  if [ -z "$why" ]; then
+    pass fault/reboot-loop "$n reboots in $(dt "$t0" "$(up)")s after the 5th: state $st, restarts=0; fds $fd5 -> $fdn, rss $rss5 -> $rssn KiB"
+    bench reboot-loop "reboots=$n fds_5=$fd5 fds_n=$fdn rss_5_kib=$rss5 rss_n_kib=$rssn"
+  else
+    fail fault/reboot-loop "$why"
+    show_log 20
+  fi
+  domuctl stop rl > /dev/null 2>&1
+  wait_state rl stopped 90 || info "rl did not stop"
+fi
+
+# ---- fault/start-undo: a start that fails after its first step leaves nothing ----
+# no domain of that name, no rule of it; the reply and status say which step
+no_domain() { ! xl list 2>/dev/null | awk 'NR>1 {print $1}' | grep -qx "$1"; }
+why=""
+# 1. a disk image that vanished after the check of the configuration
+dd if=/dev/zero of=/tmp/vanish.img bs=1k count=1024 2> /dev/null
+svc_ini dv dv-up "autostart = no" "restart = on-failure"
+printf '[disk:data]\npath = /tmp/vanish.img\nvdev = xvdb\n' >> "$DOMUD_CONF_DIR/services.d/dv.ini"
+# 2. a vif whose hotplug fails: a bridge that is not there
+svc_ini vb vb-up "autostart = no" "restart = on-failure"
+printf '[net]\nbridge = nosuchbr0\n' >> "$DOMUD_CONF_DIR/services.d/vb.ini"
+# 3. the rule commit refused: another program holds the xtables lock
+printf '[network:lan]\nbridge = undobr0\nsubnet = 10.79.0.0/24\nnat = no\n' >> "$DOMUD_CONF_DIR/domud.conf"
+svc_ini xr xr-up "autostart = no" "restart = on-failure"
+printf '[net]\nnetwork = lan\nforward = tcp:8099:80\n' >> "$DOMUD_CONF_DIR/services.d/xr.ini"
+kill -HUP "$DOMUD_PID"
+wait_for 20 sh -c "domuctl -j status xr > /dev/null 2>&1" || why="$why reload;"
+rm -f /tmp/vanish.img
+domuctl start dv > /tmp/dv.out 2>&1; r1=$?
+grep -q "vanish.img" /tmp/dv.out || why="$why disk: '$(head -n 1 /tmp/dv.out)' does not name the image;"
+domuctl start vb > /tmp/vb.out 2>&1
+wait_for 120 sh -c "case \$(domuctl -j status vb) in *'\"state\":\"failed\"'*|*'\"state\":\"stopped\"'*|*'\"state\":\"backoff\"'*) exit 0;; esac; exit 1"
+vbe=$(jfield vb last_error)
+flock -o /run/xtables.lock sleep 30 & lpid=$!
+sleep 0.5
+domuctl start xr > /tmp/xr.out 2>&1
+wait_for 30 sh -c "case \$(domuctl -j status xr) in *'\"state\":\"failed\"'*|*'\"state\":\"stopped\"'*|*'\"state\":\"backoff\"'*) exit 0;; esac; exit 1"
+xre=$(jfield xr last_error)
+rules_now=$(domud_rules | grep -c "xr tcp:8099" || true)
+kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+domuctl stop vb > /dev/null 2>&1; domuctl stop xr > /dev/null 2>&1
+for n in dv vb xr; do no_domain "$n" || why="$why a domain $n is left;"; done
+[ "$r1" != 0 ] || why="$why the start with a vanished disk succeeded;"
+[ -n "$vbe" ] || why="$why vb: no error said;"
+echo "$xre" | grep -q "xtables lock" || why="$why xr: '$xre' does not name the lock;"
+[ "$rules_now" = 0 ] || why="$why $rules_now rules of xr in the kernel;"
+if [ -z "$why" ]; then
+  pass fault/start-undo "no domain and no rule left: disk '$(head -n 1 /tmp/dv.out)'; vif '$vbe'; rules '$xre'"
+else
+  fail fault/start-undo "$why"
+  show_log 20
+fi
+domud_down 120
