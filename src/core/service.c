@@ -397,7 +397,7 @@ do_create(struct service *s)
 			svc_set_state(s, ST_STOPPED);
 			/* which domain, and whose: look now */
 			sup_reconcile(s->sup);
-			snprintf(s->last_error, sizeof(s->last_error), "start "
+			msgf(s->last_error, sizeof(s->last_error), "start "
 			    "refused: %s", s->conflict_domid ? s->conflict : e.msg);
 			log_warnx("%s: %s", s->conf->name, s->last_error);
 			return;

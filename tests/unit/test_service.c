@@ -914,6 +914,38 @@ START_TEST(outside_pause_reported)
 }
 END_TEST
 
+/* a memres guest paused by someone else cannot answer pings: its agent is
+ * not declared unresponsive (ping_restart would destroy a paused domain),
+ * and the clock starts afresh when it runs again */
+START_TEST(memres_paused_is_not_unresponsive)
+{
+	const char *names[] = { "m" },
+	    *extras[] = { "memres = yes\nping_timeout = 5s\nping_restart = yes\n" };
+	struct service *m;
+	int master;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	m = memres_up("m", &master);
+	fake_dom(fb, m->domid)->paused = 1;
+	sup_reconcile(sup);
+	m->paused_since = mono_ms() - PAUSE_REPORT_MS;
+	sup_reconcile(sup);
+	ck_assert_int_eq(m->paused, 1);
+	m->con->chan->ping_sent = mono_ms() - 6000;
+	run_io(10);
+	ck_assert_int_eq(m->unresponsive, 0);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	fake_dom(fb, m->domid)->paused = 0;
+	sup_reconcile(sup);
+	ck_assert_int_eq(m->paused, 0);
+	run_io(10);
+	ck_assert_int_eq(m->unresponsive, 0);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	close(master);
+	teardown();
+}
+END_TEST
+
 /* a domain someone else made with a service's name: reported, a start is
  * refused with the reason, it is neither adopted nor destroyed */
 START_TEST(outside_domain_with_our_name_is_a_conflict)
@@ -1166,6 +1198,7 @@ service_suite(void)
 	tcase_add_test(tc, state_survives_a_daemon_restart);
 	tcase_add_test(tc, destroyed_outside_is_a_death);
 	tcase_add_test(tc, outside_pause_reported);
+	tcase_add_test(tc, memres_paused_is_not_unresponsive);
 	tcase_add_test(tc, outside_domain_with_our_name_is_a_conflict);
 	tcase_add_test(tc, stuck_destroy_reported_and_bounded);
 	tcase_add_test(tc, dying_domain_reported);
