@@ -1721,7 +1721,6 @@ static void
 reconcile_dying(struct service *s, const struct be_found *f)
 {
 	uint64_t now = s->sup->now;
-	char d[32];
 
 	if (f == NULL) {
 		if (s->dying_domid && s->dying_reported)
@@ -1736,6 +1735,8 @@ reconcile_dying(struct service *s, const struct be_found *f)
 		s->dying_reported = 0;
 	}
 	if (!s->dying_reported && now - s->dying_since >= STUCK_MS) {
+		char d[32];
+
 		s->dying_reported = 1;
 		format_duration(d, sizeof(d), now - s->dying_since);
 		warn_note(s, "domain %u (an earlier run) is still dying after "
