@@ -347,6 +347,7 @@ conn_accept(struct control *c, int lfd, enum auth_role sock_role)
 void
 control_queue(struct control_conn *cc, char *reply, size_t len)
 {
+	size_t pending;
 	char *n;
 
 	if (reply == NULL)
@@ -355,12 +356,15 @@ control_queue(struct control_conn *cc, char *reply, size_t len)
 		free(reply);
 		return;
 	}
-	n = realloc(cc->out, cc->outlen - cc->outoff + len);
-	if (n == NULL)
+	/* what was written goes first: the buffer may then shrink to fit */
+	pending = cc->outlen - cc->outoff;
+	if (cc->outoff) {
+		memmove(cc->out, cc->out + cc->outoff, pending);
+		cc->outlen = pending;
+		cc->outoff = 0;
+	}
+	if ((n = realloc(cc->out, pending + len)) == NULL)
 		fatal("realloc");
-	memmove(n, n + cc->outoff, cc->outlen - cc->outoff);
-	cc->outlen -= cc->outoff;
-	cc->outoff = 0;
 	memcpy(n + cc->outlen, reply, len);
 	cc->outlen += len;
 	cc->out = n;

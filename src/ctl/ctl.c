@@ -374,11 +374,14 @@ print_list(yajl_val services, FILE *out)
 	}
 }
 
+static int jtrue(yajl_val, const char *);
+
 static void
 print_status(yajl_val s, FILE *out)
 {
 	static const char *const strs[] = { "description", "state",
-	    "failed_reason", "last_exit", "last_error", "restart_policy", NULL };
+	    "failed_reason", "last_exit", "last_error", "restart_policy",
+	    "xen_state", "conflict", NULL };
 	const char *const *k;
 	char buf[64];
 	long long v;
@@ -408,6 +411,21 @@ print_status(yajl_val s, FILE *out)
 	if (jint(s, "stop_deadline_ms", &v)) {
 		format_duration(buf, sizeof(buf), (uint64_t)v);
 		fprintf(out, "  %-16s in %s\n", "destroy", buf);
+	}
+	if (jtrue(s, "paused"))
+		fprintf(out, "  %-16s %s\n", "paused", "yes, not by domud");
+	if (jint(s, "destroy_s", &v)) {
+		format_duration(buf, sizeof(buf), (uint64_t)v * 1000);
+		fprintf(out, "  %-16s for %s%s\n", "destroying", buf,
+		    jtrue(s, "destroy_stuck") ? " (stuck: see last_error)" : "");
+	}
+	if (jint(s, "dying_domid", &v)) {
+		long long secs = 0;
+
+		(void)jint(s, "dying_s", &secs);
+		format_duration(buf, sizeof(buf), (uint64_t)secs * 1000);
+		fprintf(out, "  %-16s domain %lld, for %s\n", "still dying", v,
+		    buf);
 	}
 }
 

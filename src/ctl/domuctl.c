@@ -724,8 +724,10 @@ main(int argc, char **argv)
 		rc = request_reply(fd, &o, deadline, &reply, &off, &cap);
 		if (rc == CTL_EXIT_TIMEOUT)
 			goto timeout;
-		if (rc != CTL_EXIT_OK)
+		if (rc != CTL_EXIT_OK) {
+			free(reply);
 			return rc;
+		}
 		if (!ctl_refused_busy(reply) || mono_ms() + (uint64_t)delay >=
 		    busy_until)
 			break;
@@ -736,6 +738,7 @@ main(int argc, char **argv)
 	if (ctl_refused_busy(reply)) {
 		fprintf(stderr, "domuctl: domud is busy (too many clients); try "
 		    "again later\n");
+		free(reply);
 		return CTL_EXIT_BUSY;
 	}
 	if (o.req.follow) {
@@ -757,6 +760,7 @@ main(int argc, char **argv)
 	free(reply);
 	return rc;
 timeout:
+	free(reply);
 	fprintf(stderr, "domuctl: no answer from domud within %d s\n",
 	    o.timeout_ms / 1000);
 	return CTL_EXIT_TIMEOUT;
