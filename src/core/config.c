@@ -258,7 +258,7 @@ config_reader(char *str, int num, void *stream)
 		p->kind = L_BAD;
 		p->last_key = -1;
 		perr(p, "line contains a NUL byte");
-		strcpy(str, ";\n");
+		memcpy(str, ";\n", 3);
 		return str;
 	}
 	if (n > max) {
@@ -266,7 +266,7 @@ config_reader(char *str, int num, void *stream)
 		perr(p, "line too long (%zu bytes, at most %zu): continue long "
 		    "values on indented lines", n, max);
 		p->last_key = -1;	/* drop its continuations */
-		strcpy(str, ";\n");
+		memcpy(str, ";\n", 3);
 		return str;
 	}
 	memcpy(str, line, n);
@@ -274,7 +274,7 @@ config_reader(char *str, int num, void *stream)
 	str[n + 1] = '\0';
 	classify(p, str);
 	if (p->kind == L_BAD)
-		strcpy(str, ";\n");	/* already reported: hide it from inih */
+		memcpy(str, ";\n", 3);	/* already reported: hide it from inih */
 	return str;
 }
 
@@ -1290,10 +1290,10 @@ service_conf_same_domain(const struct service_conf *a,
 	    a->vcpus != b->vcpus || strcmp_null(a->kernel, b->kernel) ||
 	    strcmp_null(a->ramdisk, b->ramdisk) ||
 	    strcmp_null(a->cmdline, b->cmdline) ||
-	    memcmp(a->uuid, b->uuid, 16) || a->ndisks != b->ndisks ||
+	    memcmp(a->uuid, b->uuid, 16) != 0 || a->ndisks != b->ndisks ||
 	    a->has_net != b->has_net || strcmp_null(a->bridge, b->bridge) ||
 	    strcmp_null(a->network, b->network) || a->addr != b->addr ||
-	    memcmp(a->mac, b->mac, 6))
+	    memcmp(a->mac, b->mac, 6) != 0)
 		return 0;
 	for (i = 0; i < a->ndisks; i++)
 		if (strcmp_null(a->disks[i].path, b->disks[i].path) ||

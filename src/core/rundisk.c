@@ -307,8 +307,7 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 	struct control_job *j;
 	struct err e = ERR_INIT;
 	char msg[256], vdev[16], loop[32], dirbuf[1024];
-	int imgfd, loopfd;
-	char letter;
+	int imgfd, loopfd, letter;
 
 	if (!s->conf->memres)
 		return proto_error_reply(req, PE_FAILED, "not a memres service",

@@ -110,8 +110,8 @@ state_load(struct supervisor *sup)
 	}
 	if ((arr = yajl_tree_get(root, ps, yajl_t_array)) == NULL)
 		goto out;
-	for (i = 0; i < YAJL_GET_ARRAY(arr)->len; i++) {
-		yajl_val e = YAJL_GET_ARRAY(arr)->values[i], name, held, failed,
+	for (i = 0; i < json_len(arr); i++) {
+		yajl_val e = json_at(arr, i), name, held, failed,
 		    restarts;
 		struct service *s;
 

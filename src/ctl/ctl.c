@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "base/json.h"
 #include "base/util.h"
 
 /* The table drives parsing and generates the usage text. */
@@ -88,13 +89,13 @@ parse_cp(int argc, char **argv, int i, struct ctl_opts *o, char *err,
     size_t errsz)
 {
 	char s1[PROTO_NAME_MAX + 1], s2[PROTO_NAME_MAX + 1];
-	const char *p1, *p2, *why;
+	const char *p1, *p2;
 	int r1, r2;
 
 	o->cp_max = CTL_CP_MAX_DEFAULT;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--max") && i + 1 < argc) {
-			if ((why = parse_size(argv[++i], &o->cp_max)) != NULL ||
+			if (parse_size(argv[++i], &o->cp_max) != NULL ||
 			    o->cp_max == 0)
 				return usage_err(err, errsz, "cp --max: '%s' is not a "
 				    "size", argv[i]);
@@ -135,7 +136,6 @@ static int
 parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
     size_t errsz)
 {
-	const char *why;
 	uint64_t n;
 	size_t len;
 
@@ -149,8 +149,8 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 		else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
 			o->json = 1;
 		else if (!strcmp(a, "-t")) {
-			if (i + 1 >= argc || (why = parse_uint(argv[i + 1], 86400,
-			    &n)) != NULL || n == 0)
+			if (i + 1 >= argc || parse_uint(argv[i + 1], 86400,
+			    &n) != NULL || n == 0)
 				return usage_err(err, errsz, "exec -t: expected 1 "
 				    "to 86400 seconds, got '%s'", i + 1 < argc ?
 				    argv[i + 1] : "");
@@ -221,7 +221,6 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 {
 	const struct proto_cmd *pc;
 	const struct ctl_cmd *c;
-	const char *why;
 	uint64_t n;
 	int i = 1;
 
@@ -241,7 +240,7 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 			if (a[1] == 'r')
 				o->run_dir = argv[++i];
 			else {
-				if ((why = parse_uint(argv[++i], 3600, &n)) ||
+				if (parse_uint(argv[++i], 3600, &n) != NULL ||
 				    n == 0)
 					return usage_err(err, errsz, "-t: expected "
 					    "1 to 3600 seconds, got '%s'", argv[i]);
@@ -288,8 +287,8 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 				if (i + 1 >= argc)
 					return usage_err(err, errsz, "%s",
 					    "-n needs a number of lines");
-				if ((why = parse_uint(argv[++i],
-				    PROTO_LOG_LINES_MAX, &n)) != NULL || n == 0)
+				if (parse_uint(argv[++i],
+				    PROTO_LOG_LINES_MAX, &n) != NULL || n == 0)
 					return usage_err(err, errsz, "-n: expected "
 					    "1 to 10000 lines, got '%s'", argv[i]);
 				o->req.lines = (int64_t)n;
@@ -356,8 +355,8 @@ print_list(yajl_val services, FILE *out)
 
 	fprintf(out, "%-20s %-9s %6s %9s %8s  %s\n", "SERVICE", "STATE",
 	    "DOMID", "UPTIME", "RESTARTS", "LAST EXIT");
-	for (i = 0; i < YAJL_GET_ARRAY(services)->len; i++) {
-		yajl_val s = YAJL_GET_ARRAY(services)->values[i];
+	for (i = 0; i < json_len(services); i++) {
+		yajl_val s = json_at(services, i);
 		long long restarts = 0;
 
 		strcpy(dom, "-");
@@ -461,8 +460,8 @@ print_net(yajl_val res, FILE *out)
 
 	fprintf(out, "%-12s %-12s %-18s %-15s %-4s %s\n", "NETWORK", "BRIDGE",
 	    "SUBNET", "GATEWAY", "NAT", "UPLINK");
-	for (i = 0; nets && i < YAJL_GET_ARRAY(nets)->len; i++) {
-		yajl_val n = YAJL_GET_ARRAY(nets)->values[i];
+	for (i = 0; nets && i < json_len(nets); i++) {
+		yajl_val n = json_at(nets, i);
 		char up[40];
 
 		snprintf(up, sizeof(up), "%s%s%s%s", jstr_or(n, "uplink", "?"),
@@ -476,14 +475,14 @@ print_net(yajl_val res, FILE *out)
 	}
 	fprintf(out, "\n%-20s %-12s %-15s %-17s %-4s %s\n", "SERVICE",
 	    "NETWORK", "ADDRESS", "MAC", "UP", "PUBLISHED");
-	for (i = 0; svcs && i < YAJL_GET_ARRAY(svcs)->len; i++) {
-		yajl_val s = YAJL_GET_ARRAY(svcs)->values[i];
+	for (i = 0; svcs && i < json_len(svcs); i++) {
+		yajl_val s = json_at(svcs, i);
 		yajl_val f = yajl_tree_get(s, pf, yajl_t_array);
 
 		fw[0] = '\0';
-		for (j = 0; f && j < YAJL_GET_ARRAY(f)->len; j++) {
+		for (j = 0; f && j < json_len(f); j++) {
 			const char *x = YAJL_GET_STRING(
-			    YAJL_GET_ARRAY(f)->values[j]);
+			    json_at(f, j));
 
 			if (x == NULL)
 				continue;
@@ -504,13 +503,13 @@ print_net(yajl_val res, FILE *out)
 		fprintf(out, "last error: %s\n", jstr(res, "last_error"));
 	if (drift == NULL)
 		return CTL_EXIT_OK;
-	if (YAJL_GET_ARRAY(drift)->len == 0) {
+	if (json_len(drift) == 0) {
 		fprintf(out, "check: the kernel has exactly the wanted rules\n");
 		return CTL_EXIT_OK;
 	}
-	fprintf(out, "check: %zu differences:\n", YAJL_GET_ARRAY(drift)->len);
-	for (i = 0; i < YAJL_GET_ARRAY(drift)->len; i++) {
-		yajl_val d = YAJL_GET_ARRAY(drift)->values[i];
+	fprintf(out, "check: %zu differences:\n", json_len(drift));
+	for (i = 0; i < json_len(drift); i++) {
+		yajl_val d = json_at(drift, i);
 
 		if (YAJL_IS_STRING(d))
 			fprintf(out, "  %s\n", YAJL_GET_STRING(d));
@@ -608,8 +607,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 			    msg ? msg : "failed");
 			diags = e ? yajl_tree_get(e, diag_path, yajl_t_array) :
 			    NULL;
-			for (i = 0; diags && i < YAJL_GET_ARRAY(diags)->len; i++)
-				print_diag(YAJL_GET_ARRAY(diags)->values[i],
+			for (i = 0; diags && i < json_len(diags); i++)
+				print_diag(json_at(diags, i),
 				    errout);
 		}
 		rc = code && strcmp(code, "denied") == 0 ? CTL_EXIT_DENIED :
@@ -633,8 +632,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 		    !o->req.has_service))
 			print_list(svcs, out);
 		else if (svcs)
-			for (i = 0; i < YAJL_GET_ARRAY(svcs)->len; i++)
-				print_status(YAJL_GET_ARRAY(svcs)->values[i], out);
+			for (i = 0; i < json_len(svcs); i++)
+				print_status(json_at(svcs, i), out);
 	} else if (!strcmp(o->cmd->name, "logs")) {
 		fputs(jstr(res, "text") ? jstr(res, "text") : "", out);
 	} else if (!strcmp(o->cmd->name, "ping") && o->req.has_service) {
@@ -654,8 +653,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 		rc = print_net(res, out);
 	} else if (!strcmp(o->cmd->name, "reload")) {
 		diags = yajl_tree_get(res, diag_path, yajl_t_array);
-		for (i = 0; diags && i < YAJL_GET_ARRAY(diags)->len; i++)
-			print_diag(YAJL_GET_ARRAY(diags)->values[i], errout);
+		for (i = 0; diags && i < json_len(diags); i++)
+			print_diag(json_at(diags, i), errout);
 		fprintf(out, "configuration reloaded\n");
 	} else {
 		const char *svc = jstr(res, "service"), *st = jstr(res, "state"),

@@ -175,19 +175,26 @@ run_exec(int fd, const struct ctl_opts *o)
 			fprintf(stderr, "domuctl: cancelling the command in the "
 			    "guest (Ctrl-C again to leave now)\n");
 		}
-		if (interrupted > 1)
+		if (interrupted > 1) {
+			free(buf);
 			return CTL_EXIT_EXEC_CANCELLED;
+		}
 		if (have + 65536 + 1 > cap) {
+			char *nb;
+
 			cap = cap ? cap * 2 : 131072;
-			if (cap > 8 * PROTO_REPLY_MAX || (buf = realloc(buf,
+			if (cap > 8 * PROTO_REPLY_MAX || (nb = realloc(buf,
 			    cap)) == NULL) {
 				fprintf(stderr, "domuctl: exec: a line too large\n");
+				free(buf);
 				return CTL_EXIT_EXEC_ERROR;
 			}
+			buf = nb;
 		}
 		if (poll(&pfd, 1, -1) == -1) {
 			if (errno == EINTR)
 				continue;
+			free(buf);
 			return CTL_EXIT_EXEC_ERROR;
 		}
 		n = read(fd, buf + have, cap - have - 1);

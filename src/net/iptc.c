@@ -318,7 +318,7 @@ static int
 append(struct xtc_handle *h, const struct rule *r, struct err *e)
 {
 	struct entry_buf eb;
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 
 	entry_of(r, &eb);
 	strlcpy_(chain, r->chain, sizeof(chain));
@@ -362,7 +362,7 @@ static int
 hook_fix(struct xtc_handle *h, const struct rule *hook, struct err *e)
 {
 	const struct ipt_entry *r;
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 	unsigned idx = 0, ndel = 0, del[64];
 	char *want = canon_rule(hook), *got;
 	int placed_ok = 0, stop_seen = 0;
@@ -403,7 +403,7 @@ apply_table(enum rule_table t, const struct ruleset *rs, struct err *e)
 {
 	struct xtc_handle *h = NULL;
 	struct rule hooks[4];
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 	size_t c, i, nh;
 	int rc = -1;
 
@@ -465,7 +465,7 @@ remove_table(enum rule_table t, struct err *e)
 	struct xtc_handle *h = NULL;
 	const struct ipt_entry *r;
 	const char *builtin;
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 	unsigned idx, ndel, del[64];
 	size_t c;
 	int rc = -1, changed = 0;
@@ -567,7 +567,7 @@ check_chain(struct xtc_handle *h, enum rule_table t, const char *name,
     const struct ruleset *rs, struct drift *d)
 {
 	const struct ipt_entry *r;
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 	char **have = NULL, text[256];
 	size_t nhave = 0, i, j;
 	int *used;
@@ -618,7 +618,7 @@ static void
 check_hook(struct xtc_handle *h, const struct rule *hook, struct drift *d)
 {
 	const struct ipt_entry *r;
-	xt_chainlabel chain;
+	xt_chainlabel chain = "";
 	char *want = canon_rule(hook), *got, text[256];
 	unsigned jumps = 0;
 	int placed_ok = 0, stop_seen = 0;

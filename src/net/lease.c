@@ -71,8 +71,8 @@ load(struct leases *ls)
 		    "addresses are assigned afresh", path, LEASES_VERSION);
 		goto out;
 	}
-	for (i = 0; i < YAJL_GET_ARRAY(arr)->len && i < 4096; i++) {
-		yajl_val e = YAJL_GET_ARRAY(arr)->values[i];
+	for (i = 0; i < json_len(arr) && i < 4096; i++) {
+		yajl_val e = json_at(arr, i);
 		const char *svc = YAJL_GET_STRING(yajl_tree_get(e, ps,
 		    yajl_t_string));
 		const char *net = YAJL_GET_STRING(yajl_tree_get(e, pn,
@@ -278,7 +278,7 @@ leases_assign(struct leases *ls, struct config *cfg)
 					    "tie-break %u (kept from now on)",
 					    s->name, tb);
 			}
-			if (memcmp(mac, l->mac, 6) || tb != l->tiebreak ||
+			if (memcmp(mac, l->mac, 6) != 0 || tb != l->tiebreak ||
 			    l->mac_fixed != (s->mac_line != 0))
 				changed = 1;
 			memcpy(l->mac, mac, 6);

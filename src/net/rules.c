@@ -380,19 +380,19 @@ rule_format(const struct rule *r, char *buf, size_t sz)
 		o = put(buf, sz, o, " -m comment --comment \"%s\"", r->comment);
 	switch (r->target) {
 	case T_ACCEPT:
-		o = put(buf, sz, o, " -j ACCEPT");
+		(void)put(buf, sz, o, " -j ACCEPT");
 		break;
 	case T_DROP:
-		o = put(buf, sz, o, " -j DROP");
+		(void)put(buf, sz, o, " -j DROP");
 		break;
 	case T_RETURN:
-		o = put(buf, sz, o, " -j RETURN");
+		(void)put(buf, sz, o, " -j RETURN");
 		break;
 	case T_JUMP:
-		o = put(buf, sz, o, " -j %s", r->jump);
+		(void)put(buf, sz, o, " -j %s", r->jump);
 		break;
 	case T_MASQUERADE:
-		o = put(buf, sz, o, " -j MASQUERADE");
+		(void)put(buf, sz, o, " -j MASQUERADE");
 		break;
 	case T_DNAT: {
 		char ip[16];
@@ -400,9 +400,9 @@ rule_format(const struct rule *r, char *buf, size_t sz)
 		ip4_format(ip, sizeof(ip), r->to_ip);
 		o = put(buf, sz, o, " -j DNAT --to-destination %s", ip);
 		if (r->to_port_lo && r->to_port_lo == r->to_port_hi)
-			o = put(buf, sz, o, ":%u", r->to_port_lo);
+			(void)put(buf, sz, o, ":%u", r->to_port_lo);
 		else if (r->to_port_lo)
-			o = put(buf, sz, o, ":%u-%u", r->to_port_lo,
+			(void)put(buf, sz, o, ":%u-%u", r->to_port_lo,
 			    r->to_port_hi);
 		break;
 	}

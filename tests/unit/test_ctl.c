@@ -28,7 +28,7 @@ START_TEST(exec_args)
 	char err[256], *line;
 
 	ck_assert_int_eq(parse(&o, err, "exec", "-t", "5", "--shell", "m", "--",
-	    "echo hi; exit 3", NULL), 0);
+	    "echo hi; exit 3", (char *)NULL), 0);
 	ck_assert_str_eq(o.req.service, "m");
 	ck_assert_int_eq(o.req.timeout_ms, 5000);
 	ck_assert_int_eq(o.req.shell, 1);
@@ -36,16 +36,16 @@ START_TEST(exec_args)
 	ck_assert_str_eq(o.req.args, "echo hi; exit 3");
 	/* the command's own options are not domuctl's */
 	ck_assert_int_eq(parse(&o, err, "exec", "m", "--", "ls", "-l", "/",
-	    NULL), 0);
+	    (char *)NULL), 0);
 	ck_assert_int_eq(o.req.argc, 3);
 	ck_assert_mem_eq(o.req.args, "ls\0-l\0/\0", 9);
 	line = proto_encode_request(&o.req);
 	ck_assert_ptr_nonnull(strstr(line, "\"argv\":[\"ls\",\"-l\",\"/\"]"));
 	free(line);
-	ck_assert_int_eq(parse(&o, err, "exec", "m", NULL), CTL_EXIT_USAGE);
-	ck_assert_int_eq(parse(&o, err, "exec", "-t", "0", "m", "--", "x", NULL),
+	ck_assert_int_eq(parse(&o, err, "exec", "m", (char *)NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "exec", "-t", "0", "m", "--", "x", (char *)NULL),
 	    CTL_EXIT_USAGE);
-	ck_assert_int_eq(parse(&o, err, "exec", "--", "x", NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "exec", "--", "x", (char *)NULL), CTL_EXIT_USAGE);
 }
 END_TEST
 
@@ -77,19 +77,19 @@ START_TEST(args_ok)
 	struct ctl_opts o;
 	char err[256];
 
-	ck_assert_int_eq(parse(&o, err, "status", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "status", (char *)NULL), 0);
 	ck_assert_int_eq(o.req.has_service, 0);
-	ck_assert_int_eq(parse(&o, err, "--json", "status", "gw", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "--json", "status", "gw", (char *)NULL), 0);
 	ck_assert_int_eq(o.json, 1);
 	ck_assert_str_eq(o.req.service, "gw");
-	ck_assert_int_eq(parse(&o, err, "logs", "-n", "20", "--raw", "gw", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "logs", "-n", "20", "--raw", "gw", (char *)NULL), 0);
 	ck_assert_int_eq(o.req.lines, 20);
 	ck_assert_int_eq(o.req.raw, 1);
 	ck_assert_int_eq(o.req.follow, 0);
-	ck_assert_int_eq(parse(&o, err, "logs", "-f", "gw", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "logs", "-f", "gw", (char *)NULL), 0);
 	ck_assert_int_eq(o.req.follow, 1);
 	ck_assert_int_eq(parse(&o, err, "-t", "3", "-r", "/tmp/x", "stop", "gw",
-	    "-j", NULL), 0);
+	    "-j", (char *)NULL), 0);
 	ck_assert_int_eq(o.timeout_ms, 3000);
 	ck_assert_str_eq(o.run_dir, "/tmp/x");
 	ck_assert_int_eq(o.json, 1);
@@ -117,7 +117,7 @@ START_TEST(args_bad)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_msg(parse(&o, err, cases[i][0], cases[i][1], cases[i][2],
-		    cases[i][3], NULL) == CTL_EXIT_USAGE, "case %zu accepted", i);
+		    cases[i][3], (char *)NULL) == CTL_EXIT_USAGE, "case %zu accepted", i);
 	}
 }
 END_TEST
@@ -146,8 +146,8 @@ render(const char *cmdv, const char *reply, char **out, char **errout)
 	FILE *fo = open_memstream(out, &a), *fe = open_memstream(errout, &b);
 	int rc;
 
-	ck_assert_int_eq(parse(&o, err, cmdv, strcmp(cmdv, "stop") ? NULL : "gw",
-	    NULL), 0);
+	ck_assert_int_eq(parse(&o, err, cmdv, strcmp(cmdv, "stop") ?
+	    (char *)NULL : "gw", (char *)NULL), 0);
 	rc = ctl_render(&o, reply, fo, fe);
 	fclose(fo);
 	fclose(fe);

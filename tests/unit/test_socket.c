@@ -431,7 +431,7 @@ START_TEST(out_of_fds_no_busy_loop)
 		cl[i] = ctl_connect(&ctl);
 	/* no fd left for accept (given back at the end: the sanitizers
 	 * need some to report) */
-	while ((spare[nspare] = dup(0)) != -1 && nspare < 65535)
+	while (nspare < 65535 && (spare[nspare] = dup(0)) != -1)
 		nspare++;
 	for (i = 0; i < 5; i++)
 		ctl_round(&ctl, 10);
