@@ -41,9 +41,10 @@ check-asan:
 
 # libFuzzer targets: fuzz_ini (the INI handler), fuzz_control (the control
 # request decoder), fuzz_frame (the memres channel's frame parser)
-FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame
+FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan
 FUZZ_SRCS	:= src/core/config.c src/base/util.c src/base/log.c src/proto/proto.c \
-		   src/base/err.c src/base/json.c src/chan/frame.c
+		   src/base/err.c src/base/json.c src/base/sanitize.c \
+		   src/chan/frame.c src/chan/channel.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
 FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
 # one clang command per target: its headers are listed, not -MMD'd
@@ -65,6 +66,11 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		grep -E 'stat::number_of_executed_units|Done' $(O)/fuzz/$$t.log | tail -n 2; \
 		echo "PASS fuzz/$$t"; \
 	done
+
+# the long run: each target for FUZZ_SECONDS (10 minutes unless given)
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=$(if $(filter command line environment,$(origin \
+		FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
 
 # static analysis: cppcheck, then clang-tidy with .clang-tidy (both clean;
 # a suppression is an inline comment with its reason)
@@ -132,7 +138,7 @@ test: deps
 	$(MAKE) WERROR=1 check
 	$(MAKE) WERROR=1 e2e
 
-.PHONY: layers lint unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+.PHONY: layers lint fuzz-long unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
 
 # ---- network module, inside network namespaces of the test's own -------------
 $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)
