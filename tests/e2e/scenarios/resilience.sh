@@ -99,3 +99,51 @@ else
   show_log 20
 fi
 domud_down 120
+
+# ---- fault/enospc: the log directory fills; one warning, the rest works --------
+conf_init
+mkdir -p /tmp/tinylog
+mount -t tmpfs -o size=192k,mode=0750 tmpfs /tmp/tinylog
+echo "log_dir = /tmp/tinylog" >> "$DOMUD_CONF_DIR/domud.conf"
+if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then
+  fail fault/enospc "no agent cpio in /e2e"
+else
+  RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini t t-up "autostart = yes" \
+    "restart = no" "memres = yes"
+  : > "$DOMUD_LOG"
+  if ! domud_up || ! wait_state t ready 240; then
+    fail fault/enospc "t is '$(jfield t state)', not ready"
+    show_log 20
+  else
+    nospc() { grep -ci "no space left" "$DOMUD_LOG"; }
+    # ~400 KB on the guest's console into a 192 KB file system
+    domuctl exec -t 120 --shell t -- 'i=0; while [ $i -lt 6000 ]; do echo "fill $i ................................................................"; i=$((i+1)); done > /dev/hvc0' > /dev/null 2>&1
+    sleep 2
+    n1=$(nospc)
+    out=$(domuctl exec -t 30 t -- echo alive 2>&1); re=$?
+    domuctl ping t > /dev/null 2>&1; rp=$?
+    domuctl exec -t 60 --shell t -- 'i=0; while [ $i -lt 500 ]; do echo "more $i ........................................"; i=$((i+1)); done > /dev/hvc0' > /dev/null 2>&1
+    sleep 1
+    n2=$(nospc)
+    # space returns: logging goes on
+    mount -o remount,size=4m /tmp/tinylog
+    mark="BACK-$(ms)"
+    domuctl exec -t 30 --shell t -- "echo $mark > /dev/hvc0" > /dev/null 2>&1
+    wait_for 20 grep -q "$mark" /tmp/tinylog/t.log; rm_=$?
+    why=""
+    [ "$n1" -ge 1 ] || why="$why the file system never filled (no warning);"
+    [ "$n2" -le 1 ] || why="$why $n2 warnings about the full disk, not one;"
+    [ $re = 0 ] && [ "$out" = alive ] || why="$why exec on a full disk: rc=$re '$out';"
+    [ $rp = 0 ] || why="$why ping on a full disk failed;"
+    [ $rm_ = 0 ] || why="$why logging did not resume when space came back;"
+    domud_alive || why="$why domud died;"
+    if [ -z "$why" ]; then
+      pass fault/enospc "log dir full: $n2 warning, exec and ping answered, logging resumed after the remount ($mark in t.log)"
+    else
+      fail fault/enospc "$why"
+      show_log 20
+    fi
+  fi
+  domud_down 120
+fi
+umount /tmp/tinylog 2>/dev/null
