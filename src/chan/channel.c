@@ -414,12 +414,13 @@ chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 		return;
 	}
 	struct feed fd = { ch, now };
-	uint64_t spoiled = ch->parser.st.bad_crc + ch->parser.st.bad_header;
+	const struct frame_stats *st = &ch->parser.st;
+	uint64_t spoiled = st->bad_crc + st->bad_header + st->unchecked;
 
 	frame_feed(&ch->parser, b, n, on_frame, on_noise, &fd);
 	/* a spoiled frame: say at once what we still expect, so that the
 	 * agent resends without waiting for its timeout */
-	if (ch->synced && ch->parser.st.bad_crc + ch->parser.st.bad_header !=
+	if (ch->synced && st->bad_crc + st->bad_header + st->unchecked !=
 	    spoiled)
 		ch->ack_due = 1;
 	/* one acknowledgement per read, not per frame */

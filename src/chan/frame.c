@@ -114,6 +114,7 @@ void
 frame_parser_init(struct frame_parser *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->credit = FRAME_CRC_CREDIT_MAX;
 }
 
 static int
@@ -141,63 +142,96 @@ find_magic(const uint8_t *b, size_t n)
 	return n;
 }
 
-/* 1: a frame or noise was consumed; 0: need more bytes */
-static int
-parse_one(struct frame_parser *p, frame_cb on_frame, noise_cb on_noise,
-    void *arg)
-{
-	const uint8_t *b = p->buf + p->off;
-	size_t n = p->len - p->off, start = find_magic(b, n), total;
-	uint16_t plen;
-	struct frame f;
+enum { CAND_MORE, CAND_NOT, CAND_FRAME };
 
-	if (start > 0) {
-		on_noise(arg, b, start);
-		p->st.noise += start;
-		p->off += start;
-		return 1;
-	}
+/* is what starts with a magic at b (n bytes there) a frame? */
+static int
+candidate(struct frame_parser *p, const uint8_t *b, size_t n, size_t *total)
+{
+	size_t plen, crclen;
+
 	if (n < FRAME_HDR)
-		return 0;
-	plen = (uint16_t)(b[16] << 8 | b[17]);
+		return CAND_MORE;
+	plen = (size_t)b[16] << 8 | b[17];
 	if (b[4] != FRAME_VERSION || !type_known(b[5]) || b[7] != 0 ||
 	    plen > FRAME_PAYLOAD_MAX) {
 		p->st.bad_header++;
-		goto skip;
+		return CAND_NOT;
 	}
-	total = FRAME_HDR + plen + 4;
-	if (n < total)
-		return 0;
-	if (get_be32(b + FRAME_HDR + plen) !=
-	    frame_crc32(0, b + 4, FRAME_HDR - 4 + plen)) {
+	*total = FRAME_HDR + plen + 4;
+	if (n < *total)
+		return CAND_MORE;
+	crclen = FRAME_HDR - 4 + plen;
+	if (crclen > p->credit) {
+		/* checking costs more than the input has paid for: a flood
+		 * of fake headers; a real frame lost here is sent again */
+		p->st.unchecked++;
+		return CAND_NOT;
+	}
+	p->credit -= crclen;
+	p->st.crc_bytes += crclen;
+	if (get_be32(b + FRAME_HDR + plen) != frame_crc32(0, b + 4, crclen)) {
 		p->st.bad_crc++;
-		goto skip;
+		return CAND_NOT;
 	}
-	f.type = b[5];
-	f.flags = b[6];
-	f.id = get_be32(b + 8);
-	f.seq = get_be32(b + 12);
-	f.len = plen;
-	f.data = b + FRAME_HDR;
-	p->st.frames++;
-	p->off += total;
-	on_frame(arg, &f);
-	return 1;
-skip:
-	/* not a frame after all: its first byte is noise, look again after it */
-	on_noise(arg, b, 1);
-	p->st.noise++;
-	p->off++;
-	return 1;
+	return CAND_FRAME;
+}
+
+static void
+noise_run(struct frame_parser *p, size_t from, noise_cb on_noise, void *arg)
+{
+	if (p->off == from)
+		return;
+	p->st.noise += p->off - from;
+	on_noise(arg, p->buf + from, p->off - from);
+}
+
+/* frames in buf[off .. len); the noise between them in one call each */
+static void
+parse(struct frame_parser *p, frame_cb on_frame, noise_cb on_noise, void *arg)
+{
+	size_t mark = p->off, n, total = 0;
+	const uint8_t *b;
+	struct frame f;
+	int r;
+
+	while (p->off < p->len) {
+		n = p->len - p->off;
+		p->off += find_magic(p->buf + p->off, n);
+		if (p->off == p->len)
+			break;
+		b = p->buf + p->off;
+		r = candidate(p, b, p->len - p->off, &total);
+		if (r == CAND_MORE)
+			break;
+		if (r == CAND_NOT) {
+			/* not a frame after all: resync at the next magic
+			 * after its first byte (a frame may start inside) */
+			p->off++;
+			continue;
+		}
+		noise_run(p, mark, on_noise, arg);
+		f.type = b[5];
+		f.flags = b[6];
+		f.id = get_be32(b + 8);
+		f.seq = get_be32(b + 12);
+		f.len = (uint16_t)(total - FRAME_HDR - 4);
+		f.data = b + FRAME_HDR;
+		p->st.frames++;
+		p->off += total;
+		mark = p->off;
+		on_frame(arg, &f);
+	}
+	noise_run(p, mark, on_noise, arg);
 }
 
 void
 frame_feed(struct frame_parser *p, const uint8_t *in, size_t n,
     frame_cb on_frame, noise_cb on_noise, void *arg)
 {
-	while (n > 0) {
-		size_t take;
+	size_t take;
 
+	while (n > 0) {
 		/* keep what is unparsed (less than one frame) at the front */
 		if (p->off > 0) {
 			memmove(p->buf, p->buf + p->off, p->len - p->off);
@@ -211,8 +245,12 @@ frame_feed(struct frame_parser *p, const uint8_t *in, size_t n,
 		p->len += take;
 		in += take;
 		n -= take;
-		while (p->off < p->len && parse_one(p, on_frame, on_noise, arg))
-			;
+		/* the input pays for the checking of what it brings */
+		if (p->credit + FRAME_CRC_PER_BYTE * take > FRAME_CRC_CREDIT_MAX)
+			p->credit = FRAME_CRC_CREDIT_MAX;
+		else
+			p->credit += FRAME_CRC_PER_BYTE * take;
+		parse(p, on_frame, on_noise, arg);
 	}
 }
 

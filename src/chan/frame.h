@@ -76,11 +76,24 @@ uint32_t	 get_be32(const uint8_t *);
 
 struct frame_stats {
 	uint64_t	 frames, noise, bad_crc, bad_header;
+	uint64_t	 unchecked;	/* given up unchecked: no CRC credit */
+	uint64_t	 crc_bytes;	/* CRC work done: bytes checked */
 };
+
+/*
+ * CRC work is paid for by input: each byte fed earns FRAME_CRC_PER_BYTE
+ * bytes of checking, saved up to FRAME_CRC_CREDIT_MAX. A frame costs its
+ * own length once, so real traffic never runs short; a stream of fake
+ * headers, each claiming 4 KiB, gets its candidates given up unchecked
+ * instead of costing 4 KiB of CRC per 18 bytes.
+ */
+#define FRAME_CRC_PER_BYTE	2
+#define FRAME_CRC_CREDIT_MAX	(2 * FRAME_MAX)
 
 struct frame_parser {
 	uint8_t		 buf[2 * FRAME_MAX];
 	size_t		 off, len;	/* unparsed: buf[off .. len) */
+	size_t		 credit;	/* CRC bytes it may still compute */
 	struct frame_stats st;
 };
 
@@ -89,7 +102,9 @@ typedef void (*noise_cb)(void *arg, const uint8_t *, size_t);
 
 void		 frame_parser_init(struct frame_parser *);
 /* every complete frame goes to on_frame, every byte that is not in one to
- * on_noise, in stream order; bytes that may still start a frame are kept */
+ * on_noise, in stream order; bytes that may still start a frame are kept.
+ * Noise comes in runs: one call for all that lies between two frames in
+ * what is fed, not one per byte or per spoiled header. */
 void		 frame_feed(struct frame_parser *, const uint8_t *, size_t,
 		    frame_cb on_frame, noise_cb on_noise, void *arg);
 /* give up on what is kept (a frame that never completes) as noise */

@@ -19,6 +19,8 @@ struct channel;
 #define CONSOLE_READ_CHUNK	16384
 #define CONSOLE_READS_PER_ROUND	4
 #define CONSOLE_TAIL_MAX	(512 * 1024)	/* bytes returned by logs */
+/* memres: a read's bytes outside frames, with what the parser held back */
+#define CONSOLE_NOISE_MAX	(2 * CONSOLE_READ_CHUNK)
 
 struct console {
 	int		 fd;
@@ -29,8 +31,11 @@ struct console {
 	uint64_t	 logsize;
 	uint64_t	 max;
 	uint64_t	 bytes_in;	/* read from the guest, total */
+	uint64_t	 reads;		/* reads that brought bytes */
 	int		 hup;
 	struct channel	*chan;		/* memres: frames in the stream */
+	char		*noise;		/* memres: what is not in a frame, */
+	size_t		 noiselen;	/* logged once per read */
 	char		*svc;
 	uint8_t		 in[4096];	/* typed input for a plain console */
 	size_t		 inlen;

@@ -7,9 +7,58 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chan/frame.h"
 #include "core/console.h"
 #include "helpers.h"
 #include "base/util.h"
+
+/* a pseudo-terminal standing in for the guest's console: its master */
+static int
+t_pty(char **tty)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	*tty = ptsname(m);
+	return m;
+}
+
+struct tap {
+	uint64_t	 calls, bytes;
+};
+
+static void
+count_tap(void *arg, const char *svc, const char *b, size_t n)
+{
+	struct tap *t = arg;
+
+	(void)svc;
+	(void)b;
+	t->calls++;
+	t->bytes += n;
+}
+
+/* the guest writes buf (n bytes) while the console reads it */
+static void
+guest_writes(int m, struct console *c, const uint8_t *buf, size_t n)
+{
+	uint64_t want = c->bytes_in + n;
+	size_t off = 0;
+	ssize_t w;
+	int spins = 0;
+
+	while (c->bytes_in < want && spins++ < 100000) {
+		if (off < n && (w = write(m, buf + off, n - off > 4096 ?
+		    4096 : n - off)) > 0)
+			off += (size_t)w;
+		ck_assert_int_eq(console_read(c), 0);
+		if (off == n)
+			usleep(100);
+	}
+	ck_assert_uint_eq(c->bytes_in, want);
+}
 
 START_TEST(log_is_bounded)
 {
@@ -71,6 +120,55 @@ START_TEST(hangup_is_reported)
 }
 END_TEST
 
+/* a memres guest that floods scraps between frames (a byte, a valid pong,
+ * a fake header claiming 4 KiB): what is not a frame is logged and shown
+ * to followers once per read, not once per scrap */
+START_TEST(noise_batched_per_read)
+{
+	static uint8_t junk[256 * 1024];
+	const uint8_t hdr[FRAME_HDR] = { 0xf9, 'd', 'm', 'x', FRAME_VERSION,
+	    FT_OUT, FF_STDOUT, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x10, 0x00 };
+	struct frame pong = { FT_PONG, 0, 1, 0, 0, NULL };
+	char *dir = t_tmpdir(), path[512], *tty;
+	struct err e = ERR_INIT;
+	struct tap t = { 0, 0 };
+	uint8_t f[FRAME_MAX];
+	struct console *c;
+	struct stat st;
+	size_t i, n, off = 0;
+	int m;
+
+	n = frame_encode(f, &pong);
+	for (i = 0; off + 1 + n + sizeof(hdr) <= sizeof(junk); i++) {
+		junk[off++] = 'x';
+		memcpy(junk + off, f, n);
+		off += n;
+		if (i % 8 == 0) {
+			memcpy(junk + off, hdr, sizeof(hdr));
+			off += sizeof(hdr);
+		}
+	}
+	memset(junk + off, 'y', sizeof(junk) - off);
+	m = t_pty(&tty);
+	c = console_open(tty, dir, "hostile", 4 << 20, &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	console_attach_channel(c, NULL, NULL);
+	console_set_tap(count_tap, &t);
+	guest_writes(m, c, junk, sizeof(junk));
+	console_set_tap(NULL, NULL);
+	/* at most a frame's worth is held back, waiting for its end */
+	ck_assert_uint_ge(t.bytes, sizeof(junk) - n * (i + 1) - FRAME_MAX);
+	ck_assert_msg(t.calls <= c->reads, "%llu events for %llu reads",
+	    (unsigned long long)t.calls, (unsigned long long)c->reads);
+	snprintf(path, sizeof(path), "%s/hostile.log", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq((uint64_t)st.st_size, t.bytes);
+	console_close(c);
+	close(m);
+	t_rmtree(dir);
+}
+END_TEST
+
 Suite *
 console_suite(void)
 {
@@ -79,6 +177,7 @@ console_suite(void)
 
 	tcase_add_test(tc, log_is_bounded);
 	tcase_add_test(tc, hangup_is_reported);
+	tcase_add_test(tc, noise_batched_per_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

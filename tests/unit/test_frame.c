@@ -151,6 +151,114 @@ START_TEST(huge_length_costs_nothing)
 }
 END_TEST
 
+/* noise callbacks and bytes, nothing kept: for streams of a MiB */
+struct count {
+	uint64_t	 calls, bytes, frames;
+};
+
+static void
+count_frame(void *arg, const struct frame *f)
+{
+	(void)f;
+	((struct count *)arg)->frames++;
+}
+
+static void
+count_noise(void *arg, const uint8_t *b, size_t n)
+{
+	struct count *c = arg;
+
+	(void)b;
+	c->calls++;
+	c->bytes += n;
+}
+
+/* a hostile guest's cheapest attack: fake headers claiming 4096 bytes,
+ * back to back, so that every one of them asks for a 4 KiB CRC */
+static void
+fake_headers(uint8_t *b, size_t n)
+{
+	uint8_t hdr[FRAME_HDR] = { 0xf9, 'd', 'm', 'x', FRAME_VERSION, FT_OUT,
+	    FF_STDOUT, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x10, 0x00 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = hdr[i % sizeof(hdr)];
+}
+
+START_TEST(hostile_headers_bounded_work)
+{
+	static uint8_t in[1 << 20];
+	struct frame_parser p;
+	struct count c;
+	uint8_t good[FRAME_MAX];
+	size_t off, reads = 0, n;
+
+	memset(&c, 0, sizeof(c));
+	frame_parser_init(&p);
+	fake_headers(in, sizeof(in));
+	/* as the console reads it: 16 KiB at a time */
+	for (off = 0; off < sizeof(in); off += 16384, reads++)
+		frame_feed(&p, in + off, 16384, count_frame, count_noise, &c);
+	frame_flush(&p, count_noise, &c);
+	ck_assert_uint_eq(c.frames, 0);
+	ck_assert_uint_eq(c.bytes, sizeof(in));
+	/* the CRC work is a small multiple of the input, not 4 KiB per
+	 * 18 bytes (230 MiB per MiB before) */
+	ck_assert_msg(p.st.crc_bytes <= 2 * sizeof(in) + 2 * FRAME_MAX,
+	    "%llu CRC bytes for 1 MiB", (unsigned long long)p.st.crc_bytes);
+	/* noise comes in runs: one per read, or per frame's worth of it that
+	 * the parser's buffer takes at a time, not one per byte or per fake
+	 * header (116k calls per MiB before) */
+	ck_assert_msg(c.calls <= 2 * reads + sizeof(in) / FRAME_MAX,
+	    "%llu noise calls in %zu reads", (unsigned long long)c.calls, reads);
+	/* and a real frame after it all still gets through */
+	n = mk(good, FT_PONG, 5, 0, NULL, 0);
+	frame_feed(&p, good, n, count_frame, count_noise, &c);
+	ck_assert_uint_eq(c.frames, 1);
+}
+END_TEST
+
+/* the CRC credit never runs short for an agent's traffic: full frames
+ * back to back, a kernel line spoiling every third one */
+START_TEST(real_traffic_always_checked)
+{
+	static uint8_t in[1 << 20];
+	static uint8_t payload[FRAME_PAYLOAD_MAX];
+	const char *kmsg = "\r\n[   12.345678] eth0: link up\r\n";
+	struct frame_parser p;
+	struct count c;
+	size_t off = 0, k, n, sent = 0, spoiled = 0;
+	uint8_t f[FRAME_MAX];
+
+	memset(&c, 0, sizeof(c));
+	memset(payload, 0xf9, sizeof(payload));	/* magic bytes inside too */
+	frame_parser_init(&p);
+	for (k = 0; off + FRAME_MAX + 64 < sizeof(in); k++) {
+		n = mk(f, FT_OUT, 1, (uint32_t)k, payload, k % 5 ? FRAME_PAYLOAD_MAX :
+		    k % 300);
+		if (k % 3 == 2) {
+			memcpy(in + off, f, n / 2);
+			memcpy(in + off + n / 2, kmsg, strlen(kmsg));
+			memcpy(in + off + n / 2 + strlen(kmsg), f + n / 2, n - n / 2);
+			off += n + strlen(kmsg);
+			spoiled++;
+		} else {
+			memcpy(in + off, f, n);
+			off += n;
+			sent++;
+		}
+	}
+	for (k = 0; k < off; k += n) {
+		n = off - k < 16384 ? off - k : 16384;
+		frame_feed(&p, in + k, n, count_frame, count_noise, &c);
+	}
+	ck_assert_uint_eq(c.frames, sent);
+	ck_assert_uint_eq(p.st.unchecked, 0);
+	ck_assert_uint_eq(p.st.bad_crc + p.st.bad_header, spoiled);
+}
+END_TEST
+
 START_TEST(payload_limit)
 {
 	uint8_t out[FRAME_MAX], big[FRAME_PAYLOAD_MAX + 1];
@@ -177,6 +285,8 @@ frame_suite(void)
 	tcase_add_test(tc, corruption_never_delivered);
 	tcase_add_test(tc, huge_length_costs_nothing);
 	tcase_add_test(tc, payload_limit);
+	tcase_add_test(tc, hostile_headers_bounded_work);
+	tcase_add_test(tc, real_traffic_always_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }
