@@ -73,7 +73,7 @@ cmdline_word(const char *key, char *out, size_t outsz)
 	    &save))
 		if (strncmp(w, key, klen) == 0 && w[klen] == '=' &&
 		    strlen(w + klen + 1) < outsz) {
-			strcpy(out, w + klen + 1);
+			memcpy(out, w + klen + 1, strlen(w + klen + 1) + 1);
 			return 0;
 		}
 	return -1;

@@ -101,7 +101,7 @@ static void
 run(const char *name, const uint8_t *in, size_t len, int rounds)
 {
 	static struct frame_parser p;
-	struct count c;
+	struct count c = { 0 };
 	uint64_t best = UINT64_MAX, t0, t;
 	size_t off, n;
 	int i;
