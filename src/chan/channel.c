@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "channel.h"
+#include "base/sanitize.h"
 #include "base/util.h"
+
+#define GUEST_TEXT_MAX	256	/* the largest text buffer filled below */
 
 void
 chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),
@@ -256,6 +259,36 @@ exec_end(struct chan_exec *x, const struct chan_result *r)
 		cb.done(cb.ctx, r);
 }
 
+/*
+ * Text from the guest (the agent's hello, a command's error) goes on to
+ * terminals (domuctl ping, exec), JSON replies and syslog: neutralised as
+ * it arrives. Escape sequences and control characters become visible
+ * text, invalid UTF-8 U+FFFD, newlines and tabs spaces; cut to dst at a
+ * character boundary.
+ */
+static void
+guest_text(char *dst, size_t dstsz, const uint8_t *src, size_t n)
+{
+	char tmp[4 * GUEST_TEXT_MAX + 1];
+	size_t len, i;
+
+	if (dstsz > GUEST_TEXT_MAX)
+		dstsz = GUEST_TEXT_MAX;
+	if (n > dstsz - 1)
+		n = dstsz - 1;
+	len = sanitize_text((const char *)src, n, tmp, 0);
+	for (i = 0; i < len; i++)
+		if (tmp[i] == '\n' || tmp[i] == '\t')
+			tmp[i] = ' ';
+	if (len > dstsz - 1) {
+		len = dstsz - 1;
+		while (len > 0 && ((unsigned char)tmp[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, tmp, len);
+	dst[len] = '\0';
+}
+
 static void
 became_ready(struct channel *ch)
 {
@@ -271,13 +304,12 @@ deliver(struct channel *ch, const struct frame *f)
 {
 	struct chan_exec *x = exec_find(ch, f->id);
 	struct chan_result r;
-	size_t n;
 
 	switch (f->type) {
 	case FT_HELLO:
-		n = f->len < sizeof(ch->agent) - 1 ? f->len : sizeof(ch->agent) - 1;
-		memcpy(ch->agent, f->data, n);
-		ch->agent[n] = '\0';
+		guest_text(ch->agent, sizeof(ch->agent), f->data, f->len);
+		ch->hello_crc = frame_crc32(0, f->data, f->len);
+		ch->hello_len = f->len;
 		/* a new agent (the guest rebooted it): older commands are lost */
 		chan_abort(ch, "the agent restarted");
 		became_ready(ch);
@@ -316,8 +348,7 @@ deliver(struct channel *ch, const struct frame *f)
 			break;
 		memset(&r, 0, sizeof(r));
 		r.code = -1;
-		n = f->len < sizeof(r.error) - 1 ? f->len : sizeof(r.error) - 1;
-		memcpy(r.error, f->data, n);
+		guest_text(r.error, sizeof(r.error), f->data, f->len);
 		exec_end(x, &r);
 		break;
 	default:
@@ -345,8 +376,8 @@ on_frame(void *arg, const struct frame *f)
 	 * hello starts the sequence afresh (its text carries a nonce per
 	 * start; the same hello again is a resend), and so does the first
 	 * frame domud sees */
-	if ((f->type == FT_HELLO && !(f->len == strlen(ch->agent) &&
-	    memcmp(f->data, ch->agent, f->len) == 0)) || !ch->synced) {
+	if ((f->type == FT_HELLO && !(f->len == ch->hello_len &&
+	    frame_crc32(0, f->data, f->len) == ch->hello_crc)) || !ch->synced) {
 		size_t k;
 
 		ch->synced = 1;

@@ -30,7 +30,7 @@ struct chan_result {
 	int		 signal;
 	int		 timed_out;
 	int		 cancelled;
-	char		 error[256];
+	char		 error[256];	/* neutralised: one line, UTF-8 */
 };
 
 struct chan_exec_cb {
@@ -75,7 +75,9 @@ struct channel {
 	uint32_t		 expect;	/* next seq from the agent */
 	int			 ack_due;
 	int			 ready;		/* hello or pong seen */
-	char			 agent[64];	/* its hello text */
+	char			 agent[64];	/* its hello text, neutralised */
+	uint32_t		 hello_crc;	/* of the raw hello: a resend */
+	uint16_t		 hello_len;	/* has the same */
 	uint64_t		 last_heard;	/* monotonic ms */
 	uint64_t		 ping_sent;	/* 0 = none outstanding */
 	uint64_t		 last_pong;	/* monotonic ms */

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "base/util.h"
+#include "chan/channel.h"
 #include "chan/frame.h"
 
 struct sink {
@@ -274,6 +276,93 @@ START_TEST(payload_limit)
 }
 END_TEST
 
+/* no control character (C0, DEL, C1), no escape, valid UTF-8: safe on a
+ * terminal, in JSON and in syslog */
+static void
+assert_inert(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len;
+	uint32_t cp;
+
+	ck_assert_uint_lt(n, max);
+	while (i < n) {
+		len = utf8_seq_len(p + i, n - i, &cp);
+		ck_assert_msg(len > 0, "invalid UTF-8 at %zu of '%s'", i, s);
+		ck_assert_msg(cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 &&
+		    cp < 0xa0), "control U+%04X at %zu of '%s'", cp, i, s);
+		i += len;
+	}
+}
+
+struct ended {
+	int			 done;
+	struct chan_result	 r;
+};
+
+static void
+on_done(void *ctx, const struct chan_result *r)
+{
+	struct ended *e = ctx;
+
+	e->done = 1;
+	e->r = *r;
+}
+
+/* a hostile agent's hello and error texts reach domuctl ping, exec and
+ * syslog: neutralised as they arrive, within their buffers */
+START_TEST(agent_text_neutralised)
+{
+	static struct channel ch;
+	static const char evil[] = "agent\x1b[2J\x07" "bell\xc2\x9b" "31m c1"
+	    "\x9b raw\xff\xfe bad\r\nline2\tend\x1b]0;title\x07";
+	char *argv[] = { "true", NULL }, why[128], text[700];
+	struct ended e = { 0 };
+	struct chan_exec_cb cb = { NULL, on_done, &e };
+	uint8_t buf[FRAME_MAX];
+	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
+	uint32_t id;
+	size_t n;
+
+	chan_init(&ch, NULL, NULL, NULL);
+	f.data = (const uint8_t *)evil;
+	f.len = sizeof(evil) - 1;
+	n = frame_encode(buf, &f);
+	chan_input(&ch, buf, n, 1);
+	ck_assert_int_eq(ch.ready, 1);
+	assert_inert(ch.agent, sizeof(ch.agent));
+	/* visible, not acted on */
+	ck_assert_ptr_nonnull(strstr(ch.agent, "^[[2J"));
+	ck_assert_ptr_nonnull(strstr(ch.agent, "^Gbell\\x9b"));
+
+	/* the same hello again is a resend, not a new agent */
+	ck_assert_int_eq(chan_exec(&ch, argv, 0, 0, &cb, &id, why, sizeof(why),
+	    1), 0);
+	n = frame_encode(buf, &f);
+	chan_input(&ch, buf, n, 2);
+	ck_assert_int_eq(e.done, 0);
+	ck_assert_uint_eq(ch.resent_seen, 1);
+
+	/* an error text longer than its buffer, hostile all along */
+	snprintf(text, sizeof(text), "%s%s%s%s%s%s", evil, evil, evil, evil,
+	    evil, evil);
+	f.type = FT_ERROR;
+	f.id = id;
+	f.seq = 1;
+	f.data = (const uint8_t *)text;
+	f.len = (uint16_t)strlen(text);
+	n = frame_encode(buf, &f);
+	chan_input(&ch, buf, n, 3);
+	ck_assert_int_eq(e.done, 1);
+	ck_assert_int_eq(e.r.ran, 0);
+	assert_inert(e.r.error, sizeof(e.r.error));
+	ck_assert_ptr_nonnull(strstr(e.r.error, "^[[2J"));
+	ck_assert_ptr_nonnull(strstr(e.r.error, "\xef\xbf\xbd"));	/* U+FFFD */
+	ck_assert_ptr_null(strchr(e.r.error, '\n'));
+	chan_free(&ch);
+}
+END_TEST
+
 Suite *
 frame_suite(void)
 {
@@ -287,6 +376,9 @@ frame_suite(void)
 	tcase_add_test(tc, payload_limit);
 	tcase_add_test(tc, hostile_headers_bounded_work);
 	tcase_add_test(tc, real_traffic_always_checked);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("channel");
+	tcase_add_test(tc, agent_text_neutralised);
 	suite_add_tcase(s, tc);
 	return s;
 }
