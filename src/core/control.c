@@ -461,7 +461,9 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 
 		if (cc == NULL)
 			continue;
-		if ((now - cc->last_ms > CONTROL_IDLE_MS && !jobs_busy(cc)) ||
+		/* idle: nothing asked, nothing running, nothing left to say
+		 * (the last reply of a long quiet command is still written) */
+		if ((now - cc->last_ms > CONTROL_IDLE_MS && conn_idle(cc)) ||
 		    (cc->close_after && cc->outoff == cc->outlen)) {
 			conn_free(c, i);
 			continue;

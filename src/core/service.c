@@ -559,6 +559,7 @@ after_end(struct service *s)
 	s->domid = INVALID_DOMID_;
 	console_close(s->con);
 	s->con = NULL;
+	s->console_retry_at = 0;
 	s->ready = s->unresponsive = 0;
 	s->paused = 0;
 	s->paused_since = 0;
@@ -1038,9 +1039,13 @@ sup_stop(struct supervisor *sup, struct service *s, struct err *e)
 	sup->now = mono_ms();
 	if (s->after == AFTER_RESTART)
 		s->after = AFTER_STOP;
-	/* autostart leaves it stopped until a person starts it (this boot) */
-	if (!sup->shutting_down)
+	/* autostart leaves it stopped until a person starts it (this boot);
+	 * saved now: a domud killed before the domain is down must not
+	 * start it again */
+	if (!sup->shutting_down && !s->held) {
 		s->held = 1;
+		(void)state_save(sup);
+	}
 	switch (s->state) {
 	case ST_STOPPED:
 		msgf(e->msg, sizeof(e->msg), "%s is already stopped",
@@ -1513,6 +1518,13 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
+		if (s->con == NULL && s->console_retry_at) {
+			uint64_t left = s->console_retry_at > now ?
+			    s->console_retry_at - now : 0;
+
+			if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+				*timeout_ms = (int)left;
+		}
 		if (s->timer_at) {
 			uint64_t left = s->timer_at > now ? s->timer_at - now : 0;
 
@@ -1599,6 +1611,48 @@ agent_keepalive(struct service *s)
 	}
 }
 
+/*
+ * The console hung up while the domain lives: xenconsoled restarted (it
+ * gives the domain a new PTY). Commands in flight fail now, the agent is
+ * not ready until it answers on the new console.
+ */
+static void
+console_lost(struct service *s)
+{
+	note(s, "its console hung up while the domain runs (xenconsoled "
+	    "restarted?): reopening");
+	console_close(s->con);	/* fails the commands in flight */
+	s->con = NULL;
+	s->ready = 0;
+	s->console_retry_at = s->sup->now;
+}
+
+/* the console of a running domain, again (the tty may be a new one) */
+static void
+console_reopen(struct service *s)
+{
+	struct err e = ERR_INIT;
+	char *tty;
+
+	s->console_retry_at = 0;
+	if (s->state != ST_RUNNING && s->state != ST_STOPPING)
+		return;
+	if ((tty = s->sup->be->ops->console_path(s->sup->be, s->domid,
+	    &e)) != NULL) {
+		s->con = console_open(tty, logdir(s), s->conf->name,
+		    s->sup->cfg->d.console_log_max, &e);
+		free(tty);
+	}
+	if (s->con == NULL) {
+		/* xenconsoled may not be back yet */
+		log_debug("%s: console: %s; again in 1s", s->conf->name, e.msg);
+		s->console_retry_at = s->sup->now + 1000;
+		return;
+	}
+	note(s, "console reopened");
+	agent_attach(s);
+}
+
 void
 sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 {
@@ -1619,6 +1673,9 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			if (fds[k].revents & (POLLIN | POLLHUP | POLLERR))
 				(void)console_read(s->con);
 		}
+		if (s->con && s->con->hup && (s->state == ST_RUNNING ||
+		    s->state == ST_STOPPING))
+			console_lost(s);
 		if (s->con && s->con->chan) {
 			(void)chan_tick(s->con->chan, sup->now);
 			agent_keepalive(s);
@@ -1629,6 +1686,9 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
+		if (s->con == NULL && s->console_retry_at &&
+		    s->console_retry_at <= sup->now)
+			console_reopen(s);
 		if (s->timer_at && s->timer_at <= sup->now) {
 			s->timer_at = 0;
 			sup_dispatch(s, EV_TIMER, NULL);

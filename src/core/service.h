@@ -127,6 +127,7 @@ struct service {
 	int			 idle_stopped;	/* memres: the next exec starts it */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	struct console		*con;
+	uint64_t		 console_retry_at; /* lost console: reopen, ms */
 
 	/* what Xen does that domud did not ask for (sup_reconcile) */
 	int			 paused;	/* paused, not by domud: reported */

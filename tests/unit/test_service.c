@@ -19,6 +19,7 @@
 #include "core/service.h"
 #include "core/state.h"
 #include "base/json.h"
+#include "base/fileio.h"
 #include "base/util.h"
 #include "xen/tty.h"
 
@@ -490,6 +491,67 @@ START_TEST(memres_client_pings_do_not_starve_keepalive)
 	ck_assert_int_eq(m->unresponsive, 0);
 	ck_assert_int_eq(m->state, ST_RUNNING);
 	close(master);
+	teardown();
+}
+END_TEST
+
+/* a person's stop is saved at once: a domud killed before the domain is
+ * down must not start it again (found by e2e fault/kill-anywhere) */
+START_TEST(stop_is_saved_at_once)
+{
+	const char *names[] = { "a" }, *extras[] = { "autostart = yes\n" };
+	struct service *s;
+	struct err e = ERR_INIT;
+	char path[600], *text;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	snprintf(path, sizeof(path), "%s/state.json", sup->cfg->d.state_dir);
+	text = fileio_read(path, 65536);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "\"held\":true") != NULL, "%s", text);
+	free(text);
+	teardown();
+}
+END_TEST
+
+/* the console hangs up while the domain runs (xenconsoled restarted):
+ * domud opens the new one and the agent is ready again */
+START_TEST(memres_console_reopened)
+{
+	const char *names[] = { "m" }, *extras[] = { "memres = yes\n" };
+	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
+	uint8_t hello[FRAME_MAX];
+	struct service *m;
+	int master, master2, i;
+	size_t n;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	m = memres_up("m", &master);
+	master2 = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ck_assert_int_ge(master2, 0);
+	ck_assert_int_eq(grantpt(master2), 0);
+	ck_assert_int_eq(unlockpt(master2), 0);
+	strlcpy_(fb->console_tty, ptsname(master2), sizeof(fb->console_tty));
+	close(master);		/* the old console hangs up */
+	for (i = 0; i < 20 && (m->con == NULL || m->con->hup ||
+	    strcmp(m->con->tty, fb->console_tty) != 0); i++)
+		run_io(50);
+	ck_assert_ptr_nonnull(m->con);
+	ck_assert_int_eq(m->con->hup, 0);
+	ck_assert_str_eq(m->con->tty, fb->console_tty);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	/* the agent on the new console says hello: ready again */
+	f.data = (const uint8_t *)"domud-agent 1 test 0002";
+	f.len = (uint16_t)strlen((const char *)f.data);
+	n = frame_encode(hello, &f);
+	ck_assert_int_eq(write(master2, hello, n), (ssize_t)n);
+	for (i = 0; i < 20 && !m->ready; i++)
+		run_io(50);
+	ck_assert_int_eq(m->ready, 1);
+	close(master2);
 	teardown();
 }
 END_TEST
@@ -1188,6 +1250,8 @@ service_suite(void)
 	tcase_add_test(tc, ordering);
 	tcase_add_test(tc, memres_ready_and_stop_through_the_agent);
 	tcase_add_test(tc, memres_idle_stop);
+	tcase_add_test(tc, stop_is_saved_at_once);
+	tcase_add_test(tc, memres_console_reopened);
 	tcase_add_test(tc, memres_client_pings_do_not_starve_keepalive);
 	tcase_add_test(tc, memres_unanswered_ping_restarts);
 	tcase_add_test(tc, create_failure_undone);

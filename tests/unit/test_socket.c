@@ -527,6 +527,32 @@ START_TEST(domuctl_says_busy)
 }
 END_TEST
 
+/* a reply queued for a connection that looks idle by its clock is still
+ * written (the last reply of a command quiet for 30 s was dropped) */
+START_TEST(reply_of_a_quiet_connection_is_written)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), buf[4096];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct control ctl;
+	int fd, i;
+
+	ctl_open(&ctl, cfg, fb, dir);
+	fd = ctl_connect(&ctl);
+	ck_assert_int_gt(write(fd, "{\"v\":1,\"id\":6,\"cmd\":\"ping\"}\n", 28), 0);
+	/* accepted and answered: the reply waits for the next round */
+	for (i = 0; i < 20 && ctl_queued(&ctl) == 0; i++)
+		ctl_round(&ctl, 20);
+	ck_assert_uint_gt(ctl_queued(&ctl), 0);
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (ctl.conns[i])
+			ctl.conns[i]->last_ms = mono_ms() - CONTROL_IDLE_MS - 1000;
+	ctl_pump(&ctl, fd, buf, sizeof(buf), "\"id\":6");
+	ck_assert_ptr_nonnull(strstr(buf, "\"id\":6,\"ok\":true"));
+	ctl_done(&ctl, fb, dir, fd);
+}
+END_TEST
+
 Suite *
 socket_suite(void)
 {
@@ -545,6 +571,7 @@ socket_suite(void)
 	tcase_add_test(tc, out_of_fds_no_busy_loop);
 	tcase_add_test(tc, new_client_ignores_stale_poll_results);
 	tcase_add_test(tc, domuctl_says_busy);
+	tcase_add_test(tc, reply_of_a_quiet_connection_is_written);
 	suite_add_tcase(s, tc);
 	return s;
 }
