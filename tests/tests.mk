@@ -95,7 +95,7 @@ check: layers lint all unit golden netcheck chancheck check-asan fuzz
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle static supervise net memres memtools fault abuse resilience
+E2E_SUITES	?= lifecycle static supervise net memres memtools fault abuse resilience crash
 E2E_WORK	?= /var/tmp/domud-e2e
 E2E_BIN		:= $(O)/e2e-bin-$(E2E_ARCH)
 ifeq ($(E2E_ARCH),arm64)
