@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -85,6 +86,8 @@ static size_t		 wq_len;
 static int		 verbose, is_init, shutting_down;
 
 static void		 cmd_kill(struct cmd *, uint8_t);
+static void		 csh_hangup(void);
+static int		 csh_attached;	/* domud: a person is on the console */
 
 static uint64_t
 now_ms(void)
@@ -292,6 +295,29 @@ hello(void)
 
 /* ---- commands ---------------------------------------------------------------- */
 
+/*
+ * A child starts as a program started by init would: every signal at its
+ * default and none blocked. The agent ignores SIGHUP, SIGINT and SIGPIPE,
+ * and an ignored signal stays ignored across exec (a command that could
+ * not be interrupted, a shell that could not be hung up).
+ */
+static void
+child_signals(void)
+{
+	unsigned long dfl[8];	/* a kernel sigaction, all zero: SIG_DFL,
+				 * no flags, no mask, whatever the layout */
+	sigset_t none;
+	int sig;
+
+	/* through the kernel: libc refuses its own reserved signals (32 and
+	 * 33 in glibc), which a parent may have left ignored too */
+	memset(dfl, 0, sizeof(dfl));
+	for (sig = 1; sig < NSIG; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, dfl, NULL, (NSIG - 1) / 8);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static struct cmd *
 cmd_find(uint32_t id)
 {
@@ -371,11 +397,7 @@ cmd_exec(const struct frame *f)
 		goto fail;
 	}
 	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		child_signals();
 		setsid();	/* its own group: timeout and cancel kill it all */
 		devnull = inp[0] != -1 ? inp[0] : open("/dev/null", O_RDONLY);
 		if (devnull == -1 || dup2(devnull, 0) == -1 ||
@@ -616,6 +638,12 @@ on_frame(void *arg, const struct frame *f)
 	case FT_ACK:
 		on_ack(f->seq);
 		break;
+	case FT_ATTACH:
+		csh_attached = 1;
+		break;
+	case FT_DETACH:
+		csh_hangup();
+		break;
 	default:
 		break;		/* our own frames echoed, or from the future */
 	}
@@ -649,11 +677,7 @@ csh_start(void)
 		return;
 	}
 	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		child_signals();
 		setsid();
 		if (dup2(inp[0], 0) == -1 || dup2(outp[1], 1) == -1 ||
 		    dup2(outp[1], 2) == -1)
@@ -717,12 +741,35 @@ csh_pump(void)
 	wq_flush();
 }
 
+/* the person left (or domud does not know of one): hang the shell up, as
+ * a terminal would; the next attach starts afresh */
+static void
+csh_hangup(void)
+{
+	csh_attached = 0;
+	csh_len = 0;
+	if (csh_pid > 0) {
+		kill(-csh_pid, SIGHUP);
+		kill(-csh_pid, SIGCONT);
+	}
+	if (csh_in != -1)
+		close(csh_in);
+	if (csh_out != -1)
+		close(csh_out);
+	csh_in = csh_out = -1;
+	csh_pid = 0;		/* reaped with the others */
+}
+
 static void
 on_noise(void *arg, const uint8_t *b, size_t n)
 {
 	(void)arg;
-	/* bytes from domud outside frames: a person typing on the console */
-	if (csh_in == -1)
+	/* bytes from domud outside frames: a person typing on the console,
+	 * but only once domud said one is there. Anything else (the remains
+	 * of a damaged frame, someone else on the PTY) reaches no shell */
+	if (!csh_attached)
+		return;
+	if (csh_in == -1 && csh_out == -1)
 		csh_start();
 	if (csh_in == -1)
 		return;

@@ -7,6 +7,8 @@
  * or socket: its owner feeds it bytes and gives it callbacks.
  * May call: frame.c, base. The agent links only frame.c.
  */
+#include <sys/random.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,12 @@ chan_init(struct channel *ch, void (*noise)(void *, const uint8_t *, size_t),
 	ch->noise = noise;
 	ch->on_ready = on_ready;
 	ch->arg = arg;
-	ch->next_id = 1;
+	/* a domud that died may have left commands running in the agent
+	 * under small ids: a new channel starts somewhere else */
+	if (getrandom(&ch->next_id, sizeof(ch->next_id), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(ch->next_id))
+		ch->next_id = (uint32_t)mono_ms() * 2654435761u;
+	ch->next_id = (ch->next_id & 0x7fffffffu) | 1;
 }
 
 /* ---- vxn's legacy markers ------------------------------------------------------ */
@@ -220,6 +227,15 @@ send(struct channel *ch, uint8_t type, uint8_t flags, uint32_t id,
 	return 0;
 }
 
+/* whether a person is on the console, when the agent is to learn it */
+static void
+console_tell(struct channel *ch)
+{
+	if (ch->console_due && send(ch, ch->console ? FT_ATTACH : FT_DETACH,
+	    0, 0, 0, NULL, 0) == 0)
+		ch->console_due = 0;
+}
+
 size_t
 chan_pending(const struct channel *ch, const uint8_t **p)
 {
@@ -234,6 +250,7 @@ chan_written(struct channel *ch, size_t n)
 		n = ch->wq_len;
 	memmove(ch->wq, ch->wq + n, ch->wq_len - n);
 	ch->wq_len -= n;
+	console_tell(ch);
 }
 
 static struct chan_exec *
@@ -384,6 +401,11 @@ on_frame(void *arg, const struct frame *f)
 		ch->expect = f->seq;
 		for (k = 0; k < CHAN_REORDER; k++)
 			ch->ahead[k].used = 0;
+		/* a new agent, or one we did not know (domud restarted): it
+		 * learns whether a person is on the console, so that an agent
+		 * attached by an earlier domud feeds its shell no more */
+		ch->console_due = 1;
+		console_tell(ch);
 	}
 	if (f->seq != ch->expect) {
 		int32_t ahead = (int32_t)(f->seq - ch->expect);
@@ -632,10 +654,38 @@ chan_raw(struct channel *ch, const uint8_t *b, size_t n)
 		ch->wq_len += n;
 		return 0;
 	}
+	/* typed input comes from a person on the console: the agent takes
+	 * it only once told so (also after the domain restarted under an
+	 * attached domuctl console) */
+	if ((!ch->console || ch->console_due) && chan_console_attach(ch) == -1)
+		return -1;
 	if (ch->wq_len + 2 * n > sizeof(ch->wq))
 		return -1;
 	ch->wq_len += frame_stuff(b, n, ch->wq + ch->wq_len);
 	return 0;
+}
+
+/* -1: not queued yet (the console takes no input); sent when it drains */
+int
+chan_console_attach(struct channel *ch)
+{
+	if (ch->vxn)
+		return 0;	/* vxn has no console shell to guard */
+	ch->console = 1;
+	ch->console_due = 1;
+	console_tell(ch);
+	return ch->console_due ? -1 : 0;
+}
+
+int
+chan_console_detach(struct channel *ch)
+{
+	if (ch->vxn)
+		return 0;
+	ch->console = 0;
+	ch->console_due = 1;
+	console_tell(ch);
+	return ch->console_due ? -1 : 0;
 }
 
 int

@@ -74,6 +74,8 @@ struct channel {
 	int			 synced;	/* expect is known */
 	uint32_t		 expect;	/* next seq from the agent */
 	int			 ack_due;
+	int			 console;	/* attached: typed input goes on */
+	int			 console_due;	/* the agent is still to be told */
 	int			 ready;		/* hello or pong seen */
 	char			 agent[64];	/* its hello text, neutralised */
 	uint32_t		 hello_crc;	/* of the raw hello: a resend */
@@ -127,8 +129,14 @@ void	 chan_detach(struct channel *, uint32_t id);
 int	 chan_ping(struct channel *, uint64_t now);
 int	 chan_shutdown(struct channel *);
 /* console input typed by a person: bytes outside frames, stuffed like
- * frames; the agent hands them to its console shell */
+ * frames; the agent hands them to its console shell, but only between an
+ * attach and a detach (so stray bytes never reach a root shell). Input
+ * attaches first if need be */
 int	 chan_raw(struct channel *, const uint8_t *, size_t);
+/* a person attached to the console (domuctl console), or the last one
+ * left: tell the agent; it is told again whenever it (re)starts */
+int	 chan_console_attach(struct channel *);
+int	 chan_console_detach(struct channel *);
 /* timeouts of ours; returns the next deadline, 0 = none */
 uint64_t chan_tick(struct channel *, uint64_t now);
 /* the domain is gone: every command ends with this error */

@@ -121,7 +121,7 @@ static int
 type_known(uint8_t t)
 {
 	return (t >= FT_HELLO && t <= FT_INACK) ||
-	    (t >= FT_PING && t <= FT_STDIN);
+	    (t >= FT_PING && t <= FT_DETACH);
 }
 
 /* where a frame may start: the magic, or a prefix of it at the end */

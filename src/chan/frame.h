@@ -38,6 +38,8 @@ enum frame_type {
 	FT_SHUTDOWN = 19,
 	FT_ACK = 20,		/* seq: the next frame domud expects */
 	FT_STDIN = 21,		/* payload: bytes for the command; none = EOF */
+	FT_ATTACH = 22,		/* a person is on the console: typed input */
+	FT_DETACH = 23,		/* ... no longer: the console shell hangs up */
 };
 
 #define FF_STDOUT	0x01

@@ -26,6 +26,8 @@ static int master = -1;
 static int noise_on;
 static unsigned passes, fails;
 static uint64_t noise_bytes;
+static uint8_t seen[1 << 16];	/* the latest noise: console shell output */
+static size_t nseen;
 
 struct job {
 	uint8_t		 out[2][1 << 20];
@@ -47,8 +49,19 @@ static void
 on_noise(void *arg, const uint8_t *b, size_t n)
 {
 	(void)arg;
-	(void)b;
 	noise_bytes += n;
+	if (n > sizeof(seen) - nseen)
+		nseen = 0;
+	if (n <= sizeof(seen) - nseen) {
+		memcpy(seen + nseen, b, n);
+		nseen += n;
+	}
+}
+
+static int
+seen_text(const char *s)
+{
+	return memmem(seen, nseen, s, strlen(s)) != NULL;
 }
 
 static void
@@ -161,6 +174,8 @@ start(char *const argv[], int shell, uint32_t timeout_ms)
 	}
 	return j;
 }
+
+static void	signals(void);
 
 static void
 scenarios(void)
@@ -291,6 +306,106 @@ scenarios(void)
 	result("exec-missing", j->done && !j->r.ran &&
 	    strstr(j->r.error, "No such file") != NULL, "error '%s'", j->r.error);
 	free(j);
+
+	signals();
+}
+
+/* a command starts with every signal at its default and none blocked,
+ * whatever the agent ignores (SIGHUP, SIGINT, SIGPIPE) */
+static void
+signals(void)
+{
+	char *intr[] = { "kill -INT $$; exit 7", NULL };
+	char *hup[] = { "kill -HUP $$; exit 7", NULL };
+	char *status[] = { "grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status",
+	    NULL };
+	static const char want[] = "SigBlk:\t0000000000000000\n"
+	    "SigIgn:\t0000000000000000\n";
+	struct job *j;
+	size_t k;
+	int ok;
+
+	j = start(intr, 1, 10000);
+	wait_jobs(&j, 1, 30);
+	result("signal-int", j->done && j->r.ran && j->r.signal == SIGINT,
+	    "sh -c 'kill -INT $$': code=%d signal=%d", j->r.code, j->r.signal);
+	free(j);
+	j = start(hup, 1, 10000);
+	wait_jobs(&j, 1, 30);
+	result("signal-hup", j->done && j->r.ran && j->r.signal == SIGHUP,
+	    "sh -c 'kill -HUP $$': code=%d signal=%d", j->r.code, j->r.signal);
+	free(j);
+	j = start(status, 0, 10000);
+	wait_jobs(&j, 1, 30);
+	ok = j->done && j->r.code == 0 && j->n[0] == strlen(want) &&
+	    memcmp(j->out[0], want, strlen(want)) == 0;
+	for (k = 0; k < j->n[0] && k < 80; k++)
+		if (j->out[0][k] == '\n' || j->out[0][k] == '\t')
+			j->out[0][k] = ' ';
+	result("signal-none-ignored", ok, "%.*s", (int)(k < j->n[0] ? k :
+	    j->n[0]), (const char *)j->out[0]);
+	free(j);
+}
+
+/* pump for ms, or until s is seen in the console's noise */
+static int
+wait_seen(const char *s, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	while (now_ms() < end) {
+		pump(50);
+		if (s && seen_text(s))
+			return 1;
+	}
+	return s ? seen_text(s) : 0;
+}
+
+/*
+ * The agent's console shell (a root sh -i) takes typed input only between
+ * an attach and a detach from domud. Bytes written to the console outside
+ * frames otherwise (the remains of a damaged frame, someone else on the
+ * PTY) reach no shell. The marker is computed by the shell, so that the
+ * bytes typed never contain it.
+ */
+static void
+console_shell(void)
+{
+	/* each a line of its own, whatever came before */
+	static const char stray[] = "\necho STRAY_$((6*7))\n";
+	static const char typed[] = "\necho TYPED_$((6*7))\n";
+	static const char after[] = "\necho AFTER_$((6*7))\n";
+	int ok;
+
+	nseen = 0;
+	ok = write(master, stray, strlen(stray)) == (ssize_t)strlen(stray);
+	ok = ok && !wait_seen("STRAY_42", 1500);
+	result("console-stray-bytes", ok, "no shell output for bytes outside "
+	    "frames without an attach");
+
+	nseen = 0;
+	ok = chan_console_attach(&ch) == 0 &&
+	    chan_raw(&ch, (const uint8_t *)typed, strlen(typed)) == 0;
+	ok = ok && wait_seen("TYPED_42", 5000) && !seen_text("STRAY_42");
+	result("console-attached", ok, "typed input reaches the shell after "
+	    "the attach frame");
+
+	nseen = 0;
+	ok = chan_console_detach(&ch) == 0;
+	while (ok && ch.wq_len > 0)
+		pump(50);
+	ok = ok && write(master, after, strlen(after)) == (ssize_t)strlen(after);
+	ok = ok && !wait_seen("AFTER_42", 1500);
+	result("console-detached", ok, "no shell after the detach frame");
+
+	/* typed input attaches by itself (an attached domuctl console over
+	 * a restart of the domain) */
+	nseen = 0;
+	ok = chan_raw(&ch, (const uint8_t *)typed, strlen(typed)) == 0 &&
+	    wait_seen("TYPED_42", 5000);
+	(void)chan_console_detach(&ch);
+	result("console-input-attaches", ok && ch.console == 0,
+	    "typed input is preceded by an attach");
 }
 
 int
@@ -326,6 +441,9 @@ main(int argc, char *argv[])
 		result("ready", ch.ready, "agent '%s'", ch.agent);
 		if (ch.ready)
 			scenarios();
+		/* kernel lines inserted could split the shell's output */
+		if (ch.ready && !noise_on)
+			console_shell();
 		if (noise_on)
 			printf("chan: noise %llu bytes, resends seen %llu, frames "
 			    "dropped out of order %llu, bad crc %llu\n",

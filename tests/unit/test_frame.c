@@ -363,6 +363,86 @@ START_TEST(agent_text_neutralised)
 }
 END_TEST
 
+/* the frame types domud has queued towards the agent, in order */
+static size_t
+queued_types(struct channel *ch, uint8_t *types, size_t max)
+{
+	static struct sink s;
+	static uint8_t q[CHAN_WQ_MAX];
+	struct frame_parser p;
+	const uint8_t *w;
+	size_t n = chan_pending(ch, &w), i;
+	int esc = 0;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(q, w, n);
+	n = frame_unstuff(q, n, &esc);
+	frame_parser_init(&p);
+	frame_feed(&p, q, n, on_frame, on_noise, &s);
+	for (i = 0; i < s.nf && i < max; i++)
+		types[i] = s.f[i].type;
+	return s.nf;
+}
+
+/* the agent feeds its console shell only between ATTACH and DETACH:
+ * domud tells it at every sync, and never loses the notice */
+START_TEST(console_attach_told)
+{
+	static struct channel ch;
+	struct frame f = { FT_PONG, 0, 0, 5, 0, NULL };
+	uint8_t buf[FRAME_MAX], t[8], big[16384];
+	const uint8_t *w;
+	size_t n;
+
+	chan_init(&ch, NULL, NULL, NULL);
+	/* an agent domud did not start with (adopted): told nobody is there */
+	chan_input(&ch, buf, frame_encode(buf, &f), 1);
+	ck_assert_uint_eq(queued_types(&ch, t, 8), 2);
+	ck_assert_uint_eq(t[0], FT_DETACH);
+	ck_assert_uint_eq(t[1], FT_ACK);
+	chan_written(&ch, chan_pending(&ch, &w));
+
+	/* typed input attaches first */
+	ck_assert_int_eq(chan_raw(&ch, (const uint8_t *)"ls\n", 3), 0);
+	ck_assert_uint_eq(queued_types(&ch, t, 8), 1);
+	ck_assert_uint_eq(t[0], FT_ATTACH);
+	ck_assert_int_eq(ch.console, 1);
+	chan_written(&ch, chan_pending(&ch, &w));
+
+	/* a full queue: the detach waits, and goes when it drains */
+	memset(big, 'x', sizeof(big));
+	for (n = sizeof(big); n > 0; n /= 2)
+		while (chan_raw(&ch, big, n) == 0)
+			;
+	ck_assert_int_eq(chan_console_detach(&ch), -1);
+	ck_assert_uint_eq(queued_types(&ch, t, 8), 0);	/* typed bytes only */
+	chan_written(&ch, chan_pending(&ch, &w));
+	ck_assert_uint_eq(queued_types(&ch, t, 8), 1);
+	ck_assert_uint_eq(t[0], FT_DETACH);
+	ck_assert_int_eq(ch.console_due, 0);
+
+	/* a new agent (another hello) learns the state again */
+	chan_written(&ch, chan_pending(&ch, &w));
+	ck_assert_int_eq(chan_console_attach(&ch), 0);
+	chan_written(&ch, chan_pending(&ch, &w));
+	f.type = FT_HELLO;
+	f.seq = 0;
+	f.data = (const uint8_t *)"domud-agent 1 t 0001";
+	f.len = 20;
+	chan_input(&ch, buf, frame_encode(buf, &f), 2);
+	ck_assert_uint_eq(queued_types(&ch, t, 8), 2);
+	ck_assert_uint_eq(t[0], FT_ATTACH);
+	chan_free(&ch);
+
+	/* vxn guests have no shell to guard: nothing is sent */
+	chan_init(&ch, NULL, NULL, NULL);
+	chan_set_vxn(&ch);
+	ck_assert_int_eq(chan_console_attach(&ch), 0);
+	ck_assert_uint_eq(chan_pending(&ch, &w), 0);
+	chan_free(&ch);
+}
+END_TEST
+
 Suite *
 frame_suite(void)
 {
@@ -379,6 +459,7 @@ frame_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("channel");
 	tcase_add_test(tc, agent_text_neutralised);
+	tcase_add_test(tc, console_attach_told);
 	suite_add_tcase(s, tc);
 	return s;
 }
