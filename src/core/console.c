@@ -41,11 +41,87 @@ log_open(struct console *c)
 {
 	struct stat st;
 
-	c->logfd = open(c->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
+	/* never through a link someone put in the log directory, and never
+	 * an open that waits (a FIFO) */
+	c->logfd = open(c->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0640);
 	if (c->logfd == -1)
 		return -1;
-	c->logsize = fstat(c->logfd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (fstat(c->logfd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(c->logfd);
+		c->logfd = -1;
+		errno = EINVAL;		/* said as "not a regular file" */
+		return -1;
+	}
+	c->logsize = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* The log cannot be written (a full disk, mostly): said once, then quiet;
+ * what could not be written is counted. */
+static void
+log_trouble(struct console *c, int err, size_t lost)
+{
+	c->log_lost += lost;
+	if (c->log_errno != 0)
+		return;
+	c->log_errno = err;
+	if (c->log_quiet)
+		return;
+	/* EINVAL: log_open's own; ENXIO: a FIFO that nobody reads */
+	log_warnx("console log %s: %s; console output is not logged until it "
+	    "can be written again", c->logpath, err == EINVAL || err == ENXIO ?
+	    "not a regular file" : err == ELOOP ? "a symbolic link, not "
+	    "followed" : strerror(err));
+}
+
+/* all of n bytes; -1 with errno, what was written counted */
+static int
+log_write(struct console *c, const char *b, size_t *n)
+{
+	ssize_t w;
+
+	while (*n > 0) {
+		w = write(c->logfd, b, *n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		c->logsize += (uint64_t)w;
+		b += w;
+		*n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* after a failure: a line saying what was lost goes first; once it is
+ * written the log works again, and that is said once too */
+static int
+log_resume(struct console *c)
+{
+	char line[200], ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+	int k;
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	k = snprintf(line, sizeof(line), "\n[domud %s] %llu bytes of console "
+	    "output were not logged (%s)\n", ts,
+	    (unsigned long long)c->log_lost, strerror(c->log_errno));
+	n = k > 0 && (size_t)k < sizeof(line) ? (size_t)k : 0;
+	if (log_write(c, line, &n) == -1)
+		return -1;
+	if (!c->log_quiet)
+		log_info("console log %s is written again; %llu bytes of "
+		    "output were lost", c->logpath,
+		    (unsigned long long)c->log_lost);
+	c->log_errno = 0;
+	c->log_lost = 0;
 	return 0;
 }
 
@@ -163,18 +239,7 @@ console_write(struct console *c)
 static void
 log_append(struct console *c, const char *buf, size_t n)
 {
-	if (c->logfd == -1)
-		return;
-	if (c->logsize + n > c->max) {
-		close(c->logfd);
-		c->logfd = -1;
-		if (rename(c->logpath, c->oldpath) == -1 && errno != ENOENT)
-			log_warn("rename %s", c->logpath);
-		if (log_open(c) == -1) {
-			log_warn("%s", c->logpath);
-			return;
-		}
-	}
+	/* followers see the output whatever becomes of the log */
 	if (tap_fn && c->svc)
 		tap_fn(tap_arg, c->svc, buf, n);
 	/* a chunk larger than the bound keeps its tail */
@@ -182,10 +247,22 @@ log_append(struct console *c, const char *buf, size_t n)
 		buf += n - c->max;
 		n = c->max;
 	}
-	if (write(c->logfd, buf, n) != (ssize_t)n)
-		log_warn("write %s", c->logpath);
-	else
-		c->logsize += n;
+	if (c->logfd != -1 && c->logsize + n > c->max) {
+		close(c->logfd);
+		c->logfd = -1;
+		if (rename(c->logpath, c->oldpath) == -1 && errno != ENOENT)
+			log_warn("rename %s", c->logpath);
+	}
+	if (c->logfd == -1 && log_open(c) == -1) {
+		log_trouble(c, errno, n);
+		return;
+	}
+	if (c->log_errno != 0 && log_resume(c) == -1) {
+		log_trouble(c, errno, n);
+		return;
+	}
+	if (log_write(c, buf, &n) == -1)
+		log_trouble(c, errno, n);
 }
 
 struct console *
@@ -212,11 +289,9 @@ console_open(const char *tty, const char *logdir, const char *svc,
 		cfmakeraw(&t);
 		(void)tcsetattr(c->fd, TCSANOW, &t);
 	}
-	if (log_open(c) == -1) {
-		err_set(e, errno, "console log %s: %s", c->logpath,
-		    strerror(errno));
-		goto fail;
-	}
+	/* the console works without its log: said once, tried again */
+	if (log_open(c) == -1)
+		log_trouble(c, errno, 0);
 	return c;
 fail:
 	console_close(c);
@@ -286,6 +361,8 @@ console_note(const char *logdir, const char *svc, uint64_t max,
 	int n;
 
 	memset(&c, 0, sizeof(c));
+	c.logfd = -1;
+	c.log_quiet = 1;	/* also in domud's log: the console's own say */
 	c.max = max;
 	c.logpath = log_path(logdir, svc, "");
 	c.oldpath = log_path(logdir, svc, ".1");
@@ -299,7 +376,8 @@ console_note(const char *logdir, const char *svc, uint64_t max,
 		if (n > 0)
 			log_append(&c, line, (size_t)n < sizeof(line) ?
 			    (size_t)n : sizeof(line) - 1);
-		close(c.logfd);
+		if (c.logfd != -1)
+			close(c.logfd);
 	}
 	free(c.logpath);
 	free(c.oldpath);
@@ -315,9 +393,11 @@ read_tail(const char *path, char *buf, size_t want)
 	off_t off;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* the logs we write, never what a link points to */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
 		return 0;
-	if (fstat(fd, &st) == -1) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return 0;
 	}

@@ -7,7 +7,10 @@
  * appends what it reads to LOG_DIR/SERVICE.log. When the file would pass
  * console_log_max it is renamed to SERVICE.log.1 (replacing the older one),
  * so a guest costs at most twice that on disk. Reads are bounded per poll
- * round so that a flooding guest cannot starve the others.
+ * round so that a flooding guest cannot starve the others. A log that
+ * cannot be written (a full disk) is said once; the console, its channel
+ * and its followers go on, and logging resumes, with a note of what was
+ * lost, when it can. Log files are never opened through a link.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +27,10 @@ struct channel;
 
 struct console {
 	int		 fd;
-	int		 logfd;
+	int		 logfd;		/* -1: opened again at the next write */
+	int		 log_errno;	/* the log failed (said once); 0 = fine */
+	int		 log_quiet;	/* a note's: failures are not said */
+	uint64_t	 log_lost;	/* bytes not logged since it failed */
 	char		*tty;
 	char		*logpath;
 	char		*oldpath;

@@ -169,6 +169,179 @@ START_TEST(noise_batched_per_read)
 }
 END_TEST
 
+/* domud's log (stderr in the unit tests) goes to path; the old stderr */
+static int
+stderr_to(const char *path)
+{
+	int saved = dup(2), fd;
+
+	ck_assert_int_ge(saved, 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+	return saved;
+}
+
+static void
+stderr_back(int saved)
+{
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+}
+
+/* a file's text (up to 64 KiB), NUL-terminated; static */
+static const char *
+slurp(const char *path)
+{
+	static char text[65536];
+	ssize_t n = 0;
+	int fd;
+
+	text[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return text;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	return text;
+}
+
+static int
+occurrences(const char *text, const char *s)
+{
+	int n = 0;
+
+	while ((text = strstr(text, s)) != NULL) {
+		n++;
+		text += strlen(s);
+	}
+	return n;
+}
+
+static void
+set_flag(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* a full disk: one warning, not one per write; the console, its channel
+ * and its followers go on; logging resumes (and says so once) with a
+ * note of what was lost when space returns */
+START_TEST(full_disk_said_once)
+{
+	char *dir = t_tmpdir(), path[512], errpath[512], *tty, buf[1000];
+	struct frame hello = { FT_HELLO, 0, 0, 0, 11,
+	    (const uint8_t *)"domud-agent" };
+	struct err e = ERR_INIT;
+	struct tap t = { 0, 0 };
+	uint8_t f[FRAME_MAX];
+	struct console *c;
+	const char *log;
+	int m, saved, i, ready = 0;
+
+	m = t_pty(&tty);
+	c = console_open(tty, dir, "full", 1 << 20, &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	console_attach_channel(c, set_flag, &ready);
+	snprintf(errpath, sizeof(errpath), "%s/domud-stderr", dir);
+	saved = stderr_to(errpath);
+	/* /dev/full fails every write with ENOSPC, as a full disk does */
+	close(c->logfd);
+	c->logfd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(c->logfd, 0);
+	console_set_tap(count_tap, &t);
+	memset(buf, 'A', sizeof(buf));
+	buf[sizeof(buf) - 1] = '\n';
+	for (i = 0; i < 100; i++)
+		guest_writes(m, c, (const uint8_t *)buf, sizeof(buf));
+	/* the channel goes on: the agent's hello still makes it ready */
+	guest_writes(m, c, f, frame_encode(f, &hello));
+	ck_assert_int_eq(ready, 1);
+	ck_assert_int_eq(c->hup, 0);
+	ck_assert_uint_eq(t.bytes, 100 * sizeof(buf));
+
+	/* space returns */
+	close(c->logfd);
+	snprintf(path, sizeof(path), "%s/full.log", dir);
+	c->logfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	ck_assert_int_ge(c->logfd, 0);
+	guest_writes(m, c, (const uint8_t *)"BACK\n", 5);
+	for (i = 0; i < 10; i++)
+		guest_writes(m, c, (const uint8_t *)buf, sizeof(buf));
+	console_set_tap(NULL, NULL);
+	stderr_back(saved);
+
+	log = slurp(errpath);
+	ck_assert_msg(occurrences(log, "No space left on device") == 1,
+	    "%d warnings; domud said: %.300s", occurrences(log,
+	    "No space left on device"), log);
+	ck_assert_msg(occurrences(log, "is written again") == 1,
+	    "domud said: %.300s", log);
+	log = slurp(path);
+	ck_assert_ptr_nonnull(strstr(log, "100000 bytes of console output "
+	    "were not logged (No space left on device)"));
+	ck_assert_ptr_nonnull(strstr(log, "BACK\n"));
+	ck_assert_int_eq(occurrences(log, "AAAA\n"), 10);
+	console_close(c);
+	close(m);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* the log is never written or read through a link put in the log
+ * directory, and a FIFO there makes nothing wait */
+START_TEST(log_never_through_a_link)
+{
+	char *dir = t_tmpdir(), path[512], target[512], errpath[512], *tty,
+	    *tail;
+	struct err e = ERR_INIT;
+	struct console *c;
+	const char *said;
+	int m, fd, saved;
+
+	snprintf(target, sizeof(target), "%s/secret", dir);
+	fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_eq(write(fd, "SECRET\n", 7), 7);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/x.log", dir);
+	ck_assert_int_eq(symlink(target, path), 0);
+	snprintf(errpath, sizeof(errpath), "%s/domud-stderr", dir);
+	saved = stderr_to(errpath);
+
+	m = t_pty(&tty);
+	c = console_open(tty, dir, "x", 1 << 20, &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);	/* the console works */
+	guest_writes(m, c, (const uint8_t *)"guest text\n", 11);
+	console_close(c);
+	ck_assert_str_eq(slurp(target), "SECRET\n");
+	console_note(dir, "x", 1 << 20, "a note");
+	ck_assert_str_eq(slurp(target), "SECRET\n");
+	tail = console_tail(dir, "x", 10, 0, &e);
+	ck_assert_ptr_null(strstr(tail, "SECRET"));
+	free(tail);
+
+	snprintf(path, sizeof(path), "%s/y.log", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	c = console_open(tty, dir, "y", 1 << 20, &e);
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	guest_writes(m, c, (const uint8_t *)"guest text\n", 11);
+	console_close(c);
+	console_note(dir, "y", 1 << 20, "a note");
+	tail = console_tail(dir, "y", 10, 0, &e);
+	free(tail);
+	stderr_back(saved);
+
+	said = slurp(errpath);
+	ck_assert_msg(occurrences(said, "a symbolic link, not followed") == 1,
+	    "domud said: %.300s", said);
+	ck_assert_msg(occurrences(said, "not a regular file") == 1,
+	    "domud said: %.300s", said);
+	close(m);
+	t_rmtree(dir);
+}
+END_TEST
+
 Suite *
 console_suite(void)
 {
@@ -178,6 +351,8 @@ console_suite(void)
 	tcase_add_test(tc, log_is_bounded);
 	tcase_add_test(tc, hangup_is_reported);
 	tcase_add_test(tc, noise_batched_per_read);
+	tcase_add_test(tc, full_disk_said_once);
+	tcase_add_test(tc, log_never_through_a_link);
 	suite_add_tcase(s, tc);
 	return s;
 }
