@@ -75,8 +75,9 @@ fuzz-long:
 # static analysis: cppcheck, then clang-tidy with .clang-tidy (both clean;
 # a suppression is an inline comment with its reason)
 LINT_SRCS	= $(wildcard src/*/*.c)
+# (in a sh -c '...' below: the define's quotes are escaped, not quoted)
 LINT_DEFS	= -std=gnu11 -D_GNU_SOURCE -Isrc -Isrc/chan \
-		  -DDOMUD_VERSION='"lint"' -DDOMUD_SYSCONFDIR='"/etc"'
+		  -DDOMUD_VERSION=\"lint\" -DDOMUD_SYSCONFDIR=\"/etc\"
 lint:
 	@echo "  LINT  cppcheck"
 	$(Q)cppcheck -q --enable=warning,portability,performance --std=c11 \
