@@ -459,6 +459,34 @@ on_noise(void *arg, const uint8_t *b, size_t n)
 		ch->noise(ch->arg, b, n);
 }
 
+static uint64_t
+spoiled(const struct channel *ch)
+{
+	const struct frame_stats *st = &ch->parser.st;
+
+	return st->bad_crc + st->bad_header + st->unchecked;
+}
+
+/* after the parser ran (spoiled: the count before) */
+static void
+parsed(struct channel *ch, uint64_t before, uint64_t now)
+{
+	uint64_t pos = frame_held(&ch->parser);
+
+	/* a spoiled frame: say at once what we still expect, so that the
+	 * agent resends without waiting for its timeout */
+	if (ch->synced && spoiled(ch) != before)
+		ch->ack_due = 1;
+	/* one acknowledgement per read, not per frame */
+	if (ch->ack_due && send(ch, FT_ACK, 0, 0, ch->expect, NULL, 0) == 0)
+		ch->ack_due = 0;
+	/* since when the parser waits for the end of the same frame */
+	if (pos != ch->held_pos) {
+		ch->held_pos = pos;
+		ch->held_since = pos ? now : 0;
+	}
+}
+
 void
 chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 {
@@ -467,18 +495,33 @@ chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 		return;
 	}
 	struct feed fd = { ch, now };
-	const struct frame_stats *st = &ch->parser.st;
-	uint64_t spoiled = st->bad_crc + st->bad_header + st->unchecked;
+	uint64_t before = spoiled(ch);
 
 	frame_feed(&ch->parser, b, n, on_frame, on_noise, &fd);
-	/* a spoiled frame: say at once what we still expect, so that the
-	 * agent resends without waiting for its timeout */
-	if (ch->synced && st->bad_crc + st->bad_header + st->unchecked !=
-	    spoiled)
-		ch->ack_due = 1;
-	/* one acknowledgement per read, not per frame */
-	if (ch->ack_due && send(ch, FT_ACK, 0, 0, ch->expect, NULL, 0) == 0)
-		ch->ack_due = 0;
+	parsed(ch, before, now);
+}
+
+/*
+ * A frame whose end has not come within CHAN_HOLD_MS is given up. A kernel
+ * line landing in a header can turn its length into a longer one ("\r\n"
+ * is 3338): the parser would wait for bytes that, with the agent's window
+ * full, only its resends bring, a few hundred every 4 s. The agent's
+ * frames take milliseconds to arrive whole; a real one given up is sent
+ * again.
+ */
+static void
+hold_tick(struct channel *ch, uint64_t now)
+{
+	struct feed fd = { ch, now };
+	uint64_t before;
+
+	if (ch->vxn || ch->held_since == 0 ||
+	    now < ch->held_since + CHAN_HOLD_MS)
+		return;
+	before = spoiled(ch);
+	ch->parser.st.bad_header++;	/* a spoiled one: acknowledge at once */
+	frame_skip(&ch->parser, on_frame, on_noise, &fd);
+	parsed(ch, before, now);
 }
 
 int
@@ -703,6 +746,9 @@ chan_tick(struct channel *ch, uint64_t now)
 	uint64_t next = 0;
 	size_t i;
 
+	hold_tick(ch, now);
+	if (ch->held_since)
+		next = ch->held_since + CHAN_HOLD_MS;
 	for (i = 0; i < CHAN_MAX_EXECS; i++) {
 		struct chan_exec *x = &ch->execs[i];
 

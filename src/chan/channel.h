@@ -21,6 +21,7 @@
 #define CHAN_WQ_MAX		(64 * 1024)
 #define CHAN_ARGS_MAX		(FRAME_PAYLOAD_MAX - 4)
 #define CHAN_GRACE_MS		10000	/* after the agent's own timeout */
+#define CHAN_HOLD_MS		1000	/* a frame's end is waited for */
 #define CHAN_STDIN_WINDOW	(16 * 1024)	/* unacknowledged stdin bytes */
 #define CHAN_EXEC_STDIN		0x100	/* chan_exec flag: stdin from us */
 
@@ -71,6 +72,8 @@ struct channel {
 		size_t		 nqueue;
 	}			 vx;
 	struct frame_parser	 parser;
+	uint64_t		 held_pos;	/* the frame it waits for the end */
+	uint64_t		 held_since;	/* of, since (monotonic ms) */
 	int			 synced;	/* expect is known */
 	uint32_t		 expect;	/* next seq from the agent */
 	int			 ack_due;

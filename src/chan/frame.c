@@ -186,11 +186,13 @@ noise_run(struct frame_parser *p, size_t from, noise_cb on_noise, void *arg)
 	on_noise(arg, p->buf + from, p->off - from);
 }
 
-/* frames in buf[off .. len); the noise between them in one call each */
+/* frames in buf[off .. len); the noise between them (from mark on) in one
+ * call each */
 static void
-parse(struct frame_parser *p, frame_cb on_frame, noise_cb on_noise, void *arg)
+parse(struct frame_parser *p, size_t mark, frame_cb on_frame,
+    noise_cb on_noise, void *arg)
 {
-	size_t mark = p->off, n, total = 0;
+	size_t n, total = 0;
 	const uint8_t *b;
 	struct frame f;
 	int r;
@@ -236,6 +238,7 @@ frame_feed(struct frame_parser *p, const uint8_t *in, size_t n,
 		if (p->off > 0) {
 			memmove(p->buf, p->buf + p->off, p->len - p->off);
 			p->len -= p->off;
+			p->base += p->off;
 			p->off = 0;
 		}
 		take = sizeof(p->buf) - p->len;
@@ -250,8 +253,26 @@ frame_feed(struct frame_parser *p, const uint8_t *in, size_t n,
 			p->credit = FRAME_CRC_CREDIT_MAX;
 		else
 			p->credit += FRAME_CRC_PER_BYTE * take;
-		parse(p, on_frame, on_noise, arg);
+		parse(p, p->off, on_frame, on_noise, arg);
 	}
+}
+
+uint64_t
+frame_held(const struct frame_parser *p)
+{
+	return p->len > p->off ? p->base + p->off + 1 : 0;
+}
+
+void
+frame_skip(struct frame_parser *p, frame_cb on_frame, noise_cb on_noise,
+    void *arg)
+{
+	size_t mark = p->off;
+
+	if (p->len == p->off)
+		return;
+	p->off++;
+	parse(p, mark, on_frame, on_noise, arg);
 }
 
 void
@@ -261,5 +282,6 @@ frame_flush(struct frame_parser *p, noise_cb on_noise, void *arg)
 		return;
 	on_noise(arg, p->buf + p->off, p->len - p->off);
 	p->st.noise += p->len - p->off;
+	p->base += p->len;
 	p->off = p->len = 0;
 }

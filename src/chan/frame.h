@@ -95,6 +95,7 @@ struct frame_stats {
 struct frame_parser {
 	uint8_t		 buf[2 * FRAME_MAX];
 	size_t		 off, len;	/* unparsed: buf[off .. len) */
+	uint64_t	 base;		/* stream position of buf[0] */
 	size_t		 credit;	/* CRC bytes it may still compute */
 	struct frame_stats st;
 };
@@ -111,5 +112,13 @@ void		 frame_feed(struct frame_parser *, const uint8_t *, size_t,
 		    frame_cb on_frame, noise_cb on_noise, void *arg);
 /* give up on what is kept (a frame that never completes) as noise */
 void		 frame_flush(struct frame_parser *, noise_cb, void *arg);
+/* what it keeps, waiting for the end of a frame: its stream position
+ * (from 1, so that 0 = nothing kept) */
+uint64_t	 frame_held(const struct frame_parser *);
+/* give up on the frame it waits for (a length spoiled into a longer one
+ * waits for bytes that may never come): its first byte is noise, the rest
+ * is parsed again */
+void		 frame_skip(struct frame_parser *, frame_cb on_frame,
+		    noise_cb on_noise, void *arg);
 
 #endif

@@ -226,6 +226,8 @@ console_write(struct console *c)
 		}
 		return c->inlen > 0;
 	}
+	/* noise a tick of the channel gave up (a frame that never ended) */
+	noise_flush(c);
 	if (c->chan == NULL || (n = chan_pending(c->chan, &p)) == 0)
 		return 0;
 	w = write(c->fd, p, n);
@@ -308,6 +310,7 @@ console_close(struct console *c)
 		chan_free(c->chan);
 		free(c->chan);
 	}
+	noise_flush(c);
 	free(c->noise);
 	if (c->fd != -1)
 		close(c->fd);

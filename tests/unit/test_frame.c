@@ -443,6 +443,87 @@ START_TEST(console_attach_told)
 }
 END_TEST
 
+struct outs {
+	uint8_t		 out[64];
+	size_t		 n;
+};
+
+static void
+on_out(void *ctx, int fd, const uint8_t *b, size_t n)
+{
+	struct outs *o = ctx;
+
+	(void)fd;
+	if (n > sizeof(o->out) - o->n)
+		n = sizeof(o->out) - o->n;
+	memcpy(o->out + o->n, b, n);
+	o->n += n;
+}
+
+static void
+on_outs_done(void *ctx, const struct chan_result *r)
+{
+	struct outs *o = ctx;
+
+	(void)r;
+	o->out[sizeof(o->out) - 1] = 1;
+}
+
+/* a kernel line that lands in a frame's length ("\r\n": 3338 bytes
+ * claimed) holds the frames behind it back only for CHAN_HOLD_MS, not
+ * until resends fill the claim (a minute, found by chancheck's noise) */
+START_TEST(spoiled_length_not_waited_for)
+{
+	static struct channel ch;
+	const char *kmsg = "\r\n[   12.345678] eth0: link up\r\n";
+	char *argv[] = { "echo", "abc", NULL }, why[64];
+	struct outs o;
+	struct chan_exec_cb cb = { on_out, on_outs_done, &o };
+	struct frame f = { FT_HELLO, 0, 0, 0, 7, (const uint8_t *)"agent 1" };
+	uint8_t buf[3 * FRAME_MAX], ex[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t out[FRAME_MAX], end[FRAME_MAX];
+	size_t n, nout, nend;
+	uint32_t id;
+
+	memset(&o, 0, sizeof(o));
+	chan_init(&ch, NULL, NULL, NULL);
+	chan_input(&ch, buf, frame_encode(buf, &f), 1000);
+	ck_assert_int_eq(chan_exec(&ch, argv, 0, 0, &cb, &id, why, sizeof(why),
+	    1000), 0);
+	f.type = FT_OUT;
+	f.flags = FF_STDOUT;
+	f.id = id;
+	f.seq = 1;
+	f.data = (const uint8_t *)"abc\n";
+	f.len = 4;
+	nout = frame_encode(out, &f);
+	f.type = FT_EXIT;
+	f.flags = 0;
+	f.seq = 2;
+	f.data = ex;
+	f.len = 8;
+	nend = frame_encode(end, &f);
+	/* the output frame with a kernel line at its length, then both
+	 * frames again as the agent resends them */
+	n = 0;
+	memcpy(buf + n, out, 16), n += 16;
+	memcpy(buf + n, kmsg, strlen(kmsg)), n += strlen(kmsg);
+	memcpy(buf + n, out + 16, nout - 16), n += nout - 16;
+	memcpy(buf + n, end, nend), n += nend;
+	memcpy(buf + n, out, nout), n += nout;
+	memcpy(buf + n, end, nend), n += nend;
+	chan_input(&ch, buf, n, 2000);
+	ck_assert_uint_eq(o.n, 0);	/* held: the claim is not complete */
+	ck_assert_uint_eq(chan_tick(&ch, 2500), 2000 + CHAN_HOLD_MS);
+	ck_assert_uint_eq(o.n, 0);
+	chan_tick(&ch, 2000 + CHAN_HOLD_MS);
+	ck_assert_uint_eq(o.n, 4);
+	ck_assert_mem_eq(o.out, "abc\n", 4);
+	ck_assert_uint_eq(o.out[sizeof(o.out) - 1], 1);	/* and it ended */
+	chan_free(&ch);
+}
+END_TEST
+
 Suite *
 frame_suite(void)
 {
@@ -460,6 +541,7 @@ frame_suite(void)
 	tc = tcase_create("channel");
 	tcase_add_test(tc, agent_text_neutralised);
 	tcase_add_test(tc, console_attach_told);
+	tcase_add_test(tc, spoiled_length_not_waited_for);
 	suite_add_tcase(s, tc);
 	return s;
 }
