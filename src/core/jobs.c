@@ -23,10 +23,32 @@
 #include "jobs.h"
 #include "rundisk.h"
 
+/* the last console of a memres service left: the agent's console shell
+ * hangs up, so that bytes typed by nobody reach no shell */
+static void
+console_left(struct control_job *j)
+{
+	struct control *c = j->c;
+	struct service *s;
+	int i, k;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
+			if (c->conns[i]->jobs[k] && c->conns[i]->jobs[k] != j &&
+			    c->conns[i]->jobs[k]->is_console &&
+			    strcmp(c->conns[i]->jobs[k]->svc, j->svc) == 0)
+				return;
+	if ((s = sup_find(c->sup, j->svc)) != NULL && s->con && s->con->chan)
+		(void)chan_console_detach(s->con->chan);
+}
+
 void
 control_job_end(struct control_job *j)
 {
 	int k;
+
+	if (j->is_console)
+		console_left(j);
 
 	free(j->pending);
 	if (j->loop_fd > 0)
@@ -474,6 +496,9 @@ jobs_console(struct control *c, const struct request *req, struct service *s,
 	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	j->is_console = 1;
+	/* the agent feeds its console shell only once told a person is here */
+	if (s->con && s->con->chan)
+		(void)chan_console_attach(s->con->chan);
 	log_info("%s: console attached by uid %u", s->conf->name,
 	    (unsigned)c->cur->peer.uid);
 	g = proto_reply_begin(req, 1);
