@@ -69,21 +69,35 @@ logdir(struct service *s)
 	return s->sup->cfg->d.log_dir;
 }
 
+/* a note in domud's log and in the service's console log */
+static void
+vnote(struct service *s, int warn, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void
+vnote(struct service *s, int warn, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (warn)
+		log_warnx("%s: %s", s->conf->name, msg);
+	else
+		log_info("%s: %s", s->conf->name, msg);
+	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
+	    "%s", msg);
+}
+
 static void
 note(struct service *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void
 note(struct service *s, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vnote(s, 0, fmt, ap);
 	va_end(ap);
-	log_info("%s: %s", s->conf->name, msg);
-	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
-	    "%s", msg);
 }
 
 /* the same, for what someone should look at: a warning in domud's log */
@@ -93,15 +107,11 @@ warn_note(struct service *s, const char *fmt, ...)
 static void
 warn_note(struct service *s, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vnote(s, 1, fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s", s->conf->name, msg);
-	console_note(logdir(s), s->conf->name, s->sup->cfg->d.console_log_max,
-	    "%s", msg);
 }
 
 static void
