@@ -98,6 +98,10 @@ check: layers lint all unit golden netcheck chancheck check-asan fuzz
 E2E_ARCH	?= amd64
 E2E_SUITES	?= lifecycle static supervise net memres memtools fault abuse resilience crash
 E2E_WORK	?= /var/tmp/domud-e2e
+# every suite in one boot takes about 35 minutes under TCG (the harness's
+# own limit is 25)
+E2E_TIMEOUT	?= 3300
+export E2E_TIMEOUT
 E2E_BIN		:= $(O)/e2e-bin-$(E2E_ARCH)
 ifeq ($(E2E_ARCH),arm64)
 E2E_CROSS	:= CROSS_COMPILE=aarch64-linux-gnu- SYSROOT=$(E2E_WORK)/arm64/sysroot
