@@ -1631,7 +1631,10 @@ console_lost(struct service *s)
 {
 	note(s, "its console hung up while the domain runs (xenconsoled "
 	    "restarted?): reopening");
-	console_close(s->con);	/* fails the commands in flight */
+	if (s->con->chan)	/* its commands fail now, saying why */
+		chan_abort(s->con->chan, "the console was lost (xenconsoled "
+		    "restarted?)");
+	console_close(s->con);
 	s->con = NULL;
 	s->ready = 0;
 	s->console_retry_at = s->sup->now;
