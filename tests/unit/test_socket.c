@@ -93,6 +93,18 @@ run_as(struct control *ctl, const char *rundir, gid_t supp, gid_t primary,
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+/* as if the groups existed: sockets 0660 in each role's group */
+static void
+ctl_groups(struct control *ctl)
+{
+	ctl->auth.read_gid = GID_READ;
+	ctl->auth.admin_gid = GID_ADMIN;
+	ck_assert_int_eq(chown(ctl->path_admin, 0, GID_ADMIN), 0);
+	ck_assert_int_eq(chmod(ctl->path_admin, 0660), 0);
+	ck_assert_int_eq(chown(ctl->path_ro, 0, GID_READ), 0);
+	ck_assert_int_eq(chmod(ctl->path_ro, 0660), 0);
+}
+
 START_TEST(roles_on_real_sockets)
 {
 	struct config *cfg = config_new("domud.conf");
@@ -120,13 +132,7 @@ START_TEST(roles_on_real_sockets)
 	ctl.sup = sup_new(&fb->be, cfg);
 	ck_assert_msg(control_listen(&ctl, dir, "domud-test-no-such-group",
 	    "domud-test-no-such-group", &e) == 0, "%s", e.msg);
-	/* as if the groups existed: sockets 0660 in each role's group */
-	ctl.auth.read_gid = GID_READ;
-	ctl.auth.admin_gid = GID_ADMIN;
-	ck_assert_int_eq(chown(ctl.path_admin, 0, GID_ADMIN), 0);
-	ck_assert_int_eq(chmod(ctl.path_admin, 0660), 0);
-	ck_assert_int_eq(chown(ctl.path_ro, 0, GID_READ), 0);
-	ck_assert_int_eq(chmod(ctl.path_ro, 0660), 0);
+	ctl_groups(&ctl);
 
 	/* a reader can read... */
 	run_as(&ctl, dir, GID_READ, UID_USER, &r, status);
@@ -505,12 +511,7 @@ START_TEST(domuctl_says_busy)
 	}
 	chmod(dir, 0755);
 	ctl_open(&ctl, cfg, fb, dir);
-	ctl.auth.read_gid = GID_READ;
-	ctl.auth.admin_gid = GID_ADMIN;
-	ck_assert_int_eq(chown(ctl.path_admin, 0, GID_ADMIN), 0);
-	ck_assert_int_eq(chmod(ctl.path_admin, 0660), 0);
-	ck_assert_int_eq(chown(ctl.path_ro, 0, GID_READ), 0);
-	ck_assert_int_eq(chmod(ctl.path_ro, 0660), 0);
+	ctl_groups(&ctl);
 	for (i = 0; i < n; i++) {
 		ro[i] = ctl_connect_to(ctl.path_ro);
 		ctl_round(&ctl, 0);
