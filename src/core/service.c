@@ -1287,9 +1287,10 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
  * At start: find the domains a previous domud left running. Ours carry the
  * service's name, its fixed UUID and our tag; they are adopted as they are
  * (same domid, uptime going on). A domain with our name and UUID but no tag
- * or no libxl record was half made when domud died: it is destroyed. A
- * tagged domain whose service is gone is reported and left alone, and so is
- * a domain that merely has a service's name.
+ * or no libxl record was half made when domud died: it is destroyed, and so
+ * is a tagged one with no name left (half destroyed). A tagged domain whose
+ * service is gone is reported and left alone, and so is a domain that merely
+ * has a service's name.
  */
 void
 sup_adopt(struct supervisor *sup)
@@ -1308,6 +1309,19 @@ sup_adopt(struct supervisor *sup)
 		struct be_found *f = &found[i];
 		struct service *s = sup_find(sup, f->name);
 
+		if (f->name[0] == '\0' && f->tag[0] && !f->dying) {
+			/* libxl's destroy removes the domain's xenstore
+			 * directory (its name) before our tag and the final
+			 * hypercall: domud died inside it. The domain can no
+			 * longer work; whoever's service it was, finish. */
+			log_warnx("domain %u of service %s was half destroyed: "
+			    "destroying it", f->domid, f->tag);
+			if (sup->be->ops->destroy(sup->be, f->tag, f->domid,
+			    &e) == -1)
+				log_warnx("domain %u: %s", f->domid, e.msg);
+			err_clear(&e);
+			continue;
+		}
 		if (s == NULL) {
 			if (f->tag[0])
 				log_warnx("domain %u (%s) was started by domud for "

@@ -111,6 +111,7 @@ f_destroy(struct backend *be, const char *svc, uint32_t domid,
 	if (fb(be)->fail_destroy_now)
 		return err_set(e, 1, "destroy: fake failure");
 	fb(be)->ndestroy++;
+	fb(be)->last_destroy = domid;
 	fb(be)->inflight++;
 	return 0;
 }

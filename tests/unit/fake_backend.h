@@ -44,6 +44,7 @@ struct fake_backend {
 	size_t		 ncreating;
 	int		 create_eexist;		/* create() refuses: name taken */
 	int		 fail_destroy_now;	/* destroy() returns -1 */
+	uint32_t	 last_destroy;		/* the domid of the last destroy() */
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);

@@ -708,7 +708,13 @@ START_TEST(adoption)
 	found("half", 8, half->conf->uuid, "", 0);	/* died mid-create */
 	found("clash", 9, other, "", 1);		/* someone else's */
 	found("gone", 10, other, "gone", 1);		/* service removed */
+	found("", 11, keep->conf->uuid, "keep", 0);	/* died mid-destroy */
 	sup_adopt(sup);
+	/* the half-destroyed one is destroyed, whoever's it was */
+	ck_assert_int_eq(fb->ndestroy, 2);
+	ck_assert_uint_eq(fb->last_destroy, 11);
+	fake_destroy_done(fb, "keep", 11);
+	run();
 	sup_autostart(sup);
 	/* same domid, running, watched; not created again */
 	ck_assert_int_eq(keep->state, ST_RUNNING);
@@ -716,15 +722,14 @@ START_TEST(adoption)
 	ck_assert_int_eq(fb->nadopt, 1);
 	/* the half-made one is destroyed, then started afresh */
 	ck_assert_int_eq(half->state, ST_DESTROYING);
-	ck_assert_int_eq(fb->ndestroy, 1);
 	fake_destroy_done(fb, "half", 8);
 	run();
 	ck_assert_int_eq(half->state, ST_STARTING);
 	/* a foreign domain with our name is left alone and reported */
 	ck_assert_ptr_nonnull(strstr(clash->last_error, "not domud's"));
 	ck_assert_int_eq(fresh->state, ST_STARTING);
-	/* only fresh and half were created; gone (orphan) was not destroyed */
-	ck_assert_int_eq(fb->ndestroy, 1);
+	/* gone (orphan) was not destroyed */
+	ck_assert_int_eq(fb->ndestroy, 2);
 	/* the adopted domain's policy is armed again */
 	fake_shutdown(fb, "keep", 7, SR_CRASH);
 	run();
