@@ -40,18 +40,20 @@ check-asan:
 		WERROR=$(WERROR) unit golden netcheck chancheck
 
 # libFuzzer targets: fuzz_ini (the INI handler), fuzz_control (the control
-# request decoder), fuzz_frame (the memres channel's frame parser)
-FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan
+# request decoder), fuzz_frame (the memres channel's frame parser), fuzz_chan
+# (domud's side of the channel, vxn's markers too), fuzz_agent (the agent's
+# request handling)
+FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent
 FUZZ_SRCS	:= src/core/config.c src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/base/sanitize.c \
-		   src/chan/frame.c src/chan/channel.c
+		   src/chan/frame.c src/chan/channel.c src/agent/request.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
 FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
 # one clang command per target: its headers are listed, not -MMD'd
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*/*.h) $(FLAGS_STAMP)
 	$(call say,CCLD,fuzz/$*)
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) \
+	$(Q)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(DOMUD_CFLAGS) -Isrc/chan \
 		-o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
 
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))

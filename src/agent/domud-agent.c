@@ -35,6 +35,7 @@
 
 #include "agent.h"
 #include "frame.h"
+#include "request.h"
 
 #ifndef DOMUD_VERSION
 #define DOMUD_VERSION "0"
@@ -45,18 +46,14 @@
 #define RTO_MAX_MS	4000
 #define MAX_CMDS	32
 #define WQ_MAX		(WINDOW * FRAME_MAX * 2)
-#define ARGV_MAX	256
-
-#define STDIN_BUF	(32 * 1024)	/* more than domud's window */
 
 struct cmd {
 	uint32_t	 id;
 	pid_t		 pid;		/* 0 = reaped */
 	int		 out, err;	/* -1 = at EOF */
 	int		 in;		/* FF_STDIN: the pipe to it, -1 = none */
-	uint8_t		*inbuf;		/* bytes not yet in the pipe */
-	size_t		 inlen;
-	int		 in_eof;	/* EOF received: close after inbuf */
+	struct agent_inq inq;		/* bytes not yet in the pipe */
+	int		 in_eof;	/* EOF received: close after inq */
 	uint32_t	 in_written;	/* reported in FT_INACK */
 	uint32_t	 in_acked;
 	int		 status;	/* wait status, once reaped */
@@ -347,24 +344,19 @@ send_error(uint32_t id, const char *fmt, ...)
 }
 
 static void
-cmd_exec(const struct frame *f)
+cmd_exec(void *arg, const struct agent_exec *x)
 {
-	char *argv[ARGV_MAX + 1], buf[FRAME_PAYLOAD_MAX + 1];
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 },
 	    inp[2] = { -1, -1 };
-	size_t i, argc = 0, len;
 	struct cmd *c = NULL;
-	uint32_t timeout;
 	int e = 0, devnull;
 	ssize_t n;
+	size_t i;
 	pid_t pid;
 
-	if (f->len < 5 || f->data[f->len - 1] != '\0') {
-		send_error(f->id, "malformed exec request");
-		return;
-	}
-	if (cmd_find(f->id)) {
-		send_error(f->id, "request id %u is in use", f->id);
+	(void)arg;
+	if (cmd_find(x->id)) {
+		send_error(x->id, "request id %u is in use", x->id);
 		return;
 	}
 	for (i = 0; i < MAX_CMDS; i++)
@@ -373,27 +365,17 @@ cmd_exec(const struct frame *f)
 			break;
 		}
 	if (c == NULL) {
-		send_error(f->id, "busy: %d commands running", MAX_CMDS);
-		return;
-	}
-	timeout = get_be32(f->data);
-	len = f->len - 4;
-	memcpy(buf, f->data + 4, len);
-	for (i = 0; i < len && argc < ARGV_MAX; i += strlen(buf + i) + 1)
-		argv[argc++] = buf + i;
-	argv[argc] = NULL;
-	if (argc == 0 || argv[0][0] == '\0') {
-		send_error(f->id, "empty command");
+		send_error(x->id, "busy: %d commands running", MAX_CMDS);
 		return;
 	}
 	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
 	    pipe2(failp, O_CLOEXEC) == -1 ||
-	    ((f->flags & FF_STDIN) && pipe2(inp, O_CLOEXEC) == -1)) {
-		send_error(f->id, "pipe: %s", strerror(errno));
+	    (x->want_stdin && pipe2(inp, O_CLOEXEC) == -1)) {
+		send_error(x->id, "pipe: %s", strerror(errno));
 		goto fail;
 	}
 	if ((pid = fork()) == -1) {
-		send_error(f->id, "fork: %s", strerror(errno));
+		send_error(x->id, "fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (pid == 0) {
@@ -403,10 +385,10 @@ cmd_exec(const struct frame *f)
 		if (devnull == -1 || dup2(devnull, 0) == -1 ||
 		    dup2(outp[1], 1) == -1 || dup2(errp[1], 2) == -1)
 			_exit(127);
-		if (f->flags & FF_SHELL)
-			execl("/bin/sh", "sh", "-c", argv[0], (char *)NULL);
+		if (x->shell)
+			execl("/bin/sh", "sh", "-c", x->argv[0], (char *)NULL);
 		else
-			execvp(argv[0], argv);
+			execvp(x->argv[0], x->argv);
 		e = errno;
 		(void)!write(failp[1], &e, sizeof(e));
 		_exit(127);
@@ -424,7 +406,7 @@ cmd_exec(const struct frame *f)
 		;
 	close(failp[0]);
 	if (n == sizeof(e)) {
-		send_error(f->id, "%s: %s", argv[0], strerror(e));
+		send_error(x->id, "%s: %s", x->argv[0], strerror(e));
 		close(outp[0]);
 		close(errp[0]);
 		if (inp[1] != -1)
@@ -435,19 +417,19 @@ cmd_exec(const struct frame *f)
 		return;
 	}
 	memset(c, 0, sizeof(*c));
-	c->id = f->id;
+	c->id = x->id;
 	c->pid = pid;
 	c->out = outp[0];
 	c->err = errp[0];
 	c->in = inp[1];
 	if (c->in != -1) {
 		fcntl(c->in, F_SETFL, O_NONBLOCK);
-		c->inbuf = malloc(STDIN_BUF);
+		c->inq.buf = malloc(AGENT_STDIN_BUF);
 	}
 	fcntl(c->out, F_SETFL, O_NONBLOCK);
 	fcntl(c->err, F_SETFL, O_NONBLOCK);
-	c->deadline = timeout ? now_ms() + timeout : 0;
-	say("exec %u: %s (pid %d)", f->id, argv[0], (int)pid);
+	c->deadline = x->timeout_ms ? now_ms() + x->timeout_ms : 0;
+	say("exec %u: %s (pid %d)", x->id, x->argv[0], (int)pid);
 	return;
 fail:
 	for (i = 0; i < 2; i++) {
@@ -464,23 +446,17 @@ fail:
 
 /* stdin for a command: kept until the pipe takes it */
 static void
-cmd_stdin(const struct frame *f)
+cmd_stdin(void *arg, uint32_t id, const uint8_t *p, size_t n)
 {
-	struct cmd *c = cmd_find(f->id);
+	struct cmd *c = cmd_find(id);
 
-	if (c == NULL || c->in == -1 || c->inbuf == NULL)
+	(void)arg;
+	if (c == NULL || c->in == -1 || c->inq.buf == NULL)
 		return;
-	if (f->len == 0) {
+	if (n == 0)
 		c->in_eof = 1;
-		return;
-	}
-	if (c->inlen + f->len > STDIN_BUF) {
-		/* domud's window keeps below this: a broken peer */
+	else if (agent_inq_add(&c->inq, p, n) == -1)
 		cmd_kill(c, 0);
-		return;
-	}
-	memcpy(c->inbuf + c->inlen, f->data, f->len);
-	c->inlen += f->len;
 }
 
 static void
@@ -491,17 +467,16 @@ cmd_feed(struct cmd *c)
 
 	if (c->in == -1)
 		return;
-	while (c->inlen > 0) {
-		n = write(c->in, c->inbuf, c->inlen);
+	while (c->inq.len > 0) {
+		n = write(c->in, c->inq.buf, c->inq.len);
 		if (n <= 0) {
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				break;
-			c->inlen = 0;	/* EPIPE: it does not read; drop */
+			c->inq.len = 0;	/* EPIPE: it does not read; drop */
 			c->in_eof = 1;
 			break;
 		}
-		memmove(c->inbuf, c->inbuf + n, c->inlen - (size_t)n);
-		c->inlen -= (size_t)n;
+		agent_inq_consume(&c->inq, (size_t)n);
 		c->in_written += (uint32_t)n;
 	}
 	if (c->in_written != c->in_acked && !window_full()) {
@@ -509,11 +484,11 @@ cmd_feed(struct cmd *c)
 		send_frame(FT_INACK, 0, c->id, n4, 4);
 		c->in_acked = c->in_written;
 	}
-	if (c->in_eof && c->inlen == 0) {
+	if (c->in_eof && c->inq.len == 0) {
 		close(c->in);
 		c->in = -1;
-		free(c->inbuf);
-		c->inbuf = NULL;
+		free(c->inq.buf);
+		c->inq.buf = NULL;
 	}
 }
 
@@ -562,7 +537,7 @@ cmd_pump(struct cmd *c)
 		say("exit %u: code %d signal %d", c->id, code, sig);
 		if (c->in != -1)
 			close(c->in);
-		free(c->inbuf);
+		free(c->inq.buf);
 		memset(c, 0, sizeof(*c));
 		c->out = c->err = c->in = -1;
 	}
@@ -613,40 +588,68 @@ power_off(void)
 /* ---- frames from domud --------------------------------------------------------- */
 
 static void
-on_frame(void *arg, const struct frame *f)
+op_pong(void *arg, uint32_t id)
+{
+	(void)arg;
+	send_frame(FT_PONG, 0, id, NULL, 0);
+}
+
+static void
+op_refuse(void *arg, uint32_t id, const char *why)
+{
+	(void)arg;
+	send_error(id, "%s", why);
+}
+
+static void
+op_cancel(void *arg, uint32_t id)
 {
 	struct cmd *c;
 
 	(void)arg;
-	switch (f->type) {
-	case FT_PING:
-		send_frame(FT_PONG, 0, f->id, NULL, 0);
-		break;
-	case FT_EXEC:
-		cmd_exec(f);
-		break;
-	case FT_CANCEL:
-		if ((c = cmd_find(f->id)) != NULL)
-			cmd_kill(c, FF_CANCELLED);
-		break;
-	case FT_STDIN:
-		cmd_stdin(f);
-		break;
-	case FT_SHUTDOWN:
-		power_off();
-		break;
-	case FT_ACK:
-		on_ack(f->seq);
-		break;
-	case FT_ATTACH:
+	if ((c = cmd_find(id)) != NULL)
+		cmd_kill(c, FF_CANCELLED);
+}
+
+static void
+op_shutdown(void *arg)
+{
+	(void)arg;
+	power_off();
+}
+
+static void
+op_ack(void *arg, uint32_t next)
+{
+	(void)arg;
+	on_ack(next);
+}
+
+static void
+op_attach(void *arg, int on)
+{
+	(void)arg;
+	if (on)
 		csh_attached = 1;
-		break;
-	case FT_DETACH:
+	else
 		csh_hangup();
-		break;
-	default:
-		break;		/* our own frames echoed, or from the future */
-	}
+}
+
+static const struct agent_ops agent_ops = {
+	.pong = op_pong,
+	.exec = cmd_exec,
+	.refuse = op_refuse,
+	.cancel = op_cancel,
+	.stdin_data = cmd_stdin,
+	.shutdown = op_shutdown,
+	.ack = op_ack,
+	.attach = op_attach,
+};
+
+static void
+on_frame(void *arg, const struct frame *f)
+{
+	agent_request(f, &agent_ops, arg);
 }
 
 /* ---- the console shell: what a person types in `domuctl console` --------------- */
@@ -917,7 +920,7 @@ main(int argc, char *argv[])
 			}
 			if (c->deadline && (!next || c->deadline < next))
 				next = c->deadline;
-			if (c->in != -1 && c->inlen > 0) {
+			if (c->in != -1 && c->inq.len > 0) {
 				pfd[n].fd = c->in;
 				pfd[n++].events = POLLOUT;
 			}
