@@ -26,6 +26,10 @@ BINDIR		?= $(PREFIX)/bin
 AGENTDIR	?= $(PREFIX)/lib/domud
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+SYSTEMD_UNITDIR	?= /lib/systemd/system
+TMPFILESDIR	?= /usr/lib/tmpfiles.d
+INITDIR		?= $(SYSCONFDIR)/init.d
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 INSTALL		?= install
 
 CROSS_COMPILE	?=
@@ -219,15 +223,35 @@ include tests/tests.mk
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/domud/services.d
+		$(DESTDIR)$(SYSCONFDIR)/domud/services.d \
+		$(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(INITDIR) \
+		$(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(O)/domud $(DESTDIR)$(SBINDIR)/domud
 	$(INSTALL) -m 0755 $(O)/domuctl $(DESTDIR)$(BINDIR)/domuctl
 	$(INSTALL) -d $(DESTDIR)$(AGENTDIR)
 	$(INSTALL) -m 0755 $(O)/domud-agent $(DESTDIR)$(AGENTDIR)/domud-agent
-	$(INSTALL) -m 0644 docs/domud.8 docs/domuctl.8 $(DESTDIR)$(MANDIR)/man8/
-	$(INSTALL) -m 0644 docs/domud.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 rootfs-overlay/etc/bash_completion.d/domuctl \
+		$(DESTDIR)$(BASHCOMPDIR)/domuctl
+	$(call overlay,etc/init.d/domud,$(INITDIR)/domud,0755)
+	$(call overlay,lib/systemd/system/domud.service,$(SYSTEMD_UNITDIR)/domud.service,0644)
+	$(call overlay,usr/lib/tmpfiles.d/domud.conf,$(TMPFILESDIR)/domud.conf,0644)
+	$(call overlay,etc/domud/services.d/example.ini.sample,$(SYSCONFDIR)/domud/services.d/example.ini.sample,0644)
+	@# the administrator's own settings are never overwritten
 	test -e $(DESTDIR)$(SYSCONFDIR)/domud/domud.conf || \
-		$(INSTALL) -m 0644 config/domud.conf $(DESTDIR)$(SYSCONFDIR)/domud/domud.conf
+		$(call overlay,etc/domud/domud.conf,$(SYSCONFDIR)/domud/domud.conf,0644)
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/domud || \
+		$(call overlay,etc/default/domud,$(SYSCONFDIR)/default/domud,0644)
+
+# rootfs-overlay/FILE to DESTDIR/DEST with mode MODE; @SBINDIR@, @BINDIR@
+# and @SYSCONFDIR@ in it become the install paths
+overlay = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' rootfs-overlay/$(1) > $(DESTDIR)$(2) && \
+	chmod $(3) $(DESTDIR)$(2)
+MAN8		:= $(wildcard docs/*.8)
+MAN5		:= $(wildcard docs/*.5)
 
 clean:
 	rm -rf $(O)

@@ -62,6 +62,7 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		cp tests/fuzz/seeds/$$t/* $(O)/fuzz/corpus-$$t/ 2>/dev/null; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 		$(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+			$(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) \
 			-artifact_prefix=$(O)/fuzz/$$t- \
 			-print_final_stats=1 $(O)/fuzz/corpus-$$t \
 			> $(O)/fuzz/$$t.log 2>&1 || { tail -n 60 $(O)/fuzz/$$t.log; exit 1; }; \
@@ -69,7 +70,8 @@ fuzz: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 		echo "PASS fuzz/$$t"; \
 	done
 
-# the long run: each target for FUZZ_SECONDS (10 minutes unless given)
+# the long run: each target for FUZZ_SECONDS (10 minutes unless given), or
+# until FUZZ_RUNS executions when that comes first
 fuzz-long:
 	$(MAKE) fuzz FUZZ_SECONDS=$(if $(filter command line environment,$(origin \
 		FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
@@ -92,13 +94,16 @@ lint:
 		> $(O)/lint.log 2>&1 || { grep -E 'error|warning' $(O)/lint.log; exit 1; }
 	@echo "PASS lint"
 
-check: layers lint all unit golden netcheck chancheck check-asan fuzz
+installcheck: all
+	$(Q)tests/install/run.sh $(O)
+
+check: layers lint all unit golden installcheck netcheck chancheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle static supervise net memres memtools fault abuse resilience crash
+E2E_SUITES	?= lifecycle init static supervise net memres memtools fault abuse resilience crash
 E2E_WORK	?= /var/tmp/domud-e2e
 # every suite in one boot takes about 35 minutes under TCG (the harness's
 # own limit is 25)
@@ -120,6 +125,9 @@ $(E2E_BIN):
 	cp $(O)/$(E2E_ARCH)-static/domuctl $@/domuctl-static
 	$(if $(E2E_CROSS),aarch64-linux-gnu-gcc,$(CC)) -O2 -Wall -static \
 		-o $@/ctlabuse tests/e2e/tools/ctlabuse.c
+	sed -e 's|@SBINDIR@|/usr/sbin|g' -e 's|@BINDIR@|/usr/sbin|g' \
+		-e 's|@SYSCONFDIR@|/etc|g' rootfs-overlay/etc/init.d/domud > $@/domud.init
+	chmod 0755 $@/domud.init
 
 e2e: $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
@@ -145,7 +153,7 @@ test: deps
 	$(MAKE) WERROR=1 check
 	$(MAKE) WERROR=1 e2e
 
-.PHONY: layers lint fuzz-long unit golden check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+.PHONY: layers lint fuzz-long unit golden installcheck check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
 
 # ---- network module, inside network namespaces of the test's own -------------
 $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)

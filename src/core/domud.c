@@ -19,6 +19,7 @@
 #include "control.h"
 #include "base/fileio.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "net/net.h"
 #include "service.h"
 #include "state.h"
@@ -28,12 +29,15 @@
 #define POLL_MAX	512
 
 static int sigpipe_fds[2] = { -1, -1 };
+static char pid_path[1024];	/* removed on a clean exit */
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: domud [-dnv] [-f file]\n"
+	fprintf(stderr, "usage: domud [-dFnv] [-f file]\n"
 	    "  -d       stay in the foreground, log to stderr\n"
+	    "  -F       stay in the foreground, log to syslog (for a service "
+	    "manager)\n"
 	    "  -f file  configuration (default %s)\n"
 	    "  -n       check the configuration and every service file, then "
 	    "exit\n"
@@ -111,10 +115,10 @@ mkdirs(const char *path, mode_t mode)
 static int
 lock_instance(const char *run_dir)
 {
-	char path[1024], buf[32];
+	char *path = pid_path, buf[32];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s/domud.pid", run_dir);
+	snprintf(pid_path, sizeof(pid_path), "%s/domud.pid", run_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		fatal("%s", path);
@@ -135,20 +139,52 @@ lock_instance(const char *run_dir)
 }
 
 static void
-reload(struct control *ctl)
+reload(struct control *ctl, struct notify *nt)
 {
 	struct config *checked = NULL;
 
 	log_info("SIGHUP: reloading %s", ctl->conf_path);
+	(void)notify_send(nt, "RELOADING=1");
 	(void)control_reload(ctl, &checked);
 	config_free(checked);
+	(void)notify_send(nt, "READY=1");
+}
+
+/* for the service manager's status line: what runs, what failed */
+static void
+status_line(struct supervisor *sup, struct notify *nt)
+{
+	size_t i, up = 0, failed = 0, waiting = 0;
+	char text[128];
+
+	for (i = 0; i < sup->nsvcs; i++)
+		switch (sup->svcs[i]->state) {
+		case ST_RUNNING:
+			up++;
+			break;
+		case ST_FAILED:
+			failed++;
+			break;
+		case ST_WAITING:
+		case ST_STARTING:
+		case ST_BACKOFF:
+			waiting++;
+			break;
+		default:
+			break;
+		}
+	snprintf(text, sizeof(text), "%zu services: %zu running, %zu "
+	    "starting or waiting, %zu failed", sup->nsvcs, up, waiting, failed);
+	notify_status(nt, text);
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char *conf_path = DOMUD_CONF;
-	int debug = 0, check = 0, verbose = 0, ch, lockfd, stopping = 0;
+	int debug = 0, foreground = 0, check = 0, verbose = 0, ch, lockfd,
+	    stopping = 0;
+	struct notify nt;
 	struct control ctl;
 	struct supervisor *sup;
 	struct net *net;
@@ -157,10 +193,13 @@ main(int argc, char *argv[])
 	struct err e = ERR_INIT;
 	struct pollfd fds[POLL_MAX];
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:nv")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
+			break;
+		case 'F':
+			foreground = 1;
 			break;
 		case 'f':
 			conf_path = optarg;
@@ -197,9 +236,10 @@ main(int argc, char *argv[])
 		config_print_diags(cfg, stderr);
 		fatalx("%s: errors, not starting", conf_path);
 	}
-	if (!debug && daemon(0, 0) == -1)
+	if (!debug && !foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_init(debug, verbose, "domud");
+	notify_open(&nt);
 	{
 		size_t i;
 
@@ -241,6 +281,9 @@ main(int argc, char *argv[])
 		fatalx("control: %s", e.msg);
 	log_info("domud %s started: %zu services", DOMUD_VERSION, sup->nsvcs);
 	sup_autostart(sup);
+	/* the control sockets listen and what ran is adopted */
+	status_line(sup, &nt);
+	(void)notify_send(&nt, "READY=1");
 
 	for (;;) {
 		int nfds = 0, timeout = -1, n, k;
@@ -258,6 +301,9 @@ main(int argc, char *argv[])
 		/* the overall shutdown deadline is checked once a second */
 		if (stopping && (timeout < 0 || timeout > 1000))
 			timeout = 1000;
+		k = notify_watchdog(&nt, mono_ms());
+		if (k >= 0 && (timeout < 0 || k < timeout))
+			timeout = k;
 
 		n = poll(fds, (nfds_t)nfds, timeout);
 		if (n == -1 && errno != EINTR)
@@ -275,15 +321,17 @@ main(int argc, char *argv[])
 
 			for (k = 0; k < r; k++) {
 				if (sigs[k] == SIGHUP)
-					reload(&ctl);
+					reload(&ctl, &nt);
 				else if (!stopping) {
 					log_info("signal %d: stopping services",
 					    sigs[k]);
+					(void)notify_send(&nt, "STOPPING=1");
 					stopping = 1;
 					sup_shutdown(sup);
 				}
 			}
 		}
+		status_line(sup, &nt);
 		if (stopping && sup_idle(sup) && be->ops->idle(be))
 			break;
 	}
@@ -295,6 +343,10 @@ main(int argc, char *argv[])
 	sup_free(sup);
 	net_free(net);
 	be->ops->free(be);
+	/* still holding the lock: no other domud can be using this file;
+	 * a pid file left means domud died (init scripts' status) */
+	(void)unlink(pid_path);
 	close(lockfd);
+	notify_close(&nt);
 	return 0;
 }

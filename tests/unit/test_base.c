@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The bottom layer: the output neutraliser and whole-file I/O. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/notify.h"
 #include "base/sanitize.h"
 #include "helpers.h"
 
@@ -86,6 +89,94 @@ START_TEST(fileio_refuses_links_and_loose_dirs)
 }
 END_TEST
 
+/* a datagram socket like systemd's; its path ("@..." = abstract) */
+static int
+notify_listener(char *path, size_t sz, int abstract)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(fd, -1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(path, sz, "%s/tmp/domud-notify-%d", abstract ? "@" : "",
+	    (int)getpid());
+	if (!abstract)
+		unlink(path);
+	memcpy(sa.sun_path, path, strlen(path));
+	if (abstract)
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) +
+	    (abstract ? 0 : 1));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	return fd;
+}
+
+static void
+expect_msg(int fd, const char *want)
+{
+	char buf[256];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(notify_protocol)
+{
+	char path[108], pid[32], buf[8];
+	struct notify n;
+	int abstract, fd;
+
+	for (abstract = 0; abstract < 2; abstract++) {
+		fd = notify_listener(path, sizeof(path), abstract);
+		setenv("NOTIFY_SOCKET", path, 1);
+		setenv("WATCHDOG_USEC", "4000000", 1);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("WATCHDOG_PID", pid, 1);
+		notify_open(&n);
+		/* children (hotplug scripts) do not inherit them */
+		ck_assert_ptr_null(getenv("NOTIFY_SOCKET"));
+		ck_assert_ptr_null(getenv("WATCHDOG_USEC"));
+		ck_assert_int_eq(notify_send(&n, "READY=1"), 0);
+		expect_msg(fd, "READY=1");
+		notify_status(&n, "1 services: 1 running");
+		expect_msg(fd, "STATUS=1 services: 1 running");
+		/* the same status is not sent again */
+		notify_status(&n, "1 services: 1 running");
+		ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+		/* half the interval, sent when due only */
+		ck_assert_int_eq(notify_watchdog(&n, 10000), 2000);
+		expect_msg(fd, "WATCHDOG=1");
+		ck_assert_int_eq(notify_watchdog(&n, 11000), 1000);
+		ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+		ck_assert_int_eq(notify_watchdog(&n, 12000), 2000);
+		expect_msg(fd, "WATCHDOG=1");
+		notify_close(&n);
+		close(fd);
+		if (!abstract)
+			unlink(path);
+	}
+	/* a watchdog meant for another process, or no socket: nothing */
+	fd = notify_listener(path, sizeof(path), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "4000000", 1);
+	setenv("WATCHDOG_PID", "1", 1);
+	notify_open(&n);
+	ck_assert_int_eq(notify_watchdog(&n, 10000), -1);
+	notify_close(&n);
+	close(fd);
+	unlink(path);
+	notify_open(&n);
+	ck_assert_int_eq(notify_send(&n, "READY=1"), -1);
+	ck_assert_int_eq(notify_watchdog(&n, 10000), -1);
+}
+END_TEST
+
+
 Suite *
 base_suite(void)
 {
@@ -95,6 +186,7 @@ base_suite(void)
 	tcase_add_test(tc, sanitize);
 	tcase_add_test(tc, fileio_roundtrip);
 	tcase_add_test(tc, fileio_refuses_links_and_loose_dirs);
+	tcase_add_test(tc, notify_protocol);
 	suite_add_tcase(s, tc);
 	return s;
 }
