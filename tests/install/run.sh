@@ -14,7 +14,7 @@ pass() { echo "PASS install/$1"; npass=$((npass + 1)); }
 fail() { echo "FAIL install/$1: $2"; nfail=$((nfail + 1)); }
 
 if make -s O="$O" install DESTDIR="$T/root" PREFIX=/usr > "$T/log" 2>&1; then
-	(cd "$T/root" && find . \( -type f -o -type l \) -printf '%P %m\n' | sort) > "$T/files"
+	(cd "$T/root" && find . \( -type f -o -type l \) -printf '%P %m\n' | LC_ALL=C sort) > "$T/files"
 	if diff -u tests/install/files.txt "$T/files" > "$T/diff"; then
 		pass layout
 	else
