@@ -536,3 +536,28 @@ control_after_poll(struct control *c, struct pollfd *fds, int nfds)
 			cc->close_after = 1, cc->outoff = cc->outlen;
 	}
 }
+
+void
+control_loop_woke(struct control *c, uint64_t now)
+{
+	c->loop.woke = now;
+}
+
+void
+control_loop_done(struct control *c, uint64_t now)
+{
+	struct control_loop *l = &c->loop;
+	uint64_t busy = now >= l->woke ? now - l->woke : 0;
+
+	if (now - l->window_start >= CONTROL_LOOP_WINDOW_MS) {
+		/* a window with nothing in it leaves nothing to remember */
+		l->max_prev_ms = now - l->window_start <
+		    2 * CONTROL_LOOP_WINDOW_MS ? l->max_busy_ms : 0;
+		l->max_busy_ms = 0;
+		l->window_start = now;
+	}
+	l->iterations++;
+	l->last_busy_ms = busy;
+	if (busy > l->max_busy_ms)
+		l->max_busy_ms = busy;
+}

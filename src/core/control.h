@@ -79,6 +79,18 @@ struct control_conn {
 	int			 out_wait;	/* lines wait: output over budget */
 };
 
+/* the main loop's own health, for ping. A stuck loop answers nothing;
+ * what shows a stall afterwards is the longest iteration of the last
+ * minute or two (this window and the one before) */
+struct control_loop {
+	uint64_t		 iterations;
+	uint64_t		 woke;		/* mono ms: this iteration began */
+	uint64_t		 last_busy_ms;	/* the last whole iteration */
+	uint64_t		 max_busy_ms;	/* longest in this window */
+	uint64_t		 max_prev_ms;	/* ... in the window before */
+	uint64_t		 window_start;
+};
+
 struct control {
 	int			 fd_admin;
 	int			 fd_ro;
@@ -96,7 +108,13 @@ struct control {
 	int			 spare_fd;	/* given up to refuse at EMFILE */
 	int			 fds_warned;
 	uint64_t		 last_check;	/* net --check by a reader */
+	struct control_loop	 loop;
 };
+
+#define CONTROL_LOOP_WINDOW_MS	60000
+/* the main loop: poll() returned / the work of this round is done */
+void	 control_loop_woke(struct control *, uint64_t now_ms);
+void	 control_loop_done(struct control *, uint64_t now_ms);
 
 int	 control_listen(struct control *, const char *run_dir, const char *read_group,
 	    const char *admin_group, struct err *);

@@ -308,6 +308,7 @@ main(int argc, char *argv[])
 		n = poll(fds, (nfds_t)nfds, timeout);
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
+		control_loop_woke(&ctl, mono_ms());
 		if (n == -1)
 			nfds = 0;	/* nothing is valid; run timers only */
 
@@ -332,6 +333,7 @@ main(int argc, char *argv[])
 			}
 		}
 		status_line(sup, &nt);
+		control_loop_done(&ctl, mono_ms());
 		if (stopping && sup_idle(sup) && be->ops->idle(be))
 			break;
 	}

@@ -333,6 +333,14 @@ verb_ping(struct control *c, const struct request *req, struct service *s,
 	gen_kv_int(g, "pid", getpid());
 	gen_kv_str(g, "role", auth_role_str(role > c->cur_role ? c->cur_role :
 	    role));
+	gen_str(g, "loop");
+	yajl_gen_map_open(g);
+	gen_kv_int(g, "iterations", (long long)c->loop.iterations);
+	gen_kv_int(g, "last_busy_ms", (long long)c->loop.last_busy_ms);
+	gen_kv_int(g, "max_busy_ms", (long long)(c->loop.max_busy_ms >
+	    c->loop.max_prev_ms ? c->loop.max_busy_ms : c->loop.max_prev_ms));
+	gen_kv_int(g, "window_s", CONTROL_LOOP_WINDOW_MS / 1000);
+	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	return proto_reply_end(g, outlen);
 }

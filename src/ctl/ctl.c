@@ -581,7 +581,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 {
 	const char *ok_path[] = { "ok", NULL }, *res_path[] = { "result", NULL },
 	    *err_path[] = { "error", NULL }, *svc_path[] = { "services", NULL },
-	    *diag_path[] = { "diagnostics", NULL };
+	    *diag_path[] = { "diagnostics", NULL },
+	    *loop_path[] = { "loop", NULL };
 	yajl_val root, ok, res, e, svcs, diags;
 	char yerr[128];
 	int rc = CTL_EXIT_OK;
@@ -645,10 +646,19 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 	} else if (!strcmp(o->cmd->name, "ping")) {
 		long long pid = 0;
 
+		yajl_val loop = yajl_tree_get(res, loop_path, yajl_t_object);
+		long long iters = 0, maxb = 0, win = 0;
+
 		jint(res, "pid", &pid);
 		fprintf(out, "domud %s, pid %lld, access: %s\n",
 		    jstr(res, "version") ? jstr(res, "version") : "?", pid,
 		    jstr(res, "role") ? jstr(res, "role") : "?");
+		if (loop && jint(loop, "iterations", &iters) &&
+		    jint(loop, "max_busy_ms", &maxb) &&
+		    jint(loop, "window_s", &win))
+			fprintf(out, "main loop: %lld rounds, the longest %lld ms "
+			    "in the last %lld-%lld s\n", iters, maxb, win,
+			    2 * win);
 	} else if (!strcmp(o->cmd->name, "net")) {
 		rc = print_net(res, out);
 	} else if (!strcmp(o->cmd->name, "reload")) {

@@ -131,6 +131,45 @@ START_TEST(status_and_start)
 }
 END_TEST
 
+/* ping says how long the main loop's rounds took: a stall shows after it */
+START_TEST(ping_reports_the_loop)
+{
+	const char *maxp[] = { "result", "loop", "max_busy_ms", NULL },
+	    *itp[] = { "result", "loop", "iterations", NULL };
+	uint64_t t = 1000000;
+	yajl_val v;
+
+	control_loop_woke(&ctl, t);
+	control_loop_done(&ctl, t + 3);
+	control_loop_woke(&ctl, t + 500);
+	control_loop_done(&ctl, t + 500 + 4800);	/* a 4.8 s stall */
+	control_loop_woke(&ctl, t + 6000);
+	control_loop_done(&ctl, t + 6001);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\"}");
+	ck_assert(ok(v));
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, maxp,
+	    yajl_t_number)), 4800);
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, itp,
+	    yajl_t_number)), 3);
+	yajl_tree_free(v);
+	/* still shown in the next window, forgotten in the one after */
+	t += CONTROL_LOOP_WINDOW_MS + 10;
+	control_loop_woke(&ctl, t);
+	control_loop_done(&ctl, t + 2);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\"}");
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, maxp,
+	    yajl_t_number)), 4800);
+	yajl_tree_free(v);
+	t += CONTROL_LOOP_WINDOW_MS + 10;
+	control_loop_woke(&ctl, t);
+	control_loop_done(&ctl, t + 2);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\"}");
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, maxp,
+	    yajl_t_number)), 2);
+	yajl_tree_free(v);
+}
+END_TEST
+
 START_TEST(bad_requests_get_errors)
 {
 	static const struct {
@@ -344,6 +383,7 @@ control_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, status_and_start);
+	tcase_add_test(tc, ping_reports_the_loop);
 	tcase_add_test(tc, bad_requests_get_errors);
 	tcase_add_test(tc, logs_are_neutralised);
 	tcase_add_test(tc, memres_verbs_refuse_clearly);

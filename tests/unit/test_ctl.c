@@ -177,6 +177,15 @@ START_TEST(render_replies)
 	    CTL_EXIT_TIMEOUT);
 	free(out);
 	free(errout);
+	ck_assert_int_eq(render("ping", "{\"v\":1,\"ok\":true,\"result\":"
+	    "{\"version\":\"0.1.0\",\"pid\":42,\"role\":\"read\",\"loop\":"
+	    "{\"iterations\":9,\"last_busy_ms\":1,\"max_busy_ms\":4800,"
+	    "\"window_s\":60}}}\n", &out, &errout), CTL_EXIT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "pid 42"));
+	ck_assert_ptr_nonnull(strstr(out, "the longest 4800 ms in the last "
+	    "60-120 s"));
+	free(out);
+	free(errout);
 }
 END_TEST
 
