@@ -30,6 +30,7 @@
 #include <uuid/uuid.h>
 
 #include "config.h"
+#include "events.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -370,11 +371,11 @@ static const struct key domud_keys[] = {
 	{ "services_dir", 0 }, { "state_dir", 0 }, { "run_dir", 0 },
 	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
 	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
-	{ "run_images", 0 },
+	{ "run_images", 0 }, { "events_max", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
 	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
-	DK_KEEP_RUNNING, DK_RUN_IMAGES };
+	DK_KEEP_RUNNING, DK_RUN_IMAGES, DK_EVENTS_MAX };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -935,6 +936,15 @@ domud_key(struct parse *p, int k, const char *v)
 		break;
 	case DK_RUN_IMAGES:
 		path_value(p, "run_images", v, &d->run_images);
+		break;
+	case DK_EVENTS_MAX:
+		if ((why = parse_uint(v, EVENTS_MAX, &n)) != NULL)
+			bad(p, "events_max", v, why);
+		else if (n < EVENTS_MIN)
+			perr(p, "events_max: %.64s is out of range (%d to %d)", v,
+			    EVENTS_MIN, EVENTS_MAX);
+		else
+			d->events_max = (size_t)n;
 		break;
 	}
 }
@@ -1697,6 +1707,7 @@ config_new(const char *path)
 	cfg->d.run_dir = xstrdup("/run/domud");
 	cfg->d.log_dir = xstrdup("/var/log/domud");
 	cfg->d.console_log_max = 1 << 20;
+	cfg->d.events_max = EVENTS_DEFAULT;
 	cfg->d.read_group = xstrdup("domud");
 	cfg->d.admin_group = xstrdup("domud-admin");
 	cfg->d.shutdown_timeout_ms = 120000;

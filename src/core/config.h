@@ -130,6 +130,7 @@ struct daemon_conf {
 	int		 keep_running;		/* daemon stop: leave DomUs up */
 	char		*run_images;		/* run --disk: images only from
 						 * here; NULL = STATE_DIR/run-images */
+	size_t		 events_max;		/* the event history's length */
 };
 
 struct diag {

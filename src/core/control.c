@@ -48,6 +48,7 @@ static control_handler *const handlers[PV__N] = {
 	[PV_CONSOLE] = jobs_console,
 	[PV_RUN] = rundisk_run,
 	[PV_INPUT] = jobs_input,
+	[PV_EVENTS] = verb_events,
 };
 
 char *
@@ -83,7 +84,11 @@ control_dispatch(struct control *c, const struct peer *peer,
 		    "implemented", outlen);
 	c->cur_peer = peer;
 	c->cur_role = sock_role;
+	/* what this request changes is this uid's doing (events) */
+	snprintf(c->sup->actor, sizeof(c->sup->actor), "uid %u",
+	    (unsigned)peer->uid);
 	out = handlers[req.pcmd->verb](c, &req, s, outlen);
+	c->sup->actor[0] = '\0';
 	c->cur_peer = NULL;
 	return out;
 }
@@ -141,6 +146,8 @@ control_listen(struct control *c, const char *run_dir, const char *read_group,
 	c->sup->disk_done = rundisk_disk_done;
 	c->sup->disk_arg = c;
 	console_set_tap(jobs_log_tap, c);
+	c->sup->events.tap = jobs_event_tap;
+	c->sup->events.tap_arg = c;
 	c->fd_admin = c->fd_ro = -1;
 	c->auth.read_gid = group_gid(read_group);
 	c->auth.admin_gid = group_gid(admin_group);

@@ -44,6 +44,7 @@ struct control_job {
 	char			 svc[SERVICE_NAME_MAX + 1];
 	int			 is_ping;
 	int			 is_follow;	/* logs -f */
+	int			 is_events;	/* events -f; svc "" = all */
 	int			 is_console;	/* attached: raw output, input */
 	int			 run_phase;	/* run: RUN_* */
 	uint64_t		 token;		/* run: its disk operations */
@@ -140,7 +141,7 @@ typedef char *control_handler(struct control *, const struct request *,
 
 /* ---- verbs.c ---------------------------------------------------------- */
 control_handler	 verb_ping, verb_status, verb_logs, verb_net, verb_reload,
-		 verb_start, verb_stop, verb_restart;
+		 verb_start, verb_stop, verb_restart, verb_events;
 
 /* a reply line (malloc'd, taken) to the connection's output */
 void	 control_queue(struct control_conn *, char *reply, size_t len);

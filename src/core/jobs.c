@@ -484,6 +484,37 @@ jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 	}
 }
 
+void
+jobs_event_tap(void *arg, const struct event *ev)
+{
+	struct control *c = arg;
+	int i, k;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+		struct control_conn *cc = c->conns[i];
+
+		for (k = 0; cc && k < CONTROL_JOBS; k++) {
+			struct control_job *j = cc->jobs[k];
+			char *line;
+			size_t len;
+			yajl_gen g;
+
+			if (j == NULL || !j->is_events ||
+			    (j->svc[0] && strcmp(j->svc, ev->svc) != 0))
+				continue;
+			/* a follower that does not read misses events */
+			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
+				continue;
+			g = control_job_reply(j);
+			gen_kv_str(g, "event", "event");
+			gen_str(g, "data");
+			events_json(ev, g);
+			line = proto_reply_end(g, &len);
+			control_queue(cc, line, len);
+		}
+	}
+}
+
 /* console: attach; output comes as events until the client leaves */
 char *
 jobs_console(struct control *c, const struct request *req, struct service *s,

@@ -4,6 +4,7 @@
 
 /* Requests answered later, per connection (jobs.c). */
 #include "control.h"
+#include "events.h"
 
 control_handler	 jobs_exec, jobs_cancel, jobs_stdin, jobs_console, jobs_input,
 		 jobs_agent_ping;
@@ -22,6 +23,8 @@ int		 jobs_stdin_may_pass(struct control *, struct control_conn *,
 		    const char *line, size_t len);
 /* logs -f and attached consoles: what a guest wrote */
 void		 jobs_log_tap(void *, const char *svc, const char *, size_t);
+/* events -f: each new event to the connections that follow them */
+void		 jobs_event_tap(void *, const struct event *);
 /* 1 when the connection has a job; 1 when one has a deadline */
 int		 jobs_busy(const struct control_conn *);
 int		 jobs_waiting(const struct control_conn *);

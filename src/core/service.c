@@ -114,6 +114,75 @@ warn_note(struct service *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+static const char *const ev_words[EV__N] = {
+	[EV_START] = "start",
+	[EV_STOP] = "stop",
+	[EV_RESTART] = "restart",
+	[EV_DEPS_READY] = "after= ready",
+	[EV_CREATED] = "created",
+	[EV_CREATE_FAILED] = "create failed",
+	[EV_SHUTDOWN] = "shutdown",
+	[EV_DIED] = "died",
+	[EV_DESTROYED] = "destroyed",
+	[EV_DESTROY_FAILED] = "destroy failed",
+	[EV_TIMER] = "timer",
+	[EV_AUTOSTART] = "autostart",
+	[EV_ADOPTED] = "adopted",
+	[EV_RESTORE_FAILED] = "failed before domud restarted",
+	[EV_DESTROY_HALF_MADE] = "half made",
+	[EV_DEADLINE] = "shutdown_timeout",
+};
+
+/* the states as the history names them: status shows destroying as
+ * stopping, the history tells the two apart */
+static const char *
+ev_state(enum svc_state st)
+{
+	return st == ST_DESTROYING ? "destroying" : svc_state_str(st);
+}
+
+/* the history's entry for a change of state: why, and whose doing */
+static void
+svc_event_record(struct service *s, enum svc_state to)
+{
+	struct supervisor *sup = s->sup;
+	const struct be_event *bev = sup->in_dispatch ? sup->cur_bev : NULL;
+	const char *word = "domud", *actor = "domud";
+	char reason[600];	/* events_add cuts it to its own size */
+
+	if (sup->reloading)
+		word = "reload";
+	else if (sup->in_dispatch) {
+		word = ev_words[sup->cur_ev];
+		if (sup->cur_ev == EV_TIMER)
+			word = s->state == ST_BACKOFF ? "backoff over" :
+			    s->state == ST_STOPPING ? "stop_timeout" : "timer";
+	}
+	if (sup->actor[0])
+		actor = sup->actor;
+	else if (to == ST_BACKOFF || to == ST_FAILED ||
+	    (sup->in_dispatch && sup->cur_ev == EV_TIMER &&
+	    s->state == ST_BACKOFF))
+		actor = "policy";
+	else if (bev && (bev->type == BE_SHUTDOWN || bev->type == BE_DIED))
+		actor = bev->reason == SR_WATCHDOG ? "xen" :
+		    bev->reason == SR_DESTROYED ? "outside domud" : "guest";
+	if (to == ST_FAILED && s->failed_reason[0])
+		snprintf(reason, sizeof(reason), "%s: %s", word,
+		    s->failed_reason);
+	else if ((to == ST_BACKOFF || to == ST_STOPPED || to == ST_FAILED ||
+	    to == ST_DESTROYING) && s->last_exit != EXIT_NONE)
+		snprintf(reason, sizeof(reason), "%s: %s%s%s", word,
+		    svc_exit_str(s->last_exit), s->last_error[0] ? ": " : "",
+		    s->last_error);
+	else
+		snprintf(reason, sizeof(reason), "%s", word);
+	events_add(&sup->events, s->conf->name, ev_state(s->state),
+	    ev_state(to), reason, actor, mono_ms());
+	log_info("event: %s %s -> %s (%s; by %s)", s->conf->name,
+	    ev_state(s->state), ev_state(to), reason, actor);
+}
+
 static void
 svc_set_state(struct service *s, enum svc_state st)
 {
@@ -121,6 +190,7 @@ svc_set_state(struct service *s, enum svc_state st)
 		return;
 	log_debug("%s: %s -> %s", s->conf->name, svc_state_str(s->state),
 	    svc_state_str(st));
+	svc_event_record(s, st);
 	s->state = st;
 	/* adoption and state_load rebuild what was: nothing new to save */
 	if (!s->sup->restoring && (st == ST_RUNNING || st == ST_STOPPED ||
@@ -953,12 +1023,25 @@ sup_dispatch(struct service *s, enum svc_event ev, const struct be_event *bev)
 {
 	action_fn *fn = lifecycle[s->state][ev];
 
+	struct supervisor *sup = s->sup;
+	const struct be_event *saved_bev = sup->cur_bev;
+	enum svc_event saved_ev = sup->cur_ev;
+	int saved_in = sup->in_dispatch;
+
 	if (fn == NULL) {
 		log_debug("%s: event %d ignored in state %s", s->conf->name, ev,
 		    svc_state_str(s->state));
 		return;
 	}
+	/* an action may dispatch again (a stop that finds nothing to stop):
+	 * the inner event is the cause of what it changes */
+	sup->cur_ev = ev;
+	sup->cur_bev = bev;
+	sup->in_dispatch = 1;
 	fn(s, bev);
+	sup->cur_ev = saved_ev;
+	sup->cur_bev = saved_bev;
+	sup->in_dispatch = saved_in;
 }
 
 void
@@ -1135,6 +1218,7 @@ sup_new(struct backend *be, struct config *cfg)
 	}
 	cfg->nsvcs = 0;
 	sup->now = mono_ms();
+	events_init(&sup->events, sup->cfg->d.events_max);
 	return sup;
 }
 
@@ -1173,6 +1257,7 @@ sup_free(struct supervisor *sup)
 		svc_free(sup->svcs[i]);
 	free(sup->svcs);
 	config_free(sup->cfg);
+	events_free(&sup->events);
 	free(sup);
 }
 
@@ -1470,6 +1555,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 	size_t i, n = 0;
 
 	sup->now = mono_ms();
+	sup->reloading = 1;
 	nsvcs = xcalloc(cfg->nsvcs + sup->nsvcs, sizeof(*nsvcs));
 	/* services gone from the configuration stop, then are dropped */
 	for (i = 0; i < sup->nsvcs; i++) {
@@ -1522,6 +1608,8 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 	qsort(sup->svcs, sup->nsvcs, sizeof(*sup->svcs), svc_cmp_name);
 	config_free(sup->cfg);
 	sup->cfg = cfg;
+	sup->reloading = 0;
+	events_resize(&sup->events, cfg->d.events_max);
 	sup_kick_waiting(sup);
 }
 

@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "events.h"
 
 enum svc_state {
 	ST_STOPPED,
@@ -161,6 +162,14 @@ struct supervisor {
 	/* disk attach/detach completions go to whoever asked (control) */
 	void			(*disk_done)(void *, const struct be_event *);
 	void			*disk_arg;
+	/* the history; what is being dispatched and for whom, for its
+	 * reasons and actors */
+	struct events		 events;
+	char			 actor[32];	/* "uid N" during a request */
+	int			 in_dispatch;
+	enum svc_event		 cur_ev;
+	const struct be_event	*cur_bev;
+	int			 reloading;
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);

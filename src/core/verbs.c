@@ -90,6 +90,56 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 	return out;
 }
 
+/* the history, oldest first (the last `lines` only, when given); with
+ * follow, each new one after it */
+char *
+verb_events(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	const struct events *ev = &c->sup->events;
+	size_t i, skip = 0, match = 0;
+	char *out;
+	yajl_gen g;
+
+	if (req->follow) {
+		char msg[128];
+		struct control_job *j = control_job_new(c, req,
+		    s ? s->conf->name : "", msg, sizeof(msg));
+
+		if (j == NULL)
+			return proto_error_reply(req, PE_BUSY, msg, outlen);
+		j->is_events = 1;
+	}
+	for (i = 0; i < ev->n; i++)
+		if (s == NULL || strcmp(events_at(ev, i)->svc, s->conf->name) == 0)
+			match++;
+	if (req->lines && (size_t)req->lines < match)
+		skip = match - (size_t)req->lines;
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_str(g, "events");
+	yajl_gen_array_open(g);
+	for (i = 0; i < ev->n; i++) {
+		const struct event *e = events_at(ev, i);
+
+		if (s != NULL && strcmp(e->svc, s->conf->name) != 0)
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		events_json(e, g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_TOO_LARGE, "too many events for "
+		    "one reply: ask for fewer (-n)", outlen);
+	return out;
+}
+
 static void
 gen_diags(yajl_gen g, const struct config *cfg)
 {

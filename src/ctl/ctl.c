@@ -27,6 +27,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "CMD from IMAGE, hot-plugged read-only" },
 	{ "cp",		"[--max SIZE] SRC DST",	"copy a file to or from a memres DomU "
 	    "(SERVICE:PATH)" },
+	{ "events",	"[-f] [-n N] [SERVICE]", "state changes: when, why, by whom; "
+	    "-f: then follow" },
 	{ NULL, NULL, NULL },
 };
 
@@ -274,8 +276,9 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 			o->raw = 1;
 			continue;
 		}
-		if (strcmp(c->name, "logs") == 0 && a[0] == '-') {
-			if (!strcmp(a, "--raw")) {
+		if ((strcmp(c->name, "logs") == 0 ||
+		    strcmp(c->name, "events") == 0) && a[0] == '-') {
+			if (!strcmp(a, "--raw") && c->name[0] == 'l') {
 				o->req.raw = 1;
 				continue;
 			}
@@ -294,7 +297,9 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 				o->req.lines = (int64_t)n;
 				continue;
 			}
-			return usage_err(err, errsz, "logs: unknown option '%s'", a);
+			return usage_err(err, errsz, c->name[0] == 'l' ?
+			    "logs: unknown option '%s'" :
+			    "events: unknown option '%s'", a);
 		}
 		if (strcmp(c->name, "net") == 0 && a[0] == '-' &&
 		    (!strcmp(a, "--check") || !strcmp(a, "--fix"))) {
@@ -435,6 +440,30 @@ jstr_or(yajl_val obj, const char *key, const char *dflt)
 
 	return v && *v ? v : dflt;
 }
+
+/* one event of the history: local time, seconds since boot, what changed,
+ * why and whose doing */
+void
+ctl_print_event(yajl_val e, FILE *out)
+{
+	long long t = 0, boot = 0;
+	char when[32] = "?";
+	struct tm tm;
+	time_t sec;
+
+	if (jint(e, "time_ms", &t)) {
+		sec = (time_t)(t / 1000);
+		if (localtime_r(&sec, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	jint(e, "boot_ms", &boot);
+	fprintf(out, "%s.%03lld [%lld.%03llds] %-16s %s -> %s (%s; by %s)\n",
+	    when, t % 1000, boot / 1000, boot % 1000, jstr_or(e, "service", "?"),
+	    jstr_or(e, "from", "?"), jstr_or(e, "to", "?"),
+	    jstr_or(e, "reason", ""), jstr_or(e, "actor", "?"));
+}
+
+
 
 static int
 jtrue(yajl_val obj, const char *key)
@@ -635,6 +664,12 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 		else if (svcs)
 			for (i = 0; i < json_len(svcs); i++)
 				print_status(json_at(svcs, i), out);
+	} else if (!strcmp(o->cmd->name, "events")) {
+		const char *evp[] = { "events", NULL };
+		yajl_val evs = yajl_tree_get(res, evp, yajl_t_array);
+
+		for (i = 0; evs && i < json_len(evs); i++)
+			ctl_print_event(json_at(evs, i), out);
 	} else if (!strcmp(o->cmd->name, "logs")) {
 		fputs(jstr(res, "text") ? jstr(res, "text") : "", out);
 	} else if (!strcmp(o->cmd->name, "ping") && o->req.has_service) {

@@ -63,6 +63,8 @@ int	 ctl_parse_args(int argc, char **argv, struct ctl_opts *, char *err,
 /* exec: the exit status a final reply means */
 int	 ctl_exec_status(const char *reply, FILE *errout);
 /* Print a reply (human or JSON); returns the exit code it means. */
+/* one event of `events` (its JSON object), as a line */
+void	 ctl_print_event(yajl_val, FILE *);
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,
 	    FILE *errout);
 

@@ -593,7 +593,7 @@ out:
 static int
 follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
 {
-	const char *pt[] = { "text", NULL };
+	const char *pt[] = { "text", NULL }, *pd[] = { "data", NULL };
 	struct pollfd pfd = { fd, POLLIN, 0 };
 	char *nl;
 	ssize_t n;
@@ -611,6 +611,10 @@ follow(int fd, const struct ctl_opts *o, char *buf, size_t have, size_t cap)
 				t = yajl_tree_get(root, pt, yajl_t_string);
 				if ((text = t ? YAJL_GET_STRING(t) : NULL) != NULL)
 					fputs(text, stdout);
+				/* events -f: one event each */
+				t = yajl_tree_get(root, pd, yajl_t_object);
+				if (t != NULL)
+					ctl_print_event(t, stdout);
 				yajl_tree_free(root);
 			}
 			fflush(stdout);

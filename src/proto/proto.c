@@ -27,6 +27,7 @@ const struct proto_cmd proto_cmds[] = {
 	{ "console",	PV_CONSOLE,	PC_ADMIN,	PS_REQUIRED },	/* attach */
 	{ "run",	PV_RUN,		PC_ADMIN,	PS_REQUIRED },	/* exec from a hot-plugged disk */
 	{ "input",	PV_INPUT,	PC_ADMIN,	PS_NONE },	/* to the attached console */
+	{ "events",	PV_EVENTS,	PC_READ,	PS_OPTIONAL },	/* the history; follow */
 	{ NULL,		PV__N,		0,		0 },
 };
 

@@ -170,6 +170,42 @@ START_TEST(ping_reports_the_loop)
 }
 END_TEST
 
+/* events: a reader sees the history, one service's or the last N */
+START_TEST(events_verb)
+{
+	const char *evp[] = { "result", "events", NULL }, *rp[] = { "reason",
+	    NULL }, *ap[] = { "actor", NULL }, *tp[] = { "to", NULL };
+	yajl_val v, arr;
+	size_t n;
+
+	v = call(&root, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"start\",\"service\":\"gw\"}");
+	ck_assert(ok(v));
+	yajl_tree_free(v);
+	fake_create_done(fb, "gw", 1);
+	fake_run(fb);
+	events_add(&ctl.sup->events, "other", "stopped", "starting", "x", "t", 1);
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"events\"}");
+	ck_assert(ok(v));
+	arr = yajl_tree_get(v, evp, yajl_t_array);
+	ck_assert_ptr_nonnull(arr);
+	n = YAJL_GET_ARRAY(arr)->len;
+	ck_assert_uint_eq(n, 3);
+	/* the start was this uid's doing */
+	ck_assert_str_eq(str(YAJL_GET_ARRAY(arr)->values[0], rp), "start");
+	ck_assert_str_eq(str(YAJL_GET_ARRAY(arr)->values[0], ap), "uid 0");
+	ck_assert_str_eq(str(YAJL_GET_ARRAY(arr)->values[1], tp), "running");
+	yajl_tree_free(v);
+	/* one service's, the last one only */
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"events\",\"service\":"
+	    "\"gw\",\"lines\":1}");
+	ck_assert(ok(v));
+	arr = yajl_tree_get(v, evp, yajl_t_array);
+	ck_assert_uint_eq(YAJL_GET_ARRAY(arr)->len, 1);
+	ck_assert_str_eq(str(YAJL_GET_ARRAY(arr)->values[0], tp), "running");
+	yajl_tree_free(v);
+}
+END_TEST
+
 START_TEST(bad_requests_get_errors)
 {
 	static const struct {
@@ -384,6 +420,7 @@ control_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, status_and_start);
 	tcase_add_test(tc, ping_reports_the_loop);
+	tcase_add_test(tc, events_verb);
 	tcase_add_test(tc, bad_requests_get_errors);
 	tcase_add_test(tc, logs_are_neutralised);
 	tcase_add_test(tc, memres_verbs_refuse_clearly);

@@ -213,6 +213,69 @@ START_TEST(crash_backoff_then_failed)
 }
 END_TEST
 
+/* the history: each change of state with why and whose doing, in order */
+static void
+ck_event(size_t from_end, const char *svc, const char *from, const char *to,
+    const char *reason, const char *actor)
+{
+	const struct event *e;
+
+	ck_assert_uint_gt(sup->events.n, from_end);
+	e = events_at(&sup->events, sup->events.n - 1 - from_end);
+	ck_assert_str_eq(e->svc, svc);
+	ck_assert_str_eq(e->from, from);
+	ck_assert_str_eq(e->to, to);
+	ck_assert_msg(strcmp(e->reason, reason) == 0, "reason '%s', not '%s'",
+	    e->reason, reason);
+	ck_assert_str_eq(e->actor, actor);
+}
+
+START_TEST(events_say_why_and_who)
+{
+	const char *names[] = { "a" },
+	    *extras[] = { "restart = on-failure\nrestart_delay = 1s\n" };
+	struct err e = ERR_INIT;
+	struct service *s;
+	uint64_t seq;
+	size_t i;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	ck_event(0, "a", "starting", "running", "created", "domud");
+	ck_event(1, "a", "stopped", "starting", "start", "domud");
+	/* a crash: the guest's doing, then the policy's */
+	guest_exits("a", s, SR_CRASH);
+	ck_event(1, "a", "running", "destroying", "shutdown: crash", "guest");
+	ck_event(0, "a", "destroying", "backoff", "destroyed: crash", "policy");
+	expire(s);
+	ck_event(0, "a", "backoff", "starting", "backoff over", "policy");
+	fake_create_done(fb, "a", 1);
+	run();
+	/* Xen's watchdog */
+	guest_exits("a", s, SR_WATCHDOG);
+	ck_event(1, "a", "running", "destroying", "shutdown: watchdog", "xen");
+	expire(s);
+	fake_create_done(fb, "a", 1);
+	run();
+	/* a person: the control request's uid */
+	strcpy(sup->actor, "uid 1000");
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	sup->actor[0] = '\0';
+	ck_event(0, "a", "running", "stopping", "stop", "uid 1000");
+	/* the ring keeps the newest; sequence numbers go on */
+	seq = events_at(&sup->events, sup->events.n - 1)->seq;
+	for (i = 0; i < EVENTS_MIN + 5; i++)
+		events_add(&sup->events, "x", "a", "b", "test\033[31m", "t", 1);
+	events_resize(&sup->events, EVENTS_MIN);
+	ck_assert_uint_eq(sup->events.n, EVENTS_MIN);
+	ck_assert_uint_eq(events_at(&sup->events, EVENTS_MIN - 1)->seq,
+	    seq + EVENTS_MIN + 5);
+	/* what a reason quotes is neutralised */
+	ck_assert_ptr_null(strchr(events_at(&sup->events, 0)->reason, '\033'));
+	teardown();
+}
+END_TEST
+
 START_TEST(poweroff_and_reboot_policies)
 {
 	const char *names[] = { "onf", "alw" },
@@ -1250,6 +1313,7 @@ service_suite(void)
 	tcase_add_test(tc, start_stop_graceful);
 	tcase_add_test(tc, stop_timeout_destroys);
 	tcase_add_test(tc, crash_backoff_then_failed);
+	tcase_add_test(tc, events_say_why_and_who);
 	tcase_add_test(tc, poweroff_and_reboot_policies);
 	tcase_add_test(tc, admission_refuses);
 	tcase_add_test(tc, ordering);
