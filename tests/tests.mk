@@ -103,7 +103,7 @@ check: layers lint all unit golden installcheck netcheck chancheck check-asan fu
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle init static supervise net memres memtools fault abuse resilience crash
+E2E_SUITES	?= lifecycle init static supervise observe net memres memtools fault abuse resilience crash
 E2E_WORK	?= /var/tmp/domud-e2e
 # every suite in one boot takes about 35 minutes under TCG (the harness's
 # own limit is 25)
@@ -145,13 +145,21 @@ ifneq ($(filter demo,$(MAKECMDGOALS)),)
 $(E2E_BIN): deps
 endif
 
+# the architectures `make test` boots, one e2e run each
+E2E_ARCHES	?= amd64 arm64
+
 deps:
-	scripts/deps.sh
+	E2E_ARCH=$(if $(filter arm64,$(E2E_ARCH) $(if $(filter test,$(MAKECMDGOALS)),$(E2E_ARCHES))),arm64,amd64) \
+		scripts/deps.sh
 
 # what CI runs: every test, warnings as errors
 test: deps
 	$(MAKE) WERROR=1 check
-	$(MAKE) WERROR=1 e2e
+	@# every arch runs even when one fails: CI shows all there is to see
+	@rc=0; for a in $(E2E_ARCHES); do \
+		echo "==== e2e on $$a"; \
+		$(MAKE) WERROR=1 E2E_ARCH=$$a e2e || rc=1; \
+	done; exit $$rc
 
 .PHONY: layers lint fuzz-long unit golden installcheck check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
 

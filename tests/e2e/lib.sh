@@ -42,6 +42,8 @@ _e2e_say() {
 }
 pass() { _e2e_say "PASS $*"; echo "PASS $1" >> "$E2E_RESULTS"; }
 fail() { _e2e_say "FAIL $*"; echo "FAIL $1" >> "$E2E_RESULTS"; }
+# a scenario that cannot run on this arch: AREA/NAME and the reason, never silence
+skip() { _e2e_say "SKIP $*"; echo "SKIP $1" >> "$E2E_RESULTS"; }
 bench() { _e2e_say "bench: $*"; }
 info() { _e2e_say "INFO $*"; }
 

@@ -28,7 +28,7 @@
 #   E2E_DOM0_ARGS="..."   extra dom0 kernel command-line words (no commas)
 #   E2E_QEMU_CPU=...      override the QEMU CPU model
 #
-# Output: PASS/FAIL/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
+# Output: PASS/FAIL/SKIP/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
 # lines, then "N passed, N failed". Exit 0 only if nothing failed, something passed
 # and dom0 reached its end marker. The full serial log is kept in the work dir.
 
@@ -105,6 +105,8 @@ DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback x
               xt_nat xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state
               xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq)
 DOMU_MODULES=(xen-netfront xen-blkfront ext4)
+# copied into the guest, loaded only on demand (/init: e2e.watchdog)
+DOMU_EXTRA_MODULES=(xen_wdt)
 
 log() { printf '[e2e %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -273,6 +275,11 @@ build_guest() {
       cp "$f" "$RU/lib/modules/"
       basename "$f" >> "$RU/lib/modules/load.order"
     done
+  done
+  mkdir -p "$RU/lib/modules/extra"
+  for m in "${DOMU_EXTRA_MODULES[@]}"; do
+    f=$(modprobe -d "$X" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{f=$2} END{print f}')
+    if [ -n "$f" ]; then cp "$f" "$RU/lib/modules/extra/$m.ko"; else log "no module $m in kernel $kver"; fi
   done
   mknod -m 600 "$RU/dev/console" c 5 1
   mkcpio "$RU" | gzip -9 > "$B/guest/initrd.cpio.gz"
@@ -484,7 +491,7 @@ pick_suites() { # default: all scenarios, sorted
 # Read QEMU's output: stamp each line with seconds since $1 (EPOCHREALTIME) into the
 # log, and echo the harness lines (E2E: PASS/FAIL/bench/INFO) as they arrive.
 filter() {
-  local t0=${1/./} logf=$2 now ms line re='E2E: (PASS|FAIL|bench:|INFO)( (.*))?$'
+  local t0=${1/./} logf=$2 now ms line re='E2E: (PASS|FAIL|SKIP|bench:|INFO)( (.*))?$'
   while IFS= read -r line; do
     line=${line//$'\r'/}
     now=${EPOCHREALTIME/./}
@@ -531,15 +538,17 @@ cmd_run() {
   rm -f "$pidf" "$initrd"
   local total; total=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
-  local npass nfail done_ok=1
+  local npass nfail nskip done_ok=1
   npass=$(grep -cE 'E2E: PASS( |$)' "$logf" || true)
   nfail=$(grep -cE 'E2E: FAIL( |$)' "$logf" || true)
+  nskip=$(grep -cE 'E2E: SKIP( |$)' "$logf" || true)
   if ! grep -q '^ *[0-9.]* E2E-DONE' "$logf"; then
     done_ok=0
     echo "FAIL e2e/boot dom0 did not reach E2E-DONE (timeout ${E2E_TIMEOUT}s or crash)"
     nfail=$((nfail + 1))
   fi
   echo "bench: boot xen_banner_s=$(at "$logf" 'Xen version') dom0_kernel_s=$(at "$logf" 'Linux version') dom0_ready_s=$(at "$logf" 'E2E-READY') done_s=$(at "$logf" 'E2E-DONE') total_s=$total"
+  [ "$nskip" = 0 ] || echo "$nskip skipped (SKIP lines above: cannot run on $ARCH)"
   echo "$npass passed, $nfail failed"
   log "serial log: $logf"
   if [ "$nfail" -ne 0 ] || [ "$npass" -eq 0 ] || [ "$done_ok" = 0 ]; then

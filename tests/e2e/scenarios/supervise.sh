@@ -92,33 +92,39 @@ domuctl stop alw > /dev/null 2>&1
 wait_state alw stopped 60
 
 # ---- supervise/crash-loop: growing backoff, then failed; others untouched ----
-CMDX="e2e.after=crash:1" svc_ini crashy crashy-up "restart = on-failure" \
-  "restart_delay = 1s" "restart_delay_max = 8s" "restart_limit = 3" "restart_window = 10m"
-kill -HUP "$DOMUD_PID"
-wait_for 20 sh -c "domuctl -j status crashy > /dev/null 2>&1"
-before=$(all_domids a b c)
-t0=$(up)
-domuctl start crashy > /dev/null 2>&1
-seen=""
-i=0
-while [ $i -lt 400 ]; do
-  st=$(domuctl -j status crashy 2>/dev/null)
-  s=$(echo "$st" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p')
-  nr=$(echo "$st" | sed -n 's/.*"next_restart_ms":\([0-9]*\).*/\1/p')
-  rs=$(echo "$st" | sed -n 's/.*"restarts":\([0-9]*\).*/\1/p')
-  [ "$s" = backoff ] && [ -n "$nr" ] && case " $seen " in *" r$rs:"*) ;; *) seen="$seen r$rs:$nr" ;; esac
-  [ "$s" = failed ] && break
-  sleep 0.5; i=$((i + 1))
-done
-delays=$(grep -o "crashy: crash; restarting in [0-9]*s" "$DOMUD_LOG" | grep -o "[0-9]*s$" | tr '\n' ' ')
-reason=$(jfield crashy failed_reason)
-if [ "$s" = failed ] && [ "$delays" = "1s 2s 4s " ] && echo "$reason" | grep -q "restarted 3 times" &&
-   [ "$(all_domids a b c)" = "$before" ]; then
-  pass supervise/crash-loop "backoff $delays then failed after $(dt "$t0" "$(up)")s: $reason; status saw$seen"
-  bench crash_loop "backoff_s=$(echo $delays | tr -d 's' | tr ' ' ',') to_failed_s=$(dt "$t0" "$(up)")"
+# (an arm64 guest's panic does not reach Xen as a crash: Linux on arm has no
+# Xen panic notifier, the domain just spins, so there is nothing to restart)
+if [ "$(uname -m)" = aarch64 ]; then
+  skip supervise/crash-loop "an arm64 guest's panic does not reach Xen as a crash (no Xen panic notifier on arm)"
 else
-  fail supervise/crash-loop "state=$s delays='$delays' reason='$reason' others: $(all_domids a b c) vs $before"
-  show_log 20
+  CMDX="e2e.after=crash:1" svc_ini crashy crashy-up "restart = on-failure" \
+    "restart_delay = 1s" "restart_delay_max = 8s" "restart_limit = 3" "restart_window = 10m"
+  kill -HUP "$DOMUD_PID"
+  wait_for 20 sh -c "domuctl -j status crashy > /dev/null 2>&1"
+  before=$(all_domids a b c)
+  t0=$(up)
+  domuctl start crashy > /dev/null 2>&1
+  seen=""
+  i=0
+  while [ $i -lt 400 ]; do
+    st=$(domuctl -j status crashy 2>/dev/null)
+    s=$(echo "$st" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p')
+    nr=$(echo "$st" | sed -n 's/.*"next_restart_ms":\([0-9]*\).*/\1/p')
+    rs=$(echo "$st" | sed -n 's/.*"restarts":\([0-9]*\).*/\1/p')
+    [ "$s" = backoff ] && [ -n "$nr" ] && case " $seen " in *" r$rs:"*) ;; *) seen="$seen r$rs:$nr" ;; esac
+    [ "$s" = failed ] && break
+    sleep 0.5; i=$((i + 1))
+  done
+  delays=$(grep -o "crashy: crash; restarting in [0-9]*s" "$DOMUD_LOG" | grep -o "[0-9]*s$" | tr '\n' ' ')
+  reason=$(jfield crashy failed_reason)
+  if [ "$s" = failed ] && [ "$delays" = "1s 2s 4s " ] && echo "$reason" | grep -q "restarted 3 times" &&
+     [ "$(all_domids a b c)" = "$before" ]; then
+    pass supervise/crash-loop "backoff $delays then failed after $(dt "$t0" "$(up)")s: $reason; status saw$seen"
+    bench crash_loop "backoff_s=$(echo $delays | tr -d 's' | tr ' ' ',') to_failed_s=$(dt "$t0" "$(up)")"
+  else
+    fail supervise/crash-loop "state=$s delays='$delays' reason='$reason' others: $(all_domids a b c) vs $before"
+    show_log 20
+  fi
 fi
 
 # ---- supervise/reboot: an in-guest reboot is the same service, no failure -----
