@@ -100,6 +100,10 @@ struct be_found {
 	char			 tag[SERVICE_NAME_MAX + 1];	/* "" = untagged */
 	int			 has_config;	/* libxl's own record of it */
 	int			 paused, shutdown, dying;
+	/* what Xen counts for it (list and scan) */
+	uint64_t		 cpu_ns;	/* CPU time used, all vCPUs */
+	uint64_t		 mem_bytes, max_mem_bytes;
+	int			 vcpus_online;
 	enum shutdown_reason	 reason;
 };
 

@@ -1863,10 +1863,46 @@ clear_conflict(struct service *s)
 }
 
 /* the service's own domain, as listed: paused by someone else? */
+/* a sample of Xen's figures; a new domain starts the counts afresh */
+static void
+stats_sample(struct service *s, const struct be_found *f, uint64_t now)
+{
+	struct svc_stats *st = &s->stats;
+
+	if (st->domid != f->domid) {
+		memset(st, 0, sizeof(*st));
+		st->domid = f->domid;
+	} else {
+		st->prev_cpu_ns = st->cpu_ns;
+		st->prev_at_ms = st->at_ms;
+	}
+	st->cpu_ns = f->cpu_ns;
+	st->at_ms = now;
+	st->mem_bytes = f->mem_bytes;
+	st->max_mem_bytes = f->max_mem_bytes;
+	st->vcpus_online = f->vcpus_online;
+}
+
+/* CPU use over the last sampling interval, in tenths of a percent of one
+ * vCPU; -1 before there are two samples */
+int
+svc_cpu_permille(const struct service *s)
+{
+	const struct svc_stats *st = &s->stats;
+
+	if (st->prev_at_ms == 0 || st->at_ms <= st->prev_at_ms ||
+	    st->cpu_ns < st->prev_cpu_ns)
+		return -1;
+	return (int)((st->cpu_ns - st->prev_cpu_ns) / 1000 /
+	    (st->at_ms - st->prev_at_ms));
+}
+
 static void
 reconcile_own(struct service *s, const struct be_found *f)
 {
 	uint64_t now = s->sup->now;
+
+	stats_sample(s, f, now);
 
 	if (!f->paused || f->shutdown || f->dying) {
 		s->paused_since = 0;
@@ -1990,6 +2026,19 @@ svc_status_json(struct service *s, yajl_gen g)
 			gen_kv_str(g, "xen_state", di.dying ? "dying" :
 			    di.shutdown ? "shutdown" : di.paused ? "paused" :
 			    "running");
+		}
+		if (s->stats.domid == s->domid && s->stats.at_ms) {
+			int pm = svc_cpu_permille(s);
+
+			gen_kv_int(g, "cpu_time_ms",
+			    (long long)(s->stats.cpu_ns / 1000000));
+			if (pm >= 0)
+				gen_kv_int(g, "cpu_permille", pm);
+			gen_kv_int(g, "memory_now",
+			    (long long)s->stats.mem_bytes);
+			gen_kv_int(g, "memory_max",
+			    (long long)s->stats.max_mem_bytes);
+			gen_kv_int(g, "vcpus_online", s->stats.vcpus_online);
 		}
 	}
 	/* what Xen does that domud did not ask for */

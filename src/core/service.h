@@ -133,6 +133,15 @@ struct service {
 	/* what Xen does that domud did not ask for (sup_reconcile) */
 	int			 paused;	/* paused, not by domud: reported */
 	uint64_t		 paused_since;	/* first seen paused, monotonic */
+	/* Xen's figures for its domain, from the periodic listing: the
+	 * last two samples make the CPU share */
+	struct svc_stats {
+		uint32_t	 domid;		/* whose figures these are */
+		uint64_t	 cpu_ns, at_ms;
+		uint64_t	 prev_cpu_ns, prev_at_ms;
+		uint64_t	 mem_bytes, max_mem_bytes;
+		int		 vcpus_online;
+	}			 stats;
 	uint32_t		 conflict_domid; /* has its name, not its domain; 0 = none */
 	char			 conflict[160];
 	uint32_t		 dying_domid;	/* an ended domain of its, dying; 0 = none */
@@ -202,6 +211,9 @@ void		 sup_reconcile(struct supervisor *);
 void		 sup_be_notify(void *, const struct be_event *);
 
 const char	*svc_state_str(enum svc_state);
+/* CPU use over the last sample interval, per mille of one vCPU; -1 when
+ * not known yet */
+int		 svc_cpu_permille(const struct service *);
 /* memres: a command starts or ends (the idle timeout counts from it) */
 void		 svc_used(struct service *);
 const char	*stop_phase_str(enum stop_phase);

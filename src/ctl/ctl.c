@@ -406,6 +406,31 @@ print_status(yajl_val s, FILE *out)
 	}
 	if (jint(s, "vcpus", &v))
 		fprintf(out, "  %-16s %lld\n", "vcpus", v);
+	/* Xen's own figures for the domain (every 2 s) */
+	if (jint(s, "cpu_time_ms", &v)) {
+		long long pm;
+
+		format_duration(buf, sizeof(buf), (uint64_t)v);
+		if (jint(s, "cpu_permille", &pm))
+			fprintf(out, "  %-16s %s, now %lld.%lld%% of a vCPU\n",
+			    "cpu", buf, pm / 10, pm % 10);
+		else
+			fprintf(out, "  %-16s %s\n", "cpu", buf);
+	}
+	if (jint(s, "memory_now", &v)) {
+		char max[32];
+		long long m;
+
+		format_size(buf, sizeof(buf), (uint64_t)v);
+		if (jint(s, "memory_max", &m) && m > 0) {
+			format_size(max, sizeof(max), (uint64_t)m);
+			fprintf(out, "  %-16s %s (max %s)\n", "memory in Xen",
+			    buf, max);
+		} else
+			fprintf(out, "  %-16s %s\n", "memory in Xen", buf);
+	}
+	if (jint(s, "vcpus_online", &v))
+		fprintf(out, "  %-16s %lld\n", "vcpus online", v);
 	if (jint(s, "restarts", &v))
 		fprintf(out, "  %-16s %lld\n", "restarts", v);
 	if (jint(s, "next_restart_ms", &v)) {

@@ -797,6 +797,10 @@ list_domains(struct xenbe *xb, struct be_found **out, size_t *nout, int deep,
 		d->paused = list[i].paused;
 		d->shutdown = list[i].shutdown;
 		d->dying = list[i].dying;
+		d->cpu_ns = list[i].cpu_time;
+		d->mem_bytes = list[i].current_memkb * 1024;
+		d->max_mem_bytes = list[i].max_memkb * 1024;
+		d->vcpus_online = (int)list[i].vcpu_online;
 		d->reason = d->shutdown ?
 		    reason_of(list[i].shutdown_reason) : SR_NONE;
 		/* a dying domain may have no name left (libxl removes its

@@ -167,6 +167,9 @@ f_list(struct backend *be, struct be_found **out, size_t *n, struct err *e)
 		o->paused = f->doms[i].paused;
 		o->shutdown = f->doms[i].shutdown;
 		o->dying = f->doms[i].dying;
+		o->cpu_ns = f->doms[i].cpu_ns;
+		o->mem_bytes = o->max_mem_bytes = f->doms[i].mem_bytes;
+		o->vcpus_online = 1;
 	}
 	*n = f->ndoms;
 	return 0;

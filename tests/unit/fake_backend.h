@@ -18,6 +18,7 @@ struct fake_dom {
 	char		 name[64];
 	uint8_t		 uuid[16];
 	int		 paused, shutdown, dying;
+	uint64_t	 cpu_ns, mem_bytes;	/* what list() reports */
 };
 
 struct fake_backend {

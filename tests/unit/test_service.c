@@ -276,6 +276,48 @@ START_TEST(events_say_why_and_who)
 }
 END_TEST
 
+/* Xen's figures of the service's domain, from the periodic listing */
+START_TEST(stats_from_the_listing)
+{
+	const char *names[] = { "a" }, *extras[] = { "" };
+	struct fake_dom *d;
+	struct service *s;
+	uint32_t dom;
+	int pm;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	d = fake_dom(fb, s->domid);
+	ck_assert_ptr_nonnull(d);
+	d->cpu_ns = 2000000000ULL;
+	d->mem_bytes = 64ULL << 20;
+	sup_reconcile(sup);
+	ck_assert_uint_eq(s->stats.cpu_ns, 2000000000ULL);
+	ck_assert_uint_eq(s->stats.mem_bytes, 64ULL << 20);
+	ck_assert_int_eq(svc_cpu_permille(s), -1);	/* one sample */
+	/* half a vCPU over the next second */
+	s->stats.at_ms -= 1000;
+	d->cpu_ns += 500000000ULL;
+	sup_reconcile(sup);
+	pm = svc_cpu_permille(s);
+	ck_assert_msg(pm > 450 && pm <= 500, "permille %d", pm);
+	/* a new domain starts afresh */
+	dom = s->domid;
+	guest_exits("a", s, SR_REBOOT);
+	ck_assert_uint_ne(s->domid, dom);
+	fake_create_done(fb, "a", 1);
+	run();
+	d = fake_dom(fb, s->domid);
+	ck_assert_ptr_nonnull(d);
+	d->cpu_ns = 1000;
+	sup_reconcile(sup);
+	ck_assert_uint_eq(s->stats.domid, s->domid);
+	ck_assert_uint_eq(s->stats.cpu_ns, 1000);
+	ck_assert_int_eq(svc_cpu_permille(s), -1);
+	teardown();
+}
+END_TEST
+
 START_TEST(poweroff_and_reboot_policies)
 {
 	const char *names[] = { "onf", "alw" },
@@ -1314,6 +1356,7 @@ service_suite(void)
 	tcase_add_test(tc, stop_timeout_destroys);
 	tcase_add_test(tc, crash_backoff_then_failed);
 	tcase_add_test(tc, events_say_why_and_who);
+	tcase_add_test(tc, stats_from_the_listing);
 	tcase_add_test(tc, poweroff_and_reboot_policies);
 	tcase_add_test(tc, admission_refuses);
 	tcase_add_test(tc, ordering);
