@@ -148,6 +148,16 @@ xcalloc(size_t n, size_t sz)
 	return p;
 }
 
+void *
+xrealloc(void *p, size_t sz)
+{
+	void *q = realloc(p, sz ? sz : 1);
+
+	if (q == NULL)
+		fatal("realloc");
+	return q;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -16,6 +16,7 @@ const char *parse_uint(const char *, uint64_t max, uint64_t *);
 int	 name_valid(const char *, size_t max);
 size_t	 strlcpy_(char *, const char *, size_t);
 void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 void	 format_duration(char *, size_t, uint64_t ms);
 void	 format_size(char *, size_t, uint64_t bytes);

@@ -371,11 +371,13 @@ static const struct key domud_keys[] = {
 	{ "services_dir", 0 }, { "state_dir", 0 }, { "run_dir", 0 },
 	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
 	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
-	{ "run_images", 0 }, { "events_max", 0 },
+	{ "run_images", 0 }, { "events_max", 0 }, { "metrics_file", 0 },
+	{ "metrics_interval", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
 	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
-	DK_KEEP_RUNNING, DK_RUN_IMAGES, DK_EVENTS_MAX };
+	DK_KEEP_RUNNING, DK_RUN_IMAGES, DK_EVENTS_MAX, DK_METRICS_FILE,
+	DK_METRICS_INTERVAL };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -945,6 +947,13 @@ domud_key(struct parse *p, int k, const char *v)
 			    EVENTS_MIN, EVENTS_MAX);
 		else
 			d->events_max = (size_t)n;
+		break;
+	case DK_METRICS_FILE:
+		path_value(p, "metrics_file", v, &d->metrics_file);
+		break;
+	case DK_METRICS_INTERVAL:
+		set_duration(p, "metrics_interval", v, &d->metrics_interval_ms,
+		    1000, 3600000);
 		break;
 	}
 }
@@ -1708,6 +1717,7 @@ config_new(const char *path)
 	cfg->d.log_dir = xstrdup("/var/log/domud");
 	cfg->d.console_log_max = 1 << 20;
 	cfg->d.events_max = EVENTS_DEFAULT;
+	cfg->d.metrics_interval_ms = 15000;
 	cfg->d.read_group = xstrdup("domud");
 	cfg->d.admin_group = xstrdup("domud-admin");
 	cfg->d.shutdown_timeout_ms = 120000;
@@ -1791,6 +1801,7 @@ config_free(struct config *cfg)
 	free(cfg->d.run_dir);
 	free(cfg->d.log_dir);
 	free(cfg->d.run_images);
+	free(cfg->d.metrics_file);
 	free(cfg->d.read_group);
 	free(cfg->d.admin_group);
 	for (i = 0; i < cfg->nnets; i++) {

@@ -131,6 +131,8 @@ struct daemon_conf {
 	char		*run_images;		/* run --disk: images only from
 						 * here; NULL = STATE_DIR/run-images */
 	size_t		 events_max;		/* the event history's length */
+	char		*metrics_file;		/* Prometheus textfile; NULL = none */
+	uint64_t	 metrics_interval_ms;
 };
 
 struct diag {

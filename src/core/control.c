@@ -49,6 +49,7 @@ static control_handler *const handlers[PV__N] = {
 	[PV_RUN] = rundisk_run,
 	[PV_INPUT] = jobs_input,
 	[PV_EVENTS] = verb_events,
+	[PV_METRICS] = verb_metrics,
 };
 
 char *

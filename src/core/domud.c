@@ -20,6 +20,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/notify.h"
+#include "metrics.h"
 #include "net/net.h"
 #include "service.h"
 #include "state.h"
@@ -184,6 +185,7 @@ main(int argc, char *argv[])
 	const char *conf_path = DOMUD_CONF;
 	int debug = 0, foreground = 0, check = 0, verbose = 0, ch, lockfd,
 	    stopping = 0;
+	uint64_t next_metrics = 0;
 	struct notify nt;
 	struct control ctl;
 	struct supervisor *sup;
@@ -304,6 +306,18 @@ main(int argc, char *argv[])
 		k = notify_watchdog(&nt, mono_ms());
 		if (k >= 0 && (timeout < 0 || k < timeout))
 			timeout = k;
+		/* metrics_file: rewritten every metrics_interval */
+		if (sup->cfg->d.metrics_file) {
+			uint64_t now = mono_ms();
+
+			if (now >= next_metrics) {
+				(void)metrics_write(sup);
+				next_metrics = now + sup->cfg->d.metrics_interval_ms;
+			}
+			k = (int)(next_metrics - now);
+			if (timeout < 0 || k < timeout)
+				timeout = k;
+		}
 
 		n = poll(fds, (nfds_t)nfds, timeout);
 		if (n == -1 && errno != EINTR)

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "control.h"
 #include "jobs.h"
+#include "metrics.h"
 #include "net/net.h"
 
 static char *
@@ -137,6 +138,28 @@ verb_events(struct control *c, const struct request *req, struct service *s,
 	if (out == NULL)
 		out = proto_error_reply(req, PE_TOO_LARGE, "too many events for "
 		    "one reply: ask for fewer (-n)", outlen);
+	return out;
+}
+
+/* Prometheus' text exposition, as metrics_file has it */
+char *
+verb_metrics(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	size_t len;
+	char *text = metrics_render(c->sup, &len), *out;
+	yajl_gen g = proto_reply_begin(req, 1);
+
+	(void)s;
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "text", text);
+	yajl_gen_map_close(g);
+	free(text);
+	out = proto_reply_end(g, outlen);
+	if (out == NULL)
+		out = proto_error_reply(req, PE_TOO_LARGE, "metrics too large "
+		    "for one reply: use metrics_file", outlen);
 	return out;
 }
 

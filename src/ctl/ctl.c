@@ -29,6 +29,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "(SERVICE:PATH)" },
 	{ "events",	"[-f] [-n N] [SERVICE]", "state changes: when, why, by whom; "
 	    "-f: then follow" },
+	{ "metrics",	"",			"Prometheus text exposition of domud and "
+	    "each service" },
 	{ NULL, NULL, NULL },
 };
 
@@ -695,7 +697,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 
 		for (i = 0; evs && i < json_len(evs); i++)
 			ctl_print_event(json_at(evs, i), out);
-	} else if (!strcmp(o->cmd->name, "logs")) {
+	} else if (!strcmp(o->cmd->name, "logs") ||
+	    !strcmp(o->cmd->name, "metrics")) {
 		fputs(jstr(res, "text") ? jstr(res, "text") : "", out);
 	} else if (!strcmp(o->cmd->name, "ping") && o->req.has_service) {
 		long long rtt = 0;

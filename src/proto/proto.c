@@ -28,6 +28,7 @@ const struct proto_cmd proto_cmds[] = {
 	{ "run",	PV_RUN,		PC_ADMIN,	PS_REQUIRED },	/* exec from a hot-plugged disk */
 	{ "input",	PV_INPUT,	PC_ADMIN,	PS_NONE },	/* to the attached console */
 	{ "events",	PV_EVENTS,	PC_READ,	PS_OPTIONAL },	/* the history; follow */
+	{ "metrics",	PV_METRICS,	PC_READ,	PS_NONE },	/* Prometheus text */
 	{ NULL,		PV__N,		0,		0 },
 };
 

@@ -14,6 +14,7 @@
 
 #include "chan/channel.h"
 #include "core/console.h"
+#include "core/metrics.h"
 #include "fake_backend.h"
 #include "helpers.h"
 #include "core/service.h"
@@ -314,6 +315,63 @@ START_TEST(stats_from_the_listing)
 	ck_assert_uint_eq(s->stats.domid, s->domid);
 	ck_assert_uint_eq(s->stats.cpu_ns, 1000);
 	ck_assert_int_eq(svc_cpu_permille(s), -1);
+	teardown();
+}
+END_TEST
+
+/* the Prometheus exposition: every service, its state as 0/1 series, Xen's
+ * figures once sampled; metrics_file rewritten whole. make check runs
+ * promtool on the file when DOMUD_METRICS_SAMPLE names where to put it. */
+START_TEST(metrics_exposition)
+{
+	const char *names[] = { "gw", "idle" },
+	    *extras[] = { "memres = no\n", "" };
+	char path[512], *text, *file;
+	const char *sample = getenv("DOMUD_METRICS_SAMPLE");
+	struct fake_dom *d;
+	struct service *s;
+	size_t len;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	s = up("gw");
+	d = fake_dom(fb, s->domid);
+	ck_assert_ptr_nonnull(d);
+	d->cpu_ns = 1500000000ULL;
+	d->mem_bytes = 64ULL << 20;
+	sup_reconcile(sup);
+	text = metrics_render(sup, &len);
+	ck_assert_uint_eq(strlen(text), len);
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE domud_service_state gauge\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "domud_service_state{service=\"gw\",state=\"running\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "domud_service_state{service=\"gw\",state=\"stopped\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "domud_service_state{service=\"idle\",state=\"stopped\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "domud_service_cpu_seconds_total{service=\"gw\"} 1.5\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "domud_service_memory_bytes{service=\"gw\"} 67108864\n"));
+	/* no figures for a service without a domain */
+	ck_assert_ptr_null(strstr(text,
+	    "domud_service_cpu_seconds_total{service=\"idle\"}"));
+	ck_assert_ptr_nonnull(strstr(text, "domud_build_info{version="));
+	/* the file is what the verb shows */
+	snprintf(path, sizeof(path), "%s/domud.prom", logdir);
+	sup->cfg->d.metrics_file = xstrdup(path);
+	ck_assert_int_eq(metrics_write(sup), 0);
+	file = fileio_read(path, 1 << 20);
+	ck_assert_ptr_nonnull(file);
+	ck_assert_str_eq(file, text);
+	if (sample != NULL) {
+		FILE *fp = fopen(sample, "w");
+
+		ck_assert_ptr_nonnull(fp);
+		fputs(file, fp);
+		fclose(fp);
+	}
+	free(file);
+	free(text);
 	teardown();
 }
 END_TEST
@@ -1357,6 +1415,7 @@ service_suite(void)
 	tcase_add_test(tc, crash_backoff_then_failed);
 	tcase_add_test(tc, events_say_why_and_who);
 	tcase_add_test(tc, stats_from_the_listing);
+	tcase_add_test(tc, metrics_exposition);
 	tcase_add_test(tc, poweroff_and_reboot_policies);
 	tcase_add_test(tc, admission_refuses);
 	tcase_add_test(tc, ordering);
