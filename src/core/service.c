@@ -254,6 +254,17 @@ agent_ready(void *arg)
 	svc_used(s);
 	s->unresponsive = 0;
 	note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
+	/* not a state of the table, but what `start --wait` waits for */
+	if (s->state == ST_RUNNING) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "agent answered: %s",
+		    s->con && s->con->chan ? s->con->chan->agent : "");
+		events_add(&s->sup->events, s->conf->name, "running", "ready",
+		    why, "guest", mono_ms());
+		log_info("event: %s running -> ready (%s; by guest)",
+		    s->conf->name, why);
+	}
 	sup_kick_waiting(s->sup);
 }
 

@@ -13,9 +13,10 @@
 const struct ctl_cmd ctl_cmds[] = {
 	{ "list",	"",			"services, their state and domain" },
 	{ "status",	"[SERVICE]",		"state, domid, uptime, last exit" },
-	{ "start",	"SERVICE",		"start a service (clears failed)" },
-	{ "stop",	"SERVICE",		"shutdown, destroy after stop_timeout" },
-	{ "restart",	"SERVICE",		"stop, then start again" },
+	{ "start",	"[--wait] SERVICE",	"start a service (clears failed); "
+	    "--wait: until up" },
+	{ "stop",	"[--wait] SERVICE",	"shutdown, destroy after stop_timeout" },
+	{ "restart",	"[--wait] SERVICE",	"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
 	{ "logs",	"[-f] [-n N] [--raw] SERVICE", "the console's last N lines; -f: then follow" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
@@ -249,6 +250,7 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 					return usage_err(err, errsz, "-t: expected "
 					    "1 to 3600 seconds, got '%s'", argv[i]);
 				o->timeout_ms = (int)n * 1000;
+				o->timeout_set = 1;
 			}
 		} else
 			return usage_err(err, errsz, "unknown option '%s'", a);
@@ -302,6 +304,14 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 			return usage_err(err, errsz, c->name[0] == 'l' ?
 			    "logs: unknown option '%s'" :
 			    "events: unknown option '%s'", a);
+		}
+		if ((!strcmp(c->name, "start") || !strcmp(c->name, "stop") ||
+		    !strcmp(c->name, "restart")) &&
+		    (!strcmp(a, "--wait") || !strcmp(a, "-w"))) {
+			o->wait = 1;
+			if (!o->timeout_set)
+				o->timeout_ms = CTL_WAIT_MS_DEFAULT;
+			continue;
 		}
 		if (strcmp(c->name, "net") == 0 && a[0] == '-' &&
 		    (!strcmp(a, "--check") || !strcmp(a, "--fix"))) {

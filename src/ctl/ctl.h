@@ -50,7 +50,12 @@ struct ctl_opts {
 	const char		*cp_remote;	/* the path in the guest */
 	int			 cp_to_guest;
 	uint64_t		 cp_max;	/* bytes */
+	int			 wait;		/* start/stop/restart --wait */
+	int			 timeout_set;	/* -t given */
 };
+
+/* start/stop/restart --wait: how long, unless -t says */
+#define CTL_WAIT_MS_DEFAULT	(300 * 1000)
 
 #define CTL_CP_MAX_DEFAULT	(256ULL << 20)
 

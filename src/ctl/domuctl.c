@@ -17,6 +17,7 @@
 
 #include "proto/proto.h"
 #include "ctl.h"
+#include "base/json.h"
 #include "base/sanitize.h"
 #include "base/util.h"
 
@@ -691,6 +692,151 @@ request_reply(int fd, const struct ctl_opts *o, uint64_t deadline,
 	}
 }
 
+/* a string field of a reply's first service or of an event */
+static int
+field_is(yajl_val v, const char *const *path, const char *want)
+{
+	yajl_val f = yajl_tree_get(v, (const char **)path, yajl_t_string);
+	const char *got = f ? YAJL_GET_STRING(f) : NULL;
+
+	return got != NULL && strcmp(got, want) == 0;
+}
+
+/*
+ * start/stop/restart --wait: the service's events are followed from before
+ * the request is sent (nothing in between is missed), each shown as it
+ * comes, until the service is where it was asked to go (running, or ready
+ * for a memres service; stopped) or fails on the way.
+ */
+static int
+run_wait(int fd, const struct ctl_opts *o, uint64_t deadline)
+{
+	static const char *const st_path[] = { "result", "state", NULL },
+	    *memres_path[] = { "result", "services", NULL },
+	    *to_path[] = { "data", "to", NULL },
+	    *reason_path[] = { "data", "reason", NULL };
+	struct ctl_opts ev = *o, st = *o;
+	struct pollfd pfd;
+	char *reply = NULL, *buf = NULL, *nl;
+	size_t off = 0, cap = 0, boff = 0, bcap = 0, have;
+	int efd = -1, rc, stopping = !strcmp(o->cmd->name, "stop");
+	const char *want = "running";
+	yajl_val root, v;
+	ssize_t n;
+
+	/* is it memres? then up means ready */
+	strlcpy_(st.req.cmd, "status", sizeof(st.req.cmd));
+	st.req.pcmd = proto_cmd_find("status");
+	if ((rc = request_reply(fd, &st, deadline, &reply, &off, &cap)) !=
+	    CTL_EXIT_OK)
+		goto out;
+	if ((root = yajl_tree_parse(reply, NULL, 0)) != NULL) {
+		v = yajl_tree_get(root, (const char **)memres_path,
+		    yajl_t_array);
+		if (json_len(v) > 0 && YAJL_IS_TRUE(yajl_tree_get(json_at(v,
+		    0), (const char *[]){ "memres", NULL }, yajl_t_any)))
+			want = "ready";
+		yajl_tree_free(root);
+	} else if (ctl_render(&st, reply, stdout, stderr) != CTL_EXIT_OK) {
+		rc = CTL_EXIT_FAILED;
+		goto out;
+	}
+	if (stopping)
+		want = "stopped";
+	/* follow first */
+	if ((efd = connect_daemon(o->run_dir, &rc)) == -1)
+		goto out;
+	strlcpy_(ev.req.cmd, "events", sizeof(ev.req.cmd));
+	ev.req.pcmd = proto_cmd_find("events");
+	ev.req.follow = 1;
+	ev.req.lines = 1;
+	if ((rc = request_reply(efd, &ev, deadline, &buf, &boff, &bcap)) !=
+	    CTL_EXIT_OK)
+		goto out;
+	if (strstr(buf, "\"ok\":true") == NULL) {
+		rc = ctl_render(&ev, buf, stdout, stderr);
+		goto out;
+	}
+	nl = memchr(buf, '\n', boff);
+	have = boff - (size_t)(nl - buf) - 1;
+	memmove(buf, nl + 1, have);
+	/* then the request */
+	if ((rc = request_reply(fd, o, deadline, &reply, &off, &cap)) !=
+	    CTL_EXIT_OK)
+		goto out;
+	if ((rc = ctl_render(o, reply, stdout, stderr)) != CTL_EXIT_OK)
+		goto out;
+	if ((root = yajl_tree_parse(reply, NULL, 0)) != NULL) {
+		int there = field_is(root, st_path, want);
+
+		yajl_tree_free(root);
+		if (there)
+			goto out;	/* already where it was asked to go */
+	}
+	for (;;) {
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			*nl = '\0';
+			if (o->json)
+				printf("%s\n", buf);
+			root = yajl_tree_parse(buf, NULL, 0);
+			v = root ? yajl_tree_get(root, (const char *[]){ "data",
+			    NULL }, yajl_t_object) : NULL;
+			if (v != NULL) {
+				if (!o->json)
+					ctl_print_event(v, stdout);
+				fflush(stdout);
+				if (field_is(root, to_path, want)) {
+					yajl_tree_free(root);
+					goto out;
+				}
+				if (field_is(root, to_path, "failed") ||
+				    (!stopping && (field_is(root, to_path,
+				    "backoff") || field_is(root, to_path,
+				    "stopped")))) {
+					yajl_val r = yajl_tree_get(root,
+					    (const char **)reason_path,
+					    yajl_t_string);
+
+					fprintf(stderr, "domuctl: %s: %s did not "
+					    "come %s: %s\n", o->cmd->name,
+					    o->req.service, stopping ? "to a stop" :
+					    "up", r ? YAJL_GET_STRING(r) : "?");
+					yajl_tree_free(root);
+					rc = CTL_EXIT_FAILED;
+					goto out;
+				}
+			}
+			yajl_tree_free(root);
+			have -= (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have);
+		}
+		if (have + 1 >= bcap)
+			have = 0;	/* a line over the bound: dropped */
+		pfd.fd = efd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0) {
+			fprintf(stderr, "domuctl: %s: %s is not %s after %d s\n",
+			    o->cmd->name, o->req.service, want,
+			    o->timeout_ms / 1000);
+			rc = CTL_EXIT_TIMEOUT;
+			goto out;
+		}
+		n = read(efd, buf + have, bcap - have - 1);
+		if (n <= 0) {
+			fprintf(stderr, "domuctl: domud went away\n");
+			rc = CTL_EXIT_NODAEMON;
+			goto out;
+		}
+		have += (size_t)n;
+	}
+out:
+	if (efd != -1)
+		close(efd);
+	free(buf);
+	free(reply);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -732,6 +878,8 @@ main(int argc, char **argv)
 			return run_cp(fd, &o);
 		if (!strcmp(o.cmd->name, "console"))
 			return run_console(fd, &o);
+		if (o.wait)
+			return run_wait(fd, &o, deadline);
 		rc = request_reply(fd, &o, deadline, &reply, &off, &cap);
 		if (rc == CTL_EXIT_TIMEOUT)
 			goto timeout;

@@ -93,6 +93,20 @@ START_TEST(args_ok)
 	ck_assert_int_eq(o.timeout_ms, 3000);
 	ck_assert_str_eq(o.run_dir, "/tmp/x");
 	ck_assert_int_eq(o.json, 1);
+	/* --wait: longer unless -t says; events take -f and -n */
+	ck_assert_int_eq(parse(&o, err, "start", "--wait", "gw", (char *)NULL), 0);
+	ck_assert_int_eq(o.wait, 1);
+	ck_assert_int_eq(o.timeout_ms, CTL_WAIT_MS_DEFAULT);
+	ck_assert_int_eq(parse(&o, err, "-t", "60", "restart", "gw", "-w",
+	    (char *)NULL), 0);
+	ck_assert_int_eq(o.wait, 1);
+	ck_assert_int_eq(o.timeout_ms, 60000);
+	ck_assert_int_ne(parse(&o, err, "status", "--wait", (char *)NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "events", "-f", "-n", "5", "gw",
+	    (char *)NULL), 0);
+	ck_assert_int_eq(o.req.follow, 1);
+	ck_assert_int_eq(o.req.lines, 5);
+	ck_assert_int_ne(parse(&o, err, "events", "--raw", (char *)NULL), 0);
 }
 END_TEST
 

@@ -517,6 +517,23 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 	ck_assert_int_eq(m->ready, 1);
 	ck_assert_str_eq(svc_display_state(m), "ready");
 	ck_assert_int_eq(dep->state, ST_STARTING);
+	/* the history says so (start --wait waits for it) */
+	{
+		size_t k;
+		int seen = 0;
+
+		for (k = 0; k < sup->events.n; k++) {
+			const struct event *ev = events_at(&sup->events, k);
+
+			if (!strcmp(ev->svc, "m") && !strcmp(ev->to, "ready")) {
+				ck_assert_str_eq(ev->from, "running");
+				ck_assert_ptr_nonnull(strstr(ev->reason,
+				    "agent answered: domud-agent 1 test"));
+				seen = 1;
+			}
+		}
+		ck_assert(seen);
+	}
 	/* domud acknowledged the hello */
 	for (i = 0; i < 5; i++)
 		run_io(20);
