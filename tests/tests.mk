@@ -97,7 +97,15 @@ lint:
 installcheck: all
 	$(Q)tests/install/run.sh $(O)
 
-check: layers lint all unit golden installcheck netcheck chancheck check-asan fuzz
+# the Prometheus exposition of a unit test's supervisor, through promtool
+metricscheck: $(O)/unit-tests $(O)/domuctl
+	$(Q)rm -f $(O)/metrics.sample; DOMUD_METRICS_SAMPLE=$(abspath $(O))/metrics.sample \
+		CK_RUN_CASE=lifecycle CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests \
+		> $(O)/metrics.log 2>&1 || { tail -n 20 $(O)/metrics.log; exit 1; }
+	$(Q)test -s $(O)/metrics.sample && "$$(scripts/promtool.sh)" check metrics < $(O)/metrics.sample
+	@echo "PASS metrics/promtool ($$(grep -c '^domud_' $(O)/metrics.sample) series)"
+
+check: layers lint all unit golden installcheck metricscheck netcheck chancheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
@@ -161,7 +169,7 @@ test: deps
 		$(MAKE) WERROR=1 E2E_ARCH=$$a e2e || rc=1; \
 	done; exit $$rc
 
-.PHONY: layers lint fuzz-long unit golden installcheck check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+.PHONY: layers lint fuzz-long unit golden installcheck metricscheck check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
 
 # ---- network module, inside network namespaces of the test's own -------------
 $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)

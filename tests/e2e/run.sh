@@ -538,6 +538,17 @@ cmd_run() {
   rm -f "$pidf" "$initrd"
   local total; total=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
+  # observe/metrics-promtool: the metrics file the scenario printed, through
+  # promtool on this machine (a 48 MB tool has no place in dom0's initramfs)
+  if grep -q 'E2E: METRICS ' "$logf"; then
+    local prom=$W/metrics-$stamp.prom promtool res
+    sed -n 's/^ *[0-9.]* E2E: METRICS //p' "$logf" > "$prom"
+    if promtool=$("$HERE/../../scripts/promtool.sh") && res=$("$promtool" check metrics < "$prom" 2>&1); then
+      echo "E2E: PASS observe/metrics-promtool $(grep -c '^domud_' "$prom") series, promtool check metrics clean" | tee -a "$logf" | sed 's/^E2E: //'
+    else
+      echo "E2E: FAIL observe/metrics-promtool $(echo "$res" | head -n 5 | tr '\n' '|')" | tee -a "$logf" | sed 's/^E2E: //'
+    fi
+  fi
   local npass nfail nskip done_ok=1
   npass=$(grep -cE 'E2E: PASS( |$)' "$logf" || true)
   nfail=$(grep -cE 'E2E: FAIL( |$)' "$logf" || true)

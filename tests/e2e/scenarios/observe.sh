@@ -6,12 +6,20 @@
 # feeding it; Xen kills the domain with reason watchdog, domud counts a
 # failure under restart = on-failure, says "watchdog" in status and its log,
 # and starts the service again.
+# observe/stats: Xen's CPU time and memory of a domain in status: CPU time
+# grows while the guest spins, hardly while it idles.
+# observe/start-wait: domuctl start --wait follows a memres service up to
+# ready; a start that fails returns 1 with the reason.
+# observe/metrics: metrics_file is rewritten with every service's series;
+# domuctl metrics says the same.
 # observe/events: a `domuctl events -f` started before sees that story in
 # order, each change with its reason and actor, and `domuctl events wd`
 # afterwards shows the same.
 . /e2e/scenarios/lib/domud.sh
 
 conf_init
+mkdir -p /run/domud-metrics
+printf 'metrics_file = /run/domud-metrics/domud.prom\nmetrics_interval = 2s\n' >> "$DOMUD_CONF_DIR/domud.conf"
 CMDX="e2e.watchdog=4:6" svc_ini wd wd-up "autostart = yes" "restart = on-failure" \
   "restart_delay = 1s"
 if ! domud_up; then
@@ -48,6 +56,80 @@ else
   fail observe/watchdog "$why"
   show_log 20
 fi
+# ---- observe/stats -------------------------------------------------------------------
+# (a memres guest burns CPU through the agent for 8 s, then idles for 8 s:
+# Xen's CPU time grows by seconds, then by little; its memory is what the
+# service asked for)
+m_stats() { # CPU_TIME_MS MEMORY_NOW of m, from one status reply
+  domuctl -j status m 2>/dev/null | sed -n 's/.*"cpu_time_ms":\([0-9]*\).*"memory_now":\([0-9]*\).*/\1 \2/p'
+}
+why=""
+RAMDISK=$(agent_initrd) MEM=64 CMDX="e2e.agent=1" svc_ini m m-up "autostart = no" "memres = yes"
+KERNEL=/nonexistent/vmlinuz svc_ini bad bad-up "autostart = no" "restart = no"
+domuctl reload > /dev/null 2>&1
+# ---- observe/start-wait: start --wait shows the way up and returns once the
+# agent answers; a start that cannot work returns non-zero with the reason
+t0=$(up)
+domuctl -t 180 start --wait m > /tmp/obs-wait.out 2> /tmp/obs-wait.err; wrc=$?
+wait_s=$(dt "$t0" "$(up)")
+domuctl start --wait bad > /tmp/obs-bad.out 2> /tmp/obs-bad.err; brc=$?
+if [ "$wrc" = 0 ] && [ "$(jfield m state)" = ready ] && grep -q "running -> ready (agent answered" /tmp/obs-wait.out &&
+   grep -q "starting -> running" /tmp/obs-wait.out && [ "$brc" = 1 ] && [ -s /tmp/obs-bad.err ]; then
+  pass observe/start-wait "start --wait m returned 0 in ${wait_s}s when ready ($(grep -c ' -> ' /tmp/obs-wait.out) steps shown); bad: rc 1, '$(head -n 1 /tmp/obs-bad.err)'"
+else
+  fail observe/start-wait "m: rc $wrc, state $(jfield m state), out: $(tr '\n' '|' < /tmp/obs-wait.out) err: $(head -c 300 /tmp/obs-wait.err); bad: rc $brc $(tr '\n' '|' < /tmp/obs-bad.out) $(head -c 300 /tmp/obs-bad.err)"
+fi
+if ! wait_state m ready 120; then
+  why="m not ready: $(jfield m state);"
+else
+  sleep 3   # two samples of the listing
+  set -- $(m_stats); c0=${1:-}; mem=${2:-}
+  domuctl exec -t 20 m --shell -- 'end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do :; done' > /dev/null 2>&1
+  sleep 3
+  set -- $(m_stats); c1=${1:-}
+  sleep 8
+  set -- $(m_stats); c2=${1:-}
+  pm=$(jfield m cpu_permille)
+  if [ -z "$c0" ] || [ -z "$c1" ] || [ -z "$c2" ] || [ -z "$mem" ]; then
+    why="$why no figures in status: $(domuctl -j status m 2>&1 | head -c 600);"
+  else
+    busy=$((c1 - c0)); idle=$((c2 - c1))
+    [ "$busy" -ge 4000 ] || why="$why CPU time grew by only ${busy} ms while the guest spun 8 s;"
+    [ "$idle" -le $((busy / 4)) ] || why="$why CPU time grew by ${idle} ms idle vs ${busy} ms busy;"
+    # 64 MiB asked; Xen's count may add a little (video RAM, slack), never less
+    [ "$mem" -ge $((64 * 1048576 - 4 * 1048576)) ] && [ "$mem" -le $((64 * 1048576 + 8 * 1048576)) ] ||
+      why="$why memory_now $mem for memory = 64M;"
+  fi
+fi
+if [ -z "$why" ]; then
+  pass observe/stats "cpu_time_ms $c0 -> $c1 (8 s spinning: +$busy) -> $c2 (8 s idle: +$idle), cpu_permille now ${pm:-?}; memory_now $mem for 64M"
+else
+  fail observe/stats "$why"
+fi
+domuctl status m 2>&1 | while IFS= read -r l; do info "  $l"; done
+
+# ---- observe/metrics -----------------------------------------------------------------
+# (the file node_exporter's textfile collector reads; the harness runs
+# promtool on it, from the METRICS lines, as observe/metrics-promtool)
+why=""
+wait_for 10 test -s /run/domud-metrics/domud.prom || why="no metrics file;"
+sleep 3   # one more rewrite, with m's figures
+cp /run/domud-metrics/domud.prom /tmp/obs.prom 2>/dev/null
+for want in 'domud_service_state{service="wd",state="running"} 1' 'domud_service_restarts_total{service="wd"} 1' \
+    'domud_service_cpu_seconds_total{service="wd"}' 'domud_service_memory_bytes{service="m"}' \
+    'domud_service_ready{service="m"} 1' 'domud_build_info{version='; do
+  grep -qF "$want" /tmp/obs.prom || why="$why no '$want';"
+done
+m1=$(domuctl metrics 2>/dev/null | grep -c '^domud_')
+[ "$m1" -gt 20 ] || why="$why domuctl metrics gave $m1 series;"
+if [ -z "$why" ]; then
+  pass observe/metrics "$(grep -c '^domud_' /tmp/obs.prom) series in the file, $m1 from domuctl metrics"
+else
+  fail observe/metrics "$why $(head -c 400 /tmp/obs.prom)"
+fi
+while IFS= read -r l; do _e2e_say "METRICS $l"; done < /tmp/obs.prom
+domuctl stop m > /dev/null 2>&1
+
 # ---- observe/events ------------------------------------------------------------------
 sleep 1
 kill "$follower" 2>/dev/null; wait "$follower" 2>/dev/null
