@@ -1405,14 +1405,33 @@ sup_adopt(struct supervisor *sup)
 		struct be_found *f = &found[i];
 		struct service *s = sup_find(sup, f->name);
 
-		if (f->name[0] == '\0' && f->tag[0] && !f->dying) {
-			/* libxl's destroy removes the domain's xenstore
-			 * directory (its name) before our tag and the final
-			 * hypercall: domud died inside it. The domain can no
-			 * longer work; whoever's service it was, finish. */
-			log_warnx("domain %u of service %s was half destroyed: "
-			    "destroying it", f->domid, f->tag);
-			if (sup->be->ops->destroy(sup->be, f->tag, f->domid,
+		if (f->name[0] == '\0' && !f->dying) {
+			/* No xenstore directory (no name): libxl's destroy
+			 * removes it before our tag and the final hypercall,
+			 * and a build writes it after the domain exists; domud
+			 * died inside one or the other. Such a domain can no
+			 * longer work. Ours by our tag or, before the tag is
+			 * written, by the service's fixed UUID (Xen keeps it
+			 * as the domain handle): finished off. */
+			const struct service *u = NULL;
+			const char *whose = f->tag[0] ? f->tag : NULL;
+			size_t k;
+
+			for (k = 0; whose == NULL && k < sup->nsvcs; k++)
+				if (memcmp(sup->svcs[k]->conf->uuid, f->uuid,
+				    16) == 0)
+					u = sup->svcs[k];
+			if (u != NULL)
+				whose = u->conf->name;
+			if (whose == NULL) {
+				log_warnx("domain %u has no name and is not "
+				    "domud's: left alone", f->domid);
+				continue;
+			}
+			log_warnx("domain %u of service %s was half %s: "
+			    "destroying it", f->domid, whose, f->tag[0] ?
+			    "destroyed" : "made (no name yet)");
+			if (sup->be->ops->destroy(sup->be, whose, f->domid,
 			    &e) == -1)
 				log_warnx("domain %u: %s", f->domid, e.msg);
 			err_clear(&e);

@@ -889,11 +889,14 @@ START_TEST(adoption)
 	found("clash", 9, other, "", 1);		/* someone else's */
 	found("gone", 10, other, "gone", 1);		/* service removed */
 	found("", 11, keep->conf->uuid, "keep", 0);	/* died mid-destroy */
+	found("", 12, fresh->conf->uuid, "", 0);	/* mid-build, no name */
+	found("", 13, other, "", 0);			/* not ours: left */
 	sup_adopt(sup);
-	/* the half-destroyed one is destroyed, whoever's it was */
-	ck_assert_int_eq(fb->ndestroy, 2);
-	ck_assert_uint_eq(fb->last_destroy, 11);
+	/* nameless ones of ours are destroyed: by tag, or by UUID */
+	ck_assert_int_eq(fb->ndestroy, 3);
+	ck_assert_uint_eq(fb->last_destroy, 12);
 	fake_destroy_done(fb, "keep", 11);
+	fake_destroy_done(fb, "fresh", 12);
 	run();
 	sup_autostart(sup);
 	/* same domid, running, watched; not created again */
@@ -908,8 +911,8 @@ START_TEST(adoption)
 	/* a foreign domain with our name is left alone and reported */
 	ck_assert_ptr_nonnull(strstr(clash->last_error, "not domud's"));
 	ck_assert_int_eq(fresh->state, ST_STARTING);
-	/* gone (orphan) was not destroyed */
-	ck_assert_int_eq(fb->ndestroy, 2);
+	/* gone (orphan) and the stranger were not destroyed */
+	ck_assert_int_eq(fb->ndestroy, 3);
 	/* the adopted domain's policy is armed again */
 	fake_shutdown(fb, "keep", 7, SR_CRASH);
 	run();
