@@ -32,6 +32,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "-f: then follow" },
 	{ "metrics",	"",			"Prometheus text exposition of domud and "
 	    "each service" },
+	{ "top",	"[-n ITER] [-d SECS]",	"CPU, memory and state of each service, "
+	    "refreshed (xentop's view)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -263,8 +265,10 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	if (c->name == NULL)
 		return usage_err(err, errsz, "unknown command '%s'", argv[i]);
 	o->cmd = c;
-	/* cp is an exec of cat in the guest */
-	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" : c->name);
+	/* cp is an exec of cat in the guest; top, rounds of status */
+	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" :
+	    strcmp(c->name, "top") == 0 ? "status" : c->name);
+	o->top_delay_ms = 2000;
 	strlcpy_(o->req.cmd, pc->name, sizeof(o->req.cmd));
 	o->req.pcmd = pc;
 	o->req.has_id = 1;
@@ -311,6 +315,19 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 			o->wait = 1;
 			if (!o->timeout_set)
 				o->timeout_ms = CTL_WAIT_MS_DEFAULT;
+			continue;
+		}
+		if (strcmp(c->name, "top") == 0 && (!strcmp(a, "-n") ||
+		    !strcmp(a, "-d"))) {
+			if (i + 1 >= argc || parse_uint(argv[i + 1], 86400, &n) !=
+			    NULL || (a[1] == 'd' && n == 0))
+				return usage_err(err, errsz, "top: %s needs a "
+				    "number", a);
+			if (a[1] == 'n')
+				o->top_iter = (int)n;
+			else
+				o->top_delay_ms = (int)n * 1000;
+			i++;
 			continue;
 		}
 		if (strcmp(c->name, "net") == 0 && a[0] == '-' &&
@@ -476,6 +493,77 @@ jstr_or(yajl_val obj, const char *key, const char *dflt)
 	const char *v = jstr(obj, key);
 
 	return v && *v ? v : dflt;
+}
+
+struct top_row {
+	const char	*name, *state;
+	long long	 domid, cpu_ms, permille, mem, max, vcpus, restarts;
+};
+
+static int
+top_cmp(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+
+	if (x->permille != y->permille)
+		return x->permille < y->permille ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* top: one table from a status reply, the busiest first */
+void
+ctl_print_top(yajl_val services, FILE *out)
+{
+	size_t i, n = json_len(services);
+	struct top_row *r = calloc(n ? n : 1, sizeof(*r));
+	char cpu[32], t[32], mem[32], max[32], dom[24], vc[24];
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		yajl_val s = json_at(services, i);
+
+		r[i].name = jstr_or(s, "name", "?");
+		r[i].state = jstr_or(s, "state", "?");
+		r[i].domid = r[i].cpu_ms = r[i].permille = r[i].mem =
+		    r[i].max = r[i].vcpus = -1;
+		jint(s, "domid", &r[i].domid);
+		jint(s, "cpu_time_ms", &r[i].cpu_ms);
+		jint(s, "cpu_permille", &r[i].permille);
+		jint(s, "memory_now", &r[i].mem);
+		jint(s, "memory_max", &r[i].max);
+		jint(s, "vcpus_online", &r[i].vcpus);
+		jint(s, "restarts", &r[i].restarts);
+	}
+	qsort(r, n, sizeof(*r), top_cmp);
+	fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8s\n", "SERVICE",
+	    "STATE", "DOMID", "CPU%", "CPU TIME", "MEMORY", "MAX", "VCPUS",
+	    "RESTARTS");
+	for (i = 0; i < n; i++) {
+		strcpy(cpu, "-");
+		strcpy(t, "-");
+		strcpy(dom, "-");
+		strcpy(vc, "-");
+		if (r[i].domid >= 0)
+			snprintf(dom, sizeof(dom), "%lld", r[i].domid);
+		if (r[i].vcpus >= 0)
+			snprintf(vc, sizeof(vc), "%lld", r[i].vcpus);
+		strcpy(mem, "-");
+		strcpy(max, "-");
+		if (r[i].permille >= 0)
+			snprintf(cpu, sizeof(cpu), "%lld.%lld", r[i].permille / 10,
+			    r[i].permille % 10);
+		if (r[i].cpu_ms >= 0)
+			format_duration(t, sizeof(t), (uint64_t)r[i].cpu_ms);
+		if (r[i].mem >= 0)
+			format_size(mem, sizeof(mem), (uint64_t)r[i].mem);
+		if (r[i].max > 0)
+			format_size(max, sizeof(max), (uint64_t)r[i].max);
+		fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8lld\n",
+		    r[i].name, r[i].state, dom, cpu, t, mem, max, vc,
+		    r[i].restarts);
+	}
+	free(r);
 }
 
 /* one event of the history: local time, seconds since boot, what changed,

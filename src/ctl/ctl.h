@@ -51,6 +51,8 @@ struct ctl_opts {
 	int			 cp_to_guest;
 	uint64_t		 cp_max;	/* bytes */
 	int			 wait;		/* start/stop/restart --wait */
+	int			 top_iter;	/* top -n: rounds, 0 = until ^C */
+	int			 top_delay_ms;	/* top -d */
 	int			 timeout_set;	/* -t given */
 };
 
@@ -68,6 +70,8 @@ int	 ctl_parse_args(int argc, char **argv, struct ctl_opts *, char *err,
 /* exec: the exit status a final reply means */
 int	 ctl_exec_status(const char *reply, FILE *errout);
 /* Print a reply (human or JSON); returns the exit code it means. */
+/* top: the table of a status reply's services, the busiest first */
+void	 ctl_print_top(yajl_val services, FILE *);
 /* one event of `events` (its JSON object), as a line */
 void	 ctl_print_event(yajl_val, FILE *);
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,

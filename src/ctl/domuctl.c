@@ -837,6 +837,53 @@ out:
 	return rc;
 }
 
+/* top: status every -d seconds, as a table; on a terminal the screen is
+ * redrawn, otherwise (or with -n) each round follows the last (batch) */
+static int
+run_top(const struct ctl_opts *o)
+{
+	static const char *const svc_path[] = { "result", "services", NULL };
+	char *reply = NULL;
+	size_t off = 0, cap = 0;
+	int fd, rc = CTL_EXIT_OK, round, redraw = isatty(1) && !o->json &&
+	    o->top_iter == 0;
+	yajl_val root;
+
+	for (round = 0; o->top_iter == 0 || round < o->top_iter; round++) {
+		if (round > 0)
+			(void)poll(NULL, 0, o->top_delay_ms);
+		if ((fd = connect_daemon(o->run_dir, &rc)) == -1)
+			break;
+		rc = request_reply(fd, o, mono_ms() + (uint64_t)o->timeout_ms,
+		    &reply, &off, &cap);
+		close(fd);
+		if (rc != CTL_EXIT_OK)
+			break;
+		if (o->json) {
+			fputs(reply, stdout);
+			fflush(stdout);
+			continue;
+		}
+		if ((root = yajl_tree_parse(reply, NULL, 0)) == NULL ||
+		    yajl_tree_get(root, (const char **)svc_path,
+		    yajl_t_array) == NULL) {
+			yajl_tree_free(root);
+			rc = ctl_render(o, reply, stdout, stderr);
+			break;
+		}
+		if (redraw)
+			fputs("\033[H\033[2J", stdout);
+		else if (round > 0)
+			fputs("\n", stdout);
+		ctl_print_top(yajl_tree_get(root, (const char **)svc_path,
+		    yajl_t_array), stdout);
+		fflush(stdout);
+		yajl_tree_free(root);
+	}
+	free(reply);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -853,6 +900,8 @@ main(int argc, char **argv)
 		ctl_usage(stderr);
 		return rc;
 	}
+	if (!strcmp(o.cmd->name, "top"))
+		return run_top(&o);
 	deadline = mono_ms() + (uint64_t)o.timeout_ms;
 	/* a daemon too busy to take us: again, for a while, then say so */
 	busy_until = mono_ms() + CTL_BUSY_RETRY_MS;

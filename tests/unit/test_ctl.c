@@ -203,6 +203,39 @@ START_TEST(render_replies)
 }
 END_TEST
 
+/* top: the busiest first, Xen's figures formatted, "-" where none */
+START_TEST(top_table)
+{
+	const char *sp[] = { "result", "services", NULL };
+	char *out = NULL, err[64];
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	yajl_val root = yajl_tree_parse("{\"ok\":true,\"result\":{\"services\":["
+	    "{\"name\":\"idle\",\"state\":\"stopped\",\"restarts\":0},"
+	    "{\"name\":\"gw\",\"state\":\"running\",\"domid\":7,"
+	    "\"cpu_time_ms\":65000,\"cpu_permille\":125,\"memory_now\":"
+	    "134217728,\"memory_max\":134217728,\"vcpus_online\":2,"
+	    "\"restarts\":1},"
+	    "{\"name\":\"busy\",\"state\":\"ready\",\"domid\":9,"
+	    "\"cpu_permille\":987,\"restarts\":0}]}}", err, sizeof(err));
+	char *a, *b, *c;
+
+	ck_assert_ptr_nonnull(root);
+	ctl_print_top(yajl_tree_get(root, sp, yajl_t_array), fp);
+	fclose(fp);
+	a = strstr(out, "busy");
+	b = strstr(out, "gw ");
+	c = strstr(out, "idle");
+	ck_assert(a && b && c && a < b && b < c);
+	ck_assert_ptr_nonnull(strstr(out, "98.7"));
+	ck_assert_ptr_nonnull(strstr(out, "12.5"));
+	ck_assert_ptr_nonnull(strstr(out, "1m05s"));
+	ck_assert_ptr_nonnull(strstr(out, "128M"));
+	yajl_tree_free(root);
+	free(out);
+}
+END_TEST
+
 Suite *
 ctl_suite(void)
 {
@@ -215,6 +248,7 @@ ctl_suite(void)
 	tcase_add_test(tc, args_bad);
 	tcase_add_test(tc, usage_from_table);
 	tcase_add_test(tc, render_replies);
+	tcase_add_test(tc, top_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
