@@ -44,6 +44,9 @@ struct be_event {
 	struct err		 err;
 	uint64_t		 token;		/* BE_DISK_DONE: whose */
 	int			 ok;
+	/* BE_CREATED: libxl's create (domain build and devices: its API
+	 * does not tell them apart), then the unpause, in ms */
+	uint64_t		 create_ms, unpause_ms;
 };
 
 #define BE_VDEV_MAX	16

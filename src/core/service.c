@@ -234,6 +234,35 @@ svc_display_state(const struct service *s)
 	return svc_state_str(s->state);
 }
 
+/* ---- the start timing breakdown ------------------------------------------- */
+
+/* a start decided (a person, autostart, the policy): the clock starts */
+static void
+timing_begin(struct service *s)
+{
+	memset(&s->timing, 0, sizeof(s->timing));
+	s->timing.asked = mono_ms();
+}
+
+static void
+timing_created(struct service *s, const struct be_event *ev)
+{
+	struct svc_timing *t = &s->timing;
+
+	t->running_at = mono_ms();
+	if (t->asked == 0)
+		return;		/* adopted: no start of ours to time */
+	t->wait_ms = t->create_at > t->asked ? t->create_at - t->asked : 0;
+	t->create_ms = ev->create_ms;
+	t->unpause_ms = ev->unpause_ms;
+	t->to_running_ms = t->running_at - t->asked;
+	log_info("%s: started in %llu ms: waited %llu, libxl built it in %llu, "
+	    "unpaused in %llu", s->conf->name,
+	    (unsigned long long)t->to_running_ms,
+	    (unsigned long long)t->wait_ms, (unsigned long long)t->create_ms,
+	    (unsigned long long)t->unpause_ms);
+}
+
 /* ---- memres: the agent ------------------------------------------------------ */
 
 void
@@ -253,6 +282,10 @@ agent_ready(void *arg)
 	s->idle_stopped = 0;
 	svc_used(s);
 	s->unresponsive = 0;
+	if (s->timing.running_at && !s->timing.ready_at) {
+		s->timing.ready_at = mono_ms();
+		s->timing.to_ready_ms = s->timing.ready_at - s->timing.running_at;
+	}
 	note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
 	/* not a state of the table, but what `start --wait` waits for */
 	if (s->state == ST_RUNNING) {
@@ -471,6 +504,7 @@ do_create(struct service *s)
 		return;
 	}
 	s->net_active = rc == 1;
+	s->timing.create_at = mono_ms();
 	rc = s->sup->be->ops->create(s->sup->be, &ss.spec, &e);
 	svc_spec_dispose(&ss);
 	if (rc == -1) {
@@ -513,6 +547,7 @@ a_start(struct service *s, const struct be_event *ev)
 static void
 a_queue(struct service *s, const struct be_event *ev)
 {
+	timing_begin(s);
 	svc_set_state(s, ST_WAITING);
 }
 
@@ -537,6 +572,7 @@ svc_try_start(struct service *s)
 	char why[64];
 
 	s->failed_reason[0] = '\0';
+	timing_begin(s);
 	if (!deps_ready(s, why, sizeof(why))) {
 		log_info("%s: waiting for %s", s->conf->name, why);
 		svc_set_state(s, ST_WAITING);
@@ -575,6 +611,7 @@ a_created(struct service *s, const struct be_event *ev)
 	s->domid = ev->domid;
 	s->started_mono = s->sup->now;
 	s->last_error[0] = '\0';
+	timing_created(s, ev);
 	/* said before the state changes: dependents start on that change */
 	note(s, "running as domain %u", ev->domid);
 	svc_set_state(s, ST_RUNNING);
@@ -2056,6 +2093,21 @@ svc_status_json(struct service *s, yajl_gen g)
 			gen_kv_str(g, "xen_state", di.dying ? "dying" :
 			    di.shutdown ? "shutdown" : di.paused ? "paused" :
 			    "running");
+		}
+		if (s->timing.running_at && s->timing.asked) {
+			const struct svc_timing *t = &s->timing;
+
+			gen_str(g, "last_start");
+			yajl_gen_map_open(g);
+			gen_kv_int(g, "wait_ms", (long long)t->wait_ms);
+			gen_kv_int(g, "create_ms", (long long)t->create_ms);
+			gen_kv_int(g, "unpause_ms", (long long)t->unpause_ms);
+			gen_kv_int(g, "to_running_ms",
+			    (long long)t->to_running_ms);
+			if (t->ready_at)
+				gen_kv_int(g, "to_ready_ms",
+				    (long long)t->to_ready_ms);
+			yajl_gen_map_close(g);
 		}
 		if (s->stats.domid == s->domid && s->stats.at_ms) {
 			int pm = svc_cpu_permille(s);

@@ -135,6 +135,16 @@ struct service {
 	uint64_t		 paused_since;	/* first seen paused, monotonic */
 	/* Xen's figures for its domain, from the periodic listing: the
 	 * last two samples make the CPU share */
+	/* the last start, phase by phase (ms; 0 = not reached) */
+	struct svc_timing {
+		uint64_t	 asked;		/* mono: start decided */
+		uint64_t	 create_at;	/* mono: handed to the backend */
+		uint64_t	 running_at, ready_at;
+		uint64_t	 wait_ms;	/* after=, admission, network */
+		uint64_t	 create_ms;	/* libxl: build and devices */
+		uint64_t	 unpause_ms;
+		uint64_t	 to_running_ms, to_ready_ms;
+	}			 timing;
 	struct svc_stats {
 		uint32_t	 domid;		/* whose figures these are */
 		uint64_t	 cpu_ns, at_ms;

@@ -460,6 +460,23 @@ print_status(yajl_val s, FILE *out)
 	}
 	if (jint(s, "vcpus_online", &v))
 		fprintf(out, "  %-16s %lld\n", "vcpus online", v);
+	{
+		const char *lp[] = { "last_start", NULL };
+		yajl_val ls = yajl_tree_get(s, lp, yajl_t_object);
+		long long w = 0, c = 0, u = 0, r = 0, rd;
+
+		if (ls && jint(ls, "to_running_ms", &r)) {
+			jint(ls, "wait_ms", &w);
+			jint(ls, "create_ms", &c);
+			jint(ls, "unpause_ms", &u);
+			fprintf(out, "  %-16s running in %lld ms: waited %lld, libxl "
+			    "built it in %lld, unpaused in %lld", "last start", r,
+			    w, c, u);
+			if (jint(ls, "to_ready_ms", &rd))
+				fprintf(out, "; ready %lld ms later", rd);
+			fputc('\n', out);
+		}
+	}
 	if (jint(s, "restarts", &v))
 		fprintf(out, "  %-16s %lld\n", "restarts", v);
 	if (jint(s, "next_restart_ms", &v)) {

@@ -207,6 +207,23 @@ emit(struct xenbe *xb, enum be_event_type type, const char *svc,
 		xb->be.notify(xb->be.notify_arg, &ev);
 }
 
+/* BE_CREATED, with how long each part took */
+static void
+emit_created(struct xenbe *xb, const char *svc, uint32_t domid,
+    uint64_t create_ms, uint64_t unpause_ms)
+{
+	struct be_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = BE_CREATED;
+	strlcpy_(ev.svc, svc, sizeof(ev.svc));
+	ev.domid = domid;
+	ev.create_ms = create_ms;
+	ev.unpause_ms = unpause_ms;
+	if (xb->be.notify)
+		xb->be.notify(xb->be.notify_arg, &ev);
+}
+
 static struct op *
 op_new(struct xenbe *xb, enum op_kind kind, const char *name, uint32_t domid)
 {
@@ -481,10 +498,11 @@ create_done(struct xenbe *xb, struct builder *b)
 	char name[SERVICE_NAME_MAX + 1];
 	struct op *dop;
 	int rc = b->rc;
+	uint64_t built = mono_ms(), create_ms = built - b->started_ms;
 
 	strlcpy_(name, b->name, sizeof(name));
 	log_info("%s: domain built in %llu ms", name,
-	    (unsigned long long)(mono_ms() - b->started_ms));
+	    (unsigned long long)create_ms);
 	if (rc) {
 		/* libxl has destroyed what it had built */
 		if (b->error[0])
@@ -504,7 +522,7 @@ create_done(struct xenbe *xb, struct builder *b)
 		xerr(xb, &e, rc, "unpause");
 		goto undo;
 	}
-	emit(xb, BE_CREATED, name, domid, SR_NONE, NULL);
+	emit_created(xb, name, domid, create_ms, mono_ms() - built);
 	return;
 undo:
 	/* no half-made domain is left behind: destroy, then report */

@@ -243,6 +243,11 @@ START_TEST(events_say_why_and_who)
 	setup_with(names, extras, 1, 1ULL << 30);
 	s = up("a");
 	ck_event(0, "a", "starting", "running", "created", "domud");
+	/* the start's phases were timed */
+	ck_assert_uint_ne(s->timing.asked, 0);
+	ck_assert_uint_ne(s->timing.create_at, 0);
+	ck_assert_uint_eq(s->timing.to_running_ms, s->timing.running_at -
+	    s->timing.asked);
 	ck_event(1, "a", "stopped", "starting", "start", "domud");
 	/* a crash: the guest's doing, then the policy's */
 	guest_exits("a", s, SR_CRASH);

@@ -107,6 +107,9 @@ else
   fail observe/stats "$why"
 fi
 domuctl status m 2>&1 | while IFS= read -r l; do info "  $l"; done
+# the start timing breakdown of one memres service (PV on amd64, PVH on arm64)
+ls_json=$(domuctl -j status m 2>/dev/null | sed -n 's/.*"last_start":{\([^}]*\)}.*/\1/p' | tr -d '"' | tr ',:' ' =')
+bench start_breakdown "service=m $ls_json"
 # ---- observe/top: batch mode, two rounds ----------------------------------------------
 domuctl top -n 2 -d 1 > /tmp/obs-top.out 2>&1; trc=$?
 if [ "$trc" = 0 ] && [ "$(grep -c '^SERVICE' /tmp/obs-top.out)" = 2 ] &&
