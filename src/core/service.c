@@ -171,10 +171,16 @@ svc_event_record(struct service *s, enum svc_state to)
 		snprintf(reason, sizeof(reason), "%s: %s", word,
 		    s->failed_reason);
 	else if ((to == ST_BACKOFF || to == ST_STOPPED || to == ST_FAILED ||
-	    to == ST_DESTROYING) && s->last_exit != EXIT_NONE)
-		snprintf(reason, sizeof(reason), "%s: %s%s%s", word,
-		    svc_exit_str(s->last_exit), s->last_error[0] ? ": " : "",
+	    to == ST_DESTROYING) && s->last_exit != EXIT_NONE) {
+		const char *ex = svc_exit_str(s->last_exit);
+
+		/* "create failed", not "create failed: create failed" */
+		if (strcmp(word, ex) == 0)
+			ex = "";
+		snprintf(reason, sizeof(reason), "%s%s%s%s%s", word,
+		    ex[0] ? ": " : "", ex, s->last_error[0] ? ": " : "",
 		    s->last_error);
+	}
 	else
 		snprintf(reason, sizeof(reason), "%s", word);
 	events_add(&sup->events, s->conf->name, ev_state(s->state),

@@ -276,10 +276,16 @@ build_guest() {
       basename "$f" >> "$RU/lib/modules/load.order"
     done
   done
+  # each with its dependencies, in load order: extra/NAME.order
   mkdir -p "$RU/lib/modules/extra"
   for m in "${DOMU_EXTRA_MODULES[@]}"; do
-    f=$(modprobe -d "$X" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{f=$2} END{print f}')
-    if [ -n "$f" ]; then cp "$f" "$RU/lib/modules/extra/$m.ko"; else log "no module $m in kernel $kver"; fi
+    : > "$RU/lib/modules/extra/$m.order"
+    modprobe -d "$X" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}' |
+    while read -r f; do
+      cp "$f" "$RU/lib/modules/extra/"
+      basename "$f" >> "$RU/lib/modules/extra/$m.order"
+    done
+    [ -s "$RU/lib/modules/extra/$m.order" ] || log "no module $m in kernel $kver"
   done
   mknod -m 600 "$RU/dev/console" c 5 1
   mkcpio "$RU" | gzip -9 > "$B/guest/initrd.cpio.gz"
