@@ -50,6 +50,20 @@ struct be_event {
 };
 
 #define BE_VDEV_MAX	16
+#define BE_DEVS_MAX	16
+
+/* a domain's devices, with what their Dom0 backends count */
+struct be_devices {
+	struct be_disk_stat {
+		char		 vdev[BE_VDEV_MAX];
+		uint64_t	 rd_req, wr_req, rd_sect, wr_sect; /* 512 B */
+		int		 has_stats;	/* blkback's statistics found */
+	}		 disks[BE_DEVS_MAX];
+	size_t		 ndisks;
+	/* the backend network interface of each vif in Dom0 */
+	char		 vifs[BE_DEVS_MAX][32];
+	size_t		 nvifs;
+};
 
 /*
  * Everything a backend needs to build one domain, filled by the service
@@ -149,6 +163,10 @@ struct backend_ops {
 		    struct err *);
 	int	(*disk_detach)(struct backend *, const char *svc, uint32_t domid,
 		    const char *vdev, uint64_t token, struct err *);
+	/* its disks (with blkback's counters) and vifs; NULL in backends
+	 * without devices */
+	int	(*devices)(struct backend *, uint32_t domid, struct be_devices *,
+		    struct err *);
 	/* the vdevs of a domain's disks */
 	int	(*disk_list)(struct backend *, uint32_t domid,
 		    char (*vdevs)[BE_VDEV_MAX], size_t max, size_t *n,

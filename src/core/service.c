@@ -2073,8 +2073,55 @@ sup_reconcile(struct supervisor *sup)
 	free(list);
 }
 
+/* a domain's disks and vifs with what Dom0's backends count */
+static void
+devices_json(struct service *s, yajl_gen g)
+{
+	struct be_devices d;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	if (s->sup->be->ops->devices == NULL ||
+	    s->sup->be->ops->devices(s->sup->be, s->domid, &d, &e) == -1)
+		return;
+	gen_str(g, "disks");
+	yajl_gen_array_open(g);
+	for (i = 0; i < d.ndisks; i++) {
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "vdev", d.disks[i].vdev);
+		if (d.disks[i].has_stats) {
+			gen_kv_int(g, "read_requests",
+			    (long long)d.disks[i].rd_req);
+			gen_kv_int(g, "write_requests",
+			    (long long)d.disks[i].wr_req);
+			gen_kv_int(g, "read_bytes",
+			    (long long)d.disks[i].rd_sect * 512);
+			gen_kv_int(g, "written_bytes",
+			    (long long)d.disks[i].wr_sect * 512);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gen_str(g, "vifs");
+	yajl_gen_array_open(g);
+	for (i = 0; i < d.nvifs; i++) {
+		struct net_vif_counters v;
+
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "ifname", d.vifs[i]);
+		if (net_vif_counters(d.vifs[i], &v, &e) == 0) {
+			gen_kv_int(g, "rx_bytes", (long long)v.rx_bytes);
+			gen_kv_int(g, "tx_bytes", (long long)v.tx_bytes);
+			gen_kv_int(g, "rx_packets", (long long)v.rx_packets);
+			gen_kv_int(g, "tx_packets", (long long)v.tx_packets);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
 void
-svc_status_json(struct service *s, yajl_gen g)
+svc_status_json(struct service *s, yajl_gen g, int detail)
 {
 	struct be_dominfo di;
 	struct err e = ERR_INIT;
@@ -2115,6 +2162,8 @@ svc_status_json(struct service *s, yajl_gen g)
 				    (long long)t->to_ready_ms);
 			yajl_gen_map_close(g);
 		}
+		if (detail)
+			devices_json(s, g);
 		if (s->stats.domid == s->domid && s->stats.at_ms) {
 			int pm = svc_cpu_permille(s);
 

@@ -230,6 +230,8 @@ const char	*stop_phase_str(enum stop_phase);
 /* "ready" for a running memres service whose agent answered */
 const char	*svc_display_state(const struct service *);
 const char	*svc_exit_str(enum svc_exit);
-void		 svc_status_json(struct service *, yajl_gen);
+/* detail: also its devices' counters (a question about one service:
+ * they cost a look at xenstore, sysfs and netlink) */
+void		 svc_status_json(struct service *, yajl_gen, int detail);
 
 #endif

@@ -51,7 +51,8 @@ verb_status(struct control *c, const struct request *req, struct service *one,
 	yajl_gen_array_open(g);
 	for (i = 0; i < c->sup->nsvcs; i++)
 		if (one == NULL || one == c->sup->svcs[i])
-			svc_status_json(c->sup->svcs[i], g);
+			svc_status_json(c->sup->svcs[i], g, one != NULL &&
+			    req->pcmd->verb == PV_STATUS);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	return proto_reply_end(g, outlen);

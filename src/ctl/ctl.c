@@ -408,6 +408,7 @@ print_list(yajl_val services, FILE *out)
 }
 
 static int jtrue(yajl_val, const char *);
+static const char *jstr_or(yajl_val, const char *, const char *);
 
 static void
 print_status(yajl_val s, FILE *out)
@@ -460,6 +461,44 @@ print_status(yajl_val s, FILE *out)
 	}
 	if (jint(s, "vcpus_online", &v))
 		fprintf(out, "  %-16s %lld\n", "vcpus online", v);
+	{
+		const char *dp[] = { "disks", NULL }, *vp[] = { "vifs", NULL };
+		yajl_val ds = yajl_tree_get(s, dp, yajl_t_array),
+		    vs = yajl_tree_get(s, vp, yajl_t_array);
+		char a[32], b[32], label[48];
+		long long r, w, rb, wb, rp = 0, tp = 0;
+		size_t i;
+
+		for (i = 0; i < json_len(ds); i++) {
+			yajl_val d = json_at(ds, i);
+
+			snprintf(label, sizeof(label), "disk %s",
+			    jstr_or(d, "vdev", "?"));
+			if (jint(d, "read_requests", &r) &&
+			    jint(d, "write_requests", &w) &&
+			    jint(d, "read_bytes", &rb) &&
+			    jint(d, "written_bytes", &wb)) {
+				format_size(a, sizeof(a), (uint64_t)rb);
+				format_size(b, sizeof(b), (uint64_t)wb);
+				fprintf(out, "  %-16s %lld reads (%s), %lld writes "
+				    "(%s)\n", label, r, a, w, b);
+			}
+		}
+		for (i = 0; i < json_len(vs); i++) {
+			yajl_val d = json_at(vs, i);
+
+			snprintf(label, sizeof(label), "vif %s",
+			    jstr_or(d, "ifname", "?"));
+			if (jint(d, "rx_bytes", &rb) && jint(d, "tx_bytes", &wb)) {
+				jint(d, "rx_packets", &rp);
+				jint(d, "tx_packets", &tp);
+				format_size(a, sizeof(a), (uint64_t)rb);
+				format_size(b, sizeof(b), (uint64_t)wb);
+				fprintf(out, "  %-16s received %s (%lld packets), "
+				    "sent %s (%lld packets)\n", label, a, rp, b, tp);
+			}
+		}
+	}
 	{
 		const char *lp[] = { "last_start", NULL };
 		yajl_val ls = yajl_tree_get(s, lp, yajl_t_object);

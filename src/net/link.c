@@ -264,6 +264,29 @@ route_match(struct nl_object *o, void *arg)
 }
 
 int
+link_counters(const char *name, uint64_t c[4], struct err *e)
+{
+	struct nl_sock *sk;
+	struct rtnl_link *link = NULL;
+	int r;
+
+	if ((sk = nl_open(e)) == NULL)
+		return -1;
+	r = rtnl_link_get_kernel(sk, 0, name, &link);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return err_set(e, EIO, "%s: %s", name, nl_geterror(r));
+	}
+	c[0] = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
+	c[1] = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
+	c[2] = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	c[3] = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return 0;
+}
+
+int
 link_default_uplink(char *name, size_t sz, struct err *e)
 {
 	struct nl_sock *sk;

@@ -21,6 +21,8 @@ int	link_bridge_state(const char *name, uint32_t gw, unsigned prefix,
 	    struct bridge_state *, struct err *);
 /* the interface of the main table's default route; "" when none */
 int	link_default_uplink(char *name, size_t sz, struct err *);
+/* an interface's counters (rx/tx bytes and packets, as it sees them) */
+int	link_counters(const char *name, uint64_t c[4], struct err *);
 int	link_ip_forward(struct err *);
 /* 1 enabled now, 0 br_netfilter is not loaded, -1 error */
 int	link_br_netfilter(struct err *);

@@ -360,6 +360,22 @@ net_check(struct net *n, int fix, int wait, struct drift *d, struct err *e)
 	return 0;
 }
 
+int
+net_vif_counters(const char *ifname, struct net_vif_counters *v,
+    struct err *e)
+{
+	uint64_t c[4];
+
+	if (link_counters(ifname, c, e) == -1)
+		return -1;
+	/* the backend's transmit is the guest's receive */
+	v->rx_bytes = c[1];
+	v->tx_bytes = c[0];
+	v->rx_packets = c[3];
+	v->tx_packets = c[2];
+	return 0;
+}
+
 void
 net_info(const struct net *n, struct net_info *ni)
 {

@@ -65,6 +65,13 @@ struct net_info {
 	size_t			 nleases;
 };
 void		 net_info(const struct net *, struct net_info *);
+/* a vif's counters from the guest's side: what it received and sent
+ * (Dom0's backend interface transmits what the guest receives) */
+struct net_vif_counters {
+	uint64_t		 rx_bytes, tx_bytes, rx_packets, tx_packets;
+};
+int		 net_vif_counters(const char *ifname, struct net_vif_counters *,
+		    struct err *);
 const struct lease *net_lease(const struct net *, const char *svc);
 
 /* the guest's settings: kernel command line words and xenstore keys */

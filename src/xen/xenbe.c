@@ -1121,6 +1121,75 @@ xb_disk_list(struct backend *be, uint32_t domid, char (*vdevs)[BE_VDEV_MAX],
 	return 0;
 }
 
+/* one counter of blkback's sysfs statistics, 0 when unreadable */
+static int
+vbd_stat(uint32_t domid, int devid, const char *name, uint64_t *v)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/xen-backend/devices/vbd-%u-%d/"
+	    "statistics/%s", domid, devid, name);
+	*v = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int
+xb_devices(struct backend *be, uint32_t domid, struct be_devices *out,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_device_disk *d;
+	libxl_device_nic *nic;
+	int num = 0, i;
+
+	(void)e;
+	memset(out, 0, sizeof(*out));
+	if ((d = libxl_device_disk_list(xb->ctx, domid, &num)) != NULL) {
+		for (i = 0; i < num && out->ndisks < BE_DEVS_MAX; i++) {
+			struct be_disk_stat *ds = &out->disks[out->ndisks];
+			libxl_diskinfo info;
+
+			if (d[i].vdev == NULL)
+				continue;
+			strlcpy_(ds->vdev, d[i].vdev, sizeof(ds->vdev));
+			libxl_diskinfo_init(&info);
+			if (libxl_device_disk_getinfo(xb->ctx, domid, &d[i],
+			    &info) == 0)
+				ds->has_stats = vbd_stat(domid, info.devid,
+				    "rd_req", &ds->rd_req) == 0 &&
+				    vbd_stat(domid, info.devid, "wr_req",
+				    &ds->wr_req) == 0 &&
+				    vbd_stat(domid, info.devid, "rd_sect",
+				    &ds->rd_sect) == 0 &&
+				    vbd_stat(domid, info.devid, "wr_sect",
+				    &ds->wr_sect) == 0;
+			libxl_diskinfo_dispose(&info);
+			out->ndisks++;
+		}
+		libxl_device_disk_list_free(d, num);
+	}
+	num = 0;
+	if ((nic = libxl_device_nic_list(xb->ctx, domid, &num)) != NULL) {
+		for (i = 0; i < num && out->nvifs < BE_DEVS_MAX; i++)
+			/* libxl's name for a PV vif's backend in Dom0 */
+			snprintf(out->vifs[out->nvifs++], sizeof(out->vifs[0]),
+			    "vif%u.%d", domid, nic[i].devid);
+		libxl_device_nic_list_free(nic, num);
+	}
+	xb->logger->last_error[0] = '\0';	/* a gone domain is no error */
+	return 0;
+}
+
 static const struct backend_ops xenbe_ops = {
 	.name = "libxl",
 	.create = xb_create,
@@ -1133,6 +1202,7 @@ static const struct backend_ops xenbe_ops = {
 	.list = xb_list,
 	.adopt = xb_adopt,
 	.console_path = xb_console_path,
+	.devices = xb_devices,
 	.disk_attach = xb_disk_attach,
 	.disk_detach = xb_disk_detach,
 	.disk_list = xb_disk_list,

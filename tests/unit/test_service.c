@@ -68,6 +68,8 @@ teardown(void)
 }
 
 /* one loop iteration: the backend reports, then the supervisor's timers */
+static int status_has(struct service *, const char *);
+
 static void
 run(void)
 {
@@ -320,6 +322,10 @@ START_TEST(stats_from_the_listing)
 	ck_assert_uint_eq(s->stats.domid, s->domid);
 	ck_assert_uint_eq(s->stats.cpu_ns, 1000);
 	ck_assert_int_eq(svc_cpu_permille(s), -1);
+	/* a question about the one service: its devices' counters too */
+	ck_assert(status_has(s, "\"disks\":[{\"vdev\":\"xvdb\",\"read_requests\":3,"
+	    "\"write_requests\":0,\"read_bytes\":12288,"));
+	ck_assert(status_has(s, "\"vifs\":[{\"ifname\":\"lo\",\"rx_bytes\":"));
 	teardown();
 }
 END_TEST
@@ -1028,7 +1034,7 @@ status_of(struct service *s)
 	size_t len;
 	char *out;
 
-	svc_status_json(s, g);
+	svc_status_json(s, g, 1);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 1);
 	memcpy(out, buf, len);

@@ -8,6 +8,7 @@
 # and starts the service again.
 # observe/stats: Xen's CPU time and memory of a domain in status: CPU time
 # grows while the guest spins, hardly while it idles.
+# observe/devices: status counts a known disk read and known vif traffic.
 # observe/start-wait: domuctl start --wait follows a memres service up to
 # ready; a start that fails returns 1 with the reason.
 # observe/metrics: metrics_file is rewritten with every service's series;
@@ -106,6 +107,19 @@ if [ -z "$why" ]; then
   pass observe/stats "cpu_time_ms $c0 -> $c1 (8 s spinning: +$busy) -> $c2 (8 s idle: +$idle), cpu_permille now ${pm:-?}; memory_now $mem for 96M"
 else
   fail observe/stats "$why"
+fi
+# ---- observe/devices: blkback's and the vif's counters, for known traffic -----------
+devs() { # READ_BYTES and the vif's TX_BYTES (the guest's sending) of m
+  domuctl -j status m 2>/dev/null | sed -n 's/.*"vdev":"xvdb","read_requests":[0-9]*,"write_requests":[0-9]*,"read_bytes":\([0-9]*\).*"ifname":"vif[0-9.]*","rx_bytes":[0-9]*,"tx_bytes":\([0-9]*\).*/\1 \2/p'
+}
+set -- $(devs); rb0=${1:-}; tx0=${2:-}
+domuctl exec -t 60 m --shell -- 'dd if=/dev/xvdb of=/dev/null bs=64k 2>/dev/null; ip addr add 10.99.0.77/24 dev eth0; ip link set eth0 up; ping -c 10 -s 1000 -W 2 10.99.0.1 > /dev/null 2>&1; true' > /dev/null 2>&1
+set -- $(devs); rb1=${1:-}; tx1=${2:-}
+if [ -n "$rb0" ] && [ -n "$rb1" ] && [ -n "$tx0" ] && [ -n "$tx1" ] &&
+   [ $((rb1 - rb0)) -ge $((4 * 1048576)) ] && [ $((tx1 - tx0)) -ge 10000 ]; then
+  pass observe/devices "xvdb read_bytes +$((rb1 - rb0)) for an 8 MiB dd; vif tx_bytes +$((tx1 - tx0)) for 10 pings of 1000 bytes"
+else
+  fail observe/devices "read_bytes $rb0 -> $rb1, vif tx_bytes $tx0 -> $tx1: $(domuctl -j status m 2>&1 | grep -o '"disks".*' | head -c 400)"
 fi
 domuctl status m 2>&1 | while IFS= read -r l; do info "  $l"; done
 # the start timing breakdown of one memres service (PV on amd64, PVH on arm64)
