@@ -42,8 +42,8 @@ if echo "$names" | grep -qw builder; then
   say "domuctl exec builder -- uname -sm"
   out=$(domuctl exec -t 30 builder -- uname -sm 2>&1); rc=$?
   printf '%s\n' "$out" | show
-  say "domuctl exec builder --shell -- 'echo \$((6 * 7)); exit 3'   (the guest's exit status comes back)"
-  out2=$(domuctl exec -t 30 builder --shell -- 'echo $((6 * 7)); exit 3' 2>&1); rc2=$?
+  say "domuctl exec --shell builder -- 'echo \$((6 * 7)); exit 3'   (the guest's exit status comes back)"
+  out2=$(domuctl exec -t 30 --shell builder -- 'echo $((6 * 7)); exit 3' 2>&1); rc2=$?
   printf '%s\n' "$out2" | show
   info "  (domuctl exited $rc2)"
   if [ "$rc" = 0 ] && [ "$rc2" = 3 ] && [ "$out2" = 42 ]; then
@@ -62,7 +62,7 @@ upl=$(ip route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i 
 [ -n "$upl" ] || upl=xenbr0   # the lab's dom0 has no default route
 addr=$(ip -4 -o addr show dev "$upl" 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')
 say "wget -qO- http://$addr:8080/   (Dom0's port 8080, on $upl, -> the gateway's port 80)"
-if wait_for 30 sh -c "wget -q -T 3 -O /tmp/demo-www http://$addr:8080/ 2>/dev/null && grep -q hello /tmp/demo-www"; then
+if wait_for 30 sh -c "timeout 5 wget -q -O /tmp/demo-www http://$addr:8080/ 2>/dev/null && grep -q hello /tmp/demo-www"; then
   show < /tmp/demo-www
   pass demo/port "$(cat /tmp/demo-www)"
 else

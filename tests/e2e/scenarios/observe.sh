@@ -145,7 +145,7 @@ cp /run/domud-metrics/domud.prom /tmp/obs.prom 2>/dev/null
 grep -qE '^domud_service_restarts_total\{service="wd"\} [1-9]' /tmp/obs.prom || why="$why wd's restarts not counted;"
 # (wd's guest arms the watchdog at every boot: it keeps being restarted)
 for want in 'domud_service_state{service="wd",state=' \
-    'domud_service_cpu_seconds_total{service="wd"}' 'domud_service_memory_bytes{service="m"}' \
+    'domud_service_cpu_seconds_total{service="m"}' 'domud_service_memory_bytes{service="m"}' \
     'domud_service_ready{service="m"} 1' 'domud_build_info{version='; do
   grep -qF "$want" /tmp/obs.prom || why="$why no '$want';"
 done
