@@ -440,47 +440,57 @@ jobs_agent_ping(struct control *c, const struct request *req,
 	return NULL;	/* answered by jobs_pings */
 }
 
+/* the next job at *pos or after whose connection has room in its output
+ * budget (a reader that does not read loses what it follows, not us
+ * memory); NULL at the end */
+static struct control_job *
+reader_next(struct control *c, int *pos)
+{
+	for (; *pos < CONTROL_MAX_CONNS * CONTROL_JOBS; (*pos)++) {
+		struct control_conn *cc = c->conns[*pos / CONTROL_JOBS];
+		struct control_job *j = cc ? cc->jobs[*pos % CONTROL_JOBS] :
+		    NULL;
+
+		if (j != NULL && cc->outlen - cc->outoff <= CONTROL_JOB_OUT_MAX) {
+			(*pos)++;
+			return j;
+		}
+	}
+	return NULL;
+}
+
 /* logs -f: what a guest writes, to each connection that follows it */
 void
 jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 {
 	struct control *c = arg;
-	int i, k;
+	struct control_job *j;
+	int pos = 0;
 
-	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
-		struct control_conn *cc = c->conns[i];
+	while ((j = reader_next(c, &pos)) != NULL) {
+		char *text, *line;
+		size_t len;
+		yajl_gen g;
 
-		for (k = 0; cc && k < CONTROL_JOBS; k++) {
-			struct control_job *j = cc->jobs[k];
-			char *text, *line;
-			size_t len;
-			yajl_gen g;
-
-			if (j == NULL || !(j->is_follow || j->is_console) ||
-			    strcmp(j->svc, svc) != 0)
-				continue;
-			/* a follower that does not read loses output, not us
-			 * memory */
-			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
-				continue;
-			text = xcalloc(1, 4 * n + 1);
-			g = control_job_reply(j);
-			if (j->is_console) {
-				/* the bytes as they are: domuctl neutralises
-				 * them for a terminal unless --raw */
-				base64_encode((const uint8_t *)buf, n, text);
-				gen_kv_str(g, "event", "output");
-				gen_kv_int(g, "fd", 1);
-				gen_kv_str(g, "data", text);
-			} else {
-				sanitize_text(buf, n, text, j->raw);
-				gen_kv_str(g, "event", "log");
-				gen_kv_str(g, "text", text);
-			}
-			line = proto_reply_end(g, &len);
-			control_queue(cc, line, len);
-			free(text);
+		if (!(j->is_follow || j->is_console) || strcmp(j->svc, svc) != 0)
+			continue;
+		text = xcalloc(1, 4 * n + 1);
+		g = control_job_reply(j);
+		if (j->is_console) {
+			/* the bytes as they are: domuctl neutralises them for
+			 * a terminal unless --raw */
+			base64_encode((const uint8_t *)buf, n, text);
+			gen_kv_str(g, "event", "output");
+			gen_kv_int(g, "fd", 1);
+			gen_kv_str(g, "data", text);
+		} else {
+			sanitize_text(buf, n, text, j->raw);
+			gen_kv_str(g, "event", "log");
+			gen_kv_str(g, "text", text);
 		}
+		line = proto_reply_end(g, &len);
+		control_queue(j->cc, line, len);
+		free(text);
 	}
 }
 
@@ -488,30 +498,22 @@ void
 jobs_event_tap(void *arg, const struct event *ev)
 {
 	struct control *c = arg;
-	int i, k;
+	struct control_job *j;
+	int pos = 0;
 
-	for (i = 0; i < CONTROL_MAX_CONNS; i++) {
-		struct control_conn *cc = c->conns[i];
+	while ((j = reader_next(c, &pos)) != NULL) {
+		char *line;
+		size_t len;
+		yajl_gen g;
 
-		for (k = 0; cc && k < CONTROL_JOBS; k++) {
-			struct control_job *j = cc->jobs[k];
-			char *line;
-			size_t len;
-			yajl_gen g;
-
-			if (j == NULL || !j->is_events ||
-			    (j->svc[0] && strcmp(j->svc, ev->svc) != 0))
-				continue;
-			/* a follower that does not read misses events */
-			if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX)
-				continue;
-			g = control_job_reply(j);
-			gen_kv_str(g, "event", "event");
-			gen_str(g, "data");
-			events_json(ev, g);
-			line = proto_reply_end(g, &len);
-			control_queue(cc, line, len);
-		}
+		if (!j->is_events || (j->svc[0] && strcmp(j->svc, ev->svc) != 0))
+			continue;
+		g = control_job_reply(j);
+		gen_kv_str(g, "event", "event");
+		gen_str(g, "data");
+		events_json(ev, g);
+		line = proto_reply_end(g, &len);
+		control_queue(j->cc, line, len);
 	}
 }
 

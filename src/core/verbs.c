@@ -38,6 +38,16 @@ reply_simple(const struct request *req, struct service *s, const char *msg,
 	return proto_reply_end(g, outlen);
 }
 
+/* the reply g holds, or the error that says why it could not be sent */
+static char *
+reply_or(yajl_gen g, const struct request *req, enum proto_errcode code,
+    const char *why, size_t *outlen)
+{
+	char *out = proto_reply_end(g, outlen);
+
+	return out != NULL ? out : proto_error_reply(req, code, why, outlen);
+}
+
 char *
 verb_status(struct control *c, const struct request *req, struct service *one,
     size_t *outlen)
@@ -63,7 +73,7 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
 	struct err e = ERR_INIT;
-	char *text, *out;
+	char *text;
 	yajl_gen g;
 
 	if (req->follow) {
@@ -85,11 +95,8 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 	gen_kv_str(g, "text", text);
 	yajl_gen_map_close(g);
 	free(text);
-	out = proto_reply_end(g, outlen);
-	if (out == NULL)
-		out = proto_error_reply(req, PE_TOO_LARGE, "log output too "
+	return reply_or(g, req, PE_TOO_LARGE, "log output too "
 		    "large: ask for fewer lines", outlen);
-	return out;
 }
 
 /* the history, oldest first (the last `lines` only, when given); with
@@ -100,7 +107,6 @@ verb_events(struct control *c, const struct request *req, struct service *s,
 {
 	const struct events *ev = &c->sup->events;
 	size_t i, skip = 0, match = 0;
-	char *out;
 	yajl_gen g;
 
 	if (req->follow) {
@@ -135,11 +141,8 @@ verb_events(struct control *c, const struct request *req, struct service *s,
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	out = proto_reply_end(g, outlen);
-	if (out == NULL)
-		out = proto_error_reply(req, PE_TOO_LARGE, "too many events for "
+	return reply_or(g, req, PE_TOO_LARGE, "too many events for "
 		    "one reply: ask for fewer (-n)", outlen);
-	return out;
 }
 
 /* Prometheus' text exposition, as metrics_file has it */
@@ -148,7 +151,7 @@ verb_metrics(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
 	size_t len;
-	char *text = metrics_render(c->sup, &len), *out;
+	char *text = metrics_render(c->sup, &len);
 	yajl_gen g = proto_reply_begin(req, 1);
 
 	(void)s;
@@ -157,11 +160,8 @@ verb_metrics(struct control *c, const struct request *req, struct service *s,
 	gen_kv_str(g, "text", text);
 	yajl_gen_map_close(g);
 	free(text);
-	out = proto_reply_end(g, outlen);
-	if (out == NULL)
-		out = proto_error_reply(req, PE_TOO_LARGE, "metrics too large "
+	return reply_or(g, req, PE_TOO_LARGE, "metrics too large "
 		    "for one reply: use metrics_file", outlen);
-	return out;
 }
 
 static void
@@ -361,7 +361,6 @@ verb_reload(struct control *c, const struct request *req, struct service *none,
 	struct config *checked = NULL;
 	char msg[128];
 	yajl_gen g;
-	char *out;
 	int rc;
 
 	rc = control_reload(c, &checked);
@@ -383,11 +382,8 @@ verb_reload(struct control *c, const struct request *req, struct service *none,
 		yajl_gen_map_close(g);
 	}
 	config_free(checked);
-	out = proto_reply_end(g, outlen);
-	if (out == NULL)
-		out = proto_error_reply(req, PE_FAILED, "reload: too many "
+	return reply_or(g, req, PE_FAILED, "reload: too many "
 		    "diagnostics to send; see the log", outlen);
-	return out;
 }
 
 /* ping without a service: is the daemon there, and as whom am I seen */

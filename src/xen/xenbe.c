@@ -190,9 +190,12 @@ xerr(struct xenbe *xb, struct err *e, int rc, const char *what)
 	return -1;
 }
 
+/* a backend event to the supervisor; BE_CREATED carries how long the
+ * create and the unpause took */
 static void
-emit(struct xenbe *xb, enum be_event_type type, const char *svc,
-    uint32_t domid, enum shutdown_reason reason, const struct err *e)
+emit_ev(struct xenbe *xb, enum be_event_type type, const char *svc,
+    uint32_t domid, enum shutdown_reason reason, const struct err *e,
+    uint64_t create_ms, uint64_t unpause_ms)
 {
 	struct be_event ev;
 
@@ -203,25 +206,17 @@ emit(struct xenbe *xb, enum be_event_type type, const char *svc,
 	ev.reason = reason;
 	if (e)
 		ev.err = *e;
-	if (xb->be.notify)
-		xb->be.notify(xb->be.notify_arg, &ev);
-}
-
-/* BE_CREATED, with how long each part took */
-static void
-emit_created(struct xenbe *xb, const char *svc, uint32_t domid,
-    uint64_t create_ms, uint64_t unpause_ms)
-{
-	struct be_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = BE_CREATED;
-	strlcpy_(ev.svc, svc, sizeof(ev.svc));
-	ev.domid = domid;
 	ev.create_ms = create_ms;
 	ev.unpause_ms = unpause_ms;
 	if (xb->be.notify)
 		xb->be.notify(xb->be.notify_arg, &ev);
+}
+
+static void
+emit(struct xenbe *xb, enum be_event_type type, const char *svc,
+    uint32_t domid, enum shutdown_reason reason, const struct err *e)
+{
+	emit_ev(xb, type, svc, domid, reason, e, 0, 0);
 }
 
 static struct op *
@@ -522,7 +517,8 @@ create_done(struct xenbe *xb, struct builder *b)
 		xerr(xb, &e, rc, "unpause");
 		goto undo;
 	}
-	emit_created(xb, name, domid, create_ms, mono_ms() - built);
+	emit_ev(xb, BE_CREATED, name, domid, SR_NONE, NULL, create_ms,
+	    mono_ms() - built);
 	return;
 undo:
 	/* no half-made domain is left behind: destroy, then report */
