@@ -19,7 +19,7 @@
 
 int
 fileio_write_atomic(const char *dir, const char *name, const void *data,
-    size_t len)
+    size_t len, mode_t mode, struct err *e)
 {
 	char path[1024], tmp[1040];
 	int fd, dfd;
@@ -29,22 +29,22 @@ fileio_write_atomic(const char *dir, const char *name, const void *data,
 	/* a fresh file of ours: never through a link someone left there */
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		log_warn("state: %s", tmp);
-		return -1;
-	}
+	    mode);
+	if (fd == -1)
+		return err_set(e, errno, "%s: %s", tmp, strerror(errno));
 	if (write_all(fd, data, len) == -1 || write_all(fd,
 	    (const unsigned char *)"\n", 1) == -1 || fsync(fd) == -1) {
-		log_warn("state: %s", tmp);
+		err_set(e, errno, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
+	/* the mode asked for, whatever the umask */
+	(void)fchmod(fd, mode);
 	close(fd);
 	/* the rename is the commit; the directory fsync makes it durable */
 	if (rename(tmp, path) == -1) {
-		log_warn("state: rename %s", tmp);
+		err_set(e, errno, "rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

@@ -7,13 +7,15 @@
  * A write is a temporary file, fsync, rename, fsync of the directory, so a
  * crash leaves the old file or the new one, never a mix.
  */
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include "err.h"
 
-/* dir/name with data and a final newline; 0, or -1 (logged) */
+/* dir/name with data and a final newline, with mode; 0, or -1 with e */
 int	 fileio_write_atomic(const char *dir, const char *name, const void *,
-	    size_t);
+	    size_t, mode_t, struct err *);
 /* a whole file of at most max bytes, NUL-terminated, malloc'd; NULL when
  * missing (quietly) or unreadable, too large, short (logged) */
 char	*fileio_read(const char *path, size_t max);

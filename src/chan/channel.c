@@ -224,6 +224,7 @@ send(struct channel *ch, uint8_t type, uint8_t flags, uint32_t id,
 		return -1;
 	n = frame_encode(raw, &f);
 	ch->wq_len += frame_stuff(raw, n, ch->wq + ch->wq_len);
+	ch->frames_out++;
 	return 0;
 }
 
@@ -248,6 +249,7 @@ chan_written(struct channel *ch, size_t n)
 {
 	if (n > ch->wq_len)
 		n = ch->wq_len;
+	ch->bytes_out += n;
 	memmove(ch->wq, ch->wq + n, ch->wq_len - n);
 	ch->wq_len -= n;
 	console_tell(ch);
@@ -490,6 +492,7 @@ parsed(struct channel *ch, uint64_t before, uint64_t now)
 void
 chan_input(struct channel *ch, const uint8_t *b, size_t n, uint64_t now)
 {
+	ch->bytes_in += n;
 	if (ch->vxn) {
 		vxn_input(ch, b, n, now);
 		return;

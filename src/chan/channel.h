@@ -101,6 +101,8 @@ struct channel {
 	uint8_t			 wq[CHAN_WQ_MAX];
 	size_t			 wq_len;
 	uint64_t		 frames_in, dropped, resent_seen;
+	uint64_t		 frames_out, bytes_in, bytes_out; /* the console's
+						 * bytes, frames and all */
 	void			(*noise)(void *, const uint8_t *, size_t);
 	void			(*on_ready)(void *);
 	void			*arg;

@@ -388,14 +388,18 @@ static const struct key service_keys[] = {
 	{ "restart_window", 0 }, { "stop_timeout", 0 }, { "uuid", 0 },
 	{ "memres", 0 }, { "agent_stop_timeout", 0 }, { "ping_interval", 0 },
 	{ "ping_timeout", 0 }, { "ping_restart", 0 }, { "idle_timeout", 0 },
-	{ "agent", 0 },
+	{ "agent", 0 }, { "health", 0 }, { "health_interval", 0 },
+	{ "health_timeout", 0 }, { "health_retries", 0 },
+	{ "health_start_period", 0 }, { "health_restart", 0 }, { "ready", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
 	SK_RESTART_DELAY_MAX, SK_RESTART_STABLE, SK_RESTART_LIMIT,
 	SK_RESTART_WINDOW, SK_STOP_TIMEOUT, SK_UUID, SK_MEMRES,
 	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
-	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT };
+	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT, SK_HEALTH,
+	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
+	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -499,6 +503,40 @@ set_duration(struct parse *p, const char *key, const char *v, uint64_t *dst,
 		perr(p, "%s: %.64s is out of range (%s to %s)", key, v, a, b);
 	} else
 		*dst = ms;
+}
+
+/* health = exec:CMD | tcp:PORT */
+static void
+health_value(struct parse *p, const char *key, const char *v)
+{
+	struct service_conf *s = p->svc;
+	const char *why;
+	uint64_t n;
+
+	s->health_line = p->lineno;
+	if (strncmp(v, "exec:", 5) == 0) {
+		const char *cmd = v + 5 + strspn(v + 5, " \t");
+
+		if (*cmd == '\0')
+			bad(p, key, v, "exec: needs a command");
+		else if (strlen(cmd) > HEALTH_CMD_MAX)
+			perr(p, "%s: the command is longer than %d bytes", key,
+			    HEALTH_CMD_MAX);
+		else {
+			set_str(&s->health_cmd, cmd);
+			s->health = HEALTH_EXEC;
+		}
+	} else if (strncmp(v, "tcp:", 4) == 0) {
+		if ((why = parse_uint(v + 4, 65535, &n)) != NULL || n == 0)
+			bad(p, key, v, why ? why : "port 0");
+		else {
+			s->health_port = (uint16_t)n;
+			s->health = HEALTH_TCP;
+		}
+	} else if (strcmp(v, "none") == 0)
+		s->health = HEALTH_NONE;
+	else
+		bad(p, key, v, "expected exec:COMMAND, tcp:PORT or none");
 }
 
 static void
@@ -615,6 +653,42 @@ service_key(struct parse *p, int k, const char *v)
 		break;
 	case SK_IDLE_TIMEOUT:
 		set_duration(p, key, v, &s->idle_timeout_ms, 0, 30 * 86400000ULL);
+		break;
+	case SK_HEALTH:
+		health_value(p, key, v);
+		break;
+	case SK_HEALTH_INTERVAL:
+		set_duration(p, key, v, &s->health_interval_ms, 1000, 86400000);
+		break;
+	case SK_HEALTH_TIMEOUT:
+		set_duration(p, key, v, &s->health_timeout_ms, 100, 3600000);
+		break;
+	case SK_HEALTH_START_PERIOD:
+		set_duration(p, key, v, &s->health_start_period_ms, 0, 86400000);
+		break;
+	case SK_HEALTH_RETRIES:
+		if ((why = parse_uint(v, 100, &n)) != NULL)
+			bad(p, key, v, why);
+		else if (n == 0)
+			bad(p, key, v, "at least 1");
+		else
+			s->health_retries = (unsigned)n;
+		break;
+	case SK_HEALTH_RESTART:
+		s->health_restart_line = p->lineno;
+		if ((why = parse_bool(v, &s->health_restart)) != NULL)
+			bad(p, key, v, why);
+		break;
+	case SK_READY:
+		s->ready_line = p->lineno;
+		if (strcmp(v, "running") == 0)
+			s->ready = READY_RUNNING;
+		else if (strcmp(v, "agent") == 0)
+			s->ready = READY_AGENT;
+		else if (strcmp(v, "health") == 0)
+			s->ready = READY_HEALTH;
+		else
+			bad(p, key, v, "expected running, agent or health");
 		break;
 	case SK_UUID: {
 		uuid_t u;
@@ -1136,6 +1210,9 @@ service_defaults(struct service_conf *s, const char *name)
 	s->agent_stop_timeout_ms = 10000;
 	s->ping_interval_ms = 10000;
 	s->ping_timeout_ms = 30000;
+	s->health_interval_ms = 10000;
+	s->health_timeout_ms = 5000;
+	s->health_retries = 3;
 	/* stable across daemon restarts and reinstalls: derived from the name */
 	uuid_generate_sha1(u, domud_uuid_ns, name, strlen(name));
 	memcpy(s->uuid, u, 16);
@@ -1160,6 +1237,35 @@ service_auto_mac(const char *name, unsigned tiebreak, uint8_t mac[6])
 	mac[3] = (h >> 16) & 0x7f;	/* top bit clear, as xl's random MACs */
 	mac[4] = (h >> 8) & 0xff;
 	mac[5] = h & 0xff;
+}
+
+static void
+health_check(struct config *cfg, struct service_conf *s)
+{
+	if (s->health == HEALTH_EXEC && !s->memres)
+		svc_err(cfg, s, s->health_line, "health = exec: needs memres = "
+		    "yes (the agent runs the command)");
+	if (s->health == HEALTH_TCP && !s->has_net)
+		svc_err(cfg, s, s->health_line, "health = tcp: needs a [net] "
+		    "section (domud connects to the guest's address)");
+	else if (s->health == HEALTH_TCP && s->network == NULL)
+		svc_err(cfg, s, s->health_line, "health = tcp: needs network= "
+		    "(domud knows the guest's address only on its own networks)");
+	if (s->ready_line == 0)
+		s->ready = s->memres ? READY_AGENT : READY_RUNNING;
+	else if (s->ready == READY_HEALTH && s->health == HEALTH_NONE)
+		svc_err(cfg, s, s->ready_line, "ready = health: needs a health "
+		    "probe (health = exec:... or tcp:...)");
+	else if (s->ready == READY_AGENT && !s->memres)
+		svc_err(cfg, s, s->ready_line, "ready = agent: needs memres = yes");
+	if (s->health != HEALTH_NONE && s->health_timeout_ms >
+	    s->health_interval_ms)
+		config_diag(cfg, s->file, s->health_line, 0, "health_timeout is "
+		    "longer than health_interval: the next probe waits for the "
+		    "one under way");
+	if (s->health_restart && s->health == HEALTH_NONE)
+		config_diag(cfg, s->file, s->health_restart_line, 0,
+		    "health_restart without a health probe does nothing");
 }
 
 static void
@@ -1224,6 +1330,7 @@ service_check(struct config *cfg, struct service_conf *s)
 	}
 	if (s->agent_vxn && !s->memres)
 		svc_err(cfg, s, line, "agent = vxn: needs memres = yes");
+	health_check(cfg, s);
 	if (s->has_net && s->bridge_line == 0 && s->network_line == 0)
 		svc_err(cfg, s, s->net_line, "[net]: needs network= (a "
 		    "[network:NAME] of domud.conf) or bridge=");
@@ -1286,6 +1393,7 @@ service_conf_free(struct service_conf *s)
 	}
 	free(s->bridge);
 	free(s->network);
+	free(s->health_cmd);
 	free(s);
 }
 

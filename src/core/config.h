@@ -14,6 +14,7 @@
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define SERVICE_MAX_DISKS	16
 #define SERVICE_MAX_AFTER	32
+#define HEALTH_CMD_MAX		1024	/* health = exec:... */
 #define MEMORY_MIN		(16ULL << 20)
 #define MEMORY_MAX		(1ULL << 40)
 #define VCPUS_MAX		128
@@ -95,6 +96,21 @@ struct service_conf {
 	uint64_t	 ping_timeout_ms;	/* unanswered: unresponsive */
 	int		 ping_restart;		/* ... and then restart */
 	uint64_t	 idle_timeout_ms;	/* stop when unused; 0 = never */
+
+	/* the health probe (core/health.c) */
+	enum health_kind { HEALTH_NONE, HEALTH_EXEC, HEALTH_TCP } health;
+	char		*health_cmd;		/* exec: a shell command */
+	uint16_t	 health_port;		/* tcp: on the guest's address */
+	int		 health_line;
+	uint64_t	 health_interval_ms;
+	uint64_t	 health_timeout_ms;	/* a probe still running: failed */
+	uint64_t	 health_start_period_ms; /* failures do not count yet */
+	unsigned	 health_retries;	/* failures in a row: unhealthy */
+	int		 health_restart;	/* unhealthy: stop, as a failure */
+	int		 health_restart_line;
+	/* when it is up for after= and start --wait */
+	enum ready_when { READY_RUNNING, READY_AGENT, READY_HEALTH } ready;
+	int		 ready_line;
 
 	uint8_t		 uuid[16];		/* fixed per service */
 	int		 uuid_line;

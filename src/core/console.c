@@ -412,12 +412,32 @@ read_tail(const char *path, char *buf, size_t want)
 	return got;
 }
 
+/* a new run of the service begins: its log becomes the previous run's */
+void
+console_new_run(const char *logdir, const char *svc)
+{
+	static const char *const from[] = { "", ".1" },
+	    *const to[] = { ".prev", ".prev.1" };
+	char *a, *b;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		a = log_path(logdir, svc, from[i]);
+		b = log_path(logdir, svc, to[i]);
+		/* rename takes a link itself, never what it points to */
+		if (rename(a, b) == -1 && errno == ENOENT)
+			(void)unlink(b);	/* not the run before's */
+		free(a);
+		free(b);
+	}
+}
+
 char *
 console_tail(const char *logdir, const char *svc, size_t lines, int raw,
-    struct err *e)
+    int previous, struct err *e)
 {
-	char *cur = log_path(logdir, svc, ""), *old = log_path(logdir, svc,
-	    ".1");
+	char *cur = log_path(logdir, svc, previous ? ".prev" : ""),
+	    *old = log_path(logdir, svc, previous ? ".prev.1" : ".1");
 	char *buf = xcalloc(1, 2 * CONSOLE_TAIL_MAX + 1), *out, *start;
 	size_t n, k, nl;
 	struct stat st;

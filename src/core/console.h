@@ -6,7 +6,8 @@
  * Console capture: domud is the only reader of each DomU's console PTY and
  * appends what it reads to LOG_DIR/SERVICE.log. When the file would pass
  * console_log_max it is renamed to SERVICE.log.1 (replacing the older one),
- * so a guest costs at most twice that on disk. Reads are bounded per poll
+ * so a run costs at most twice that on disk (the previous run's log is
+ * kept as well: console_new_run). Reads are bounded per poll
  * round so that a flooding guest cannot starve the others. A log that
  * cannot be written (a full disk) is said once; the console, its channel
  * and its followers go on, and logging resumes, with a note of what was
@@ -73,6 +74,10 @@ void		 console_note(const char *logdir, const char *svc, uint64_t max,
  * sequences and control characters become visible text, invalid UTF-8
  * becomes U+FFFD. Returns a malloc'd NUL-terminated string. */
 char		*console_tail(const char *logdir, const char *svc, size_t lines,
-		    int raw, struct err *);
+		    int raw, int previous, struct err *);
+/* a new run of the service: SERVICE.log (and .log.1) become the previous
+ * run's, SERVICE.log.prev (and .log.prev.1), which `logs --previous`
+ * shows; so a guest costs at most four times console_log_max on disk */
+void		 console_new_run(const char *logdir, const char *svc);
 
 #endif

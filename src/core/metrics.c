@@ -12,6 +12,8 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "chan/channel.h"
+#include "console.h"
 #include "metrics.h"
 #include "service.h"
 
@@ -121,9 +123,62 @@ m_conf_mem(const struct service *s, double *v)
 static int
 m_ready(const struct service *s, double *v)
 {
-	if (!s->conf->memres)
+	if (s->conf->ready == READY_RUNNING)
 		return -1;
-	*v = s->ready ? 1 : 0;
+	*v = svc_ready(s) ? 1 : 0;
+	return 0;
+}
+
+/* 1 healthy, 0 unhealthy; absent while no verdict (or no probe) */
+static int
+m_healthy(const struct service *s, double *v)
+{
+	if (s->state != ST_RUNNING || (s->health.state != HS_HEALTHY &&
+	    s->health.state != HS_UNHEALTHY))
+		return -1;
+	*v = s->health.state == HS_HEALTHY ? 1 : 0;
+	return 0;
+}
+
+static int
+m_probe_failures(const struct service *s, double *v)
+{
+	if (s->conf->health == HEALTH_NONE)
+		return -1;
+	*v = (double)s->health.failures;
+	return 0;
+}
+
+static const struct channel *
+chan_of(const struct service *s)
+{
+	return s->conf->memres && s->con ? s->con->chan : NULL;
+}
+
+static int
+m_chan_in(const struct service *s, double *v)
+{
+	if (chan_of(s) == NULL)
+		return -1;
+	*v = (double)chan_of(s)->bytes_in;
+	return 0;
+}
+
+static int
+m_chan_out(const struct service *s, double *v)
+{
+	if (chan_of(s) == NULL)
+		return -1;
+	*v = (double)chan_of(s)->bytes_out;
+	return 0;
+}
+
+static int
+m_chan_crc(const struct service *s, double *v)
+{
+	if (chan_of(s) == NULL)
+		return -1;
+	*v = (double)chan_of(s)->parser.st.bad_crc;
 	return 0;
 }
 
@@ -156,7 +211,22 @@ metrics_render(struct supervisor *sup, size_t *len)
 	per_service(&o, sup, "domud_service_restarts_total", "counter",
 	    "Restarts by the restart policy.", m_restarts);
 	per_service(&o, sup, "domud_service_ready", "gauge",
-	    "Memres services: 1 when the agent answered.", m_ready);
+	    "1 when up as its ready= says (the agent answered, the first "
+	    "probe passed).", m_ready);
+	per_service(&o, sup, "domud_service_healthy", "gauge",
+	    "Services with a health probe: 1 healthy, 0 unhealthy.",
+	    m_healthy);
+	per_service(&o, sup, "domud_service_health_probe_failures_total",
+	    "counter", "Health probes that failed.", m_probe_failures);
+	per_service(&o, sup, "domud_service_channel_received_bytes_total",
+	    "counter", "Memres: console bytes read from the guest, frames "
+	    "and all (this domain's).", m_chan_in);
+	per_service(&o, sup, "domud_service_channel_sent_bytes_total",
+	    "counter", "Memres: bytes written to the guest's console.",
+	    m_chan_out);
+	per_service(&o, sup, "domud_service_channel_crc_errors_total",
+	    "counter", "Memres: frames from the guest with a bad CRC.",
+	    m_chan_crc);
 	per_service(&o, sup, "domud_service_memory_configured_bytes", "gauge",
 	    "Memory the service file asks for.", m_conf_mem);
 	per_service(&o, sup, "domud_service_cpu_seconds_total", "counter",
@@ -176,6 +246,7 @@ int
 metrics_write(struct supervisor *sup)
 {
 	const char *path = sup->cfg->d.metrics_file;
+	struct err e = ERR_INIT;
 	char *text, *d1, *d2;
 	size_t len;
 	int rc;
@@ -188,9 +259,20 @@ metrics_write(struct supervisor *sup)
 		len--;
 	d1 = xstrdup(path);
 	d2 = xstrdup(path);
-	rc = fileio_write_atomic(dirname(d1), basename(d2), text, len);
+	/* readable by the collector (node_exporter runs as its own user) */
+	rc = fileio_write_atomic(dirname(d1), basename(d2), text, len, 0644,
+	    &e);
 	free(d1);
 	free(d2);
 	free(text);
+	/* every interval would flood the log: said once, and its end too */
+	if (rc == -1 && !sup->metrics_failing) {
+		sup->metrics_failing = 1;
+		log_warnx("metrics_file: %s; trying again every interval, "
+		    "quietly", e.msg);
+	} else if (rc == 0 && sup->metrics_failing) {
+		sup->metrics_failing = 0;
+		log_info("metrics_file %s is written again", path);
+	}
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "health.h"
 #include "base/log.h"
 #include "proto/proto.h"
 #include "chan/channel.h"
@@ -59,6 +60,7 @@ svc_exit_str(enum svc_exit e)
 	case EXIT_CREATE_FAILED:	return "create failed";
 	case EXIT_REFUSED:		return "refused";
 	case EXIT_DESTROYED_OUTSIDE:	return "destroyed outside domud";
+	case EXIT_UNHEALTHY:		return "unhealthy";
 	}
 	return "?";
 }
@@ -131,6 +133,7 @@ static const char *const ev_words[EV__N] = {
 	[EV_RESTORE_FAILED] = "failed before domud restarted",
 	[EV_DESTROY_HALF_MADE] = "half made",
 	[EV_DEADLINE] = "shutdown_timeout",
+	[EV_UNHEALTHY] = "unhealthy",
 };
 
 /* the states as the history names them: status shows destroying as
@@ -160,6 +163,8 @@ svc_event_record(struct service *s, enum svc_state to)
 	}
 	if (sup->actor[0])
 		actor = sup->actor;
+	else if (sup->in_dispatch && sup->cur_ev == EV_UNHEALTHY)
+		actor = "health";
 	else if (to == ST_BACKOFF || to == ST_FAILED ||
 	    (sup->in_dispatch && sup->cur_ev == EV_TIMER &&
 	    s->state == ST_BACKOFF))
@@ -232,10 +237,26 @@ stop_phase_str(enum stop_phase p)
 	return "?";
 }
 
+int
+svc_ready(const struct service *s)
+{
+	if (s->state != ST_RUNNING)
+		return 0;
+	switch (s->conf->ready) {
+	case READY_AGENT:
+		return s->ready;
+	case READY_HEALTH:
+		return s->health.ready_seen;
+	case READY_RUNNING:
+		break;
+	}
+	return 1;
+}
+
 const char *
 svc_display_state(const struct service *s)
 {
-	if (s->state == ST_RUNNING && s->ready)
+	if (s->conf->ready != READY_RUNNING && svc_ready(s))
 		return "ready";
 	return svc_state_str(s->state);
 }
@@ -277,10 +298,28 @@ svc_used(struct service *s)
 	s->last_used = mono_ms();
 }
 
+/* not a state of the table, but what after= and `start --wait` wait for */
+void
+svc_ready_event(struct service *s, const char *why, const char *actor)
+{
+	if (s->timing.running_at && !s->timing.ready_at) {
+		s->timing.ready_at = mono_ms();
+		s->timing.to_ready_ms = s->timing.ready_at - s->timing.running_at;
+	}
+	if (s->state == ST_RUNNING) {
+		events_add(&s->sup->events, s->conf->name, "running", "ready",
+		    why, actor, mono_ms());
+		log_info("event: %s running -> ready (%s; by %s)",
+		    s->conf->name, why, actor);
+	}
+	sup_kick_waiting(s->sup);
+}
+
 static void
 agent_ready(void *arg)
 {
 	struct service *s = arg;
+	char why[160];
 
 	if (s->ready)
 		return;
@@ -288,23 +327,12 @@ agent_ready(void *arg)
 	s->idle_stopped = 0;
 	svc_used(s);
 	s->unresponsive = 0;
-	if (s->timing.running_at && !s->timing.ready_at) {
-		s->timing.ready_at = mono_ms();
-		s->timing.to_ready_ms = s->timing.ready_at - s->timing.running_at;
-	}
 	note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
-	/* not a state of the table, but what `start --wait` waits for */
-	if (s->state == ST_RUNNING) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "agent answered: %s",
-		    s->con && s->con->chan ? s->con->chan->agent : "");
-		events_add(&s->sup->events, s->conf->name, "running", "ready",
-		    why, "guest", mono_ms());
-		log_info("event: %s running -> ready (%s; by guest)",
-		    s->conf->name, why);
-	}
-	sup_kick_waiting(s->sup);
+	health_agent_ready(s);
+	snprintf(why, sizeof(why), "agent answered: %s",
+	    s->con && s->con->chan ? s->con->chan->agent : "");
+	if (s->conf->ready == READY_AGENT)
+		svc_ready_event(s, why, "guest");
 }
 
 static void
@@ -340,9 +368,12 @@ deps_ready(struct service *s, char *why, size_t whysz)
 			snprintf(why, whysz, "%s", d->conf->name);
 			return 0;
 		case ST_RUNNING:
-			/* a memres service is up when its agent answers */
-			if (d->conf->memres && !d->ready) {
-				snprintf(why, whysz, "%s (agent)", d->conf->name);
+			/* up when its agent answers, or its first probe
+			 * passes, if its ready= says so */
+			if (!svc_ready(d)) {
+				snprintf(why, whysz, "%s (%s)", d->conf->name,
+				    d->conf->ready == READY_HEALTH ? "health" :
+				    "agent");
 				return 0;
 			}
 			break;
@@ -510,6 +541,12 @@ do_create(struct service *s)
 		return;
 	}
 	s->net_active = rc == 1;
+	/* a new run: the log of the one before is kept for logs --previous
+	 * (not for a create that fails: that run's story is still there) */
+	if (s->log_has_run) {
+		console_new_run(logdir(s), s->conf->name);
+		s->log_has_run = 0;
+	}
 	s->timing.create_at = mono_ms();
 	rc = s->sup->be->ops->create(s->sup->be, &ss.spec, &e);
 	svc_spec_dispose(&ss);
@@ -563,6 +600,7 @@ a_adopted(struct service *s, const struct be_event *ev)
 {
 	s->domid = ev->domid;
 	svc_set_state(s, ST_RUNNING);
+	health_begin(s);
 }
 
 /* at start: state.json says it had failed (this boot) */
@@ -620,7 +658,9 @@ a_created(struct service *s, const struct be_event *ev)
 	timing_created(s, ev);
 	/* said before the state changes: dependents start on that change */
 	note(s, "running as domain %u", ev->domid);
+	s->log_has_run = 1;
 	svc_set_state(s, ST_RUNNING);
+	health_begin(s);
 	tty = s->sup->be->ops->console_path(s->sup->be, ev->domid, &e);
 	if (tty == NULL)
 		log_warnx("%s: no console: %s", s->conf->name, e.msg);
@@ -684,12 +724,53 @@ schedule_restart(struct service *s)
 	svc_set_state(s, ST_BACKOFF);
 }
 
+static int
+exit_is_failure(enum svc_exit x)
+{
+	return x == EXIT_CRASH || x == EXIT_WATCHDOG || x == EXIT_DIED ||
+	    x == EXIT_DESTROYED_OUTSIDE || x == EXIT_UNHEALTHY;
+}
+
+/* a failure: what the console said last is kept for status (the whole
+ * run stays in the log until the next run, then in logs --previous) */
+static void
+fail_tail_take(struct service *s)
+{
+	struct err e = ERR_INIT;
+	char *t;
+	size_t n;
+
+	if (s->con)
+		(void)console_read(s->con);	/* its last words first */
+	t = console_tail(logdir(s), s->conf->name, FAIL_TAIL_LINES, 0, 0, &e);
+	n = strlen(t);
+	free(s->fail_tail);
+	if (n > FAIL_TAIL_MAX) {
+		/* the newest bytes, from a line's start if there is one */
+		const char *from = t + n - FAIL_TAIL_MAX, *nl = strchr(from, '\n');
+
+		s->fail_tail = xstrdup(nl && nl[1] ? nl + 1 : from);
+		free(t);
+	} else
+		s->fail_tail = t;
+	s->fail_exit = s->last_exit;
+	s->fail_wall = (int64_t)time(NULL);
+}
+
 /* the domain is gone: decide what comes next */
 static void
 after_end(struct service *s)
 {
 	int failure;
 
+	health_end(s);
+	if (s->health_stop) {
+		s->health_stop = 0;
+		if (s->after == AFTER_POLICY)
+			s->last_exit = EXIT_UNHEALTHY;
+	}
+	if (s->after == AFTER_POLICY && exit_is_failure(s->last_exit))
+		fail_tail_take(s);
 	s->domid = INVALID_DOMID_;
 	console_close(s->con);
 	s->con = NULL;
@@ -1012,6 +1093,24 @@ a_destroy_half_made(struct service *s, const struct be_event *ev)
 	start_destroy(s);
 }
 
+/* health_restart: down through the normal stop, then the policy, as a
+ * failure (after_end makes it EXIT_UNHEALTHY) */
+static void
+a_unhealthy(struct service *s, const struct be_event *ev)
+{
+	a_stop(s, ev);
+	svc_then(s, AFTER_POLICY);
+	s->health_stop = 1;
+}
+
+void
+svc_unhealthy(struct service *s, const char *why)
+{
+	strlcpy_(s->last_error, why, sizeof(s->last_error));
+	warn_note(s, "%s: stopping (health_restart)", why);
+	sup_dispatch(s, EV_UNHEALTHY, NULL);
+}
+
 /* daemon stop: the overall deadline overrides each stop_timeout */
 static void
 a_deadline(struct service *s, const struct be_event *ev)
@@ -1042,6 +1141,7 @@ static action_fn *const lifecycle[ST__N][EV__N] = {
 	[ST_RUNNING] = {
 		[EV_STOP] = a_stop,
 		[EV_RESTART] = a_restart,
+		[EV_UNHEALTHY] = a_unhealthy,
 		[EV_SHUTDOWN] = a_shutdown,
 		[EV_DIED] = a_died,
 	},
@@ -1240,6 +1340,9 @@ svc_new(struct supervisor *sup, struct service_conf *conf)
 	s->sup = sup;
 	s->domid = INVALID_DOMID_;
 	s->state = ST_STOPPED;
+	health_init(s);
+	/* a log from before domud started is an earlier run's */
+	s->log_has_run = 1;
 	return s;
 }
 
@@ -1248,7 +1351,9 @@ svc_free(struct service *s)
 {
 	if (s == NULL)
 		return;
+	health_end(s);
 	console_close(s->con);
+	free(s->fail_tail);
 	service_conf_free(s->conf);
 	service_conf_free(s->pending_conf);
 	free(s);
@@ -1660,10 +1765,22 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		} else if (service_conf_same_domain(s->conf, c) ||
 		    s->state == ST_STOPPED || s->state == ST_FAILED) {
 			/* policy, timeouts, ordering: apply in place */
+			int probe = s->conf->health != c->health ||
+			    s->conf->health_port != c->health_port ||
+			    strcmp(s->conf->health_cmd ? s->conf->health_cmd :
+			    "", c->health_cmd ? c->health_cmd : "") != 0;
+
 			service_conf_free(s->pending_conf);
 			s->pending_conf = NULL;
+			if (probe)	/* the probe under way is the old one's */
+				health_end(s);
 			service_conf_free(s->conf);
 			s->conf = c;
+			if (probe && s->state == ST_RUNNING) {
+				health_begin(s);
+				if (s->ready)
+					health_agent_ready(s);
+			}
 		} else {
 			log_info("%s: definition changed: restarting",
 			    c->name);
@@ -1716,6 +1833,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 			if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
 				*timeout_ms = (int)(left > 60000 ? 60000 : left);
 		}
+		health_before_poll(s, fds, nfds, max, timeout_ms);
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
 			fds[*nfds].events = POLLIN;
@@ -1877,6 +1995,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 		if (s->con == NULL && s->console_retry_at &&
 		    s->console_retry_at <= sup->now)
 			console_reopen(s);
+		health_after_poll(s, fds, nfds);
 		if (s->timer_at && s->timer_at <= sup->now) {
 			s->timer_at = 0;
 			sup_dispatch(s, EV_TIMER, NULL);
@@ -2215,6 +2334,18 @@ svc_status_json(struct service *s, yajl_gen g, int detail)
 		    (long long)(s->timer_at - mono) : 0);
 	if (s->conf->errors)
 		gen_kv_bool(g, "config_errors", 1);
+	gen_kv_str(g, "ready_when", s->conf->ready == READY_HEALTH ? "health" :
+	    s->conf->ready == READY_AGENT ? "agent" : "running");
+	if (s->state == ST_RUNNING)
+		health_json(s, g);
+	if (s->fail_tail && detail) {
+		gen_str(g, "last_failure");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "exit", svc_exit_str(s->fail_exit));
+		gen_kv_int(g, "at", (long long)s->fail_wall);
+		gen_kv_str(g, "console_tail", s->fail_tail);
+		yajl_gen_map_close(g);
+	}
 	if (s->conf->memres) {
 		gen_kv_bool(g, "memres", 1);
 		gen_kv_bool(g, "agent_ready", s->ready);
@@ -2222,6 +2353,23 @@ svc_status_json(struct service *s, yajl_gen g, int detail)
 			gen_kv_str(g, "agent", s->con->chan->agent);
 		if (s->unresponsive)
 			gen_kv_bool(g, "agent_unresponsive", 1);
+		if (s->con && s->con->chan) {
+			const struct channel *ch = s->con->chan;
+
+			gen_str(g, "channel");
+			yajl_gen_map_open(g);
+			gen_kv_int(g, "bytes_in", (long long)ch->bytes_in);
+			gen_kv_int(g, "bytes_out", (long long)ch->bytes_out);
+			gen_kv_int(g, "frames_in", (long long)ch->frames_in);
+			gen_kv_int(g, "frames_out", (long long)ch->frames_out);
+			/* frames the agent sent again (a lost ack), or that
+			 * came too far ahead to keep */
+			gen_kv_int(g, "resent", (long long)ch->resent_seen);
+			gen_kv_int(g, "dropped", (long long)ch->dropped);
+			gen_kv_int(g, "crc_errors",
+			    (long long)ch->parser.st.bad_crc);
+			yajl_gen_map_close(g);
+		}
 	}
 	if (s->state == ST_STOPPING)
 		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop_phase));

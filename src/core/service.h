@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "events.h"
+#include "health.h"
 
 enum svc_state {
 	ST_STOPPED,
@@ -48,6 +49,7 @@ enum svc_event {
 	EV_RESTORE_FAILED,	/* at start: state.json says it failed */
 	EV_DESTROY_HALF_MADE,	/* at start: its domain was half made */
 	EV_DEADLINE,		/* daemon stop: shutdown_timeout is over */
+	EV_UNHEALTHY,		/* its probe failed (health_restart) */
 	EV__N
 };
 
@@ -77,7 +79,12 @@ enum svc_exit {
 	EXIT_CREATE_FAILED,
 	EXIT_REFUSED,		/* admission: not enough memory; a name taken */
 	EXIT_DESTROYED_OUTSIDE,	/* someone else destroyed it (xl destroy) */
+	EXIT_UNHEALTHY,		/* stopped for failing its probe */
 };
+
+/* the console lines kept from before a failure (status) */
+#define FAIL_TAIL_LINES		20
+#define FAIL_TAIL_MAX		4096
 
 /* the supervisor's look at what Xen runs (sup_reconcile) */
 #define RECONCILE_MS	2000
@@ -152,6 +159,13 @@ struct service {
 		uint64_t	 mem_bytes, max_mem_bytes;
 		int		 vcpus_online;
 	}			 stats;
+	struct svc_health	 health;
+	int			 health_stop;	/* the stop under way is health's */
+	int			 log_has_run;	/* its log has a run since the last
+						 * rotation (logs --previous) */
+	char			*fail_tail;	/* console lines before the last */
+	enum svc_exit		 fail_exit;	/* failure, neutralised */
+	int64_t			 fail_wall;
 	uint32_t		 conflict_domid; /* has its name, not its domain; 0 = none */
 	char			 conflict[160];
 	uint32_t		 dying_domid;	/* an ended domain of its, dying; 0 = none */
@@ -189,6 +203,7 @@ struct supervisor {
 	enum svc_event		 cur_ev;
 	const struct be_event	*cur_bev;
 	int			 reloading;
+	int			 metrics_failing; /* said once, until it works */
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);
@@ -227,8 +242,16 @@ int		 svc_cpu_permille(const struct service *);
 /* memres: a command starts or ends (the idle timeout counts from it) */
 void		 svc_used(struct service *);
 const char	*stop_phase_str(enum stop_phase);
-/* "ready" for a running memres service whose agent answered */
+/* "ready" for a running service that is up by its ready= (the agent
+ * answered, the first probe passed) */
 const char	*svc_display_state(const struct service *);
+/* running, and up as its ready= says */
+int		 svc_ready(const struct service *);
+/* it became ready (health.c, the agent): the event, and who waits on it */
+void		 svc_ready_event(struct service *, const char *why,
+		    const char *actor);
+/* health_restart: stop it through the normal path, as a failure */
+void		 svc_unhealthy(struct service *, const char *why);
 const char	*svc_exit_str(enum svc_exit);
 /* detail: also its devices' counters (a question about one service:
  * they cost a look at xenstore, sysfs and netlink) */

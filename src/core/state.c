@@ -47,6 +47,7 @@ state_save(struct supervisor *sup)
 	const char *dir = sup->cfg->d.state_dir;
 	char bid[64];
 	const unsigned char *buf;
+	struct err e = ERR_INIT;
 	size_t len, i;
 	yajl_gen g;
 	int rc;
@@ -75,7 +76,9 @@ state_save(struct supervisor *sup)
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 
-	rc = fileio_write_atomic(dir, STATE_FILE, buf, len);
+	if ((rc = fileio_write_atomic(dir, STATE_FILE, buf, len, 0600,
+	    &e)) == -1)
+		log_warnx("state: %s", e.msg);
 	yajl_gen_free(g);
 	return rc;
 }

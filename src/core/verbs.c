@@ -76,6 +76,10 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 	char *text;
 	yajl_gen g;
 
+	if (req->follow && req->previous)
+		return proto_error_reply(req, PE_BAD_REQUEST, "'previous' and "
+		    "'follow' exclude each other: the previous run is over",
+		    outlen);
 	if (req->follow) {
 		char msg[128];
 		struct control_job *j = control_job_new(c, req, s->conf->name, msg,
@@ -86,12 +90,16 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 		j->is_follow = 1;
 		j->raw = req->raw;
 	}
+	/* the previous run: all of it (as far as a reply goes) unless asked */
 	text = console_tail(c->sup->cfg->d.log_dir, s->conf->name,
-	    req->lines ? (size_t)req->lines : 50, req->raw, &e);
+	    req->lines ? (size_t)req->lines : req->previous ? 0 : 50, req->raw,
+	    req->previous, &e);
 	g = proto_reply_begin(req, 1);
 	gen_str(g, "result");
 	yajl_gen_map_open(g);
 	gen_kv_str(g, "service", s->conf->name);
+	if (req->previous)
+		gen_kv_bool(g, "previous", 1);
 	gen_kv_str(g, "text", text);
 	yajl_gen_map_close(g);
 	free(text);

@@ -18,7 +18,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "stop",	"[--wait] SERVICE",	"shutdown, destroy after stop_timeout" },
 	{ "restart",	"[--wait] SERVICE",	"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
-	{ "logs",	"[-f] [-n N] [--raw] SERVICE", "the console's last N lines; -f: then follow" },
+	{ "logs",	"[-f|-p] [-n N] [--raw] SERVICE", "the console's last N lines; -f: "
+	    "then follow; -p: the previous run's" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
@@ -290,6 +291,11 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 				o->req.raw = 1;
 				continue;
 			}
+			if ((!strcmp(a, "-p") || !strcmp(a, "--previous")) &&
+			    c->name[0] == 'l') {
+				o->req.previous = 1;
+				continue;
+			}
 			if (!strcmp(a, "-f") || !strcmp(a, "--follow")) {
 				o->req.follow = 1;
 				continue;
@@ -354,6 +360,9 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	}
 	if (pc->svcarg == PS_REQUIRED && !o->req.has_service)
 		return usage_err(err, errsz, "%s: which service?", c->name);
+	if (o->req.previous && o->req.follow)
+		return usage_err(err, errsz, "%s", "logs: -p and -f exclude each "
+		    "other (the previous run is over)");
 	return 0;
 }
 
@@ -533,6 +542,73 @@ print_status(yajl_val s, FILE *out)
 		fprintf(out, "  %-16s for %s%s\n", "destroying", buf,
 		    jtrue(s, "destroy_stuck") ? " (stuck: see last_error)" : "");
 	}
+	{
+		const char *hp[] = { "health", NULL };
+		yajl_val h = yajl_tree_get(s, hp, yajl_t_object);
+		long long n = 0, f = 0, ms = 0;
+
+		if (h) {
+			jint(h, "checks", &n);
+			jint(h, "failures", &f);
+			fprintf(out, "  %-16s %s (%s probe; %lld checks, %lld "
+			    "failed)\n", "health", jstr_or(h, "state", "?"),
+			    jstr_or(h, "probe", "?"), n, f);
+			if (jstr(h, "last_output")) {
+				jint(h, "last_ms", &ms);
+				fprintf(out, "  %-16s %s in %lld ms%s%s\n",
+				    "last probe", jtrue(h, "last_ok") ? "passed" :
+				    "failed", ms, *jstr(h, "last_output") ? ": " :
+				    "", jstr(h, "last_output"));
+			}
+		}
+	}
+	{
+		const char *cp[] = { "channel", NULL };
+		yajl_val c = yajl_tree_get(s, cp, yajl_t_object);
+		long long in = 0, out_ = 0, fi = 0, rs = 0, crc = 0;
+
+		if (c) {
+			jint(c, "bytes_in", &in);
+			jint(c, "bytes_out", &out_);
+			jint(c, "frames_in", &fi);
+			jint(c, "resent", &rs);
+			jint(c, "crc_errors", &crc);
+			format_size(buf, sizeof(buf), (uint64_t)in);
+			fprintf(out, "  %-16s %s in (%lld frames), ", "channel", buf,
+			    fi);
+			format_size(buf, sizeof(buf), (uint64_t)out_);
+			fprintf(out, "%s out; %lld resent, %lld CRC errors\n", buf,
+			    rs, crc);
+		}
+	}
+	{
+		const char *fp[] = { "last_failure", NULL };
+		yajl_val lf = yajl_tree_get(s, fp, yajl_t_object);
+		const char *t = lf ? jstr(lf, "console_tail") : NULL;
+		long long at = 0;
+
+		if (lf && t) {
+			char when[32] = "?";
+			time_t sec;
+			struct tm tm;
+
+			if (jint(lf, "at", &at)) {
+				sec = (time_t)at;
+				if (localtime_r(&sec, &tm) != NULL)
+					strftime(when, sizeof(when),
+					    "%Y-%m-%d %H:%M:%S", &tm);
+			}
+			fprintf(out, "  %-16s %s at %s; its console's last lines:\n",
+			    "last failure", jstr_or(lf, "exit", "?"), when);
+			while (*t) {
+				const char *nl = strchr(t, '\n');
+				int len = nl ? (int)(nl - t) : (int)strlen(t);
+
+				fprintf(out, "    | %.*s\n", len, t);
+				t += len + (nl ? 1 : 0);
+			}
+		}
+	}
 	if (jint(s, "dying_domid", &v)) {
 		long long secs = 0;
 
@@ -552,7 +628,7 @@ jstr_or(yajl_val obj, const char *key, const char *dflt)
 }
 
 struct top_row {
-	const char	*name, *state;
+	const char	*name, *state, *health;
 	long long	 domid, cpu_ms, permille, mem, max, vcpus, restarts;
 };
 
@@ -581,6 +657,12 @@ ctl_print_top(yajl_val services, FILE *out)
 
 		r[i].name = jstr_or(s, "name", "?");
 		r[i].state = jstr_or(s, "state", "?");
+		{
+			const char *hp[] = { "health", NULL };
+			yajl_val h = yajl_tree_get(s, hp, yajl_t_object);
+
+			r[i].health = h ? jstr_or(h, "state", "-") : "-";
+		}
 		r[i].domid = r[i].cpu_ms = r[i].permille = r[i].mem =
 		    r[i].max = r[i].vcpus = -1;
 		jint(s, "domid", &r[i].domid);
@@ -592,9 +674,9 @@ ctl_print_top(yajl_val services, FILE *out)
 		jint(s, "restarts", &r[i].restarts);
 	}
 	qsort(r, n, sizeof(*r), top_cmp);
-	fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8s\n", "SERVICE",
+	fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8s %s\n", "SERVICE",
 	    "STATE", "DOMID", "CPU%", "CPU TIME", "MEMORY", "MAX", "VCPUS",
-	    "RESTARTS");
+	    "RESTARTS", "HEALTH");
 	for (i = 0; i < n; i++) {
 		strcpy(cpu, "-");
 		strcpy(t, "-");
@@ -615,9 +697,9 @@ ctl_print_top(yajl_val services, FILE *out)
 			format_size(mem, sizeof(mem), (uint64_t)r[i].mem);
 		if (r[i].max > 0)
 			format_size(max, sizeof(max), (uint64_t)r[i].max);
-		fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8lld\n",
+		fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8lld %s\n",
 		    r[i].name, r[i].state, dom, cpu, t, mem, max, vc,
-		    r[i].restarts);
+		    r[i].restarts, r[i].health);
 	}
 	free(r);
 }

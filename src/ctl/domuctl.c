@@ -724,7 +724,7 @@ run_wait(int fd, const struct ctl_opts *o, uint64_t deadline)
 	yajl_val root, v;
 	ssize_t n;
 
-	/* is it memres? then up means ready */
+	/* what does up mean for it? */
 	strlcpy_(st.req.cmd, "status", sizeof(st.req.cmd));
 	st.req.pcmd = proto_cmd_find("status");
 	if ((rc = request_reply(fd, &st, deadline, &reply, &off, &cap)) !=
@@ -733,8 +733,14 @@ run_wait(int fd, const struct ctl_opts *o, uint64_t deadline)
 	if ((root = yajl_tree_parse(reply, NULL, 0)) != NULL) {
 		v = yajl_tree_get(root, (const char **)memres_path,
 		    yajl_t_array);
-		if (json_len(v) > 0 && YAJL_IS_TRUE(yajl_tree_get(json_at(v,
-		    0), (const char *[]){ "memres", NULL }, yajl_t_any)))
+		yajl_val rw = json_len(v) > 0 ? yajl_tree_get(json_at(v, 0),
+		    (const char *[]){ "ready_when", NULL }, yajl_t_string) :
+		    NULL;
+		const char *when = rw ? YAJL_GET_STRING(rw) : NULL;
+
+		/* up means ready when its ready= waits for the agent or a
+		 * probe */
+		if (when != NULL && strcmp(when, "running") != 0)
 			want = "ready";
 		yajl_tree_free(root);
 	} else if (ctl_render(&st, reply, stdout, stderr) != CTL_EXIT_OK) {

@@ -158,6 +158,7 @@ static int
 save(struct leases *ls)
 {
 	const unsigned char *buf;
+	struct err e = ERR_INIT;
 	size_t len;
 	yajl_gen g;
 	int rc;
@@ -170,7 +171,9 @@ save(struct leases *ls)
 	leases_json(ls, g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
-	rc = fileio_write_atomic(ls->dir, LEASES_FILE, buf, len);
+	if ((rc = fileio_write_atomic(ls->dir, LEASES_FILE, buf, len, 0600,
+	    &e)) == -1)
+		log_warnx("leases: %s", e.msg);
 	yajl_gen_free(g);
 	return rc;
 }

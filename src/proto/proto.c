@@ -239,7 +239,7 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 			}
 			req->shell = YAJL_IS_TRUE(v);
 		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0 ||
-		    strcmp(k, "follow") == 0) {
+		    strcmp(k, "follow") == 0 || strcmp(k, "previous") == 0) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
 				    "be true or false", k);
@@ -249,6 +249,8 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				req->raw = YAJL_IS_TRUE(v);
 			else if (k[0] == 'c')
 				req->check = YAJL_IS_TRUE(v);
+			else if (k[0] == 'p')
+				req->previous = YAJL_IS_TRUE(v);
 			else
 				req->follow = YAJL_IS_TRUE(v);
 		} else {
@@ -312,6 +314,8 @@ proto_encode_request(const struct request *req)
 		gen_kv_bool(g, "check", 1);
 	if (req->follow)
 		gen_kv_bool(g, "follow", 1);
+	if (req->previous)
+		gen_kv_bool(g, "previous", 1);
 	if (req->argc) {
 		size_t o;
 

@@ -39,7 +39,7 @@ START_TEST(fileio_roundtrip)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/f.json", dir);
 	ck_assert_ptr_null(fileio_read(path, 100));	/* missing: quiet NULL */
-	ck_assert_int_eq(fileio_write_atomic(dir, "f.json", "{}", 2), 0);
+	ck_assert_int_eq(fileio_write_atomic(dir, "f.json", "{}", 2, 0600, NULL), 0);
 	text = fileio_read(path, 100);
 	ck_assert_str_eq(text, "{}\n");
 	free(text);
@@ -67,7 +67,7 @@ START_TEST(fileio_refuses_links_and_loose_dirs)
 	close(fd);
 	snprintf(tmp, sizeof(tmp), "%s/f.json.tmp", dir);
 	ck_assert_int_eq(symlink(victim, tmp), 0);
-	ck_assert_int_eq(fileio_write_atomic(dir, "f.json", "{}", 2), 0);
+	ck_assert_int_eq(fileio_write_atomic(dir, "f.json", "{}", 2, 0600, NULL), 0);
 	fd = open(victim, O_RDONLY);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 8);
 	close(fd);

@@ -317,7 +317,7 @@ START_TEST(log_never_through_a_link)
 	ck_assert_str_eq(slurp(target), "SECRET\n");
 	console_note(dir, "x", 1 << 20, "a note");
 	ck_assert_str_eq(slurp(target), "SECRET\n");
-	tail = console_tail(dir, "x", 10, 0, &e);
+	tail = console_tail(dir, "x", 10, 0, 0, &e);
 	ck_assert_ptr_null(strstr(tail, "SECRET"));
 	free(tail);
 
@@ -328,7 +328,7 @@ START_TEST(log_never_through_a_link)
 	guest_writes(m, c, (const uint8_t *)"guest text\n", 11);
 	console_close(c);
 	console_note(dir, "y", 1 << 20, "a note");
-	tail = console_tail(dir, "y", 10, 0, &e);
+	tail = console_tail(dir, "y", 10, 0, 0, &e);
 	free(tail);
 	stderr_back(saved);
 
@@ -338,6 +338,44 @@ START_TEST(log_never_through_a_link)
 	ck_assert_msg(occurrences(said, "not a regular file") == 1,
 	    "domud said: %.300s", said);
 	close(m);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* a new run: the log becomes the previous run's, shown by logs --previous;
+ * an older previous run's second file does not linger */
+START_TEST(previous_run_kept)
+{
+	char *dir = t_tmpdir(), path[512], *t;
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/x.log", dir);
+	f = fopen(path, "w");
+	fputs("run one\nthe end of run one\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/x.log.prev.1", dir);
+	f = fopen(path, "w");
+	fputs("from long ago\n", f);
+	fclose(f);
+	console_new_run(dir, "x");
+	console_note(dir, "x", 1 << 20, "run two");
+	t = console_tail(dir, "x", 0, 0, 1, &e);
+	ck_assert_ptr_nonnull(strstr(t, "the end of run one"));
+	ck_assert_ptr_null(strstr(t, "from long ago"));
+	ck_assert_ptr_null(strstr(t, "run two"));
+	free(t);
+	t = console_tail(dir, "x", 0, 0, 0, &e);
+	ck_assert_ptr_nonnull(strstr(t, "run two"));
+	ck_assert_ptr_null(strstr(t, "run one"));
+	free(t);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	/* no log at all: the run before has nothing either */
+	console_new_run(dir, "x");
+	console_new_run(dir, "x");
+	t = console_tail(dir, "x", 0, 0, 1, &e);
+	ck_assert_str_eq(t, "");
+	free(t);
 	t_rmtree(dir);
 }
 END_TEST
@@ -353,6 +391,7 @@ console_suite(void)
 	tcase_add_test(tc, noise_batched_per_read);
 	tcase_add_test(tc, full_disk_said_once);
 	tcase_add_test(tc, log_never_through_a_link);
+	tcase_add_test(tc, previous_run_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

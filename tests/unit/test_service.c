@@ -10,6 +10,10 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <yajl_gen.h>
 
 #include "chan/channel.h"
@@ -688,6 +692,169 @@ END_TEST
 
 /* a person's stop is saved at once: a domud killed before the domain is
  * down must not start it again (found by e2e fault/kill-anywhere) */
+/* a frame from the agent (seq in order, as it numbers them) */
+static void
+agent_says(int master, uint8_t type, uint8_t flags, uint32_t id, uint32_t seq,
+    const void *data, uint16_t len)
+{
+	struct frame f = { type, flags, id, seq, len, data };
+	uint8_t raw[FRAME_MAX];
+	size_t n = frame_encode(raw, &f);
+
+	ck_assert_int_eq(write(master, raw, n), (ssize_t)n);
+}
+
+static int
+event_seen(const char *svc, const char *from, const char *to,
+    const char *reason_part, const char *actor)
+{
+	size_t k;
+
+	for (k = 0; k < sup->events.n; k++) {
+		const struct event *ev = events_at(&sup->events, k);
+
+		if (!strcmp(ev->svc, svc) && !strcmp(ev->from, from) &&
+		    !strcmp(ev->to, to) && strstr(ev->reason, reason_part) &&
+		    !strcmp(ev->actor, actor))
+			return 1;
+	}
+	return 0;
+}
+
+/* health = exec through the agent: ready = health holds after=, a
+ * failing and then a hung probe make it unhealthy, health_restart stops
+ * it as a failure, and status keeps the console's last lines */
+START_TEST(health_exec_probe)
+{
+	const char *names[] = { "m", "dep" },
+	    *extras[] = { "memres = yes\nhealth = exec: test -f /ok\n"
+	    "health_retries = 2\nhealth_timeout = 1s\nhealth_restart = yes\n"
+	    "ready = health\nagent_stop_timeout = 5s\n", "after = m\n" };
+	uint8_t code[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct svc_health *h;
+	struct service *m, *dep;
+	struct err e = ERR_INIT;
+	uint32_t id;
+	int master, i;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	m = memres_up("m", &master);
+	h = &m->health;
+	dep = sup_find(sup, "dep");
+	ck_assert_int_eq(sup_start(sup, dep, &e), 0);
+	ck_assert_int_eq(h->state, HS_STARTING);
+	/* the agent answered: the first probe goes out at once */
+	run_io(10);
+	ck_assert_uint_ne(h->exec_id, 0);
+	ck_assert_int_eq(dep->state, ST_WAITING);
+	ck_assert_str_eq(svc_display_state(m), "running");
+	id = h->exec_id;
+	agent_says(master, FT_OUT, FF_STDOUT, id, 1, "fine\n", 5);
+	agent_says(master, FT_EXIT, 0, id, 2, code, 8);
+	for (i = 0; i < 20 && h->state != HS_HEALTHY; i++)
+		run_io(20);
+	ck_assert_int_eq(h->state, HS_HEALTHY);
+	ck_assert_str_eq(h->last, "fine");
+	ck_assert_str_eq(svc_display_state(m), "ready");
+	ck_assert_int_eq(dep->state, ST_STARTING);
+	ck_assert(event_seen("m", "running", "ready", "health: passed: fine",
+	    "health"));
+	ck_assert(status_has(m, "\"health\":{\"state\":\"healthy\""));
+
+	/* the command fails: one failure, still healthy (retries 2) */
+	h->next_at = mono_ms();
+	run_io(10);
+	ck_assert_uint_ne(h->exec_id, 0);
+	id = h->exec_id;
+	code[3] = 1;
+	agent_says(master, FT_OUT, FF_STDERR, id, 3, "no \x1b[2J/ok\n", 13);
+	agent_says(master, FT_EXIT, 0, id, 4, code, 8);
+	for (i = 0; i < 20 && h->exec_id; i++)
+		run_io(20);
+	ck_assert_uint_eq(h->fails, 1);
+	ck_assert_int_eq(h->state, HS_HEALTHY);
+	/* what the guest printed is neutralised */
+	ck_assert_str_eq(h->last, "exit 1: no ^[[2J/ok");
+
+	/* the next one hangs: cancelled at its timeout, the second failure
+	 * in a row: unhealthy, and health_restart stops it */
+	h->next_at = mono_ms();
+	run_io(10);
+	ck_assert_uint_ne(h->exec_id, 0);
+	h->probe_at = mono_ms() - 10000;
+	run_io(10);
+	ck_assert_uint_eq(h->exec_id, 0);
+	ck_assert_ptr_nonnull(strstr(h->last, "no answer within 1s"));
+	ck_assert(event_seen("m", "healthy", "unhealthy", "2 failed", "health"));
+	ck_assert_int_eq(m->state, ST_STOPPING);
+	ck_assert(event_seen("m", "running", "stopping", "unhealthy", "health"));
+	for (i = 0; i < 5; i++)
+		run_io(20);
+	ck_assert_int_ge(frames_from_domud(master, FT_CANCEL), 1);
+	/* down: the policy takes it as a failure */
+	expire(m);
+	guest_exits("m", m, SR_POWEROFF);
+	ck_assert_int_eq(m->state, ST_BACKOFF);
+	ck_assert_int_eq(m->last_exit, EXIT_UNHEALTHY);
+	ck_assert_uint_eq(m->restarts, 1);
+	ck_assert_int_eq(h->state, HS_NONE);
+	ck_assert_ptr_nonnull(m->fail_tail);
+	ck_assert(status_has(m, "\"last_failure\":{\"exit\":\"unhealthy\""));
+	close(master);
+	teardown();
+}
+END_TEST
+
+/* health = tcp: a connect from Dom0 (here to a listener on loopback) */
+START_TEST(health_tcp_probe)
+{
+	const char *names[] = { "t" }, *extras[] = { "restart = no\n" };
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct svc_health *h;
+	struct service *t;
+	int lfd, i;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	t = sup_find(sup, "t");
+	/* what config gives a service on a domud network */
+	t->conf->health = HEALTH_TCP;
+	t->conf->health_port = ntohs(sin.sin_port);
+	t->conf->addr = INADDR_LOOPBACK;
+	t->conf->health_retries = 1;
+	t->conf->health_restart = 1;
+	t = up("t");
+	h = &t->health;
+	ck_assert_int_eq(h->state, HS_STARTING);
+	h->next_at = mono_ms();
+	for (i = 0; i < 20 && h->state != HS_HEALTHY; i++)
+		run_io(20);
+	ck_assert_int_eq(h->state, HS_HEALTHY);
+	ck_assert(event_seen("t", "running", "healthy", "health: passed",
+	    "health"));
+	/* nothing listens any more: refused, unhealthy, stopped */
+	close(lfd);
+	h->next_at = mono_ms();
+	for (i = 0; i < 20 && h->state != HS_UNHEALTHY; i++)
+		run_io(20);
+	ck_assert_int_eq(h->state, HS_UNHEALTHY);
+	ck_assert_ptr_nonnull(strstr(h->last, "Connection refused"));
+	ck_assert_int_eq(t->state, ST_STOPPING);
+	guest_exits("t", t, SR_POWEROFF);
+	/* restart = no: an unhealthy end is a failure all the same */
+	ck_assert_int_eq(t->state, ST_FAILED);
+	ck_assert_int_eq(t->last_exit, EXIT_UNHEALTHY);
+	teardown();
+}
+END_TEST
+
 START_TEST(stop_is_saved_at_once)
 {
 	const char *names[] = { "a" }, *extras[] = { "autostart = yes\n" };
@@ -1456,6 +1623,8 @@ service_suite(void)
 	tcase_add_test(tc, memres_console_reopened);
 	tcase_add_test(tc, memres_client_pings_do_not_starve_keepalive);
 	tcase_add_test(tc, memres_unanswered_ping_restarts);
+	tcase_add_test(tc, health_exec_probe);
+	tcase_add_test(tc, health_tcp_probe);
 	tcase_add_test(tc, create_failure_undone);
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);

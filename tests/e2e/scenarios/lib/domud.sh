@@ -31,7 +31,7 @@ DOMUD_BIN=${DOMUD_BIN:-domud}
 conf_init() { # fresh configuration directory
   rm -rf "$DOMUD_CONF_DIR"; mkdir -p "$DOMUD_CONF_DIR/services.d"
   printf '[domud]\nconsole_log_max = 256K\n' > "$DOMUD_CONF_DIR/domud.conf"
-  rm -f /var/log/domud/*.log /var/log/domud/*.log.1
+  rm -f /var/log/domud/*.log /var/log/domud/*.log.1 /var/log/domud/*.log.prev /var/log/domud/*.log.prev.1
 }
 
 svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words from $CMDX,
