@@ -201,11 +201,11 @@ exec_done(void *ctx, const struct chan_result *r)
 		format_duration(d, sizeof(d), s->conf->health_timeout_ms);
 		k = snprintf(msg, sizeof(msg), "timed out after %s", d);
 	} else if (r->signal)
-		k = snprintf(msg, sizeof(msg), "killed by signal %d: %.*s",
-		    r->signal, (int)h->outlen, h->out);
+		k = snprintf(msg, sizeof(msg), "killed by signal %d%s%.*s",
+		    r->signal, h->outlen ? ": " : "", (int)h->outlen, h->out);
 	else if (r->code != 0)
-		k = snprintf(msg, sizeof(msg), "exit %d: %.*s", r->code,
-		    (int)h->outlen, h->out);
+		k = snprintf(msg, sizeof(msg), "exit %d%s%.*s", r->code,
+		    h->outlen ? ": " : "", (int)h->outlen, h->out);
 	else {
 		probe_result(s, 1, h->out, h->outlen);
 		return;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
-# e2e-timeout: 400
+# e2e-timeout: 900
 # Health and observability on real Xen.
 # observe/watchdog: a guest arms Xen's domain watchdog (xen_wdt) and stops
 # feeding it; Xen kills the domain with reason watchdog, domud counts a
@@ -16,11 +16,25 @@
 # observe/events: a `domuctl events -f` started before sees that story in
 # order, each change with its reason and actor, and `domuctl events wd`
 # afterwards shows the same.
+# observe/previous-log: after the watchdog, status shows the console's last
+# lines before the failure, and `logs --previous` the whole run before.
+# observe/ready-health: with ready = health, start --wait returns once the
+# first probe (tcp, the guest's httpd) passed, and a service after= it is
+# created only then.
+# observe/health-tcp: the httpd killed, the probe is refused: unhealthy
+# with the error, the service left running (no health_restart).
+# observe/health-exec: a memres probe that starts failing makes the service
+# unhealthy; health_restart stops it as a failure and the policy starts it
+# again, healthy.
+# bench idle_cpu: domud's CPU time over 20 s with 4 DomUs, metrics every
+# 2 s and two probes, against xenconsoled's in the same window.
 . /e2e/scenarios/lib/domud.sh
 
 conf_init
 mkdir -p /run/domud-metrics
 printf 'metrics_file = /run/domud-metrics/domud.prom\nmetrics_interval = 2s\n' >> "$DOMUD_CONF_DIR/domud.conf"
+# a network of domud's own, for the tcp probe (no uplink, no NAT)
+printf '\n[network:lan]\nbridge = obr0\nsubnet = 10.98.0.0/24\ngateway = 10.98.0.1\nnat = no\n' >> "$DOMUD_CONF_DIR/domud.conf"
 CMDX="e2e.watchdog=4:6" svc_ini wd wd-up "autostart = yes" "restart = on-failure" \
   "restart_delay = 1s"
 if ! domud_up; then
@@ -50,6 +64,30 @@ else
   else
     why="$why not restarted after the watchdog: $(domuctl status wd 2>&1 | tr '\n' '|'); guest: $(grep DOMU-WATCHDOG /var/log/domud/wd.log | tr '\n' ' ');"
   fi
+fi
+# ---- observe/previous-log (right away: wd arms the watchdog at every boot) ---
+pwhy=""
+if [ -z "$why" ]; then
+  d1=$(jfield wd domid)
+  domuctl status wd > /tmp/obs-st.out 2>&1
+  domuctl logs --previous wd > /tmp/obs-prev.out 2>&1; prc=$?
+  domuctl logs -n 400 wd > /tmp/obs-cur.out 2>&1
+  grep -q "last failure *watchdog at" /tmp/obs-st.out || pwhy="$pwhy no 'last failure watchdog' in status;"
+  grep -q "^    | .*DOMU-WATCHDOG no longer fed" /tmp/obs-st.out || pwhy="$pwhy status lacks the console's last lines;"
+  [ "$prc" = 0 ] || pwhy="$pwhy logs --previous: rc $prc;"
+  grep -q "running as domain $d0\$" /tmp/obs-prev.out || pwhy="$pwhy the previous log is not domain $d0's;"
+  grep -q "DOMU-WATCHDOG armed" /tmp/obs-prev.out || pwhy="$pwhy the previous log lacks the guest's output;"
+  grep -q "running as domain $d1\$" /tmp/obs-prev.out && pwhy="$pwhy the previous log has the new run;"
+  grep -q "running as domain $d0\$" /tmp/obs-cur.out && pwhy="$pwhy the current log has the old run;"
+  grep -q "running as domain $d1\$" /tmp/obs-cur.out || pwhy="$pwhy the current log is not domain $d1's;"
+  domuctl logs -p -f wd > /dev/null 2>&1 && pwhy="$pwhy logs -p -f was accepted;"
+  if [ -z "$pwhy" ]; then
+    pass observe/previous-log "status: $(grep -c '^    | ' /tmp/obs-st.out) console lines before the watchdog; logs --previous: $(wc -l < /tmp/obs-prev.out) lines of domain $d0's run, the current log domain $d1's"
+  else
+    fail observe/previous-log "$pwhy status: $(tr '\n' '|' < /tmp/obs-st.out | head -c 800); previous: $(tail -n 5 /tmp/obs-prev.out | tr '\n' '|')"
+  fi
+else
+  fail observe/previous-log "no watchdog restart to look at"
 fi
 if [ -z "$why" ]; then
   pass observe/watchdog "domain $d0 killed by Xen's watchdog $(dt "$t0" "$(up)")s after the guest stopped feeding it (armed 4 s, fed 6 s); restarted as $(jfield wd domid), last_exit watchdog, restarts 1"
@@ -96,6 +134,10 @@ else
     why="$why no figures in status: $(domuctl -j status m 2>&1 | head -c 600);"
   else
     busy=$((c1 - c0)); idle=$((c2 - c1))
+    # the memres channel's own figures (the exec above went through it)
+    domuctl -j status m 2>/dev/null | grep -qE '"channel":\{"bytes_in":[1-9][0-9]*,"bytes_out":[1-9][0-9]*,"frames_in":[1-9]' ||
+      why="$why no channel figures: $(domuctl -j status m 2>&1 | grep -o '"channel":{[^}]*}');"
+
     [ "$busy" -ge 4000 ] || why="$why CPU time grew by only ${busy} ms while the guest spun 8 s;"
     [ "$idle" -le $((busy / 4)) ] || why="$why CPU time grew by ${idle} ms idle vs ${busy} ms busy;"
     # 96 MiB asked; Xen's count may add a little (video RAM, slack), or show
@@ -176,5 +218,115 @@ else
   fail observe/events "follower saw '$story'; wanted '$want'; its output: $(tr '\n' '|' < /tmp/obs-events.out | head -c 1500) $(head -c 200 /tmp/obs-events.err)"
 fi
 domuctl events -n 3 2>&1 | while IFS= read -r l; do info "  $l"; done
-domud_down 60
+
+# ---- observe/ready-health, health-tcp, health-exec --------------------------------
+health_of() { # the health state of a service, from status
+  domuctl -j status "$1" 2>/dev/null | sed -n 's/.*"health":{"state":"\([a-z]*\)".*/\1/p'
+}
+health_is() { [ "$(health_of "$1")" = "$2" ]; }
+until_s() { # SECONDS CMD...: CMD every 0.5 s until it succeeds, by the clock
+  _end=$(awk -v a="$(up)" -v b="$1" 'BEGIN{print a + b}'); shift
+  while :; do
+    "$@" && return 0
+    awk -v a="$(up)" -v b="$_end" 'BEGIN{exit !(a >= b)}' && return 1
+    sleep 0.5
+  done
+}
+domuctl stop wd > /dev/null 2>&1
+AGENT_RD=$(agent_initrd)
+RAMDISK=$AGENT_RD CMDX="e2e.www=web e2e.agent=1" svc_ini web web-up "autostart = no" \
+  "memres = yes" "restart = no" "health = tcp:80" "health_interval = 2s" "health_timeout = 2s" \
+  "health_retries = 2" "ready = health" "" "[net]" "network = lan"
+svc_ini late late-up "autostart = no" "after = web"
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini hx hx-up "autostart = no" "memres = yes" \
+  "health = exec: test ! -e /sick" "health_interval = 2s" "health_timeout = 5s" \
+  "health_retries = 2" "health_restart = yes" "restart = on-failure" "restart_delay = 1s"
+domuctl reload > /dev/null 2>&1
+domuctl start hx > /dev/null 2>&1
+domuctl -t 240 start --wait web > /tmp/obs-web.out 2> /tmp/obs-web.err & webwait=$!
+sleep 1
+domuctl start late > /dev/null 2>&1
+why=""
+wait "$webwait"; wrc=$?
+st_web=$(jfield web state) st_late=$(jfield late state)
+[ "$wrc" = 0 ] || why="$why start --wait web: rc $wrc $(head -c 300 /tmp/obs-web.err);"
+grep -q "running -> ready (health: passed" /tmp/obs-web.out || why="$why start --wait did not show the probe: $(tr '\n' '|' < /tmp/obs-web.out);"
+domuctl events > /tmp/obs-hev.out 2>&1
+rline=$(grep -n " web .*running -> ready (health: passed" /tmp/obs-hev.out | tail -n 1 | cut -d: -f1)
+sline=$(grep -n " late .*waiting -> starting" /tmp/obs-hev.out | tail -n 1 | cut -d: -f1)
+if [ -z "$rline" ] || [ -z "$sline" ] || [ "$sline" -lt "$rline" ]; then
+  why="$why late was not created after web's first healthy probe (ready at line ${rline:-none}, late starting at ${sline:-none}): $(grep -E ' (web|late) ' /tmp/obs-hev.out | tail -n 8 | tr '\n' '|');"
+fi
+[ "$(health_of web)" = healthy ] || why="$why web's health: $(health_of web);"
+if [ -z "$why" ]; then
+  pass observe/ready-health "start --wait web returned when the tcp probe passed (state $st_web); late went from waiting to starting only after that (event lines $rline < $sline)"
+else
+  fail observe/ready-health "$why"
+fi
+# the httpd goes away: the probe is refused, twice: unhealthy, left running
+why=""
+wait_up late 180 > /dev/null
+domuctl exec -t 20 --shell web -- 'kill $(pidof httpd)' > /dev/null 2>&1
+if until_s 40 health_is web unhealthy; then
+  domuctl status web > /tmp/obs-hweb.out 2>&1
+  grep -q "last probe *failed in [0-9]* ms: connect to port 80: Connection refused" /tmp/obs-hweb.out ||
+    why="$why status does not say why: $(grep -i 'probe\|health' /tmp/obs-hweb.out | tr '\n' '|');"
+  domuctl events web > /tmp/obs-hweb.ev 2>&1
+  grep -q "healthy -> unhealthy (health: 2 failed: connect to port 80: Connection refused; by health)" /tmp/obs-hweb.ev ||
+    why="$why no unhealthy event: $(tail -n 3 /tmp/obs-hweb.ev | tr '\n' '|');"
+  sleep 3
+  [ "$(jfield web state)" = ready ] && [ "$(jfield web restarts)" = 0 ] || why="$why web was not left running: $(jfield web state), restarts $(jfield web restarts);"
+else
+  why="$why web's health stayed $(health_of web): $(domuctl status web 2>&1 | grep -i 'probe\|health' | tr '\n' '|');"
+fi
+if [ -z "$why" ]; then
+  pass observe/health-tcp "httpd killed: $(grep 'last probe' /tmp/obs-hweb.out | tr -s ' ' | sed 's/^ //'); still $(jfield web state)"
+else
+  fail observe/health-tcp "$why"
+fi
+# a memres probe that starts failing: health_restart, a failure, healthy again
+why=""
+hx_back() {
+  [ "$(jfield hx restarts)" = 1 ] && [ "$(jfield hx state)" = ready ] && [ "$(health_of hx)" = healthy ]
+}
+if ! wait_state hx ready 180 || ! until_s 30 health_is hx healthy; then
+  why="hx not healthy: $(jfield hx state) $(health_of hx);"
+else
+  h0=$(jfield hx domid)
+  domuctl exec hx -- touch /sick > /dev/null 2>&1
+  if until_s 240 hx_back; then
+    [ "$(jfield hx last_exit)" = unhealthy ] || why="$why last_exit $(jfield hx last_exit);"
+    [ "$(jfield hx domid)" != "$h0" ] || why="$why the same domain;"
+    domuctl events hx > /tmp/obs-hx.ev 2>&1
+    for want in "healthy -> unhealthy (health: 2 failed: exit 1; by health)" \
+        "running -> stopping (unhealthy; by health)" "-> backoff (" "unhealthy: health: 2 failed: exit 1; by policy)" \
+        "running -> healthy (health: passed; by health)"; do
+      grep -qF "$want" /tmp/obs-hx.ev || why="$why no '$want' in the events;"
+    done
+  else
+    why="$why hx did not come back healthy: $(jfield hx state), restarts $(jfield hx restarts), health $(health_of hx), last_exit $(jfield hx last_exit);"
+  fi
+fi
+if [ -z "$why" ]; then
+  pass observe/health-exec "/sick made the probe fail: unhealthy, stopped by health_restart (domain $h0), restarted by the policy as $(jfield hx domid), healthy again"
+else
+  fail observe/health-exec "$why $(tail -n 8 /tmp/obs-hx.ev 2>/dev/null | tr '\n' '|')"
+fi
+
+# ---- bench idle_cpu: 4 DomUs, metrics every 2 s, two probes -----------------------
+domuctl start m > /dev/null 2>&1
+n_up=0
+for s in web late hx m; do wait_up "$s" 180 && n_up=$((n_up + 1)); done
+sleep 4
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+xc=$(pidof xenconsoled | cut -d' ' -f1)
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+a0=$(cpu_ticks "$DOMUD_PID"); x0=$(cpu_ticks "$xc"); t0=$(up)
+sleep 20
+a1=$(cpu_ticks "$DOMUD_PID"); x1=$(cpu_ticks "$xc"); t1=$(up)
+if [ -n "$a0" ] && [ -n "$a1" ] && [ -n "$x0" ] && [ -n "$x1" ]; then
+  d_ms=$(( (a1 - a0) * 1000 / hz )); x_ms=$(( (x1 - x0) * 1000 / hz ))
+  bench idle_cpu "domud_ms=$d_ms xenconsoled_ms=$x_ms seconds=$(dt "$t0" "$t1") services_up=$n_up metrics_interval=2s probes=2 domud_permille=$(awk -v a="$d_ms" -v t="$(dt "$t0" "$t1")" 'BEGIN{printf "%.1f", a/t}')"
+fi
+domud_down 90
 true
