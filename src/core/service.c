@@ -186,7 +186,18 @@ svc_event_record(struct service *s, enum svc_state to)
 		    ex[0] ? ": " : "", ex, s->last_error[0] ? ": " : "",
 		    s->last_error);
 	}
-	else
+	else if (to == ST_RUNNING && sup->in_dispatch &&
+	    sup->cur_ev == EV_CREATED && s->timing.asked) {
+		const struct svc_timing *t = &s->timing;
+
+		/* the start's phases, as status shows them */
+		snprintf(reason, sizeof(reason), "%s in %llu ms: waited %llu, "
+		    "built with its devices in %llu, unpaused in %llu", word,
+		    (unsigned long long)t->to_running_ms,
+		    (unsigned long long)t->wait_ms,
+		    (unsigned long long)t->create_ms,
+		    (unsigned long long)t->unpause_ms);
+	} else
 		snprintf(reason, sizeof(reason), "%s", word);
 	events_add(&sup->events, s->conf->name, ev_state(s->state),
 	    ev_state(to), reason, actor, mono_ms());
@@ -302,15 +313,20 @@ svc_used(struct service *s)
 void
 svc_ready_event(struct service *s, const char *why, const char *actor)
 {
+	char reason[400];
+
+	snprintf(reason, sizeof(reason), "%s", why);
 	if (s->timing.running_at && !s->timing.ready_at) {
 		s->timing.ready_at = mono_ms();
 		s->timing.to_ready_ms = s->timing.ready_at - s->timing.running_at;
+		snprintf(reason, sizeof(reason), "%s, %llu ms after running", why,
+		    (unsigned long long)s->timing.to_ready_ms);
 	}
 	if (s->state == ST_RUNNING) {
 		events_add(&s->sup->events, s->conf->name, "running", "ready",
-		    why, actor, mono_ms());
+		    reason, actor, mono_ms());
 		log_info("event: %s running -> ready (%s; by %s)",
-		    s->conf->name, why, actor);
+		    s->conf->name, reason, actor);
 	}
 	sup_kick_waiting(s->sup);
 }
@@ -2240,7 +2256,7 @@ devices_json(struct service *s, yajl_gen g)
 }
 
 void
-svc_status_json(struct service *s, yajl_gen g, int detail)
+svc_status_json(struct service *s, yajl_gen g, int flags)
 {
 	struct be_dominfo di;
 	struct err e = ERR_INIT;
@@ -2281,7 +2297,7 @@ svc_status_json(struct service *s, yajl_gen g, int detail)
 				    (long long)t->to_ready_ms);
 			yajl_gen_map_close(g);
 		}
-		if (detail)
+		if (flags & SJ_DEVICES)
 			devices_json(s, g);
 		if (s->stats.domid == s->domid && s->stats.at_ms) {
 			int pm = svc_cpu_permille(s);
@@ -2338,7 +2354,7 @@ svc_status_json(struct service *s, yajl_gen g, int detail)
 	    s->conf->ready == READY_AGENT ? "agent" : "running");
 	if (s->state == ST_RUNNING)
 		health_json(s, g);
-	if (s->fail_tail && detail) {
+	if (s->fail_tail && (flags & SJ_FAILURE)) {
 		gen_str(g, "last_failure");
 		yajl_gen_map_open(g);
 		gen_kv_str(g, "exit", svc_exit_str(s->fail_exit));

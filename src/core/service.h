@@ -253,8 +253,11 @@ void		 svc_ready_event(struct service *, const char *why,
 /* health_restart: stop it through the normal path, as a failure */
 void		 svc_unhealthy(struct service *, const char *why);
 const char	*svc_exit_str(enum svc_exit);
-/* detail: also its devices' counters (a question about one service:
- * they cost a look at xenstore, sysfs and netlink) */
-void		 svc_status_json(struct service *, yajl_gen, int detail);
+/* flags: SJ_DEVICES, its devices' counters (they cost a look at
+ * xenstore, sysfs and netlink); SJ_FAILURE, the console's last lines
+ * before its last failure (up to 4 KiB) */
+#define SJ_DEVICES	0x1
+#define SJ_FAILURE	0x2
+void		 svc_status_json(struct service *, yajl_gen, int flags);
 
 #endif

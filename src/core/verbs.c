@@ -53,16 +53,22 @@ verb_status(struct control *c, const struct request *req, struct service *one,
     size_t *outlen)
 {
 	yajl_gen g = proto_reply_begin(req, 1);
+	int flags = 0;
 	size_t i;
 
 	gen_str(g, "result");
 	yajl_gen_map_open(g);
 	gen_str(g, "services");
 	yajl_gen_array_open(g);
+	/* one service's status has all; devices (top) cost a look at
+	 * xenstore, sysfs and netlink per service, so only when asked */
+	if (one != NULL && req->pcmd->verb == PV_STATUS)
+		flags = SJ_DEVICES | SJ_FAILURE;
+	else if (req->devices && req->pcmd->verb == PV_STATUS)
+		flags = SJ_DEVICES;
 	for (i = 0; i < c->sup->nsvcs; i++)
 		if (one == NULL || one == c->sup->svcs[i])
-			svc_status_json(c->sup->svcs[i], g, one != NULL &&
-			    req->pcmd->verb == PV_STATUS);
+			svc_status_json(c->sup->svcs[i], g, flags);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	return proto_reply_end(g, outlen);

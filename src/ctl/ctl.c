@@ -270,6 +270,8 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" :
 	    strcmp(c->name, "top") == 0 ? "status" : c->name);
 	o->top_delay_ms = 2000;
+	/* top's disk and net rates come from every service's devices */
+	o->req.devices = strcmp(c->name, "top") == 0;
 	strlcpy_(o->req.cmd, pc->name, sizeof(o->req.cmd));
 	o->req.pcmd = pc;
 	o->req.has_id = 1;
@@ -630,7 +632,58 @@ jstr_or(yajl_val obj, const char *key, const char *dflt)
 struct top_row {
 	const char	*name, *state, *health;
 	long long	 domid, cpu_ms, permille, mem, max, vcpus, restarts;
+	long long	 net, disk;	/* bytes/s, -1 = not known */
 };
+
+/* bytes through a service's vifs (both ways) and disks (read and written);
+ * -1 when it has none counted */
+static long long
+io_total(yajl_val s, const char *arr, const char *k1, const char *k2)
+{
+	const char *p[] = { arr, NULL };
+	yajl_val a = yajl_tree_get(s, p, yajl_t_array);
+	long long sum = -1, x, y;
+	size_t i;
+
+	for (i = 0; i < json_len(a); i++)
+		if (jint(json_at(a, i), k1, &x) && jint(json_at(a, i), k2, &y))
+			sum = (sum < 0 ? 0 : sum) + x + y;
+	return sum;
+}
+
+/* the same service (name and domain) in the round before */
+static yajl_val
+top_prev(yajl_val prev, yajl_val s)
+{
+	const char *name = jstr(s, "name");
+	long long d0, d1;
+	size_t i;
+
+	for (i = 0; name && i < json_len(prev); i++) {
+		yajl_val p = json_at(prev, i);
+		const char *pn = jstr(p, "name");
+
+		if (pn && strcmp(pn, name) == 0 && jint(p, "domid", &d0) &&
+		    jint(s, "domid", &d1) && d0 == d1)
+			return p;
+	}
+	return NULL;
+}
+
+static long long
+top_rate(yajl_val s, yajl_val p, double dt, const char *arr, const char *k1,
+    const char *k2)
+{
+	long long now, before;
+
+	if (p == NULL || dt <= 0)
+		return -1;
+	now = io_total(s, arr, k1, k2);
+	before = io_total(p, arr, k1, k2);
+	if (now < 0 || before < 0 || now < before)
+		return -1;
+	return (long long)((double)(now - before) / dt);
+}
 
 static int
 top_cmp(const void *a, const void *b)
@@ -644,11 +697,12 @@ top_cmp(const void *a, const void *b)
 
 /* top: one table from a status reply, the busiest first */
 void
-ctl_print_top(yajl_val services, FILE *out)
+ctl_print_top(yajl_val services, yajl_val prev, double dt, FILE *out)
 {
 	size_t i, n = json_len(services);
 	struct top_row *r = calloc(n ? n : 1, sizeof(*r));
-	char cpu[32], t[32], mem[32], max[32], dom[24], vc[24];
+	char cpu[32], t[32], mem[32], max[32], dom[24], vc[24], net[32],
+	    disk[32];
 
 	if (r == NULL)
 		return;
@@ -672,11 +726,15 @@ ctl_print_top(yajl_val services, FILE *out)
 		jint(s, "memory_max", &r[i].max);
 		jint(s, "vcpus_online", &r[i].vcpus);
 		jint(s, "restarts", &r[i].restarts);
+		r[i].net = top_rate(s, top_prev(prev, s), dt, "vifs", "rx_bytes",
+		    "tx_bytes");
+		r[i].disk = top_rate(s, top_prev(prev, s), dt, "disks",
+		    "read_bytes", "written_bytes");
 	}
 	qsort(r, n, sizeof(*r), top_cmp);
-	fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8s %s\n", "SERVICE",
-	    "STATE", "DOMID", "CPU%", "CPU TIME", "MEMORY", "MAX", "VCPUS",
-	    "RESTARTS", "HEALTH");
+	fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8s %9s %9s %s\n",
+	    "SERVICE", "STATE", "DOMID", "CPU%", "CPU TIME", "MEMORY", "MAX",
+	    "VCPUS", "RESTARTS", "NET/s", "DISK/s", "HEALTH");
 	for (i = 0; i < n; i++) {
 		strcpy(cpu, "-");
 		strcpy(t, "-");
@@ -697,9 +755,15 @@ ctl_print_top(yajl_val services, FILE *out)
 			format_size(mem, sizeof(mem), (uint64_t)r[i].mem);
 		if (r[i].max > 0)
 			format_size(max, sizeof(max), (uint64_t)r[i].max);
-		fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8lld %s\n",
-		    r[i].name, r[i].state, dom, cpu, t, mem, max, vc,
-		    r[i].restarts, r[i].health);
+		strcpy(net, "-");
+		strcpy(disk, "-");
+		if (r[i].net >= 0)
+			format_size(net, sizeof(net), (uint64_t)r[i].net);
+		if (r[i].disk >= 0)
+			format_size(disk, sizeof(disk), (uint64_t)r[i].disk);
+		fprintf(out, "%-20s %-9s %6s %6s %10s %9s %9s %5s %8lld %9s %9s "
+		    "%s\n", r[i].name, r[i].state, dom, cpu, t, mem, max, vc,
+		    r[i].restarts, net, disk, r[i].health);
 	}
 	free(r);
 }

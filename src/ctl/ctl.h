@@ -71,7 +71,8 @@ int	 ctl_parse_args(int argc, char **argv, struct ctl_opts *, char *err,
 int	 ctl_exec_status(const char *reply, FILE *errout);
 /* Print a reply (human or JSON); returns the exit code it means. */
 /* top: the table of a status reply's services, the busiest first */
-void	 ctl_print_top(yajl_val services, FILE *);
+/* prev: the round before (NULL: none), dt seconds ago: the rates */
+void	 ctl_print_top(yajl_val services, yajl_val prev, double dt, FILE *);
 /* one event of `events` (its JSON object), as a line */
 void	 ctl_print_event(yajl_val, FILE *);
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,

@@ -853,14 +853,16 @@ run_top(const struct ctl_opts *o)
 	size_t off = 0, cap = 0;
 	int fd, rc = CTL_EXIT_OK, round, redraw = isatty(1) && !o->json &&
 	    o->top_iter == 0;
-	yajl_val root;
+	yajl_val root, prev = NULL;
+	uint64_t at = 0, prev_at = 0;
 
 	for (round = 0; o->top_iter == 0 || round < o->top_iter; round++) {
 		if (round > 0)
 			(void)poll(NULL, 0, o->top_delay_ms);
 		if ((fd = connect_daemon(o->run_dir, &rc)) == -1)
 			break;
-		rc = request_reply(fd, o, mono_ms() + (uint64_t)o->timeout_ms,
+		at = mono_ms();
+		rc = request_reply(fd, o, at + (uint64_t)o->timeout_ms,
 		    &reply, &off, &cap);
 		close(fd);
 		if (rc != CTL_EXIT_OK)
@@ -882,10 +884,15 @@ run_top(const struct ctl_opts *o)
 		else if (round > 0)
 			fputs("\n", stdout);
 		ctl_print_top(yajl_tree_get(root, (const char **)svc_path,
-		    yajl_t_array), stdout);
+		    yajl_t_array), prev ? yajl_tree_get(prev, (const char **)
+		    svc_path, yajl_t_array) : NULL, (double)(at - prev_at) /
+		    1000.0, stdout);
 		fflush(stdout);
-		yajl_tree_free(root);
+		yajl_tree_free(prev);
+		prev = root;
+		prev_at = at;
 	}
+	yajl_tree_free(prev);
 	free(reply);
 	return rc;
 }

@@ -239,7 +239,8 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 			}
 			req->shell = YAJL_IS_TRUE(v);
 		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0 ||
-		    strcmp(k, "follow") == 0 || strcmp(k, "previous") == 0) {
+		    strcmp(k, "follow") == 0 || strcmp(k, "previous") == 0 ||
+		    strcmp(k, "devices") == 0) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
 				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
 				    "be true or false", k);
@@ -251,6 +252,8 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 				req->check = YAJL_IS_TRUE(v);
 			else if (k[0] == 'p')
 				req->previous = YAJL_IS_TRUE(v);
+			else if (k[0] == 'd')
+				req->devices = YAJL_IS_TRUE(v);
 			else
 				req->follow = YAJL_IS_TRUE(v);
 		} else {
@@ -316,6 +319,8 @@ proto_encode_request(const struct request *req)
 		gen_kv_bool(g, "follow", 1);
 	if (req->previous)
 		gen_kv_bool(g, "previous", 1);
+	if (req->devices)
+		gen_kv_bool(g, "devices", 1);
 	if (req->argc) {
 		size_t o;
 

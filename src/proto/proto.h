@@ -70,6 +70,7 @@ struct request {
 	int		 check;		/* net: compare with the kernel */
 	int		 follow;	/* logs: then what the guest writes */
 	int		 previous;	/* logs: the previous run's */
+	int		 devices;	/* status: every service's devices */
 	/* exec: argv as NUL-terminated strings one after another */
 	char		 args[PROTO_REQ_MAX];
 	size_t		 args_len;

@@ -221,7 +221,7 @@ START_TEST(top_table)
 	char *a, *b, *c;
 
 	ck_assert_ptr_nonnull(root);
-	ctl_print_top(yajl_tree_get(root, sp, yajl_t_array), fp);
+	ctl_print_top(yajl_tree_get(root, sp, yajl_t_array), NULL, 0, fp);
 	fclose(fp);
 	a = strstr(out, "busy");
 	b = strstr(out, "gw ");
@@ -236,6 +236,46 @@ START_TEST(top_table)
 }
 END_TEST
 
+/* top: net and disk rates between two rounds, for the same domain only */
+START_TEST(top_rates)
+{
+	const char *sp[] = { "result", "services", NULL };
+	char *out = NULL, err[64];
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	yajl_val r0 = yajl_tree_parse("{\"result\":{\"services\":["
+	    "{\"name\":\"gw\",\"state\":\"running\",\"domid\":7,\"restarts\":0,"
+	    "\"vifs\":[{\"rx_bytes\":1000,\"tx_bytes\":0}],"
+	    "\"disks\":[{\"read_bytes\":0,\"written_bytes\":0}]},"
+	    "{\"name\":\"new\",\"state\":\"running\",\"domid\":8,\"restarts\":0,"
+	    "\"vifs\":[{\"rx_bytes\":0,\"tx_bytes\":0}]}]}}", err, sizeof(err));
+	yajl_val r1 = yajl_tree_parse("{\"result\":{\"services\":["
+	    "{\"name\":\"gw\",\"state\":\"running\",\"domid\":7,\"restarts\":0,"
+	    "\"vifs\":[{\"rx_bytes\":2098152,\"tx_bytes\":2097152}],"
+	    "\"disks\":[{\"read_bytes\":4194304,\"written_bytes\":4194304}]},"
+	    "{\"name\":\"new\",\"state\":\"running\",\"domid\":9,\"restarts\":1,"
+	    "\"vifs\":[{\"rx_bytes\":5000,\"tx_bytes\":0}]}]}}", err, sizeof(err));
+	const char *gw, *nw;
+
+	ck_assert_ptr_nonnull(r0);
+	ck_assert_ptr_nonnull(r1);
+	ctl_print_top(yajl_tree_get(r1, sp, yajl_t_array),
+	    yajl_tree_get(r0, sp, yajl_t_array), 2.0, fp);
+	fclose(fp);
+	gw = strstr(out, "\ngw ");
+	nw = strstr(out, "\nnew ");
+	ck_assert_ptr_nonnull(gw);
+	ck_assert_ptr_nonnull(nw);
+	/* 4 MiB both ways in 2 s, 8 MiB of disk in 2 s */
+	ck_assert_msg(strstr(gw, " 2M ") && strstr(gw, " 4M "), "%s", out);
+	/* a new domain: no rate from the old one's counters */
+	ck_assert_msg(strstr(nw, "        -         - "), "%s", out);
+	yajl_tree_free(r0);
+	yajl_tree_free(r1);
+	free(out);
+}
+END_TEST
+
 Suite *
 ctl_suite(void)
 {
@@ -243,6 +283,7 @@ ctl_suite(void)
 	TCase *tc = tcase_create("args");
 
 	tcase_add_test(tc, args_ok);
+	tcase_add_test(tc, top_rates);
 	tcase_add_test(tc, exec_args);
 	tcase_add_test(tc, exec_status);
 	tcase_add_test(tc, args_bad);

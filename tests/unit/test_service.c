@@ -248,8 +248,18 @@ START_TEST(events_say_why_and_who)
 
 	setup_with(names, extras, 1, 1ULL << 30);
 	s = up("a");
-	ck_event(0, "a", "starting", "running", "created", "domud");
-	/* the start's phases were timed */
+	/* the start's phases were timed, and the event says them */
+	{
+		char want[200];
+
+		snprintf(want, sizeof(want), "created in %llu ms: waited %llu, "
+		    "built with its devices in %llu, unpaused in %llu",
+		    (unsigned long long)s->timing.to_running_ms,
+		    (unsigned long long)s->timing.wait_ms,
+		    (unsigned long long)s->timing.create_ms,
+		    (unsigned long long)s->timing.unpause_ms);
+		ck_event(0, "a", "starting", "running", want, "domud");
+	}
 	ck_assert_uint_ne(s->timing.asked, 0);
 	ck_assert_uint_ne(s->timing.create_at, 0);
 	ck_assert_uint_eq(s->timing.to_running_ms, s->timing.running_at -
@@ -1201,7 +1211,7 @@ status_of(struct service *s)
 	size_t len;
 	char *out;
 
-	svc_status_json(s, g, 1);
+	svc_status_json(s, g, SJ_DEVICES | SJ_FAILURE);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 1);
 	memcpy(out, buf, len);

@@ -208,9 +208,9 @@ domuctl events wd > /tmp/obs-events.all 2>&1
 # the story after the start: Xen's watchdog, the policy, the new domain
 # (the backoff's reason is the event that ended the domain: its death or
 # domud's destroy, whichever libxl reported first)
-story=$(grep -oE '(running -> destroying \(shutdown: watchdog; by xen\)|destroying -> backoff \((destroyed|died): watchdog; by policy\)|backoff -> starting \(backoff over; by policy\)|starting -> running \(created; by domud\))' /tmp/obs-events.out |
+story=$(grep -oE '(running -> destroying \(shutdown: watchdog; by xen\)|destroying -> backoff \((destroyed|died): watchdog; by policy\)|backoff -> starting \(backoff over; by policy\)|starting -> running \(created in [0-9]+ ms: [^;]*; by domud\))' /tmp/obs-events.out | sed 's/(created in [^;]*;/(created in N ms;/' |
   sed -n '/shutdown: watchdog/,$p' | head -n 4 | sed 's/(died: /(destroyed: /' | tr '\n' '|')
-want='running -> destroying (shutdown: watchdog; by xen)|destroying -> backoff (destroyed: watchdog; by policy)|backoff -> starting (backoff over; by policy)|starting -> running (created; by domud)|'
+want='running -> destroying (shutdown: watchdog; by xen)|destroying -> backoff (destroyed: watchdog; by policy)|backoff -> starting (backoff over; by policy)|starting -> running (created in N ms; by domud)|'
 if [ "$story" = "$want" ] && grep -q "backoff over; by policy" /tmp/obs-events.all &&
    grep -q "(autostart; by domud)" /tmp/obs-events.all; then
   pass observe/events "the follower saw $(grep -c ' -> ' /tmp/obs-events.out) events in order: $(echo "$story" | sed 's/|$//; s/|/ | /g')"
