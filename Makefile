@@ -86,7 +86,8 @@ pc_check	= $(if $(DRYRUN),,$(call pc_stop,$(strip $(call pc_missing,$(1)))))
 pc_cflags	= $(call pc_check,$(1))$(patsubst -I%,-isystem %,$(shell $(PC) --cflags $(1) $(if $(DRYRUN),2>/dev/null)))
 pc_libs		= $(call pc_check,$(1))$(shell $(PC) $(if $(STATIC),--static) --libs $(1) $(if $(DRYRUN),2>/dev/null))
 
-PKGS_CORE	:= inih yajl uuid
+# zlib, liblzma, libzstd: the kernel cache (libxenguest links them too)
+PKGS_CORE	:= inih yajl uuid zlib liblzma libzstd
 PKGS_XEN	:= xenlight xentoollog
 PKGS_NET	:= libnl-route-3.0 libip4tc
 
@@ -130,7 +131,7 @@ PC_XEN_STATIC	= $(call memo,PC_XEN_STATIC)
 LIBS_XEN	= -lxlutil -lxenlight \
 		  -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
 		  $(ARCH_STATIC_LIBS)
-LIBS_CORE	:= -linih -lyajl_s -luuid -lpthread
+LIBS_CORE	:= -linih -lyajl_s -luuid -lz -llzma -lzstd -lpthread
 # Debian ships no libip4tc.a: made from its iptables source, as libxenstore
 LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
 # our libxenstore.a must be found before the sysroot's unthreaded one
@@ -161,10 +162,11 @@ PROTO_SRCS	:= $(wildcard src/proto/*.c)
 CTL_SRCS	:= $(filter-out src/ctl/domuctl.c,$(wildcard src/ctl/*.c))
 CORE_SRCS	:= $(filter-out src/core/domud.c,$(wildcard src/core/*.c))
 XEN_SRCS	:= $(wildcard src/xen/*.c)
+BOOT_SRCS	:= $(wildcard src/boot/*.c)
 NET_SRCS	:= $(wildcard src/net/*.c)
 CHAN_SRCS	:= $(wildcard src/chan/*.c)
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(BASE_SRCS) $(PROTO_SRCS) $(CTL_SRCS) \
-		   $(CORE_SRCS) $(XEN_SRCS) $(NET_SRCS) $(CHAN_SRCS))
+		   $(CORE_SRCS) $(XEN_SRCS) $(BOOT_SRCS) $(NET_SRCS) $(CHAN_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl $(O)/domud-agent

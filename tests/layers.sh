@@ -113,9 +113,11 @@ rule proto	proto	''	'base/*' 'proto/*'
 rule chan	chan	''	'base/*' 'chan/*'
 rule net	net	''	'base/*' 'net/*' core/config.h core/backend.h
 rule xen	xen	''	'base/*' 'xen/*' core/config.h core/backend.h
+rule boot	boot	''	'base/*' 'boot/*'
 rule ctl	ctl	''	'base/*' 'proto/*' 'ctl/*'
 rule agent	agent	chan	'agent/*' chan/frame.h
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
+headers compression	boot	zlib.h lzma.h zstd.h
 
 exit $failed

@@ -45,8 +45,15 @@ struct be_event {
 	uint64_t		 token;		/* BE_DISK_DONE: whose */
 	int			 ok;
 	/* BE_CREATED: libxl's create (domain build and devices: its API
-	 * does not tell them apart), then the unpause, in ms */
-	uint64_t		 create_ms, unpause_ms;
+	 * does not tell them apart), then the unpause, in ms; before them,
+	 * the kernel from the cache (extracted, if it was not there) */
+	uint64_t		 create_ms, unpause_ms, kernel_ms;
+	enum be_kernel_from {
+		BE_KERNEL_AS_IS,	/* no cache asked, or nothing to do */
+		BE_KERNEL_CACHED,	/* found in the cache */
+		BE_KERNEL_EXTRACTED,	/* extracted now, then cached */
+		BE_KERNEL_FALLBACK,	/* could not be had: the image as is */
+	}			 kernel_from;
 };
 
 #define BE_VDEV_MAX	16
@@ -98,6 +105,13 @@ struct be_domain_spec {
 	size_t			 nvifs;
 	uint64_t		 memory;	/* bytes */
 	unsigned		 vcpus;
+	/* the file to load instead of kernel (the kernel cache): called on
+	 * the builder thread, off the loop; NULL = none. Returns a malloc'd
+	 * path, or NULL with e (kernel is loaded as it is); *hit: it was
+	 * cached already */
+	char			*(*kernel_prepare)(void *arg, const char *kernel,
+				    int *hit, struct err *e);
+	void			*kernel_arg;
 	/* room for later: cpu affinity, cpupool, passthrough devices */
 };
 

@@ -372,12 +372,12 @@ static const struct key domud_keys[] = {
 	{ "log_dir", 0 }, { "console_log_max", 0 }, { "read_group", 0 },
 	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
 	{ "run_images", 0 }, { "events_max", 0 }, { "metrics_file", 0 },
-	{ "metrics_interval", 0 },
+	{ "metrics_interval", 0 }, { "kernel_cache_max", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
 	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
 	DK_KEEP_RUNNING, DK_RUN_IMAGES, DK_EVENTS_MAX, DK_METRICS_FILE,
-	DK_METRICS_INTERVAL };
+	DK_METRICS_INTERVAL, DK_KERNEL_CACHE_MAX };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -391,6 +391,7 @@ static const struct key service_keys[] = {
 	{ "agent", 0 }, { "health", 0 }, { "health_interval", 0 },
 	{ "health_timeout", 0 }, { "health_retries", 0 },
 	{ "health_start_period", 0 }, { "health_restart", 0 }, { "ready", 0 },
+	{ "kernel_cache", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
@@ -399,7 +400,7 @@ enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
 	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT, SK_HEALTH,
 	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
-	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY };
+	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -677,6 +678,10 @@ service_key(struct parse *p, int k, const char *v)
 	case SK_HEALTH_RESTART:
 		s->health_restart_line = p->lineno;
 		if ((why = parse_bool(v, &s->health_restart)) != NULL)
+			bad(p, key, v, why);
+		break;
+	case SK_KERNEL_CACHE:
+		if ((why = parse_bool(v, &s->kernel_cache)) != NULL)
 			bad(p, key, v, why);
 		break;
 	case SK_READY:
@@ -1029,6 +1034,15 @@ domud_key(struct parse *p, int k, const char *v)
 		set_duration(p, "metrics_interval", v, &d->metrics_interval_ms,
 		    1000, 3600000);
 		break;
+	case DK_KERNEL_CACHE_MAX:
+		if ((why = parse_size(v, &n)) != NULL)
+			bad(p, "kernel_cache_max", v, why);
+		else if (n != 0 && n < (16ULL << 20))
+			perr(p, "kernel_cache_max: %.64s is too small for a "
+			    "kernel (16M at least; 0 turns the cache off)", v);
+		else
+			d->kernel_cache_max = n;
+		break;
 	}
 }
 
@@ -1213,6 +1227,7 @@ service_defaults(struct service_conf *s, const char *name)
 	s->health_interval_ms = 10000;
 	s->health_timeout_ms = 5000;
 	s->health_retries = 3;
+	s->kernel_cache = 1;
 	/* stable across daemon restarts and reinstalls: derived from the name */
 	uuid_generate_sha1(u, domud_uuid_ns, name, strlen(name));
 	memcpy(s->uuid, u, 16);
@@ -1826,6 +1841,7 @@ config_new(const char *path)
 	cfg->d.console_log_max = 1 << 20;
 	cfg->d.events_max = EVENTS_DEFAULT;
 	cfg->d.metrics_interval_ms = 15000;
+	cfg->d.kernel_cache_max = 256ULL << 20;
 	cfg->d.read_group = xstrdup("domud");
 	cfg->d.admin_group = xstrdup("domud-admin");
 	cfg->d.shutdown_timeout_ms = 120000;

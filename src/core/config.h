@@ -108,6 +108,7 @@ struct service_conf {
 	unsigned	 health_retries;	/* failures in a row: unhealthy */
 	int		 health_restart;	/* unhealthy: stop, as a failure */
 	int		 health_restart_line;
+	int		 kernel_cache;		/* extract a compressed kernel once */
 	/* when it is up for after= and start --wait */
 	enum ready_when { READY_RUNNING, READY_AGENT, READY_HEALTH } ready;
 	int		 ready_line;
@@ -149,6 +150,7 @@ struct daemon_conf {
 	size_t		 events_max;		/* the event history's length */
 	char		*metrics_file;		/* Prometheus textfile; NULL = none */
 	uint64_t	 metrics_interval_ms;
+	uint64_t	 kernel_cache_max;	/* bytes; 0 = no kernel cache */
 };
 
 struct diag {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "boot/kcache.h"
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -31,6 +32,30 @@
 
 static int sigpipe_fds[2] = { -1, -1 };
 static char pid_path[1024];	/* removed on a clean exit */
+
+/* -n: whether each service's kernel comes from the kernel cache */
+static void
+check_kernels(const struct config *cfg, FILE *out)
+{
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < cfg->nsvcs; i++) {
+		const struct service_conf *s = cfg->svcs[i];
+		struct stat st;
+		int c;
+
+		if (s->errors || s->kernel == NULL || stat(s->kernel, &st) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		c = kimage_describe(s->kernel, why, sizeof(why));
+		fprintf(out, "%s: kernel %s: %s%s\n", s->name, s->kernel, why,
+		    c <= 0 ? "" : !s->kernel_cache ? "; kernel_cache = no: "
+		    "libxl extracts it at each start" : !cfg->d.kernel_cache_max ?
+		    "; kernel_cache_max = 0: libxl extracts it at each start" :
+		    "; extracted once into the kernel cache");
+	}
+}
 
 static void
 usage(void)
@@ -222,6 +247,7 @@ main(int argc, char *argv[])
 	cfg = config_load(conf_path);
 	if (check) {
 		config_print_diags(cfg, stderr);
+		check_kernels(cfg, stderr);
 		if (cfg->errors == 0)
 			fprintf(stderr, "configuration OK: %zu services%s\n",
 			    cfg->nsvcs, cfg->warnings ? " (with warnings)" : "");

@@ -387,10 +387,11 @@ health_json(const struct service *s, yajl_gen g)
 
 	if (s->conf->health == HEALTH_NONE)
 		return;
-	gen_str(g, "health");
+	/* a string of its own: "state" is the service's */
+	gen_kv_str(g, "health", health_state_str(h->state));
+	gen_str(g, "health_probe");
 	yajl_gen_map_open(g);
-	gen_kv_str(g, "state", health_state_str(h->state));
-	gen_kv_str(g, "probe", s->conf->health == HEALTH_EXEC ? "exec" : "tcp");
+	gen_kv_str(g, "kind", s->conf->health == HEALTH_EXEC ? "exec" : "tcp");
 	gen_kv_int(g, "failing_streak", h->fails);
 	gen_kv_int(g, "checks", (long long)h->checks);
 	gen_kv_int(g, "failures", (long long)h->failures);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "boot/kcache.h"
 #include "health.h"
 #include "base/log.h"
 #include "proto/proto.h"
@@ -190,11 +191,17 @@ svc_event_record(struct service *s, enum svc_state to)
 	    sup->cur_ev == EV_CREATED && s->timing.asked) {
 		const struct svc_timing *t = &s->timing;
 
+		char kern[64] = "";
+
+		if (t->kernel_from != BE_KERNEL_AS_IS)
+			snprintf(kern, sizeof(kern), "kernel %s in %llu, ",
+			    kernel_from_str(t->kernel_from),
+			    (unsigned long long)t->kernel_ms);
 		/* the start's phases, as status shows them */
 		snprintf(reason, sizeof(reason), "%s in %llu ms: waited %llu, "
-		    "built with its devices in %llu, unpaused in %llu", word,
+		    "%sbuilt with its devices in %llu, unpaused in %llu", word,
 		    (unsigned long long)t->to_running_ms,
-		    (unsigned long long)t->wait_ms,
+		    (unsigned long long)t->wait_ms, kern,
 		    (unsigned long long)t->create_ms,
 		    (unsigned long long)t->unpause_ms);
 	} else
@@ -282,6 +289,18 @@ timing_begin(struct service *s)
 	s->timing.asked = mono_ms();
 }
 
+const char *
+kernel_from_str(enum be_kernel_from k)
+{
+	switch (k) {
+	case BE_KERNEL_AS_IS:		return "as-is";
+	case BE_KERNEL_CACHED:		return "cached";
+	case BE_KERNEL_EXTRACTED:	return "extracted";
+	case BE_KERNEL_FALLBACK:	return "fallback";
+	}
+	return "?";
+}
+
 static void
 timing_created(struct service *s, const struct be_event *ev)
 {
@@ -291,13 +310,18 @@ timing_created(struct service *s, const struct be_event *ev)
 	if (t->asked == 0)
 		return;		/* adopted: no start of ours to time */
 	t->wait_ms = t->create_at > t->asked ? t->create_at - t->asked : 0;
-	t->create_ms = ev->create_ms;
+	/* the builder's time is the kernel's, then libxl's */
+	t->kernel_ms = ev->kernel_ms;
+	t->kernel_from = ev->kernel_from;
+	t->create_ms = ev->create_ms > ev->kernel_ms ? ev->create_ms -
+	    ev->kernel_ms : 0;
 	t->unpause_ms = ev->unpause_ms;
 	t->to_running_ms = t->running_at - t->asked;
-	log_info("%s: started in %llu ms: waited %llu, libxl built it in %llu, "
-	    "unpaused in %llu", s->conf->name,
+	log_info("%s: started in %llu ms: waited %llu, kernel %s in %llu, "
+	    "libxl built it in %llu, unpaused in %llu", s->conf->name,
 	    (unsigned long long)t->to_running_ms,
-	    (unsigned long long)t->wait_ms, (unsigned long long)t->create_ms,
+	    (unsigned long long)t->wait_ms, kernel_from_str(t->kernel_from),
+	    (unsigned long long)t->kernel_ms, (unsigned long long)t->create_ms,
 	    (unsigned long long)t->unpause_ms);
 }
 
@@ -465,6 +489,13 @@ struct svc_spec {
 	char			**xsdata;
 };
 
+/* on a builder thread: the kcache is thread-safe, and all it touches */
+static char *
+kernel_from_cache(void *arg, const char *kernel, int *hit, struct err *e)
+{
+	return kcache_get(arg, kernel, hit, e);
+}
+
 static void
 svc_spec_init(struct service *s, struct svc_spec *ss)
 {
@@ -481,6 +512,10 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 	sp->ramdisk = c->ramdisk;
 	sp->memory = c->memory;
 	sp->vcpus = c->vcpus;
+	if (s->sup->kcache && s->sup->cfg->d.kernel_cache_max && c->kernel_cache) {
+		sp->kernel_prepare = kernel_from_cache;
+		sp->kernel_arg = s->sup->kcache;
+	}
 	/* the guest's network settings: on its command line for its init,
 	 * in xenstore (domud/net/...) for an agent */
 	net_guest_cmdline(s->sup->net, c, netargs, sizeof(netargs));
@@ -1394,6 +1429,14 @@ sup_new(struct backend *be, struct config *cfg)
 	cfg->nsvcs = 0;
 	sup->now = mono_ms();
 	events_init(&sup->events, sup->cfg->d.events_max);
+	{
+		char *dir;
+
+		if (asprintf(&dir, "%s/kernels", cfg->d.state_dir) < 0)
+			fatal("asprintf");
+		sup->kcache = kcache_new(dir, cfg->d.kernel_cache_max);
+		free(dir);
+	}
 	return sup;
 }
 
@@ -1433,6 +1476,7 @@ sup_free(struct supervisor *sup)
 	free(sup->svcs);
 	config_free(sup->cfg);
 	events_free(&sup->events);
+	kcache_free(sup->kcache);
 	free(sup);
 }
 
@@ -1816,6 +1860,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 	sup->cfg = cfg;
 	sup->reloading = 0;
 	events_resize(&sup->events, cfg->d.events_max);
+	kcache_set_max(sup->kcache, cfg->d.kernel_cache_max);
 	sup_kick_waiting(sup);
 }
 
@@ -2288,6 +2333,8 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 			gen_str(g, "last_start");
 			yajl_gen_map_open(g);
 			gen_kv_int(g, "wait_ms", (long long)t->wait_ms);
+			gen_kv_str(g, "kernel", kernel_from_str(t->kernel_from));
+			gen_kv_int(g, "kernel_ms", (long long)t->kernel_ms);
 			gen_kv_int(g, "create_ms", (long long)t->create_ms);
 			gen_kv_int(g, "unpause_ms", (long long)t->unpause_ms);
 			gen_kv_int(g, "to_running_ms",

@@ -148,6 +148,8 @@ struct service {
 		uint64_t	 create_at;	/* mono: handed to the backend */
 		uint64_t	 running_at, ready_at;
 		uint64_t	 wait_ms;	/* after=, admission, network */
+		uint64_t	 kernel_ms;	/* the kernel cache */
+		enum be_kernel_from kernel_from;
 		uint64_t	 create_ms;	/* libxl: build and devices */
 		uint64_t	 unpause_ms;
 		uint64_t	 to_running_ms, to_ready_ms;
@@ -204,6 +206,7 @@ struct supervisor {
 	const struct be_event	*cur_bev;
 	int			 reloading;
 	int			 metrics_failing; /* said once, until it works */
+	struct kcache		*kcache;	/* plain kernels (boot/kcache.h) */
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);
@@ -253,6 +256,7 @@ void		 svc_ready_event(struct service *, const char *why,
 /* health_restart: stop it through the normal path, as a failure */
 void		 svc_unhealthy(struct service *, const char *why);
 const char	*svc_exit_str(enum svc_exit);
+const char	*kernel_from_str(enum be_kernel_from);
 /* flags: SJ_DEVICES, its devices' counters (they cost a look at
  * xenstore, sysfs and netlink); SJ_FAILURE, the console's last lines
  * before its last failure (up to 4 KiB) */

@@ -516,12 +516,19 @@ print_status(yajl_val s, FILE *out)
 		long long w = 0, c = 0, u = 0, r = 0, rd;
 
 		if (ls && jint(ls, "to_running_ms", &r)) {
+			long long km = 0;
+			const char *kf = jstr_or(ls, "kernel", "as-is");
+
 			jint(ls, "wait_ms", &w);
 			jint(ls, "create_ms", &c);
 			jint(ls, "unpause_ms", &u);
-			fprintf(out, "  %-16s running in %lld ms: waited %lld, libxl "
-			    "built it in %lld, unpaused in %lld", "last start", r,
-			    w, c, u);
+			jint(ls, "kernel_ms", &km);
+			fprintf(out, "  %-16s running in %lld ms: waited %lld, ",
+			    "last start", r, w);
+			if (strcmp(kf, "as-is") != 0)
+				fprintf(out, "kernel %s in %lld, ", kf, km);
+			fprintf(out, "libxl built it in %lld, unpaused in %lld", c,
+			    u);
 			if (jint(ls, "to_ready_ms", &rd))
 				fprintf(out, "; ready %lld ms later", rd);
 			fputc('\n', out);
@@ -545,7 +552,7 @@ print_status(yajl_val s, FILE *out)
 		    jtrue(s, "destroy_stuck") ? " (stuck: see last_error)" : "");
 	}
 	{
-		const char *hp[] = { "health", NULL };
+		const char *hp[] = { "health_probe", NULL };
 		yajl_val h = yajl_tree_get(s, hp, yajl_t_object);
 		long long n = 0, f = 0, ms = 0;
 
@@ -553,8 +560,8 @@ print_status(yajl_val s, FILE *out)
 			jint(h, "checks", &n);
 			jint(h, "failures", &f);
 			fprintf(out, "  %-16s %s (%s probe; %lld checks, %lld "
-			    "failed)\n", "health", jstr_or(h, "state", "?"),
-			    jstr_or(h, "probe", "?"), n, f);
+			    "failed)\n", "health", jstr_or(s, "health", "?"),
+			    jstr_or(h, "kind", "?"), n, f);
 			if (jstr(h, "last_output")) {
 				jint(h, "last_ms", &ms);
 				fprintf(out, "  %-16s %s in %lld ms%s%s\n",
@@ -711,12 +718,7 @@ ctl_print_top(yajl_val services, yajl_val prev, double dt, FILE *out)
 
 		r[i].name = jstr_or(s, "name", "?");
 		r[i].state = jstr_or(s, "state", "?");
-		{
-			const char *hp[] = { "health", NULL };
-			yajl_val h = yajl_tree_get(s, hp, yajl_t_object);
-
-			r[i].health = h ? jstr_or(h, "state", "-") : "-";
-		}
+		r[i].health = jstr_or(s, "health", "-");
 		r[i].domid = r[i].cpu_ms = r[i].permille = r[i].mem =
 		    r[i].max = r[i].vcpus = -1;
 		jint(s, "domid", &r[i].domid);

@@ -102,6 +102,11 @@ struct builder {
 	char			 error[256];
 	int			 done;		/* atomic */
 	uint64_t		 started_ms;
+	char			*(*kernel_prepare)(void *, const char *, int *,
+				    struct err *);
+	void			*kernel_arg;
+	uint64_t		 kernel_ms;
+	enum be_kernel_from	 kernel_from;
 };
 
 struct xenbe {
@@ -195,7 +200,7 @@ xerr(struct xenbe *xb, struct err *e, int rc, const char *what)
 static void
 emit_ev(struct xenbe *xb, enum be_event_type type, const char *svc,
     uint32_t domid, enum shutdown_reason reason, const struct err *e,
-    uint64_t create_ms, uint64_t unpause_ms)
+    const struct builder *b, uint64_t create_ms, uint64_t unpause_ms)
 {
 	struct be_event ev;
 
@@ -208,6 +213,10 @@ emit_ev(struct xenbe *xb, enum be_event_type type, const char *svc,
 		ev.err = *e;
 	ev.create_ms = create_ms;
 	ev.unpause_ms = unpause_ms;
+	if (b) {
+		ev.kernel_ms = b->kernel_ms;
+		ev.kernel_from = b->kernel_from;
+	}
 	if (xb->be.notify)
 		xb->be.notify(xb->be.notify_arg, &ev);
 }
@@ -216,7 +225,7 @@ static void
 emit(struct xenbe *xb, enum be_event_type type, const char *svc,
     uint32_t domid, enum shutdown_reason reason, const struct err *e)
 {
-	emit_ev(xb, type, svc, domid, reason, e, 0, 0);
+	emit_ev(xb, type, svc, domid, reason, e, NULL, 0, 0);
 }
 
 static struct op *
@@ -395,6 +404,27 @@ builder_main(void *arg)
 	libxl_ctx *ctx = NULL;
 	unsigned char c = 1;
 
+	if (b->kernel_prepare) {
+		struct err e = ERR_INIT;
+		uint64_t t0 = mono_ms();
+		int hit = 0;
+		char *k = b->kernel_prepare(b->kernel_arg, b->cfg.b_info.kernel,
+		    &hit, &e);
+
+		b->kernel_ms = mono_ms() - t0;
+		if (k == NULL) {
+			log_warnx("%s: kernel cache: %s; libxl loads the image "
+			    "as it is", b->name, e.msg);
+			b->kernel_from = BE_KERNEL_FALLBACK;
+		} else if (strcmp(k, b->cfg.b_info.kernel) == 0)
+			free(k);	/* nothing to extract */
+		else {
+			free(b->cfg.b_info.kernel);
+			b->cfg.b_info.kernel = k;
+			b->kernel_from = hit ? BE_KERNEL_CACHED :
+			    BE_KERNEL_EXTRACTED;
+		}
+	}
 	b->rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &lg->vtable);
 	if (b->rc == 0) {
 		libxl_childproc_setmode(ctx, &childproc_hooks, NULL);
@@ -440,6 +470,8 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 	b->xb = xb;
 	b->domid = INVALID_DOMID;
 	b->started_ms = mono_ms();
+	b->kernel_prepare = sc->kernel_prepare;
+	b->kernel_arg = sc->kernel_arg;
 	strlcpy_(b->name, sc->name, sizeof(b->name));
 	libxl_domain_config_init(&b->cfg);
 	if (build_config(xb, sc, &b->cfg, e) == -1) {
@@ -517,7 +549,7 @@ create_done(struct xenbe *xb, struct builder *b)
 		xerr(xb, &e, rc, "unpause");
 		goto undo;
 	}
-	emit_ev(xb, BE_CREATED, name, domid, SR_NONE, NULL, create_ms,
+	emit_ev(xb, BE_CREATED, name, domid, SR_NONE, NULL, b, create_ms,
 	    mono_ms() - built);
 	return;
 undo:

@@ -25,5 +25,6 @@ Suite *console_suite(void);
 Suite *base_suite(void);
 Suite *socket_suite(void);
 Suite *frame_suite(void);
+Suite *kcache_suite(void);
 
 #endif

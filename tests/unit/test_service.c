@@ -769,7 +769,8 @@ START_TEST(health_exec_probe)
 	ck_assert_int_eq(dep->state, ST_STARTING);
 	ck_assert(event_seen("m", "running", "ready", "health: passed: fine",
 	    "health"));
-	ck_assert(status_has(m, "\"health\":{\"state\":\"healthy\""));
+	ck_assert(status_has(m, "\"health\":\"healthy\",\"health_probe\":"
+	    "{\"kind\":\"exec\""));
 
 	/* the command fails: one failure, still healthy (retries 2) */
 	h->next_at = mono_ms();

@@ -220,9 +220,7 @@ fi
 domuctl events -n 3 2>&1 | while IFS= read -r l; do info "  $l"; done
 
 # ---- observe/ready-health, health-tcp, health-exec --------------------------------
-health_of() { # the health state of a service, from status
-  domuctl -j status "$1" 2>/dev/null | sed -n 's/.*"health":{"state":"\([a-z]*\)".*/\1/p'
-}
+health_of() { jfield "$1" health; }
 health_is() { [ "$(health_of "$1")" = "$2" ]; }
 until_s() { # SECONDS CMD...: CMD every 0.5 s until it succeeds, by the clock
   _end=$(awk -v a="$(up)" -v b="$1" 'BEGIN{print a + b}'); shift
@@ -301,7 +299,7 @@ else
     for want in "healthy -> unhealthy (health: 2 failed: exit 1; by health)" \
         "running -> stopping (unhealthy; by health)" "-> backoff (" "unhealthy: health: 2 failed: exit 1; by policy)" \
         "running -> healthy (health: passed; by health)"; do
-      grep -qF "$want" /tmp/obs-hx.ev || why="$why no '$want' in the events;"
+      grep -qF -- "$want" /tmp/obs-hx.ev || why="$why no '$want' in the events;"
     done
   else
     why="$why hx did not come back healthy: $(jfield hx state), restarts $(jfield hx restarts), health $(health_of hx), last_exit $(jfield hx last_exit);"
@@ -316,7 +314,8 @@ fi
 # ---- bench idle_cpu: 4 DomUs, metrics every 2 s, two probes -----------------------
 domuctl start m > /dev/null 2>&1
 n_up=0
-for s in web late hx m; do wait_up "$s" 180 && n_up=$((n_up + 1)); done
+is_up() { case "$(jfield "$1" state)" in running|ready) return 0 ;; esac; return 1; }
+for s in web late hx m; do until_s 180 is_up "$s" && n_up=$((n_up + 1)); done
 sleep 4
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 xc=$(pidof xenconsoled | cut -d' ' -f1)

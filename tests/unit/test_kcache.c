@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Kernel images and the kernel cache, on bzImages and Image.gz files made
+ * here: a fake ELF kernel behind a real boot protocol header, compressed
+ * with each codec. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "boot/kcache.h"
+#include "helpers.h"
+#include "base/util.h"
+
+#define PLAIN_LEN	(300 * 1024)
+
+/* an "ELF kernel": the magic, then bytes that compress but not to nothing */
+static uint8_t *
+plain_kernel(unsigned seed)
+{
+	uint8_t *k = xcalloc(1, PLAIN_LEN);
+	size_t i;
+
+	memcpy(k, "\x7f" "ELF", 4);
+	for (i = 4; i < PLAIN_LEN; i++)
+		k[i] = (uint8_t)((i * 7 + seed) % 251 + (i / 4096));
+	return k;
+}
+
+static size_t
+compress_with(enum kimage_codec c, const uint8_t *in, size_t n, uint8_t *out,
+    size_t cap)
+{
+	size_t len = 0;
+
+	switch (c) {
+	case KC_GZIP: {
+		z_stream z;
+
+		memset(&z, 0, sizeof(z));
+		ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = (Bytef *)(uintptr_t)in;
+		z.avail_in = (uInt)n;
+		z.next_out = out;
+		z.avail_out = (uInt)cap;
+		ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+		len = z.total_out;
+		deflateEnd(&z);
+		break;
+	}
+	case KC_XZ:
+		ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32,
+		    NULL, in, n, out, &len, cap), LZMA_OK);
+		break;
+	case KC_ZSTD:
+		len = ZSTD_compress(out, cap, in, n, 19);
+		ck_assert(!ZSTD_isError(len));
+		break;
+	default:
+		/* lz4 and the rest: only the magic matters */
+		memcpy(out, "\x02\x21\x4c\x18", 4);
+		memset(out + 4, 0x55, 60);
+		len = 64;
+		break;
+	}
+	return len;
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* a bzImage: setup sectors, the "HdrS" header, the payload with the
+ * plain size after it (as the kernel's build appends it); its length */
+static size_t
+make_bzimage(const char *path, enum kimage_codec c, unsigned seed)
+{
+	uint8_t *plain = plain_kernel(seed), *img = xcalloc(1, 2 * PLAIN_LEN);
+	size_t setup = 5 * 512, pm = 1024, len;
+	FILE *f;
+
+	img[0x1f1] = 4;			/* setup_sects: (4 + 1) * 512 */
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x206] = 0x0f;		/* protocol 2.15 */
+	img[0x207] = 0x02;
+	len = compress_with(c, plain, PLAIN_LEN, img + setup + pm,
+	    PLAIN_LEN);
+	put_le32(img + setup + pm + len, PLAIN_LEN);
+	put_le32(img + 0x248, (uint32_t)pm);
+	put_le32(img + 0x24c, (uint32_t)(len + 4));
+	len = setup + pm + len + 4 + 100;	/* and some trailing code */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(img, 1, len, f), len);
+	fclose(f);
+	free(plain);
+	free(img);
+	return len;
+}
+
+static uint8_t *
+slurp(const char *path, size_t *n)
+{
+	struct stat st;
+	uint8_t *b;
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	b = xcalloc(1, (size_t)st.st_size + 1);
+	ck_assert_int_eq(read(fd, b, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*n = (size_t)st.st_size;
+	return b;
+}
+
+/* each codec domud undoes gives back the plain kernel, byte for byte */
+START_TEST(extract_each_codec)
+{
+	static const enum kimage_codec codecs[] = { KC_GZIP, KC_XZ, KC_ZSTD };
+	char *dir = t_tmpdir(), img[512], cache[512], why[200];
+	uint8_t *plain = plain_kernel(1), *b;
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	struct kimage k;
+	size_t i, n;
+	char *got;
+	int hit;
+
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	for (i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		snprintf(img, sizeof(img), "%s/vmlinuz-%zu", dir, i);
+		make_bzimage(img, codecs[i], 1);
+		b = slurp(img, &n);
+		kimage_probe(b, n, &k);
+		ck_assert_int_eq(k.kind, KI_BZIMAGE);
+		ck_assert_int_eq(k.codec, codecs[i]);
+		ck_assert_uint_eq(k.plain_size, PLAIN_LEN);
+		ck_assert_int_eq(kimage_cacheable(&k, why, sizeof(why)), 1);
+		free(b);
+		got = kcache_get(kc, img, &hit, &e);
+		ck_assert_msg(got != NULL, "%s: %s", kimage_codec_str(codecs[i]),
+		    e.msg);
+		ck_assert_int_eq(hit, 0);
+		ck_assert_ptr_nonnull(strstr(got, "/kernels/k-"));
+		b = slurp(got, &n);
+		ck_assert_uint_eq(n, PLAIN_LEN);
+		ck_assert(memcmp(b, plain, PLAIN_LEN) == 0);
+		free(b);
+		free(got);
+		/* again: found by the image's inode, size and mtime */
+		got = kcache_get(kc, img, &hit, &e);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_int_eq(hit, 1);
+		free(got);
+	}
+	ck_assert_uint_eq(kc->misses, 3);
+	kcache_free(kc);
+	free(plain);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* plain kernels are given as they are; lz4 is refused with the reason;
+ * a payload that is not what it claims fails, and nothing is cached */
+START_TEST(refused_and_plain)
+{
+	char *dir = t_tmpdir(), img[512], cache[512], p[600];
+	uint8_t *plain = plain_kernel(2);
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	char *got;
+	int hit, fd;
+
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	snprintf(img, sizeof(img), "%s/vmlinux", dir);
+	fd = open(img, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(write(fd, plain, 4096), 4096);
+	close(fd);
+	got = kcache_get(kc, img, &hit, &e);
+	ck_assert_str_eq(got, img);
+	free(got);
+
+	snprintf(img, sizeof(img), "%s/vmlinuz-lz4", dir);
+	make_bzimage(img, KC_LZ4, 2);
+	ck_assert_ptr_null(kcache_get(kc, img, &hit, &e));
+	ck_assert_msg(strstr(e.msg, "compressed with lz4: domud extracts gzip, "
+	    "xz, lzma and zstd only") != NULL, "%s", e.msg);
+
+	/* a gzip payload whose trailer lies about the size */
+	snprintf(img, sizeof(img), "%s/vmlinuz-liar", dir);
+	{
+		size_t n = make_bzimage(img, KC_GZIP, 2), off;
+		uint8_t *b = slurp(img, &n);
+
+		off = 5 * 512 + 1024 + (size_t)(b[0x24c] | b[0x24d] << 8 |
+		    b[0x24e] << 16) - 4;
+		put_le32(b + off, PLAIN_LEN + 1);
+		fd = open(img, O_WRONLY | O_TRUNC);
+		ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+		close(fd);
+		free(b);
+	}
+	err_clear(&e);
+	ck_assert_ptr_null(kcache_get(kc, img, &hit, &e));
+	ck_assert_msg(strstr(e.msg, "the image says") != NULL, "%s", e.msg);
+	/* nothing half-made stays */
+	snprintf(p, sizeof(p), "%s/kernels", dir);
+	{
+		DIR *d = opendir(p);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d)) != NULL)
+			ck_assert_msg(de->d_name[0] == '.' ||
+			    strncmp(de->d_name, "s-", 2) == 0, "left: %s",
+			    de->d_name);
+		closedir(d);
+	}
+	kcache_free(kc);
+	free(plain);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* a changed image is extracted again; the cache stays within its bound,
+ * the least recently used going first */
+START_TEST(rebuilt_and_bounded)
+{
+	char *dir = t_tmpdir(), a[512], b[512], cache[512];
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	struct timespec ts[2];
+	char *ka, *kb, *ka2;
+	int hit;
+
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	/* room for one plain kernel and a little */
+	kc = kcache_new(cache, PLAIN_LEN + PLAIN_LEN / 2);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	make_bzimage(a, KC_GZIP, 3);
+	ka = kcache_get(kc, a, &hit, &e);
+	ck_assert_ptr_nonnull(ka);
+	/* a new build of the same file: new content, new mtime */
+	make_bzimage(a, KC_GZIP, 4);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) + 10;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, a, ts, 0), 0);
+	ka2 = kcache_get(kc, a, &hit, &e);
+	ck_assert_ptr_nonnull(ka2);
+	ck_assert_int_eq(hit, 0);
+	ck_assert_str_ne(ka, ka2);
+	/* the older entry went: the bound holds one */
+	ck_assert_int_eq(access(ka, F_OK), -1);
+	ck_assert_int_eq(access(ka2, F_OK), 0);
+	make_bzimage(b, KC_XZ, 5);
+	kb = kcache_get(kc, b, &hit, &e);
+	ck_assert_ptr_nonnull(kb);
+	ck_assert_int_eq(access(kb, F_OK), 0);
+	ck_assert_int_eq(access(ka2, F_OK), -1);
+	free(ka);
+	free(ka2);
+	free(kb);
+	kcache_free(kc);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* arm64's Image.gz: a whole gzip file around an Image */
+START_TEST(arm64_image_gz)
+{
+	uint8_t *img = xcalloc(1, PLAIN_LEN), *gz = xcalloc(1, PLAIN_LEN);
+	char *dir = t_tmpdir(), path[512], cache[512];
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	struct kimage k;
+	size_t len, i;
+	char *got;
+	int hit, fd;
+
+	for (i = 0; i < PLAIN_LEN; i++)
+		img[i] = (uint8_t)(i % 13);
+	memcpy(img + 0x38, "ARM\x64", 4);
+	kimage_probe(img, PLAIN_LEN, &k);
+	ck_assert_int_eq(k.kind, KI_ARM64_IMAGE);
+	len = compress_with(KC_GZIP, img, PLAIN_LEN, gz, PLAIN_LEN);
+	kimage_probe(gz, len, &k);
+	ck_assert_int_eq(k.kind, KI_GZIP);
+	ck_assert_uint_eq(k.plain_size, PLAIN_LEN);
+	snprintf(path, sizeof(path), "%s/Image.gz", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(write(fd, gz, len), (ssize_t)len);
+	close(fd);
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	got = kcache_get(kc, path, &hit, &e);
+	ck_assert_msg(got != NULL, "%s", e.msg);
+	ck_assert_str_ne(got, path);
+	free(got);
+	kcache_free(kc);
+	free(img);
+	free(gz);
+	t_rmtree(dir);
+}
+END_TEST
+
+Suite *
+kcache_suite(void)
+{
+	Suite *s = suite_create("kcache");
+	TCase *tc = tcase_create("kcache");
+
+	tcase_add_test(tc, extract_each_codec);
+	tcase_add_test(tc, refused_and_plain);
+	tcase_add_test(tc, rebuilt_and_bounded);
+	tcase_add_test(tc, arm64_image_gz);
+	suite_add_tcase(s, tc);
+	return s;
+}
