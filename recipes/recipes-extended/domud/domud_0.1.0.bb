@@ -22,7 +22,8 @@ S = "${WORKDIR}/git"
 
 # exactly what the Makefile links (pkg-config names: xenlight xentoollog,
 # inih yajl uuid, libnl-route-3.0 libip4tc); libcheck for the ptest
-DEPENDS = "xen-tools libinih yajl util-linux-libuuid libnl iptables"
+# zlib, xz, zstd: the kernel cache (xen-tools links them already)
+DEPENDS = "xen-tools libinih yajl util-linux-libuuid libnl iptables zlib xz zstd"
 DEPENDS += "${@bb.utils.contains('PTEST_ENABLED', '1', 'libcheck', '', d)}"
 
 inherit pkgconfig systemd update-rc.d useradd ptest bash-completion
