@@ -179,6 +179,9 @@ struct backend_ops {
 		    const char *vdev, uint64_t token, struct err *);
 	/* its disks (with blkback's counters) and vifs; NULL in backends
 	 * without devices */
+	/* pause (1) or unpause (0) a running domain; quick, synchronous */
+	int	(*pause)(struct backend *, uint32_t domid, int pause,
+		    struct err *);
 	int	(*devices)(struct backend *, uint32_t domid, struct be_devices *,
 		    struct err *);
 	/* the vdevs of a domain's disks */

@@ -391,7 +391,7 @@ static const struct key service_keys[] = {
 	{ "agent", 0 }, { "health", 0 }, { "health_interval", 0 },
 	{ "health_timeout", 0 }, { "health_retries", 0 },
 	{ "health_start_period", 0 }, { "health_restart", 0 }, { "ready", 0 },
-	{ "kernel_cache", 0 },
+	{ "kernel_cache", 0 }, { "idle_action", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
@@ -400,7 +400,8 @@ enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_AGENT_STOP_TIMEOUT, SK_PING_INTERVAL, SK_PING_TIMEOUT,
 	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT, SK_HEALTH,
 	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
-	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE };
+	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE,
+	SK_IDLE_ACTION };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -679,6 +680,15 @@ service_key(struct parse *p, int k, const char *v)
 		s->health_restart_line = p->lineno;
 		if ((why = parse_bool(v, &s->health_restart)) != NULL)
 			bad(p, key, v, why);
+		break;
+	case SK_IDLE_ACTION:
+		s->idle_action_line = p->lineno;
+		if (strcmp(v, "stop") == 0)
+			s->idle_action = IDLE_STOP;
+		else if (strcmp(v, "pause") == 0)
+			s->idle_action = IDLE_PAUSE;
+		else
+			bad(p, key, v, "expected stop or pause");
 		break;
 	case SK_KERNEL_CACHE:
 		if ((why = parse_bool(v, &s->kernel_cache)) != NULL)
@@ -1345,6 +1355,9 @@ service_check(struct config *cfg, struct service_conf *s)
 	}
 	if (s->agent_vxn && !s->memres)
 		svc_err(cfg, s, line, "agent = vxn: needs memres = yes");
+	if (s->idle_action_line && (!s->memres || !s->idle_timeout_ms))
+		svc_err(cfg, s, s->idle_action_line, "idle_action: needs memres "
+		    "= yes and an idle_timeout");
 	health_check(cfg, s);
 	if (s->has_net && s->bridge_line == 0 && s->network_line == 0)
 		svc_err(cfg, s, s->net_line, "[net]: needs network= (a "

@@ -96,6 +96,8 @@ struct service_conf {
 	uint64_t	 ping_timeout_ms;	/* unanswered: unresponsive */
 	int		 ping_restart;		/* ... and then restart */
 	uint64_t	 idle_timeout_ms;	/* stop when unused; 0 = never */
+	enum idle_action { IDLE_STOP, IDLE_PAUSE } idle_action;
+	int		 idle_action_line;
 
 	/* the health probe (core/health.c) */
 	enum health_kind { HEALTH_NONE, HEALTH_EXEC, HEALTH_TCP } health;

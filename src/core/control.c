@@ -31,6 +31,33 @@ _Static_assert(SERVICE_NAME_MAX == PROTO_NAME_MAX,
     "a service name travels in requests");
 
 /* the daemon's side of the command table: proto_cmds[i].verb -> handler */
+/* the peer's role on this socket: its own, at most the socket's */
+static enum auth_role
+role_of(struct control *c, const struct peer *peer, enum auth_role sock_role)
+{
+	enum auth_role r = auth_role(peer, &c->auth);
+
+	return r < sock_role ? r : sock_role;
+}
+
+/* commands that need the guest to run: exec (cp), run, console, input,
+ * and an admin's ping of the agent */
+static int
+wakes(const struct request *req, enum auth_role role)
+{
+	switch (req->pcmd->verb) {
+	case PV_EXEC:
+	case PV_RUN:
+	case PV_CONSOLE:
+	case PV_INPUT:
+		return 1;
+	case PV_PING:
+		return role == ROLE_ADMIN;
+	default:
+		return 0;
+	}
+}
+
 static control_handler *const handlers[PV__N] = {
 	[PV_PING] = verb_ping,
 	[PV_LIST] = verb_status,
@@ -88,6 +115,10 @@ control_dispatch(struct control *c, const struct peer *peer,
 	/* what this request changes is this uid's doing (events) */
 	snprintf(c->sup->actor, sizeof(c->sup->actor), "uid %u",
 	    (unsigned)peer->uid);
+	/* a service paused while idle: an admin's command to it resumes it
+	 * first; a reader's never does (readers change nothing) */
+	if (s && s->idle_paused && wakes(&req, role_of(c, peer, sock_role)))
+		(void)svc_wake(s, req.cmd);
 	out = handlers[req.pcmd->verb](c, &req, s, outlen);
 	c->sup->actor[0] = '\0';
 	c->cur_peer = NULL;

@@ -371,7 +371,8 @@ health_after_poll(struct service *s, const struct pollfd *fds, int nfds)
 		probe_result(s, 0, msg, (size_t)n);
 	}
 	/* a paused guest cannot answer: no probe, no verdict on it */
-	if (h->probe_at || !h->next_at || now < h->next_at || s->paused)
+	if (h->probe_at || !h->next_at || now < h->next_at || s->paused ||
+	    s->idle_paused)
 		return;
 	h->probe_at = now;
 	if (s->conf->health == HEALTH_EXEC)

@@ -262,6 +262,9 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 	}
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
 		return proto_error_reply(req, PE_FAILED, "not running", outlen);
+	if (s->idle_paused)
+		return proto_error_reply(req, PE_FAILED, "paused while idle, and "
+		    "Xen would not resume it", outlen);
 	if (!s->ready)
 		return proto_error_reply(req, PE_FAILED, "its agent has not "
 		    "answered yet", outlen);
@@ -423,6 +426,10 @@ jobs_agent_ping(struct control *c, const struct request *req,
 	if (!s->conf->memres)
 		return proto_error_reply(req, PE_FAILED, "not a memres service",
 		    outlen);
+	/* the dispatcher resumed it for an admin; a reader's ping does not */
+	if (s->idle_paused)
+		return proto_error_reply(req, PE_FAILED, "paused while idle (an "
+		    "admin's command resumes it)", outlen);
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
 		return proto_error_reply(req, PE_FAILED, "not running", outlen);
 	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)

@@ -829,6 +829,7 @@ after_end(struct service *s)
 	s->ready = s->unresponsive = 0;
 	s->paused = 0;
 	s->paused_since = 0;
+	s->idle_paused = 0;
 	s->destroy_started = s->destroy_retry_ms = 0;
 	s->destroy_inflight = s->destroy_stuck = 0;
 	if (s->stop_phase != SP_NONE)
@@ -991,6 +992,8 @@ static void
 a_stop(struct service *s, const struct be_event *ev)
 {
 	svc_then(s, AFTER_STOP);
+	/* paused while idle: its agent must run to sync and power off */
+	(void)svc_wake(s, "stop");
 	/* memres: the agent syncs and powers off; PV shutdown if it does not */
 	if (s->conf->memres && s->ready && s->con && s->con->chan &&
 	    chan_shutdown(s->con->chan) == 0) {
@@ -1925,6 +1928,69 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 	}
 }
 
+/* memres, idle_action = pause: the guest keeps its memory and Xen stops
+ * running it; the next command resumes it where it was (the agent sees a
+ * gap in time, not a new boot) */
+static void
+idle_pause(struct service *s)
+{
+	struct backend *be = s->sup->be;
+	struct err e = ERR_INIT;
+	char d[32], why[64];
+
+	if (be->ops->pause == NULL || be->ops->pause(be, s->domid, 1, &e) == -1) {
+		log_warnx("%s: idle pause: %s", s->conf->name, e.msg);
+		svc_used(s);	/* not again at once */
+		return;
+	}
+	s->idle_paused = 1;
+	format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
+	snprintf(why, sizeof(why), "idle for %s", d);
+	note(s, "%s: paused (the next command resumes it)", why);
+	events_add(&s->sup->events, s->conf->name, "ready", "paused", why,
+	    "domud", mono_ms());
+	log_info("event: %s ready -> paused (%s; by domud)", s->conf->name, why);
+	(void)state_save(s->sup);
+}
+
+int
+svc_wake(struct service *s, const char *why)
+{
+	struct backend *be = s->sup->be;
+	struct err e = ERR_INIT;
+	const char *actor = s->sup->actor[0] ? s->sup->actor : "domud";
+	uint64_t now = mono_ms();
+
+	if (!s->idle_paused)
+		return 0;
+	if (be->ops->pause(be, s->domid, 0, &e) == -1) {
+		log_warnx("%s: resume: %s", s->conf->name, e.msg);
+		return -1;
+	}
+	s->idle_paused = 0;
+	svc_used(s);
+	/* the time it was paused is not the agent's silence */
+	if (s->con && s->con->chan && s->con->chan->ping_sent)
+		s->con->chan->ping_sent = now;
+	s->next_ping = now + s->conf->ping_interval_ms;
+	events_add(&s->sup->events, s->conf->name, "paused", "ready", why,
+	    actor, now);
+	log_info("event: %s paused -> ready (%s; by %s)", s->conf->name, why,
+	    actor);
+	(void)state_save(s->sup);
+	return 0;
+}
+
+void
+svc_idle_adopted(struct service *s)
+{
+	s->idle_paused = 1;
+	s->paused = 0;
+	s->paused_since = 0;
+	log_info("%s: domain %u was paused for being idle; the next command "
+	    "resumes it", s->conf->name, s->domid);
+}
+
 /* memres keepalive: a ping every ping_interval; unanswered for
  * ping_timeout, the agent is unresponsive (and, if so configured, the
  * service restarts) */
@@ -1936,7 +2002,7 @@ agent_keepalive(struct service *s)
 	struct err e = ERR_INIT;
 
 	/* a paused guest cannot answer: no verdict on it, no idle stop */
-	if (s->state != ST_RUNNING || s->paused)
+	if (s->state != ST_RUNNING || s->paused || s->idle_paused)
 		return;
 	if (ch->ping_sent == 0 && s->unresponsive) {
 		s->unresponsive = 0;
@@ -1966,6 +2032,10 @@ agent_keepalive(struct service *s)
 	    s->last_used + s->conf->idle_timeout_ms <= now) {
 		char d[32];
 
+		if (s->conf->idle_action == IDLE_PAUSE) {
+			idle_pause(s);
+			return;
+		}
 		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
 		note(s, "idle for %s: stopping (the next exec starts it)", d);
 		if (sup_stop(s->sup, s, &e) == 0)
@@ -2157,6 +2227,17 @@ reconcile_own(struct service *s, const struct be_found *f)
 
 	stats_sample(s, f, now);
 
+	/* paused by us while idle; someone else's unpause is taken as a
+	 * resume */
+	if (s->idle_paused) {
+		if (!f->paused && !f->shutdown && !f->dying) {
+			s->idle_paused = 0;
+			svc_used(s);
+			note(s, "domain %u was resumed outside domud (xl "
+			    "unpause?)", s->domid);
+		}
+		return;
+	}
 	if (!f->paused || f->shutdown || f->dying) {
 		s->paused_since = 0;
 		if (s->paused) {
@@ -2434,6 +2515,8 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 			yajl_gen_map_close(g);
 		}
 	}
+	if (s->idle_paused)
+		gen_kv_str(g, "idle", "paused");
 	if (s->state == ST_STOPPING)
 		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop_phase));
 	if (s->stopped_in != SP_NONE)

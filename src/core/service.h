@@ -133,6 +133,8 @@ struct service {
 	enum stop_phase		 stopped_in;	/* the phase that ended the last */
 	uint64_t		 last_used;	/* memres: last command, monotonic */
 	int			 idle_stopped;	/* memres: the next exec starts it */
+	int			 idle_paused;	/* memres: paused by us, for being
+						 * idle; the next command resumes */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	struct console		*con;
 	uint64_t		 console_retry_at; /* lost console: reopen, ms */
@@ -253,6 +255,11 @@ int		 svc_ready(const struct service *);
 /* it became ready (health.c, the agent): the event, and who waits on it */
 void		 svc_ready_event(struct service *, const char *why,
 		    const char *actor);
+/* memres paused while idle: resume it (an admin's command); 0, or -1
+ * when Xen would not (logged). why: what woke it, for the events */
+int		 svc_wake(struct service *, const char *why);
+/* state.json says the domain adopted paused was paused for being idle */
+void		 svc_idle_adopted(struct service *);
 /* health_restart: stop it through the normal path, as a failure */
 void		 svc_unhealthy(struct service *, const char *why);
 const char	*svc_exit_str(enum svc_exit);

@@ -66,6 +66,8 @@ state_save(struct supervisor *sup)
 		yajl_gen_map_open(g);
 		gen_kv_str(g, "name", s->conf->name);
 		gen_kv_bool(g, "held", s->held);
+		if (s->idle_paused)
+			gen_kv_bool(g, "idle_paused", 1);
 		if (s->state == ST_FAILED)
 			gen_kv_str(g, "failed", s->failed_reason[0] ?
 			    s->failed_reason : svc_exit_str(s->last_exit));
@@ -89,7 +91,7 @@ state_load(struct supervisor *sup)
 	const char *pv[] = { "v", NULL }, *pb[] = { "boot_id", NULL },
 	    *ps[] = { "services", NULL }, *pn[] = { "name", NULL },
 	    *ph[] = { "held", NULL }, *pf[] = { "failed", NULL },
-	    *pr[] = { "restarts", NULL };
+	    *pr[] = { "restarts", NULL }, *pi[] = { "idle_paused", NULL };
 	char path[1024], bid[64], err[128], *text = NULL;
 	yajl_val root = NULL, v, arr;
 	const char *str;
@@ -125,6 +127,11 @@ state_load(struct supervisor *sup)
 		if ((restarts = yajl_tree_get(e, pr, yajl_t_number)) != NULL &&
 		    YAJL_IS_INTEGER(restarts) && YAJL_GET_INTEGER(restarts) >= 0)
 			s->restarts = (unsigned)YAJL_GET_INTEGER(restarts);
+		/* paused by the domud before this one, for being idle: ours,
+		 * not someone else's pause (adoption left it paused) */
+		if (s->state == ST_RUNNING && s->conf->idle_action == IDLE_PAUSE &&
+		    YAJL_IS_TRUE(yajl_tree_get(e, pi, yajl_t_any)))
+			svc_idle_adopted(s);
 		/* a domain that runs (adopted) outranks what was saved */
 		if (s->state != ST_STOPPED)
 			continue;

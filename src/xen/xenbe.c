@@ -1218,6 +1218,16 @@ xb_devices(struct backend *be, uint32_t domid, struct be_devices *out,
 	return 0;
 }
 
+static int
+xb_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	int rc = pause ? libxl_domain_pause(xb->ctx, domid, NULL) :
+	    libxl_domain_unpause(xb->ctx, domid, NULL);
+
+	return rc ? xerr(xb, e, rc, pause ? "pause" : "unpause") : 0;
+}
+
 static const struct backend_ops xenbe_ops = {
 	.name = "libxl",
 	.create = xb_create,
@@ -1231,6 +1241,7 @@ static const struct backend_ops xenbe_ops = {
 	.adopt = xb_adopt,
 	.console_path = xb_console_path,
 	.devices = xb_devices,
+	.pause = xb_pause,
 	.disk_attach = xb_disk_attach,
 	.disk_detach = xb_disk_detach,
 	.disk_list = xb_disk_list,

@@ -228,6 +228,19 @@ f_free(struct backend *be)
 	free(be);
 }
 
+static int
+f_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
+{
+	struct fake_backend *f = (struct fake_backend *)be;
+	struct fake_dom *d = fake_dom(f, domid);
+
+	if (d == NULL)
+		return err_set(e, ENOENT, "no domain %u", domid);
+	d->paused = pause;
+	f->npause += pause ? 1 : 0;
+	return 0;
+}
+
 /* one disk with counters; the vif is this machine's loopback, which
  * netlink can count */
 static int
@@ -259,6 +272,7 @@ static const struct backend_ops fake_ops = {
 	.scan = f_scan,
 	.list = f_list,
 	.devices = f_devices,
+	.pause = f_pause,
 	.adopt = f_adopt,
 	.console_path = f_console_path,
 	.before_poll = f_before_poll,

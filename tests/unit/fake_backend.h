@@ -25,7 +25,7 @@ struct fake_backend {
 	struct backend	 be;
 	uint64_t	 free_mem;
 	uint32_t	 next_domid;
-	int		 ncreate, nshutdown, ndestroy;
+	int		 ncreate, nshutdown, ndestroy, npause;
 	int		 fail_create_now;	/* create() returns -1 */
 	char		 last_create[64];
 	struct be_event	 queue[FAKE_MAX_EVENTS];

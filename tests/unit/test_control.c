@@ -281,6 +281,43 @@ START_TEST(memres_verbs_refuse_clearly)
 }
 END_TEST
 
+/* a memres service paused while idle: a reader's ping of its agent does
+ * not resume it (readers change nothing); an admin's does */
+START_TEST(idle_paused_woken_by_admins_only)
+{
+	const char *msg[] = { "error", "message", NULL };
+	struct service *m;
+	yajl_val v;
+
+	ck_assert_int_eq(sup_find(ctl.sup, "gw") != NULL, 1);
+	m = sup_find(ctl.sup, "gw");
+	m->conf->memres = 1;
+	m->state = ST_RUNNING;
+	m->domid = 7;
+	fake_dom_add(fb, "gw", 7, NULL)->paused = 1;
+	m->idle_paused = 1;
+	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
+	    "\"gw\"}");
+	ck_assert(!ok(v));
+	ck_assert_ptr_nonnull(strstr(str(v, msg), "paused while idle"));
+	yajl_tree_free(v);
+	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(fake_dom(fb, 7)->paused, 1);
+	/* root on the read-only socket is a reader there */
+	v = call(&root, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
+	    "\"gw\"}");
+	yajl_tree_free(v);
+	ck_assert_int_eq(m->idle_paused, 1);
+	v = call(&root, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
+	    "\"gw\"}");
+	yajl_tree_free(v);
+	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(fake_dom(fb, 7)->paused, 0);
+	m->state = ST_STOPPED;
+	m->domid = INVALID_DOMID_;
+}
+END_TEST
+
 START_TEST(logs_are_neutralised)
 {
 	const char *text[] = { "result", "text", NULL };
@@ -423,6 +460,7 @@ control_suite(void)
 	tcase_add_test(tc, events_verb);
 	tcase_add_test(tc, bad_requests_get_errors);
 	tcase_add_test(tc, logs_are_neutralised);
+	tcase_add_test(tc, idle_paused_woken_by_admins_only);
 	tcase_add_test(tc, memres_verbs_refuse_clearly);
 	tcase_add_test(tc, every_verb_has_a_handler);
 	tcase_add_test(tc, run_images_are_checked);

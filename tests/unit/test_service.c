@@ -73,6 +73,8 @@ teardown(void)
 
 /* one loop iteration: the backend reports, then the supervisor's timers */
 static int status_has(struct service *, const char *);
+static int event_seen(const char *, const char *, const char *, const char *,
+    const char *);
 
 static void
 run(void)
@@ -626,6 +628,56 @@ START_TEST(memres_idle_stop)
 	run_io(10);
 	ck_assert_int_eq(m->state, ST_STOPPING);
 	ck_assert_int_eq(m->idle_stopped, 1);
+	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	close(master);
+	teardown();
+}
+END_TEST
+
+/* idle_action = pause: paused, not reported as someone else's pause,
+ * no pings or probes meanwhile; resumed by a command, and by a stop */
+START_TEST(memres_idle_pause)
+{
+	const char *names[] = { "m" },
+	    *extras[] = { "memres = yes\nidle_timeout = 1m\nidle_action = pause\n"
+	    "agent_stop_timeout = 5s\n" };
+	struct service *m;
+	struct err e = ERR_INIT;
+	uint64_t pings;
+	int master;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	m = memres_up("m", &master);
+	m->last_used = mono_ms() - 61000;
+	run_io(10);
+	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(m->state, ST_RUNNING);
+	ck_assert_int_eq(fb->npause, 1);
+	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 1);
+	ck_assert(event_seen("m", "ready", "paused", "idle for 1m", "domud"));
+	ck_assert(status_has(m, "\"idle\":\"paused\""));
+	/* Xen's listing shows it paused for long: ours, not reported */
+	m->paused_since = mono_ms() - 60000;
+	sup->next_reconcile = 0;
+	pings = m->con->chan->ping_id;
+	m->next_ping = mono_ms();
+	run_io(10);
+	ck_assert_int_eq(m->paused, 0);
+	ck_assert_uint_eq(m->con->chan->ping_id, pings);
+	/* a command resumes it where it was */
+	strcpy(sup->actor, "uid 0");
+	ck_assert_int_eq(svc_wake(m, "exec"), 0);
+	sup->actor[0] = '\0';
+	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
+	ck_assert(event_seen("m", "paused", "ready", "exec", "uid 0"));
+	/* paused again, then stopped: resumed first, for its agent */
+	m->last_used = mono_ms() - 61000;
+	run_io(10);
+	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(sup_stop(sup, m, &e), 0);
+	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
 	ck_assert_int_eq(m->stop_phase, SP_AGENT);
 	close(master);
 	teardown();
@@ -1634,6 +1686,7 @@ service_suite(void)
 	tcase_add_test(tc, memres_console_reopened);
 	tcase_add_test(tc, memres_client_pings_do_not_starve_keepalive);
 	tcase_add_test(tc, memres_unanswered_ping_restarts);
+	tcase_add_test(tc, memres_idle_pause);
 	tcase_add_test(tc, health_exec_probe);
 	tcase_add_test(tc, health_tcp_probe);
 	tcase_add_test(tc, create_failure_undone);

@@ -21,6 +21,8 @@ RAMDISK=$AGENT_RD CMDX="e2e.vxn=1" svc_ini vx vx-up \
   "autostart = no" "restart = no" "memres = yes" "agent = vxn" "agent_stop_timeout = 20s"
 RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini idle idle-up \
   "autostart = no" "restart = no" "memres = yes" "idle_timeout = 20s"
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini nap nap-up \
+  "autostart = no" "restart = no" "memres = yes" "idle_timeout = 10s" "idle_action = pause"
 if ! domud_up || ! wait_state t ready 240; then
   fail memres/cp-roundtrip "t is '$(jfield t state)', not ready"
   show_log 20
@@ -222,6 +224,37 @@ if [ -z "$why" ]; then
   pass memres/idle "stopped ${t_idle}s after ready (idle_timeout 20s, through its agent); 'exec echo back' started it again and answered in ${wake_ms} ms"
 else
   fail memres/idle "$why"
+  show_log 20
+fi
+
+# ---- memres/idle-pause: idle_action = pause keeps the guest, paused; the next exec
+# resumes it where it was (same domain, its memory intact) --------------------------
+domuctl start nap > /dev/null 2>&1
+why=""
+if ! wait_state nap ready 240; then
+  why="nap never became ready ($(jfield nap state));"
+else
+  dn=$(jfield nap domid)
+  domuctl exec nap -- sh -c 'echo kept > /nap-state' > /dev/null 2>&1
+  t=$(up)
+  wait_for 40 sh -c "domuctl -j status nap | grep -q '\"idle\":\"paused\"'" || why="$why not paused after its idle_timeout;"
+  t_nap=$(dt "$t" "$(up)")
+  xl list "$dn" 2>/dev/null | awk 'NR==2{print $5}' | grep -q p || why="$why Xen does not show domain $dn paused: $(xl list "$dn" 2>&1 | tail -n 1);"
+  c0=$(jfield nap cpu_time_ms); sleep 5; c1=$(jfield nap cpu_time_ms)
+  [ -n "$c0" ] && [ "$c0" = "$c1" ] || why="$why CPU time moved while paused: $c0 -> $c1;"
+  [ "$(jfield nap paused)" = "" ] || why="$why reported as someone else's pause;"
+  t=$(ms)
+  out=$(domuctl exec -t 60 nap -- cat /nap-state 2>/tmp/nap.err); re=$?
+  resume_ms=$(( $(ms) - t ))
+  [ $re = 0 ] && [ "$out" = kept ] || why="$why exec after the pause: rc=$re out='$out' $(tr '\n' ' ' < /tmp/nap.err);"
+  [ "$(jfield nap domid)" = "$dn" ] || why="$why a new domain: $(jfield nap domid);"
+  domuctl events nap 2>/dev/null | grep -q "paused -> ready (exec; by uid 0)" || why="$why no resume event;"
+fi
+if [ -z "$why" ]; then
+  pass memres/idle-pause "paused ${t_nap}s after its last exec (idle_timeout 10s), CPU time flat; 'exec cat' resumed domain $dn and answered 'kept' in ${resume_ms} ms"
+  bench idle_wake "pause_resume_exec_ms=$resume_ms stop_restart_exec_ms=${wake_ms:-?} ratio=$(awk -v a="$resume_ms" -v b="${wake_ms:-0}" 'BEGIN{if (b > 0) printf "%.3f", a/b; else print "?"}')"
+else
+  fail memres/idle-pause "$why"
   show_log 20
 fi
 domud_down 120 || info "domud did not exit on SIGTERM"
