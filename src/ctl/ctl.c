@@ -22,8 +22,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "then follow; -p: the previous run's" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
-	{ "exec",	"[-t SECS] [--shell] [--raw] SERVICE -- CMD...",
-	    "run CMD in a memres DomU; its exit status" },
+	{ "exec",	"[-t SECS] [--shell|--batch] [--raw] SERVICE [-- CMD...]",
+	    "run CMD in a memres DomU; its exit status; --batch: each line "
+	    "of stdin, on one connection" },
 	{ "console",	"[--raw] SERVICE",	"attach to the console (Ctrl-] leaves)" },
 	{ "run",	"[-t SECS] SERVICE --disk IMAGE -- CMD...",
 	    "CMD from IMAGE, hot-plugged read-only" },
@@ -152,6 +153,8 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 
 		if (!strcmp(a, "--shell") || !strcmp(a, "-s"))
 			o->req.shell = 1;
+		else if (!strcmp(a, "--batch") && !strcmp(o->req.cmd, "exec"))
+			o->batch = 1;
 		else if (!strcmp(a, "--raw"))
 			o->raw = 1;
 		else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
@@ -187,6 +190,14 @@ parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 	if (strcmp(o->req.cmd, "run") == 0 && o->req.disk[0] == '\0')
 		return usage_err(err, errsz, "%s", "run: --disk IMAGE is "
 		    "required");
+	if (o->batch) {
+		/* each line of stdin is a shell command */
+		if (i < argc)
+			return usage_err(err, errsz, "%s", "exec --batch: the "
+			    "commands come from stdin, not the command line");
+		o->req.shell = 1;
+		return 0;
+	}
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	if (i >= argc)

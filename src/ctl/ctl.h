@@ -54,6 +54,8 @@ struct ctl_opts {
 	int			 top_iter;	/* top -n: rounds, 0 = until ^C */
 	int			 top_delay_ms;	/* top -d */
 	int			 timeout_set;	/* -t given */
+	int			 batch;		/* exec --batch: commands from
+						 * stdin, one connection */
 };
 
 /* start/stop/restart --wait: how long, unless -t says */

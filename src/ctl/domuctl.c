@@ -233,6 +233,79 @@ run_exec(int fd, const struct ctl_opts *o)
 	}
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * exec --batch: each line of stdin is a shell command, run one after the
+ * other on one connection (no process start and connect per command);
+ * after each, "# exit N in M ms" on stderr, at the end a summary. The
+ * exit status is the last failing command's, or 0.
+ */
+static int
+run_batch(int fd, struct ctl_opts *o)
+{
+	char line[PROTO_REQ_MAX];
+	uint64_t *ms = NULL, t0;
+	size_t n = 0, cap = 0, failed = 0, len;
+	int rc, last = CTL_EXIT_OK;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		len = strcspn(line, "\n");
+		line[len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (len + 1 > sizeof(o->req.args)) {
+			fprintf(stderr, "domuctl: exec --batch: a line over %zu "
+			    "bytes\n", sizeof(o->req.args) - 1);
+			last = CTL_EXIT_USAGE;
+			break;
+		}
+		memcpy(o->req.args, line, len + 1);
+		o->req.args_len = len + 1;
+		o->req.argc = 1;
+		o->req.id++;
+		t0 = mono_ms();
+		rc = run_exec(fd, o);
+		if (n == cap) {
+			uint64_t *nm;
+
+			cap = cap ? 2 * cap : 64;
+			if ((nm = realloc(ms, cap * sizeof(*ms))) == NULL) {
+				free(ms);
+				return CTL_EXIT_EXEC_ERROR;
+			}
+			ms = nm;
+		}
+		ms[n++] = mono_ms() - t0;
+		fflush(stdout);
+		fprintf(stderr, "# exit %d in %llu ms\n", rc,
+		    (unsigned long long)ms[n - 1]);
+		if (rc != CTL_EXIT_OK) {
+			failed++;
+			last = rc;
+		}
+		/* the connection is gone, or a Ctrl-C: no more */
+		if (rc == CTL_EXIT_NODAEMON || rc == CTL_EXIT_EXEC_CANCELLED ||
+		    interrupted)
+			break;
+	}
+	if (n > 0) {
+		qsort(ms, n, sizeof(*ms), cmp_u64);
+		fprintf(stderr, "domuctl: %zu commands, %zu failed; each took "
+		    "%llu ms at the median (%llu to %llu)\n", n, failed,
+		    (unsigned long long)ms[n / 2], (unsigned long long)ms[0],
+		    (unsigned long long)ms[n - 1]);
+	}
+	free(ms);
+	return last;
+}
+
 /* ---- cp ------------------------------------------------------------------------ */
 
 struct cp {
@@ -935,7 +1008,7 @@ main(int argc, char **argv)
 			    rc;
 		}
 		if (!strcmp(o.cmd->name, "exec") || !strcmp(o.cmd->name, "run"))
-			return run_exec(fd, &o);
+			return o.batch ? run_batch(fd, &o) : run_exec(fd, &o);
 		if (!strcmp(o.cmd->name, "cp"))
 			return run_cp(fd, &o);
 		if (!strcmp(o.cmd->name, "console"))
