@@ -35,6 +35,7 @@ INSTALL		?= install
 CROSS_COMPILE	?=
 ifeq ($(origin CC),default)
 CC		:= $(CROSS_COMPILE)gcc
+CC_IS_OURS	:= 1
 endif
 ifeq ($(origin AR),default)
 AR		:= $(CROSS_COMPILE)ar
@@ -148,7 +149,7 @@ endif
 
 # Objects are rebuilt when a flag that is baked into them changes (make
 # install SYSCONFDIR=... after a plain make, WERROR=1, other CFLAGS).
-FLAGS_ID	= $(CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(VERSION) | \
+FLAGS_ID	= $(CC) | $(AGENT_CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(VERSION) | \
 		  $(SYSCONFDIR) | $(WERROR) | $(STATIC) | $(SYSROOT)
 FLAGS_STAMP	:= $(O)/flags.stamp
 $(FLAGS_STAMP): FORCE
@@ -200,9 +201,16 @@ $(O)/domuctl: $(O)/ctl/domuctl.o $(LIBDOMUD)
 # reachable (and its own headers). Static unless sanitized.
 AGENT_SRCS	:= $(wildcard src/agent/*.c) src/chan/frame.c
 AGENT_CFLAGS	= $(STD_CFLAGS) -DDOMUD_VERSION='"$(VERSION)"' -Isrc/chan
+# Every memres initramfs carries the agent: against musl (Debian's
+# musl-tools) it is a tenth of its static glibc size. Only for a native
+# build with our own compiler and no sanitizer; AGENT_CC= picks another.
+MUSL_GCC_	= $(shell command -v musl-gcc 2>/dev/null)
+MUSL_GCC	= $(call memo,MUSL_GCC)
+AGENT_CC	?= $(if $(and $(CC_IS_OURS),$(if $(CROSS_COMPILE),,1),$(if \
+		   $(findstring -fsanitize,$(CFLAGS)),,1),$(MUSL_GCC)),musl-gcc,$(CC))
 $(O)/domud-agent: $(AGENT_SRCS) $(wildcard src/agent/*.h) src/chan/frame.h $(FLAGS_STAMP)
-	$(call say,CCLD,$(@F))
-	$(Q)$(CC) $(CPPFLAGS) $(AGENT_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	$(call say,CCLD,$(@F) ($(notdir $(firstword $(AGENT_CC)))))
+	$(Q)$(AGENT_CC) $(CPPFLAGS) $(AGENT_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 		$(if $(findstring -fsanitize,$(CFLAGS)),,-static) -o $@ $(AGENT_SRCS)
 
 $(XS_STATIC):

@@ -79,4 +79,46 @@ else
   fail bench/adopt "elf=$(jfield elf state) bz=$(jfield bz state)"
 fi
 domud_down 90
+
+# P2: four independent autostart services, from domud's start to all
+# running (built in parallel), against four sequential `xl create`s
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
+conf_init
+for i in 1 2 3 4 5 6 7 8; do
+  svc_ini "p$i" "p$i-up" "autostart = $([ $i -le 4 ] && echo yes || echo no)" "stop_timeout = 20s"
+done
+all_up() { for _s in "$@"; do [ "$(jfield "$_s" state)" = running ] || return 1; done; }
+t0=$(up)
+if domud_up && wait_for 300 all_up p1 p2 p3 p4; then
+  d_s=$(dt "$t0" "$(up)")
+  # P4: with eight DomUs, domud's memory against xl's monitor processes
+  for i in 5 6 7 8; do domuctl start "p$i" > /dev/null 2>&1; done
+  wait_for 300 all_up p1 p2 p3 p4 p5 p6 p7 p8
+  d_rss=$(rss_kib "$DOMUD_PID"); d_pss=$(pss_kib "$DOMUD_PID")
+  n_up=0; for i in 1 2 3 4 5 6 7 8; do [ "$(jfield "p$i" state)" = running ] && n_up=$((n_up + 1)); done
+  domud_down 120
+  t0=$(up)
+  for i in 1 2 3 4; do
+    guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
+    xl create -q "/tmp/xp$i.cfg" > /dev/null 2>&1
+  done
+  x_s=$(dt "$t0" "$(up)")
+  for i in 5 6 7 8; do
+    guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
+    xl create -q "/tmp/xp$i.cfg" > /dev/null 2>&1
+  done
+  sleep 2
+  x_rss=0 x_pss=0 x_n=0
+  # each domain has its own xl process (the monitor xl create leaves)
+  for p in $(pgrep -x xl); do
+    x_rss=$((x_rss + $(rss_kib "$p"))); x_pss=$((x_pss + $(pss_kib "$p"))); x_n=$((x_n + 1))
+  done
+  for i in 1 2 3 4 5 6 7 8; do xl destroy "xp$i" > /dev/null 2>&1; done
+  bench parallel_start "domud_s=$d_s xl_sequential_s=$x_s ratio=$(awk -v a="$d_s" -v b="$x_s" 'BEGIN{printf "%.2f", a/b}') services=4"
+  bench memory_8_domus "domud_rss_kib=$d_rss domud_pss_kib=$d_pss domus=$n_up xl_monitors=$x_n xl_rss_kib_sum=$x_rss xl_pss_kib_sum=$x_pss ratio_pss=$(awk -v a="$d_pss" -v b="$x_pss" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}')"
+  pass bench/parallel-start
+else
+  fail bench/parallel-start "$(domuctl list 2>&1 | tr '\n' '|')"
+  domud_down 120
+fi
 true

@@ -240,7 +240,8 @@ else
   wait_for 40 sh -c "domuctl -j status nap | grep -q '\"idle\":\"paused\"'" || why="$why not paused after its idle_timeout;"
   t_nap=$(dt "$t" "$(up)")
   xl list "$dn" 2>/dev/null | awk 'NR==2{print $5}' | grep -q p || why="$why Xen does not show domain $dn paused: $(xl list "$dn" 2>&1 | tail -n 1);"
-  c0=$(jfield nap cpu_time_ms); sleep 5; c1=$(jfield nap cpu_time_ms)
+  # (status's figures come from the listing every 2 s: one after the pause)
+  sleep 3; c0=$(jfield nap cpu_time_ms); sleep 5; c1=$(jfield nap cpu_time_ms)
   [ -n "$c0" ] && [ "$c0" = "$c1" ] || why="$why CPU time moved while paused: $c0 -> $c1;"
   [ "$(jfield nap paused)" = "" ] || why="$why reported as someone else's pause;"
   t=$(ms)
