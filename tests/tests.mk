@@ -141,7 +141,7 @@ e2e: $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
 		E2E_SUITES="$(E2E_SUITES)" tests/e2e/run.sh
 
-bench: $(E2E_BIN)
+bench: $(E2E_BIN) bench-host
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
 		E2E_SUITES="bench" tests/e2e/run.sh
 
@@ -196,7 +196,42 @@ $(O)/parsebench: tests/chan/parsebench.c src/chan/frame.c src/chan/frame.h $(FLA
 	$(Q)$(CC) $(CPPFLAGS) $(STD_CFLAGS) $(INC) $(CFLAGS) $(LDFLAGS) \
 		-o $@ tests/chan/parsebench.c src/chan/frame.c
 
-bench-host: $(O)/parsebench
-	$(Q)$(O)/parsebench
+# the supervisor at 1, 100 and 1000 services on the fake backend
+$(O)/scalebench: tests/bench/scale.c $(O)/tests/unit/fake_backend.o $(LIBDOMUD) $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(O)/tests/unit/fake_backend.o $(LIBDOMUD) $(LIBS_NET) $(LIBS_CORE)
 
-.PHONY: netcheck chancheck bench-host
+bench-host: $(O)/parsebench $(O)/scalebench
+	$(Q)$(O)/parsebench
+	$(Q)$(O)/scalebench 2> /dev/null
+	$(Q)$(MAKE) --no-print-directory bench-sizes
+
+# ---- sizes (P5, P6): the static domud beside a static program that only
+# creates a domain through libxl, linked the same way; the agent against
+# glibc and against musl
+$(O)/xlmin: tests/bench/xlmin.c $(XS_DEP) $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(STATIC_LDFLAGS) \
+		$(SYSROOT_LDFLAGS) -o $@ $< $(LIBS_XEN) $(LIBS_CORE) 2> $@.ldwarn || \
+		{ cat $@.ldwarn; exit 1; }
+
+$(O)/agent-glibc: $(AGENT_SRCS) $(FLAGS_STAMP)
+	$(Q)$(CC) $(CPPFLAGS) $(AGENT_CFLAGS) $(CFLAGS) $(LDFLAGS) -static -o $@ \
+		$(AGENT_SRCS)
+
+bench-sizes:
+	$(Q)$(MAKE) --no-print-directory O=$(O)/sizes STATIC=1 $(O)/sizes/domud \
+		$(O)/sizes/xlmin $(O)/sizes/domud-agent $(O)/sizes/agent-glibc
+	$(Q)sz() { wc -c < "$$1" | tr -d ' '; }; \
+	st() { $(CROSS_COMPILE)strip -o "$$1.stripped" "$$1" && sz "$$1.stripped"; }; \
+	d=$(O)/sizes; \
+	echo "bench: static_size domud=$$(sz $$d/domud) domud_stripped=$$(st $$d/domud)" \
+	    "libxl_create_only=$$(sz $$d/xlmin) libxl_create_only_stripped=$$(st $$d/xlmin)" \
+	    "ratio_stripped=$$(awk -v a=$$(sz $$d/domud.stripped) -v b=$$(sz $$d/xlmin.stripped) \
+	    'BEGIN{printf "%.2f", a/b}')"; \
+	echo "bench: agent_size built=$$(sz $$d/domud-agent) built_stripped=$$(st $$d/domud-agent)" \
+	    "compiler=$(notdir $(firstword $(AGENT_CC))) glibc=$$(sz $$d/agent-glibc)" \
+	    "glibc_stripped=$$(st $$d/agent-glibc)"
+
+.PHONY: netcheck chancheck bench-host bench-sizes

@@ -8,7 +8,7 @@
 #include "core/backend.h"
 
 #define FAKE_MAX_EVENTS	64
-#define FAKE_MAX_DOMS	16
+#define FAKE_MAX_DOMS	1024	/* the scale bench runs 500 */
 
 /* a domain the fake "runs": what list() and dominfo() report. Created
  * domains join (with the service's name and UUID), destroyed and dead ones
