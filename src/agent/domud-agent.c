@@ -60,6 +60,8 @@ struct cmd {
 	int		 reaped;
 	uint8_t		 why;		/* FF_TIMEOUT, FF_CANCELLED */
 	uint64_t	 deadline;	/* monotonic ms, 0 = none */
+	/* where its time went, for the EXIT frame (monotonic µs) */
+	uint64_t	 t_recv, t_execd, t_reaped;
 };
 
 struct sent {
@@ -85,6 +87,15 @@ static int		 verbose, is_init, shutting_down;
 static void		 cmd_kill(struct cmd *, uint8_t);
 static void		 csh_hangup(void);
 static int		 csh_attached;	/* domud: a person is on the console */
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t
 now_ms(void)
@@ -350,6 +361,7 @@ cmd_exec(void *arg, const struct agent_exec *x)
 	    inp[2] = { -1, -1 };
 	struct cmd *c = NULL;
 	int e = 0, devnull;
+	uint64_t t_recv = now_us();
 	ssize_t n;
 	size_t i;
 	pid_t pid;
@@ -419,6 +431,8 @@ cmd_exec(void *arg, const struct agent_exec *x)
 	memset(c, 0, sizeof(*c));
 	c->id = x->id;
 	c->pid = pid;
+	c->t_recv = t_recv;
+	c->t_execd = now_us();
 	c->out = outp[0];
 	c->err = errp[0];
 	c->in = inp[1];
@@ -506,7 +520,7 @@ cmd_kill(struct cmd *c, uint8_t why)
 static void
 cmd_pump(struct cmd *c)
 {
-	uint8_t buf[FRAME_PAYLOAD_MAX], ex[8];
+	uint8_t buf[FRAME_PAYLOAD_MAX], ex[20];
 	int *fdp[2] = { &c->out, &c->err }, k;
 	ssize_t n;
 
@@ -533,6 +547,10 @@ cmd_pump(struct cmd *c)
 			sig = WTERMSIG(c->status);
 		put_be32(ex, (uint32_t)code);
 		put_be32(ex + 4, (uint32_t)sig);
+		/* the guest's part of the round trip */
+		put_be32(ex + 8, (uint32_t)(c->t_execd - c->t_recv));
+		put_be32(ex + 12, (uint32_t)(c->t_reaped - c->t_execd));
+		put_be32(ex + 16, (uint32_t)(now_us() - c->t_reaped));
 		send_frame(FT_EXIT, c->why, c->id, ex, sizeof(ex));
 		say("exit %u: code %d signal %d", c->id, code, sig);
 		if (c->in != -1)
@@ -555,6 +573,7 @@ reap(void)
 				continue;
 			cmds[i].status = status;
 			cmds[i].reaped = 1;
+			cmds[i].t_reaped = now_us();
 			if (cmds[i].id == 0)
 				memset(&cmds[i], 0, sizeof(cmds[i]));
 			else

@@ -21,6 +21,7 @@ char	*xstrdup(const char *);
 void	 format_duration(char *, size_t, uint64_t ms);
 void	 format_size(char *, size_t, uint64_t bytes);
 uint64_t mono_ms(void);
+uint64_t mono_us(void);
 /* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid */
 size_t	 utf8_seq_len(const unsigned char *s, size_t n, uint32_t *cp);
 /* IPv4 addresses in host order, MACs as 00:16:3e:12:34:56 */

@@ -356,6 +356,12 @@ deliver(struct channel *ch, const struct frame *f)
 		r.signal = (int)get_be32(f->data + 4);
 		r.timed_out = (f->flags & FF_TIMEOUT) != 0;
 		r.cancelled = (f->flags & FF_CANCELLED) != 0;
+		if (f->len >= 20) {
+			r.has_guest_time = 1;
+			r.spawn_us = get_be32(f->data + 8);
+			r.run_us = get_be32(f->data + 12);
+			r.tail_us = get_be32(f->data + 16);
+		}
 		exec_end(x, &r);
 		break;
 	case FT_INACK:

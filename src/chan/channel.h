@@ -32,6 +32,10 @@ struct chan_result {
 	int		 timed_out;
 	int		 cancelled;
 	char		 error[256];	/* neutralised: one line, UTF-8 */
+	/* the agent's side, when it says (µs): EXEC received to exec done,
+	 * to reaped, to the EXIT frame */
+	int		 has_guest_time;
+	uint32_t	 spawn_us, run_us, tail_us;
 };
 
 struct chan_exec_cb {

@@ -58,6 +58,7 @@ struct control_job {
 	int			 raw;
 	uint32_t		 chan_id;	/* exec */
 	uint64_t		 sent;		/* ping */
+	uint64_t		 sent_us;	/* exec: handed to the agent */
 	int64_t			 req_id;
 	int			 has_id;
 };

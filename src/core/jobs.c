@@ -198,6 +198,17 @@ exec_done(void *ctx, const struct chan_result *r)
 		gen_str(g, "result");
 		yajl_gen_map_open(g);
 		jobs_gen_result(g, j->svc, r);
+		/* where the round trip went: domud's view from the request to
+		 * the exit, and the agent's part of it */
+		gen_str(g, "timing");
+		yajl_gen_map_open(g);
+		gen_kv_int(g, "domud_us", (long long)(mono_us() - j->sent_us));
+		if (r->has_guest_time) {
+			gen_kv_int(g, "guest_spawn_us", r->spawn_us);
+			gen_kv_int(g, "guest_run_us", r->run_us);
+			gen_kv_int(g, "guest_tail_us", r->tail_us);
+		}
+		yajl_gen_map_close(g);
 		yajl_gen_map_close(g);
 		line = proto_reply_end(g, &len);
 	}
@@ -223,6 +234,7 @@ jobs_exec_start(struct control_job *j, struct service *s, const struct request *
 	    &cb, &j->chan_id, msg, msgsz, mono_ms()) == -1)
 		return -1;
 	j->stdin_open = req->want_stdin;
+	j->sent_us = mono_us();
 	svc_used(s);
 	log_info("%s: exec %s%s (request %u)", s->conf->name, argv[0],
 	    n > 1 ? " ..." : "", j->chan_id);

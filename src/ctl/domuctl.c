@@ -142,6 +142,28 @@ exec_event(const struct ctl_opts *o, const char *line)
 	return 1;
 }
 
+/* exec --batch: where each command's time went, as the reply says:
+ * domud's part (request to exit), the guest's (spawn, run, tail) */
+#define BT_N	4
+static long long batch_t[BT_N];
+
+static void
+batch_timing(const char *reply)
+{
+	static const char *const keys[BT_N] = { "domud_us", "guest_spawn_us",
+	    "guest_run_us", "guest_tail_us" };
+	yajl_val root = yajl_tree_parse(reply, NULL, 0), v;
+	size_t k;
+
+	for (k = 0; k < BT_N; k++) {
+		const char *path[] = { "result", "timing", keys[k], NULL };
+
+		v = root ? yajl_tree_get(root, path, yajl_t_number) : NULL;
+		batch_t[k] = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+	}
+	yajl_tree_free(root);
+}
+
 /*
  * exec: the request, then output events until the final reply. Ctrl-C
  * asks domud to cancel the command in the guest and waits for its end;
@@ -221,6 +243,8 @@ run_exec(int fd, const struct ctl_opts *o)
 					continue;
 				}
 				fflush(stdout);
+				if (o->batch)
+					batch_timing(buf + off);
 				rc = ctl_exec_status(buf + off, stderr);
 				free(buf);
 				return rc;
@@ -241,6 +265,16 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* the median of n values, sorted in place; 0 for none */
+static uint64_t
+median_u64(uint64_t *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[n / 2];
+}
+
 /*
  * exec --batch: each line of stdin is a shell command, run one after the
  * other on one connection (no process start and connect per command);
@@ -251,8 +285,8 @@ static int
 run_batch(int fd, struct ctl_opts *o)
 {
 	char line[PROTO_REQ_MAX];
-	uint64_t *ms = NULL, t0;
-	size_t n = 0, cap = 0, failed = 0, len;
+	uint64_t *ms = NULL, *parts[BT_N] = { NULL }, t0;
+	size_t n = 0, cap = 0, failed = 0, len, k, np[BT_N] = { 0 };
 	int rc, last = CTL_EXIT_OK;
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
@@ -270,22 +304,26 @@ run_batch(int fd, struct ctl_opts *o)
 		o->req.args_len = len + 1;
 		o->req.argc = 1;
 		o->req.id++;
-		t0 = mono_ms();
+		t0 = mono_us();
+		for (k = 0; k < BT_N; k++)
+			batch_t[k] = -1;
 		rc = run_exec(fd, o);
 		if (n == cap) {
-			uint64_t *nm;
-
 			cap = cap ? 2 * cap : 64;
-			if ((nm = realloc(ms, cap * sizeof(*ms))) == NULL) {
-				free(ms);
-				return CTL_EXIT_EXEC_ERROR;
-			}
-			ms = nm;
+			ms = xrealloc(ms, cap * sizeof(*ms));
+			for (k = 0; k < BT_N; k++)
+				parts[k] = xrealloc(parts[k], cap *
+				    sizeof(*parts[k]));
 		}
-		ms[n++] = mono_ms() - t0;
+		ms[n++] = mono_us() - t0;
+		for (k = 0; k < BT_N; k++)
+			if (batch_t[k] >= 0)
+				parts[k][np[k]++] = (uint64_t)batch_t[k];
 		fflush(stdout);
-		fprintf(stderr, "# exit %d in %llu ms\n", rc,
-		    (unsigned long long)ms[n - 1]);
+		fprintf(stderr, "# exit %d in %llu us (domud %lld us; guest: "
+		    "spawn %lld, run %lld, tail %lld us)\n", rc,
+		    (unsigned long long)ms[n - 1], batch_t[0], batch_t[1],
+		    batch_t[2], batch_t[3]);
 		if (rc != CTL_EXIT_OK) {
 			failed++;
 			last = rc;
@@ -296,13 +334,21 @@ run_batch(int fd, struct ctl_opts *o)
 			break;
 	}
 	if (n > 0) {
-		qsort(ms, n, sizeof(*ms), cmp_u64);
+		uint64_t med = median_u64(ms, n);
+
 		fprintf(stderr, "domuctl: %zu commands, %zu failed; each took "
-		    "%llu ms at the median (%llu to %llu)\n", n, failed,
-		    (unsigned long long)ms[n / 2], (unsigned long long)ms[0],
-		    (unsigned long long)ms[n - 1]);
+		    "%llu us at the median (%llu to %llu): domud %llu us, the "
+		    "guest's spawn %llu, run %llu, tail %llu us (medians)\n", n,
+		    failed, (unsigned long long)med, (unsigned long long)ms[0],
+		    (unsigned long long)ms[n - 1],
+		    (unsigned long long)median_u64(parts[0], np[0]),
+		    (unsigned long long)median_u64(parts[1], np[1]),
+		    (unsigned long long)median_u64(parts[2], np[2]),
+		    (unsigned long long)median_u64(parts[3], np[3]));
 	}
 	free(ms);
+	for (k = 0; k < BT_N; k++)
+		free(parts[k]);
 	return last;
 }
 

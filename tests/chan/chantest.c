@@ -200,6 +200,12 @@ scenarios(void)
 	    j->n[1] == 9 && memcmp(j->out[1], "err line\n", 9) == 0;
 	result("exec-bytes", ok, "code=%d out=%zu err=%zu", j->r.code, j->n[0],
 	    j->n[1]);
+	/* the agent says where its part of the time went: spawning, the
+	 * command's own run, the exit frame */
+	result("exec-guest-time", j->done && j->r.has_guest_time &&
+	    j->r.spawn_us > 0 && j->r.spawn_us < 60000000 && j->r.run_us <
+	    60000000 && j->r.tail_us < 60000000, "spawn %u us, run %u us, "
+	    "tail %u us", j->r.spawn_us, j->r.run_us, j->r.tail_us);
 	free(j);
 
 	j = start(big, 1, 60000);

@@ -246,14 +246,16 @@ bench exec_rtt "median_ms=$(median < /tmp/rtt) min_ms=$(sort -n /tmp/rtt | head 
 # the same 50 on one open connection (exec --batch), and the agent's own
 # ping round trip: the floor of the channel
 yes true | head -n 50 | domuctl exec --batch m > /dev/null 2> /tmp/batch.err
-b_med=$(sed -n 's/.* each took \([0-9]*\) ms at the median.*/\1/p' /tmp/batch.err)
+set -- $(sed -n 's/.* each took \([0-9]*\) us at the median.*: domud \([0-9]*\) us, the guest.s spawn \([0-9]*\), run \([0-9]*\), tail \([0-9]*\) us.*/\1 \2 \3 \4 \5/p' /tmp/batch.err)
+b_med=$(( ${1:-0} / 1000 )); b_domud=${2:-?}; b_spawn=${3:-?}; b_run=${4:-?}; b_tail=${5:-?}
 b_n=$(grep -c '^# exit 0 in' /tmp/batch.err)
+info "  $(tail -n 1 /tmp/batch.err)"
 : > /tmp/prtt
 for i in $(seq 1 20); do
   domuctl -j ping m 2>/dev/null | sed -n 's/.*"rtt_ms":\([0-9]*\).*/\1/p' >> /tmp/prtt
 done
 p_med=$(median < /tmp/prtt)
-bench exec_path "fresh_domuctl_median_ms=$(median < /tmp/rtt) open_connection_median_ms=${b_med:-?} ok=$b_n/50 agent_ping_rtt_median_ms=${p_med:-?} ratio_open_vs_ping=$(awk -v a="${b_med:-0}" -v b="${p_med:-0}" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}')"
+bench exec_path "fresh_domuctl_median_ms=$(median < /tmp/rtt) open_connection_median_ms=${b_med:-?} ok=$b_n/50 agent_ping_rtt_median_ms=${p_med:-?} ratio_open_vs_ping=$(awk -v a="${b_med:-0}" -v b="${p_med:-0}" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}') domud_us=$b_domud guest_spawn_us=$b_spawn guest_run_us=$b_run guest_tail_us=$b_tail"
 
 # ---- bench: 1 MiB through the channel vs the plain console ----------------------------------
 domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/b1m bs=64k count=16 2>/dev/null; md5sum < /tmp/b1m' > /tmp/b1m.md5 2>&1
