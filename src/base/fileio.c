@@ -17,9 +17,27 @@
 #include "log.h"
 #include "util.h"
 
+static int
+write_replace(const char *dir, const char *name, const void *data, size_t len,
+    mode_t mode, int durable, struct err *e);
+
 int
 fileio_write_atomic(const char *dir, const char *name, const void *data,
     size_t len, mode_t mode, struct err *e)
+{
+	return write_replace(dir, name, data, len, mode, 1, e);
+}
+
+int
+fileio_write_replace(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode, struct err *e)
+{
+	return write_replace(dir, name, data, len, mode, 0, e);
+}
+
+static int
+write_replace(const char *dir, const char *name, const void *data, size_t len,
+    mode_t mode, int durable, struct err *e)
 {
 	char path[1024], tmp[1040];
 	int fd, dfd;
@@ -33,7 +51,8 @@ fileio_write_atomic(const char *dir, const char *name, const void *data,
 	if (fd == -1)
 		return err_set(e, errno, "%s: %s", tmp, strerror(errno));
 	if (write_all(fd, data, len) == -1 || write_all(fd,
-	    (const unsigned char *)"\n", 1) == -1 || fsync(fd) == -1) {
+	    (const unsigned char *)"\n", 1) == -1 || (durable &&
+	    fsync(fd) == -1)) {
 		err_set(e, errno, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -48,7 +67,8 @@ fileio_write_atomic(const char *dir, const char *name, const void *data,
 		unlink(tmp);
 		return -1;
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+	if (durable && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
 		(void)fsync(dfd);
 		close(dfd);
 	}

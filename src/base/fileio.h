@@ -16,6 +16,10 @@
 /* dir/name with data and a final newline, with mode; 0, or -1 with e */
 int	 fileio_write_atomic(const char *dir, const char *name, const void *,
 	    size_t, mode_t, struct err *);
+/* the same, whole for readers but not made durable (no fsync): what is
+ * rewritten every few seconds and worthless after a power cut */
+int	 fileio_write_replace(const char *dir, const char *name, const void *,
+	    size_t, mode_t, struct err *);
 /* a whole file of at most max bytes, NUL-terminated, malloc'd; NULL when
  * missing (quietly) or unreadable, too large, short (logged) */
 char	*fileio_read(const char *path, size_t max);

@@ -260,7 +260,7 @@ metrics_write(struct supervisor *sup)
 	d1 = xstrdup(path);
 	d2 = xstrdup(path);
 	/* readable by the collector (node_exporter runs as its own user) */
-	rc = fileio_write_atomic(dirname(d1), basename(d2), text, len, 0644,
+	rc = fileio_write_replace(dirname(d1), basename(d2), text, len, 0644,
 	    &e);
 	free(d1);
 	free(d2);
