@@ -69,7 +69,11 @@ else
 fi
 
 # memory of the daemon with two DomUs, and adoption after kill -9
-bench domud_memory "rss_kb=$(awk '/^VmRSS/{print $2}' /proc/"$DOMUD_PID"/status) services=2"
+bench domud_memory "rss_kb=$(awk '/^VmRSS/{print $2}' /proc/"$DOMUD_PID"/status) services=2 threads=$(awk '/^Threads/{print $2}' /proc/"$DOMUD_PID"/status)"
+# where it goes: the largest mappings by resident size
+awk '/^[0-9a-f]+-[0-9a-f]+ /{name = ($6 == "" ? "[anon]" : $6)} /^Rss:/{rss[name] += $2}
+  END{for (n in rss) print rss[n], n}' /proc/"$DOMUD_PID"/smaps 2>/dev/null | sort -rn | head -n 8 |
+  while read -r kb name; do info "  domud rss: ${kb} KiB ${name}"; done
 kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
 t0=$(up)
 if domud_up && wait_state elf running 30 && wait_state bz running 30; then

@@ -341,6 +341,10 @@ else
     show_log 30
   fi
   bench hostile_flood "console_log_kib_s=$(median < /tmp/flood-rate) samples=$(wc -l < /tmp/flood-rate | tr -d ' ') rss_base_kib=$rss0 rss_max_kib=$rssmax rounds=$n"
+  # where domud's memory is after the flood: the largest mappings
+  awk '/^[0-9a-f]+-[0-9a-f]+ /{name = ($6 == "" ? "[anon]" : $6)} /^Rss:/{rss[name] += $2}
+    END{for (k in rss) print rss[k], k}' /proc/"$DOMUD_PID"/smaps 2>/dev/null | sort -rn | head -n 6 |
+    while read -r kb name; do info "  domud rss after the flood: ${kb} KiB ${name}"; done
 fi
 t=$(up)
 domuctl stop h > /dev/null 2>&1
