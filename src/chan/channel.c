@@ -272,10 +272,12 @@ static void
 exec_end(struct chan_exec *x, const struct chan_result *r)
 {
 	struct chan_exec_cb cb = x->cb;
+	struct chan_result res = *r;
 
+	res.stdin_full_ms = x->in_full_ms;
 	memset(x, 0, sizeof(*x));
 	if (cb.done)
-		cb.done(cb.ctx, r);
+		cb.done(cb.ctx, &res);
 }
 
 /*
@@ -365,8 +367,15 @@ deliver(struct channel *ch, const struct frame *f)
 		exec_end(x, &r);
 		break;
 	case FT_INACK:
-		if (x != NULL && f->len >= 4)
+		if (x != NULL && f->len >= 4) {
 			x->in_acked = get_be32(f->data);
+			if (x->in_full_since && x->in_sent - x->in_acked <
+			    CHAN_STDIN_WINDOW - FRAME_PAYLOAD_MAX) {
+				x->in_full_ms += ch->last_heard > x->in_full_since ?
+				    ch->last_heard - x->in_full_since : 0;
+				x->in_full_since = 0;
+			}
+		}
 		break;
 	case FT_ERROR:
 		if (x == NULL)
@@ -659,6 +668,9 @@ chan_stdin(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
 	x->in_sent += (uint32_t)n;
 	if (n == 0)
 		x->has_stdin = 0;	/* EOF sent */
+	else if (!x->in_full_since && x->in_sent - x->in_acked >=
+	    CHAN_STDIN_WINDOW - FRAME_PAYLOAD_MAX)
+		x->in_full_since = mono_ms();
 	return 0;
 }
 

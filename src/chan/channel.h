@@ -36,6 +36,7 @@ struct chan_result {
 	 * to reaped, to the EXIT frame */
 	int		 has_guest_time;
 	uint32_t	 spawn_us, run_us, tail_us;
+	uint64_t	 stdin_full_ms;	/* stdin waited on the guest's acks */
 };
 
 struct chan_exec_cb {
@@ -51,6 +52,8 @@ struct chan_exec {
 	int			 cancel_sent;
 	int			 has_stdin;
 	uint32_t		 in_sent, in_acked;	/* stdin bytes */
+	/* how long stdin waited on the guest: its window full */
+	uint64_t		 in_full_since, in_full_ms;
 };
 
 /* vxn compatibility: meta-virtualization's guests speak text markers */

@@ -182,6 +182,11 @@ exec_done(void *ctx, const struct chan_result *r)
 
 	if (s)
 		svc_used(s);
+	if (r->stdin_full_ms)
+		log_info("%s: exec %u: its stdin waited %llu ms of %llu on the "
+		    "guest's window", j->svc, j->chan_id,
+		    (unsigned long long)r->stdin_full_ms,
+		    (unsigned long long)((mono_us() - j->sent_us) / 1000));
 	if (j->run_phase == RUN_EXEC) {
 		rundisk_exec_done(j, r);	/* the reply comes once the disk
 						 * is gone */
@@ -203,6 +208,10 @@ exec_done(void *ctx, const struct chan_result *r)
 		gen_str(g, "timing");
 		yajl_gen_map_open(g);
 		gen_kv_int(g, "domud_us", (long long)(mono_us() - j->sent_us));
+		/* stdin that waited on the guest's acks: the guest's pace */
+		if (r->stdin_full_ms)
+			gen_kv_int(g, "stdin_window_full_ms",
+			    (long long)r->stdin_full_ms);
 		if (r->has_guest_time) {
 			gen_kv_int(g, "guest_spawn_us", r->spawn_us);
 			gen_kv_int(g, "guest_run_us", r->run_us);
