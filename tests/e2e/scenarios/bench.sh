@@ -88,27 +88,28 @@ domud_down 90
 # running (built in parallel), against four sequential `xl create`s
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 conf_init
+# (64 MiB each: eight fit beside Dom0 on both arches)
 for i in 1 2 3 4 5 6 7 8; do
-  svc_ini "p$i" "p$i-up" "autostart = $([ $i -le 4 ] && echo yes || echo no)" "stop_timeout = 20s"
+  MEM=64 svc_ini "p$i" "p$i-up" "autostart = $([ $i -le 4 ] && echo yes || echo no)" "stop_timeout = 20s"
 done
 all_up() { for _s in "$@"; do [ "$(jfield "$_s" state)" = running ] || return 1; done; }
 t0=$(up)
-if domud_up && wait_for 300 all_up p1 p2 p3 p4; then
+if domud_up && until_s 300 all_up p1 p2 p3 p4; then
   d_s=$(dt "$t0" "$(up)")
   # P4: with eight DomUs, domud's memory against xl's monitor processes
   for i in 5 6 7 8; do domuctl start "p$i" > /dev/null 2>&1; done
-  wait_for 300 all_up p1 p2 p3 p4 p5 p6 p7 p8
+  until_s 300 all_up p1 p2 p3 p4 p5 p6 p7 p8
   d_rss=$(rss_kib "$DOMUD_PID"); d_pss=$(pss_kib "$DOMUD_PID")
   n_up=0; for i in 1 2 3 4 5 6 7 8; do [ "$(jfield "p$i" state)" = running ] && n_up=$((n_up + 1)); done
   domud_down 120
   t0=$(up)
   for i in 1 2 3 4; do
-    guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
+    E2E_GUEST_MEM=64 guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
     xl create -q "/tmp/xp$i.cfg" > /dev/null 2>&1
   done
   x_s=$(dt "$t0" "$(up)")
   for i in 5 6 7 8; do
-    guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
+    E2E_GUEST_MEM=64 guest_xl_cfg "xp$i" "xp$i-up" > "/tmp/xp$i.cfg"
     xl create -q "/tmp/xp$i.cfg" > /dev/null 2>&1
   done
   sleep 2

@@ -222,14 +222,7 @@ domuctl events -n 3 2>&1 | while IFS= read -r l; do info "  $l"; done
 # ---- observe/ready-health, health-tcp, health-exec --------------------------------
 health_of() { jfield "$1" health; }
 health_is() { [ "$(health_of "$1")" = "$2" ]; }
-until_s() { # SECONDS CMD...: CMD every 0.5 s until it succeeds, by the clock
-  _end=$(awk -v a="$(up)" -v b="$1" 'BEGIN{print a + b}'); shift
-  while :; do
-    "$@" && return 0
-    awk -v a="$(up)" -v b="$_end" 'BEGIN{exit !(a >= b)}' && return 1
-    sleep 0.5
-  done
-}
+
 domuctl stop wd > /dev/null 2>&1
 AGENT_RD=$(agent_initrd)
 RAMDISK=$AGENT_RD CMDX="e2e.www=web e2e.agent=1" svc_ini web web-up "autostart = no" \

@@ -90,6 +90,16 @@ jfield() {
   echo "$_v"
 }
 
+until_s() { # SECONDS CMD...: CMD every 0.5 s until it succeeds, by the clock
+  # (wait_for counts tries: a slow CMD stretches its bound)
+  _end=$(awk -v a="$(up)" -v b="$1" 'BEGIN{print a + b}'); shift
+  while :; do
+    "$@" && return 0
+    awk -v a="$(up)" -v b="$_end" 'BEGIN{exit !(a >= b)}' && return 1
+    sleep 0.5
+  done
+}
+
 wait_state() { # NAME STATE SECONDS; every domuctl costs dom0 CPU: poll at 2 Hz
   _w=$(( $3 * 2 ))
   while [ "$_w" -gt 0 ]; do
