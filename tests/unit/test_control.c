@@ -259,6 +259,10 @@ START_TEST(memres_verbs_refuse_clearly)
 		    "bad-request", "'disk' must be an absolute path" },
 		{ "{\"v\":1,\"cmd\":\"stdin\",\"data\":\"!!!\"}", "bad-request",
 		    "'data' must be base64" },
+		{ "{\"v\":1,\"cmd\":\"logs\",\"service\":\"gw\",\"previous\":true,"
+		    "\"follow\":true}", "bad-request", "exclude each other" },
+		{ "{\"v\":1,\"cmd\":\"status\",\"devices\":1}", "bad-request",
+		    "'devices' must be true or false" },
 	};
 	const char *code[] = { "error", "code", NULL },
 	    *msg[] = { "error", "message", NULL };

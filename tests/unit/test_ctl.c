@@ -107,6 +107,16 @@ START_TEST(args_ok)
 	ck_assert_int_eq(o.req.follow, 1);
 	ck_assert_int_eq(o.req.lines, 5);
 	ck_assert_int_ne(parse(&o, err, "events", "--raw", (char *)NULL), 0);
+	/* exec --batch: commands from stdin, as shell scripts */
+	ck_assert_int_eq(parse(&o, err, "exec", "--batch", "m", (char *)NULL), 0);
+	ck_assert_int_eq(o.batch, 1);
+	ck_assert_int_eq(o.req.shell, 1);
+	ck_assert_int_eq(o.req.argc, 0);
+	/* logs --previous; top asks for every service's devices */
+	ck_assert_int_eq(parse(&o, err, "logs", "-p", "gw", (char *)NULL), 0);
+	ck_assert_int_eq(o.req.previous, 1);
+	ck_assert_int_eq(parse(&o, err, "top", (char *)NULL), 0);
+	ck_assert_int_eq(o.req.devices, 1);
 }
 END_TEST
 
@@ -124,6 +134,9 @@ START_TEST(args_bad)
 		{ "-t", "0", "list", NULL },
 		{ "-x", "list", NULL },
 		{ "start", "../../etc", NULL },
+		{ "exec", "--batch", "m", "true", NULL },
+		{ "logs", "-p", "-f", "gw", NULL },
+		{ "events", "-p", NULL },
 	};
 	struct ctl_opts o;
 	char err[256];
