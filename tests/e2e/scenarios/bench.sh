@@ -90,7 +90,7 @@ pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 conf_init
 # (64 MiB each: eight fit beside Dom0 on both arches)
 for i in 1 2 3 4 5 6 7 8; do
-  MEM=64 svc_ini "p$i" "p$i-up" "autostart = $([ $i -le 4 ] && echo yes || echo no)" "stop_timeout = 20s"
+  KERNEL=$E2E_KERNEL MEM=64 svc_ini "p$i" "p$i-up" "autostart = $([ $i -le 4 ] && echo yes || echo no)" "stop_timeout = 20s"
 done
 all_up() { for _s in "$@"; do [ "$(jfield "$_s" state)" = running ] || return 1; done; }
 t0=$(up)
@@ -123,7 +123,8 @@ if domud_up && until_s 300 all_up p1 p2 p3 p4; then
   bench memory_8_domus "domud_rss_kib=$d_rss domud_pss_kib=$d_pss domus=$n_up xl_monitors=$x_n xl_rss_kib_sum=$x_rss xl_pss_kib_sum=$x_pss ratio_pss=$(awk -v a="$d_pss" -v b="$x_pss" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}')"
   pass bench/parallel-start
 else
-  fail bench/parallel-start "$(domuctl list 2>&1 | tr '\n' '|')"
+  fail bench/parallel-start "$(domuctl list 2>&1 | tr '\n' '|') p1: $(domuctl status p1 2>&1 | grep -E 'last_error|failed_reason' | tr '\n' '|')"
+  show_log 30
   domud_down 120
 fi
 true

@@ -85,8 +85,8 @@ else
     grep -E "sensors: (crash|creating|running|.*restart)" "$DOMUD_LOG" | tail -n 4 | show
     say "domuctl status sensors"
     domuctl status sensors 2>&1 | show
-    say "domuctl logs -n 12 sensors   (the console log, the panic included)"
-    domuctl logs -n 12 sensors 2>&1 | show
+    say "domuctl logs --previous -n 12 sensors   (the run before, the panic included)"
+    domuctl logs --previous -n 12 sensors 2>&1 | show
     pass demo/crash-restart "domain $d0 crashed, restarted as $(jfield sensors domid) (restarts 1, last exit $(jfield sensors last_exit))"
   else
     fail demo/crash-restart "sensors: $(domuctl status sensors 2>&1 | tr '\n' '|')"

@@ -55,7 +55,7 @@ if [ -n "$seen" ] && wait_up o 180; then
      [ -n "$d2" ] && [ "$d2" != "$d1" ] &&
      [ "$(jfield o last_exit)" = "destroyed outside domud" ] &&
      [ "$(jfield o restarts)" -ge 1 ] &&
-     console_has o "domain $d1 was destroyed outside domud" &&
+     runs_have o "domain $d1 was destroyed outside domud" &&
      grep -q "o: domain $d1 was destroyed outside domud" "$DOMUD_LOG"; then
     pass fault/outside-xl-destroy "domain $d1 -> $d2, seen in $(dt "$t0" "$t1")s: $(echo "$seen" | grep -o '"state":"[a-z]*"'), last_exit 'destroyed outside domud', console note, policy on-failure restarted it"
     bench outside_xl "destroy_seen_s=$(dt "$t0" "$t1")"
@@ -75,7 +75,7 @@ fi
 
 # ---- xl pause / xl unpause: reported once, left alone, cleared --------------
 # the second run's marker
-wait_for 90 sh -c "[ \$(grep -c 'DOMU-MARKER o-up' /var/log/domud/o.log) -ge 2 ]"
+wait_for 90 sh -c "[ \$(cat /var/log/domud/o.log.prev /var/log/domud/o.log 2>/dev/null | grep -c 'DOMU-MARKER o-up') -ge 2 ]"
 d2=$(jfield o domid)
 before=$(logcount "domud did not pause it")
 t0=$(up)

@@ -164,7 +164,7 @@ fi
 # the same guest (beta: ELF kernel, no disk) both ways, in this boot
 t1=$(up)
 domuctl start beta > /dev/null 2>&1
-if wait_for 180 sh -c "[ \$(grep -c 'DOMU-MARKER beta-up' /var/log/domud/beta.log) -ge 2 ]"; then
+if wait_for 180 sh -c "[ \$(cat /var/log/domud/beta.log.prev /var/log/domud/beta.log 2>/dev/null | grep -c 'DOMU-MARKER beta-up') -ge 2 ]"; then
   d_s=$(dt "$t1" "$(up)")
   x_s=$(xl_baseline xlbench e2e.ignore_shutdown=1)
   if [ -n "$x_s" ]; then

@@ -125,6 +125,11 @@ wait_up() { # NAME SECONDS
 list_state() { sed -n "s/.*\"name\":\"$2\",\"state\":\"\([a-z]*\)\".*/\1/p" "$1"; }
 
 console_has() { grep -q "$2" "/var/log/domud/$1.log" 2>/dev/null; }
+# the same in this run's log and the run before's (each new domain of a
+# service starts a new log; the one before is NAME.log.prev)
+runs_have() { cat "/var/log/domud/$1.log.prev" "/var/log/domud/$1.log" 2>/dev/null | grep -q "$2"; }
+# how many lines of this run and the run before match
+runs_count() { cat "/var/log/domud/$1.log.prev" "/var/log/domud/$1.log" 2>/dev/null | grep -c "$2"; }
 
 show_log() { # tail of domud's log as INFO lines (at least 40)
   _s=${1:-40}; [ "$_s" -lt 40 ] && _s=40
