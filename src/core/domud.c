@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,23 @@
 
 static int sigpipe_fds[2] = { -1, -1 };
 static char pid_path[1024];	/* removed on a clean exit */
+
+/*
+ * glibc's allocator, for a daemon that lives for months: big buffers (a
+ * console tail for logs, what libxl reads of a kernel) are mapped and
+ * given back when freed, instead of the sliding threshold keeping them
+ * in the heap after the first; and the builder threads share one arena
+ * instead of each keeping its own (measured on arm64 before: 8.7 MiB
+ * of anonymous memory with two services, where amd64 had 1.4 MiB).
+ */
+static void
+malloc_tune(void)
+{
+#if defined(M_MMAP_THRESHOLD) && defined(M_ARENA_MAX)
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	(void)mallopt(M_ARENA_MAX, 1);
+#endif
+}
 
 /* -n: whether each service's kernel comes from the kernel cache */
 static void
@@ -219,6 +237,8 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	struct err e = ERR_INIT;
 	struct pollfd fds[POLL_MAX];
+
+	malloc_tune();
 
 	while ((ch = getopt(argc, argv, "dFf:nv")) != -1) {
 		switch (ch) {
