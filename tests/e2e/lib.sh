@@ -102,11 +102,14 @@ con_send() {
 xl_start() {
   _s_log=$(con_log "$1")
   : > "$_s_log"
+  _s_c0=$(up)
   if ! xl create -p "$2" > "/tmp/xl-$1.log" 2>&1; then
     sed 's/^/xl create: /' "/tmp/xl-$1.log" >&2
     xl destroy "$1" > /dev/null 2>&1
     return 1
   fi
+  # how long xl's create took (bench compares it with domud's create_ms)
+  dt "$_s_c0" "$(up)" > "/tmp/xl-$1.create_s"
   _s_d=$(xl domid "$1" 2>/dev/null)
   if ! wait_for 10 console_tty "$_s_d" > /dev/null; then
     echo "xl_start: no console tty for domain $_s_d" >&2

@@ -17,6 +17,10 @@ if wait_for 180 console_has elf "DOMU-MARKER elf-up"; then
   d_s=$(dt "$t0" "$(up)")
   if x_s=$(xl_baseline xlbench); then
     bench create_to_marker "domud=${d_s}s xl=${x_s}s ratio=$(awk -v a="$d_s" -v b="$x_s" 'BEGIN{printf "%.2f", a/b}') kernel=$(basename "$E2E_KERNEL")"
+    # where the time goes: libxl's create under domud and under xl, then
+    # the guest's boot to the marker
+    ls_json=$(domuctl -j status elf 2>/dev/null | sed -n 's/.*"last_start":{\([^}]*\)}.*/\1/p' | tr -d '"' | tr ',:' ' =')
+    bench create_split "domud: $ls_json xl: create_s=$(cat /tmp/xl-xlbench.create_s 2>/dev/null)"
     pass bench/create-to-marker
   else
     fail bench/create-to-marker "xl baseline did not reach its marker"
