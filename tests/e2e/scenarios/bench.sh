@@ -30,7 +30,9 @@ else
 fi
 
 # how long the control socket makes a client wait while a bzImage is built
-# (the first start of bz: the kernel cache extracts it, then libxl builds)
+# (the first start of bz: the kernel cache extracts it, then libxl builds;
+# emptied first: an earlier suite of this boot may have filled it)
+rm -rf /var/lib/domud/kernels
 t0=$(up)
 domuctl start bz > /dev/null 2>&1
 max=0 n=0
