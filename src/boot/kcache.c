@@ -460,9 +460,11 @@ evict(struct kcache *kc, const char *keep)
 		if (strcmp(v[i].name, keep) == 0)
 			continue;
 		if (unlinkat(dirfd(d), v[i].name, 0) == 0) {
+			char sz[32];
+
+			format_size(sz, sizeof(sz), kc->max);
 			log_info("kernel cache: %s removed (the cache is over "
-			    "%llu MiB)", v[i].name,
-			    (unsigned long long)(kc->max >> 20));
+			    "%s)", v[i].name, sz);
 			total -= v[i].size;
 		}
 	}

@@ -56,7 +56,7 @@ struct parse {
 	char			 prev_key[INIH_NAME_MAX];
 
 	enum sect		 sect;
-	unsigned		 seen_keys;	/* bit per key of this section */
+	uint64_t		 seen_keys;	/* bit per key of this section */
 	int			 last_key;	/* for continuations, -1 = none */
 	char			*seen_sect[SERVICE_MAX_DISKS + NETWORK_MAX + 8];
 	size_t			 nseen_sect;
@@ -402,6 +402,9 @@ enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
 	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE,
 	SK_IDLE_ACTION };
+/* seen_keys has a bit per key */
+_Static_assert(sizeof(service_keys) / sizeof(service_keys[0]) <= 64,
+    "more service keys than seen_keys has bits");
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -1122,11 +1125,11 @@ config_handler(void *user, const char *section, const char *name,
 		perr(p, "unknown key '%s'", name);
 		return 1;
 	}
-	if (p->seen_keys & (1u << k)) {
+	if (p->seen_keys & (1ULL << k)) {
 		perr(p, "duplicate key '%s'", name);
 		return 1;
 	}
-	p->seen_keys |= 1u << k;
+	p->seen_keys |= 1ULL << k;
 	p->last_key = (int)k;
 	if (*value == '\0' && !(keys[k].flags & K_MULTI)) {
 		perr(p, "%s: empty value", name);

@@ -813,7 +813,7 @@ START_TEST(health_exec_probe)
 	id = h->exec_id;
 	agent_says(master, FT_OUT, FF_STDOUT, id, 1, "fine\n", 5);
 	agent_says(master, FT_EXIT, 0, id, 2, code, 8);
-	for (i = 0; i < 20 && h->state != HS_HEALTHY; i++)
+	for (i = 0; i < 100 && h->state != HS_HEALTHY; i++)
 		run_io(20);
 	ck_assert_int_eq(h->state, HS_HEALTHY);
 	ck_assert_str_eq(h->last, "fine");
@@ -830,9 +830,9 @@ START_TEST(health_exec_probe)
 	ck_assert_uint_ne(h->exec_id, 0);
 	id = h->exec_id;
 	code[3] = 1;
-	agent_says(master, FT_OUT, FF_STDERR, id, 3, "no \x1b[2J/ok\n", 13);
+	agent_says(master, FT_OUT, FF_STDERR, id, 3, "no \x1b[2J/ok\n", 11);
 	agent_says(master, FT_EXIT, 0, id, 4, code, 8);
-	for (i = 0; i < 20 && h->exec_id; i++)
+	for (i = 0; i < 100 && h->exec_id; i++)
 		run_io(20);
 	ck_assert_uint_eq(h->fails, 1);
 	ck_assert_int_eq(h->state, HS_HEALTHY);
@@ -897,7 +897,7 @@ START_TEST(health_tcp_probe)
 	h = &t->health;
 	ck_assert_int_eq(h->state, HS_STARTING);
 	h->next_at = mono_ms();
-	for (i = 0; i < 20 && h->state != HS_HEALTHY; i++)
+	for (i = 0; i < 100 && h->state != HS_HEALTHY; i++)
 		run_io(20);
 	ck_assert_int_eq(h->state, HS_HEALTHY);
 	ck_assert(event_seen("t", "running", "healthy", "health: passed",
@@ -905,7 +905,7 @@ START_TEST(health_tcp_probe)
 	/* nothing listens any more: refused, unhealthy, stopped */
 	close(lfd);
 	h->next_at = mono_ms();
-	for (i = 0; i < 20 && h->state != HS_UNHEALTHY; i++)
+	for (i = 0; i < 100 && h->state != HS_UNHEALTHY; i++)
 		run_io(20);
 	ck_assert_int_eq(h->state, HS_UNHEALTHY);
 	ck_assert_ptr_nonnull(strstr(h->last, "Connection refused"));
