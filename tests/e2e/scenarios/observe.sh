@@ -308,7 +308,7 @@ fi
 domuctl start m > /dev/null 2>&1
 n_up=0
 is_up() { case "$(jfield "$1" state)" in running|ready) return 0 ;; esac; return 1; }
-for s in web late hx m; do until_s 180 is_up "$s" && n_up=$((n_up + 1)); done
+for s in web late hx m; do until_s 60 is_up "$s" && n_up=$((n_up + 1)); done
 sleep 4
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 xc=$(pidof xenconsoled | cut -d' ' -f1)
