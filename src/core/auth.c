@@ -54,16 +54,23 @@ auth_role_str(enum auth_role r)
 	}
 }
 
+enum auth_role
+auth_role_on(const struct peer *p, const struct auth_conf *c,
+    enum auth_role socket_max)
+{
+	enum auth_role r = auth_role(p, c);
+
+	/* the read-only socket never grants more, whoever connects */
+	return r > socket_max ? socket_max : r;
+}
+
 enum proto_errcode
 auth_check(const struct peer *p, const struct auth_conf *c,
     enum auth_role socket_max, const struct proto_cmd *cmd, char *msg,
     size_t msgsz)
 {
-	enum auth_role r = auth_role(p, c);
+	enum auth_role r = auth_role_on(p, c, socket_max);
 
-	/* the read-only socket never grants more, whoever connects */
-	if (r > socket_max)
-		r = socket_max;
 	if (r == ROLE_NONE) {
 		snprintf(msg, msgsz, "uid %u is in neither the read nor the "
 		    "admin group", (unsigned)p->uid);

@@ -25,6 +25,9 @@ struct auth_conf {
 
 /* Who may connect through which socket: see docs/control.md. */
 enum auth_role	 auth_role(const struct peer *, const struct auth_conf *);
+/* the peer's role on a socket: its own, at most the socket's */
+enum auth_role	 auth_role_on(const struct peer *, const struct auth_conf *,
+		    enum auth_role socket_max);
 /* 0 = allowed; else PE_DENIED with a message that says why. */
 enum proto_errcode auth_check(const struct peer *, const struct auth_conf *,
 		    enum auth_role socket_max, const struct proto_cmd *,

@@ -31,15 +31,6 @@ _Static_assert(SERVICE_NAME_MAX == PROTO_NAME_MAX,
     "a service name travels in requests");
 
 /* the daemon's side of the command table: proto_cmds[i].verb -> handler */
-/* the peer's role on this socket: its own, at most the socket's */
-static enum auth_role
-role_of(struct control *c, const struct peer *peer, enum auth_role sock_role)
-{
-	enum auth_role r = auth_role(peer, &c->auth);
-
-	return r < sock_role ? r : sock_role;
-}
-
 /* commands that need the guest to run: exec (cp), run, console, input,
  * and an admin's ping of the agent */
 static int
@@ -117,7 +108,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	    (unsigned)peer->uid);
 	/* a service paused while idle: an admin's command to it resumes it
 	 * first; a reader's never does (readers change nothing) */
-	if (s && s->idle_paused && wakes(&req, role_of(c, peer, sock_role)))
+	if (s && s->idle_paused && wakes(&req, auth_role_on(peer, &c->auth, sock_role)))
 		(void)svc_wake(s, req.cmd);
 	out = handlers[req.pcmd->verb](c, &req, s, outlen);
 	c->sup->actor[0] = '\0';
