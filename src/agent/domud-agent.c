@@ -354,15 +354,53 @@ send_error(uint32_t id, const char *fmt, ...)
 	send_frame(FT_ERROR, 0, id, text, (size_t)n);
 }
 
+/* what a vfork child's exec failed with: the child shares our memory */
+static volatile int spawn_errno;
+
+/*
+ * A command in its own session (timeout and cancel kill the whole group),
+ * every signal at its default and none blocked. vfork, not fork: the guest
+ * copies no page tables per command, the largest part of an exec of `true`
+ * under emulation. Not posix_spawn: glibc's leaves its own reserved signals
+ * ignored in the child, and SETSIGDEF cannot name them.
+ */
+static int
+spawn_cmd(const struct agent_exec *x, int in, int out, int err, pid_t *pid)
+{
+	sigset_t all, old;
+	int e, fd;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);	/* no handler of ours runs
+						 * in the child */
+	spawn_errno = 0;
+	if ((*pid = vfork()) == 0) {
+		child_signals();
+		setsid();
+		fd = in != -1 ? in : open("/dev/null", O_RDONLY);
+		if (fd == -1 || dup2(fd, 0) == -1 || dup2(out, 1) == -1 ||
+		    dup2(err, 2) == -1)
+			spawn_errno = errno;
+		else if (x->shell)
+			execl("/bin/sh", "sh", "-c", x->argv[0], (char *)NULL);
+		else
+			execvp(x->argv[0], x->argv);
+		if (spawn_errno == 0)
+			spawn_errno = errno;
+		_exit(127);
+	}
+	e = *pid == -1 ? errno : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return e;
+}
+
 static void
 cmd_exec(void *arg, const struct agent_exec *x)
 {
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, failp[2] = { -1, -1 },
-	    inp[2] = { -1, -1 };
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	struct cmd *c = NULL;
-	int e = 0, devnull;
+	int e;
 	uint64_t t_recv = now_us();
-	ssize_t n;
 	size_t i;
 	pid_t pid;
 
@@ -381,52 +419,26 @@ cmd_exec(void *arg, const struct agent_exec *x)
 		return;
 	}
 	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1 ||
-	    pipe2(failp, O_CLOEXEC) == -1 ||
 	    (x->want_stdin && pipe2(inp, O_CLOEXEC) == -1)) {
 		send_error(x->id, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	if ((pid = fork()) == -1) {
-		send_error(x->id, "fork: %s", strerror(errno));
+	if ((e = spawn_cmd(x, inp[0], outp[1], errp[1], &pid)) != 0) {
+		send_error(x->id, "fork: %s", strerror(e));
 		goto fail;
 	}
-	if (pid == 0) {
-		child_signals();
-		setsid();	/* its own group: timeout and cancel kill it all */
-		devnull = inp[0] != -1 ? inp[0] : open("/dev/null", O_RDONLY);
-		if (devnull == -1 || dup2(devnull, 0) == -1 ||
-		    dup2(outp[1], 1) == -1 || dup2(errp[1], 2) == -1)
-			_exit(127);
-		if (x->shell)
-			execl("/bin/sh", "sh", "-c", x->argv[0], (char *)NULL);
-		else
-			execvp(x->argv[0], x->argv);
-		e = errno;
-		(void)!write(failp[1], &e, sizeof(e));
-		_exit(127);
+	if (spawn_errno != 0) {
+		send_error(x->id, "%s: %s", x->argv[0], strerror(spawn_errno));
+		memset(c, 0, sizeof(*c));
+		c->pid = pid;	/* reaped by the SIGCHLD handler, then freed */
+		goto fail;
 	}
 	close(outp[1]);
 	close(errp[1]);
-	close(failp[1]);
-	outp[1] = errp[1] = failp[1] = -1;
+	outp[1] = errp[1] = -1;
 	if (inp[0] != -1) {
 		close(inp[0]);
 		inp[0] = -1;
-	}
-	/* the fail pipe closes on a successful exec: no race with the reaper */
-	while ((n = read(failp[0], &e, sizeof(e))) == -1 && errno == EINTR)
-		;
-	close(failp[0]);
-	if (n == sizeof(e)) {
-		send_error(x->id, "%s: %s", x->argv[0], strerror(e));
-		close(outp[0]);
-		close(errp[0]);
-		if (inp[1] != -1)
-			close(inp[1]);
-		memset(c, 0, sizeof(*c));
-		c->pid = pid;	/* reaped by the SIGCHLD handler, then freed */
-		c->id = 0;
-		return;
 	}
 	memset(c, 0, sizeof(*c));
 	c->id = x->id;
@@ -451,8 +463,6 @@ fail:
 			close(outp[i]);
 		if (errp[i] != -1)
 			close(errp[i]);
-		if (failp[i] != -1)
-			close(failp[i]);
 		if (inp[i] != -1)
 			close(inp[i]);
 	}
