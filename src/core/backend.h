@@ -17,6 +17,27 @@
 
 #define INVALID_DOMID_ ((uint32_t)~0u)
 
+/*
+ * A standby (standby = yes) is the service's next domain, built and left
+ * paused under a name no service can have (service names take no '@');
+ * activate renames it to the service's name and unpauses it. Xen keys a
+ * domain's /vm directory on its UUID, so the standby takes the twin of the
+ * UUID its running sibling has: the service's own with the last bit
+ * flipped.
+ */
+#define BE_STANDBY_SUFFIX	"@standby"
+#define BE_NAME_MAX		(SERVICE_NAME_MAX + sizeof(BE_STANDBY_SUFFIX))
+
+static inline void
+be_uuid_twin(uint8_t out[16], const uint8_t in[16])
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		out[i] = in[i];
+	out[15] ^= 1;
+}
+
 enum be_event_type {
 	BE_CREATED,		/* created and unpaused: running */
 	BE_CREATE_FAILED,
@@ -44,6 +65,7 @@ struct be_event {
 	struct err		 err;
 	uint64_t		 token;		/* BE_DISK_DONE: whose */
 	int			 ok;
+	int			 standby;	/* about a standby domain */
 	/* BE_CREATED: libxl's create (domain build and devices: its API
 	 * does not tell them apart), then the unpause, in ms; before them,
 	 * the kernel from the cache (extracted, if it was not there) */
@@ -112,6 +134,10 @@ struct be_domain_spec {
 	char			*(*kernel_prepare)(void *arg, const char *kernel,
 				    int *hit, struct err *e);
 	void			*kernel_arg;
+	/* build it paused as the service's standby (named NAME@standby,
+	 * tagged as such): BE_CREATED comes with standby set, and the
+	 * domain runs only after activate */
+	int			 standby;
 	/* room for later: cpu affinity, cpupool, passthrough devices */
 };
 
@@ -129,6 +155,7 @@ struct be_found {
 	char			 name[64];
 	uint8_t			 uuid[16];
 	char			 tag[SERVICE_NAME_MAX + 1];	/* "" = untagged */
+	int			 standby;	/* tagged as a standby */
 	int			 has_config;	/* libxl's own record of it */
 	int			 paused, shutdown, dying;
 	/* what Xen counts for it (list and scan) */
@@ -179,6 +206,10 @@ struct backend_ops {
 		    const char *vdev, uint64_t token, struct err *);
 	/* its disks (with blkback's counters) and vifs; NULL in backends
 	 * without devices */
+	/* a standby becomes the service's domain: renamed to svc, tagged as
+	 * running, unpaused; quick, synchronous. NULL: no standbys */
+	int	(*activate)(struct backend *, const char *svc, uint32_t domid,
+		    struct err *);
 	/* pause (1) or unpause (0) a running domain; quick, synchronous */
 	int	(*pause)(struct backend *, uint32_t domid, int pause,
 		    struct err *);

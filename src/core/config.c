@@ -391,7 +391,7 @@ static const struct key service_keys[] = {
 	{ "agent", 0 }, { "health", 0 }, { "health_interval", 0 },
 	{ "health_timeout", 0 }, { "health_retries", 0 },
 	{ "health_start_period", 0 }, { "health_restart", 0 }, { "ready", 0 },
-	{ "kernel_cache", 0 }, { "idle_action", 0 },
+	{ "kernel_cache", 0 }, { "idle_action", 0 }, { "standby", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
@@ -401,7 +401,7 @@ enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT, SK_HEALTH,
 	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
 	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE,
-	SK_IDLE_ACTION };
+	SK_IDLE_ACTION, SK_STANDBY };
 /* seen_keys has a bit per key */
 _Static_assert(sizeof(service_keys) / sizeof(service_keys[0]) <= 64,
     "more service keys than seen_keys has bits");
@@ -695,6 +695,11 @@ service_key(struct parse *p, int k, const char *v)
 		break;
 	case SK_KERNEL_CACHE:
 		if ((why = parse_bool(v, &s->kernel_cache)) != NULL)
+			bad(p, key, v, why);
+		break;
+	case SK_STANDBY:
+		s->standby_line = p->lineno;
+		if ((why = parse_bool(v, &s->standby)) != NULL)
 			bad(p, key, v, why);
 		break;
 	case SK_READY:
@@ -1358,6 +1363,14 @@ service_check(struct config *cfg, struct service_conf *s)
 	}
 	if (s->agent_vxn && !s->memres)
 		svc_err(cfg, s, line, "agent = vxn: needs memres = yes");
+	/* the standby is a second domain with the same disks: blkback would
+	 * refuse a writable one to the second, and both would write it */
+	for (i = 0; s->standby && i < s->ndisks; i++)
+		if (s->disks[i].readwrite)
+			svc_err(cfg, s, s->standby_line, "standby: [disk:%s] "
+			    "is writable, and the standby domain would share "
+			    "it (make it read-only or drop standby)",
+			    s->disks[i].name);
 	if (s->idle_action_line && (!s->memres || !s->idle_timeout_ms))
 		svc_err(cfg, s, s->idle_action_line, "idle_action: needs memres "
 		    "= yes and an idle_timeout");
@@ -1702,6 +1715,7 @@ cycle_visit(struct config *cfg, size_t i, int *color, size_t *stack,
 static void
 config_cross_check(struct config *cfg)
 {
+	uint8_t twin[16];
 	size_t i, j, a, d, e;
 	int *color;
 	size_t *stack;
@@ -1722,9 +1736,15 @@ config_cross_check(struct config *cfg)
 		for (j = 0; j < i; j++) {
 			struct service_conf *t = cfg->svcs[j];
 
-			if (s->uuid_line && memcmp(s->uuid, t->uuid, 16) == 0)
+			/* each service's domains take its UUID or the twin
+			 * (a standby's: backend.h) */
+			memcpy(twin, t->uuid, 16);
+			twin[15] ^= 1;
+			if (s->uuid_line && (memcmp(s->uuid, t->uuid, 16) == 0 ||
+			    memcmp(s->uuid, twin, 16) == 0))
 				svc_err(cfg, s, s->uuid_line, "uuid: also used "
-				    "by service '%s'", t->name);
+				    "by service '%s' (or differs from its only in "
+				    "the last bit, which standbys take)", t->name);
 			services_net_cross(cfg, s, t);
 			for (d = 0; d < s->ndisks; d++)
 				for (e = 0; e < t->ndisks; e++) {

@@ -111,6 +111,8 @@ struct service_conf {
 	int		 health_restart;	/* unhealthy: stop, as a failure */
 	int		 health_restart_line;
 	int		 kernel_cache;		/* extract a compressed kernel once */
+	int		 standby;		/* keep the next domain built, paused */
+	int		 standby_line;
 	/* when it is up for after= and start --wait */
 	enum ready_when { READY_RUNNING, READY_AGENT, READY_HEALTH } ready;
 	int		 ready_line;

@@ -190,7 +190,6 @@ svc_event_record(struct service *s, enum svc_state to)
 	else if (to == ST_RUNNING && sup->in_dispatch &&
 	    sup->cur_ev == EV_CREATED && s->timing.asked) {
 		const struct svc_timing *t = &s->timing;
-
 		char kern[64] = "";
 
 		if (t->kernel_from != BE_KERNEL_AS_IS)
@@ -198,12 +197,20 @@ svc_event_record(struct service *s, enum svc_state to)
 			    kernel_from_str(t->kernel_from),
 			    (unsigned long long)t->kernel_ms);
 		/* the start's phases, as status shows them */
-		snprintf(reason, sizeof(reason), "%s in %llu ms: waited %llu, "
-		    "%sbuilt with its devices in %llu, unpaused in %llu", word,
-		    (unsigned long long)t->to_running_ms,
-		    (unsigned long long)t->wait_ms, kern,
-		    (unsigned long long)t->create_ms,
-		    (unsigned long long)t->unpause_ms);
+		if (t->from_standby)
+			snprintf(reason, sizeof(reason), "%s in %llu ms: "
+			    "waited %llu, its standby renamed and unpaused in "
+			    "%llu", word, (unsigned long long)t->to_running_ms,
+			    (unsigned long long)t->wait_ms,
+			    (unsigned long long)t->unpause_ms);
+		else
+			snprintf(reason, sizeof(reason), "%s in %llu ms: "
+			    "waited %llu, %sbuilt with its devices in %llu, "
+			    "unpaused in %llu", word,
+			    (unsigned long long)t->to_running_ms,
+			    (unsigned long long)t->wait_ms, kern,
+			    (unsigned long long)t->create_ms,
+			    (unsigned long long)t->unpause_ms);
 	} else
 		snprintf(reason, sizeof(reason), "%s", word);
 	events_add(&sup->events, s->conf->name, ev_state(s->state),
@@ -317,6 +324,15 @@ timing_created(struct service *s, const struct be_event *ev)
 	    ev->kernel_ms : 0;
 	t->unpause_ms = ev->unpause_ms;
 	t->to_running_ms = t->running_at - t->asked;
+	t->from_standby = ev->standby;
+	if (t->from_standby) {
+		log_info("%s: started in %llu ms: waited %llu, its standby "
+		    "renamed and unpaused in %llu", s->conf->name,
+		    (unsigned long long)t->to_running_ms,
+		    (unsigned long long)t->wait_ms,
+		    (unsigned long long)t->unpause_ms);
+		return;
+	}
 	log_info("%s: started in %llu ms: waited %llu, kernel %s in %llu, "
 	    "libxl built it in %llu, unpaused in %llu", s->conf->name,
 	    (unsigned long long)t->to_running_ms,
@@ -448,8 +464,8 @@ release_memory(struct service *s)
 
 /* Free memory minus what creates in flight will still take. */
 static int
-admission(struct service *s, const struct be_domain_spec *spec, char *msg,
-    size_t msgsz)
+admission(struct service *s, const struct be_domain_spec *spec,
+    uint64_t *reserve, char *msg, size_t msgsz)
 {
 	struct supervisor *sup = s->sup;
 	uint64_t freemem, need, inflight = 0;
@@ -463,7 +479,8 @@ admission(struct service *s, const struct be_domain_spec *spec, char *msg,
 		return -1;
 	}
 	for (i = 0; i < sup->nsvcs; i++)
-		inflight += sup->svcs[i]->memory_reserved;
+		inflight += sup->svcs[i]->memory_reserved +
+		    sup->svcs[i]->sb_reserved;
 	if (freemem < inflight || freemem - inflight < need) {
 		snprintf(a, sizeof(a), "%llu MiB", (unsigned long long)((need +
 		    (1 << 20) - 1) >> 20));
@@ -475,7 +492,7 @@ admission(struct service *s, const struct be_domain_spec *spec, char *msg,
 		    "free and %s is promised to creates in flight", a, b, c);
 		return -1;
 	}
-	s->memory_reserved = need;
+	*reserve = need;
 	return 0;
 }
 
@@ -554,6 +571,215 @@ svc_spec_dispose(struct svc_spec *ss)
 	memset(ss, 0, sizeof(*ss));
 }
 
+/* ---- standby = yes --------------------------------------------------------- */
+
+/* after a build that failed or was refused, the next try */
+#define STANDBY_RETRY_MS	30000
+
+/* the service's domains have its UUID or the twin (see backend.h) */
+static int
+svc_uuid_ours(const struct service *s, const uint8_t uuid[16])
+{
+	uint8_t twin[16];
+
+	be_uuid_twin(twin, s->conf->uuid);
+	return memcmp(uuid, s->conf->uuid, 16) == 0 ||
+	    memcmp(uuid, twin, 16) == 0;
+}
+
+static int
+standby_wanted(const struct service *s)
+{
+	return s->conf->standby && s->sup->be->ops->activate &&
+	    !s->sup->shutting_down && s->after != AFTER_REMOVE &&
+	    s->pending_conf == NULL && s->conflict_domid == 0;
+}
+
+static void
+standby_destroy(struct service *s, const char *why)
+{
+	struct err e = ERR_INIT;
+
+	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->sb_domid,
+	    &e) == -1) {
+		log_warnx("%s: standby domain %u: %s", s->conf->name,
+		    s->sb_domid, e.msg);
+		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		return;
+	}
+	note(s, "standby domain %u destroyed: %s", s->sb_domid, why);
+	s->sb_state = SB_DESTROYING;
+}
+
+static void
+standby_build(struct service *s)
+{
+	struct err e = ERR_INIT;
+	struct svc_spec ss;
+	char msg[256];
+
+	svc_spec_init(s, &ss);
+	ss.spec.standby = 1;
+	/* the UUID its running (or last) domain does not hold */
+	be_uuid_twin(ss.spec.uuid, svc_uuid_ours(s, s->run_uuid) ?
+	    s->run_uuid : s->conf->uuid);
+	if (admission(s, &ss.spec, &s->sb_reserved, msg, sizeof(msg)) == -1) {
+		msgf(s->sb_error, sizeof(s->sb_error), "%s", msg);
+		if (!s->sb_said)
+			warn_note(s, "no standby: %s (tried again every %d s)",
+			    msg, STANDBY_RETRY_MS / 1000);
+		s->sb_said = 1;
+		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		svc_spec_dispose(&ss);
+		return;
+	}
+	if (s->sup->be->ops->create(s->sup->be, &ss.spec, &e) == -1) {
+		s->sb_reserved = 0;
+		msgf(s->sb_error, sizeof(s->sb_error), "%s", e.msg);
+		warn_note(s, "no standby: %s", e.msg);
+		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		svc_spec_dispose(&ss);
+		return;
+	}
+	memcpy(s->sb_uuid, ss.spec.uuid, 16);
+	s->sb_state = SB_BUILDING;
+	s->sb_stale = 0;
+	svc_spec_dispose(&ss);
+}
+
+/* once a loop round: build the standby when there is none, and take away
+ * one that is stale or no longer wanted */
+static void
+standby_tick(struct service *s)
+{
+	if (s->sup->now < s->sb_retry_at)
+		return;
+	switch (s->sb_state) {
+	case SB_READY:
+		if (!standby_wanted(s) || s->sb_stale)
+			standby_destroy(s, s->sb_stale ? "its definition "
+			    "changed" : "not wanted any more");
+		break;
+	case SB_NONE:
+		/* not while its own domain is being made or taken down:
+		 * at most one create of a service at a time */
+		if (standby_wanted(s) && (s->state == ST_RUNNING ||
+		    s->state == ST_STOPPED || s->state == ST_FAILED ||
+		    s->state == ST_BACKOFF))
+			standby_build(s);
+		break;
+	default:
+		break;
+	}
+}
+
+/* a backend event about the standby; 1 if it was one */
+static int
+standby_event(struct service *s, const struct be_event *ev)
+{
+	if (ev->standby && (ev->type == BE_CREATED ||
+	    ev->type == BE_CREATE_FAILED)) {
+		s->sb_reserved = 0;
+		if (ev->type == BE_CREATE_FAILED) {
+			s->sb_state = SB_NONE;
+			msgf(s->sb_error, sizeof(s->sb_error), "%s",
+			    ev->err.msg);
+			warn_note(s, "standby not built: %s", ev->err.msg);
+			s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+			return 1;
+		}
+		s->sb_state = SB_READY;
+		s->sb_domid = ev->domid;
+		s->sb_built_ms = ev->create_ms;
+		s->sb_said = 0;
+		s->sb_error[0] = '\0';
+		note(s, "standby built as domain %u in %llu ms, paused",
+		    ev->domid, (unsigned long long)ev->create_ms);
+		return 1;
+	}
+	if (s->sb_state == SB_NONE || s->sb_state == SB_BUILDING ||
+	    ev->domid != s->sb_domid || ev->domid == s->domid)
+		return 0;
+	switch (ev->type) {
+	case BE_DESTROYED:
+	case BE_DIED:
+		if (s->sb_state == SB_READY)
+			warn_note(s, "standby domain %u %s", ev->domid,
+			    ev->reason == SR_DESTROYED ? "was destroyed outside "
+			    "domud" : "died");
+		s->sb_state = SB_NONE;
+		s->sb_domid = 0;
+		break;
+	case BE_SHUTDOWN:
+		if (s->sb_state == SB_READY)
+			standby_destroy(s, "it shut down");
+		break;
+	case BE_DESTROY_FAILED:
+		log_warnx("%s: standby domain %u: %s", s->conf->name,
+		    ev->domid, ev->err.msg);
+		s->sb_state = SB_READY;
+		s->sb_stale = 1;
+		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* a start from the standby: rename, unpause, and it runs as if created;
+ * 0 when there is none to use (a create follows) */
+static int
+standby_start(struct service *s)
+{
+	struct err e = ERR_INIT;
+	struct be_event ev;
+	uint64_t t0;
+	int rc;
+
+	if (s->sb_state != SB_READY || s->sb_stale)
+		return 0;
+	svc_set_state(s, ST_STARTING);
+	if ((rc = net_service_up(s->sup->net, s->conf, &e)) == -1) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = BE_CREATE_FAILED;
+		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+		ev.err = e;
+		sup_dispatch(s, EV_CREATE_FAILED, &ev);
+		return 1;
+	}
+	s->net_active = rc == 1;
+	if (s->log_has_run) {
+		console_new_run(logdir(s), s->conf->name);
+		s->log_has_run = 0;
+	}
+	s->timing.create_at = t0 = mono_ms();
+	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb_domid,
+	    &e) == -1) {
+		/* built afresh instead; this one goes */
+		warn_note(s, "standby domain %u: %s; creating a new domain",
+		    s->sb_domid, e.msg);
+		s->sb_stale = 1;
+		standby_destroy(s, "it could not be started");
+		if (s->net_active) {
+			s->net_active = 0;
+			net_service_down(s->sup->net);
+		}
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = BE_CREATED;
+	ev.standby = 1;
+	strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+	ev.domid = s->sb_domid;
+	ev.unpause_ms = mono_ms() - t0;
+	memcpy(s->run_uuid, s->sb_uuid, 16);
+	s->sb_state = SB_NONE;
+	s->sb_domid = 0;
+	sup_dispatch(s, EV_CREATED, &ev);
+	return 1;
+}
+
 static void
 do_create(struct service *s)
 {
@@ -569,8 +795,12 @@ do_create(struct service *s)
 		s->pending_conf = NULL;
 	}
 	svc_then(s, AFTER_POLICY);
+	if (standby_start(s))
+		return;
 	svc_spec_init(s, &ss);
-	if (admission(s, &ss.spec, msg, sizeof(msg)) == -1) {
+	if (s->sb_state != SB_NONE)	/* the twin of what it holds */
+		be_uuid_twin(ss.spec.uuid, s->sb_uuid);
+	if (admission(s, &ss.spec, &s->memory_reserved, msg, sizeof(msg)) == -1) {
 		/* not a crash: no restart, no budget */
 		svc_spec_dispose(&ss);
 		s->last_exit = EXIT_REFUSED;
@@ -599,6 +829,7 @@ do_create(struct service *s)
 		s->log_has_run = 0;
 	}
 	s->timing.create_at = mono_ms();
+	memcpy(s->run_uuid, ss.spec.uuid, 16);
 	rc = s->sup->be->ops->create(s->sup->be, &ss.spec, &e);
 	svc_spec_dispose(&ss);
 	if (rc == -1) {
@@ -1278,6 +1509,8 @@ sup_be_notify(void *arg, const struct be_event *ev)
 		    ev->type);
 		return;
 	}
+	if (standby_event(s, ev))
+		return;
 	/* a late event about a domain this service no longer runs */
 	if (ev->type != BE_CREATED && ev->type != BE_CREATE_FAILED &&
 	    ev->domid != s->domid) {
@@ -1406,6 +1639,8 @@ svc_free(struct service *s)
 	if (s == NULL)
 		return;
 	health_end(s);
+	if (s->sb_state == SB_READY)
+		standby_destroy(s, "its service is gone");
 	console_close(s->con);
 	free(s->fail_tail);
 	service_conf_free(s->conf);
@@ -1629,8 +1864,7 @@ sup_adopt(struct supervisor *sup)
 			size_t k;
 
 			for (k = 0; whose == NULL && k < sup->nsvcs; k++)
-				if (memcmp(sup->svcs[k]->conf->uuid, f->uuid,
-				    16) == 0)
+				if (svc_uuid_ours(sup->svcs[k], f->uuid))
 					u = sup->svcs[k];
 			if (u != NULL)
 				whose = u->conf->name;
@@ -1648,6 +1882,23 @@ sup_adopt(struct supervisor *sup)
 			err_clear(&e);
 			continue;
 		}
+		if (f->standby && strstr(f->name, BE_STANDBY_SUFFIX)) {
+			/* a paused domain nobody waits for: a new one is
+			 * built once this one is gone */
+			s = sup_find(sup, f->tag);
+			log_info("domain %u (%s), a standby of the last domud: "
+			    "destroying it", f->domid, f->name);
+			if (sup->be->ops->destroy(sup->be, f->tag, f->domid,
+			    &e) == -1)
+				log_warnx("domain %u: %s", f->domid, e.msg);
+			else if (s != NULL) {
+				s->sb_state = SB_DESTROYING;
+				s->sb_domid = f->domid;
+				memcpy(s->sb_uuid, f->uuid, 16);
+			}
+			err_clear(&e);
+			continue;
+		}
 		if (s == NULL) {
 			if (f->tag[0])
 				log_warnx("domain %u (%s) was started by domud for "
@@ -1655,7 +1906,7 @@ sup_adopt(struct supervisor *sup)
 				    "running", f->domid, f->name, f->tag);
 			continue;
 		}
-		if (memcmp(f->uuid, s->conf->uuid, 16) != 0) {
+		if (!svc_uuid_ours(s, f->uuid)) {
 			/* never adopted, never destroyed: reported */
 			set_conflict(s, f);
 			strlcpy_(s->last_error, s->conflict,
@@ -1674,6 +1925,7 @@ sup_adopt(struct supervisor *sup)
 			sup_dispatch(s, EV_DESTROY_HALF_MADE, NULL);
 			continue;
 		}
+		memcpy(s->run_uuid, f->uuid, 16);
 		if (svc_take_over(s, f->domid, &e) == -1) {
 			log_warnx("%s: cannot adopt domain %u: %s", s->conf->name,
 			    f->domid, e.msg);
@@ -1770,6 +2022,9 @@ sup_idle(struct supervisor *sup)
 	size_t i;
 
 	for (i = 0; i < sup->nsvcs; i++) {
+		/* a standby is never left behind (adoption would destroy it) */
+		if (sup->svcs[i]->sb_state != SB_NONE)
+			return 0;
 		if (sup->keep_running && (sup->svcs[i]->state == ST_RUNNING ||
 		    sup->svcs[i]->state == ST_STOPPING))
 			continue;
@@ -1827,6 +2082,8 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 				sup_dispatch(s, EV_AUTOSTART, NULL);
 		} else if (service_conf_same_domain(s->conf, c) ||
 		    s->state == ST_STOPPED || s->state == ST_FAILED) {
+			if (!service_conf_same_domain(s->conf, c))
+				s->sb_stale = 1;
 			/* policy, timeouts, ordering: apply in place */
 			int probe = s->conf->health != c->health ||
 			    s->conf->health_port != c->health_port ||
@@ -1847,6 +2104,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		} else {
 			log_info("%s: definition changed: restarting",
 			    c->name);
+			s->sb_stale = 1;
 			service_conf_free(s->pending_conf);
 			s->pending_conf = c;
 			if (s->state == ST_RUNNING)
@@ -2131,6 +2389,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			s->timer_at = 0;
 			sup_dispatch(s, EV_TIMER, NULL);
 		}
+		standby_tick(s);
 	}
 	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
 		sup_reconcile(sup);
@@ -2164,7 +2423,7 @@ set_conflict(struct service *s, const struct be_found *f)
 	if (s->conflict_domid == f->domid)
 		return;
 	s->conflict_domid = f->domid;
-	if (memcmp(f->uuid, s->conf->uuid, 16) != 0)
+	if (!svc_uuid_ours(s, f->uuid))
 		snprintf(s->conflict, sizeof(s->conflict), "domain %u has this "
 		    "name but is not domud's (another UUID)", f->domid);
 	else
@@ -2320,8 +2579,8 @@ sup_reconcile(struct supervisor *sup)
 			if (s->state != ST_STARTING &&
 			    strcmp(f->name, s->conf->name) == 0)
 				named = f;
-			else if (f->dying && memcmp(f->uuid, s->conf->uuid,
-			    16) == 0 && (dying == NULL ||
+			else if (f->dying && svc_uuid_ours(s, f->uuid) &&
+			    f->domid != s->sb_domid && (dying == NULL ||
 			    f->domid == s->dying_domid))
 				dying = f;
 		}
@@ -2394,6 +2653,21 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 	gen_kv_str(g, "state", svc_display_state(s));
 	if (s->conf->description)
 		gen_kv_str(g, "description", s->conf->description);
+	if (s->conf->standby || s->sb_state != SB_NONE) {
+		static const char *const sb_words[] = {
+			[SB_NONE] = "none", [SB_BUILDING] = "building",
+			[SB_READY] = "ready", [SB_DESTROYING] = "destroying",
+		};
+
+		gen_kv_str(g, "standby", sb_words[s->sb_state]);
+		if (s->sb_state == SB_READY || s->sb_state == SB_DESTROYING)
+			gen_kv_int(g, "standby_domid", s->sb_domid);
+		if (s->sb_state == SB_READY)
+			gen_kv_int(g, "standby_built_ms",
+			    (long long)s->sb_built_ms);
+		if (s->sb_state == SB_NONE && s->sb_error[0])
+			gen_kv_str(g, "standby_error", s->sb_error);
+	}
 	if (s->domid != INVALID_DOMID_) {
 		gen_kv_int(g, "domid", s->domid);
 		if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0) {
@@ -2414,6 +2688,7 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 			gen_str(g, "last_start");
 			yajl_gen_map_open(g);
 			gen_kv_int(g, "wait_ms", (long long)t->wait_ms);
+			gen_kv_bool(g, "from_standby", t->from_standby);
 			gen_kv_str(g, "kernel", kernel_from_str(t->kernel_from));
 			gen_kv_int(g, "kernel_ms", (long long)t->kernel_ms);
 			gen_kv_int(g, "create_ms", (long long)t->create_ms);

@@ -155,6 +155,7 @@ struct service {
 		uint64_t	 create_ms;	/* libxl: build and devices */
 		uint64_t	 unpause_ms;
 		uint64_t	 to_running_ms, to_ready_ms;
+		int		 from_standby;	/* an unpause of its standby */
 	}			 timing;
 	struct svc_stats {
 		uint32_t	 domid;		/* whose figures these are */
@@ -175,6 +176,23 @@ struct service {
 	uint32_t		 dying_domid;	/* an ended domain of its, dying; 0 = none */
 	uint64_t		 dying_since;
 	int			 dying_reported;
+	/* standby = yes: the next domain, built and paused (standby_tick) */
+	enum sb_state {
+		SB_NONE,
+		SB_BUILDING,	/* create in flight */
+		SB_READY,	/* built, paused: a start is an unpause */
+		SB_DESTROYING,	/* stale or not wanted: being destroyed */
+	}			 sb_state;
+	uint32_t		 sb_domid;
+	uint8_t			 sb_uuid[16];	/* the UUID the standby holds */
+	uint8_t			 run_uuid[16];	/* the one its domain holds */
+	uint64_t		 sb_reserved;	/* admission, while building */
+	uint64_t		 sb_retry_at;	/* after a failed build, mono ms */
+	uint64_t		 sb_built_ms;	/* the build took */
+	int			 sb_said;	/* the refusal below, said once */
+	char			 sb_error[160];	/* why there is none */
+	int			 sb_stale;	/* built from a definition since
+						 * changed: destroyed, not used */
 	/* the destroy under way (ST_DESTROYING) */
 	uint64_t		 destroy_started;
 	uint64_t		 destroy_retry_ms; /* the next retry's delay */

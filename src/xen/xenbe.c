@@ -74,6 +74,7 @@ struct op {
 	libxl_device_disk	 disk;		/* OP_DISK: alive while libxl works */
 	uint64_t		 token;		/* OP_DISK: the caller's */
 	int			 attach;
+	int			 standby;	/* OP_CREATE: of a standby */
 };
 
 /* a domain we watch for shutdown and death */
@@ -95,7 +96,8 @@ struct builder {
 	struct builder		*next;
 	struct xenbe		*xb;
 	pthread_t		 thread;
-	char			 name[SERVICE_NAME_MAX + 1];
+	char			 name[SERVICE_NAME_MAX + 1];	/* the service */
+	int			 standby;	/* built paused as its standby */
 	libxl_domain_config	 cfg;
 	uint32_t		 domid;
 	int			 rc;
@@ -216,6 +218,7 @@ emit_ev(struct xenbe *xb, enum be_event_type type, const char *svc,
 	if (b) {
 		ev.kernel_ms = b->kernel_ms;
 		ev.kernel_from = b->kernel_from;
+		ev.standby = b->standby;
 	}
 	if (xb->be.notify)
 		xb->be.notify(xb->be.notify_arg, &ev);
@@ -226,6 +229,18 @@ emit(struct xenbe *xb, enum be_event_type type, const char *svc,
     uint32_t domid, enum shutdown_reason reason, const struct err *e)
 {
 	emit_ev(xb, type, svc, domid, reason, e, NULL, 0, 0);
+}
+
+/* a create that failed, saying whether it was a standby's */
+static void
+emit_create_failed(struct xenbe *xb, const char *svc, uint32_t domid,
+    int standby, const struct err *e)
+{
+	struct builder b;
+
+	memset(&b, 0, sizeof(b));
+	b.standby = standby;
+	emit_ev(xb, BE_CREATE_FAILED, svc, domid, SR_NONE, e, &b, 0, 0);
 }
 
 static struct op *
@@ -342,7 +357,12 @@ build_config(struct xenbe *xb, const struct be_domain_spec *sp,
 	int rc;
 
 	c->c_info.type = type;
-	c->c_info.name = xstrdup(sp->name);
+	if (sp->standby) {
+		if (asprintf(&c->c_info.name, "%s%s", sp->name,
+		    BE_STANDBY_SUFFIX) < 0)
+			return err_set(e, ENOMEM, "out of memory");
+	} else
+		c->c_info.name = xstrdup(sp->name);
 	/* libxl makes no UUID; ours is fixed per service (adoption keys on it) */
 	memcpy(libxl_uuid_bytearray(&c->c_info.uuid), sp->uuid, 16);
 	libxl_domain_build_info_init_type(&c->b_info, type);
@@ -458,12 +478,15 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 			return -1;
 	/* names are unique in Xen: say whose it is instead of failing later */
 	{
+		char xname[BE_NAME_MAX];
 		uint32_t other;
 
-		if (libxl_name_to_domid(xb->ctx, sc->name, &other) == 0)
+		snprintf(xname, sizeof(xname), "%s%s", sc->name, sc->standby ?
+		    BE_STANDBY_SUFFIX : "");
+		if (libxl_name_to_domid(xb->ctx, xname, &other) == 0)
 			return err_set(e, EEXIST, "a domain named %s already "
 			    "exists (domain %u) and domud did not start it",
-			    sc->name, other);
+			    xname, other);
 	}
 
 	b = xcalloc(1, sizeof(*b));
@@ -473,6 +496,7 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 	b->kernel_prepare = sc->kernel_prepare;
 	b->kernel_arg = sc->kernel_arg;
 	strlcpy_(b->name, sc->name, sizeof(b->name));
+	b->standby = sc->standby;
 	libxl_domain_config_init(&b->cfg);
 	if (build_config(xb, sc, &b->cfg, e) == -1) {
 		libxl_domain_config_dispose(&b->cfg);
@@ -494,21 +518,22 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 	}
 	b->next = xb->builders;
 	xb->builders = b;
-	log_info("%s: creating", sc->name);
+	log_info("%s: creating%s", sc->name, sc->standby ? " its standby" : "");
 	return 0;
 }
 
-/* the tag that adoption looks for: which service, and that domud made it */
+/* the tag that adoption looks for: which service, that domud made it, and
+ * whether it is that service's standby */
 static int
-store_tag(struct xenbe *xb, const char *name, uint32_t domid,
+store_tag(struct xenbe *xb, const char *name, uint32_t domid, int standby,
     struct err *e)
 {
 	char tag[160];
 	int n, rc;
 
 	/* service names are [A-Za-z0-9_.-]: no JSON escaping needed */
-	n = snprintf(tag, sizeof(tag), "{\"v\":1,\"service\":\"%s\"}\n",
-	    name);
+	n = snprintf(tag, sizeof(tag), "{\"v\":1,\"service\":\"%s\"%s}\n",
+	    name, standby ? ",\"standby\":true" : "");
 	rc = libxl_userdata_store(xb->ctx, domid, USERDATA_TAG,
 	    (const uint8_t *)tag, n);
 	if (rc)
@@ -528,8 +553,8 @@ create_done(struct xenbe *xb, struct builder *b)
 	uint64_t built = mono_ms(), create_ms = built - b->started_ms;
 
 	strlcpy_(name, b->name, sizeof(name));
-	log_info("%s: domain built in %llu ms", name,
-	    (unsigned long long)create_ms);
+	log_info("%s: %s built in %llu ms", name, b->standby ? "standby" :
+	    "domain", (unsigned long long)create_ms);
 	if (rc) {
 		/* libxl has destroyed what it had built */
 		if (b->error[0])
@@ -538,13 +563,14 @@ create_done(struct xenbe *xb, struct builder *b)
 		else
 			err_set(&e, rc, "libxl_domain_create_new: libxl error %d",
 			    rc);
-		emit(xb, BE_CREATE_FAILED, name, domid, SR_NONE, &e);
+		emit_create_failed(xb, name, domid, b->standby, &e);
 		return;
 	}
-	if (store_tag(xb, name, domid, &e) == -1 ||
+	if (store_tag(xb, name, domid, b->standby, &e) == -1 ||
 	    xdom_watch(xb, name, domid, &e) == -1)
 		goto undo;
-	rc = libxl_domain_unpause(xb->ctx, domid, NULL);
+	/* a standby stays paused until activate */
+	rc = b->standby ? 0 : libxl_domain_unpause(xb->ctx, domid, NULL);
 	if (rc) {
 		xerr(xb, &e, rc, "unpause");
 		goto undo;
@@ -559,10 +585,11 @@ undo:
 	dop = op_new(xb, OP_DESTROY, name, domid);
 	dop->kind = OP_CREATE;		/* completes as a failed create */
 	dop->fail = e;
+	dop->standby = b->standby;
 	rc = libxl_domain_destroy(xb->ctx, domid, &dop->how);
 	if (rc) {
 		op_free(xb, dop);
-		emit(xb, BE_CREATE_FAILED, name, domid, SR_NONE, &e);
+		emit_create_failed(xb, name, domid, b->standby, &e);
 	}
 }
 
@@ -613,9 +640,13 @@ op_complete(struct xenbe *xb, uint64_t id, int rc)
 	switch (op->kind) {
 	case OP_CREATE:
 		/* the destroy that undid a failed create */
-		e = op->fail;
-		op_free(xb, op);
-		emit(xb, BE_CREATE_FAILED, svc, domid, SR_NONE, &e);
+		{
+			int standby = op->standby;
+
+			e = op->fail;
+			op_free(xb, op);
+			emit_create_failed(xb, svc, domid, standby, &e);
+		}
 		break;
 	case OP_SHUTDOWN:
 		/* completion only means the guest saw the request */
@@ -870,6 +901,7 @@ list_domains(struct xenbe *xb, struct be_found **out, size_t *nout, int deep,
 			    (size_t)len : sizeof(buf) - 1);
 			buf[(size_t)len < sizeof(buf) - 1 ? (size_t)len :
 			    sizeof(buf) - 1] = '\0';
+			d->standby = strstr(buf, "\"standby\":true") != NULL;
 			if ((p = strstr(buf, "\"service\":\"")) != NULL) {
 				p += 11;
 				p[strcspn(p, "\"")] = '\0';
@@ -1218,6 +1250,27 @@ xb_devices(struct backend *be, uint32_t domid, struct be_devices *out,
 	return 0;
 }
 
+/* the standby becomes the service's domain: its name, a running tag, its
+ * vCPUs let go. A rename is one xenstore transaction in libxl (and it
+ * renames libxl's stored configuration too). */
+static int
+xb_activate(struct backend *be, const char *svc, uint32_t domid,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	char old[BE_NAME_MAX];
+	int rc;
+
+	snprintf(old, sizeof(old), "%s%s", svc, BE_STANDBY_SUFFIX);
+	if ((rc = libxl_domain_rename(xb->ctx, domid, old, svc)) != 0)
+		return xerr(xb, e, rc, "renaming the standby");
+	if (store_tag(xb, svc, domid, 0, e) == -1)
+		return -1;
+	if ((rc = libxl_domain_unpause(xb->ctx, domid, NULL)) != 0)
+		return xerr(xb, e, rc, "unpause");
+	return 0;
+}
+
 static int
 xb_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
 {
@@ -1242,6 +1295,7 @@ static const struct backend_ops xenbe_ops = {
 	.console_path = xb_console_path,
 	.devices = xb_devices,
 	.pause = xb_pause,
+	.activate = xb_activate,
 	.disk_attach = xb_disk_attach,
 	.disk_detach = xb_disk_detach,
 	.disk_list = xb_disk_list,

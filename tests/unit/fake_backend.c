@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,9 +88,12 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	f->ncreate++;
 	f->inflight++;
 	strlcpy_(f->last_create, sp->name, sizeof(f->last_create));
+	if (sp->standby)
+		f->nstandby++;
 	if (f->ncreating < nitems(f->creating)) {
-		strlcpy_(f->creating[f->ncreating].name, sp->name,
-		    sizeof(f->creating[0].name));
+		snprintf(f->creating[f->ncreating].name,
+		    sizeof(f->creating[0].name), "%s%s", sp->name,
+		    sp->standby ? BE_STANDBY_SUFFIX : "");
 		memcpy(f->creating[f->ncreating].uuid, sp->uuid, 16);
 		f->ncreating++;
 	}
@@ -229,6 +233,23 @@ f_free(struct backend *be)
 }
 
 static int
+f_activate(struct backend *be, const char *svc, uint32_t domid,
+    struct err *e)
+{
+	struct fake_backend *f = (struct fake_backend *)be;
+	struct fake_dom *d = fake_dom(f, domid);
+
+	if (f->fail_activate_now)
+		return err_set(e, 1, "renaming the standby: fake failure");
+	if (d == NULL)
+		return err_set(e, ENOENT, "no domain %u", domid);
+	strlcpy_(d->name, svc, sizeof(d->name));
+	d->paused = 0;
+	f->nactivate++;
+	return 0;
+}
+
+static int
 f_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
 {
 	struct fake_backend *f = (struct fake_backend *)be;
@@ -273,6 +294,7 @@ static const struct backend_ops fake_ops = {
 	.list = f_list,
 	.devices = f_devices,
 	.pause = f_pause,
+	.activate = f_activate,
 	.adopt = f_adopt,
 	.console_path = f_console_path,
 	.before_poll = f_before_poll,
@@ -313,6 +335,39 @@ fake_create_done(struct fake_backend *f, const char *svc, int ok)
 		    "libxl_domain_create_new: fake failure");
 	if (i < f->ncreating)
 		f->creating[i] = f->creating[--f->ncreating];
+}
+
+uint32_t
+fake_standby_done(struct fake_backend *f, const char *svc, int ok)
+{
+	char name[64];
+	const uint8_t *uuid = NULL;
+	struct be_event *ev;
+	struct fake_dom *d;
+	uint32_t domid = INVALID_DOMID_;
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s%s", svc, BE_STANDBY_SUFFIX);
+	f->inflight--;
+	for (i = 0; i < f->ncreating; i++)
+		if (strcmp(f->creating[i].name, name) == 0) {
+			uuid = f->creating[i].uuid;
+			break;
+		}
+	if (ok) {
+		/* built, left paused under its standby name */
+		domid = f->next_domid++;
+		d = fake_dom_add(f, name, domid, uuid);
+		d->paused = 1;
+		queue(f, BE_CREATED, svc, domid, SR_NONE, NULL);
+	} else
+		queue(f, BE_CREATE_FAILED, svc, INVALID_DOMID_, SR_NONE,
+		    "libxl_domain_create_new: fake failure");
+	ev = &f->queue[f->nqueue - 1];
+	ev->standby = 1;
+	if (i < f->ncreating)
+		f->creating[i] = f->creating[--f->ncreating];
+	return domid;
 }
 
 void

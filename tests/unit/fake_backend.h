@@ -46,11 +46,16 @@ struct fake_backend {
 	int		 create_eexist;		/* create() refuses: name taken */
 	int		 fail_destroy_now;	/* destroy() returns -1 */
 	uint32_t	 last_destroy;		/* the domid of the last destroy() */
+	int		 nstandby;		/* create() of a standby */
+	int		 nactivate;		/* activate() done */
+	int		 fail_activate_now;	/* activate() returns -1 */
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);
 /* queue completions; delivered by fake_run() */
 void	fake_create_done(struct fake_backend *, const char *svc, int ok);
+/* a standby's create done: the paused domain's domid */
+uint32_t fake_standby_done(struct fake_backend *, const char *svc, int ok);
 void	fake_shutdown(struct fake_backend *, const char *svc, uint32_t domid,
 	    enum shutdown_reason);
 void	fake_died(struct fake_backend *, const char *svc, uint32_t domid);

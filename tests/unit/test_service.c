@@ -1164,6 +1164,189 @@ START_TEST(adoption)
 }
 END_TEST
 
+/* standby = yes: the next domain waits built and paused; a start is an
+ * unpause of it, and the one after that is built while it runs */
+START_TEST(standby_start_is_an_unpause)
+{
+	const char *names[] = { "s" }, *extras[] = { "standby = yes\n" };
+	uint8_t twin[16];
+	struct service *s;
+	struct err e = ERR_INIT;
+	uint32_t sb1, sb2, dom;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = sup_find(sup, "s");
+	be_uuid_twin(twin, s->conf->uuid);
+	run();			/* stopped, no standby: one is built */
+	ck_assert_int_eq(fb->nstandby, 1);
+	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_str_eq(fb->creating[0].name, "s@standby");
+	ck_assert_mem_eq(fb->creating[0].uuid, twin, 16);
+	ck_assert(!sup_idle(sup));	/* never left behind at exit */
+	run();			/* one at a time */
+	ck_assert_int_eq(fb->nstandby, 1);
+	sb1 = fake_standby_done(fb, "s", 1);
+	run();
+	ck_assert_int_eq(s->sb_state, SB_READY);
+	ck_assert_uint_eq(s->sb_domid, sb1);
+	ck_assert(fake_dom(fb, sb1)->paused);
+	ck_assert_int_eq(s->state, ST_STOPPED);	/* built, not started */
+	ck_assert(status_has(s, "\"standby\":\"ready\""));
+
+	/* the start: renamed and unpaused at once, no create */
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, sb1);
+	ck_assert_int_eq(fb->nactivate, 1);
+	ck_assert_int_eq(fb->ncreate, 1);
+	ck_assert_str_eq(fake_dom(fb, sb1)->name, "s");
+	ck_assert(!fake_dom(fb, sb1)->paused);
+	ck_assert(status_has(s, "\"from_standby\":true"));
+	ck_assert(event_seen("s", "starting", "running", "its standby renamed "
+	    "and unpaused", "domud"));
+
+	/* the next standby takes the UUID the running one does not hold */
+	run();
+	ck_assert_int_eq(fb->nstandby, 2);
+	ck_assert_mem_eq(fb->creating[0].uuid, s->conf->uuid, 16);
+	sb2 = fake_standby_done(fb, "s", 1);
+	run();
+	ck_assert_uint_eq(s->sb_domid, sb2);
+	/* events about the standby are the standby's, not the service's */
+	fake_shutdown(fb, "s", sb2, SR_POWEROFF);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	ck_assert_uint_eq(fb->last_destroy, sb2);
+	fake_destroy_done(fb, "s", sb2);
+	run();
+	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	sb2 = fake_standby_done(fb, "s", 1);
+	run();
+
+	/* stop, start again: the second standby */
+	dom = s->domid;
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	fake_shutdown(fb, "s", dom, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "s", dom);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert_int_eq(s->sb_state, SB_READY);
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	ck_assert_uint_eq(s->domid, sb2);
+	ck_assert_int_eq(fb->nactivate, 2);
+
+	/* a standby that cannot be activated goes; a create follows */
+	run();
+	sb1 = fake_standby_done(fb, "s", 1);
+	run();
+	dom = s->domid;
+	sup_stop(sup, s, &e);
+	fake_shutdown(fb, "s", dom, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "s", dom);
+	run();
+	fb->fail_activate_now = 1;
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	ck_assert_int_eq(s->state, ST_STARTING);
+	ck_assert_uint_eq(fb->last_destroy, sb1);
+	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	/* the create does not take the UUID the dying standby holds */
+	ck_assert_mem_ne(fb->creating[fb->ncreating - 1].uuid, s->sb_uuid,
+	    16);
+	fake_destroy_done(fb, "s", sb1);
+	fake_create_done(fb, "s", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+
+	/* a failed build is said, kept in status, and tried again later */
+	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	fake_standby_done(fb, "s", 0);
+	run();
+	ck_assert_int_eq(s->sb_state, SB_NONE);
+	ck_assert(status_has(s, "\"standby_error\":\"libxl_domain_create_new: "
+	    "fake failure\""));
+	run();
+	ck_assert_int_eq(s->sb_state, SB_NONE);		/* not at once */
+	s->sb_retry_at = mono_ms();
+	run();
+	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	sb1 = fake_standby_done(fb, "s", 1);
+	run();
+
+	/* a reload that changes the domain: the standby is stale */
+	{
+		struct config *cfg = config_new("domud.conf");
+
+		free(cfg->d.log_dir);
+		cfg->d.log_dir = xstrdup(logdir);
+		free(cfg->d.state_dir);
+		cfg->d.state_dir = xstrdup(logdir);
+		add(cfg, "s", "standby = yes\nvcpus = 2\n");
+		config_finish(cfg);
+		sup_reload(sup, cfg);
+	}
+	run();
+	ck_assert_uint_eq(fb->last_destroy, sb1);
+	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	ck_assert(s->sb_stale);
+	/* the running domain restarts on the new definition first */
+	ck_assert_int_ne(s->state, ST_RUNNING);
+	teardown();
+}
+END_TEST
+
+/* not enough memory for a standby: said once, the service unharmed */
+START_TEST(standby_refused_by_admission)
+{
+	const char *names[] = { "s" }, *extras[] = { "standby = yes\n" };
+	struct service *s;
+	struct err e = ERR_INIT;
+
+	setup_with(names, extras, 1, 100ULL << 20);	/* room for one */
+	s = sup_find(sup, "s");
+	run();
+	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	fake_standby_done(fb, "s", 1);
+	run();
+	fb->free_mem = 30ULL << 20;	/* the standby took it */
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	ck_assert_int_eq(s->state, ST_RUNNING);	/* it needed no more */
+	run();
+	ck_assert_int_eq(s->sb_state, SB_NONE);
+	ck_assert_int_eq(fb->nstandby, 1);
+	ck_assert(status_has(s, "\"standby_error\":\"not enough memory"));
+	teardown();
+}
+END_TEST
+
+/* a standby the last domud left is destroyed; a new one is built once it
+ * is gone, never beside it with the same UUID */
+START_TEST(standby_left_by_last_domud)
+{
+	const char *names[] = { "s" }, *extras[] = { "standby = yes\n" };
+	uint8_t twin[16];
+	struct service *s;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = sup_find(sup, "s");
+	be_uuid_twin(twin, s->conf->uuid);
+	found("s@standby", 30, twin, "s", 1);
+	fb->found[fb->nfound - 1].standby = 1;
+	sup_adopt(sup);
+	ck_assert_int_eq(fb->ndestroy, 1);
+	ck_assert_uint_eq(fb->last_destroy, 30);
+	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	run();
+	ck_assert_int_eq(fb->nstandby, 0);
+	fake_destroy_done(fb, "s", 30);
+	run();
+	ck_assert_int_eq(fb->nstandby, 1);
+	teardown();
+}
+END_TEST
+
 START_TEST(shutdown_deadline_and_keep_running)
 {
 	const char *names[] = { "a", "b" },
@@ -1693,6 +1876,9 @@ service_suite(void)
 	tcase_add_test(tc, stale_events_ignored);
 	tcase_add_test(tc, reload_applies_difference);
 	tcase_add_test(tc, adoption);
+	tcase_add_test(tc, standby_start_is_an_unpause);
+	tcase_add_test(tc, standby_refused_by_admission);
+	tcase_add_test(tc, standby_left_by_last_domud);
 	tcase_add_test(tc, shutdown_deadline_and_keep_running);
 	tcase_add_test(tc, state_survives_a_daemon_restart);
 	tcase_add_test(tc, destroyed_outside_is_a_death);
