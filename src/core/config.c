@@ -1740,11 +1740,13 @@ config_cross_check(struct config *cfg)
 			 * (a standby's: backend.h) */
 			memcpy(twin, t->uuid, 16);
 			twin[15] ^= 1;
-			if (s->uuid_line && (memcmp(s->uuid, t->uuid, 16) == 0 ||
-			    memcmp(s->uuid, twin, 16) == 0))
+			if (s->uuid_line && memcmp(s->uuid, t->uuid, 16) == 0)
 				svc_err(cfg, s, s->uuid_line, "uuid: also used "
-				    "by service '%s' (or differs from its only in "
-				    "the last bit, which standbys take)", t->name);
+				    "by service '%s'", t->name);
+			else if (s->uuid_line && memcmp(s->uuid, twin, 16) == 0)
+				svc_err(cfg, s, s->uuid_line, "uuid: differs "
+				    "only in the last bit from that of service "
+				    "'%s', whose standby domains take it", t->name);
 			services_net_cross(cfg, s, t);
 			for (d = 0; d < s->ndisks; d++)
 				for (e = 0; e < t->ndisks; e++) {

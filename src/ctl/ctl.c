@@ -536,14 +536,34 @@ print_status(yajl_val s, FILE *out)
 			jint(ls, "kernel_ms", &km);
 			fprintf(out, "  %-16s running in %lld ms: waited %lld, ",
 			    "last start", r, w);
-			if (strcmp(kf, "as-is") != 0)
-				fprintf(out, "kernel %s in %lld, ", kf, km);
-			fprintf(out, "libxl built it in %lld, unpaused in %lld", c,
-			    u);
+			if (jtrue(ls, "from_standby"))
+				fprintf(out, "its standby renamed and unpaused "
+				    "in %lld", u);
+			else {
+				if (strcmp(kf, "as-is") != 0)
+					fprintf(out, "kernel %s in %lld, ", kf,
+					    km);
+				fprintf(out, "libxl built it in %lld, unpaused "
+				    "in %lld", c, u);
+			}
 			if (jint(ls, "to_ready_ms", &rd))
 				fprintf(out, "; ready %lld ms later", rd);
 			fputc('\n', out);
 		}
+	}
+	if (jstr(s, "standby")) {
+		long long sd, sb;
+
+		fprintf(out, "  %-16s %s", "standby", jstr(s, "standby"));
+		if (jint(s, "standby_domid", &sd) &&
+		    jint(s, "standby_built_ms", &sb))
+			fprintf(out, " (domain %lld, built in %lld ms, paused)",
+			    sd, sb);
+		else if (jint(s, "standby_domid", &sd))
+			fprintf(out, " (domain %lld)", sd);
+		if (jstr(s, "standby_error"))
+			fprintf(out, ": %s", jstr(s, "standby_error"));
+		fputc('\n', out);
 	}
 	if (jint(s, "restarts", &v))
 		fprintf(out, "  %-16s %lld\n", "restarts", v);

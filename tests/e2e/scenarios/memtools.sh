@@ -23,6 +23,8 @@ RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini idle idle-up \
   "autostart = no" "restart = no" "memres = yes" "idle_timeout = 20s"
 RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini nap nap-up \
   "autostart = no" "restart = no" "memres = yes" "idle_timeout = 10s" "idle_action = pause"
+RAMDISK=$AGENT_RD CMDX="e2e.agent=1" svc_ini sb sb-up \
+  "autostart = no" "restart = no" "memres = yes" "standby = yes"
 if ! domud_up || ! wait_state t ready 240; then
   fail memres/cp-roundtrip "t is '$(jfield t state)', not ready"
   show_log 20
@@ -219,6 +221,7 @@ else
   wake_ms=$(( $(ms) - t ))
   [ $re = 0 ] && [ "$out" = back ] || why="$why exec after idle: rc=$re out='$out' $(tr '\n' ' ' < /tmp/idle.err);"
   [ "$(jfield idle state)" = ready ] || why="$why state after the exec: $(jfield idle state);"
+  idle_run_ms=$(jfield idle to_running_ms)
 fi
 if [ -z "$why" ]; then
   pass memres/idle "stopped ${t_idle}s after ready (idle_timeout 20s, through its agent); 'exec echo back' started it again and answered in ${wake_ms} ms"
@@ -258,5 +261,43 @@ else
   fail memres/idle-pause "$why"
   show_log 20
 fi
+# ---- memres/standby: standby = yes keeps the next domain built and paused; a
+# start is a rename and an unpause, and the one after is built while it runs --
+why=""
+if ! until_s 240 sh -c "domuctl -j status sb | grep -q '\"standby\":\"ready\"'"; then
+  why="no standby built: $(domuctl -j status sb 2>&1 | tr -d '\n' | cut -c1-300);"
+else
+  sbd=$(jfield sb standby_domid)
+  xs=$(xl list 2>/dev/null | awk -v d="$sbd" '$2 == d {print $1, $5, $6}')
+  case "$xs" in "sb@standby "*p*" 0.0") ;; *) why="$why domain $sbd in xl list: '$xs' (not sb@standby, paused, never run);" ;; esac
+  t=$(ms)
+  domuctl -t 180 start --wait sb > /dev/null 2>/tmp/sb.err || why="$why start --wait: $(tr '\n' ' ' < /tmp/sb.err);"
+  out=$(domuctl exec -t 120 sb -- echo back 2>/tmp/sb.err); re=$?
+  sb_exec_ms=$(( $(ms) - t ))
+  [ $re = 0 ] && [ "$out" = back ] || why="$why exec after the start: rc=$re out='$out' $(tr '\n' ' ' < /tmp/sb.err);"
+  [ "$(jfield sb domid)" = "$sbd" ] || why="$why runs as domain $(jfield sb domid), not the standby $sbd;"
+  domuctl -j status sb | grep -q '"from_standby":true' || why="$why last_start.from_standby is not true;"
+  sb_run_ms=$(jfield sb to_running_ms)
+  xl list 2>/dev/null | awk -v d="$sbd" '$2 == d {print $1}' | grep -qx sb || why="$why Xen does not call domain $sbd 'sb';"
+  # the next one is built while it runs, under the standby name again
+  until_s 240 sh -c "domuctl -j status sb | grep -q '\"standby\":\"ready\"'" || why="$why no second standby: $(jfield sb standby);"
+  sbd2=$(jfield sb standby_domid)
+  [ -n "$sbd2" ] && [ "$sbd2" != "$sbd" ] || why="$why second standby domid '$sbd2';"
+  domuctl events sb 2>/dev/null | grep -q "its standby renamed and unpaused" || why="$why no start-from-standby event;"
+fi
+if [ -z "$why" ]; then
+  pass memres/standby "standby domain $sbd waited paused (never run); 'start' made it sb, running in ${sb_run_ms} ms, and 'exec echo back' answered ${sb_exec_ms} ms after the start; the next standby is domain $sbd2"
+  bench standby "start_to_running_ms=$sb_run_ms cold_to_running_ms=${idle_run_ms:-?} start_to_exec_ms=$sb_exec_ms cold_start_exec_ms=${wake_ms:-?} ratio=$(awk -v a="$sb_exec_ms" -v b="${wake_ms:-0}" 'BEGIN{if (b > 0) printf "%.3f", a/b; else print "?"}')"
+else
+  fail memres/standby "$why"
+  show_log 20
+fi
 domud_down 120 || info "domud did not exit on SIGTERM"
+# a standby is never left behind: the next domud would only destroy it
+left=$(xl list 2>/dev/null | awk '$1 ~ /@standby$/ {print $1 "(" $2 ")"}')
+if [ -n "$left" ]; then
+  fail memres/standby-exit "left after domud's exit: $left"
+else
+  pass memres/standby-exit "no standby domain left after domud's exit"
+fi
 true
