@@ -30,6 +30,7 @@
 #include <uuid/uuid.h>
 
 #include "config.h"
+#include "partition.h"
 #include "events.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -44,7 +45,8 @@ static const uint8_t domud_uuid_ns[16] = {
 };
 
 enum line_kind { L_BLANK, L_SECTION, L_KEY, L_CONT, L_BAD };
-enum sect { S_NONE, S_IGNORE, S_DOMUD, S_NETWORK, S_SERVICE, S_DISK, S_NET };
+enum sect { S_NONE, S_IGNORE, S_DOMUD, S_NETWORK, S_POOL, S_SERVICE, S_DISK,
+	S_NET };
 
 struct parse {
 	struct config		*cfg;
@@ -58,12 +60,14 @@ struct parse {
 	enum sect		 sect;
 	uint64_t		 seen_keys;	/* bit per key of this section */
 	int			 last_key;	/* for continuations, -1 = none */
-	char			*seen_sect[SERVICE_MAX_DISKS + NETWORK_MAX + 8];
+	char			*seen_sect[SERVICE_MAX_DISKS + NETWORK_MAX +
+				    CPUPOOLS_MAX + 8];
 	size_t			 nseen_sect;
 
 	struct service_conf	*svc;		/* NULL for domud.conf */
 	struct disk_conf	*disk;
 	struct net_conf		*net;		/* [network:NAME] */
+	struct pool_conf	*pool;		/* [cpupool:NAME] */
 	int			 have_service;
 };
 
@@ -290,6 +294,7 @@ sect_begin(struct parse *p, const char *name)
 	p->last_key = -1;
 	p->disk = NULL;
 	p->net = NULL;
+	p->pool = NULL;
 	p->sect = S_IGNORE;
 	if (strlen(name) >= INIH_NAME_MAX) {
 		perr(p, "section name too long");
@@ -325,6 +330,27 @@ sect_begin(struct parse *p, const char *name)
 			p->cfg->nets[p->cfg->nnets++] = n;
 			p->net = n;
 			p->sect = S_NETWORK;
+		} else if (strncmp(name, "cpupool:", 8) == 0) {
+			struct pool_conf *pc;
+
+			if (!name_valid(name + 8, 32) ||
+			    strcmp(name + 8, "Pool-0") == 0) {
+				perr(p, "bad cpupool name in [%s]%s", name,
+				    strcmp(name + 8, "Pool-0") == 0 ? ": Pool-0 "
+				    "is Xen's own" : "");
+				return;
+			}
+			if (p->cfg->npools >= CPUPOOLS_MAX) {
+				perr(p, "too many cpupools (at most %d)",
+				    CPUPOOLS_MAX);
+				return;
+			}
+			pc = xcalloc(1, sizeof(*pc));
+			pc->name = xstrdup(name + 8);
+			pc->line = p->lineno;
+			p->cfg->pools[p->cfg->npools++] = pc;
+			p->pool = pc;
+			p->sect = S_POOL;
 		} else
 			perr(p, "unknown section [%s]", name);
 		return;
@@ -373,11 +399,12 @@ static const struct key domud_keys[] = {
 	{ "admin_group", 0 }, { "shutdown_timeout", 0 }, { "keep_running", 0 },
 	{ "run_images", 0 }, { "events_max", 0 }, { "metrics_file", 0 },
 	{ "metrics_interval", 0 }, { "kernel_cache_max", 0 },
+	{ "max_domus", 0 },
 };
 enum { DK_SERVICES_DIR, DK_STATE_DIR, DK_RUN_DIR, DK_LOG_DIR,
 	DK_CONSOLE_LOG_MAX, DK_READ_GROUP, DK_ADMIN_GROUP, DK_SHUTDOWN_TIMEOUT,
 	DK_KEEP_RUNNING, DK_RUN_IMAGES, DK_EVENTS_MAX, DK_METRICS_FILE,
-	DK_METRICS_INTERVAL, DK_KERNEL_CACHE_MAX };
+	DK_METRICS_INTERVAL, DK_KERNEL_CACHE_MAX, DK_MAX_DOMUS };
 
 static const struct key service_keys[] = {
 	{ "description", K_MULTI }, { "type", 0 }, { "kernel", 0 },
@@ -392,6 +419,10 @@ static const struct key service_keys[] = {
 	{ "health_timeout", 0 }, { "health_retries", 0 },
 	{ "health_start_period", 0 }, { "health_restart", 0 }, { "ready", 0 },
 	{ "kernel_cache", 0 }, { "idle_action", 0 }, { "standby", 0 },
+	{ "cpus", 0 }, { "cpus_soft", 0 }, { "cpupool", 0 }, { "weight", 0 },
+	{ "cap", 0 }, { "period", 0 }, { "budget", 0 }, { "maxmem", 0 },
+	{ "pci", 0 }, { "dtdev", 0 }, { "iomem", 0 }, { "irqs", 0 },
+	{ "device_tree", 0 },
 };
 enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_VCPUS, SK_AUTOSTART, SK_AFTER, SK_RESTART, SK_RESTART_DELAY,
@@ -401,10 +432,17 @@ enum { SK_DESCRIPTION, SK_TYPE, SK_KERNEL, SK_RAMDISK, SK_CMDLINE, SK_MEMORY,
 	SK_PING_RESTART, SK_IDLE_TIMEOUT, SK_AGENT, SK_HEALTH,
 	SK_HEALTH_INTERVAL, SK_HEALTH_TIMEOUT, SK_HEALTH_RETRIES,
 	SK_HEALTH_START_PERIOD, SK_HEALTH_RESTART, SK_READY, SK_KERNEL_CACHE,
-	SK_IDLE_ACTION, SK_STANDBY };
+	SK_IDLE_ACTION, SK_STANDBY, SK_CPUS, SK_CPUS_SOFT, SK_CPUPOOL, SK_WEIGHT,
+	SK_CAP, SK_PERIOD, SK_BUDGET, SK_MAXMEM, SK_PCI, SK_DTDEV, SK_IOMEM,
+	SK_IRQS, SK_DEVICE_TREE };
 /* seen_keys has a bit per key */
 _Static_assert(sizeof(service_keys) / sizeof(service_keys[0]) <= 64,
     "more service keys than seen_keys has bits");
+
+static const struct key pool_keys[] = {
+	{ "cpus", 0 }, { "sched", 0 },
+};
+enum { PK_CPUS, PK_SCHED };
 
 static const struct key disk_keys[] = {
 	{ "path", 0 }, { "vdev", 0 }, { "access", 0 }, { "format", 0 },
@@ -702,6 +740,155 @@ service_key(struct parse *p, int k, const char *v)
 		if ((why = parse_bool(v, &s->standby)) != NULL)
 			bad(p, key, v, why);
 		break;
+	case SK_CPUS:
+	case SK_CPUS_SOFT: {
+		struct cpuset **sets = k == SK_CPUS ? &s->cpus : &s->cpus_soft;
+		size_t *nsets = k == SK_CPUS ? &s->ncpus : &s->ncpus_soft;
+
+		if ((why = cpus_parse(v, sets, nsets)) != NULL)
+			bad(p, key, v, why);
+		else if (k == SK_CPUS)
+			s->cpus_line = p->lineno;
+		else
+			s->cpus_soft_line = p->lineno;
+		break;
+	}
+	case SK_CPUPOOL:
+		if (!name_valid(v, 32))
+			bad(p, key, v, "not a pool name");
+		else {
+			set_str(&s->cpupool, v);
+			s->cpupool_line = p->lineno;
+		}
+		break;
+	case SK_WEIGHT:
+		if ((why = parse_uint(v, 65535, &n)) != NULL || n == 0)
+			bad(p, key, v, why ? why : "1 to 65535");
+		else {
+			s->weight = (int)n;
+			s->weight_line = p->lineno;
+		}
+		break;
+	case SK_CAP:
+		/* percent of one CPU; 0 = no cap */
+		if ((why = parse_uint(v, 100 * VCPUS_MAX, &n)) != NULL)
+			bad(p, key, v, why);
+		else {
+			s->cap = (int)n;
+			s->cap_line = p->lineno;
+		}
+		break;
+	case SK_PERIOD:
+	case SK_BUDGET: {
+		uint64_t ms;
+
+		/* rtds counts in microseconds: 10ms, or 500us */
+		if (strlen(v) > 2 && strcmp(v + strlen(v) - 2, "us") == 0) {
+			char num[32];
+
+			strlcpy_(num, v, sizeof(num));
+			num[strlen(num) - 2] = '\0';
+			why = parse_uint(num, 10000000, &n);
+		} else if ((why = parse_duration_ms(v, &ms)) == NULL)
+			n = ms * 1000;
+		if (why == NULL && (n < 100 || n > 10000000))
+			why = "100us to 10s";
+		if (why)
+			bad(p, key, v, why);
+		else if (k == SK_PERIOD) {
+			s->period_us = (uint32_t)n;
+			s->period_line = p->lineno;
+		} else {
+			s->budget_us = (uint32_t)n;
+			s->budget_line = p->lineno;
+		}
+		break;
+	}
+	case SK_MAXMEM:
+		if ((why = parse_size(v, &n)) != NULL)
+			bad(p, key, v, why);
+		else if (n < MEMORY_MIN || n > MEMORY_MAX)
+			perr(p, "maxmem: %.64s is out of range (16M to 1T)", v);
+		else {
+			s->maxmem = n;
+			s->maxmem_line = p->lineno;
+		}
+		break;
+	case SK_PCI:
+	case SK_DTDEV:
+	case SK_IOMEM:
+	case SK_IRQS: {
+		char buf[1024], *tok, *save = NULL, *str;
+
+		if (strlen(v) >= sizeof(buf)) {
+			bad(p, key, v, "too long");
+			break;
+		}
+		strlcpy_(buf, v, sizeof(buf));
+		if (k == SK_PCI)
+			s->pci_line = p->lineno;
+		else if (k == SK_DTDEV)
+			s->dtdev_line = p->lineno;
+		else if (k == SK_IOMEM)
+			s->iomem_line = p->lineno;
+		else
+			s->irqs_line = p->lineno;
+		/* a list: ; between entries (pci and iomem have commas) */
+		for (str = buf; (tok = strtok_r(str, k == SK_IRQS ? ", \t" :
+		    ";", &save)) != NULL; str = NULL) {
+			tok = lskip(rstrip(tok));
+			if (k == SK_PCI) {
+				if (s->npci == SERVICE_MAX_PCI) {
+					perr(p, "pci: at most %d devices",
+					    SERVICE_MAX_PCI);
+					break;
+				}
+				if ((why = pci_parse(tok, &s->pci[s->npci])) !=
+				    NULL)
+					bad(p, key, tok, why);
+				else
+					s->npci++;
+			} else if (k == SK_DTDEV) {
+				if (s->ndtdev == SERVICE_MAX_DTDEV) {
+					perr(p, "dtdev: at most %d devices",
+					    SERVICE_MAX_DTDEV);
+					break;
+				}
+				if (tok[0] != '/')
+					bad(p, key, tok, "expected a device tree "
+					    "path, like /soc/serial@9000000");
+				else
+					s->dtdev[s->ndtdev++] = xstrdup(tok);
+			} else if (k == SK_IOMEM) {
+				if (s->niomem == SERVICE_MAX_IOMEM) {
+					perr(p, "iomem: at most %d ranges",
+					    SERVICE_MAX_IOMEM);
+					break;
+				}
+				if ((why = iomem_parse(tok,
+				    &s->iomem[s->niomem])) != NULL)
+					bad(p, key, tok, why);
+				else
+					s->niomem++;
+			} else {
+				if (s->nirqs == SERVICE_MAX_IRQS) {
+					perr(p, "irqs: at most %d",
+					    SERVICE_MAX_IRQS);
+					break;
+				}
+				if ((why = irq_parse(tok, &s->irqs[s->nirqs])) !=
+				    NULL)
+					bad(p, key, tok, why);
+				else
+					s->nirqs++;
+			}
+		}
+		break;
+	}
+	case SK_DEVICE_TREE:
+		s->device_tree_line = p->lineno;
+		path_value(p, key, v, &s->device_tree);
+		break;
 	case SK_READY:
 		s->ready_line = p->lineno;
 		if (strcmp(v, "running") == 0)
@@ -986,6 +1173,28 @@ network_key(struct parse *p, int k, const char *v)
 }
 
 static void
+pool_key(struct parse *p, int k, const char *v)
+{
+	struct pool_conf *pc = p->pool;
+	const char *why;
+
+	switch (k) {
+	case PK_CPUS:
+		if ((why = cpuset_parse(v, &pc->cpus)) != NULL)
+			bad(p, "cpus", v, why);
+		else
+			pc->cpus_line = p->lineno;
+		break;
+	case PK_SCHED:
+		if ((why = sched_parse(v, &pc->sched)) != NULL)
+			bad(p, "sched", v, why);
+		else
+			pc->sched_line = p->lineno;
+		break;
+	}
+}
+
+static void
 domud_key(struct parse *p, int k, const char *v)
 {
 	struct daemon_conf *d = &p->cfg->d;
@@ -1052,6 +1261,12 @@ domud_key(struct parse *p, int k, const char *v)
 		set_duration(p, "metrics_interval", v, &d->metrics_interval_ms,
 		    1000, 3600000);
 		break;
+	case DK_MAX_DOMUS:
+		if ((why = parse_uint(v, 4096, &n)) != NULL)
+			bad(p, "max_domus", v, why);
+		else
+			d->max_domus = (unsigned)n;
+		break;
 	case DK_KERNEL_CACHE_MAX:
 		if ((why = parse_size(v, &n)) != NULL)
 			bad(p, "kernel_cache_max", v, why);
@@ -1094,6 +1309,9 @@ config_handler(void *user, const char *section, const char *name,
 		break;
 	case S_NETWORK:
 		keys = network_keys, nkeys = nitems(network_keys);
+		break;
+	case S_POOL:
+		keys = pool_keys, nkeys = nitems(pool_keys);
 		break;
 	}
 
@@ -1155,6 +1373,9 @@ config_handler(void *user, const char *section, const char *name,
 		break;
 	case S_NETWORK:
 		network_key(p, (int)k, value);
+		break;
+	case S_POOL:
+		pool_key(p, (int)k, value);
 		break;
 	default:
 		break;
@@ -1375,6 +1596,7 @@ service_check(struct config *cfg, struct service_conf *s)
 		svc_err(cfg, s, s->idle_action_line, "idle_action: needs memres "
 		    "= yes and an idle_timeout");
 	health_check(cfg, s);
+	partition_check_service(cfg, s);
 	if (s->has_net && s->bridge_line == 0 && s->network_line == 0)
 		svc_err(cfg, s, s->net_line, "[net]: needs network= (a "
 		    "[network:NAME] of domud.conf) or bridge=");
@@ -1438,6 +1660,12 @@ service_conf_free(struct service_conf *s)
 	free(s->bridge);
 	free(s->network);
 	free(s->health_cmd);
+	free(s->cpus);
+	free(s->cpus_soft);
+	free(s->cpupool);
+	for (i = 0; i < s->ndtdev; i++)
+		free(s->dtdev[i]);
+	free(s->device_tree);
 	free(s);
 }
 
@@ -1466,6 +1694,23 @@ service_conf_same_domain(const struct service_conf *a,
 	    strcmp_null(a->network, b->network) || a->addr != b->addr ||
 	    memcmp(a->mac, b->mac, 6) != 0)
 		return 0;
+	/* where it runs and what it owns: set at create */
+	if (a->ncpus != b->ncpus || a->ncpus_soft != b->ncpus_soft ||
+	    (a->ncpus && memcmp(a->cpus, b->cpus, a->ncpus * sizeof(*a->cpus))) ||
+	    (a->ncpus_soft && memcmp(a->cpus_soft, b->cpus_soft,
+	    a->ncpus_soft * sizeof(*a->cpus_soft))) ||
+	    strcmp_null(a->cpupool, b->cpupool) || a->weight != b->weight ||
+	    a->cap != b->cap || a->period_us != b->period_us ||
+	    a->budget_us != b->budget_us || a->maxmem != b->maxmem ||
+	    a->npci != b->npci || memcmp(a->pci, b->pci, sizeof(a->pci)) ||
+	    a->ndtdev != b->ndtdev || a->niomem != b->niomem ||
+	    memcmp(a->iomem, b->iomem, sizeof(a->iomem)) ||
+	    a->nirqs != b->nirqs || memcmp(a->irqs, b->irqs, sizeof(a->irqs)) ||
+	    strcmp_null(a->device_tree, b->device_tree))
+		return 0;
+	for (i = 0; i < a->ndtdev; i++)
+		if (strcmp(a->dtdev[i], b->dtdev[i]) != 0)
+			return 0;
 	for (i = 0; i < a->ndisks; i++)
 		if (strcmp_null(a->disks[i].path, b->disks[i].path) ||
 		    strcmp_null(a->disks[i].vdev, b->disks[i].vdev) ||
@@ -1490,6 +1735,17 @@ config_find(const struct config *cfg, const char *name)
 	for (i = 0; i < cfg->nsvcs; i++)
 		if (strcmp(cfg->svcs[i]->name, name) == 0)
 			return cfg->svcs[i];
+	return NULL;
+}
+
+struct pool_conf *
+config_find_pool(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->npools; i++)
+		if (strcmp(cfg->pools[i]->name, name) == 0)
+			return cfg->pools[i];
 	return NULL;
 }
 
@@ -1721,6 +1977,7 @@ config_cross_check(struct config *cfg)
 	size_t *stack;
 
 	networks_check(cfg);
+	partition_check_pools(cfg);
 	for (i = 0; i < cfg->nsvcs; i++) {
 		struct service_conf *s = cfg->svcs[i];
 
@@ -1748,6 +2005,7 @@ config_cross_check(struct config *cfg)
 				    "only in the last bit from that of service "
 				    "'%s', whose standby domains take it", t->name);
 			services_net_cross(cfg, s, t);
+			partition_check_cross(cfg, s, t);
 			for (d = 0; d < s->ndisks; d++)
 				for (e = 0; e < t->ndisks; e++) {
 					struct disk_conf *x = &s->disks[d],
@@ -1971,6 +2229,10 @@ config_free(struct config *cfg)
 		free(cfg->nets[i]->bridge);
 		free(cfg->nets[i]->uplink);
 		free(cfg->nets[i]);
+	}
+	for (i = 0; i < cfg->npools; i++) {
+		free(cfg->pools[i]->name);
+		free(cfg->pools[i]);
 	}
 	free(cfg->path);
 	free(cfg);

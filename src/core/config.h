@@ -23,7 +23,46 @@
 #define SERVICE_MAX_FORWARDS	32
 #define FORWARD_EXPAND_MAX	256	/* ports of a shifted range */
 
+#define CPUS_MAX		256	/* physical CPUs a cpuset can name */
+#define CPUPOOLS_MAX		8
+#define SERVICE_MAX_PCI		8
+#define SERVICE_MAX_DTDEV	8
+#define SERVICE_MAX_IOMEM	8
+#define SERVICE_MAX_IRQS	16
+
 enum svc_type { SVC_PV, SVC_PVH };
+
+/* a set of physical CPUs (cpus =, [cpupool:NAME] cpus =) */
+struct cpuset {
+	uint64_t	 bits[CPUS_MAX / 64];
+};
+
+/* Xen's schedulers, as a cpupool or a service names them */
+enum sched_kind { SCHED_DEFAULT, SCHED_CREDIT, SCHED_CREDIT2, SCHED_RTDS,
+	SCHED_NULL, SCHED_ARINC653 };
+
+/* [cpupool:NAME] in domud.conf */
+struct pool_conf {
+	char		*name;
+	int		 line;
+	struct cpuset	 cpus;
+	int		 cpus_line;		/* 0 = absent */
+	enum sched_kind	 sched;
+	int		 sched_line;
+};
+
+/* pci = 0000:03:00.0[,seize] */
+struct pci_conf {
+	uint16_t	 domain;
+	uint8_t		 bus, dev, func;
+	int		 seize;		/* take it from its Dom0 driver */
+};
+
+/* iomem = 0xMFN,PAGES[@0xGFN] (pages of 4 KiB) */
+struct iomem_conf {
+	uint64_t	 start, count, gfn;
+	int		 has_gfn;
+};
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 
 struct disk_conf {
@@ -113,6 +152,37 @@ struct service_conf {
 	int		 kernel_cache;		/* extract a compressed kernel once */
 	int		 standby;		/* keep the next domain built, paused */
 	int		 standby_line;
+
+	/* partitioning (core/partition.c) */
+	struct cpuset	*cpus;			/* hard affinity: one set for all
+						 * vCPUs, or one per vCPU */
+	size_t		 ncpus;			/* 0 = anywhere */
+	int		 cpus_line;
+	struct cpuset	*cpus_soft;
+	size_t		 ncpus_soft;
+	int		 cpus_soft_line;
+	char		*cpupool;		/* NULL = Pool-0 */
+	int		 cpupool_line;
+	int		 weight, cap;		/* credit, credit2; 0 = default */
+	int		 weight_line, cap_line;
+	uint32_t	 period_us, budget_us;	/* rtds; 0 = default */
+	int		 period_line, budget_line;
+	uint64_t	 maxmem;		/* bytes; 0 = memory */
+	int		 maxmem_line;
+	struct pci_conf	 pci[SERVICE_MAX_PCI];
+	size_t		 npci;
+	int		 pci_line;
+	char		*dtdev[SERVICE_MAX_DTDEV];
+	size_t		 ndtdev;
+	int		 dtdev_line;
+	struct iomem_conf iomem[SERVICE_MAX_IOMEM];
+	size_t		 niomem;
+	int		 iomem_line;
+	uint32_t	 irqs[SERVICE_MAX_IRQS];
+	size_t		 nirqs;
+	int		 irqs_line;
+	char		*device_tree;		/* partial DT blob (ARM) */
+	int		 device_tree_line;
 	/* when it is up for after= and start --wait */
 	enum ready_when { READY_RUNNING, READY_AGENT, READY_HEALTH } ready;
 	int		 ready_line;
@@ -155,6 +225,7 @@ struct daemon_conf {
 	char		*metrics_file;		/* Prometheus textfile; NULL = none */
 	uint64_t	 metrics_interval_ms;
 	uint64_t	 kernel_cache_max;	/* bytes; 0 = no kernel cache */
+	unsigned	 max_domus;		/* 0 = no limit */
 };
 
 struct diag {
@@ -167,6 +238,8 @@ struct config {
 	struct daemon_conf d;
 	struct net_conf	*nets[NETWORK_MAX];
 	size_t		 nnets;
+	struct pool_conf *pools[CPUPOOLS_MAX];
+	size_t		 npools;
 	struct service_conf **svcs;		/* sorted by name */
 	size_t		 nsvcs;
 	struct diag	*diags;
@@ -186,6 +259,7 @@ void			 config_free(struct config *);
 void			 config_print_diags(const struct config *, FILE *);
 struct service_conf	*config_find(const struct config *, const char *name);
 struct net_conf		*config_find_net(const struct config *, const char *name);
+struct pool_conf	*config_find_pool(const struct config *, const char *name);
 /* the network a service is on, NULL for none or an unmanaged bridge */
 struct net_conf		*config_service_net(const struct config *,
 			    const struct service_conf *);
