@@ -354,7 +354,13 @@ send_error(uint32_t id, const char *fmt, ...)
 	send_frame(FT_ERROR, 0, id, text, (size_t)n);
 }
 
-/* what a vfork child's exec failed with: the child shares our memory */
+/* what a vfork child works from, and what its exec failed with: the child
+ * shares our memory, and statics (unlike locals) survive vfork's second
+ * return whatever the compiler keeps in registers */
+static struct {
+	const struct agent_exec	*x;
+	int			 in, out, err;
+} spawn_args;
 static volatile int spawn_errno;
 
 /*
@@ -368,34 +374,47 @@ static volatile int spawn_errno;
  * its signals and fds first, all async-signal-safe system calls, with every
  * signal of ours blocked */
 /* NOLINTBEGIN(clang-analyzer-unix.Vfork,clang-analyzer-security.insecureAPI.vfork) */
-static int
-spawn_cmd(const struct agent_exec *x, int in, int out, int err, pid_t *pid)
+static void
+spawn_child(void)
+{
+	int fd;
+
+	child_signals();
+	setsid();
+	fd = spawn_args.in != -1 ? spawn_args.in : open("/dev/null", O_RDONLY);
+	if (fd == -1 || dup2(fd, 0) == -1 || dup2(spawn_args.out, 1) == -1 ||
+	    dup2(spawn_args.err, 2) == -1)
+		spawn_errno = errno;
+	else if (spawn_args.x->shell)
+		execl("/bin/sh", "sh", "-c", spawn_args.x->argv[0],
+		    (char *)NULL);
+	else
+		execvp(spawn_args.x->argv[0], spawn_args.x->argv);
+	if (spawn_errno == 0)
+		spawn_errno = errno;
+	_exit(127);
+}
+
+static pid_t
+spawn_cmd(const struct agent_exec *x, int in, int out, int err)
 {
 	sigset_t all, old;
-	int e, fd;
+	pid_t pid;
 
+	spawn_args.x = x;
+	spawn_args.in = in;
+	spawn_args.out = out;
+	spawn_args.err = err;
+	spawn_errno = 0;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);	/* no handler of ours runs
 						 * in the child */
-	spawn_errno = 0;
-	if ((*pid = vfork()) == 0) {
-		child_signals();
-		setsid();
-		fd = in != -1 ? in : open("/dev/null", O_RDONLY);
-		if (fd == -1 || dup2(fd, 0) == -1 || dup2(out, 1) == -1 ||
-		    dup2(err, 2) == -1)
-			spawn_errno = errno;
-		else if (x->shell)
-			execl("/bin/sh", "sh", "-c", x->argv[0], (char *)NULL);
-		else
-			execvp(x->argv[0], x->argv);
-		if (spawn_errno == 0)
-			spawn_errno = errno;
-		_exit(127);
-	}
-	e = *pid == -1 ? errno : 0;
+	if ((pid = vfork()) == 0)
+		spawn_child();
+	if (pid == -1)
+		spawn_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return e;
+	return pid;
 }
 /* NOLINTEND(clang-analyzer-unix.Vfork,clang-analyzer-security.insecureAPI.vfork) */
 
@@ -404,7 +423,6 @@ cmd_exec(void *arg, const struct agent_exec *x)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	struct cmd *c = NULL;
-	int e;
 	uint64_t t_recv = now_us();
 	size_t i;
 	pid_t pid;
@@ -428,8 +446,8 @@ cmd_exec(void *arg, const struct agent_exec *x)
 		send_error(x->id, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	if ((e = spawn_cmd(x, inp[0], outp[1], errp[1], &pid)) != 0) {
-		send_error(x->id, "fork: %s", strerror(e));
+	if ((pid = spawn_cmd(x, inp[0], outp[1], errp[1])) == -1) {
+		send_error(x->id, "fork: %s", strerror(spawn_errno));
 		goto fail;
 	}
 	if (spawn_errno != 0) {
