@@ -8,6 +8,7 @@
  * return at once and report through notify(), always from after_poll() and
  * never from inside the operation call, so the supervisor is never re-entered.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <time.h>
@@ -138,7 +139,51 @@ struct be_domain_spec {
 	 * tagged as such): BE_CREATED comes with standby set, and the
 	 * domain runs only after activate */
 	int			 standby;
-	/* room for later: cpu affinity, cpupool, passthrough devices */
+	/* partitioning: where it runs, how it is scheduled, what it owns */
+	const struct cpuset	*cpus;		/* hard affinity: 1 or per vCPU */
+	size_t			 ncpus;		/* 0 = anywhere */
+	const struct cpuset	*cpus_soft;
+	size_t			 ncpus_soft;
+	const char		*cpupool;	/* NULL = Pool-0 */
+	int			 weight, cap;	/* 0 = the scheduler's default */
+	uint32_t		 period_us, budget_us;
+	uint64_t		 maxmem;	/* bytes; 0 = memory */
+	const struct pci_conf	*pci;
+	size_t			 npci;
+	char *const		*dtdev;
+	size_t			 ndtdev;
+	const struct iomem_conf	*iomem;
+	size_t			 niomem;
+	const uint32_t		*irqs;
+	size_t			 nirqs;
+	const char		*device_tree;
+};
+
+/* a start the machine cannot do (a CPU it lacks, no IOMMU, a pool that
+ * is not there): the create's error status; refused, never retried */
+#define BE_REFUSED	ENXIO
+
+/* a cpupool, as Xen has it */
+struct be_pool {
+	char			 name[64];
+	uint32_t		 id;
+	enum sched_kind		 sched;
+	struct cpuset		 cpus;
+	unsigned		 ndoms;
+};
+
+/* where a domain runs and how it is scheduled */
+#define BE_VCPUS_SHOWN	16
+struct be_placement {
+	char			 pool[64];
+	enum sched_kind		 sched;
+	int			 weight, cap;		/* credit, credit2 */
+	int			 period_us, budget_us;	/* rtds */
+	unsigned		 nvcpus;		/* of vcpu[] filled */
+	struct {
+		int		 cpu;		/* where it runs; -1 = nowhere */
+		struct cpuset	 hard, soft;
+	}			 vcpu[BE_VCPUS_SHOWN];
 };
 
 struct be_dominfo {
@@ -215,6 +260,16 @@ struct backend_ops {
 		    struct err *);
 	int	(*devices)(struct backend *, uint32_t domid, struct be_devices *,
 		    struct err *);
+	/* cpupools: made as domud.conf says (one that exists is adopted if
+	 * it matches, changed if it has no domain, else an error; *made: it
+	 * was created now), taken away (its CPUs back to Pool-0), listed */
+	int	(*pool_ensure)(struct backend *, const struct pool_conf *,
+		    int *made, struct err *);
+	int	(*pool_remove)(struct backend *, const char *name, struct err *);
+	int	(*pools)(struct backend *, struct be_pool **, size_t *,
+		    struct err *);
+	int	(*placement)(struct backend *, uint32_t domid,
+		    struct be_placement *, struct err *);
 	/* the vdevs of a domain's disks */
 	int	(*disk_list)(struct backend *, uint32_t domid,
 		    char (*vdevs)[BE_VDEV_MAX], size_t max, size_t *n,

@@ -1696,18 +1696,32 @@ service_conf_same_domain(const struct service_conf *a,
 		return 0;
 	/* where it runs and what it owns: set at create */
 	if (a->ncpus != b->ncpus || a->ncpus_soft != b->ncpus_soft ||
-	    (a->ncpus && memcmp(a->cpus, b->cpus, a->ncpus * sizeof(*a->cpus))) ||
-	    (a->ncpus_soft && memcmp(a->cpus_soft, b->cpus_soft,
-	    a->ncpus_soft * sizeof(*a->cpus_soft))) ||
 	    strcmp_null(a->cpupool, b->cpupool) || a->weight != b->weight ||
 	    a->cap != b->cap || a->period_us != b->period_us ||
 	    a->budget_us != b->budget_us || a->maxmem != b->maxmem ||
-	    a->npci != b->npci || memcmp(a->pci, b->pci, sizeof(a->pci)) ||
-	    a->ndtdev != b->ndtdev || a->niomem != b->niomem ||
-	    memcmp(a->iomem, b->iomem, sizeof(a->iomem)) ||
-	    a->nirqs != b->nirqs || memcmp(a->irqs, b->irqs, sizeof(a->irqs)) ||
+	    a->npci != b->npci || a->ndtdev != b->ndtdev ||
+	    a->niomem != b->niomem || a->nirqs != b->nirqs ||
 	    strcmp_null(a->device_tree, b->device_tree))
 		return 0;
+	for (i = 0; i < a->ncpus; i++)
+		if (memcmp(&a->cpus[i], &b->cpus[i], sizeof(a->cpus[i])) != 0)
+			return 0;
+	for (i = 0; i < a->ncpus_soft; i++)
+		if (memcmp(&a->cpus_soft[i], &b->cpus_soft[i],
+		    sizeof(a->cpus_soft[i])) != 0)
+			return 0;
+	for (i = 0; i < a->npci; i++)
+		if (!pci_same(&a->pci[i], &b->pci[i]))
+			return 0;
+	for (i = 0; i < a->niomem; i++)
+		if (a->iomem[i].start != b->iomem[i].start ||
+		    a->iomem[i].count != b->iomem[i].count ||
+		    a->iomem[i].has_gfn != b->iomem[i].has_gfn ||
+		    a->iomem[i].gfn != b->iomem[i].gfn)
+			return 0;
+	for (i = 0; i < a->nirqs; i++)
+		if (a->irqs[i] != b->irqs[i])
+			return 0;
 	for (i = 0; i < a->ndtdev; i++)
 		if (strcmp(a->dtdev[i], b->dtdev[i]) != 0)
 			return 0;

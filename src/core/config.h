@@ -37,9 +37,36 @@ struct cpuset {
 	uint64_t	 bits[CPUS_MAX / 64];
 };
 
+static inline void
+cpuset_set(struct cpuset *c, unsigned cpu)
+{
+	if (cpu < CPUS_MAX)
+		c->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+static inline int
+cpuset_has(const struct cpuset *c, unsigned cpu)
+{
+	return cpu < CPUS_MAX && (c->bits[cpu / 64] >> (cpu % 64) & 1);
+}
+
 /* Xen's schedulers, as a cpupool or a service names them */
 enum sched_kind { SCHED_DEFAULT, SCHED_CREDIT, SCHED_CREDIT2, SCHED_RTDS,
 	SCHED_NULL, SCHED_ARINC653 };
+
+static inline const char *
+sched_kind_str(enum sched_kind k)
+{
+	switch (k) {
+	case SCHED_DEFAULT:	return "default";
+	case SCHED_CREDIT:	return "credit";
+	case SCHED_CREDIT2:	return "credit2";
+	case SCHED_RTDS:	return "rtds";
+	case SCHED_NULL:	return "null";
+	case SCHED_ARINC653:	return "arinc653";
+	}
+	return "?";
+}
 
 /* [cpupool:NAME] in domud.conf */
 struct pool_conf {

@@ -68,6 +68,7 @@ static control_handler *const handlers[PV__N] = {
 	[PV_INPUT] = jobs_input,
 	[PV_EVENTS] = verb_events,
 	[PV_METRICS] = verb_metrics,
+	[PV_CPUPOOLS] = verb_cpupools,
 };
 
 char *

@@ -142,7 +142,8 @@ typedef char *control_handler(struct control *, const struct request *,
 
 /* ---- verbs.c ---------------------------------------------------------- */
 control_handler	 verb_ping, verb_status, verb_logs, verb_net, verb_reload,
-		 verb_start, verb_stop, verb_restart, verb_events, verb_metrics;
+		 verb_start, verb_stop, verb_restart, verb_events, verb_metrics,
+		 verb_cpupools;
 
 /* a reply line (malloc'd, taken) to the connection's output */
 void	 control_queue(struct control_conn *, char *reply, size_t len);

@@ -321,6 +321,8 @@ main(int argc, char *argv[])
 	/* bridges and rules before anything starts; adopted DomUs included */
 	net_flush(net);
 	state_load(sup);
+	/* the pools before any service that runs in one starts */
+	sup_pools_sync(sup);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
 	ctl.conf_path = conf_path;

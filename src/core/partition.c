@@ -15,19 +15,6 @@
 #include "partition.h"
 #include "base/util.h"
 
-void
-cpuset_set(struct cpuset *c, unsigned cpu)
-{
-	if (cpu < CPUS_MAX)
-		c->bits[cpu / 64] |= 1ULL << (cpu % 64);
-}
-
-int
-cpuset_has(const struct cpuset *c, unsigned cpu)
-{
-	return cpu < CPUS_MAX && (c->bits[cpu / 64] >> (cpu % 64) & 1);
-}
-
 int
 cpuset_empty(const struct cpuset *c)
 {
@@ -194,26 +181,20 @@ cpus_parse(const char *v, struct cpuset **sets, size_t *n)
 	return NULL;
 }
 
-static const char *const sched_names[] = {
-	[SCHED_DEFAULT] = "default", [SCHED_CREDIT] = "credit",
-	[SCHED_CREDIT2] = "credit2", [SCHED_RTDS] = "rtds",
-	[SCHED_NULL] = "null", [SCHED_ARINC653] = "arinc653",
-};
-
 const char *
 sched_str(enum sched_kind k)
 {
-	return (size_t)k < nitems(sched_names) ? sched_names[k] : "?";
+	return sched_kind_str(k);
 }
 
 const char *
 sched_parse(const char *v, enum sched_kind *out)
 {
-	size_t i;
+	int k;
 
-	for (i = 1; i < nitems(sched_names); i++)
-		if (strcmp(v, sched_names[i]) == 0) {
-			*out = (enum sched_kind)i;
+	for (k = SCHED_CREDIT; k <= SCHED_ARINC653; k++)
+		if (strcmp(v, sched_kind_str((enum sched_kind)k)) == 0) {
+			*out = (enum sched_kind)k;
 			return NULL;
 		}
 	return "expected credit, credit2, rtds, null or arinc653";
@@ -271,6 +252,13 @@ pci_parse(const char *v, struct pci_conf *out)
 		return NULL;
 	}
 	return form;
+}
+
+int
+pci_same(const struct pci_conf *a, const struct pci_conf *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev &&
+	    a->func == b->func && a->seize == b->seize;
 }
 
 void
@@ -529,7 +517,7 @@ partition_check_cross(struct config *cfg, struct service_conf *s,
 			if (s->pci[i].domain == t->pci[j].domain &&
 			    s->pci[i].bus == t->pci[j].bus &&
 			    s->pci[i].dev == t->pci[j].dev &&
-			    s->pci[i].func == t->pci[j].func) {
+			    s->pci[i].func == t->pci[j].func) {	/* seized or not */
 				pci_format(&s->pci[i], a, sizeof(a));
 				serr(cfg, s, s->pci_line, "pci: %s is also "
 				    "given to service '%s'", a, t->name);

@@ -24,8 +24,6 @@ const char	*pci_parse(const char *, struct pci_conf *);
 const char	*iomem_parse(const char *, struct iomem_conf *);
 const char	*irq_parse(const char *, uint32_t *);
 
-void		 cpuset_set(struct cpuset *, unsigned cpu);
-int		 cpuset_has(const struct cpuset *, unsigned cpu);
 int		 cpuset_empty(const struct cpuset *);
 int		 cpuset_overlap(const struct cpuset *, const struct cpuset *);
 /* the highest CPU in it, -1 if empty */
@@ -34,6 +32,7 @@ int		 cpuset_last(const struct cpuset *);
 void		 cpuset_format(const struct cpuset *, char *, size_t);
 const char	*sched_str(enum sched_kind);
 void		 pci_format(const struct pci_conf *, char *, size_t);
+int		 pci_same(const struct pci_conf *, const struct pci_conf *);
 
 /* the checks across a service and domud.conf's pools, and across
  * services (devices and IRQs claimed twice); reported file:line */

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "boot/kcache.h"
 #include "health.h"
+#include "partition.h"
 #include "base/log.h"
 #include "proto/proto.h"
 #include "chan/channel.h"
@@ -462,6 +463,31 @@ release_memory(struct service *s)
 	s->memory_reserved = 0;
 }
 
+/* the DomUs of domud's that exist or are being made, standbys included
+ * (a start from one adds none: it passes no admission) */
+static unsigned
+sup_domains(const struct supervisor *sup)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < sup->nsvcs; i++) {
+		if (sup->svcs[i]->sb_state != SB_NONE)
+			n++;
+		switch (sup->svcs[i]->state) {
+		case ST_STARTING:
+		case ST_RUNNING:
+		case ST_STOPPING:
+		case ST_DESTROYING:
+			n++;
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
 /* Free memory minus what creates in flight will still take. */
 static int
 admission(struct service *s, const struct be_domain_spec *spec,
@@ -473,6 +499,12 @@ admission(struct service *s, const struct be_domain_spec *spec,
 	char a[32], b[32], c[32];
 	size_t i;
 
+	if (sup->cfg->d.max_domus && sup_domains(sup) >= sup->cfg->d.max_domus) {
+		snprintf(msg, msgsz, "max_domus: %u DomUs of domud's exist "
+		    "already (domud.conf allows %u)", sup_domains(sup),
+		    sup->cfg->d.max_domus);
+		return -1;
+	}
 	if (sup->be->ops->free_memory(sup->be, &freemem, &e) == -1 ||
 	    sup->be->ops->need_memory(sup->be, spec, &need, &e) == -1) {
 		msgf(msg, msgsz, "cannot check free memory: %s", e.msg);
@@ -557,6 +589,25 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 		sp->vifs = &ss->vif;
 		sp->nvifs = 1;
 	}
+	sp->cpus = c->cpus;
+	sp->ncpus = c->ncpus;
+	sp->cpus_soft = c->cpus_soft;
+	sp->ncpus_soft = c->ncpus_soft;
+	sp->cpupool = c->cpupool;
+	sp->weight = c->weight;
+	sp->cap = c->cap;
+	sp->period_us = c->period_us;
+	sp->budget_us = c->budget_us;
+	sp->maxmem = c->maxmem;
+	sp->pci = c->pci;
+	sp->npci = c->npci;
+	sp->dtdev = c->dtdev;
+	sp->ndtdev = c->ndtdev;
+	sp->iomem = c->iomem;
+	sp->niomem = c->niomem;
+	sp->irqs = c->irqs;
+	sp->nirqs = c->nirqs;
+	sp->device_tree = c->device_tree;
 }
 
 static void
@@ -835,15 +886,20 @@ do_create(struct service *s)
 	if (rc == -1) {
 		struct be_event ev;
 
-		if (e.status == EEXIST) {
-			/* someone else's domain has the name: not a crash,
-			 * and it is neither adopted nor destroyed */
+		if (e.status == EEXIST || e.status == BE_REFUSED) {
+			/* someone else's domain has the name, or the machine
+			 * cannot do what the configuration asks: not a crash,
+			 * no retry (and a domain is neither adopted nor
+			 * destroyed) */
 			release_memory(s);
 			if (s->net_active) {
 				s->net_active = 0;
 				net_service_down(s->sup->net);
 			}
 			s->last_exit = EXIT_REFUSED;
+			if (e.status == BE_REFUSED)	/* said in the event */
+				msgf(s->last_error, sizeof(s->last_error),
+				    "start refused: %s", e.msg);
 			svc_set_state(s, ST_STOPPED);
 			/* which domain, and whose: look now */
 			sup_reconcile(s->sup);
@@ -2052,6 +2108,14 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 
 	sup->now = mono_ms();
 	sup->reloading = 1;
+	/* new pools before the services that run in them start */
+	{
+		struct config *old = sup->cfg;
+
+		sup->cfg = cfg;
+		sup_pools_sync(sup);
+		sup->cfg = old;
+	}
 	nsvcs = xcalloc(cfg->nsvcs + sup->nsvcs, sizeof(*nsvcs));
 	/* services gone from the configuration stop, then are dropped */
 	for (i = 0; i < sup->nsvcs; i++) {
@@ -2393,6 +2457,9 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	}
 	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
 		sup_reconcile(sup);
+		/* a dropped pool goes once its last domain has */
+		if (sup->pools_pending)
+			sup_pools_sync(sup);
 		sup->next_reconcile = sup->now + RECONCILE_MS;
 	}
 	/* drop services removed by reload once they are down */
@@ -2594,6 +2661,73 @@ sup_reconcile(struct supervisor *sup)
 }
 
 /* a domain's disks and vifs with what Dom0's backends count */
+/* where its domain runs and how Xen schedules it, read back from Xen;
+ * the devices it was given, from its configuration */
+static void
+placement_json(struct service *s, yajl_gen g)
+{
+	const struct service_conf *c = s->conf;
+	struct be_placement pl;
+	struct err e = ERR_INIT;
+	char buf[96];
+	unsigned v;
+	size_t i;
+
+	if (s->sup->be->ops->placement == NULL ||
+	    s->sup->be->ops->placement(s->sup->be, s->domid, &pl, &e) == -1)
+		return;
+	gen_str(g, "placement");
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "cpupool", pl.pool);
+	gen_kv_str(g, "sched", sched_str(pl.sched));
+	if (pl.sched == SCHED_CREDIT || pl.sched == SCHED_CREDIT2) {
+		gen_kv_int(g, "weight", pl.weight);
+		gen_kv_int(g, "cap", pl.cap);
+	} else if (pl.sched == SCHED_RTDS) {
+		gen_kv_int(g, "period_us", pl.period_us);
+		gen_kv_int(g, "budget_us", pl.budget_us);
+	}
+	gen_str(g, "vcpu");
+	yajl_gen_array_open(g);
+	for (v = 0; v < pl.nvcpus; v++) {
+		yajl_gen_map_open(g);
+		gen_kv_int(g, "on_cpu", pl.vcpu[v].cpu);
+		cpuset_format(&pl.vcpu[v].hard, buf, sizeof(buf));
+		gen_kv_str(g, "affinity", buf);
+		cpuset_format(&pl.vcpu[v].soft, buf, sizeof(buf));
+		gen_kv_str(g, "soft_affinity", buf);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	if (c->npci || c->ndtdev || c->nirqs || c->niomem) {
+		gen_str(g, "passthrough");
+		yajl_gen_array_open(g);
+		for (i = 0; i < c->npci; i++) {
+			char a[32];
+
+			pci_format(&c->pci[i], a, sizeof(a));
+			snprintf(buf, sizeof(buf), "pci %s", a);
+			gen_str(g, buf);
+		}
+		for (i = 0; i < c->ndtdev; i++) {
+			snprintf(buf, sizeof(buf), "dtdev %s", c->dtdev[i]);
+			gen_str(g, buf);
+		}
+		for (i = 0; i < c->nirqs; i++) {
+			snprintf(buf, sizeof(buf), "irq %u", c->irqs[i]);
+			gen_str(g, buf);
+		}
+		for (i = 0; i < c->niomem; i++) {
+			snprintf(buf, sizeof(buf), "iomem 0x%llx,%llu",
+			    (unsigned long long)c->iomem[i].start,
+			    (unsigned long long)c->iomem[i].count);
+			gen_str(g, buf);
+		}
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
 static void
 devices_json(struct service *s, yajl_gen g)
 {
@@ -2702,6 +2836,8 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		}
 		if (flags & SJ_DEVICES)
 			devices_json(s, g);
+		if (flags & SJ_PLACEMENT)
+			placement_json(s, g);
 		if (s->stats.domid == s->domid && s->stats.at_ms) {
 			int pm = svc_cpu_permille(s);
 

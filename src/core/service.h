@@ -227,6 +227,14 @@ struct supervisor {
 	int			 reloading;
 	int			 metrics_failing; /* said once, until it works */
 	struct kcache		*kcache;	/* plain kernels (boot/kcache.h) */
+	/* cpupools (core/pools.c): the ones domud made or adopted for
+	 * domud.conf (state.json keeps them, so that one dropped from the
+	 * configuration is taken away), and why a configured one is not
+	 * there */
+	char			 pools_owned[CPUPOOLS_MAX * 2][64];
+	size_t			 npools_owned;
+	char			 pool_error[CPUPOOLS_MAX][160];
+	int			 pools_pending;	/* a dropped pool still busy */
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);
@@ -235,6 +243,9 @@ void		 sup_free(struct supervisor *);
 void		 sup_set_net(struct supervisor *, struct net *);
 struct service	*sup_find(struct supervisor *, const char *);
 void		 sup_adopt(struct supervisor *);
+/* make the cpupools of the configuration, take away dropped ones */
+void		 sup_pools_sync(struct supervisor *);
+void		 sup_pools_owned_add(struct supervisor *, const char *);
 void		 sup_autostart(struct supervisor *);
 /* user verbs: 0, or -1 with e saying why; on 0, e->msg may still hold a
  * note for the user ("already running") with e->status 0 */
@@ -287,6 +298,7 @@ const char	*kernel_from_str(enum be_kernel_from);
  * before its last failure (up to 4 KiB) */
 #define SJ_DEVICES	0x1
 #define SJ_FAILURE	0x2
+#define SJ_PLACEMENT	0x4	/* its pool, affinity, scheduling, devices */
 void		 svc_status_json(struct service *, yajl_gen, int flags);
 
 #endif

@@ -75,6 +75,12 @@ state_save(struct supervisor *sup)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+	/* the cpupools domud answers for (core/pools.c) */
+	gen_str(g, "pools");
+	yajl_gen_array_open(g);
+	for (i = 0; i < sup->npools_owned; i++)
+		gen_str(g, sup->pools_owned[i]);
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 
@@ -91,7 +97,8 @@ state_load(struct supervisor *sup)
 	const char *pv[] = { "v", NULL }, *pb[] = { "boot_id", NULL },
 	    *ps[] = { "services", NULL }, *pn[] = { "name", NULL },
 	    *ph[] = { "held", NULL }, *pf[] = { "failed", NULL },
-	    *pr[] = { "restarts", NULL }, *pi[] = { "idle_paused", NULL };
+	    *pr[] = { "restarts", NULL }, *pi[] = { "idle_paused", NULL },
+	    *pp[] = { "pools", NULL };
 	char path[1024], bid[64], err[128], *text = NULL;
 	yajl_val root = NULL, v, arr;
 	const char *str;
@@ -113,6 +120,11 @@ state_load(struct supervisor *sup)
 		log_info("state: from an earlier boot; starting afresh");
 		goto out;
 	}
+	if ((arr = yajl_tree_get(root, pp, yajl_t_array)) != NULL)
+		for (i = 0; i < json_len(arr); i++)
+			if ((str = YAJL_GET_STRING(json_at(arr, i))) != NULL &&
+			    name_valid(str, 32))
+				sup_pools_owned_add(sup, str);
 	if ((arr = yajl_tree_get(root, ps, yajl_t_array)) == NULL)
 		goto out;
 	for (i = 0; i < json_len(arr); i++) {

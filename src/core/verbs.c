@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "metrics.h"
 #include "net/net.h"
+#include "partition.h"
 
 static char *
 reply_simple(const struct request *req, struct service *s, const char *msg,
@@ -63,7 +64,7 @@ verb_status(struct control *c, const struct request *req, struct service *one,
 	/* one service's status has all; devices (top) cost a look at
 	 * xenstore, sysfs and netlink per service, so only when asked */
 	if (one != NULL && req->pcmd->verb == PV_STATUS)
-		flags = SJ_DEVICES | SJ_FAILURE;
+		flags = SJ_DEVICES | SJ_FAILURE | SJ_PLACEMENT;
 	else if (req->devices && req->pcmd->verb == PV_STATUS)
 		flags = SJ_DEVICES;
 	for (i = 0; i < c->sup->nsvcs; i++)
@@ -176,6 +177,63 @@ verb_metrics(struct control *c, const struct request *req, struct service *s,
 	free(text);
 	return reply_or(g, req, PE_TOO_LARGE, "metrics too large "
 		    "for one reply: use metrics_file", outlen);
+}
+
+/* Xen's cpupools, which of them are domud's, and why a configured one is
+ * not there */
+char *
+verb_cpupools(struct control *c, const struct request *req, struct service *s,
+    size_t *outlen)
+{
+	const struct config *cfg = c->sup->cfg;
+	struct be_pool *pools = NULL;
+	struct err e = ERR_INIT;
+	yajl_gen g;
+	char cpus[96];
+	size_t n = 0, i, k;
+
+	(void)s;
+	if (c->sup->be->ops->pools == NULL ||
+	    c->sup->be->ops->pools(c->sup->be, &pools, &n, &e) == -1)
+		return proto_error_reply(req, PE_FAILED, e.msg[0] ? e.msg :
+		    "no cpupools here", outlen);
+	g = proto_reply_begin(req, 1);
+	gen_str(g, "result");
+	yajl_gen_map_open(g);
+	gen_str(g, "pools");
+	yajl_gen_array_open(g);
+	for (i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "name", pools[i].name);
+		gen_kv_int(g, "id", pools[i].id);
+		gen_kv_str(g, "sched", sched_str(pools[i].sched));
+		cpuset_format(&pools[i].cpus, cpus, sizeof(cpus));
+		gen_kv_str(g, "cpus", cpus);
+		gen_kv_int(g, "domains", pools[i].ndoms);
+		gen_kv_bool(g, "domud", config_find_pool(cfg, pools[i].name) !=
+		    NULL);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	/* configured, and not there */
+	gen_str(g, "missing");
+	yajl_gen_array_open(g);
+	for (k = 0; k < cfg->npools; k++) {
+		for (i = 0; i < n; i++)
+			if (strcmp(pools[i].name, cfg->pools[k]->name) == 0)
+				break;
+		if (i < n)
+			continue;
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "name", cfg->pools[k]->name);
+		gen_kv_str(g, "error", c->sup->pool_error[k][0] ?
+		    c->sup->pool_error[k] : "not made yet");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	free(pools);
+	return proto_reply_end(g, outlen);
 }
 
 static void

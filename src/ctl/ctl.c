@@ -34,6 +34,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "-f: then follow" },
 	{ "metrics",	"",			"Prometheus text exposition of domud and "
 	    "each service" },
+	{ "cpupools",	"",			"Xen's CPU pools, their CPUs and "
+	    "schedulers; which are domud's" },
 	{ "top",	"[-n ITER] [-d SECS]",	"CPU, memory and state of each service, "
 	    "refreshed (xentop's view)" },
 	{ NULL, NULL, NULL },
@@ -551,6 +553,49 @@ print_status(yajl_val s, FILE *out)
 			fputc('\n', out);
 		}
 	}
+	{
+		const char *plp[] = { "placement", NULL }, *vp[] = { "vcpu", NULL },
+		    *dp[] = { "passthrough", NULL };
+		yajl_val pl = yajl_tree_get(s, plp, yajl_t_object), vs, ds;
+		long long a = 0, b = 0, cpu = -1;
+		char label[32];
+		size_t i;
+
+		if (pl) {
+			const char *sch = jstr_or(pl, "sched", "?");
+
+			fprintf(out, "  %-16s %s (%s", "cpupool",
+			    jstr_or(pl, "cpupool", "?"), sch);
+			if (jint(pl, "weight", &a) && jint(pl, "cap", &b))
+				fprintf(out, ", weight %lld, cap %lld%s", a, b,
+				    b ? "%" : " (none)");
+			if (jint(pl, "period_us", &a) &&
+			    jint(pl, "budget_us", &b))
+				fprintf(out, ", period %lld us, budget %lld us",
+				    a, b);
+			fputs(")\n", out);
+			vs = yajl_tree_get(pl, vp, yajl_t_array);
+			for (i = 0; i < json_len(vs); i++) {
+				yajl_val vc = json_at(vs, i);
+
+				jint(vc, "on_cpu", &cpu);
+				snprintf(label, sizeof(label), "vcpu %zu", i);
+				if (cpu >= 0)
+					fprintf(out, "  %-16s on CPU %lld, ", label,
+					    cpu);
+				else
+					fprintf(out, "  %-16s offline, ", label);
+				fprintf(out, "affinity %s, soft %s\n",
+				    jstr_or(vc, "affinity", "?"),
+				    jstr_or(vc, "soft_affinity", "?"));
+			}
+			ds = yajl_tree_get(pl, dp, yajl_t_array);
+			for (i = 0; i < json_len(ds); i++)
+				fprintf(out, "  %-16s %s\n", i ? "" :
+				    "passthrough", YAJL_GET_STRING(json_at(ds,
+				    i)) ? YAJL_GET_STRING(json_at(ds, i)) : "?");
+		}
+	}
 	if (jstr(s, "standby")) {
 		long long sd, sb;
 
@@ -834,6 +879,35 @@ jtrue(yajl_val obj, const char *key)
 	return v != NULL && YAJL_IS_TRUE(v);
 }
 
+static void
+print_pools(yajl_val res, FILE *out)
+{
+	const char *pp[] = { "pools", NULL }, *mp[] = { "missing", NULL };
+	yajl_val pools = yajl_tree_get(res, pp, yajl_t_array),
+	    missing = yajl_tree_get(res, mp, yajl_t_array);
+	long long id = 0, nd = 0;
+	size_t i;
+
+	fprintf(out, "%-16s %4s %-9s %-16s %7s  %s\n", "POOL", "ID", "SCHED",
+	    "CPUS", "DOMAINS", "");
+	for (i = 0; i < json_len(pools); i++) {
+		yajl_val p = json_at(pools, i);
+
+		jint(p, "id", &id);
+		jint(p, "domains", &nd);
+		fprintf(out, "%-16s %4lld %-9s %-16s %7lld  %s\n",
+		    jstr_or(p, "name", "?"), id, jstr_or(p, "sched", "?"),
+		    jstr_or(p, "cpus", "?"), nd, jtrue(p, "domud") ?
+		    "domud.conf" : "");
+	}
+	for (i = 0; i < json_len(missing); i++) {
+		yajl_val p = json_at(missing, i);
+
+		fprintf(out, "%-16s missing: %s\n", jstr_or(p, "name", "?"),
+		    jstr_or(p, "error", "?"));
+	}
+}
+
 /* exit 1 when drift was found and not repaired */
 static int
 print_net(yajl_val res, FILE *out)
@@ -1055,6 +1129,8 @@ ctl_render(const struct ctl_opts *o, const char *reply, FILE *out,
 			fprintf(out, "main loop: %lld rounds, the longest %lld ms "
 			    "in the last %lld-%lld s\n", iters, maxb, win,
 			    2 * win);
+	} else if (!strcmp(o->cmd->name, "cpupools")) {
+		print_pools(res, out);
 	} else if (!strcmp(o->cmd->name, "net")) {
 		rc = print_net(res, out);
 	} else if (!strcmp(o->cmd->name, "reload")) {

@@ -29,6 +29,7 @@ const struct proto_cmd proto_cmds[] = {
 	{ "input",	PV_INPUT,	PC_ADMIN,	PS_NONE },	/* to the attached console */
 	{ "events",	PV_EVENTS,	PC_READ,	PS_OPTIONAL },	/* the history; follow */
 	{ "metrics",	PV_METRICS,	PC_READ,	PS_NONE },	/* Prometheus text */
+	{ "cpupools",	PV_CPUPOOLS,	PC_READ,	PS_NONE },	/* Xen's, and domud's */
 	{ NULL,		PV__N,		0,		0 },
 };
 

@@ -347,6 +347,98 @@ xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* one libxl bitmap per vCPU: its own set, or the one set for all */
+static int
+affinity_maps(struct xenbe *xb, const struct cpuset *sets, size_t nsets,
+    unsigned vcpus, libxl_bitmap **maps, int *nmaps, struct err *e)
+{
+	unsigned v, cpu;
+	int rc;
+
+	*maps = xcalloc(vcpus, sizeof(**maps));
+	*nmaps = (int)vcpus;
+	for (v = 0; v < vcpus; v++) {
+		const struct cpuset *set = &sets[nsets == 1 ? 0 : v];
+
+		libxl_bitmap_init(&(*maps)[v]);
+		if ((rc = libxl_cpu_bitmap_alloc(xb->ctx, &(*maps)[v], 0)) != 0)
+			return xerr(xb, e, rc, "cpu bitmap");
+		for (cpu = 0; cpu < CPUS_MAX &&
+		    cpu < (*maps)[v].size * 8; cpu++)
+			if (cpuset_has(set, cpu))
+				libxl_bitmap_set(&(*maps)[v], (int)cpu);
+	}
+	return 0;
+}
+
+/* where it runs, how it is scheduled, and the devices it owns */
+static int
+build_partition(struct xenbe *xb, const struct be_domain_spec *sp,
+    libxl_domain_config *c, struct err *e)
+{
+	libxl_domain_build_info *b = &c->b_info;
+	size_t i;
+
+	if (sp->maxmem > sp->memory)
+		b->max_memkb = sp->maxmem / 1024;
+	if (sp->ncpus && affinity_maps(xb, sp->cpus, sp->ncpus, sp->vcpus,
+	    &b->vcpu_hard_affinity, &b->num_vcpu_hard_affinity, e) == -1)
+		return -1;
+	if (sp->ncpus_soft && affinity_maps(xb, sp->cpus_soft,
+	    sp->ncpus_soft, sp->vcpus, &b->vcpu_soft_affinity,
+	    &b->num_vcpu_soft_affinity, e) == -1)
+		return -1;
+	/* left to libxl's defaults when not said; the pool's scheduler
+	 * takes them (libxl sets them once the domain is in its pool) */
+	if (sp->weight)
+		b->sched_params.weight = sp->weight;
+	if (sp->cap)
+		b->sched_params.cap = sp->cap;
+	if (sp->period_us)
+		b->sched_params.period = (int)sp->period_us;
+	if (sp->budget_us)
+		b->sched_params.budget = (int)sp->budget_us;
+	if (sp->npci) {
+		c->pcidevs = xcalloc(sp->npci, sizeof(*c->pcidevs));
+		c->num_pcidevs = (int)sp->npci;
+		for (i = 0; i < sp->npci; i++) {
+			libxl_device_pci_init(&c->pcidevs[i]);
+			c->pcidevs[i].domain = sp->pci[i].domain;
+			c->pcidevs[i].bus = sp->pci[i].bus;
+			c->pcidevs[i].dev = sp->pci[i].dev;
+			c->pcidevs[i].func = sp->pci[i].func;
+			c->pcidevs[i].seize = sp->pci[i].seize;
+		}
+	}
+	if (sp->ndtdev) {
+		c->dtdevs = xcalloc(sp->ndtdev, sizeof(*c->dtdevs));
+		c->num_dtdevs = (int)sp->ndtdev;
+		for (i = 0; i < sp->ndtdev; i++) {
+			libxl_device_dtdev_init(&c->dtdevs[i]);
+			c->dtdevs[i].path = xstrdup(sp->dtdev[i]);
+		}
+	}
+	if (sp->niomem) {
+		b->iomem = xcalloc(sp->niomem, sizeof(*b->iomem));
+		b->num_iomem = (int)sp->niomem;
+		for (i = 0; i < sp->niomem; i++) {
+			libxl_iomem_range_init(&b->iomem[i]);
+			b->iomem[i].start = sp->iomem[i].start;
+			b->iomem[i].number = sp->iomem[i].count;
+			if (sp->iomem[i].has_gfn)
+				b->iomem[i].gfn = sp->iomem[i].gfn;
+		}
+	}
+	if (sp->nirqs) {
+		b->irqs = xcalloc(sp->nirqs, sizeof(*b->irqs));
+		b->num_irqs = (int)sp->nirqs;
+		for (i = 0; i < sp->nirqs; i++)
+			b->irqs[i] = sp->irqs[i];
+	}
+	b->device_tree = xstrdup_or_null(sp->device_tree);
+	return 0;
+}
+
 static int
 build_config(struct xenbe *xb, const struct be_domain_spec *sp,
     libxl_domain_config *c, struct err *e)
@@ -410,6 +502,8 @@ build_config(struct xenbe *xb, const struct be_domain_spec *sp,
 			memcpy(c->nics[i].mac, sp->vifs[i].mac, 6);
 		}
 	}
+	if (build_partition(xb, sp, c, e) == -1)
+		return -1;
 	/* libxl never acts on these; domud applies its own policy */
 	c->on_poweroff = c->on_reboot = c->on_crash = c->on_watchdog =
 	    LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
@@ -460,10 +554,102 @@ builder_main(void *arg)
 	return NULL;
 }
 
+/* the highest CPU a set names, -1 if none */
+static int
+cpuset_top(const struct cpuset *c)
+{
+	int i;
+
+	for (i = CPUS_MAX - 1; i >= 0; i--)
+		if (cpuset_has(c, (unsigned)i))
+			return i;
+	return -1;
+}
+
+/* what the machine must have for this domain, asked before anything is
+ * built: the CPUs it is pinned to, its pool, an IOMMU and assignable
+ * devices for passthrough. A refusal (BE_REFUSED) names what is missing. */
+static int
+machine_check(struct xenbe *xb, const struct be_domain_spec *sp,
+    uint32_t *poolid, struct err *e)
+{
+	libxl_physinfo pi;
+	size_t i, k;
+	int rc, top = -1, t;
+
+	*poolid = 0;
+	if (sp->cpupool && strcmp(sp->cpupool, "Pool-0") != 0 &&
+	    libxl_name_to_cpupoolid(xb->ctx, sp->cpupool, poolid) != 0)
+		return err_set(e, BE_REFUSED, "cpupool %s does not exist (domud "
+		    "makes the pools of domud.conf when it starts and at a "
+		    "reload: its log says why this one is not there)",
+		    sp->cpupool);
+	if (sp->ncpus == 0 && sp->ncpus_soft == 0 && sp->npci == 0 &&
+	    sp->ndtdev == 0)
+		return 0;
+	libxl_physinfo_init(&pi);
+	if ((rc = libxl_get_physinfo(xb->ctx, &pi)) != 0) {
+		libxl_physinfo_dispose(&pi);
+		return xerr(xb, e, rc, "physinfo");
+	}
+	for (k = 0; k < sp->ncpus; k++)
+		if ((t = cpuset_top(&sp->cpus[k])) > top)
+			top = t;
+	for (k = 0; k < sp->ncpus_soft; k++)
+		if ((t = cpuset_top(&sp->cpus_soft[k])) > top)
+			top = t;
+	if (top > (int)pi.max_cpu_id) {
+		err_set(e, BE_REFUSED, "cpus: CPU %d does not exist (Xen has "
+		    "%u: 0-%u)", top, pi.nr_cpus, pi.max_cpu_id);
+		goto refused;
+	}
+	if ((sp->npci || sp->ndtdev) && !pi.cap_hvm_directio) {
+		err_set(e, BE_REFUSED, "%s: passthrough needs an IOMMU that "
+		    "Xen drives, and this Xen has none (xl info: no "
+		    "hvm_directio; %s)", sp->npci ? "pci" : "dtdev", sp->npci ?
+		    "VT-d or AMD-Vi, enabled in the firmware and not turned "
+		    "off with iommu=0" : "an SMMU in the device tree, with "
+		    "iommu=on");
+		goto refused;
+	}
+	if (sp->npci) {
+		libxl_device_pci *list;
+		int n = 0, j;
+
+		list = libxl_device_pci_assignable_list(xb->ctx, &n);
+		for (i = 0; i < sp->npci; i++) {
+			const struct pci_conf *p = &sp->pci[i];
+
+			if (p->seize)
+				continue;	/* libxl takes it from its driver */
+			for (j = 0; j < n; j++)
+				if (list[j].domain == p->domain &&
+				    list[j].bus == p->bus && list[j].dev == p->dev &&
+				    list[j].func == p->func)
+					break;
+			if (j == n) {
+				err_set(e, BE_REFUSED, "pci: %04x:%02x:%02x.%x is "
+				    "not assignable: bind it to xen-pciback "
+				    "(xl pci-assignable-add), or write ,seize",
+				    p->domain, p->bus, p->dev, p->func);
+				libxl_device_pci_assignable_list_free(list, n);
+				goto refused;
+			}
+		}
+		libxl_device_pci_assignable_list_free(list, n);
+	}
+	libxl_physinfo_dispose(&pi);
+	return 0;
+refused:
+	libxl_physinfo_dispose(&pi);
+	return -1;
+}
+
 static int
 xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 {
 	struct xenbe *xb = xb_of(be);
+	uint32_t poolid;
 	struct builder *b;
 	sigset_t all, old;
 	size_t i;
@@ -489,6 +675,9 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 			    xname, other);
 	}
 
+	if (machine_check(xb, sc, &poolid, e) == -1)
+		return -1;
+
 	b = xcalloc(1, sizeof(*b));
 	b->xb = xb;
 	b->domid = INVALID_DOMID;
@@ -498,6 +687,7 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 	strlcpy_(b->name, sc->name, sizeof(b->name));
 	b->standby = sc->standby;
 	libxl_domain_config_init(&b->cfg);
+	b->cfg.c_info.poolid = poolid;
 	if (build_config(xb, sc, &b->cfg, e) == -1) {
 		libxl_domain_config_dispose(&b->cfg);
 		free(b);
@@ -1271,6 +1461,279 @@ xb_activate(struct backend *be, const char *svc, uint32_t domid,
 	return 0;
 }
 
+/* ---- cpupools and placement ----------------------------------------------- */
+
+static const struct {
+	enum sched_kind		 k;
+	libxl_scheduler		 x;
+} sched_map[] = {
+	{ SCHED_CREDIT, LIBXL_SCHEDULER_CREDIT },
+	{ SCHED_CREDIT2, LIBXL_SCHEDULER_CREDIT2 },
+	{ SCHED_RTDS, LIBXL_SCHEDULER_RTDS },
+	{ SCHED_NULL, LIBXL_SCHEDULER_NULL },
+	{ SCHED_ARINC653, LIBXL_SCHEDULER_ARINC653 },
+};
+
+static enum sched_kind
+sched_from_libxl(libxl_scheduler x)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(sched_map); i++)
+		if (sched_map[i].x == x)
+			return sched_map[i].k;
+	return SCHED_DEFAULT;
+}
+
+static libxl_scheduler
+sched_to_libxl(struct xenbe *xb, enum sched_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(sched_map); i++)
+		if (sched_map[i].k == k)
+			return sched_map[i].x;
+	return (libxl_scheduler)libxl_get_scheduler(xb->ctx);
+}
+
+static void
+cpuset_from_bitmap(struct cpuset *c, const libxl_bitmap *m)
+{
+	unsigned i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < CPUS_MAX && i < m->size * 8; i++)
+		if (libxl_bitmap_test(m, (int)i))
+			cpuset_set(c, i);
+}
+
+static int
+xb_pools(struct backend *be, struct be_pool **out, size_t *nout,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_cpupoolinfo *list;
+	int n = 0, i;
+
+	*out = NULL;
+	*nout = 0;
+	if ((list = libxl_list_cpupool(xb->ctx, &n)) == NULL)
+		return xerr(xb, e, ERROR_FAIL, "listing cpupools");
+	*out = xcalloc((size_t)n + 1, sizeof(**out));
+	for (i = 0; i < n; i++) {
+		struct be_pool *p = &(*out)[i];
+
+		strlcpy_(p->name, list[i].pool_name ? list[i].pool_name : "?",
+		    sizeof(p->name));
+		p->id = list[i].poolid;
+		p->sched = sched_from_libxl(list[i].sched);
+		p->ndoms = list[i].n_dom;
+		cpuset_from_bitmap(&p->cpus, &list[i].cpumap);
+	}
+	*nout = (size_t)n;
+	libxl_cpupoolinfo_list_free(list, n);
+	return 0;
+}
+
+static const struct be_pool *
+pool_named(const struct be_pool *pools, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(pools[i].name, name) == 0)
+			return &pools[i];
+	return NULL;
+}
+
+static int
+xb_pool_remove(struct backend *be, const char *name, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct be_pool *pools = NULL;
+	const struct be_pool *p;
+	size_t n = 0;
+	unsigned cpu;
+	int rc;
+
+	if (xb_pools(be, &pools, &n, e) == -1)
+		return -1;
+	if ((p = pool_named(pools, n, name)) == NULL) {
+		free(pools);
+		return 0;
+	}
+	if (p->ndoms) {
+		err_set(e, EBUSY, "cpupool %s still has %u domain%s", name,
+		    p->ndoms, p->ndoms == 1 ? "" : "s");
+		free(pools);
+		return -1;
+	}
+	/* libxl takes its CPUs out first; they go back to Pool-0 */
+	if ((rc = libxl_cpupool_destroy(xb->ctx, p->id)) != 0) {
+		free(pools);
+		return xerr(xb, e, rc, "destroying the cpupool");
+	}
+	for (cpu = 0; cpu < CPUS_MAX; cpu++)
+		if (cpuset_has(&p->cpus, cpu) &&
+		    (rc = libxl_cpupool_cpuadd(xb->ctx, 0, (int)cpu)) != 0)
+			log_warnx("cpupool %s: CPU %u back to Pool-0: libxl "
+			    "error %d", name, cpu, rc);
+	free(pools);
+	return 0;
+}
+
+static int
+xb_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct be_pool *pools = NULL;
+	const struct be_pool *p;
+	struct cpuset taken;
+	libxl_physinfo pi;
+	libxl_bitmap map;
+	libxl_uuid uuid;
+	uint32_t poolid = LIBXL_CPUPOOL_POOLID_ANY;
+	size_t n = 0, k;
+	unsigned cpu;
+	int rc, ret = -1;
+
+	*made = 0;
+	memset(&taken, 0, sizeof(taken));
+	libxl_bitmap_init(&map);
+	libxl_physinfo_init(&pi);
+	if (xb_pools(be, &pools, &n, e) == -1)
+		goto out;
+	if ((p = pool_named(pools, n, pc->name)) != NULL) {
+		if (pc->sched != SCHED_DEFAULT && p->sched != pc->sched) {
+			err_set(e, EEXIST, "cpupool %s exists with the %s "
+			    "scheduler, and domud.conf says %s", pc->name,
+			    sched_kind_str(p->sched), sched_kind_str(pc->sched));
+			goto out;
+		}
+		if (memcmp(&p->cpus, &pc->cpus, sizeof(p->cpus)) == 0) {
+			ret = 0;	/* adopted as it is */
+			goto out;
+		}
+		if (p->ndoms) {
+			err_set(e, EBUSY, "cpupool %s has other CPUs than "
+			    "domud.conf says, and domains in it: left as it is",
+			    pc->name);
+			goto out;
+		}
+		/* empty: made again with the CPUs asked for */
+		if (xb_pool_remove(be, pc->name, e) == -1)
+			goto out;
+		free(pools);
+		pools = NULL;
+		if (xb_pools(be, &pools, &n, e) == -1)
+			goto out;
+	}
+	if ((rc = libxl_get_physinfo(xb->ctx, &pi)) != 0) {
+		xerr(xb, e, rc, "physinfo");
+		goto out;
+	}
+	/* each CPU comes from Pool-0 or from no pool at all */
+	for (cpu = 0; cpu < CPUS_MAX; cpu++) {
+		if (!cpuset_has(&pc->cpus, cpu))
+			continue;
+		if (cpu > pi.max_cpu_id) {
+			err_set(e, ENXIO, "cpupool %s: CPU %u does not exist (Xen "
+			    "has %u: 0-%u)", pc->name, cpu, pi.nr_cpus,
+			    pi.max_cpu_id);
+			goto undo;
+		}
+		for (k = 0; k < n; k++)
+			if (cpuset_has(&pools[k].cpus, cpu))
+				break;
+		if (k == n)
+			continue;
+		if (pools[k].id != 0) {
+			err_set(e, EBUSY, "cpupool %s: CPU %u is in cpupool %s",
+			    pc->name, cpu, pools[k].name);
+			goto undo;
+		}
+		if ((rc = libxl_cpupool_cpuremove(xb->ctx, 0, (int)cpu)) != 0) {
+			xerr(xb, e, rc, "taking a CPU out of Pool-0");
+			goto undo;
+		}
+		cpuset_set(&taken, cpu);
+	}
+	if ((rc = libxl_cpu_bitmap_alloc(xb->ctx, &map, 0)) != 0) {
+		xerr(xb, e, rc, "cpu bitmap");
+		goto undo;
+	}
+	for (cpu = 0; cpu < CPUS_MAX && cpu < map.size * 8; cpu++)
+		if (cpuset_has(&pc->cpus, cpu))
+			libxl_bitmap_set(&map, (int)cpu);
+	libxl_uuid_generate(&uuid);
+	rc = libxl_cpupool_create(xb->ctx, pc->name, sched_to_libxl(xb,
+	    pc->sched), map, &uuid, &poolid);
+	if (rc != 0) {
+		xerr(xb, e, rc, "creating the cpupool (does this Xen have "
+		    "the scheduler?)");
+		goto undo;
+	}
+	*made = 1;
+	ret = 0;
+	goto out;
+undo:
+	/* nothing half made: the CPUs taken go back */
+	for (cpu = 0; cpu < CPUS_MAX; cpu++)
+		if (cpuset_has(&taken, cpu))
+			(void)libxl_cpupool_cpuadd(xb->ctx, 0, (int)cpu);
+out:
+	libxl_bitmap_dispose(&map);
+	libxl_physinfo_dispose(&pi);
+	free(pools);
+	return ret;
+}
+
+static int
+xb_placement(struct backend *be, uint32_t domid, struct be_placement *out,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	libxl_domain_sched_params sp;
+	libxl_vcpuinfo *vi;
+	libxl_dominfo info;
+	libxl_cpupoolinfo pool;
+	int nv = 0, nr = 0, i, rc;
+
+	memset(out, 0, sizeof(*out));
+	libxl_dominfo_init(&info);
+	if ((rc = libxl_domain_info(xb->ctx, &info, domid)) != 0) {
+		libxl_dominfo_dispose(&info);
+		return xerr(xb, e, rc, "domain info");
+	}
+	libxl_cpupoolinfo_init(&pool);
+	if (libxl_cpupool_info(xb->ctx, &pool, info.cpupool) == 0) {
+		strlcpy_(out->pool, pool.pool_name ? pool.pool_name : "?",
+		    sizeof(out->pool));
+		out->sched = sched_from_libxl(pool.sched);
+	}
+	libxl_cpupoolinfo_dispose(&pool);
+	libxl_dominfo_dispose(&info);
+	libxl_domain_sched_params_init(&sp);
+	if (libxl_domain_sched_params_get(xb->ctx, domid, &sp) == 0) {
+		out->weight = sp.weight;
+		out->cap = sp.cap;
+		out->period_us = sp.period;
+		out->budget_us = sp.budget;
+	}
+	libxl_domain_sched_params_dispose(&sp);
+	if ((vi = libxl_list_vcpu(xb->ctx, domid, &nv, &nr)) == NULL)
+		return 0;	/* the rest is still worth showing */
+	for (i = 0; i < nv && i < BE_VCPUS_SHOWN; i++) {
+		out->vcpu[i].cpu = vi[i].online ? (int)vi[i].cpu : -1;
+		cpuset_from_bitmap(&out->vcpu[i].hard, &vi[i].cpumap);
+		cpuset_from_bitmap(&out->vcpu[i].soft, &vi[i].cpumap_soft);
+	}
+	out->nvcpus = (unsigned)i;
+	libxl_vcpuinfo_list_free(vi, nv);
+	return 0;
+}
+
 static int
 xb_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
 {
@@ -1296,6 +1759,10 @@ static const struct backend_ops xenbe_ops = {
 	.devices = xb_devices,
 	.pause = xb_pause,
 	.activate = xb_activate,
+	.pool_ensure = xb_pool_ensure,
+	.pool_remove = xb_pool_remove,
+	.pools = xb_pools,
+	.placement = xb_placement,
 	.disk_attach = xb_disk_attach,
 	.disk_detach = xb_disk_detach,
 	.disk_list = xb_disk_list,
