@@ -2102,9 +2102,9 @@ svc_cmp_name(const void *a, const void *b)
 void
 sup_reload(struct supervisor *sup, struct config *cfg)
 {
-	struct service **nsvcs;
+	struct service **nsvcs, **dead;
 	struct err e = ERR_INIT;
-	size_t i, n = 0;
+	size_t i, n = 0, ndead = 0;
 
 	sup->now = mono_ms();
 	sup->reloading = 1;
@@ -2117,7 +2117,9 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		sup->cfg = old;
 	}
 	nsvcs = xcalloc(cfg->nsvcs + sup->nsvcs, sizeof(*nsvcs));
-	/* services gone from the configuration stop, then are dropped */
+	dead = xcalloc(sup->nsvcs + 1, sizeof(*dead));
+	/* services gone from the configuration stop, then are dropped (the
+	 * ones at rest at the end: until then sup->svcs still lists them) */
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
@@ -2125,7 +2127,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 			continue;
 		log_info("%s: removed from the configuration", s->conf->name);
 		if (s->state == ST_STOPPED || s->state == ST_FAILED) {
-			svc_free(s);
+			dead[ndead++] = s;
 			continue;
 		}
 		if (s->state != ST_STOPPING && s->state != ST_DESTROYING &&
@@ -2180,6 +2182,9 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 	free(sup->svcs);
 	sup->svcs = nsvcs;
 	sup->nsvcs = n;
+	for (i = 0; i < ndead; i++)
+		svc_free(dead[i]);
+	free(dead);
 	qsort(sup->svcs, sup->nsvcs, sizeof(*sup->svcs), svc_cmp_name);
 	config_free(sup->cfg);
 	sup->cfg = cfg;

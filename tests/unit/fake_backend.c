@@ -80,6 +80,9 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	if (f->fail_create_now)
 		return err_set(e, 1, "kernel %s: No such file or directory",
 		    sp->kernel);
+	if (f->refuse_create)
+		return err_set(e, BE_REFUSED, "cpus: CPU 7 does not exist (Xen "
+		    "has 4: 0-3)");
 	/* as libxl_name_to_domid finds it */
 	for (i = 0; f->create_eexist && i < f->ndoms; i++)
 		if (strcmp(f->doms[i].name, sp->name) == 0)
@@ -233,6 +236,73 @@ f_free(struct backend *be)
 }
 
 static int
+f_pools(struct backend *be, struct be_pool **out, size_t *n, struct err *e)
+{
+	struct fake_backend *f = fb(be);
+
+	(void)e;
+	*out = xcalloc(f->npools + 1, sizeof(**out));
+	memcpy(*out, f->pools, f->npools * sizeof(**out));
+	*n = f->npools;
+	return 0;
+}
+
+static struct be_pool *
+f_pool_named(struct fake_backend *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->npools; i++)
+		if (strcmp(f->pools[i].name, name) == 0)
+			return &f->pools[i];
+	return NULL;
+}
+
+/* as libxl's: the same pool is adopted, one with domains is not changed */
+static int
+f_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
+    struct err *e)
+{
+	struct fake_backend *f = fb(be);
+	struct be_pool *p = f_pool_named(f, pc->name);
+
+	*made = 0;
+	if (p && memcmp(&p->cpus, &pc->cpus, sizeof(p->cpus)) == 0)
+		return 0;
+	if (p && p->ndoms)
+		return err_set(e, EBUSY, "cpupool %s has other CPUs than "
+		    "domud.conf says, and domains in it", pc->name);
+	if (p == NULL) {
+		if (f->npools == nitems(f->pools))
+			abort();
+		p = &f->pools[f->npools++];
+	}
+	memset(p, 0, sizeof(*p));
+	strlcpy_(p->name, pc->name, sizeof(p->name));
+	p->id = (uint32_t)f->npools;
+	p->sched = pc->sched;
+	p->cpus = pc->cpus;
+	f->npool_made++;
+	*made = 1;
+	return 0;
+}
+
+static int
+f_pool_remove(struct backend *be, const char *name, struct err *e)
+{
+	struct fake_backend *f = fb(be);
+	struct be_pool *p = f_pool_named(f, name);
+
+	if (p == NULL)
+		return 0;
+	if (p->ndoms)
+		return err_set(e, EBUSY, "cpupool %s still has domains", name);
+	*p = f->pools[--f->npools];
+	f->npool_removed++;
+	return 0;
+}
+
+static int
 f_activate(struct backend *be, const char *svc, uint32_t domid,
     struct err *e)
 {
@@ -295,6 +365,9 @@ static const struct backend_ops fake_ops = {
 	.devices = f_devices,
 	.pause = f_pause,
 	.activate = f_activate,
+	.pools = f_pools,
+	.pool_ensure = f_pool_ensure,
+	.pool_remove = f_pool_remove,
 	.adopt = f_adopt,
 	.console_path = f_console_path,
 	.before_poll = f_before_poll,

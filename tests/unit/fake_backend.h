@@ -49,6 +49,10 @@ struct fake_backend {
 	int		 nstandby;		/* create() of a standby */
 	int		 nactivate;		/* activate() done */
 	int		 fail_activate_now;	/* activate() returns -1 */
+	struct be_pool	 pools[8];		/* what pools() reports */
+	size_t		 npools;
+	int		 npool_made, npool_removed;
+	int		 refuse_create;		/* create(): BE_REFUSED */
 };
 
 struct fake_backend *fake_new(uint64_t free_mem);

@@ -1347,6 +1347,123 @@ START_TEST(standby_left_by_last_domud)
 }
 END_TEST
 
+/* the machine cannot do what the configuration asks (a CPU it lacks):
+ * refused with the backend's reason, and no restart follows */
+START_TEST(refused_by_the_machine)
+{
+	const char *names[] = { "p" }, *extras[] = { "restart = always\n" };
+	struct service *p;
+	struct err e = ERR_INIT;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	p = sup_find(sup, "p");
+	fb->refuse_create = 1;
+	ck_assert_int_eq(sup_start(sup, p, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "CPU 7 does not exist"));
+	ck_assert_int_eq(p->state, ST_STOPPED);
+	ck_assert_int_eq(p->last_exit, EXIT_REFUSED);
+	ck_assert_uint_eq(p->timer_at, 0);
+	ck_assert(event_seen("p", "starting", "stopped", "CPU 7 does not exist",
+	    "domud"));
+	teardown();
+}
+END_TEST
+
+/* max_domus: a start past it is refused with the reason */
+START_TEST(max_domus_refuses)
+{
+	const char *names[] = { "a", "b" }, *extras[] = { "", "" };
+	struct service *b;
+	struct err e = ERR_INIT;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	sup->cfg->d.max_domus = 1;
+	up("a");
+	b = sup_find(sup, "b");
+	ck_assert_int_eq(sup_start(sup, b, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "max_domus: 1 DomUs"));
+	ck_assert_int_eq(b->last_exit, EXIT_REFUSED);
+	ck_assert_int_eq(fb->ncreate, 1);
+	sup->cfg->d.max_domus = 2;
+	ck_assert_int_eq(sup_start(sup, b, &e), 0);
+	teardown();
+}
+END_TEST
+
+static struct config *
+pool_config(int with_pool)
+{
+	struct config *cfg = config_new("domud.conf");
+	struct pool_conf *pc;
+
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(logdir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(logdir);
+	if (with_pool) {
+		pc = xcalloc(1, sizeof(*pc));
+		pc->name = xstrdup("rt");
+		pc->line = pc->cpus_line = 1;
+		cpuset_set(&pc->cpus, 2);
+		cpuset_set(&pc->cpus, 3);
+		pc->sched = SCHED_CREDIT2;
+		cfg->pools[cfg->npools++] = pc;
+		add(cfg, "p", "cpupool = rt\ncpus = 2\n");
+	} else
+		add(cfg, "q", "");
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 0);
+	return cfg;
+}
+
+/* pools: made once, adopted by the next domud, removed when dropped once
+ * nothing runs in them; state.json says which are domud's */
+START_TEST(pools_made_adopted_removed)
+{
+	char path[512], *text;
+
+	logdir = t_tmpdir();
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, pool_config(1));
+	sup_pools_sync(sup);
+	ck_assert_int_eq(fb->npool_made, 1);
+	ck_assert_uint_eq(fb->npools, 1);
+	ck_assert(cpuset_has(&fb->pools[0].cpus, 2) &&
+	    cpuset_has(&fb->pools[0].cpus, 3) && !cpuset_has(&fb->pools[0].cpus, 1));
+	snprintf(path, sizeof(path), "%s/state.json", logdir);
+	text = fileio_read(path, 1 << 20);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "\"pools\":[\"rt\"]"));
+	free(text);
+	sup_free(sup);
+
+	/* the next domud: the pool is there, as configured: adopted */
+	sup = sup_new(&fb->be, pool_config(1));
+	state_load(sup);
+	sup_pools_sync(sup);
+	ck_assert_int_eq(fb->npool_made, 1);
+	ck_assert_uint_eq(sup->npools_owned, 1);
+
+	/* dropped while a domain still runs in it: kept, tried again */
+	fb->pools[0].ndoms = 1;
+	sup_reload(sup, pool_config(0));
+	ck_assert_int_eq(fb->npool_removed, 0);
+	ck_assert(sup->pools_pending);
+	fb->pools[0].ndoms = 0;
+	sup_pools_sync(sup);
+	ck_assert_int_eq(fb->npool_removed, 1);
+	ck_assert_uint_eq(fb->npools, 0);
+	ck_assert_uint_eq(sup->npools_owned, 0);
+	ck_assert(!sup->pools_pending);
+	/* someone else's pool is never touched */
+	strlcpy_(fb->pools[0].name, "theirs", sizeof(fb->pools[0].name));
+	fb->npools = 1;
+	sup_pools_sync(sup);
+	ck_assert_int_eq(fb->npool_removed, 1);
+	teardown();
+}
+END_TEST
+
 START_TEST(shutdown_deadline_and_keep_running)
 {
 	const char *names[] = { "a", "b" },
@@ -1879,6 +1996,9 @@ service_suite(void)
 	tcase_add_test(tc, standby_start_is_an_unpause);
 	tcase_add_test(tc, standby_refused_by_admission);
 	tcase_add_test(tc, standby_left_by_last_domud);
+	tcase_add_test(tc, refused_by_the_machine);
+	tcase_add_test(tc, max_domus_refuses);
+	tcase_add_test(tc, pools_made_adopted_removed);
 	tcase_add_test(tc, shutdown_deadline_and_keep_running);
 	tcase_add_test(tc, state_survives_a_daemon_restart);
 	tcase_add_test(tc, destroyed_outside_is_a_death);
