@@ -65,8 +65,8 @@ sup_pools_sync(struct supervisor *sup)
 			continue;	/* reported at load */
 		err_clear(&e);
 		if (ops->pool_ensure(sup->be, pc, &made, &e) == -1) {
-			snprintf(sup->pool_error[i], sizeof(sup->pool_error[i]),
-			    "%s", e.msg);
+			strlcpy_(sup->pool_error[i], e.msg,
+			    sizeof(sup->pool_error[i]));
 			log_warnx("cpupool %s: %s; its services are refused",
 			    pc->name, e.msg);
 			continue;

@@ -24,6 +24,8 @@
 #                         it with a line "# e2e-timeout: N")
 #   E2E_MEM=2048          MiB of the emulated machine; E2E_DOM0_MEM=1024M for dom0
 #   E2E_DOM0_VCPUS=1      dom0 vCPUs (2 corrupts dom0 memory under TCG, see qemu_cmd)
+#   E2E_CPUS=2            physical CPUs of the emulated machine (Xen's); a suite that
+#                         needs more says "# e2e-cpus: N" and the boot takes the most
 #   E2E_EXTRA_DEBS="p q"  more target packages to unpack (for libraries our binaries need)
 #   E2E_DOM0_ARGS="..."   extra dom0 kernel command-line words (no commas)
 #   E2E_QEMU_CPU=...      override the QEMU CPU model
@@ -57,6 +59,7 @@ E2E_SUITE_TIMEOUT=${E2E_SUITE_TIMEOUT:-600}
 E2E_MEM=${E2E_MEM:-2048}
 E2E_DOM0_MEM=${E2E_DOM0_MEM:-1024M}
 E2E_DOM0_VCPUS=${E2E_DOM0_VCPUS:-1}
+E2E_CPUS=${E2E_CPUS:-2}
 # TCG: SMAP/SMEP under -cpu max crash the PV dom0 on its first fault; emulated SVM
 # cannot report RDTSCP's length to Xen, which breaks PVH guests.
 if [ "$ARCH" = arm64 ]; then QEMU_CPU=${E2E_QEMU_CPU:-cortex-a57}
@@ -469,7 +472,7 @@ qemu_cmd() { # initrd extra-dom0-args
   local xen_common="dom0_mem=$E2E_DOM0_MEM,max:$E2E_DOM0_MEM dom0_max_vcpus=$E2E_DOM0_VCPUS loglvl=all guest_loglvl=all"
   case "$ARCH" in
     amd64)
-      QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$QEMU_CPU" -smp 2 -m "$E2E_MEM"
+      QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$QEMU_CPU" -smp "$E2E_CPUS" -m "$E2E_MEM"
             -nographic -nic none -no-reboot
             -kernel "$B/xen" -append "console=com1 com1=115200,8n1 $xen_common"
             -initrd "$B/vmlinuz earlyprintk=xen $dom0_args,$initrd") ;;
@@ -477,7 +480,7 @@ qemu_cmd() { # initrd extra-dom0-args
       # QEMU's guest-loader puts dom0's kernel and initrd where Xen's device tree says;
       # the virt machine needs EL2 for Xen
       QEMU=(qemu-system-aarch64 -accel tcg,thread=multi -machine virt,virtualization=on,gic-version=3
-            -cpu "$QEMU_CPU" -smp 2 -m "$E2E_MEM" -nographic -nic none -no-reboot
+            -cpu "$QEMU_CPU" -smp "$E2E_CPUS" -m "$E2E_MEM" -nographic -nic none -no-reboot
             -kernel "$B/xen" -append "console=dtuart $xen_common"
             -device "guest-loader,addr=0x49000000,kernel=$B/vmlinuz,bootargs=earlycon=xenboot $dom0_args"
             -device "guest-loader,addr=0x50000000,initrd=$initrd") ;;
@@ -485,13 +488,19 @@ qemu_cmd() { # initrd extra-dom0-args
 }
 
 pick_suites() { # default: all scenarios, sorted
-  local s
+  local s n
   if [ -n "${E2E_SUITES+x}" ]; then
     read -r -a SUITES <<< "$E2E_SUITES"
   else
     SUITES=()
     for s in "$HERE"/scenarios/*.sh; do [ -e "$s" ] && SUITES+=("$(basename "$s" .sh)"); done
   fi
+  # the machine's CPUs: the most any chosen suite asks for
+  for s in "${SUITES[@]}"; do
+    n=$(sed -n 's/^# *e2e-cpus: *\([0-9]*\).*/\1/p' "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
+    [ -n "$n" ] && [ "$n" -gt "$E2E_CPUS" ] && E2E_CPUS=$n
+  done
+  return 0
 }
 
 # Read QEMU's output: stamp each line with seconds since $1 (EPOCHREALTIME) into the

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 900
+# e2e-cpus: 4
+# Partitioning on real Xen (issue 17), on a machine of 4 CPUs (dom0 keeps
+# one vCPU, in Pool-0 on CPU 0):
+# part/pin: a CPU-burning guest pinned to CPU 3 runs there and only there
+#   (xl vcpu-list sampled), and status reads the affinity back from Xen.
+# part/cpupool: [cpupool:rt] (CPU 2) is made at start, the service runs in
+#   it, a kill -9 of domud leaves it and the next domud adopts it (same pool
+#   id, not made again), a reload that drops it stops the service, removes
+#   the pool and gives CPU 2 back to Pool-0.
+# part/sched: credit2 cap = 50 on a CPU-burning guest against an uncapped
+#   twin, each on a CPU of its own: about half the CPU time.
+# part/refuse: a CPU the machine lacks, passthrough without an IOMMU, a PCI
+#   address not given to pciback (x86), pools that overlap (a reload):
+#   refused with the reason, nothing made, the running configuration kept.
+. /e2e/scenarios/lib/domud.sh
+
+MEM=96
+: > "$DOMUD_LOG"
+conf_init
+printf '\n[cpupool:rt]\ncpus = 2\nsched = credit2\n' >> "$DOMUD_CONF_DIR/domud.conf"
+cp "$DOMUD_CONF_DIR/domud.conf" /tmp/part-domud.conf
+CMDX="e2e.burn=1" svc_ini pin pin-up "autostart = yes" "restart = no" "cpus = 3"
+svc_ini rtp rtp-up "autostart = yes" "restart = no" "cpupool = rt"
+CMDX="e2e.burn=1" svc_ini capped capped-up "autostart = no" "restart = no" "cpus = 1" "cap = 50"
+CMDX="e2e.burn=1" svc_ini twin twin-up "autostart = no" "restart = no" "cpus = 3"
+svc_ini nocpu nocpu-up "autostart = no" "restart = always" "cpus = 9"
+case "$E2E_ARCH" in
+arm64)
+  svc_ini seize seize-up "autostart = no" "restart = no" "dtdev = /pl011@9000000" ;;
+*)
+  svc_ini seize seize-up "autostart = no" "restart = no" "pci = 0000:00:1f.7,seize"
+  svc_ini nopci nopci-up "autostart = no" "restart = no" "pci = 0000:00:1f.7" ;;
+esac
+
+vcpu_cpus() { # NAME: the CPU column of xl vcpu-list, one line per sample
+  xl vcpu-list "$1" 2>/dev/null | awk 'NR > 1 {print $4}'
+}
+xl_time() { xl list "$1" 2>/dev/null | awk 'NR == 2 {print $6}'; }
+pool_line() { xl cpupool-list 2>/dev/null | awk -v p="$1" '$1 == p {print $0}'; }
+pool_cpus() { xl cpupool-list -c 2>/dev/null | awk -v p="$1" '$1 == p {print $2}'; }
+cpus_has() { # LIST N: LIST as xl prints it (0,2-3)
+  echo "$1" | tr ',' '\n' | awk -v n="$2" -F- '{lo = $1; hi = NF > 1 ? $2 : $1; if (n >= lo && n <= hi) f = 1} END {exit !f}'
+}
+
+if ! domud_up || ! wait_up pin 240 || ! wait_up rtp 240; then
+  fail part/pin "pin '$(jfield pin state)', rtp '$(jfield rtp state)': not running"
+  show_log 30
+  domud_down 60
+  exit 0
+fi
+
+# ---- part/pin ---------------------------------------------------------------
+why=""
+sleep 3
+seen=""
+for i in 1 2 3 4 5 6 7 8 9 10; do seen="$seen $(vcpu_cpus pin)"; sleep 0.5; done
+for c in $seen; do [ "$c" = 3 ] || why="$why vCPU seen on CPU $c;"; done
+[ -n "$seen" ] || why="$why xl vcpu-list pin said nothing;"
+aff=$(xl vcpu-list pin 2>/dev/null | awk 'NR == 2 {print $7}')
+[ "$aff" = 3 ] || why="$why xl's hard affinity '$aff', not 3;"
+st=$(domuctl -j status pin)
+echo "$st" | grep -q '"affinity":"3"' || why="$why status affinity: $(echo "$st" | grep -o '"placement":{[^]]*]' | head -c 200);"
+echo "$st" | grep -q '"on_cpu":3' || why="$why status on_cpu not 3;"
+t0=$(xl_time pin); sleep 4; t1=$(xl_time pin)
+burn=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}')
+awk -v d="$burn" 'BEGIN{exit !(d > 1.0)}' || why="$why pin used ${burn}s of CPU in 4 s: not burning;"
+if [ -z "$why" ]; then
+  pass part/pin "10 samples of xl vcpu-list: CPU 3 each time (affinity 3, read back in status too), ${burn}s of CPU in 4 s"
+else
+  fail part/pin "$why"
+fi
+
+# ---- part/refuse ----------------------------------------------------------------
+why=""
+out=$(domuctl start nocpu 2>&1); rc=$?
+[ $rc != 0 ] && echo "$out" | grep -q "CPU 9 does not exist (Xen has 4: 0-3)" || why="$why nocpu: rc $rc '$out';"
+[ "$(jfield nocpu state)" = stopped ] || why="$why nocpu is '$(jfield nocpu state)', not stopped (no retry);"
+out2=$(domuctl start seize 2>&1); rc2=$?
+[ $rc2 != 0 ] && echo "$out2" | grep -q "passthrough needs an IOMMU" || why="$why seize: rc $rc2 '$out2';"
+out3="(x86 only)"
+if [ "$E2E_ARCH" != arm64 ]; then
+  out3=$(domuctl start nopci 2>&1); rc3=$?
+  [ $rc3 != 0 ] && echo "$out3" | grep -q "is not assignable" || why="$why nopci: rc $rc3 '$out3';"
+fi
+made=$(xl list 2>/dev/null | awk '$1 == "nocpu" || $1 == "seize" || $1 == "nopci"')
+[ -z "$made" ] || why="$why made anyway: $made;"
+# pools that overlap: the reload is refused, the running configuration kept
+printf '\n[cpupool:gw]\ncpus = 2-3\n' >> "$DOMUD_CONF_DIR/domud.conf"
+out4=$(domuctl reload 2>&1); rc4=$?
+[ $rc4 != 0 ] && echo "$out4" | grep -q "domud.conf:[0-9]*: \[cpupool:gw\]: cpus: CPU 2 is also in \[cpupool:rt\]" || why="$why overlap reload: rc $rc4 '$(echo "$out4" | tr '\n' '|')';"
+cp /tmp/part-domud.conf "$DOMUD_CONF_DIR/domud.conf"
+[ -z "$(pool_line gw)" ] || why="$why pool gw made;"
+if [ -z "$why" ]; then
+  pass part/refuse "refused: '$(echo "$out" | tail -n 1)'; '$(echo "$out2" | tail -n 1)'; '$(echo "$out3" | tail -n 1)'; overlapping pools: '$(echo "$out4" | grep cpupool:gw | head -n 1)'; nothing made"
+else
+  fail part/refuse "$why"
+  show_log 20
+fi
+
+# ---- part/sched: cap 50 against an uncapped twin ---------------------------------
+why=""
+domuctl stop pin > /dev/null 2>&1
+wait_state pin stopped 90 || why="$why pin did not stop;"
+domuctl start capped > /dev/null 2>&1
+domuctl start twin > /dev/null 2>&1
+if ! wait_up capped 240 || ! wait_up twin 240; then
+  why="$why capped '$(jfield capped state)', twin '$(jfield twin state)';"
+else
+  sleep 5
+  c0=$(xl_time capped); w0=$(xl_time twin); sleep 20; c1=$(xl_time capped); w1=$(xl_time twin)
+  dc=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.1f", b - a}')
+  dw=$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.1f", b - a}')
+  ratio=$(awk -v a="$dc" -v b="$dw" 'BEGIN{if (b > 0) printf "%.2f", a / b; else print "?"}')
+  awk -v r="$ratio" 'BEGIN{exit !(r > 0.25 && r < 0.75)}' || why="$why capped/twin CPU time $dc/$dw s = $ratio, not about half;"
+  domuctl -j status capped | grep -q '"cap":50' || why="$why status: no cap 50;"
+fi
+if [ -z "$why" ]; then
+  pass part/sched "credit2 cap 50: ${dc}s of CPU against the uncapped twin's ${dw}s in 20 s (ratio $ratio)"
+  bench part-sched "capped_s=$dc twin_s=$dw ratio=$ratio"
+else
+  fail part/sched "$why"
+  show_log 20
+fi
+domuctl stop capped > /dev/null 2>&1; domuctl stop twin > /dev/null 2>&1
+
+# ---- part/cpupool -------------------------------------------------------------
+why=""
+p1=$(pool_line rt)
+[ -n "$p1" ] || why="$why no pool rt in xl cpupool-list;"
+[ "$(pool_cpus rt)" = 2 ] || why="$why rt has CPUs '$(pool_cpus rt)', not 2;"
+grep -q "cpupool rt: made with CPUs 2 (credit2)" "$DOMUD_LOG" || why="$why domud did not say it made rt;"
+domuctl -j status rtp | grep -q '"cpupool":"rt"' || why="$why rtp not in rt per status;"
+xl list -c rtp 2>/dev/null | awk 'NR == 2' | grep -qw rt || why="$why rtp not in rt per xl list -c: $(xl list -c rtp 2>&1 | tail -n 1);"
+dom=$(jfield rtp domid)
+domuctl cpupools > /tmp/pools.out 2>&1
+grep -q "^rt .*domud.conf" /tmp/pools.out || why="$why domuctl cpupools: $(tr '\n' '|' < /tmp/pools.out);"
+kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+: > "$DOMUD_LOG"
+domud_up || why="$why domud did not come back;"
+wait_up rtp 60 || why="$why rtp not adopted: $(jfield rtp state);"
+[ "$(jfield rtp domid)" = "$dom" ] || why="$why rtp is domain $(jfield rtp domid), not $dom;"
+[ "$(pool_line rt)" = "$p1" ] || why="$why pool rt changed: '$p1' -> '$(pool_line rt)';"
+grep -q "cpupool rt: there already, as domud.conf says" "$DOMUD_LOG" || why="$why the next domud did not say it adopted rt;"
+grep -q "cpupool rt: made" "$DOMUD_LOG" && why="$why the next domud made rt again;"
+# dropped: its service stops, then the pool goes and CPU 2 returns
+rm -f "$DOMUD_CONF_DIR/services.d/rtp.ini"
+printf '[domud]\nconsole_log_max = 256K\n' > "$DOMUD_CONF_DIR/domud.conf"
+domuctl reload > /tmp/reload.out 2>&1 || why="$why reload: $(cat /tmp/reload.out);"
+until_s 90 sh -c '! xl cpupool-list 2>/dev/null | grep -q "^rt "' || why="$why pool rt still there: $(xl cpupool-list 2>&1 | tr '\n' '|');"
+cpus_has "$(pool_cpus Pool-0)" 2 || why="$why CPU 2 not back in Pool-0: $(xl cpupool-list -c 2>&1 | tr '\n' '|');"
+grep -q "cpupool rt: gone from the configuration: removed" "$DOMUD_LOG" || why="$why no removal in the log;"
+if [ -z "$why" ]; then
+  pass part/cpupool "rt made on CPU 2, rtp ran in it; after kill -9 the next domud adopted both (the pool not made again, domain $dom kept); dropped by a reload: rtp stopped, rt removed, CPU 2 back in Pool-0 ($(xl cpupool-list -c 2>/dev/null | awk '$1 == "Pool-0" {print $2}'))"
+else
+  fail part/cpupool "$why"
+  show_log 30
+fi
+domud_down 120 || info "domud did not exit on SIGTERM"
+true
