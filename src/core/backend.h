@@ -218,6 +218,11 @@ struct backend_ops {
 	 * a domain of that name exists already */
 	int	(*create)(struct backend *, const struct be_domain_spec *,
 		    struct err *);
+	/* what the machine must have for it (its CPUs, its pool, an IOMMU
+	 * and assignable devices for passthrough), asked before admission;
+	 * -1 with BE_REFUSED and the reason. NULL: nothing to check */
+	int	(*check)(struct backend *, const struct be_domain_spec *,
+		    struct err *);
 	/* asks the guest to shut down; BE_SHUTDOWN follows if it obeys */
 	int	(*shutdown)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);

@@ -75,7 +75,7 @@ sup_pools_sync(struct supervisor *sup)
 		if (made)
 			log_info("cpupool %s: made with CPUs %s (%s), taken from "
 			    "Pool-0", pc->name, cpus, sched_str(pc->sched));
-		else if (owned_find(sup, pc->name) < 0)
+		else if (!sup->pools_synced || owned_find(sup, pc->name) < 0)
 			log_info("cpupool %s: there already, as domud.conf says "
 			    "(CPUs %s): adopted", pc->name, cpus);
 		if (owned_find(sup, pc->name) < 0)
@@ -104,6 +104,7 @@ sup_pools_sync(struct supervisor *sup)
 		owned_drop(sup, i);
 		changed = 1;
 	}
+	sup->pools_synced = 1;
 	if (changed && !sup->restoring)
 		(void)state_save(sup);
 }

@@ -851,7 +851,11 @@ do_create(struct service *s)
 	svc_spec_init(s, &ss);
 	if (s->sb_state != SB_NONE)	/* the twin of what it holds */
 		be_uuid_twin(ss.spec.uuid, s->sb_uuid);
-	if (admission(s, &ss.spec, &s->memory_reserved, msg, sizeof(msg)) == -1) {
+	if (s->sup->be->ops->check &&
+	    s->sup->be->ops->check(s->sup->be, &ss.spec, &e) == -1)
+		msgf(msg, sizeof(msg), "%s", e.msg);
+	if (e.msg[0] || admission(s, &ss.spec, &s->memory_reserved, msg,
+	    sizeof(msg)) == -1) {
 		/* not a crash: no restart, no budget */
 		svc_spec_dispose(&ss);
 		s->last_exit = EXIT_REFUSED;

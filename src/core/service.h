@@ -235,6 +235,7 @@ struct supervisor {
 	size_t			 npools_owned;
 	char			 pool_error[CPUPOOLS_MAX][160];
 	int			 pools_pending;	/* a dropped pool still busy */
+	int			 pools_synced;	/* once since domud started */
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);

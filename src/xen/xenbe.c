@@ -603,15 +603,6 @@ machine_check(struct xenbe *xb, const struct be_domain_spec *sp,
 		    "%u: 0-%u)", top, pi.nr_cpus, pi.max_cpu_id);
 		goto refused;
 	}
-	if ((sp->npci || sp->ndtdev) && !pi.cap_hvm_directio) {
-		err_set(e, BE_REFUSED, "%s: passthrough needs an IOMMU that "
-		    "Xen drives, and this Xen has none (xl info: no "
-		    "hvm_directio; %s)", sp->npci ? "pci" : "dtdev", sp->npci ?
-		    "VT-d or AMD-Vi, enabled in the firmware and not turned "
-		    "off with iommu=0" : "an SMMU in the device tree, with "
-		    "iommu=on");
-		goto refused;
-	}
 	if (sp->npci) {
 		libxl_device_pci *list;
 		int n = 0, j;
@@ -638,11 +629,28 @@ machine_check(struct xenbe *xb, const struct be_domain_spec *sp,
 		}
 		libxl_device_pci_assignable_list_free(list, n);
 	}
+	if ((sp->npci || sp->ndtdev) && !pi.cap_hvm_directio) {
+		err_set(e, BE_REFUSED, "%s: passthrough needs an IOMMU that "
+		    "Xen drives, and this Xen has none (xl info: no "
+		    "hvm_directio; %s)", sp->npci ? "pci" : "dtdev", sp->npci ?
+		    "VT-d or AMD-Vi, enabled in the firmware and not turned "
+		    "off with iommu=0" : "an SMMU in the device tree, with "
+		    "iommu=on");
+		goto refused;
+	}
 	libxl_physinfo_dispose(&pi);
 	return 0;
 refused:
 	libxl_physinfo_dispose(&pi);
 	return -1;
+}
+
+static int
+xb_check(struct backend *be, const struct be_domain_spec *sc, struct err *e)
+{
+	uint32_t poolid;
+
+	return machine_check(xb_of(be), sc, &poolid, e);
 }
 
 static int
@@ -1759,6 +1767,7 @@ static const struct backend_ops xenbe_ops = {
 	.devices = xb_devices,
 	.pause = xb_pause,
 	.activate = xb_activate,
+	.check = xb_check,
 	.pool_ensure = xb_pool_ensure,
 	.pool_remove = xb_pool_remove,
 	.pools = xb_pools,

@@ -80,9 +80,7 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	if (f->fail_create_now)
 		return err_set(e, 1, "kernel %s: No such file or directory",
 		    sp->kernel);
-	if (f->refuse_create)
-		return err_set(e, BE_REFUSED, "cpus: CPU 7 does not exist (Xen "
-		    "has 4: 0-3)");
+
 	/* as libxl_name_to_domid finds it */
 	for (i = 0; f->create_eexist && i < f->ndoms; i++)
 		if (strcmp(f->doms[i].name, sp->name) == 0)
@@ -236,6 +234,16 @@ f_free(struct backend *be)
 }
 
 static int
+f_check(struct backend *be, const struct be_domain_spec *sp, struct err *e)
+{
+	(void)sp;
+	if (fb(be)->refuse_create)
+		return err_set(e, BE_REFUSED, "cpus: CPU 7 does not exist (Xen "
+		    "has 4: 0-3)");
+	return 0;
+}
+
+static int
 f_pools(struct backend *be, struct be_pool **out, size_t *n, struct err *e)
 {
 	struct fake_backend *f = fb(be);
@@ -365,6 +373,7 @@ static const struct backend_ops fake_ops = {
 	.devices = f_devices,
 	.pause = f_pause,
 	.activate = f_activate,
+	.check = f_check,
 	.pools = f_pools,
 	.pool_ensure = f_pool_ensure,
 	.pool_remove = f_pool_remove,

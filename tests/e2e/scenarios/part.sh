@@ -31,7 +31,7 @@ case "$E2E_ARCH" in
 arm64)
   svc_ini seize seize-up "autostart = no" "restart = no" "dtdev = /pl011@9000000" ;;
 *)
-  svc_ini seize seize-up "autostart = no" "restart = no" "pci = 0000:00:1f.7,seize"
+  svc_ini seize seize-up "autostart = no" "restart = no" "pci = 0000:00:1f.6,seize"
   svc_ini nopci nopci-up "autostart = no" "restart = no" "pci = 0000:00:1f.7" ;;
 esac
 
