@@ -105,7 +105,7 @@ metricscheck: $(O)/unit-tests $(O)/domuctl
 	$(Q)test -s $(O)/metrics.sample && "$$(scripts/promtool.sh)" check metrics < $(O)/metrics.sample
 	@echo "PASS metrics/promtool ($$(grep -c '^domud_' $(O)/metrics.sample) series)"
 
-check: layers lint all unit golden installcheck metricscheck netcheck chancheck check-asan fuzz
+check: layers lint all unit golden installcheck metricscheck netcheck chancheck xencheck check-asan fuzz
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
@@ -174,7 +174,7 @@ test: deps
 		$(MAKE) WERROR=1 E2E_ARCH=$$a E2E_SUITES="$(E2E_PART_SUITES)" e2e || rc=1; \
 	done; exit $$rc
 
-.PHONY: layers lint fuzz-long unit golden installcheck metricscheck check-asan fuzz check e2e bench demo deps test $(E2E_BIN)
+.PHONY: layers lint fuzz-long unit golden installcheck metricscheck check-asan fuzz check e2e bench demo deps test xencheck $(E2E_BIN)
 
 # ---- network module, inside network namespaces of the test's own -------------
 $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)
@@ -184,6 +184,17 @@ $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)
 
 netcheck: $(O)/nettool
 	$(Q)tests/net/run.sh $(O)/nettool
+
+# ---- the libxl configuration domud builds, against xl's for the same guest ----
+$(O)/libxljson: tests/xen/libxljson.c $(LIBDOMUD) $(FLAGS_STAMP)
+	$(call say,CCLD,$(@F))
+	$(Q)$(CC) $(CPPFLAGS) $(DOMUD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(DEP_FLAGS) -MF $@.d \
+		-o $@ $< $(LIBDOMUD) $(LIBS_XEN) $(LIBS_NET) $(LIBS_CORE)
+
+xencheck: $(O)/libxljson
+	$(Q)rc=0; for x in tests/xen/*.xl.json; do \
+		$(O)/libxljson $${x%.xl.json}.ini $$x || rc=1; \
+	done; exit $$rc
 
 # ---- the memres channel against the real agent over a PTY -------------------
 $(O)/chantest: tests/chan/chantest.c $(LIBDOMUD) $(FLAGS_STAMP)

@@ -50,6 +50,18 @@ cpuset_has(const struct cpuset *c, unsigned cpu)
 	return cpu < CPUS_MAX && (c->bits[cpu / 64] >> (cpu % 64) & 1);
 }
 
+/* the highest CPU in it, -1 if empty */
+static inline int
+cpuset_last(const struct cpuset *c)
+{
+	int i;
+
+	for (i = CPUS_MAX - 1; i >= 0; i--)
+		if (cpuset_has(c, (unsigned)i))
+			return i;
+	return -1;
+}
+
 /* Xen's schedulers, as a cpupool or a service names them */
 enum sched_kind { SCHED_DEFAULT, SCHED_CREDIT, SCHED_CREDIT2, SCHED_RTDS,
 	SCHED_NULL, SCHED_ARINC653 };
@@ -274,6 +286,8 @@ struct config {
 	unsigned	 errors;
 	unsigned	 warnings;
 	unsigned	 conf_errors;		/* in domud.conf itself */
+	int		 any_arch;		/* keys of another arch are no
+						 * error (tests build its config) */
 };
 
 /* Parse domud.conf and every service file. Never fails as a whole:

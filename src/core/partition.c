@@ -37,17 +37,6 @@ cpuset_overlap(const struct cpuset *a, const struct cpuset *b)
 	return 0;
 }
 
-int
-cpuset_last(const struct cpuset *c)
-{
-	int i;
-
-	for (i = CPUS_MAX - 1; i >= 0; i--)
-		if (cpuset_has(c, (unsigned)i))
-			return i;
-	return -1;
-}
-
 /* the first CPU in a and not in b, -1 if none */
 static int
 cpuset_first_outside(const struct cpuset *a, const struct cpuset *b)
@@ -482,14 +471,14 @@ partition_check_service(struct config *cfg, struct service_conf *s)
 	if (s->maxmem && s->maxmem < s->memory)
 		serr(cfg, s, s->maxmem_line, "maxmem: less than memory");
 #if defined(__aarch64__) || defined(__arm__)
-	if (s->npci)
+	if (s->npci && !cfg->any_arch)
 		serr(cfg, s, s->pci_line, "pci: PCI passthrough is x86's; on "
 		    "ARM a device is given by dtdev, iomem and irqs");
 #else
-	if (s->ndtdev)
+	if (s->ndtdev && !cfg->any_arch)
 		serr(cfg, s, s->dtdev_line, "dtdev: device tree passthrough "
 		    "is ARM's; on x86 a device is given by pci");
-	if (s->device_tree)
+	if (s->device_tree && !cfg->any_arch)
 		serr(cfg, s, s->device_tree_line, "device_tree: a partial "
 		    "device tree is ARM's");
 #endif

@@ -26,8 +26,6 @@ const char	*irq_parse(const char *, uint32_t *);
 
 int		 cpuset_empty(const struct cpuset *);
 int		 cpuset_overlap(const struct cpuset *, const struct cpuset *);
-/* the highest CPU in it, -1 if empty */
-int		 cpuset_last(const struct cpuset *);
 /* "0-1,3" (empty: "none") */
 void		 cpuset_format(const struct cpuset *, char *, size_t);
 const char	*sched_str(enum sched_kind);

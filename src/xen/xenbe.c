@@ -347,13 +347,29 @@ xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* a CPU bitmap of bits bits (0: as many as Xen has CPUs); without a
+ * context (xenbe_config_json, off Xen) calloc'd as libxl would */
+static int
+cpumap_alloc(struct xenbe *xb, libxl_bitmap *m, int bits, struct err *e)
+{
+	int rc;
+
+	if (xb->ctx == NULL) {
+		m->size = (uint32_t)(((bits ? bits : CPUS_MAX) + 7) / 8);
+		m->map = xcalloc(m->size, 1);
+		return 0;
+	}
+	if ((rc = libxl_cpu_bitmap_alloc(xb->ctx, m, bits)) != 0)
+		return xerr(xb, e, rc, "cpu bitmap");
+	return 0;
+}
+
 /* one libxl bitmap per vCPU: its own set, or the one set for all */
 static int
 affinity_maps(struct xenbe *xb, const struct cpuset *sets, size_t nsets,
     unsigned vcpus, libxl_bitmap **maps, int *nmaps, struct err *e)
 {
 	unsigned v, cpu;
-	int rc;
 
 	*maps = xcalloc(vcpus, sizeof(**maps));
 	*nmaps = (int)vcpus;
@@ -361,8 +377,8 @@ affinity_maps(struct xenbe *xb, const struct cpuset *sets, size_t nsets,
 		const struct cpuset *set = &sets[nsets == 1 ? 0 : v];
 
 		libxl_bitmap_init(&(*maps)[v]);
-		if ((rc = libxl_cpu_bitmap_alloc(xb->ctx, &(*maps)[v], 0)) != 0)
-			return xerr(xb, e, rc, "cpu bitmap");
+		if (cpumap_alloc(xb, &(*maps)[v], 0, e) == -1)
+			return -1;
 		for (cpu = 0; cpu < CPUS_MAX &&
 		    cpu < (*maps)[v].size * 8; cpu++)
 			if (cpuset_has(set, cpu))
@@ -446,7 +462,6 @@ build_config(struct xenbe *xb, const struct be_domain_spec *sp,
 	libxl_domain_type type = sp->type == BE_PVH ? LIBXL_DOMAIN_TYPE_PVH :
 	    LIBXL_DOMAIN_TYPE_PV;
 	size_t i, n;
-	int rc;
 
 	c->c_info.type = type;
 	if (sp->standby) {
@@ -460,10 +475,8 @@ build_config(struct xenbe *xb, const struct be_domain_spec *sp,
 	libxl_domain_build_info_init_type(&c->b_info, type);
 	c->b_info.max_memkb = c->b_info.target_memkb = sp->memory / 1024;
 	c->b_info.max_vcpus = (int)sp->vcpus;
-	rc = libxl_cpu_bitmap_alloc(xb->ctx, &c->b_info.avail_vcpus,
-	    (int)sp->vcpus);
-	if (rc)
-		return xerr(xb, e, rc, "vcpu bitmap");
+	if (cpumap_alloc(xb, &c->b_info.avail_vcpus, (int)sp->vcpus, e) == -1)
+		return -1;
 	for (i = 0; i < sp->vcpus; i++)
 		libxl_bitmap_set(&c->b_info.avail_vcpus, (int)i);
 	c->b_info.kernel = xstrdup(sp->kernel);
@@ -554,18 +567,6 @@ builder_main(void *arg)
 	return NULL;
 }
 
-/* the highest CPU a set names, -1 if none */
-static int
-cpuset_top(const struct cpuset *c)
-{
-	int i;
-
-	for (i = CPUS_MAX - 1; i >= 0; i--)
-		if (cpuset_has(c, (unsigned)i))
-			return i;
-	return -1;
-}
-
 /* what the machine must have for this domain, asked before anything is
  * built: the CPUs it is pinned to, its pool, an IOMMU and assignable
  * devices for passthrough. A refusal (BE_REFUSED) names what is missing. */
@@ -593,10 +594,10 @@ machine_check(struct xenbe *xb, const struct be_domain_spec *sp,
 		return xerr(xb, e, rc, "physinfo");
 	}
 	for (k = 0; k < sp->ncpus; k++)
-		if ((t = cpuset_top(&sp->cpus[k])) > top)
+		if ((t = cpuset_last(&sp->cpus[k])) > top)
 			top = t;
 	for (k = 0; k < sp->ncpus_soft; k++)
-		if ((t = cpuset_top(&sp->cpus_soft[k])) > top)
+		if ((t = cpuset_last(&sp->cpus_soft[k])) > top)
 			top = t;
 	if (top > (int)pi.max_cpu_id) {
 		err_set(e, BE_REFUSED, "cpus: CPU %d does not exist (Xen has "
@@ -1780,6 +1781,32 @@ static const struct backend_ops xenbe_ops = {
 	.idle = xb_idle,
 	.free = xb_free,
 };
+
+/* the libxl domain configuration a spec becomes, as libxl's JSON, built
+ * without a libxl context (no Xen needed): make check compares it with
+ * what xl makes of the same guest */
+int
+xenbe_config_json(const struct be_domain_spec *sp, char **json,
+    struct err *e)
+{
+	struct xenbe xb;
+	libxl_domain_config cfg;
+	int rc = -1;
+
+	*json = NULL;
+	memset(&xb, 0, sizeof(xb));
+	xb.logger = xlogger_new();
+	libxl_domain_config_init(&cfg);
+	if (build_config(&xb, sp, &cfg, e) == 0) {
+		if ((*json = libxl_domain_config_to_json(NULL, &cfg)) != NULL)
+			rc = 0;
+		else
+			err_set(e, EINVAL, "libxl_domain_config_to_json failed");
+	}
+	libxl_domain_config_dispose(&cfg);
+	xtl_logger_destroy(&xb.logger->vtable);
+	return rc;
+}
 
 struct backend *
 xenbe_new(struct err *e)

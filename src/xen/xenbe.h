@@ -6,5 +6,8 @@
 
 /* The libxl backend; needs root in a Xen Dom0 with xenstored running. */
 struct backend *xenbe_new(struct err *);
+/* the libxl domain configuration of a spec, as JSON (malloc'd); no Xen */
+int	 xenbe_config_json(const struct be_domain_spec *, char **json,
+	    struct err *);
 
 #endif

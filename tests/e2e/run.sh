@@ -29,6 +29,8 @@
 #   E2E_EXTRA_DEBS="p q"  more target packages to unpack (for libraries our binaries need)
 #   E2E_DOM0_ARGS="..."   extra dom0 kernel command-line words (no commas)
 #   E2E_QEMU_CPU=...      override the QEMU CPU model
+#   E2E_QEMU_EXTRA="..."  more QEMU arguments (words), e.g. another machine or device
+#   E2E_XEN_ARGS="..."    more Xen command-line words
 #
 # Output: PASS/FAIL/SKIP/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
 # lines, then "N passed, N failed". Exit 0 only if nothing failed, something passed
@@ -469,7 +471,7 @@ qemu_cmd() { # initrd extra-dom0-args
   local initrd=$1 dom0_args="console=hvc0 loglevel=4 $2 ${E2E_DOM0_ARGS:-}"
   # One dom0 vCPU: with two (and -cpu max), dom0 memory got corrupted while domains
   # were built; one was the first mitigation found, before the CPU model (see QEMU_CPU).
-  local xen_common="dom0_mem=$E2E_DOM0_MEM,max:$E2E_DOM0_MEM dom0_max_vcpus=$E2E_DOM0_VCPUS loglvl=all guest_loglvl=all"
+  local xen_common="dom0_mem=$E2E_DOM0_MEM,max:$E2E_DOM0_MEM dom0_max_vcpus=$E2E_DOM0_VCPUS loglvl=all guest_loglvl=all ${E2E_XEN_ARGS:-}"
   case "$ARCH" in
     amd64)
       QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "$QEMU_CPU" -smp "$E2E_CPUS" -m "$E2E_MEM"
@@ -485,6 +487,9 @@ qemu_cmd() { # initrd extra-dom0-args
             -device "guest-loader,addr=0x49000000,kernel=$B/vmlinuz,bootargs=earlycon=xenboot $dom0_args"
             -device "guest-loader,addr=0x50000000,initrd=$initrd") ;;
   esac
+  local extra=()
+  read -r -a extra <<< "${E2E_QEMU_EXTRA:-}"
+  QEMU+=("${extra[@]}")
 }
 
 pick_suites() { # default: all scenarios, sorted
