@@ -424,6 +424,11 @@ build_partition(struct xenbe *xb, const struct be_domain_spec *sp,
 			c->pcidevs[i].dev = sp->pci[i].dev;
 			c->pcidevs[i].func = sp->pci[i].func;
 			c->pcidevs[i].seize = sp->pci[i].seize;
+			/* as xl's parser leaves them: function 0 of the
+			 * guest's slot, reserved regions strictly kept */
+			c->pcidevs[i].vfunc_mask = 1;
+			c->pcidevs[i].rdm_policy =
+			    LIBXL_RDM_RESERVE_POLICY_STRICT;
 		}
 	}
 	if (sp->ndtdev) {

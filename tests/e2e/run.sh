@@ -29,7 +29,9 @@
 #   E2E_EXTRA_DEBS="p q"  more target packages to unpack (for libraries our binaries need)
 #   E2E_DOM0_ARGS="..."   extra dom0 kernel command-line words (no commas)
 #   E2E_QEMU_CPU=...      override the QEMU CPU model
-#   E2E_QEMU_EXTRA="..."  more QEMU arguments (words), e.g. another machine or device
+#   E2E_QEMU_EXTRA="..."  more QEMU arguments (words), e.g. another machine or device; a
+#                         suite may ask for them with "# e2e-qemu-ARCH: ..." (the first
+#                         chosen suite that does wins)
 #   E2E_XEN_ARGS="..."    more Xen command-line words
 #
 # Output: PASS/FAIL/SKIP/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
@@ -108,10 +110,11 @@ DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback x
               bridge br_netfilter veth tun dummy
               nf_conntrack nf_nat x_tables ip_tables iptable_filter iptable_nat iptable_mangle
               xt_nat xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state
-              xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq)
+              xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq
+              xen-pciback)	# the last: copied, loaded by the scenario that needs it
 DOMU_MODULES=(xen-netfront xen-blkfront ext4)
 # copied into the guest, loaded only on demand (/init: e2e.watchdog)
-DOMU_EXTRA_MODULES=(xen_wdt)
+DOMU_EXTRA_MODULES=(xen_wdt xen-pcifront)
 
 log() { printf '[e2e %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -504,6 +507,8 @@ pick_suites() { # default: all scenarios, sorted
   for s in "${SUITES[@]}"; do
     n=$(sed -n 's/^# *e2e-cpus: *\([0-9]*\).*/\1/p' "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
     [ -n "$n" ] && [ "$n" -gt "$E2E_CPUS" ] && E2E_CPUS=$n
+    n=$(sed -n "s/^# *e2e-qemu-$ARCH: *//p" "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
+    [ -n "$n" ] && [ -z "${E2E_QEMU_EXTRA:-}" ] && E2E_QEMU_EXTRA=$n
   done
   return 0
 }

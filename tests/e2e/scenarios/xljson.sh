@@ -17,7 +17,7 @@ dtdev = [ "/soc/serial@9000000", "/soc/gpio@9030000" ]
 iomem = [ "9000,1@9000", "9030,2" ]
 irqs = [ 33, 40 ]
 device_tree = "/dev/null"
-weight = 512
+cpu_weight = 512
 cap = 50
 CFG
 cat > /tmp/x86-passthrough.cfg <<'CFG'
@@ -32,7 +32,7 @@ cpus_soft = "1-3"
 pci = [ "0000:03:00.0", "0000:00:1f.6,seize=1" ]
 irqs = [ 17 ]
 iomem = [ "fe000,4" ]
-weight = 128
+cpu_weight = 128
 cap = 25
 CFG
 why=""
