@@ -271,6 +271,9 @@ struct backend_ops {
 	int	(*pool_ensure)(struct backend *, const struct pool_conf *,
 		    int *made, struct err *);
 	int	(*pool_remove)(struct backend *, const char *name, struct err *);
+	/* what pool_ensure would refuse, changing nothing (domud -n) */
+	int	(*pool_check)(struct backend *, const struct pool_conf *,
+		    struct err *);
 	int	(*pools)(struct backend *, struct be_pool **, size_t *,
 		    struct err *);
 	int	(*placement)(struct backend *, uint32_t domid,

@@ -24,6 +24,7 @@
 #include "base/notify.h"
 #include "metrics.h"
 #include "net/net.h"
+#include "partition.h"
 #include "service.h"
 #include "state.h"
 #include "base/util.h"
@@ -73,6 +74,51 @@ check_kernels(const struct config *cfg, FILE *out)
 		    "; kernel_cache_max = 0: libxl extracts it at each start" :
 		    "; extracted once into the kernel cache");
 	}
+}
+
+static int is_dom0(void);
+
+/* -n in a Dom0: what the machine must have (CPUs, pools, an IOMMU,
+ * assignable devices), asked as a start would, each said file:line. Off
+ * Xen (a build host) there is nothing to ask, and nothing is said. */
+static void
+check_machine(struct config *cfg)
+{
+	struct be_domain_spec sp;
+	struct err e = ERR_INIT;
+	struct backend *be;
+	size_t i;
+
+	if (!is_dom0() || (be = xenbe_new(&e)) == NULL)
+		return;
+	for (i = 0; i < cfg->npools; i++) {
+		const struct pool_conf *pc = cfg->pools[i];
+
+		err_clear(&e);
+		if (pc->cpus_line && be->ops->pool_check(be, pc, &e) == -1) {
+			config_diag(cfg, cfg->path, pc->cpus_line, 1, "[cpupool:"
+			    "%s]: %s", pc->name, e.msg);
+			cfg->conf_errors++;
+		}
+	}
+	for (i = 0; i < cfg->nsvcs; i++) {
+		struct service_conf *c = cfg->svcs[i];
+
+		if (c->errors)
+			continue;
+		memset(&sp, 0, sizeof(sp));
+		svc_conf_spec(c, &sp);
+		/* a pool domud.conf declares is made at start: not asked */
+		if (c->cpupool && config_find_pool(cfg, c->cpupool))
+			sp.cpupool = NULL;
+		err_clear(&e);
+		if (be->ops->check(be, &sp, &e) == -1) {
+			config_diag(cfg, c->file, partition_key_line(c, e.msg), 1,
+			    "%s", e.msg);
+			c->errors++;
+		}
+	}
+	be->ops->free(be);
 }
 
 static void
@@ -266,6 +312,7 @@ main(int argc, char *argv[])
 
 	cfg = config_load(conf_path);
 	if (check) {
+		check_machine(cfg);
 		config_print_diags(cfg, stderr);
 		check_kernels(cfg, stderr);
 		if (cfg->errors == 0)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,32 @@ irq_parse(const char *v, uint32_t *irq)
 		return why;
 	*irq = (uint32_t)n;
 	return NULL;
+}
+
+/* the line of the key a machine check's message is about ("cpus: ...") */
+int
+partition_key_line(const struct service_conf *s, const char *msg)
+{
+	static const struct {
+		const char	*prefix;
+		size_t		 off;
+	} keys[] = {
+		{ "cpus_soft:", offsetof(struct service_conf, cpus_soft_line) },
+		{ "cpus:", offsetof(struct service_conf, cpus_line) },
+		{ "cpupool", offsetof(struct service_conf, cpupool_line) },
+		{ "pci:", offsetof(struct service_conf, pci_line) },
+		{ "dtdev:", offsetof(struct service_conf, dtdev_line) },
+	};
+	size_t i;
+	int line;
+
+	for (i = 0; i < nitems(keys); i++)
+		if (strncmp(msg, keys[i].prefix, strlen(keys[i].prefix)) == 0) {
+			memcpy(&line, (const char *)s + keys[i].off, sizeof(line));
+			if (line > 0)
+				return line;
+		}
+	return s->line > 0 ? s->line : 1;
 }
 
 /* ---- checks ------------------------------------------------------------- */

@@ -38,5 +38,7 @@ void		 partition_check_service(struct config *, struct service_conf *);
 void		 partition_check_pools(struct config *);
 void		 partition_check_cross(struct config *, struct service_conf *,
 		    struct service_conf *);
+/* the line of the key a machine check's message names ("cpus: ...") */
+int		 partition_key_line(const struct service_conf *, const char *msg);
 
 #endif

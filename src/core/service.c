@@ -545,6 +545,38 @@ kernel_from_cache(void *arg, const char *kernel, int *hit, struct err *e)
 	return kcache_get(arg, kernel, hit, e);
 }
 
+/* what a service file alone gives the backend (no network, no cache) */
+void
+svc_conf_spec(const struct service_conf *c, struct be_domain_spec *sp)
+{
+	sp->name = c->name;
+	memcpy(sp->uuid, c->uuid, 16);
+	sp->type = c->type == SVC_PVH ? BE_PVH : BE_PV;
+	sp->kernel = c->kernel;
+	sp->ramdisk = c->ramdisk;
+	sp->memory = c->memory;
+	sp->vcpus = c->vcpus;
+	sp->cpus = c->cpus;
+	sp->ncpus = c->ncpus;
+	sp->cpus_soft = c->cpus_soft;
+	sp->ncpus_soft = c->ncpus_soft;
+	sp->cpupool = c->cpupool;
+	sp->weight = c->weight;
+	sp->cap = c->cap;
+	sp->period_us = c->period_us;
+	sp->budget_us = c->budget_us;
+	sp->maxmem = c->maxmem;
+	sp->pci = c->pci;
+	sp->npci = c->npci;
+	sp->dtdev = c->dtdev;
+	sp->ndtdev = c->ndtdev;
+	sp->iomem = c->iomem;
+	sp->niomem = c->niomem;
+	sp->irqs = c->irqs;
+	sp->nirqs = c->nirqs;
+	sp->device_tree = c->device_tree;
+}
+
 static void
 svc_spec_init(struct service *s, struct svc_spec *ss)
 {
@@ -554,13 +586,7 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 	size_t i;
 
 	memset(ss, 0, sizeof(*ss));
-	sp->name = c->name;
-	memcpy(sp->uuid, c->uuid, 16);
-	sp->type = c->type == SVC_PVH ? BE_PVH : BE_PV;
-	sp->kernel = c->kernel;
-	sp->ramdisk = c->ramdisk;
-	sp->memory = c->memory;
-	sp->vcpus = c->vcpus;
+	svc_conf_spec(c, sp);
 	if (s->sup->kcache && s->sup->cfg->d.kernel_cache_max && c->kernel_cache) {
 		sp->kernel_prepare = kernel_from_cache;
 		sp->kernel_arg = s->sup->kcache;
@@ -589,25 +615,6 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 		sp->vifs = &ss->vif;
 		sp->nvifs = 1;
 	}
-	sp->cpus = c->cpus;
-	sp->ncpus = c->ncpus;
-	sp->cpus_soft = c->cpus_soft;
-	sp->ncpus_soft = c->ncpus_soft;
-	sp->cpupool = c->cpupool;
-	sp->weight = c->weight;
-	sp->cap = c->cap;
-	sp->period_us = c->period_us;
-	sp->budget_us = c->budget_us;
-	sp->maxmem = c->maxmem;
-	sp->pci = c->pci;
-	sp->npci = c->npci;
-	sp->dtdev = c->dtdev;
-	sp->ndtdev = c->ndtdev;
-	sp->iomem = c->iomem;
-	sp->niomem = c->niomem;
-	sp->irqs = c->irqs;
-	sp->nirqs = c->nirqs;
-	sp->device_tree = c->device_tree;
 }
 
 static void

@@ -244,6 +244,8 @@ void		 sup_free(struct supervisor *);
 void		 sup_set_net(struct supervisor *, struct net *);
 struct service	*sup_find(struct supervisor *, const char *);
 void		 sup_adopt(struct supervisor *);
+/* what a service file alone gives the backend (no network, no cache) */
+void		 svc_conf_spec(const struct service_conf *, struct be_domain_spec *);
 /* make the cpupools of the configuration, take away dropped ones */
 void		 sup_pools_sync(struct supervisor *);
 void		 sup_pools_owned_add(struct supervisor *, const char *);

@@ -1596,6 +1596,55 @@ xb_pool_remove(struct backend *be, const char *name, struct err *e)
 	return 0;
 }
 
+/* what xb_pool_ensure would refuse, changing nothing */
+static int
+xb_pool_check(struct backend *be, const struct pool_conf *pc, struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	struct be_pool *pools = NULL;
+	const struct be_pool *p;
+	libxl_physinfo pi;
+	size_t n = 0, k;
+	unsigned cpu;
+	int rc, ret = -1;
+
+	libxl_physinfo_init(&pi);
+	if ((rc = libxl_get_physinfo(xb->ctx, &pi)) != 0) {
+		xerr(xb, e, rc, "physinfo");
+		goto out;
+	}
+	if (xb_pools(be, &pools, &n, e) == -1)
+		goto out;
+	p = pool_named(pools, n, pc->name);
+	if (p && pc->sched != SCHED_DEFAULT && p->sched != pc->sched) {
+		err_set(e, EEXIST, "cpupool %s exists with the %s scheduler, and "
+		    "domud.conf says %s", pc->name, sched_kind_str(p->sched),
+		    sched_kind_str(pc->sched));
+		goto out;
+	}
+	for (cpu = 0; cpu < CPUS_MAX; cpu++) {
+		if (!cpuset_has(&pc->cpus, cpu))
+			continue;
+		if (cpu > pi.max_cpu_id) {
+			err_set(e, ENXIO, "cpus: CPU %u does not exist (Xen has "
+			    "%u: 0-%u)", cpu, pi.nr_cpus, pi.max_cpu_id);
+			goto out;
+		}
+		for (k = 0; k < n; k++)
+			if (cpuset_has(&pools[k].cpus, cpu) && pools[k].id != 0 &&
+			    &pools[k] != p) {
+				err_set(e, EBUSY, "cpus: CPU %u is in cpupool %s",
+				    cpu, pools[k].name);
+				goto out;
+			}
+	}
+	ret = 0;
+out:
+	libxl_physinfo_dispose(&pi);
+	free(pools);
+	return ret;
+}
+
 static int
 xb_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
     struct err *e)
@@ -1776,6 +1825,7 @@ static const struct backend_ops xenbe_ops = {
 	.check = xb_check,
 	.pool_ensure = xb_pool_ensure,
 	.pool_remove = xb_pool_remove,
+	.pool_check = xb_pool_check,
 	.pools = xb_pools,
 	.placement = xb_placement,
 	.disk_attach = xb_disk_attach,

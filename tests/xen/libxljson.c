@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "core/backend.h"
 #include "core/config.h"
+#include "core/service.h"
 #include "xen/xenbe.h"
 
 /* what domud gives libxl for the partitioning keys, and what is around them */
@@ -102,33 +103,9 @@ main(int argc, char *argv[])
 		config_print_diags(cfg, stderr);
 		return 2;
 	}
-	/* what core/service.c's svc_spec_init gives the backend */
+	/* what core/service.c gives the backend for the file */
 	memset(&sp, 0, sizeof(sp));
-	sp.name = c->name;
-	memcpy(sp.uuid, c->uuid, 16);
-	sp.type = c->type == SVC_PVH ? BE_PVH : BE_PV;
-	sp.kernel = c->kernel;
-	sp.memory = c->memory;
-	sp.vcpus = c->vcpus;
-	sp.cpus = c->cpus;
-	sp.ncpus = c->ncpus;
-	sp.cpus_soft = c->cpus_soft;
-	sp.ncpus_soft = c->ncpus_soft;
-	sp.cpupool = c->cpupool;
-	sp.weight = c->weight;
-	sp.cap = c->cap;
-	sp.period_us = c->period_us;
-	sp.budget_us = c->budget_us;
-	sp.maxmem = c->maxmem;
-	sp.pci = c->pci;
-	sp.npci = c->npci;
-	sp.dtdev = c->dtdev;
-	sp.ndtdev = c->ndtdev;
-	sp.iomem = c->iomem;
-	sp.niomem = c->niomem;
-	sp.irqs = c->irqs;
-	sp.nirqs = c->nirqs;
-	sp.device_tree = c->device_tree;
+	svc_conf_spec(c, &sp);
 	if (xenbe_config_json(&sp, &ours, &e) == -1) {
 		fprintf(stderr, "libxljson: %s\n", e.msg);
 		return 1;

@@ -101,6 +101,10 @@ if [ "$E2E_ARCH" != arm64 ]; then
   out3=$(domuctl start nopci 2>&1); rc3=$?
   [ $rc3 != 0 ] && echo "$out3" | grep -q "is not assignable" || why="$why nopci: rc $rc3 '$out3';"
 fi
+# domud -n in Dom0 asks the machine as a start would, file:line
+nout=$("$DOMUD_BIN" -n -f "$DOMUD_CONF_DIR/domud.conf" 2>&1)
+echo "$nout" | grep -q "services.d/nocpu.ini:[0-9]*: cpus: CPU 9 does not exist" || why="$why domud -n: $(echo "$nout" | tr '\n' '|' | cut -c1-300);"
+[ "$E2E_ARCH" = arm64 ] || echo "$nout" | grep -q "services.d/nopci.ini:[0-9]*: pci: 0000:00:1f.7 is not assignable" || why="$why domud -n says nothing of nopci;"
 made=$(xl list 2>/dev/null | awk '$1 == "nocpu" || $1 == "seize" || $1 == "nopci"')
 [ -z "$made" ] || why="$why made anyway: $made;"
 # pools that overlap: the reload is refused, the running configuration kept
@@ -110,7 +114,7 @@ out4=$(domuctl reload 2>&1); rc4=$?
 cp /tmp/part-domud.conf "$DOMUD_CONF_DIR/domud.conf"
 [ -z "$(pool_line gw)" ] || why="$why pool gw made;"
 if [ -z "$why" ]; then
-  pass part/refuse "refused: '$(echo "$out" | tail -n 1)'; '$(echo "$out2" | tail -n 1)'; '$(echo "$out3" | tail -n 1)'; overlapping pools: '$(echo "$out4" | grep cpupool:gw | head -n 1)'; nothing made"
+  pass part/refuse "domud -n: '$(echo "$nout" | grep nocpu | head -n 1)'; refused: '$(echo "$out" | tail -n 1)'; '$(echo "$out2" | tail -n 1)'; '$(echo "$out3" | tail -n 1)'; overlapping pools: '$(echo "$out4" | grep cpupool:gw | head -n 1)'; nothing made"
 else
   fail part/refuse "$why"
   show_log 20
