@@ -1653,7 +1653,6 @@ xb_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
 	struct be_pool *pools = NULL;
 	const struct be_pool *p;
 	struct cpuset taken;
-	libxl_physinfo pi;
 	libxl_bitmap map;
 	libxl_uuid uuid;
 	uint32_t poolid = LIBXL_CPUPOOL_POOLID_ANY;
@@ -1664,16 +1663,10 @@ xb_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
 	*made = 0;
 	memset(&taken, 0, sizeof(taken));
 	libxl_bitmap_init(&map);
-	libxl_physinfo_init(&pi);
-	if (xb_pools(be, &pools, &n, e) == -1)
+	/* CPUs that exist and no other pool has, the scheduler it has */
+	if (xb_pool_check(be, pc, e) == -1 || xb_pools(be, &pools, &n, e) == -1)
 		goto out;
 	if ((p = pool_named(pools, n, pc->name)) != NULL) {
-		if (pc->sched != SCHED_DEFAULT && p->sched != pc->sched) {
-			err_set(e, EEXIST, "cpupool %s exists with the %s "
-			    "scheduler, and domud.conf says %s", pc->name,
-			    sched_kind_str(p->sched), sched_kind_str(pc->sched));
-			goto out;
-		}
 		if (memcmp(&p->cpus, &pc->cpus, sizeof(p->cpus)) == 0) {
 			ret = 0;	/* adopted as it is */
 			goto out;
@@ -1692,30 +1685,15 @@ xb_pool_ensure(struct backend *be, const struct pool_conf *pc, int *made,
 		if (xb_pools(be, &pools, &n, e) == -1)
 			goto out;
 	}
-	if ((rc = libxl_get_physinfo(xb->ctx, &pi)) != 0) {
-		xerr(xb, e, rc, "physinfo");
-		goto out;
-	}
-	/* each CPU comes from Pool-0 or from no pool at all */
+	/* each CPU comes from Pool-0 or from no pool at all (checked) */
 	for (cpu = 0; cpu < CPUS_MAX; cpu++) {
 		if (!cpuset_has(&pc->cpus, cpu))
 			continue;
-		if (cpu > pi.max_cpu_id) {
-			err_set(e, ENXIO, "cpupool %s: CPU %u does not exist (Xen "
-			    "has %u: 0-%u)", pc->name, cpu, pi.nr_cpus,
-			    pi.max_cpu_id);
-			goto undo;
-		}
 		for (k = 0; k < n; k++)
 			if (cpuset_has(&pools[k].cpus, cpu))
 				break;
-		if (k == n)
+		if (k == n || pools[k].id != 0)
 			continue;
-		if (pools[k].id != 0) {
-			err_set(e, EBUSY, "cpupool %s: CPU %u is in cpupool %s",
-			    pc->name, cpu, pools[k].name);
-			goto undo;
-		}
 		if ((rc = libxl_cpupool_cpuremove(xb->ctx, 0, (int)cpu)) != 0) {
 			xerr(xb, e, rc, "taking a CPU out of Pool-0");
 			goto undo;
@@ -1747,7 +1725,6 @@ undo:
 			(void)libxl_cpupool_cpuadd(xb->ctx, 0, (int)cpu);
 out:
 	libxl_bitmap_dispose(&map);
-	libxl_physinfo_dispose(&pi);
 	free(pools);
 	return ret;
 }
