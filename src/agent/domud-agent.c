@@ -526,7 +526,9 @@ cmd_feed(struct cmd *c)
 		agent_inq_consume(&c->inq, (size_t)n);
 		c->in_written += (uint32_t)n;
 	}
-	if (c->in_written != c->in_acked && !window_full()) {
+	if (c->in_written != c->in_acked && !window_full() &&
+	    (c->in_written - c->in_acked >= AGENT_INACK_EVERY ||
+	    (c->in_eof && c->inq.len == 0))) {
 		put_be32(n4, c->in_written);
 		send_frame(FT_INACK, 0, c->id, n4, 4);
 		c->in_acked = c->in_written;

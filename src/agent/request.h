@@ -13,7 +13,11 @@
 #include "frame.h"
 
 #define AGENT_ARGV_MAX	256
-#define AGENT_STDIN_BUF	(32 * 1024)	/* more than domud's window */
+#define AGENT_STDIN_BUF	(80 * 1024)	/* more than domud's window */
+/* stdin written to a command is acknowledged in steps this large: one
+ * INACK per frame filled the agent's window of 16 while domud's ACKs
+ * waited behind the stdin still on its way (less than domud's window) */
+#define AGENT_INACK_EVERY	(16 * 1024)
 
 /* an FT_EXEC request: argv points into buf */
 struct agent_exec {

@@ -649,8 +649,11 @@ chan_stdin_room(struct channel *ch, uint32_t id)
 	inflight = x->in_sent - x->in_acked;
 	if (inflight >= CHAN_STDIN_WINDOW)
 		return 0;
-	/* and room in the queue towards the console */
-	if (ch->wq_len + 2 * FRAME_MAX > sizeof(ch->wq))
+	/* and the queue towards the console nearly empty: the PTY holds
+	 * enough to keep the guest busy, and a ping, a cancel or the ACK
+	 * for the agent's frames waits behind that much stdin at most */
+	if (ch->wq_len > CHAN_STDIN_QUEUED ||
+	    ch->wq_len + 2 * FRAME_MAX > sizeof(ch->wq))
 		return 0;
 	return CHAN_STDIN_WINDOW - inflight;
 }

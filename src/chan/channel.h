@@ -22,7 +22,11 @@
 #define CHAN_ARGS_MAX		(FRAME_PAYLOAD_MAX - 4)
 #define CHAN_GRACE_MS		10000	/* after the agent's own timeout */
 #define CHAN_HOLD_MS		1000	/* a frame's end is waited for */
-#define CHAN_STDIN_WINDOW	(16 * 1024)	/* unacknowledged stdin bytes */
+/* unacknowledged stdin bytes: more than the console carries while
+ * xenconsoled, rate-limiting the guest's events (30 per 200 ms), leaves
+ * the agent's acks unread; 16 KiB ran at half the console's speed */
+#define CHAN_STDIN_WINDOW	(64 * 1024)
+#define CHAN_STDIN_QUEUED	4096	/* stdin queued here beyond the PTY */
 #define CHAN_EXEC_STDIN		0x100	/* chan_exec flag: stdin from us */
 
 struct chan_result {

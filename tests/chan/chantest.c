@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/request.h"
 #include "chan/channel.h"
 
 static struct channel ch;
@@ -304,6 +305,58 @@ scenarios(void)
 		    j->n[0] == sizeof(in) && memcmp(j->out[0], in, sizeof(in)) == 0,
 		    "%zu bytes through cat in %llu ms, got %zu back", sent,
 		    (unsigned long long)(now_ms() - t0), j->n[0]);
+		free(j);
+	}
+
+	{
+		/* stdin acknowledged in steps, not per frame: 256 KiB into a
+		 * command that keeps nothing; every frame the agent sends
+		 * here is an INACK, its EXIT or a PONG */
+		static uint8_t in[256 * 1024];
+		char *nullv[] = { "cat > /dev/null", NULL };
+		uint32_t id = 0;
+		uint64_t f0 = ch.frames_in;
+		size_t sent = 0, k, room, most = 0;
+		int eof = 0;
+
+		memset(in, 0x5a, sizeof(in));
+		j = start(nullv, CHAN_EXEC_STDIN | 1, 60000);
+		for (k = 0; k < CHAN_MAX_EXECS; k++)
+			if (ch.execs[k].cb.ctx == j)
+				id = ch.execs[k].id;
+		t0 = now_ms();
+		while (!j->done && now_ms() - t0 < 90000) {
+			while (!eof && (room = chan_stdin_room(&ch, id)) > 0) {
+				size_t n = sizeof(in) - sent;
+
+				if (n > room)
+					n = room;
+				if (n > FRAME_PAYLOAD_MAX)
+					n = FRAME_PAYLOAD_MAX;
+				if (n == 0) {
+					chan_stdin(&ch, id, NULL, 0);
+					eof = 1;
+					break;
+				}
+				if (chan_stdin(&ch, id, in + sent, n) == -1)
+					break;
+				sent += n;
+			}
+			for (k = 0; k < CHAN_MAX_EXECS; k++)
+				if (ch.execs[k].id == id && ch.execs[k].in_sent -
+				    ch.execs[k].in_acked > most)
+					most = ch.execs[k].in_sent -
+					    ch.execs[k].in_acked;
+			pump(50);
+		}
+		/* one INACK per 4 KiB frame would be 64 (and resends come
+		 * on top with noise): half again the steps' 32 */
+		result("stdin-acks-in-steps", j->done && j->r.code == 0 &&
+		    sent == sizeof(in) && ch.frames_in - f0 <= sizeof(in) /
+		    AGENT_INACK_EVERY * 3 / 2 && most > 16 * 1024,
+		    "%zu bytes, %llu frames from the agent, at most %zu "
+		    "unacknowledged", sent,
+		    (unsigned long long)(ch.frames_in - f0), most);
 		free(j);
 	}
 
