@@ -10,17 +10,27 @@ svc_ini elf elf-up "stop_timeout = 20s"
 KERNEL=$E2E_IMG/vmlinuz svc_ini bz bz-up "stop_timeout = 20s"
 domud_up || { fail bench/domud "did not start"; exit 0; }
 
+# Dom0's busy CPU time so far, in ms (user, nice, system, irq, softirq)
+dom0_busy_ms() { awk '/^cpu /{printf "%d", ($2 + $3 + $4 + $7 + $8) * 10}' /proc/stat; }
+cpu_ms() { awk '{printf "%d", ($14 + $15) * 10}' "/proc/$1/stat" 2>/dev/null; }
+# the guest's own uptime when it printed its marker
+marker_up() { grep -a "DOMU-MARKER $2" "$1" 2>/dev/null | sed -n 's/.* up=\([0-9.]*\).*/\1/p' | head -n 1; }
+
 # create -> first console marker, domud against plain xl, same guest
-t0=$(up)
+t0=$(up); b0=$(dom0_busy_ms); c0=$(cpu_ms "$DOMUD_PID")
 domuctl start elf > /dev/null 2>&1
 if wait_for 180 console_has elf "DOMU-MARKER elf-up"; then
   d_s=$(dt "$t0" "$(up)")
+  d_busy=$(( $(dom0_busy_ms) - b0 )); d_cpu=$(( $(cpu_ms "$DOMUD_PID") - c0 ))
+  d_up=$(marker_up /var/log/domud/elf.log elf-up)
+  b0=$(dom0_busy_ms)
   if x_s=$(xl_baseline xlbench); then
+    x_busy=$(( $(dom0_busy_ms) - b0 ))
     bench create_to_marker "domud=${d_s}s xl=${x_s}s ratio=$(awk -v a="$d_s" -v b="$x_s" 'BEGIN{printf "%.2f", a/b}') kernel=$(basename "$E2E_KERNEL")"
     # where the time goes: libxl's create under domud and under xl, then
     # the guest's boot to the marker
     ls_json=$(domuctl -j status elf 2>/dev/null | sed -n 's/.*"last_start":{\([^}]*\)}.*/\1/p' | tr -d '"' | tr ',:' ' =')
-    bench create_split "domud: $ls_json xl: create_s=$(cat /tmp/xl-xlbench.create_s 2>/dev/null)"
+    bench create_split "domud: $ls_json guest_uptime_at_marker_s=${d_up:-?} dom0_busy_ms=$d_busy domud_cpu_ms=$d_cpu xl: create_s=$(cat /tmp/xl-xlbench.create_s 2>/dev/null) guest_uptime_at_marker_s=$(marker_up /tmp/con-xlbench.log xlb-xlbench) dom0_busy_ms=$x_busy"
     pass bench/create-to-marker
   else
     fail bench/create-to-marker "xl baseline did not reach its marker"
