@@ -309,19 +309,40 @@ hello(void)
  * and an ignored signal stays ignored across exec (a command that could
  * not be interrupted, a shell that could not be hung up).
  */
+/* the signals a command must get back to their default: those not at
+ * it once the agent has set its own (found once, not at every command:
+ * a system call each under emulation) */
+static unsigned char	sig_reset[NSIG];
+static int		nsig_reset;
+
+static void
+find_signals_to_reset(void)
+{
+	unsigned long cur[8];	/* a kernel sigaction: the handler first */
+	int sig;
+
+	/* through the kernel: libc refuses its own reserved signals (32 and
+	 * 33 in glibc), which a parent may have left ignored too */
+	for (sig = 1; sig < NSIG; sig++) {
+		memset(cur, 0, sizeof(cur));
+		if (syscall(SYS_rt_sigaction, sig, NULL, cur,
+		    (NSIG - 1) / 8) == -1 || cur[0] != 0)
+			sig_reset[nsig_reset++] = (unsigned char)sig;
+	}
+}
+
 static void
 child_signals(void)
 {
 	unsigned long dfl[8];	/* a kernel sigaction, all zero: SIG_DFL,
 				 * no flags, no mask, whatever the layout */
 	sigset_t none;
-	int sig;
+	int i;
 
-	/* through the kernel: libc refuses its own reserved signals (32 and
-	 * 33 in glibc), which a parent may have left ignored too */
 	memset(dfl, 0, sizeof(dfl));
-	for (sig = 1; sig < NSIG; sig++)
-		(void)syscall(SYS_rt_sigaction, sig, dfl, NULL, (NSIG - 1) / 8);
+	for (i = 0; i < nsig_reset; i++)
+		(void)syscall(SYS_rt_sigaction, sig_reset[i], dfl, NULL,
+		    (NSIG - 1) / 8);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -939,6 +960,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	find_signals_to_reset();
 	for (i = 0; i < MAX_CMDS; i++)
 		cmds[i].out = cmds[i].err = cmds[i].in = -1;
 	frame_parser_init(&parser);

@@ -490,6 +490,10 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		if ((pid = fork()) == 0) {
+			/* inherited ignored: a command must not keep these
+			 * (chan/signal-none-ignored) */
+			signal(SIGUSR1, SIG_IGN);
+			signal(SIGRTMAX, SIG_IGN);
 			execl(argv[1], argv[1], "-q", slave, (char *)NULL);
 			_exit(127);
 		}
