@@ -147,6 +147,8 @@ e2e: $(E2E_BIN)
 # one boot: the suites that print a figure beside its peer
 BENCH_SUITES	?= bench memres memtools
 bench: $(E2E_BIN) bench-host
+	$(if $(E2E_CROSS),$(MAKE) --no-print-directory O=$(O)/$(E2E_ARCH)-sizes \
+		$(E2E_CROSS) bench-sizes)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
 		E2E_SUITES="$(BENCH_SUITES)" tests/e2e/run.sh
 

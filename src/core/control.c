@@ -96,7 +96,8 @@ control_dispatch(struct control *c, const struct peer *peer,
 		snprintf(msg, sizeof(msg), "no service '%s'", req.service);
 		return proto_error_reply(&req, PE_UNKNOWN_SERVICE, msg, outlen);
 	}
-	if (req.pcmd->role == PC_ADMIN)
+	/* (not each piece of stdin: a copy sends hundreds; its exec is said) */
+	if (req.pcmd->role == PC_ADMIN && req.pcmd->verb != PV_STDIN)
 		log_info("control: %s%s%s by uid %u", req.cmd, s ? " " : "",
 		    s ? s->conf->name : "", (unsigned)peer->uid);
 	if ((unsigned)req.pcmd->verb >= PV__N || handlers[req.pcmd->verb] == NULL)
