@@ -257,6 +257,11 @@ done
 p_med=$(median < /tmp/prtt)
 bench exec_path "fresh_domuctl_median_ms=$(median < /tmp/rtt) open_connection_median_ms=${b_med:-?} ok=$b_n/50 agent_ping_rtt_median_ms=${p_med:-?} ratio_open_vs_ping=$(awk -v a="${b_med:-0}" -v b="${p_med:-0}" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}') domud_us=$b_domud guest_spawn_us=$b_spawn guest_run_us=$b_run guest_tail_us=$b_tail"
 
+# the guest's own floor: its shell starting /bin/true 20 times in a row (a fork, an
+# exec and a wait each, no channel), timed by the guest's clock
+fl=$(domuctl exec -t 120 --shell m -- 'a=$(cut -d" " -f1 /proc/uptime); i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i + 1)); done; b=$(cut -d" " -f1 /proc/uptime); echo "$a $b"' 2>/dev/null)
+bench exec_floor "guest_shell_true_ms=$(echo "$fl" | awk 'NF == 2 {v = sprintf("%.1f", ($2 - $1) * 1000 / 20)} END {print (v == "" ? "?" : v)}') $(awk -v d="$b_domud" -v s="$b_spawn" -v r="$b_run" -v t="$b_tail" 'BEGIN{if (d + 0 > 0) printf "agent_spawn_plus_run_us=%d domud_and_channel_us=%d", s + r, d - s - r - t; else print "agent_spawn_plus_run_us=? domud_and_channel_us=?"}') agent_ping_rtt_median_ms=${p_med:-?}"
+
 # ---- bench: 1 MiB through the channel vs the plain console ----------------------------------
 domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/b1m bs=64k count=16 2>/dev/null; md5sum < /tmp/b1m' > /tmp/b1m.md5 2>&1
 ex_timed /tmp/b1m.out /tmp/b1m.err -t 120 m -- cat /tmp/b1m
