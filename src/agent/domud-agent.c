@@ -44,6 +44,10 @@
 #define WINDOW		16		/* frames in flight */
 #define RTO_MIN_MS	1000
 #define RTO_MAX_MS	4000
+/* a frame from domud whose bytes stopped coming this long ago is given
+ * up: a domud killed while the PTY took half a frame never sends the
+ * rest, and the next domud's pings would fill it for minutes */
+#define HOLD_IDLE_MS	1000
 #define MAX_CMDS	32
 #define WQ_MAX		(WINDOW * FRAME_MAX * 2)
 
@@ -73,6 +77,7 @@ struct sent {
 static int		 con = -1;
 static int		 sigpipe[2] = { -1, -1 };
 static struct frame_parser parser;
+static uint64_t	last_input_ms;	/* when bytes from domud last came */
 static struct cmd	 cmds[MAX_CMDS];
 static struct sent	 win[WINDOW];
 static size_t		 win_head, win_n;	/* oldest unacked, count */
@@ -1019,6 +1024,9 @@ main(int argc, char *argv[])
 		}
 		if (win_n > 0 && rto_at && (!next || rto_at < next))
 			next = rto_at;
+		if (frame_held(&parser) &&
+		    (!next || last_input_ms + HOLD_IDLE_MS < next))
+			next = last_input_ms + HOLD_IDLE_MS;
 		timeout = next ? (int)(next > now ? next - now : 0) : -1;
 		if (poll(pfd, (nfds_t)n, timeout) == -1) {
 			if (errno == EINTR)
@@ -1040,10 +1048,16 @@ main(int argc, char *argv[])
 			static int esc;
 
 			r = read(con, buf, sizeof(buf));
-			if (r > 0)
+			if (r > 0) {
+				last_input_ms = now_ms();
 				frame_feed(&parser, buf, frame_unstuff(buf,
 				    (size_t)r, &esc), on_frame, on_noise, NULL);
+			}
 		}
+		/* (its first byte is noise, the rest is parsed again) */
+		if (frame_held(&parser) &&
+		    now_ms() >= last_input_ms + HOLD_IDLE_MS)
+			frame_skip(&parser, on_frame, on_noise, NULL);
 		if (pfd[0].revents & (POLLHUP | POLLERR) &&
 		    !(pfd[0].revents & POLLIN)) {
 			/* the console went away (hvc hangup): reopen it */

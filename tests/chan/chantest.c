@@ -88,6 +88,8 @@ on_done(void *ctx, const struct chan_result *r)
 
 /* one round of I/O: what the agent wrote goes in (with noise, maybe),
  * what the channel has queued goes out */
+static void half_frame(void);
+
 static void
 pump(int ms)
 {
@@ -366,7 +368,37 @@ scenarios(void)
 	    strstr(j->r.error, "No such file") != NULL, "error '%s'", j->r.error);
 	free(j);
 
+	half_frame();
 	signals();
+}
+
+/* a domud killed while the PTY took half a frame: the next one's ping is
+ * answered, not swallowed as the rest of that frame */
+static void
+half_frame(void)
+{
+	static uint8_t data[2048];
+	uint8_t raw[FRAME_MAX], stuffed[2 * FRAME_MAX];
+	struct frame f = { FT_STDIN, 0, 999, 0, sizeof(data), data };
+	uint64_t t0, end;
+	size_t n;
+
+	while (chan_pending(&ch, &(const uint8_t *){ NULL }) > 0)
+		pump(50);
+	n = frame_stuff(raw, frame_encode(raw, &f), stuffed);
+	if (write(master, stuffed, n / 4) != (ssize_t)(n / 4)) {
+		result("half-frame", 0, "write: %s", strerror(errno));
+		return;
+	}
+	pump(100);
+	t0 = now_ms();
+	chan_ping(&ch, t0);
+	end = t0 + 5000;
+	while (ch.ping_sent != 0 && now_ms() < end)
+		pump(100);
+	result("half-frame", ch.ping_sent == 0, "%zu of %zu bytes of a frame, "
+	    "then a ping: answered in %llu ms", n / 4, n,
+	    (unsigned long long)(now_ms() - t0));
 }
 
 /* a command starts with every signal at its default and none blocked,
