@@ -322,12 +322,13 @@ scenarios(void)
 		int eof = 0;
 
 		memset(in, 0x5a, sizeof(in));
-		j = start(nullv, CHAN_EXEC_STDIN | 1, 60000);
+		/* (time enough for the agent's resends under noise and ASan) */
+		j = start(nullv, CHAN_EXEC_STDIN | 1, 150000);
 		for (k = 0; k < CHAN_MAX_EXECS; k++)
 			if (ch.execs[k].cb.ctx == j)
 				id = ch.execs[k].id;
 		t0 = now_ms();
-		while (!j->done && now_ms() - t0 < 90000) {
+		while (!j->done && now_ms() - t0 < 180000) {
 			while (!eof && (room = chan_stdin_room(&ch, id)) > 0) {
 				size_t n = sizeof(in) - sent;
 
@@ -357,8 +358,11 @@ scenarios(void)
 		    sent == sizeof(in) && ch.frames_in - f0 <= sizeof(in) /
 		    AGENT_INACK_EVERY * 3 / 2 && most > 16 * 1024,
 		    "%zu bytes, %llu frames from the agent, at most %zu "
-		    "unacknowledged", sent,
-		    (unsigned long long)(ch.frames_in - f0), most);
+		    "unacknowledged; done=%d exit %d signal %d in %llu ms%s%s",
+		    sent, (unsigned long long)(ch.frames_in - f0), most,
+		    j->done, j->r.code, j->r.signal,
+		    (unsigned long long)(now_ms() - t0), j->r.error[0] ? ": " :
+		    "", j->r.error);
 		free(j);
 	}
 
