@@ -88,6 +88,29 @@ on_done(void *ctx, const struct chan_result *r)
 
 /* one round of I/O: what the agent wrote goes in (with noise, maybe),
  * what the channel has queued goes out */
+/* as much of in as the window takes, then EOF once all of it went */
+static void
+feed_stdin(uint32_t id, const uint8_t *in, size_t len, size_t *sent, int *eof)
+{
+	size_t room, n;
+
+	while (!*eof && (room = chan_stdin_room(&ch, id)) > 0) {
+		n = len - *sent;
+		if (n > room)
+			n = room;
+		if (n > FRAME_PAYLOAD_MAX)
+			n = FRAME_PAYLOAD_MAX;
+		if (n == 0) {
+			chan_stdin(&ch, id, NULL, 0);
+			*eof = 1;
+			return;
+		}
+		if (chan_stdin(&ch, id, in + *sent, n) == -1)
+			return;
+		*sent += n;
+	}
+}
+
 static void half_frame(void);
 
 static void
@@ -274,7 +297,7 @@ scenarios(void)
 		static uint8_t in[150000];
 		char *catv[] = { "cat", NULL };
 		uint32_t id = 0;
-		size_t sent = 0, k, room;
+		size_t sent = 0, k;
 		int eof = 0;
 
 		for (k = 0; k < sizeof(in); k++)
@@ -285,22 +308,7 @@ scenarios(void)
 				id = ch.execs[k].id;
 		t0 = now_ms();
 		while (!j->done && now_ms() - t0 < 90000) {
-			while (!eof && (room = chan_stdin_room(&ch, id)) > 0) {
-				size_t n = sizeof(in) - sent;
-
-				if (n > room)
-					n = room;
-				if (n > FRAME_PAYLOAD_MAX)
-					n = FRAME_PAYLOAD_MAX;
-				if (n == 0) {
-					chan_stdin(&ch, id, NULL, 0);
-					eof = 1;
-					break;
-				}
-				if (chan_stdin(&ch, id, in + sent, n) == -1)
-					break;
-				sent += n;
-			}
+			feed_stdin(id, in, sizeof(in), &sent, &eof);
 			pump(50);
 		}
 		result("exec-stdin", j->done && j->r.code == 0 &&
@@ -318,7 +326,7 @@ scenarios(void)
 		char *nullv[] = { "cat > /dev/null", NULL };
 		uint32_t id = 0;
 		uint64_t f0 = ch.frames_in;
-		size_t sent = 0, k, room, most = 0;
+		size_t sent = 0, k, most = 0;
 		int eof = 0;
 
 		memset(in, 0x5a, sizeof(in));
@@ -329,22 +337,7 @@ scenarios(void)
 				id = ch.execs[k].id;
 		t0 = now_ms();
 		while (!j->done && now_ms() - t0 < 180000) {
-			while (!eof && (room = chan_stdin_room(&ch, id)) > 0) {
-				size_t n = sizeof(in) - sent;
-
-				if (n > room)
-					n = room;
-				if (n > FRAME_PAYLOAD_MAX)
-					n = FRAME_PAYLOAD_MAX;
-				if (n == 0) {
-					chan_stdin(&ch, id, NULL, 0);
-					eof = 1;
-					break;
-				}
-				if (chan_stdin(&ch, id, in + sent, n) == -1)
-					break;
-				sent += n;
-			}
+			feed_stdin(id, in, sizeof(in), &sent, &eof);
 			for (k = 0; k < CHAN_MAX_EXECS; k++)
 				if (ch.execs[k].id == id && ch.execs[k].in_sent -
 				    ch.execs[k].in_acked > most)
