@@ -308,12 +308,6 @@ hello(void)
 
 /* ---- commands ---------------------------------------------------------------- */
 
-/*
- * A child starts as a program started by init would: every signal at its
- * default and none blocked. The agent ignores SIGHUP, SIGINT and SIGPIPE,
- * and an ignored signal stays ignored across exec (a command that could
- * not be interrupted, a shell that could not be hung up).
- */
 /* the signals a command must get back to their default: those not at
  * it once the agent has set its own (found once, not at every command:
  * a system call each under emulation) */
@@ -336,6 +330,12 @@ find_signals_to_reset(void)
 	}
 }
 
+/*
+ * A child starts as a program started by init would: every signal at its
+ * default and none blocked. The agent ignores SIGHUP, SIGINT and SIGPIPE,
+ * and an ignored signal stays ignored across exec (a command that could
+ * not be interrupted, a shell that could not be hung up).
+ */
 static void
 child_signals(void)
 {

@@ -638,6 +638,10 @@ chan_cancel(struct channel *ch, uint32_t id)
 		x->cancel_sent = 1;
 }
 
+/* a stuffed frame (at most twice its size) always fits behind that much */
+_Static_assert(CHAN_STDIN_QUEUED + 2 * FRAME_MAX <= CHAN_WQ_MAX,
+    "the queue towards the console takes a frame beyond CHAN_STDIN_QUEUED");
+
 size_t
 chan_stdin_room(struct channel *ch, uint32_t id)
 {
@@ -652,8 +656,7 @@ chan_stdin_room(struct channel *ch, uint32_t id)
 	/* and the queue towards the console nearly empty: the PTY holds
 	 * enough to keep the guest busy, and a ping, a cancel or the ACK
 	 * for the agent's frames waits behind that much stdin at most */
-	if (ch->wq_len > CHAN_STDIN_QUEUED ||
-	    ch->wq_len + 2 * FRAME_MAX > sizeof(ch->wq))
+	if (ch->wq_len > CHAN_STDIN_QUEUED)
 		return 0;
 	return CHAN_STDIN_WINDOW - inflight;
 }
