@@ -44,6 +44,38 @@ for f in "$here"/fail-*.ini "$here"/fail-*.conf "$here"/fail-*.d; do
 	check "$name"
 done
 
+# domud -n says per service whether its kernel comes from the kernel
+# cache: an ELF as it is, a gzip image extracted once, and not with
+# kernel_cache = no or, for all, kernel_cache_max = 0
+kernels() { # name, extra domud.conf line
+	name=$1
+	rm -rf "$tmp/case"; mkdir -p "$tmp/case/services.d"
+	cp "$domud" "$tmp/case/vmlinux"
+	head -c 65536 /dev/zero | gzip -n -9 > "$tmp/case/Image.gz"
+	printf '[domud]\nstate_dir = %s/case/state\n%b' "$tmp" "$2" \
+	    > "$tmp/case/domud.conf"
+	for s in elf gz gz-off; do
+		k=$tmp/case/Image.gz
+		[ $s = elf ] && k=$tmp/case/vmlinux
+		printf '[service]\nkernel = %s\nmemory = 64M\n' "$k" \
+		    > "$tmp/case/services.d/$s.ini"
+	done
+	echo "kernel_cache = no" >> "$tmp/case/services.d/gz-off.ini"
+	"$domud" -n -f "$tmp/case/domud.conf" > "$tmp/raw" 2>&1
+	rc=$?
+	sed "s|$tmp/case|DIR|g" "$tmp/raw" > "$tmp/out"
+	[ "$update" = --update ] && cp "$tmp/out" "$here/$name.expected"
+	if [ $rc -ne 0 ]; then
+		echo "FAIL config/$name: exit $rc"; fail=$((fail + 1))
+	elif ! diff -u "$here/$name.expected" "$tmp/out"; then
+		echo "FAIL config/$name: output differs"; fail=$((fail + 1))
+	else
+		echo "PASS config/$name"; pass=$((pass + 1))
+	fi
+}
+kernels ok-kernels ""
+kernels ok-kernels-nocache "kernel_cache_max = 0\n"
+
 # the shipped examples must be valid (missing images are only warnings)
 if "$domud" -n -f "$top/config/domud.conf" > "$tmp/out" 2>&1; then
 	echo "PASS config/examples"; pass=$((pass + 1))

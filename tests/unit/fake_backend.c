@@ -89,6 +89,7 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	f->ncreate++;
 	f->inflight++;
 	strlcpy_(f->last_create, sp->name, sizeof(f->last_create));
+	f->last_kernel_cache = sp->kernel_prepare != NULL;
 	if (sp->standby)
 		f->nstandby++;
 	if (f->ncreating < nitems(f->creating)) {

@@ -28,6 +28,8 @@ struct fake_backend {
 	int		 ncreate, nshutdown, ndestroy, npause;
 	int		 fail_create_now;	/* create() returns -1 */
 	char		 last_create[64];
+	int		 last_kernel_cache;	/* the last create asked the
+						 * kernel cache (kernel_prepare) */
 	struct be_event	 queue[FAKE_MAX_EVENTS];
 	int		 nqueue;
 	int		 inflight;

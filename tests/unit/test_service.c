@@ -118,6 +118,25 @@ up(const char *name)
 	return s;
 }
 
+/* kernel_cache = no, per service: libxl gets the image as it is; the
+ * others ask the kernel cache (domud -n says which, golden "kernels") */
+START_TEST(kernel_cache_off_per_service)
+{
+	const char *names[] = { "a", "b" }, *extras[] = { "",
+	    "kernel_cache = no\n" };
+	struct err e = ERR_INIT;
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	ck_assert_int_eq(sup_start(sup, sup_find(sup, "a"), &e), 0);
+	ck_assert_str_eq(fb->last_create, "a");
+	ck_assert_int_eq(fb->last_kernel_cache, 1);
+	ck_assert_int_eq(sup_start(sup, sup_find(sup, "b"), &e), 0);
+	ck_assert_str_eq(fb->last_create, "b");
+	ck_assert_int_eq(fb->last_kernel_cache, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(start_stop_graceful)
 {
 	const char *names[] = { "a" }, *extras[] = { "stop_timeout = 10s\n" };
@@ -1972,6 +1991,7 @@ service_suite(void)
 	TCase *tc = tcase_create("lifecycle");
 
 	tcase_add_test(tc, start_stop_graceful);
+	tcase_add_test(tc, kernel_cache_off_per_service);
 	tcase_add_test(tc, stop_timeout_destroys);
 	tcase_add_test(tc, crash_backoff_then_failed);
 	tcase_add_test(tc, events_say_why_and_who);
