@@ -4,6 +4,7 @@
 #   fail-NAME.ini   one service file       fail-NAME.conf  a domud.conf
 #   fail-NAME.d/    a whole configuration  (domud.conf + services.d/)
 # each with fail-NAME.expected: what `domud -n` must print (and exit 1).
+# ok-NAME.expected: what it prints for a valid configuration made here.
 # The examples in config/ must pass (exit 0).
 # usage: run.sh DOMUD [--update]
 set -u

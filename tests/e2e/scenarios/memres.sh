@@ -260,6 +260,13 @@ for i in $(seq 1 20); do
 done
 p_med=$(median < /tmp/prtt)
 bench exec_path "fresh_domuctl_median_ms=$(median < /tmp/rtt) open_connection_median_ms=${b_med:-?} ok=$b_n/50 agent_ping_rtt_median_ms=${p_med:-?} ratio_open_vs_ping=$(awk -v a="${b_med:-0}" -v b="${p_med:-0}" 'BEGIN{if (b > 0) printf "%.2f", a/b; else print "?"}') domud_us=$b_domud guest_spawn_us=$b_spawn guest_run_us=$b_run guest_tail_us=$b_tail ours_us=${b_ours:-?} ratio_ours_vs_ping=$(awk -v a="${b_ours:-0}" -v b="${p_med:-0}" 'BEGIN{if (a > 0 && b > 0) printf "%.2f", a / 1000 / b; else print "?"}')"
+# the batch is what a script uses to keep one connection: every command
+# ran, each with its own exit line and domud's and the guest's timings
+if [ "$b_n" = 50 ] && [ "$b_domud" != "?" ] && [ "$b_run" != "?" ]; then
+  pass memres/exec-batch "50 commands on one connection, exit 0 each; ours ${b_ours:-?} us at the median"
+else
+  fail memres/exec-batch "$b_n of 50 exited 0; $(tail -n 2 /tmp/batch.err | tr '\n' ' ')"
+fi
 
 # the guest's own floor: its shell starting /bin/true 20 times in a row (a fork, an
 # exec and a wait each, no channel), timed by the guest's clock
