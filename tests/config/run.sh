@@ -16,20 +16,21 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
-check() { # name, then run in $tmp/case
-	name=$1
-	(cd "$tmp/case" && "$domud" -n -f domud.conf) > "$tmp/out" 2>&1
-	rc=$?
-	if [ "$update" = --update ]; then
-		cp "$tmp/out" "$here/$name.expected"
-	fi
-	if [ $rc -ne 1 ]; then
-		echo "FAIL config/$name: exit $rc, expected 1"; fail=$((fail + 1))
-	elif ! diff -u "$here/$name.expected" "$tmp/out"; then
-		echo "FAIL config/$name: output differs"; fail=$((fail + 1))
+# verdict(NAME, RC, WANT_RC): $tmp/out against NAME.expected
+verdict() {
+	[ "$update" = --update ] && cp "$tmp/out" "$here/$1.expected"
+	if [ "$2" -ne "$3" ]; then
+		echo "FAIL config/$1: exit $2, expected $3"; fail=$((fail + 1))
+	elif ! diff -u "$here/$1.expected" "$tmp/out"; then
+		echo "FAIL config/$1: output differs"; fail=$((fail + 1))
 	else
-		echo "PASS config/$name"; pass=$((pass + 1))
+		echo "PASS config/$1"; pass=$((pass + 1))
 	fi
+}
+
+check() { # name, then run in $tmp/case
+	(cd "$tmp/case" && "$domud" -n -f domud.conf) > "$tmp/out" 2>&1
+	verdict "$1" $? 1
 }
 
 for f in "$here"/fail-*.ini "$here"/fail-*.conf "$here"/fail-*.d; do
@@ -49,7 +50,6 @@ done
 # cache: an ELF as it is, a gzip image extracted once, and not with
 # kernel_cache = no or, for all, kernel_cache_max = 0
 kernels() { # name, extra domud.conf line
-	name=$1
 	rm -rf "$tmp/case"; mkdir -p "$tmp/case/services.d"
 	cp "$domud" "$tmp/case/vmlinux"
 	head -c 65536 /dev/zero | gzip -n -9 > "$tmp/case/Image.gz"
@@ -65,14 +65,7 @@ kernels() { # name, extra domud.conf line
 	"$domud" -n -f "$tmp/case/domud.conf" > "$tmp/raw" 2>&1
 	rc=$?
 	sed "s|$tmp/case|DIR|g" "$tmp/raw" > "$tmp/out"
-	[ "$update" = --update ] && cp "$tmp/out" "$here/$name.expected"
-	if [ $rc -ne 0 ]; then
-		echo "FAIL config/$name: exit $rc"; fail=$((fail + 1))
-	elif ! diff -u "$here/$name.expected" "$tmp/out"; then
-		echo "FAIL config/$name: output differs"; fail=$((fail + 1))
-	else
-		echo "PASS config/$name"; pass=$((pass + 1))
-	fi
+	verdict "$1" $rc 0
 }
 kernels ok-kernels ""
 kernels ok-kernels-nocache "kernel_cache_max = 0\n"
