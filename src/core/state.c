@@ -25,6 +25,8 @@
 #include "state.h"
 #include "base/util.h"
 
+const char *state_boot_id_path = "/proc/sys/kernel/random/boot_id";
+
 static void
 boot_id(char *buf, size_t sz)
 {
@@ -32,8 +34,7 @@ boot_id(char *buf, size_t sz)
 	int fd;
 
 	buf[0] = '\0';
-	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
-	    O_CLOEXEC)) != -1) {
+	if ((fd = open(state_boot_id_path, O_RDONLY | O_CLOEXEC)) != -1) {
 		n = read(fd, buf, sz - 1);
 		close(fd);
 	}

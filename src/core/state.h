@@ -17,6 +17,9 @@ struct supervisor;
 
 #include <stddef.h>
 
+/* the file that says which boot this is; a unit test points it at its own */
+extern const char *state_boot_id_path;
+
 /* write, fsync, rename, fsync the directory; 0 or -1 (logged) */
 int	state_save(struct supervisor *);
 /* apply a saved state to services that are stopped; missing is fine */

@@ -27,5 +27,7 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* after Check's own summary, where it is read: what did not run */
+	t_skips_report();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

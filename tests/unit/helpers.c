@@ -29,6 +29,43 @@ t_has_diag(const struct config *cfg, const char *s)
 	return 0;
 }
 
+#define T_SKIPS_MAX	32
+
+static const char *t_skips[T_SKIPS_MAX];
+static int t_nskips;
+
+void
+t_skip(const char *suite, const char *tcase, const char *test,
+    const char *why)
+{
+	const char *only;
+
+	/* a test Check would not run anyway (CK_RUN_*) is no skip */
+	if (((only = getenv("CK_RUN_SUITE")) && *only && strcmp(only, suite)) ||
+	    ((only = getenv("CK_RUN_CASE")) && *only && strcmp(only, tcase)))
+		return;
+	printf("SKIP unit/%s: %s\n", test, why);
+	fflush(stdout);
+	if (t_nskips < T_SKIPS_MAX)
+		t_skips[t_nskips] = test;
+	t_nskips++;
+}
+
+int
+t_skips_report(void)
+{
+	int i;
+
+	if (t_nskips == 0)
+		return 0;
+	printf("unit: %d skipped:", t_nskips);
+	for (i = 0; i < t_nskips && i < T_SKIPS_MAX; i++)
+		printf(" %s", t_skips[i]);
+	printf("\n");
+	fflush(stdout);
+	return t_nskips;
+}
+
 char *
 t_tmpdir(void)
 {

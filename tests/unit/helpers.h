@@ -14,6 +14,13 @@ int		 t_has_diag(const struct config *, const char *s);
 char		*t_tmpdir(void);
 /* remove a directory made by t_tmpdir, and free its name */
 void		 t_rmtree(char *dir);
+/* a test that cannot run here (why: "needs root", say): not registered, so
+ * Check cannot count it as passed; "SKIP unit/TEST: why" now, and counted
+ * for t_skips_report (unless CK_RUN_SUITE/CK_RUN_CASE leave it out) */
+void		 t_skip(const char *suite, const char *tcase, const char *test,
+		    const char *why);
+/* at the end: "unit: N skipped: TEST ..." (if any); the number skipped */
+int		 t_skips_report(void);
 
 Suite *config_suite(void);
 Suite *proto_suite(void);

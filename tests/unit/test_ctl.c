@@ -149,6 +149,28 @@ START_TEST(args_bad)
 }
 END_TEST
 
+/* how many lines of text begin, after their indentation, with the word
+ * verb (a whole word: "start" is not "restart", "top" not "stop") and
+ * carry help on the same line */
+static int
+usage_lines(const char *text, const char *verb, const char *help)
+{
+	const char *p, *eol;
+	size_t n = strlen(verb);
+	int found = 0;
+
+	for (p = text; *p; p = *eol ? eol + 1 : eol) {
+		eol = p + strcspn(p, "\n");
+		p += strspn(p, " \t");
+		if ((size_t)(eol - p) >= n && strncmp(p, verb, n) == 0 &&
+		    (p[n] == ' ' || p[n] == '\n' || p[n] == '\0') &&
+		    memmem(p, (size_t)(eol - p), help, strlen(help)) != NULL)
+			found++;
+	}
+	return found;
+}
+
+/* every verb of the table has its own line of the usage, with its help */
 START_TEST(usage_from_table)
 {
 	const struct ctl_cmd *c;
@@ -159,7 +181,8 @@ START_TEST(usage_from_table)
 	ctl_usage(fp);
 	fclose(fp);
 	for (c = ctl_cmds; c->name; c++)
-		ck_assert_msg(strstr(buf, c->name) != NULL, "%s missing", c->name);
+		ck_assert_msg(usage_lines(buf, c->name, c->help) == 1,
+		    "no usage line (or more than one) for %s:\n%s", c->name, buf);
 	free(buf);
 }
 END_TEST

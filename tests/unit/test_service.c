@@ -334,6 +334,9 @@ START_TEST(stats_from_the_listing)
 	ck_assert_ptr_nonnull(d);
 	d->cpu_ns = 2000000000ULL;
 	d->mem_bytes = 64ULL << 20;
+	/* up() may have taken a sample already: one a millisecond before
+	 * this one gave 2000000 (a flake under load), so start afresh */
+	memset(&s->stats, 0, sizeof(s->stats));
 	sup_reconcile(sup);
 	ck_assert_uint_eq(s->stats.cpu_ns, 2000000000ULL);
 	ck_assert_uint_eq(s->stats.mem_bytes, 64ULL << 20);
@@ -1572,6 +1575,160 @@ START_TEST(state_survives_a_daemon_restart)
 }
 END_TEST
 
+/* a new daemon on the same state directory: the configuration of names,
+ * then state.json, then autostart (as domud.c starts) */
+static void
+daemon_again(const char *const *names, const char *const *extras, size_t n)
+{
+	struct config *cfg;
+	size_t i;
+
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	cfg = config_new("domud.conf");
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(logdir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(logdir);
+	for (i = 0; i < n; i++)
+		add(cfg, names[i], extras[i]);
+	config_finish(cfg);
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, cfg);
+	state_load(sup);
+	sup_autostart(sup);
+}
+
+/* the boot id the daemon reads is id, from file path */
+static void
+boot_as(const char *path, const char *id)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%s\n", id);
+	fclose(fp);
+	state_boot_id_path = path;
+}
+
+/* state.json is of its boot only: under the same boot id what it says is
+ * applied; under another the daemon starts from the configuration */
+START_TEST(state_of_an_earlier_boot_ignored)
+{
+	const char *names[] = { "held", "bad" },
+	    *extras[] = { "autostart = yes\nrestart = on-failure\n",
+	    "autostart = yes\nrestart = no\n" };
+	const char *real = state_boot_id_path;
+	struct err e = ERR_INIT;
+	struct service *s;
+	char bootfile[600];
+
+	setup_with(names, extras, 2, 1ULL << 30);
+	snprintf(bootfile, sizeof(bootfile), "%s/boot_id", logdir);
+	boot_as(bootfile, "6f1c1a52-0000-4000-8000-00000000000a");
+	/* held: crashed once and restarted, then a person stopped it */
+	s = up("held");
+	guest_exits("held", s, SR_CRASH);
+	ck_assert_int_eq(s->state, ST_BACKOFF);
+	expire(s);
+	fake_create_done(fb, "held", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	guest_exits("held", s, SR_POWEROFF);
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert_uint_eq(s->restarts, 1);
+	/* bad: crashed, failed */
+	s = up("bad");
+	guest_exits("bad", s, SR_CRASH);
+	ck_assert_int_eq(s->state, ST_FAILED);
+
+	/* the same boot: held stays stopped, bad failed, the count kept */
+	daemon_again(names, extras, 2);
+	ck_assert_int_eq(sup_find(sup, "held")->state, ST_STOPPED);
+	ck_assert_uint_eq(sup_find(sup, "held")->restarts, 1);
+	ck_assert_int_eq(sup_find(sup, "bad")->state, ST_FAILED);
+	ck_assert_int_eq(fb->ncreate, 0);
+
+	/* another boot, the same file: nothing of it is taken */
+	boot_as(bootfile, "6f1c1a52-0000-4000-8000-00000000000b");
+	daemon_again(names, extras, 2);
+	s = sup_find(sup, "held");
+	ck_assert_msg(s->state == ST_STARTING, "held: %s, not starting",
+	    svc_state_str(s->state));
+	ck_assert_uint_eq(s->restarts, 0);
+	s = sup_find(sup, "bad");
+	ck_assert_msg(s->state == ST_STARTING, "bad: %s, not starting",
+	    svc_state_str(s->state));
+	ck_assert_str_eq(s->failed_reason, "");
+	ck_assert_int_eq(fb->ncreate, 2);
+	fake_create_done(fb, "held", 1);
+	fake_create_done(fb, "bad", 1);
+	run();
+	state_boot_id_path = real;
+	teardown();
+}
+END_TEST
+
+/* the service ran ms longer than it did (its uptime, for the backoff) */
+static void
+ran_for(struct service *s, uint64_t ms)
+{
+	ck_assert_uint_gt(s->started_mono, ms);
+	s->started_mono -= ms;
+}
+
+/* the guest crashes and domud restarts it: the delay it waited */
+static uint64_t
+crash_restart(const char *name, struct service *s)
+{
+	uint64_t delay;
+
+	guest_exits(name, s, SR_CRASH);
+	ck_assert_int_eq(s->state, ST_BACKOFF);
+	delay = s->timer_at - s->restart_at[(s->nrestart_at - 1) %
+	    RESTART_HISTORY];
+	expire(s);
+	ck_assert_int_eq(s->state, ST_STARTING);
+	fake_create_done(fb, name, 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	return delay;
+}
+
+/* restart_stable: a run that lasted that long starts the backoff afresh;
+ * a shorter one does not */
+START_TEST(restart_stable_resets_backoff)
+{
+	const char *names[] = { "a" },
+	    *extras[] = { "restart = on-failure\nrestart_delay = 1s\n"
+	    "restart_delay_max = 1m\nrestart_stable = 10s\n"
+	    "restart_limit = 20\nrestart_window = 10m\n" };
+	struct service *s;
+	uint64_t d;
+
+	setup_with(names, extras, 1, 1ULL << 30);
+	s = up("a");
+	ck_assert_uint_eq(crash_restart("a", s), 1000);
+	ck_assert_uint_eq(crash_restart("a", s), 2000);
+	ck_assert_uint_eq(crash_restart("a", s), 4000);
+	/* up for 9 s: not stable, the backoff goes on growing */
+	ran_for(s, 9000);
+	d = crash_restart("a", s);
+	ck_assert_msg(d == 8000, "after 9 s up: %llu ms, not 8000",
+	    (unsigned long long)d);
+	/* up for restart_stable: back to restart_delay */
+	ran_for(s, 10000);
+	d = crash_restart("a", s);
+	ck_assert_msg(d == 1000, "after 10 s up: %llu ms, not 1000",
+	    (unsigned long long)d);
+	/* and from there it doubles again */
+	ck_assert_uint_eq(crash_restart("a", s), 2000);
+	ck_assert_uint_eq(s->restarts, 6);
+	teardown();
+}
+END_TEST
+
 /* ---- reconciliation with what Xen runs ------------------------------------ */
 
 /* one service's `domuctl --json status`, as the daemon renders it */
@@ -2021,6 +2178,8 @@ service_suite(void)
 	tcase_add_test(tc, pools_made_adopted_removed);
 	tcase_add_test(tc, shutdown_deadline_and_keep_running);
 	tcase_add_test(tc, state_survives_a_daemon_restart);
+	tcase_add_test(tc, state_of_an_earlier_boot_ignored);
+	tcase_add_test(tc, restart_stable_resets_backoff);
 	tcase_add_test(tc, destroyed_outside_is_a_death);
 	tcase_add_test(tc, outside_pause_reported);
 	tcase_add_test(tc, memres_paused_is_not_unresponsive);
