@@ -125,6 +125,44 @@ name_valid(const char *s, size_t max)
 	return n <= max;
 }
 
+const char list_first[] = "a separator with no entry before it";
+const char list_last[] = "a separator with no entry after it";
+const char list_twice[] = "two separators with no entry between them";
+
+/*
+ * Split a list in place at sep, and at blanks too when blanks is set;
+ * blanks around each entry are trimmed. An empty entry (a separator
+ * first, last or twice in a row) is refused, not skipped: it is most
+ * likely one left out, or a typo. Blanks alone are an empty list.
+ */
+const char *
+list_split(char *s, int sep, int blanks, char **ent, size_t max, size_t *n)
+{
+	const char stops[] = { (char)sep, blanks ? ' ' : '\0', '\t', '\0' };
+	char *e, *end;
+	int open = 0;		/* a separator came last: an entry must follow */
+
+	*n = 0;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return open ? list_last : NULL;
+		if (*s == sep)
+			return *n == 0 ? list_first : list_twice;
+		if (*n == max)
+			return "too many entries";
+		ent[(*n)++] = s;
+		e = s + strcspn(s, stops);
+		for (end = e; end > s && (end[-1] == ' ' || end[-1] == '\t');
+		    end--)
+			;
+		s = e + strspn(e, " \t");
+		if ((open = *s == sep))
+			s++;
+		*end = '\0';
+	}
+}
+
 size_t
 strlcpy_(char *dst, const char *src, size_t sz)
 {

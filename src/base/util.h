@@ -14,6 +14,13 @@ const char *parse_bool(const char *, int *);
 const char *parse_uint(const char *, uint64_t max, uint64_t *);
 
 int	 name_valid(const char *, size_t max);
+/* Split a list in place at sep (',' or ';'), and at blanks too when blanks
+ * is set, into at most max entries, trimmed. NULL, or why not: an empty
+ * entry is refused (a separator first, last or twice in a row), with
+ * one of these (callers may compare the pointer). */
+extern const char list_first[], list_last[], list_twice[];
+const char *list_split(char *, int sep, int blanks, char **ent, size_t max,
+	    size_t *n);
 size_t	 strlcpy_(char *, const char *, size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);

@@ -69,7 +69,16 @@ struct parse {
 	struct net_conf		*net;		/* [network:NAME] */
 	struct pool_conf	*pool;		/* [cpupool:NAME] */
 	int			 have_service;
+
+	/* a list that goes on in continuation lines (list_value) */
+	int			 list_open;	/* line a separator ended, or 0 */
+	size_t			 list_has;	/* entries so far */
+	const char		*list_key;
+	char			 list_val[65];	/* for the message */
 };
+
+/* the entries one line's list can have: a byte and a separator each */
+#define LIST_MAX	(INI_MAX_LINE / 2 + 1)
 
 /* ---- diagnostics ------------------------------------------------------- */
 
@@ -155,6 +164,22 @@ config_print_diags(const struct config *cfg, FILE *fp)
 		fprintf(fp, "%s\n", cfg->diags[i].text);
 }
 
+/* a line that is not a continuation ends a list: one that a separator
+ * left open had an empty entry last (see list_value) */
+static void
+list_end(struct parse *p)
+{
+	if (p->list_open == 0)
+		return;
+	config_diag(p->cfg, p->file, p->list_open, 1, "%s: bad value '%.64s': "
+	    "%s", p->list_key, p->list_val, list_last);
+	if (p->svc)
+		p->svc->errors++;
+	else
+		p->cfg->conf_errors++;
+	p->list_open = 0;
+}
+
 /* ---- the reader: one line at a time, classified as inih will ----------- */
 
 static char *
@@ -204,9 +229,14 @@ classify(struct parse *p, const char *raw)
 	start = lskip(rstrip(start));
 	if (*start == '\0' || *start == ';' || *start == '#') {
 		p->kind = L_BLANK;
-	} else if (p->prev_key[0] && start > line) {
+		return;
+	}
+	if (p->prev_key[0] && start > line) {
 		p->kind = L_CONT;
-	} else if (*start == '[') {
+		return;
+	}
+	list_end(p);
+	if (*start == '[') {
 		end = find_chars_or_comment(start + 1, "]");
 		if (*end != ']') {
 			p->kind = L_BAD;
@@ -495,15 +525,75 @@ path_value(struct parse *p, const char *key, const char *v, char **dst)
 }
 
 static void
+bad(struct parse *p, const char *key, const char *v, const char *why)
+{
+	perr(p, "%s: bad value '%.64s': %s", key, v, why);
+}
+
+/*
+ * The entries of one line of a list key, split by list_split into buf;
+ * -1 when the line is refused (said), as a whole: an empty entry is a
+ * mistake, not one to skip. A key that takes continuation lines (after,
+ * forward) has them joined with a blank: a separator may end one line
+ * or begin the next, not both, and one ending the key's last line is
+ * said by list_end.
+ */
+static int
+list_value(struct parse *p, const char *key, const char *v, int sep,
+    int blanks, int multi, char *buf, size_t bufsz, char **ent, size_t *n)
+{
+	const char *why;
+	char *s;
+
+	*n = 0;
+	if (p->kind != L_CONT) {
+		p->list_open = 0;
+		p->list_has = 0;
+	}
+	if (strlcpy_(buf, v, bufsz) >= bufsz) {
+		bad(p, key, v, "too long");
+		return -1;
+	}
+	s = buf + strspn(buf, " \t");
+	/* the separator between the line above and this one */
+	if (p->kind == L_CONT && *s == sep && p->list_has && !p->list_open)
+		s++;
+	why = list_split(s, sep, blanks, ent, LIST_MAX, n);
+	if (why == list_first && p->list_open)
+		why = "two separators with no entry between them (the line "
+		    "above ends with one)";
+	p->list_open = 0;
+	if (why == list_last && multi) {
+		/* a continuation line may go on with the list */
+		why = NULL;
+		p->list_open = p->lineno;
+		p->list_key = key;
+		strlcpy_(p->list_val, v, sizeof(p->list_val));
+	}
+	if (why) {
+		bad(p, key, v, why);
+		*n = 0;
+		p->list_has++;		/* the next line's ',' is no new error */
+		return -1;
+	}
+	p->list_has += *n;
+	return 0;
+}
+
+static void
 add_after(struct parse *p, const char *v)
 {
-	char buf[256], *s, *tok, *save = NULL;
+	char buf[INI_MAX_LINE + 1], *ent[LIST_MAX], *tok;
 	struct service_conf *svc = p->svc;
+	size_t j, n;
 
-	strlcpy_(buf, v, sizeof(buf));
-	for (s = buf; (tok = strtok_r(s, ", \t", &save)) != NULL; s = NULL) {
+	if (list_value(p, "after", v, ',', 1, 1, buf, sizeof(buf), ent,
+	    &n) == -1)
+		return;
+	for (j = 0; j < n; j++) {
 		size_t i;
 
+		tok = ent[j];
 		if (!name_valid(tok, SERVICE_NAME_MAX)) {
 			perr(p, "after: '%s' is not a valid service name", tok);
 			continue;
@@ -522,12 +612,6 @@ add_after(struct parse *p, const char *v)
 		}
 		svc->after[svc->nafter++] = xstrdup(tok);
 	}
-}
-
-static void
-bad(struct parse *p, const char *key, const char *v, const char *why)
-{
-	perr(p, "%s: bad value '%.64s': %s", key, v, why);
 }
 
 static void
@@ -818,13 +902,9 @@ service_key(struct parse *p, int k, const char *v)
 	case SK_DTDEV:
 	case SK_IOMEM:
 	case SK_IRQS: {
-		char buf[1024], *tok, *save = NULL, *str;
+		char buf[INI_MAX_LINE + 1], *ent[LIST_MAX], *tok;
+		size_t i, ntok;
 
-		if (strlen(v) >= sizeof(buf)) {
-			bad(p, key, v, "too long");
-			break;
-		}
-		strlcpy_(buf, v, sizeof(buf));
 		if (k == SK_PCI)
 			s->pci_line = p->lineno;
 		else if (k == SK_DTDEV)
@@ -833,10 +913,13 @@ service_key(struct parse *p, int k, const char *v)
 			s->iomem_line = p->lineno;
 		else
 			s->irqs_line = p->lineno;
-		/* a list: ; between entries (pci and iomem have commas) */
-		for (str = buf; (tok = strtok_r(str, k == SK_IRQS ? ", \t" :
-		    ";", &save)) != NULL; str = NULL) {
-			tok = lskip(rstrip(tok));
+		/* a list: ';' between entries (pci and iomem have commas in
+		 * theirs), irqs by commas or blanks */
+		if (list_value(p, key, v, k == SK_IRQS ? ',' : ';', k == SK_IRQS,
+		    0, buf, sizeof(buf), ent, &ntok) == -1)
+			break;
+		for (i = 0; i < ntok; i++) {
+			tok = ent[i];
 			if (k == SK_PCI) {
 				if (s->npci == SERVICE_MAX_PCI) {
 					perr(p, "pci: at most %d devices",
@@ -987,14 +1070,18 @@ parse_port_range(const char *v, uint16_t *lo, uint16_t *hi)
 static void
 add_forwards(struct parse *p, const char *v)
 {
-	char buf[INI_MAX_LINE + 1], *s, *tok, *save = NULL;
+	char buf[INI_MAX_LINE + 1], *ent[LIST_MAX], *tok;
 	struct service_conf *svc = p->svc;
+	size_t i, n;
 
-	strlcpy_(buf, v, sizeof(buf));
-	for (s = buf; (tok = strtok_r(s, ", \t", &save)) != NULL; s = NULL) {
+	if (list_value(p, "forward", v, ',', 1, 1, buf, sizeof(buf), ent,
+	    &n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
 		struct forward_conf f;
 		char *hport, *gport;
 
+		tok = ent[i];
 		memset(&f, 0, sizeof(f));
 		hport = strchr(tok, ':');
 		gport = hport ? strchr(hport + 1, ':') : NULL;
@@ -1095,7 +1182,7 @@ static void
 network_key(struct parse *p, int k, const char *v)
 {
 	struct net_conf *n = p->net;
-	char buf[64], *slash, *tok, *save = NULL, *str;
+	char buf[64], *slash;
 	const char *why;
 	uint64_t pre;
 
@@ -1154,10 +1241,15 @@ network_key(struct parse *p, int k, const char *v)
 		else
 			set_str(&n->uplink, v);
 		break;
-	case WK_DNS:
-		strlcpy_(buf, v, sizeof(buf));
-		for (str = buf; (tok = strtok_r(str, ", \t", &save)) != NULL;
-		    str = NULL) {
+	case WK_DNS: {
+		char lbuf[INI_MAX_LINE + 1], *ent[LIST_MAX], *tok;
+		size_t i, ntok;
+
+		if (list_value(p, "dns", v, ',', 1, 0, lbuf, sizeof(lbuf), ent,
+		    &ntok) == -1)
+			break;
+		for (i = 0; i < ntok; i++) {
+			tok = ent[i];
 			if (n->ndns >= NET_DNS_MAX) {
 				perr(p, "dns: at most %d servers", NET_DNS_MAX);
 				break;
@@ -1170,6 +1262,7 @@ network_key(struct parse *p, int k, const char *v)
 		}
 		break;
 	}
+	}
 }
 
 static void
@@ -1180,6 +1273,7 @@ pool_key(struct parse *p, int k, const char *v)
 
 	switch (k) {
 	case PK_CPUS:
+		pc->cpus_seen = 1;
 		if ((why = cpuset_parse(v, &pc->cpus)) != NULL)
 			bad(p, "cpus", v, why);
 		else
@@ -1390,6 +1484,7 @@ parse_buffer(struct parse *p)
 
 	/* the return value only repeats what the reader and handler reported */
 	(void)ini_parse_stream(config_reader, p, config_handler, p);
+	list_end(p);
 	for (i = 0; i < p->nseen_sect; i++)
 		free(p->seen_sect[i]);
 	p->nseen_sect = 0;
@@ -2180,11 +2275,25 @@ config_finish(struct config *cfg)
 	config_cross_check(cfg);
 }
 
+/* domud.conf's text (cfg->path's) into cfg */
+void
+config_parse_conf(struct config *cfg, const char *buf, size_t len)
+{
+	struct parse p;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = cfg->path;
+	p.buf = buf;
+	p.len = len;
+	p.last_key = -1;
+	parse_buffer(&p);
+}
+
 struct config *
 config_load(const char *path)
 {
 	struct config *cfg = config_new(path);
-	struct parse p;
 	char *buf, *dir;
 	size_t len = 0;
 	int ferr = 0;
@@ -2195,13 +2304,7 @@ config_load(const char *path)
 		free(dir);
 		return cfg;
 	}
-	memset(&p, 0, sizeof(p));
-	p.cfg = cfg;
-	p.file = cfg->path;
-	p.buf = buf;
-	p.len = len;
-	p.last_key = -1;
-	parse_buffer(&p);
+	config_parse_conf(cfg, buf, len);
 	free(buf);
 
 	if (cfg->d.services_dir == NULL)

@@ -85,7 +85,8 @@ struct pool_conf {
 	char		*name;
 	int		 line;
 	struct cpuset	 cpus;
-	int		 cpus_line;		/* 0 = absent */
+	int		 cpus_line;		/* 0 = absent or bad */
+	int		 cpus_seen;
 	enum sched_kind	 sched;
 	int		 sched_line;
 };
@@ -312,6 +313,10 @@ void			 config_diag(struct config *, const char *file, int line,
 			    int is_error, const char *fmt, ...)
 			    __attribute__((format(printf, 5, 6)));
 
+/* Parse domud.conf (cfg->path) from memory (fuzzing, tests); its
+ * services are added with config_add_service, then config_finish. */
+void			 config_parse_conf(struct config *, const char *buf,
+			    size_t len);
 /* Parse one service from memory (fuzzing, tests). */
 struct service_conf	*config_parse_service(struct config *, const char *name,
 			    const char *file, const char *buf, size_t len);

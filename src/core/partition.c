@@ -102,72 +102,70 @@ cpu_number(const char *s, char **end, unsigned *cpu)
 	return NULL;
 }
 
+/* "2-3,5": entries split by list_split, so that "1,,2" and "1," are
+ * refused as what they are */
 const char *
 cpuset_parse(const char *v, struct cpuset *out)
 {
+	char buf[1024], *ent[sizeof(buf) / 2], *end;
 	const char *why;
-	char *end;
 	unsigned lo, hi, i;
+	size_t k, n;
 
 	memset(out, 0, sizeof(*out));
-	for (;;) {
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if ((why = cpu_number(v, &end, &lo)) != NULL)
+	if (strlcpy_(buf, v, sizeof(buf)) >= sizeof(buf))
+		return "too long";
+	if ((why = list_split(buf, ',', 0, ent, nitems(ent), &n)) != NULL)
+		return why;
+	if (n == 0)
+		return "expected CPU numbers like 2-3,5";
+	for (k = 0; k < n; k++) {
+		if ((why = cpu_number(ent[k], &end, &lo)) != NULL)
 			return why;
 		hi = lo;
-		v = end;
-		if (*v == '-') {
-			if ((why = cpu_number(v + 1, &end, &hi)) != NULL)
+		if (*end == '-') {
+			if (end[1] == '\0')
+				return "a range without its end, like 2-3";
+			if ((why = cpu_number(end + 1, &end, &hi)) != NULL)
 				return why;
 			if (hi < lo)
 				return "a range goes down";
-			v = end;
 		}
+		if (*end != '\0')
+			return "expected CPU numbers like 2-3,5";
 		for (i = lo; i <= hi; i++)
 			cpuset_set(out, i);
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (*v == '\0')
-			return NULL;
-		if (*v != ',')
-			return "expected CPU numbers like 2-3,5";
-		v++;
 	}
+	return NULL;
 }
 
 const char *
 cpus_parse(const char *v, struct cpuset **sets, size_t *n)
 {
-	char buf[1024], *tok, *save = NULL, *str;
-	struct cpuset *out = NULL;
-	const char *why = NULL;
-	size_t k = 0;
+	char buf[1024], *ent[sizeof(buf) / 2];
+	struct cpuset *out;
+	const char *why;
+	size_t k, m;
 
 	*sets = NULL;
 	*n = 0;
-	if (strlen(v) >= sizeof(buf))
+	if (strlcpy_(buf, v, sizeof(buf)) >= sizeof(buf))
 		return "too long";
-	strlcpy_(buf, v, sizeof(buf));
-	out = xcalloc(VCPUS_MAX, sizeof(*out));
-	for (str = buf; (tok = strtok_r(str, ";", &save)) != NULL;
-	    str = NULL) {
-		if (k == VCPUS_MAX) {
-			why = "more lists than a domain has vCPUs";
-			break;
-		}
-		if ((why = cpuset_parse(tok, &out[k])) != NULL)
-			break;
-		k++;
-	}
-	if (why == NULL && k == 0)
-		why = "expected CPU numbers like 2-3,5";
-	if (why) {
-		free(out);
+	/* one list per vCPU, between ';' */
+	if ((why = list_split(buf, ';', 0, ent, nitems(ent), &m)) != NULL)
 		return why;
-	}
-	*sets = xrealloc(out, k * sizeof(*out));
-	*n = k;
+	if (m > VCPUS_MAX)
+		return "more lists than a domain has vCPUs";
+	if (m == 0)
+		return "expected CPU numbers like 2-3,5";
+	out = xcalloc(m, sizeof(*out));
+	for (k = 0; k < m; k++)
+		if ((why = cpuset_parse(ent[k], &out[k])) != NULL) {
+			free(out);
+			return why;
+		}
+	*sets = out;
+	*n = m;
 	return NULL;
 }
 
@@ -241,6 +239,10 @@ pci_parse(const char *v, struct pci_conf *out)
 		out->seize = 1;
 		return NULL;
 	}
+	/* "0000:03:00.0," or a list by commas: say which separator it is */
+	if (*s == ',')
+		return "after ',' only seize may come (devices are separated "
+		    "by ';')";
 	return form;
 }
 
@@ -369,6 +371,9 @@ partition_check_pools(struct config *cfg)
 		struct pool_conf *p = cfg->pools[i];
 
 		if (p->cpus_line == 0) {
+			/* a bad value was said where it is */
+			if (p->cpus_seen)
+				continue;
 			config_diag(cfg, cfg->path, p->line, 1, "[cpupool:%s]: "
 			    "missing required key 'cpus'", p->name);
 			cfg->conf_errors++;

@@ -251,6 +251,147 @@ START_TEST(same_domain)
 }
 END_TEST
 
+/* the one splitter of every list: an empty entry is refused, not skipped */
+START_TEST(list_split_entries)
+{
+	static const struct {
+		const char	*in;
+		int		 sep, blanks;
+		const char	*why;
+	} bad[] = {
+		{ "a,,b", ',', 1, list_twice }, { "a, ,b", ',', 1, list_twice },
+		{ "a,\t,b", ',', 1, list_twice }, { "a,", ',', 1, list_last },
+		{ "a , ", ',', 1, list_last }, { ",a", ',', 1, list_first },
+		{ " , a", ',', 1, list_first }, { ",", ',', 1, list_first },
+		{ "1,,2", ',', 0, list_twice }, { "1,", ',', 0, list_last },
+		{ "a;;b", ';', 0, list_twice }, { "a;", ';', 0, list_last },
+		{ ";a", ';', 0, list_first }, { "a; ;b", ';', 0, list_twice },
+	};
+	char buf[64], *ent[8];
+	size_t i, n;
+
+	strlcpy_(buf, " a, b\tc ,d  e", sizeof(buf));
+	ck_assert_ptr_null(list_split(buf, ',', 1, ent, nitems(ent), &n));
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(ent[0], "a");
+	ck_assert_str_eq(ent[2], "c");
+	ck_assert_str_eq(ent[3], "d");
+	ck_assert_str_eq(ent[4], "e");
+	/* without blanks as separators, they stay inside an entry */
+	strlcpy_(buf, " x y ;z", sizeof(buf));
+	ck_assert_ptr_null(list_split(buf, ';', 0, ent, nitems(ent), &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ent[0], "x y");
+	ck_assert_str_eq(ent[1], "z");
+	strlcpy_(buf, " \t", sizeof(buf));
+	ck_assert_ptr_null(list_split(buf, ',', 1, ent, nitems(ent), &n));
+	ck_assert_uint_eq(n, 0);
+	strlcpy_(buf, "a,b,c", sizeof(buf));
+	ck_assert_ptr_nonnull(list_split(buf, ',', 1, ent, 2, &n));
+	for (i = 0; i < nitems(bad); i++) {
+		strlcpy_(buf, bad[i].in, sizeof(buf));
+		ck_assert_msg(list_split(buf, bad[i].sep, bad[i].blanks, ent,
+		    nitems(ent), &n) == bad[i].why, "'%s'", bad[i].in);
+	}
+}
+END_TEST
+
+/* every list key of a service file goes through it, with file:line; a
+ * list continued on the next line may end a line with its separator */
+START_TEST(lists_in_service_files)
+{
+	static const char *const bad[] = {
+		"after = a,,b", "after = a,", "after = ,a", "cpus = 1,,2",
+		"cpus = 1,", "cpus = 1-", "cpus = 1;;2", "cpus = 1;",
+		"cpus_soft = ,1", "cpus_soft =;1", "pci = 0000:00:02.0,",
+		"pci = 0000:00:02.0;", "pci = 0000:00:02.0;;0000:00:03.0",
+		"dtdev = /a;;/b", "dtdev = /a;", "iomem = 0x10,1;",
+		"iomem =;0x10,1", "irqs = 33,,34", "irqs = 33,", "irqs = ,33",
+		"after = a,\n  ,b", "after = a,\n  b,", "after = a,\nvcpus = 1",
+	};
+	const char *head = "[service]\nkernel = /dev/null\nmemory = 64M\n";
+	struct config *cfg;
+	struct service_conf *s;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		cfg = config_new("x");
+		snprintf(text, sizeof(text), "%s%s\n", head, bad[i]);
+		s = t_service(cfg, "a", text);
+		ck_assert_msg(cfg->errors == 1 && s->errors == 1,
+		    "'%s': %u errors", bad[i], cfg->errors);
+		ck_assert_msg(t_has_diag(cfg, "services.d/a.ini:4: ") ||
+		    t_has_diag(cfg, "services.d/a.ini:5: "), "'%s'", bad[i]);
+		/* a line's list is refused as a whole (after's may go on
+		 * in continuation lines, so a separator last is said later:
+		 * the service is broken all the same) */
+		if (strncmp(bad[i], "after", 5) != 0)
+			ck_assert_msg(s->nafter + s->ncpus + s->ncpus_soft +
+			    s->npci + s->ndtdev + s->niomem + s->nirqs == 0,
+			    "'%s': entries taken", bad[i]);
+		service_conf_free(s);
+		config_free(cfg);
+	}
+	/* forward, in [net] */
+	cfg = config_new("x");
+	snprintf(text, sizeof(text), "%s[net]\nnetwork = lan\n"
+	    "forward = tcp:80:80,,tcp:81:81\n", head);
+	s = t_service(cfg, "a", text);
+	ck_assert(t_has_diag(cfg, "services.d/a.ini:6: forward: bad value "
+	    "'tcp:80:80,,tcp:81:81': two separators with no entry between"));
+	ck_assert_uint_eq(s->nfwd, 0);
+	service_conf_free(s);
+	config_free(cfg);
+	/* what stays valid: blanks, a separator ending or beginning a
+	 * continuation line */
+	cfg = config_new("x");
+	s = t_service(cfg, "a", "[service]\nkernel = /dev/null\nmemory = 64M\n"
+	    "vcpus = 2\nafter = b,\n  c\n  , d e\ncpus = 1 , 2-3\n"
+	    "cpus_soft = 1; 2\niomem = 0x10,1; 0x20,2@0x30\nirqs = 5 6,7\n"
+	    "[net]\nnetwork = lan\nforward = tcp:80:80,\n  udp:53:53\n"
+	    "  ,tcp:81:81\n");
+	ck_assert_uint_eq(cfg->errors, 0);
+	ck_assert_uint_eq(s->nafter, 4);
+	ck_assert_str_eq(s->after[3], "e");
+	ck_assert_uint_eq(s->ncpus, 1);
+	ck_assert(cpuset_has(&s->cpus[0], 3) && !cpuset_has(&s->cpus[0], 0));
+	ck_assert_uint_eq(s->ncpus_soft, 2);
+	ck_assert_uint_eq(s->niomem, 2);
+	ck_assert_uint_eq(s->nirqs, 3);
+	ck_assert_uint_eq(s->nfwd, 3);
+	service_conf_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+/* and those of domud.conf: dns, a cpupool's cpus */
+START_TEST(lists_in_domud_conf)
+{
+	const char text[] = "[domud]\n[network:a]\nbridge = br0\n"
+	    "subnet = 10.0.0.0/24\ndns = 10.0.0.1,  10.0.0.2 10.0.0.3\n"
+	    "[network:b]\nbridge = br1\nsubnet = 10.1.0.0/24\n"
+	    "dns = 10.0.0.1,\n[cpupool:p]\ncpus = 2-3, 5\n"
+	    "[cpupool:q]\ncpus = 8,,9\n";
+	struct config *cfg = config_new("domud.conf");
+
+	config_parse_conf(cfg, text, sizeof(text) - 1);
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 2);
+	ck_assert_uint_eq(cfg->conf_errors, 2);
+	ck_assert(t_has_diag(cfg, "domud.conf:9: dns: bad value '10.0.0.1,': "
+	    "a separator with no entry after it"));
+	ck_assert(t_has_diag(cfg, "domud.conf:13: cpus: bad value '8,,9': "
+	    "two separators with no entry between them"));
+	/* said where it is bad, not also as missing */
+	ck_assert(!t_has_diag(cfg, "missing required key"));
+	ck_assert_uint_eq(config_find_net(cfg, "a")->ndns, 3);
+	ck_assert_uint_eq(config_find_net(cfg, "b")->ndns, 0);
+	ck_assert(cpuset_has(&config_find_pool(cfg, "p")->cpus, 5));
+	config_free(cfg);
+}
+END_TEST
+
 /* a FIFO in services.d is reported, and does not hang the load */
 START_TEST(fifo_in_services_d)
 {
@@ -295,6 +436,9 @@ config_suite(void)
 	tcase_add_test(tc, same_domain);
 	tcase_add_test(tc, network_and_forwards);
 	tcase_add_test(tc, fifo_in_services_d);
+	tcase_add_test(tc, list_split_entries);
+	tcase_add_test(tc, lists_in_service_files);
+	tcase_add_test(tc, lists_in_domud_conf);
 	suite_add_tcase(s, tc);
 	return s;
 }
