@@ -35,9 +35,12 @@ golden: $(O)/domud
 	$(Q)tests/config/run.sh $(O)/domud
 
 # the same unit and golden tests under ASan + UBSan
+# (built two at a time, then run one after the other)
+ASAN_MAKE	= $(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		  WERROR=$(WERROR)
 check-asan:
-	$(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		WERROR=$(WERROR) unit golden netcheck chancheck
+	$(ASAN_MAKE) -j2 $(addprefix $(O)/asan/,unit-tests domud domuctl domud-agent nettool chantest)
+	$(ASAN_MAKE) unit golden netcheck chancheck
 
 # libFuzzer targets: fuzz_ini (the INI handler), fuzz_control (the control
 # request decoder), fuzz_frame (the memres channel's frame parser), fuzz_chan
@@ -105,16 +108,21 @@ metricscheck: $(O)/unit-tests $(O)/domuctl
 	$(Q)test -s $(O)/metrics.sample && "$$(scripts/promtool.sh)" check metrics < $(O)/metrics.sample
 	@echo "PASS metrics/promtool ($$(grep -c '^domud_' $(O)/metrics.sample) series)"
 
-check: layers lint all unit golden installcheck metricscheck netcheck chancheck xencheck check-asan fuzz
+# make check's parts, in order; make test runs each as a phase of its own
+CHECK_PARTS	:= layers lint all unit golden installcheck metricscheck netcheck \
+		   chancheck xencheck check-asan fuzz
+check: $(CHECK_PARTS)
+print-check-parts:
+	@echo $(CHECK_PARTS)
 
 # ---- on real Xen ------------------------------------------------------------
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= lifecycle init static supervise observe net memres memtools fault abuse resilience crash
+E2E_SUITES	?= smoke lifecycle init static supervise observe net memres memtools fault abuse resilience crash
 # suites that need a bigger machine (their "# e2e-cpus:"), in a boot of their own:
 # the others' timings stay those of the 2-CPU machine
-E2E_PART_SUITES	?= part
+E2E_PART_SUITES	?= part iommu xljson
 E2E_WORK	?= /var/tmp/domud-e2e
 # every suite in one boot takes about 35 minutes under TCG (the harness's
 # own limit is 25)
@@ -144,6 +152,15 @@ e2e: $(E2E_BIN)
 	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
 		E2E_SUITES="$(E2E_SUITES)" tests/e2e/run.sh
 
+# make test's steps of the same: the binaries; the images (target debs and
+# the dom0 and guest images); one boot of E2E_SUITES with the binaries as built
+e2e-bin: $(E2E_BIN)
+e2e-images:
+	E2E_ARCH=$(E2E_ARCH) tests/e2e/run.sh build
+e2e-run:
+	E2E_ARCH=$(E2E_ARCH) E2E_BIN=$(abspath $(E2E_BIN)) \
+		E2E_SUITES="$(E2E_SUITES)" tests/e2e/run.sh run
+
 # one boot: the suites that print a figure beside its peer
 BENCH_SUITES	?= bench memres memtools
 bench: $(E2E_BIN) bench-host
@@ -167,18 +184,25 @@ deps:
 	E2E_ARCH=$(if $(filter arm64,$(E2E_ARCH) $(if $(filter test,$(MAKECMDGOALS)),$(E2E_ARCHES))),arm64,amd64) \
 		scripts/deps.sh
 
-# what CI runs: every test, warnings as errors
-test: deps
-	$(MAKE) WERROR=1 check
-	@# every arch runs even when one fails: CI shows all there is to see
+# what CI runs: every test, warnings as errors, in phases that tests/pipeline.sh
+# times (the host checks beside the two arches' boots; E2E_LANES=serial runs
+# them one after the other) and a table of them at the end. Every phase runs
+# even when one fails: CI shows all there is to see.
+E2E_LANES	?= parallel
+test:
+	O=$(O) MAKE="$(MAKE)" E2E_ARCHES="$(E2E_ARCHES)" E2E_SUITES="$(E2E_SUITES)" \
+		E2E_PART_SUITES="$(E2E_PART_SUITES)" E2E_LANES=$(E2E_LANES) tests/pipeline.sh
+
+# the scenarios that no CI run needs (tests/e2e/README.md says why), one boot
+# per arch
+E2E_LONG_SUITES	?= guest
+test-long: deps
 	@rc=0; for a in $(E2E_ARCHES); do \
-		echo "==== e2e on $$a"; \
-		$(MAKE) WERROR=1 E2E_ARCH=$$a e2e || rc=1; \
-		echo "==== e2e on $$a, 4 CPUs: $(E2E_PART_SUITES)"; \
-		$(MAKE) WERROR=1 E2E_ARCH=$$a E2E_SUITES="$(E2E_PART_SUITES)" e2e || rc=1; \
+		$(MAKE) WERROR=1 E2E_ARCH=$$a E2E_SUITES="$(E2E_LONG_SUITES)" e2e || rc=1; \
 	done; exit $$rc
 
-.PHONY: layers lint fuzz-long unit golden installcheck metricscheck check-asan fuzz check e2e bench demo deps test xencheck $(E2E_BIN)
+.PHONY: layers lint fuzz-long unit golden installcheck metricscheck check-asan fuzz check e2e bench demo deps test xencheck $(E2E_BIN) \
+	e2e-bin e2e-images e2e-run print-check-parts test-long
 
 # ---- network module, inside network namespaces of the test's own -------------
 $(O)/nettool: tests/net/nettool.c $(LIBDOMUD) $(FLAGS_STAMP)

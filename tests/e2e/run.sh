@@ -576,6 +576,23 @@ cmd_run() {
       echo "E2E: FAIL observe/metrics-promtool $(echo "$res" | head -n 5 | tr '\n' '|')" | tee -a "$logf" | sed 's/^E2E: //'
     fi
   fi
+  # xljson/NAME: what xl -N create printed in dom0 for tests/xen's guest of this
+  # arch against the file make check compares domud's configuration with
+  # (its uuid is made anew each time)
+  if grep -q 'E2E: XLJSON ' "$logf"; then
+    local xj xn want
+    case "$ARCH" in amd64) want=x86 ;; arm64) want=arm ;; esac
+    for xj in "$REPO"/tests/xen/"$want"-*.xl.json; do
+      [ -e "$xj" ] || continue
+      xn=$(basename "$xj" .xl.json)
+      if sed -n "s/^ *[0-9.]* E2E: XLJSON $xn: //p" "$logf" | sed 's/"uuid": "[^"]*"/"uuid": "-"/' |
+         diff <(sed 's/"uuid": "[^"]*"/"uuid": "-"/' "$xj") - > "$W/xljson-$xn.diff"; then
+        echo "E2E: PASS xljson/$xn xl -N create in dom0 prints tests/xen/$xn.xl.json" | tee -a "$logf" | sed 's/^E2E: //'
+      else
+        echo "E2E: FAIL xljson/$xn xl prints otherwise than tests/xen/$xn.xl.json: $(grep '^[<>]' "$W/xljson-$xn.diff" | head -n 4 | tr '\n' '|')" | tee -a "$logf" | sed 's/^E2E: //'
+      fi
+    done
+  fi
   local npass nfail nskip done_ok=1
   npass=$(grep -cE 'E2E: PASS( |$)' "$logf" || true)
   nfail=$(grep -cE 'E2E: FAIL( |$)' "$logf" || true)

@@ -174,7 +174,12 @@ undo)
 	saved > "$tmp/before"
 	# -o: the lock stays with flock itself, and goes when it is killed
 	flock -o "$XTABLES_LOCKFILE" sleep 30 & lockpid=$!
-	sleep 0.3
+	# until it holds the lock (flock -n fails), at most 10 s
+	i=0
+	while flock -n "$XTABLES_LOCKFILE" true; do
+		[ $i -lt 200 ] || die "flock did not take the xtables lock in 10 s"
+		sleep 0.05; i=$((i + 1))
+	done
 	nt up web 2>"$tmp/log" && die "up web succeeded under a held xtables lock"
 	kill $lockpid 2>/dev/null; wait 2>/dev/null
 	grep -q "web: network lan: xtables lock .*still held" "$tmp/log" ||

@@ -217,17 +217,30 @@ fi
 # ---- net/idempotent: kill -9 + adoption, three reloads: the same rules ---------------
 domud_rules > /tmp/rules0
 c0=$(rule_counts /tmp/rules0)
+rules_now() { domud_rules > "$1"; cmp -s /tmp/rules0 "$1"; }
 why=""
 kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+# the killed domud left its rules in place: empty its chains, so that only
+# what the new one applies can match the rules from before
+for t in filter nat mangle; do
+  for c in $(iptables-legacy -t $t -S 2>/dev/null | sed -n 's/^-N \(DOMUD[^ ]*\)$/\1/p'); do
+    iptables-legacy -t $t -F "$c" || why="$why could not flush $t $c;"
+  done
+done
+grep -q '^-A DOMUD' /tmp/rules0 || why="$why no rule in a DOMUD chain before the kill;"
+domud_rules | grep -q '^-A DOMUD' && why="$why rules left in the DOMUD chains after the flush;"
 if domud_up && wait_up web 60 && wait_up cli 60; then
-  sleep 3   # the first loop turns have applied the rule set
-  domud_rules > /tmp/rules1
-  cmp -s /tmp/rules0 /tmp/rules1 || why="$why after adoption: $(rule_counts /tmp/rules1) vs $c0 $(diff /tmp/rules0 /tmp/rules1 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
+  # the rules are applied before the control socket answers (a busy xtables
+  # lock retries in 2 s): wait for them, bounded
+  wait_for 30 rules_now /tmp/rules1 ||
+    why="$why after adoption: $(rule_counts /tmp/rules1) vs $c0 $(diff /tmp/rules0 /tmp/rules1 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
   [ "$(jfield web domid)" = "$dw" ] && [ "$(jfield cli domid)" = "$dc" ] || why="$why domids changed;"
   for i in 1 2 3; do
     domuctl reload > /tmp/reload.out 2>&1 || why="$why reload $i: $(tr '\n' ' ' < /tmp/reload.out);"
   done
-  sleep 2
+  # a reload's rules are applied in the loop turn that answered it: the
+  # next request is answered after them
+  domuctl ping > /dev/null 2>&1 || why="$why no ping after the reloads;"
   domud_rules > /tmp/rules2
   cmp -s /tmp/rules0 /tmp/rules2 || why="$why after 3 reloads: $(rule_counts /tmp/rules2) vs $c0 $(diff /tmp/rules0 /tmp/rules2 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
 else

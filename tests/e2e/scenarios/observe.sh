@@ -122,12 +122,16 @@ fi
 if ! wait_state m ready 120; then
   why="m not ready: $(jfield m state);"
 else
-  sleep 3   # two samples of the listing
+  # status's figures come from Xen's listing every 2 s; cpu_permille is the
+  # rate over the last two. Below 500 while the guest spins, never: a listing
+  # that says so ended after the spinning did, so its figure holds all of it
+  quiet() { _q=$(jfield m cpu_permille); [ -n "$_q" ] && [ "$_q" -lt 500 ]; }
+  until_s 30 quiet || why="$why m's cpu_permille not below 500 after its start: '$(jfield m cpu_permille)';"
   set -- $(m_stats); c0=${1:-}; mem=${2:-}
   domuctl exec -t 20 --shell m -- 'end=$(($(date +%s) + 8)); while [ $(date +%s) -lt $end ]; do :; done' > /dev/null 2>&1
-  sleep 3
+  until_s 30 quiet || why="$why m's cpu_permille not below 500 after spinning: '$(jfield m cpu_permille)';"
   set -- $(m_stats); c1=${1:-}
-  sleep 8
+  sleep 8   # the idle window measured (not a wait for something)
   set -- $(m_stats); c2=${1:-}
   pm=$(jfield m cpu_permille)
   if [ -z "$c0" ] || [ -z "$c1" ] || [ -z "$c2" ] || [ -z "$mem" ]; then

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
-# Smoke test of the harness itself: dom0 is Xen's control domain, xenstored and
-# xenconsoled answer, the bridge is up, and plain xl boots the test guest to its
-# marker (the baseline that domud's own create benchmarks compare against).
-# e2e-timeout: 300
+# Smoke test of the harness itself, the first suite of make test's boot: dom0
+# is Xen's control domain, xenstored and xenconsoled answer, the bridge is up,
+# every binary loads. (Plain xl booting the test guest is what lifecycle's and
+# bench's xl baselines do; guest.sh checks the guest's behaviours under xl.)
+# e2e-timeout: 120
 
 if grep -q control_d /proc/xen/capabilities && xl info > /tmp/xlinfo 2>&1; then
   pass e2e/dom0-control "xen=$(awk '/^xen_version/{print $3}' /tmp/xlinfo) caps=$(awk '/^xen_caps/{$1=$2=""; print}' /tmp/xlinfo | tr -s ' ' | sed 's/^ //; s/ /+/g')"
@@ -25,19 +26,18 @@ else
 fi
 
 # every binary from E2E_BIN must at least load (dynamic libraries resolved)
+n=0
 if [ -s /e2e/bins ]; then
   while read -r b; do
-    if [ -x "/usr/sbin/$b" ]; then
-      info "e2e_bin $b: $(/usr/sbin/"$b" --version 2>&1 | head -n 1)"
+    # 126/127: the loader could not run it (a library missing, a wrong arch)
+    v=$(/usr/sbin/"$b" --version 2>&1 < /dev/null); rc=$?
+    if [ ! -x "/usr/sbin/$b" ] || [ $rc = 126 ] || [ $rc = 127 ]; then
+      fail "e2e/bin-$b" "does not run in dom0 (rc $rc): $(echo "$v" | head -n 2 | tr '\n' ' ')"
     else
-      fail "e2e/bin-$b" "not executable in dom0"
+      info "e2e_bin $b: $(echo "$v" | head -n 1)"
+      n=$((n + 1))
     fi
   done < /e2e/bins
 fi
-
-if s=$(xl_baseline smoke); then
-  pass e2e/smoke "xl_create_to_marker=${s}s"
-  bench xl_create_to_marker seconds="$s" kernel="$(basename "$E2E_KERNEL")" type="$E2E_GUEST_TYPE"
-else
-  fail e2e/smoke "xl create of the test guest did not reach its marker"
-fi
+[ "$n" -gt 0 ] && pass e2e/binaries "$n in /usr/sbin"
+true

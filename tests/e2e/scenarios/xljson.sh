@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
-# Not a test: prints what xl makes of the guests in tests/xen/*.ini written as
-# xl configs (xl -N create: parse only, nothing built), one "XLJSON NAME: line"
-# per line of JSON, for tests/xen/*.xl.json (make check compares domud's libxl
-# configuration with them; tests/xen/README says how to make them again).
+# Prints what xl makes of the guests in tests/xen/*.ini written as xl configs
+# (xl -N create: parse only, nothing built), one "XLJSON NAME: line" per line
+# of JSON. make check compares domud's libxl configuration with
+# tests/xen/*.xl.json; after the boot run.sh compares this arch's guest with
+# its file (xljson/NAME), so the files stay what this Xen's xl says. In make
+# test's part boot; tests/xen/README says how to make the files again.
 . /e2e/scenarios/lib/domud.sh
 
 cat > /tmp/arm-passthrough.cfg <<'CFG'
