@@ -4,8 +4,9 @@
 #
 #   tests/pipeline.sh            deps, then three lanes side by side: the host
 #                                checks (make check's parts), and per arch the
-#                                e2e binaries, its boot of every default suite
-#                                and its 4-CPU part boot
+#                                e2e binaries, images and its boot of every
+#                                default suite; then each arch's 4-CPU part
+#                                boot, alone
 #
 # Why lanes: an emulated boot keeps about one of the machine's two cores busy
 # (one dom0 vCPU; a guest's vCPU while it boots), so two arches' boots and the
@@ -18,7 +19,7 @@
 # MAKE (make). Each phase's output goes to the terminal, each line behind its
 # lane's name, and whole to $O/pipeline/<phase>.log.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
 MAKE=${MAKE:-make}
 E2E_ARCHES=${E2E_ARCHES:-amd64 arm64}
@@ -54,18 +55,29 @@ lane_check() {
 	return $rc
 }
 
-# one arch: its binaries (a cross build for arm64), its boot of the default
-# suites, then its part boot (every phase runs even when one fails)
+# one arch: its binaries (a cross build for arm64), its images, its boot of
+# the default suites; $P/built-ARCH says the part boot may follow
 lane_arch() {
-	local a=$1 rc=0
+	local a=$1
 	phase "$a" "e2e/$a/binaries" "$MAKE" --no-print-directory -j2 WERROR=1 E2E_ARCH="$a" \
 		e2e-bin || return 1
 	phase "$a" "e2e/$a/images" "$MAKE" --no-print-directory E2E_ARCH="$a" e2e-images ||
 		return 1
+	: > "$P/built-$a"
 	phase "$a" "e2e/$a/boot" "$MAKE" --no-print-directory WERROR=1 E2E_ARCH="$a" \
-		e2e-run || rc=1
-	phase "$a" "e2e/$a/part-boot" "$MAKE" --no-print-directory WERROR=1 E2E_ARCH="$a" \
-		E2E_SUITES="$E2E_PART_SUITES" e2e-run || rc=1
+		e2e-run
+}
+
+# the 4-CPU part boots, one arch after the other and with nothing beside
+# them: amd64's q35 machine with QEMU's VT-d once went silent for good in
+# part/pci while the arm64 machine ran beside it, and passed alone
+part_boots() {
+	local a rc=0
+	for a in $E2E_ARCHES; do
+		[ -e "$P/built-$a" ] || continue
+		phase "$a" "e2e/$a/part-boot" "$MAKE" --no-print-directory WERROR=1 E2E_ARCH="$a" \
+			E2E_SUITES="$E2E_PART_SUITES" e2e-run || rc=1
+	done
 	return $rc
 }
 
@@ -111,5 +123,6 @@ else
 	for a in $E2E_ARCHES; do lane_arch "$a" & pids+=($!); done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 fi
+part_boots || rc=1
 table | tee "$P/table.txt"
 exit $rc

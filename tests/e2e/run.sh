@@ -515,6 +515,19 @@ pick_suites() { # default: all scenarios, sorted
   return 0
 }
 
+# the boot's limit: no more than its suites' own limits and 5 minutes for
+# the boot and the end, so that a machine that hangs (seen once: the q35
+# machine silent during part/pci) is given up on when no suite can still run
+boot_limit() {
+  local s n sum=300
+  for s in "${SUITES[@]}"; do
+    n=$(sed -n 's/^# *e2e-timeout: *\([0-9]*\).*/\1/p' "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
+    sum=$(( sum + ${n:-${E2E_SUITE_TIMEOUT:-600}} ))
+  done
+  [ "$sum" -lt "$E2E_TIMEOUT" ] && E2E_TIMEOUT=$sum
+  return 0
+}
+
 # Read QEMU's output: stamp each line with seconds since $1 (EPOCHREALTIME) into the
 # log, and echo the harness lines (E2E: PASS/FAIL/bench/INFO) as they arrive.
 filter() {
@@ -537,6 +550,7 @@ at() { grep -m1 -- "$2" "$1" | awk '{print $1}'; }   # log time of the first lin
 
 cmd_run() {
   pick_suites
+  boot_limit
   mkdir -p "$W/logs"
   local stamp; stamp=$(date +%Y%m%d-%H%M%S)-$$
   local initrd=$W/dom0-$stamp.cpio logf=$W/logs/run-$stamp.log pidf=$W/qemu-$$.pid

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
+# e2e-timeout: 120
 # What Xen makes of the emulated machine's IOMMU, for PCI passthrough (issue
 # 17). In make test's part boot, whose amd64 machine is q35 with QEMU's VT-d
 # (part.sh asks for it): Xen must drive it there; arm64's virt machine has

@@ -222,18 +222,20 @@ why=""
 kill -KILL "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
 # the killed domud left its rules in place: empty its chains, so that only
 # what the new one applies can match the rules from before
-for t in filter nat mangle; do
-  for c in $(iptables-legacy -t $t -S 2>/dev/null | sed -n 's/^-N \(DOMUD[^ ]*\)$/\1/p'); do
-    iptables-legacy -t $t -F "$c" || why="$why could not flush $t $c;"
-  done
-done
+# (the tables as iptables-legacy-save lists them: naming another table to
+# iptables loads it, and it would then show in the save)
+iptables-legacy-save 2>/dev/null | awk '/^\*/ { t = substr($0, 2) } /^:DOMUD/ { print t, substr($1, 2) }' > /tmp/ourchains
+while read -r t c; do
+  iptables-legacy -t "$t" -F "$c" || why="$why could not flush $t $c;"
+done < /tmp/ourchains
+[ -s /tmp/ourchains ] || why="$why no DOMUD chain to flush;"
 grep -q '^-A DOMUD' /tmp/rules0 || why="$why no rule in a DOMUD chain before the kill;"
 domud_rules | grep -q '^-A DOMUD' && why="$why rules left in the DOMUD chains after the flush;"
 if domud_up && wait_up web 60 && wait_up cli 60; then
   # the rules are applied before the control socket answers (a busy xtables
   # lock retries in 2 s): wait for them, bounded
   wait_for 30 rules_now /tmp/rules1 ||
-    why="$why after adoption: $(rule_counts /tmp/rules1) vs $c0 $(diff /tmp/rules0 /tmp/rules1 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
+    why="$why after adoption: $(rule_counts /tmp/rules1) vs $c0 $(diff /tmp/rules0 /tmp/rules1 | grep -E '^([-+]|[<>] )[-*:]' | grep -vE '^(---|[+]{3}) ' | head -n 4 | tr '\n' '|');"
   [ "$(jfield web domid)" = "$dw" ] && [ "$(jfield cli domid)" = "$dc" ] || why="$why domids changed;"
   for i in 1 2 3; do
     domuctl reload > /tmp/reload.out 2>&1 || why="$why reload $i: $(tr '\n' ' ' < /tmp/reload.out);"
@@ -242,7 +244,7 @@ if domud_up && wait_up web 60 && wait_up cli 60; then
   # next request is answered after them
   domuctl ping > /dev/null 2>&1 || why="$why no ping after the reloads;"
   domud_rules > /tmp/rules2
-  cmp -s /tmp/rules0 /tmp/rules2 || why="$why after 3 reloads: $(rule_counts /tmp/rules2) vs $c0 $(diff /tmp/rules0 /tmp/rules2 | grep '^[-+]-A' | head -n 4 | tr '\n' '|');"
+  cmp -s /tmp/rules0 /tmp/rules2 || why="$why after 3 reloads: $(rule_counts /tmp/rules2) vs $c0 $(diff /tmp/rules0 /tmp/rules2 | grep -E '^([-+]|[<>] )[-*:]' | grep -vE '^(---|[+]{3}) ' | head -n 4 | tr '\n' '|');"
 else
   why="no adoption: web=$(jfield web state) cli=$(jfield cli state)"
 fi
@@ -281,7 +283,7 @@ domuctl net --fix > /tmp/fix.out 2>&1; rcf=$?
 domuctl net --check > /tmp/chk2.out 2>&1; rc2=$?
 [ $rc2 = 0 ] || why="$why check after fix rc=$rc2;"
 domud_rules > /tmp/rules3
-cmp -s /tmp/rules0 /tmp/rules3 || why="$why after fix: $(rule_counts /tmp/rules3) vs $c0;"
+cmp -s /tmp/rules0 /tmp/rules3 || why="$why after fix: $(rule_counts /tmp/rules3) vs $c0 $(diff /tmp/rules0 /tmp/rules3 | grep -E '^([-+]|[<>] )[-*:]' | grep -vE '^(---|[+]{3}) ' | head -n 4 | tr '\n' '|');"
 b=$(timeout 20 wget -q -O - "http://$UPL:8080/" 2>&1)
 [ "$b" = "WWW web" ] || why="$why forward after fix '$b';"
 if [ -z "$why" ]; then

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
-# e2e-timeout: 900
+# e2e-timeout: 600
 # e2e-cpus: 4
 # e2e-qemu-amd64: -machine q35 -device intel-iommu,intremap=on -device e1000e
 # Partitioning on real Xen (issue 17), on a machine of 4 CPUs (dom0 keeps

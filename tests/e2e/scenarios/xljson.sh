@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
+# e2e-timeout: 120
 # Prints what xl makes of the guests in tests/xen/*.ini written as xl configs
 # (xl -N create: parse only, nothing built), one "XLJSON NAME: line" per line
 # of JSON. make check compares domud's libxl configuration with
