@@ -325,7 +325,7 @@ scenarios(void)
 		static uint8_t in[256 * 1024];
 		char *nullv[] = { "cat > /dev/null", NULL };
 		uint32_t id = 0;
-		uint64_t f0 = ch.frames_in;
+		uint64_t f0 = ch.frames_in, r0 = ch.resent_seen, fresh;
 		size_t sent = 0, k, most = 0;
 		int eof = 0;
 
@@ -345,14 +345,18 @@ scenarios(void)
 					    ch.execs[k].in_acked;
 			pump(50);
 		}
-		/* one INACK per 4 KiB frame would be 64 (and resends come
-		 * on top with noise): half again the steps' 32 */
+		/* in steps of 16 KiB: 16 INACKs, the EXIT, maybe a PONG; the
+		 * agent's resends under noise come on top and are not
+		 * counted (32 frames in all were seen under ASan with two
+		 * QEMUs beside it). Acks per 4 KiB gave 50 and more. */
+		fresh = ch.frames_in - f0 - (ch.resent_seen - r0);
 		result("stdin-acks-in-steps", j->done && j->r.code == 0 &&
-		    sent == sizeof(in) && ch.frames_in - f0 <= sizeof(in) /
-		    AGENT_INACK_EVERY * 3 / 2 && most > 16 * 1024,
-		    "%zu bytes, %llu frames from the agent, at most %zu "
-		    "unacknowledged; done=%d exit %d signal %d in %llu ms%s%s",
-		    sent, (unsigned long long)(ch.frames_in - f0), most,
+		    sent == sizeof(in) && fresh <= sizeof(in) / (16 * 1024) +
+		    3 && most > 16 * 1024,
+		    "%zu bytes, %llu frames from the agent (%llu resent), at "
+		    "most %zu unacknowledged; done=%d exit %d signal %d in "
+		    "%llu ms%s%s", sent, (unsigned long long)fresh,
+		    (unsigned long long)(ch.resent_seen - r0), most,
 		    j->done, j->r.code, j->r.signal,
 		    (unsigned long long)(now_ms() - t0), j->r.error[0] ? ": " :
 		    "", j->r.error);
