@@ -42,14 +42,14 @@ add(struct config *cfg, const char *name, const char *extra)
 	config_add_service(cfg, t_service(cfg, name, t));
 }
 
-static void
-setup_with(const char *const *names, const char *const *extras, size_t n,
-    uint64_t freemem)
+/* the services names with their extras, logs and state in logdir */
+static struct config *
+config_in_logdir(const char *const *names, const char *const *extras,
+    size_t n)
 {
 	struct config *cfg = config_new("domud.conf");
 	size_t i;
 
-	logdir = t_tmpdir();
 	free(cfg->d.log_dir);
 	cfg->d.log_dir = xstrdup(logdir);
 	free(cfg->d.state_dir);
@@ -58,6 +58,17 @@ setup_with(const char *const *names, const char *const *extras, size_t n,
 		add(cfg, names[i], extras[i]);
 	config_finish(cfg);
 	ck_assert_uint_eq(cfg->errors, 0);
+	return cfg;
+}
+
+static void
+setup_with(const char *const *names, const char *const *extras, size_t n,
+    uint64_t freemem)
+{
+	struct config *cfg;
+
+	logdir = t_tmpdir();
+	cfg = config_in_logdir(names, extras, n);
 	fb = fake_new(freemem);
 	sup = sup_new(&fb->be, cfg);
 }
@@ -104,6 +115,16 @@ expire(struct service *s)
 	run();
 }
 
+/* a start under way: its create completes and the service runs */
+static void
+created(const char *name, struct service *s)
+{
+	ck_assert_int_eq(s->state, ST_STARTING);
+	fake_create_done(fb, name, 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+}
+
 static struct service *
 up(const char *name)
 {
@@ -111,10 +132,7 @@ up(const char *name)
 	struct err e = ERR_INIT;
 
 	ck_assert_int_eq(sup_start(sup, s, &e), 0);
-	ck_assert_int_eq(s->state, ST_STARTING);
-	fake_create_done(fb, name, 1);
-	run();
-	ck_assert_int_eq(s->state, ST_RUNNING);
+	created(name, s);
 	return s;
 }
 
@@ -1523,6 +1541,22 @@ START_TEST(shutdown_deadline_and_keep_running)
 }
 END_TEST
 
+/* a new daemon on the same state directory: the configuration of names,
+ * then state.json, then autostart (as domud.c starts) */
+static void
+daemon_again(const char *const *names, const char *const *extras, size_t n)
+{
+	struct config *cfg;
+
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	cfg = config_in_logdir(names, extras, n);
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, cfg);
+	state_load(sup);
+	sup_autostart(sup);
+}
+
 START_TEST(state_survives_a_daemon_restart)
 {
 	const char *names[] = { "held", "bad", "auto" },
@@ -1531,7 +1565,6 @@ START_TEST(state_survives_a_daemon_restart)
 	struct service *s;
 	struct err e = ERR_INIT;
 	char path[600];
-	struct config *cfg;
 	FILE *fp;
 
 	setup_with(names, extras, 3, 1ULL << 30);
@@ -1542,21 +1575,7 @@ START_TEST(state_survives_a_daemon_restart)
 	guest_exits("bad", s, SR_CRASH);
 	ck_assert_int_eq(s->state, ST_FAILED);
 	/* a new daemon on the same state directory, same boot */
-	sup_free(sup);
-	fb->be.ops->free(&fb->be);
-	cfg = config_new("domud.conf");
-	free(cfg->d.log_dir);
-	cfg->d.log_dir = xstrdup(logdir);
-	free(cfg->d.state_dir);
-	cfg->d.state_dir = xstrdup(logdir);
-	add(cfg, "held", extras[0]);
-	add(cfg, "bad", extras[1]);
-	add(cfg, "auto", extras[2]);
-	config_finish(cfg);
-	fb = fake_new(1ULL << 30);
-	sup = sup_new(&fb->be, cfg);
-	state_load(sup);
-	sup_autostart(sup);
+	daemon_again(names, extras, 3);
 	ck_assert_int_eq(sup_find(sup, "held")->state, ST_STOPPED);
 	ck_assert_int_eq(sup_find(sup, "bad")->state, ST_FAILED);
 	ck_assert_str_eq(sup_find(sup, "bad")->failed_reason, "crash");
@@ -1574,30 +1593,6 @@ START_TEST(state_survives_a_daemon_restart)
 	teardown();
 }
 END_TEST
-
-/* a new daemon on the same state directory: the configuration of names,
- * then state.json, then autostart (as domud.c starts) */
-static void
-daemon_again(const char *const *names, const char *const *extras, size_t n)
-{
-	struct config *cfg;
-	size_t i;
-
-	sup_free(sup);
-	fb->be.ops->free(&fb->be);
-	cfg = config_new("domud.conf");
-	free(cfg->d.log_dir);
-	cfg->d.log_dir = xstrdup(logdir);
-	free(cfg->d.state_dir);
-	cfg->d.state_dir = xstrdup(logdir);
-	for (i = 0; i < n; i++)
-		add(cfg, names[i], extras[i]);
-	config_finish(cfg);
-	fb = fake_new(1ULL << 30);
-	sup = sup_new(&fb->be, cfg);
-	state_load(sup);
-	sup_autostart(sup);
-}
 
 /* the boot id the daemon reads is id, from file path */
 static void
@@ -1689,10 +1684,7 @@ crash_restart(const char *name, struct service *s)
 	delay = s->timer_at - s->restart_at[(s->nrestart_at - 1) %
 	    RESTART_HISTORY];
 	expire(s);
-	ck_assert_int_eq(s->state, ST_STARTING);
-	fake_create_done(fb, name, 1);
-	run();
-	ck_assert_int_eq(s->state, ST_RUNNING);
+	created(name, s);
 	return delay;
 }
 
