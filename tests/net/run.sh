@@ -172,14 +172,12 @@ undo)
 	setup two-nets
 	nt up db 2>/dev/null || die "up db failed"
 	saved > "$tmp/before"
+	mkfifo "$tmp/held.fifo"
 	# -o: the lock stays with flock itself, and goes when it is killed
-	flock -o "$XTABLES_LOCKFILE" sleep 30 & lockpid=$!
-	# until it holds the lock (flock -n fails), at most 10 s
-	i=0
-	while flock -n "$XTABLES_LOCKFILE" true; do
-		[ $i -lt 200 ] || die "flock did not take the xtables lock in 10 s"
-		sleep 0.05; i=$((i + 1))
-	done
+	# the holder says "held" once it has the lock; read waits for that (10 s)
+	flock -o "$XTABLES_LOCKFILE" sh -c 'echo held; exec sleep 30' > "$tmp/held.fifo" & lockpid=$!
+	[ "$(timeout 10 head -n 1 "$tmp/held.fifo")" = held ] ||
+		die "flock did not take the xtables lock in 10 s"
 	nt up web 2>"$tmp/log" && die "up web succeeded under a held xtables lock"
 	kill $lockpid 2>/dev/null; wait 2>/dev/null
 	grep -q "web: network lan: xtables lock .*still held" "$tmp/log" ||
