@@ -161,13 +161,14 @@ FORCE:
 BASE_SRCS	:= $(wildcard src/base/*.c)
 PROTO_SRCS	:= $(wildcard src/proto/*.c)
 CTL_SRCS	:= $(filter-out src/ctl/domuctl.c,$(wildcard src/ctl/*.c))
+CONF_SRCS	:= $(wildcard src/conf/*.c)
 CORE_SRCS	:= $(filter-out src/core/domud.c,$(wildcard src/core/*.c))
 XEN_SRCS	:= $(wildcard src/xen/*.c)
 BOOT_SRCS	:= $(wildcard src/boot/*.c)
 NET_SRCS	:= $(wildcard src/net/*.c)
 CHAN_SRCS	:= $(wildcard src/chan/*.c)
 LIB_OBJS	:= $(patsubst src/%.c,$(O)/%.o,$(BASE_SRCS) $(PROTO_SRCS) $(CTL_SRCS) \
-		   $(CORE_SRCS) $(XEN_SRCS) $(BOOT_SRCS) $(NET_SRCS) $(CHAN_SRCS))
+		   $(CONF_SRCS) $(CORE_SRCS) $(XEN_SRCS) $(BOOT_SRCS) $(NET_SRCS) $(CHAN_SRCS))
 LIBDOMUD	:= $(O)/libdomud.a
 
 all: $(O)/domud $(O)/domuctl $(O)/domud-agent

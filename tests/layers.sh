@@ -1,11 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The include layering of src/: which folder may include which, and which
-# folder alone may include a library's headers. One line per rule:
+# The layering of src/: which folder may include which, which folder alone
+# may include a library's headers, and, on the compiled objects, which
+# folder's functions a folder's code calls (an include can be avoided with a
+# prototype of one's own; a call cannot). One line per rule:
 #   PASS layers/RULE
 #   FAIL layers/RULE: FILE: "INCLUDE"        (one per violation)
-# Exit status 1 when any rule fails. Needs only POSIX sh, sed, awk and find.
+#   FAIL layers/calls-DIR: OBJ calls SYM, defined in OBJ2
+# Exit status 1 when any rule fails. Needs POSIX sh, sed, awk, find, and nm
+# for the calls (the objects of O, default build: `make layers` builds them;
+# without them the calls rules say SKIP and the exit status is 1).
 #
 # A quoted include is resolved as the compiler does: the including file's
 # own folder first, then src/ (-Isrc); the agent also has -Isrc/chan.
@@ -106,16 +111,74 @@ finish() {
 	fi
 }
 
+# calls RULE DIR ALLOWED_DIR...: the objects of O/DIR/ call only functions
+# (and use only data) defined in their own folder or an ALLOWED one
+calls() {
+	name=$1 dir=$2
+	shift 2
+	if [ ! -f "$defs" ]; then
+		echo "SKIP layers/calls-$name: no objects in $objdir (make layers builds them)"
+		failed=1
+		return
+	fi
+	bad=0
+	allowed=" $dir $* "
+	for o in $(objects "$dir"); do
+		out=$(nm -u "$o" | awk -v defs="$defs" -v allowed="$allowed" -v obj="$o" '
+			BEGIN { while ((getline l < defs) > 0) { split(l, f, " "); where[f[1]] = f[2]; folder[f[1]] = f[3] } }
+			{ sym = $NF }
+			(sym in where) && index(allowed, " " folder[sym] " ") == 0 {
+				printf "%s calls %s, defined in %s\n", obj, sym, where[sym]
+			}')
+		if [ -n "$out" ]; then
+			printf '%s\n' "$out" | sed "s|^|FAIL layers/calls-$name: |"
+			bad=1
+		fi
+	done
+	finish "calls-$name" $bad
+}
+
 [ -d src/base ] || { echo "layers: run from the domud tree" >&2; exit 2; }
+
+# the objects of src/DIR's sources (not stale ones of moved files)
+objects() {
+	for c in $(find "src/$1" -name '*.c' | sort); do
+		o="$objdir/${c#src/}"
+		o="${o%.c}.o"
+		[ -f "$o" ] && printf '%s\n' "$o"
+	done
+}
+
+# SYM OBJ FOLDER for every global symbol the objects of src/ define
+objdir=${O:-build}
+defs=
+if [ -d "$objdir/base" ] && command -v nm >/dev/null; then
+	defs=$(mktemp) || exit 2
+	trap 'rm -f "$defs"' EXIT
+	for d in base proto chan conf net xen boot ctl core; do
+		for o in $(objects "$d"); do
+			nm -g --defined-only "$o" | awk -v o="$o" -v d="$d" 'NF == 3 { print $3, o, d }'
+		done
+	done > "$defs"
+fi
 
 rule base	base	''	'base/*'
 rule proto	proto	''	'base/*' 'proto/*'
 rule chan	chan	''	'base/*' 'chan/*'
-rule net	net	''	'base/*' 'net/*' core/config.h core/backend.h
-rule xen	xen	''	'base/*' 'xen/*' core/config.h core/backend.h
+rule conf	conf	''	'base/*' 'conf/*'
+rule net	net	''	'base/*' 'conf/*' 'net/*'
+rule xen	xen	''	'base/*' 'conf/*' 'xen/*'
 rule boot	boot	''	'base/*' 'boot/*'
 rule ctl	ctl	''	'base/*' 'proto/*' 'ctl/*'
 rule agent	agent	chan	'agent/*' chan/frame.h
+calls base	base
+calls proto	proto	base
+calls chan	chan	base
+calls conf	conf	base
+calls net	net	base conf
+calls xen	xen	base conf
+calls boot	boot	base
+calls ctl	ctl	base proto
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h

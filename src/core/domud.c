@@ -24,7 +24,7 @@
 #include "base/notify.h"
 #include "metrics.h"
 #include "net/net.h"
-#include "partition.h"
+#include "conf/partition.h"
 #include "service.h"
 #include "state.h"
 #include "base/util.h"

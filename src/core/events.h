@@ -12,9 +12,8 @@
 
 #include <yajl_gen.h>
 
-#define EVENTS_DEFAULT	256
-#define EVENTS_MIN	16
-#define EVENTS_MAX	65536
+#include "conf/config.h"	/* EVENTS_DEFAULT, _MIN, _MAX: events_max */
+
 
 struct event {
 	uint64_t	 seq;		/* from 1, never reused */

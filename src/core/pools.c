@@ -13,7 +13,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "partition.h"
+#include "conf/partition.h"
 #include "service.h"
 #include "state.h"
 

@@ -17,7 +17,7 @@
 #include "console.h"
 #include "boot/kcache.h"
 #include "health.h"
-#include "partition.h"
+#include "conf/partition.h"
 #include "base/log.h"
 #include "proto/proto.h"
 #include "chan/channel.h"

@@ -15,8 +15,8 @@
 
 #include <yajl_gen.h>
 
-#include "backend.h"
-#include "config.h"
+#include "xen/backend.h"
+#include "conf/config.h"
 #include "events.h"
 #include "health.h"
 

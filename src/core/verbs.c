@@ -19,7 +19,7 @@
 #include "jobs.h"
 #include "metrics.h"
 #include "net/net.h"
-#include "partition.h"
+#include "conf/partition.h"
 
 static char *
 reply_simple(const struct request *req, struct service *s, const char *msg,

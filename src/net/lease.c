@@ -3,7 +3,7 @@
  * Leases: every service on a network gets an address and a MAC that stay
  * the same across restarts, kept in STATE_DIR/leases.json (atomic writes,
  * base/fileio). An auto MAC that collides gets a saved tie-break.
- * May call: base, the parsed configuration (core/config.h).
+ * May call: base, the parsed configuration (conf/config.h).
  */
 #include <errno.h>
 #include <stdio.h>

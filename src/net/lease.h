@@ -12,7 +12,7 @@
 
 #include <yajl_gen.h>
 
-#include "core/config.h"
+#include "conf/config.h"
 
 #define LEASES_FILE	"leases.json"
 #define LEASES_VERSION	1

@@ -5,7 +5,7 @@
  * drift checks, the guest's address settings. It knows service
  * configurations, not the supervisor: who is up it asks through the
  * callback of net_set_active; status goes out as data (net_info).
- * May call: link, rules, iptc, lease, base, core/config.h.
+ * May call: link, rules, iptc, lease, base, conf/config.h.
  */
 #include <netinet/in.h>
 

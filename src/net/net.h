@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "core/config.h"
+#include "conf/config.h"
 #include "iptc.h"
 #include "lease.h"
 

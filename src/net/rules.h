@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/config.h"
+#include "conf/config.h"
 
 #define CHAIN_DNAT	"DOMUD-DNAT"		/* nat: port forwards */
 #define CHAIN_POST	"DOMUD-POSTROUTING"	/* nat: masquerade, hairpin */

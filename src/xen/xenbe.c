@@ -51,8 +51,8 @@
 #include <libxl_utils.h>
 #include <xentoollog.h>
 
-#include "core/backend.h"
-#include "core/config.h"
+#include "xen/backend.h"
+#include "conf/config.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "tty.h"

@@ -2,7 +2,7 @@
 #ifndef DOMUD_XENBE_H
 #define DOMUD_XENBE_H
 
-#include "core/backend.h"
+#include "xen/backend.h"
 
 /* The libxl backend; needs root in a Xen Dom0 with xenstored running. */
 struct backend *xenbe_new(struct err *);

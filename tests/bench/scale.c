@@ -17,7 +17,7 @@
 #include <yajl_gen.h>
 
 #include "../unit/fake_backend.h"
-#include "core/config.h"
+#include "conf/config.h"
 #include "core/service.h"
 #include "base/log.h"
 #include "base/util.h"

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/config.h"
+#include "conf/config.h"
 
 #define FUZZ_SERVICES	4
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
+#include "conf/config.h"
 #include "base/log.h"
 #include "net/lease.h"
 #include "net/net.h"

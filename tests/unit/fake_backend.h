@@ -5,7 +5,7 @@
 /* A backend for unit tests: operations are recorded, and the test decides
  * when and how they complete. Events reach the supervisor only from
  * after_poll, as with libxl. */
-#include "core/backend.h"
+#include "xen/backend.h"
 
 #define FAKE_MAX_EVENTS	64
 #define FAKE_MAX_DOMS	1024	/* the scale bench runs 500 */

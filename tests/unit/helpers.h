@@ -4,7 +4,7 @@
 
 #include <check.h>
 
-#include "core/config.h"
+#include "conf/config.h"
 
 /* parse one service from text into cfg (not checked across services) */
 struct service_conf *t_service(struct config *, const char *name,

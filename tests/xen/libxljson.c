@@ -14,8 +14,8 @@
 
 #include "base/fileio.h"
 #include "base/util.h"
-#include "core/backend.h"
-#include "core/config.h"
+#include "xen/backend.h"
+#include "conf/config.h"
 #include "core/service.h"
 #include "xen/xenbe.h"
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "config.h"
+#include "conf/config.h"
 #include "base/err.h"
 
 #define INVALID_DOMID_ ((uint32_t)~0u)

@@ -29,6 +29,9 @@
 #define SERVICE_MAX_DTDEV	8
 #define SERVICE_MAX_IOMEM	8
 #define SERVICE_MAX_IRQS	16
+#define EVENTS_DEFAULT		256	/* events_max: the event history */
+#define EVENTS_MIN		16
+#define EVENTS_MAX		65536
 
 enum svc_type { SVC_PV, SVC_PVH };
 
@@ -193,7 +196,7 @@ struct service_conf {
 	int		 standby;		/* keep the next domain built, paused */
 	int		 standby_line;
 
-	/* partitioning (core/partition.c) */
+	/* partitioning (conf/partition.c) */
 	struct cpuset	*cpus;			/* hard affinity: one set for all
 						 * vCPUs, or one per vCPU */
 	size_t		 ncpus;			/* 0 = anywhere */

@@ -31,7 +31,6 @@
 
 #include "config.h"
 #include "partition.h"
-#include "events.h"
 #include "base/log.h"
 #include "base/util.h"
 
