@@ -5,7 +5,8 @@
  * domud.conf's networks and pools, and across services (networks,
  * UUIDs, disks, devices, IRQs, the order of after=). Each said file:line.
  * What needs the machine is the backend's, at start.
- * May call: diag, config (lookups), partition (the values), base.
+ * May call: diag, config (lookups), partition (the values), value
+ * (value_prefix_mask), base.
  */
 #include <sys/stat.h>
 
