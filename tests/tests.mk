@@ -47,7 +47,7 @@ check-asan:
 # (domud's side of the channel, vxn's markers too), fuzz_agent (the agent's
 # request handling)
 FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent
-FUZZ_SRCS	:= src/conf/config.c src/conf/partition.c src/base/util.c src/base/log.c src/proto/proto.c \
+FUZZ_SRCS	:= $(wildcard src/conf/*.c) src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/base/sanitize.c \
 		   src/chan/frame.c src/chan/channel.c src/agent/request.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))

@@ -4,11 +4,11 @@
 
 /*
  * Partitioning a board between DomUs: the values of the keys (CPU lists,
- * schedulers, PCI addresses, iomem ranges, IRQs) and the checks that need
+ * schedulers, PCI addresses, iomem ranges, IRQs). The checks that need
  * only the configuration (pools that overlap, a device two services
- * claim, scheduler parameters the pool's scheduler does not have). What
- * needs the machine (CPUs that exist, an IOMMU, an assignable device) is
- * the backend's, at start.
+ * claim, scheduler parameters the pool's scheduler does not have) are
+ * conf/check.c's; what needs the machine (CPUs that exist, an IOMMU, an
+ * assignable device) is the backend's, at start.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,12 +32,6 @@ const char	*sched_str(enum sched_kind);
 void		 pci_format(const struct pci_conf *, char *, size_t);
 int		 pci_same(const struct pci_conf *, const struct pci_conf *);
 
-/* the checks across a service and domud.conf's pools, and across
- * services (devices and IRQs claimed twice); reported file:line */
-void		 partition_check_service(struct config *, struct service_conf *);
-void		 partition_check_pools(struct config *);
-void		 partition_check_cross(struct config *, struct service_conf *,
-		    struct service_conf *);
 /* the line of the key a machine check's message names ("cpus: ...") */
 int		 partition_key_line(const struct service_conf *, const char *msg);
 

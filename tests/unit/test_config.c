@@ -419,6 +419,9 @@ START_TEST(fifo_in_services_d)
 }
 END_TEST
 
+/* test_conf_keys.c: the key tables */
+TCase	*conf_keys_tcase(void);
+
 Suite *
 config_suite(void)
 {
@@ -440,5 +443,6 @@ config_suite(void)
 	tcase_add_test(tc, lists_in_service_files);
 	tcase_add_test(tc, lists_in_domud_conf);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, conf_keys_tcase());
 	return s;
 }
