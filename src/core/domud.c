@@ -27,6 +27,7 @@
 #include "conf/partition.h"
 #include "service.h"
 #include "state.h"
+#include "verbs.h"
 #include "base/util.h"
 #include "xen/xenbe.h"
 
@@ -373,6 +374,7 @@ main(int argc, char *argv[])
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup;
 	ctl.conf_path = conf_path;
+	verbs_setup(&ctl);
 	if (control_listen(&ctl, cfg->d.run_dir, cfg->d.read_group,
 	    cfg->d.admin_group, &e) == -1)
 		fatalx("control: %s", e.msg);
