@@ -46,14 +46,12 @@ wakes(const struct request *req, enum auth_role role)
 	}
 }
 
-/* the handler of a verb, NULL when none was registered */
-static control_handler *
-handler_of(const struct control *c, enum proto_verb verb)
+/* a handler for the verb was registered */
+static int
+has_handler(const struct control *c, enum proto_verb verb)
 {
-	if (c->hooks == NULL || c->hooks->verbs == NULL ||
-	    (unsigned)verb >= PV__N)
-		return NULL;
-	return c->hooks->verbs[verb];
+	return c->hooks != NULL && c->hooks->verbs != NULL &&
+	    (unsigned)verb < PV__N && c->hooks->verbs[verb] != NULL;
 }
 
 char *
@@ -62,7 +60,6 @@ control_dispatch(struct control *c, const struct peer *peer,
 {
 	struct request req;
 	struct service *s = NULL;
-	control_handler *handler;
 	enum proto_errcode rc;
 	char msg[512] = "", *out;
 
@@ -86,7 +83,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	if (req.pcmd->role == PC_ADMIN && req.pcmd->verb != PV_STDIN)
 		log_info("control: %s%s%s by uid %u", req.cmd, s ? " " : "",
 		    s ? s->conf->name : "", (unsigned)peer->uid);
-	if ((handler = handler_of(c, req.pcmd->verb)) == NULL)
+	if (!has_handler(c, req.pcmd->verb))
 		return proto_error_reply(&req, PE_UNKNOWN_COMMAND, "not "
 		    "implemented", outlen);
 	c->cur_peer = peer;
@@ -98,7 +95,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	 * first; a reader's never does (readers change nothing) */
 	if (s && s->idle_paused && wakes(&req, auth_role_on(peer, &c->auth, sock_role)))
 		(void)svc_wake(s, req.cmd);
-	out = handler(c, &req, s, outlen);
+	out = c->hooks->verbs[req.pcmd->verb](c, &req, s, outlen);
 	c->sup->actor[0] = '\0';
 	c->cur_peer = NULL;
 	return out;

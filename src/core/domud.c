@@ -2,6 +2,10 @@
 /*
  * domud: keeps the DomUs of a Xen Dom0 running. One poll() loop; signals
  * arrive through a self-pipe; libxl's fds and timeouts join the same loop.
+ * main is its steps: parse_args, check_only (-n), daemon_start,
+ * daemon_setup, loop_once until stopped, daemon_shutdown.
+ * May call: anything (the top); the control layers through control.h and
+ * verbs.h only.
  */
 #include <sys/file.h>
 #include <sys/stat.h>

@@ -6,7 +6,8 @@
  * Requests answered later, per connection (jobs.c), above control.c: the
  * connection's in-flight state (control_conn.up) and the jobs kept after
  * their client left (control.up) are jobs.c's; control.c sees them only
- * through the hooks jobs_hooks_* below, which verbs.c registers.
+ * through its hooks (struct control_hooks), which verbs.c points at the
+ * functions at the end of this file.
  */
 #include "chan/channel.h"
 #include "control.h"
