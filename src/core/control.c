@@ -2,10 +2,12 @@
 /*
  * The control sockets: listening (one socket per role), connections with
  * bounded input and output, and the dispatch of each request line through
- * the command table (proto_cmds, with the handlers below) after the
- * caller's role is checked (auth.c). The verbs themselves are elsewhere:
+ * the verb table the layer above registered (c->hooks) after the
+ * caller's role is checked (auth.c). The verbs themselves are above it:
  * verbs.c answers at once, jobs.c later, rundisk.c runs from a disk.
- * May call: auth, proto, the supervisor (find), console (the tap), jobs.
+ * May call: base, auth, proto, the supervisor (find, wake). Never jobs.c,
+ * rundisk.c or verbs.c: what a connection has in flight is theirs, asked
+ * through the hooks (control.h).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,16 +23,11 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "chan/channel.h"
-#include "console.h"
 #include "control.h"
-#include "jobs.h"
-#include "rundisk.h"
 
 _Static_assert(SERVICE_NAME_MAX == PROTO_NAME_MAX,
     "a service name travels in requests");
 
-/* the daemon's side of the command table: proto_cmds[i].verb -> handler */
 /* commands that need the guest to run: exec (cp), run, console, input,
  * and an admin's ping of the agent */
 static int
@@ -49,27 +46,13 @@ wakes(const struct request *req, enum auth_role role)
 	}
 }
 
-static control_handler *const handlers[PV__N] = {
-	[PV_PING] = verb_ping,
-	[PV_LIST] = verb_status,
-	[PV_STATUS] = verb_status,
-	[PV_LOGS] = verb_logs,
-	[PV_START] = verb_start,
-	[PV_STOP] = verb_stop,
-	[PV_RESTART] = verb_restart,
-	[PV_RELOAD] = verb_reload,
-	[PV_NET] = verb_net,
-	[PV_NET_FIX] = verb_net,
-	[PV_EXEC] = jobs_exec,
-	[PV_CANCEL] = jobs_cancel,
-	[PV_STDIN] = jobs_stdin,
-	[PV_CONSOLE] = jobs_console,
-	[PV_RUN] = rundisk_run,
-	[PV_INPUT] = jobs_input,
-	[PV_EVENTS] = verb_events,
-	[PV_METRICS] = verb_metrics,
-	[PV_CPUPOOLS] = verb_cpupools,
-};
+/* a handler for the verb was registered */
+static int
+has_handler(const struct control *c, enum proto_verb verb)
+{
+	return c->hooks != NULL && c->hooks->verbs != NULL &&
+	    (unsigned)verb < PV__N && c->hooks->verbs[verb] != NULL;
+}
 
 char *
 control_dispatch(struct control *c, const struct peer *peer,
@@ -100,7 +83,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	if (req.pcmd->role == PC_ADMIN && req.pcmd->verb != PV_STDIN)
 		log_info("control: %s%s%s by uid %u", req.cmd, s ? " " : "",
 		    s ? s->conf->name : "", (unsigned)peer->uid);
-	if ((unsigned)req.pcmd->verb >= PV__N || handlers[req.pcmd->verb] == NULL)
+	if (!has_handler(c, req.pcmd->verb))
 		return proto_error_reply(&req, PE_UNKNOWN_COMMAND, "not "
 		    "implemented", outlen);
 	c->cur_peer = peer;
@@ -112,7 +95,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	 * first; a reader's never does (readers change nothing) */
 	if (s && s->idle_paused && wakes(&req, auth_role_on(peer, &c->auth, sock_role)))
 		(void)svc_wake(s, req.cmd);
-	out = handlers[req.pcmd->verb](c, &req, s, outlen);
+	out = c->hooks->verbs[req.pcmd->verb](c, &req, s, outlen);
 	c->sup->actor[0] = '\0';
 	c->cur_peer = NULL;
 	return out;
@@ -168,11 +151,6 @@ control_listen(struct control *c, const char *run_dir, const char *read_group,
     const char *admin_group, struct err *e)
 {
 	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	c->sup->disk_done = rundisk_disk_done;
-	c->sup->disk_arg = c;
-	console_set_tap(jobs_log_tap, c);
-	c->sup->events.tap = jobs_event_tap;
-	c->sup->events.tap_arg = c;
 	c->fd_admin = c->fd_ro = -1;
 	c->auth.read_gid = group_gid(read_group);
 	c->auth.admin_gid = group_gid(admin_group);
@@ -197,23 +175,10 @@ static void
 conn_free(struct control *c, int i)
 {
 	struct control_conn *cc = c->conns[i];
-	int j;
 
-	/* its commands are cancelled in the guest: nobody reads them now;
-	 * a run keeps its job until its disk is detached again */
-	for (j = 0; j < CONTROL_JOBS; j++)
-		if (cc->jobs[j] != NULL) {
-			struct control_job *jb = cc->jobs[j];
-			struct service *s = sup_find(c->sup, jb->svc);
-
-			if (jb->run_phase != RUN_NONE && rundisk_orphan(c, jb)) {
-				cc->jobs[j] = NULL;
-				continue;
-			}
-			if (!jb->is_ping && s && s->con && s->con->chan)
-				chan_detach(s->con->chan, jb->chan_id);
-			control_job_end(jb);
-		}
+	/* what it has in flight is the layer above's to end */
+	if (c->hooks && c->hooks->gone)
+		c->hooks->gone(c, cc);
 	close(cc->fd);
 	free(cc->out);
 	free(cc);
@@ -223,15 +188,14 @@ conn_free(struct control *c, int i)
 void
 control_close(struct control *c)
 {
-	console_set_tap(NULL, NULL);
 	int i;
 
 	for (i = 0; i < CONTROL_MAX_CONNS; i++)
 		if (c->conns[i])
 			conn_free(c, i);
-	for (i = 0; i < CONTROL_ORPHANS; i++)
-		if (c->orphans[i])
-			control_job_end(c->orphans[i]);
+	/* what the layer above kept past its connections (runs) */
+	if (c->hooks && c->hooks->close)
+		c->hooks->close(c);
 	if (c->spare_fd > 0)
 		close(c->spare_fd);
 	c->spare_fd = -1;
@@ -264,11 +228,13 @@ refuse(int fd, const char *why)
 	close(fd);
 }
 
-/* no jobs, nothing read or to write: it only holds a slot */
+/* nothing in flight, nothing read or to write: it only holds a slot */
 static int
-conn_idle(const struct control_conn *cc)
+conn_idle(const struct control *c, const struct control_conn *cc)
 {
-	return !jobs_busy(cc) && cc->inlen == 0 && cc->outoff == cc->outlen;
+	if (c->hooks && c->hooks->busy && c->hooks->busy(cc))
+		return 0;
+	return cc->inlen == 0 && cc->outoff == cc->outlen;
 }
 
 /* room for one more of this peer? -1, or the free slot; an admin takes
@@ -292,7 +258,7 @@ conn_slot(struct control *c, const struct peer *peer, enum auth_role role,
 			readers++;
 		if (cc->peer.uid == peer->uid)
 			same_uid++;
-		if (conn_idle(cc) && (oldest == -1 ||
+		if (conn_idle(c, cc) && (oldest == -1 ||
 		    cc->last_ms < c->conns[oldest]->last_ms))
 			oldest = i;
 	}
@@ -420,7 +386,8 @@ conn_lines(struct control *c, struct control_conn *cc)
 			cc->out_wait = 1;
 			return;
 		}
-		if (!cc->discard && !jobs_stdin_may_pass(c, cc, cc->in, used)) {
+		if (!cc->discard && c->hooks && c->hooks->may_pass &&
+		    !c->hooks->may_pass(c, cc, cc->in, used)) {
 			/* the guest's command reads slower than the client
 			 * sends: stop reading this client until it catches up */
 			cc->stdin_wait = 1;
@@ -495,19 +462,20 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 			continue;
 		/* idle: nothing asked, nothing running, nothing left to say
 		 * (the last reply of a long quiet command is still written) */
-		if ((now - cc->last_ms > CONTROL_IDLE_MS && conn_idle(cc)) ||
+		if ((now - cc->last_ms > CONTROL_IDLE_MS && conn_idle(c, cc)) ||
 		    (cc->close_after && cc->outoff == cc->outlen)) {
 			conn_free(c, i);
 			continue;
 		}
-		jobs_pings(c, cc, now);
-		jobs_pending(c, cc, now);
+		if (c->hooks && c->hooks->tick)
+			c->hooks->tick(c, cc, now);
 		/* room comes with the agent's acks, read in the last round, or
 		 * as the client reads its replies */
 		if (cc->stdin_wait || (cc->out_wait && cc->outlen - cc->outoff <
 		    CONTROL_OUT_BUDGET))
 			conn_lines(c, cc);
-		if (jobs_waiting(cc) && (*timeout_ms < 0 || *timeout_ms > 1000))
+		if (c->hooks && c->hooks->waiting && c->hooks->waiting(cc) &&
+		    (*timeout_ms < 0 || *timeout_ms > 1000))
 			*timeout_ms = 1000;	/* ping and start deadlines */
 		cc->pollidx = *nfds;
 		fds[*nfds].fd = cc->fd;

@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "chan/channel.h"
 #include "proto/proto.h"
 #include "service.h"
 
@@ -26,41 +25,39 @@
 #define CONTROL_ACCEPT_BATCH	32	/* accepts per loop round */
 #define CONTROL_OUT_BUDGET	PROTO_REPLY_MAX	/* queued output: no more
 						 * requests read past it */
-#define CONTROL_ORPHANS		16	/* runs whose client left */
 #define CONTROL_CHECK_MS	5000	/* net --check by readers: how often */
 #define CONTROL_IDLE_MS		30000
-#define CONTROL_JOBS		16	/* execs and pings per connection */
-#define CONTROL_JOB_OUT_MAX	(8 * 1024 * 1024)	/* unread output */
-#define CONTROL_PING_MS		10000
-#define CONTROL_WAKE_MS		300000	/* exec: an idle DomU's start */
 
 struct control;
 struct control_conn;
 
-/* an exec or an agent ping whose answer comes later */
-struct control_job {
-	struct control		*c;
-	struct control_conn	*cc;
-	char			 svc[SERVICE_NAME_MAX + 1];
-	int			 is_ping;
-	int			 is_follow;	/* logs -f */
-	int			 is_events;	/* events -f; svc "" = all */
-	int			 is_console;	/* attached: raw output, input */
-	int			 run_phase;	/* run: RUN_* */
-	uint64_t		 token;		/* run: its disk operations */
-	uint32_t		 domid;
-	char			 vdev[16];
-	int			 loop_fd;	/* run: its image's loop device */
-	struct chan_result	 result;	/* run: kept over the detach */
-	struct request		*pending;	/* exec waiting for ready */
-	int			 stdin_open;	/* exec: takes "stdin" requests */
-	uint64_t		 pending_until;
-	int			 raw;
-	uint32_t		 chan_id;	/* exec */
-	uint64_t		 sent;		/* ping */
-	uint64_t		 sent_us;	/* exec: handed to the agent */
-	int64_t			 req_id;
-	int			 has_id;
+/* a verb of the protocol: the reply, or NULL when a job answers later */
+typedef char *control_handler(struct control *, const struct request *,
+    struct service *, size_t *outlen);
+
+/*
+ * What control.c needs of the layer above it, which it never calls by
+ * name: the verb table, and what a connection has in flight (jobs.c's
+ * requests answered later). verbs.c registers them before control_listen
+ * (verbs_setup); each may be NULL.
+ */
+struct control_hooks {
+	control_handler *const	*verbs;		/* [PV__N]: proto verb ->
+						 * handler; NULL: none */
+	/* the connection has something in flight: it is not idle */
+	int	(*busy)(const struct control_conn *);
+	/* ... something with a deadline: poll wakes within a second */
+	int	(*waiting)(const struct control_conn *);
+	/* each loop round, before poll: the answers that came, deadlines */
+	void	(*tick)(struct control *, struct control_conn *, uint64_t now);
+	/* may this line go now? 0: read no more of the connection until
+	 * there is room (asked again each round) */
+	int	(*may_pass)(struct control *, struct control_conn *,
+		    const char *line, size_t len);
+	/* the connection goes: what it has in flight, and its up */
+	void	(*gone)(struct control *, struct control_conn *);
+	/* control_close, its connections gone: what the layer above keeps */
+	void	(*close)(struct control *);
 };
 
 struct control_conn {
@@ -76,7 +73,8 @@ struct control_conn {
 	size_t			 outlen, outoff;
 	int			 close_after;
 	uint64_t		 last_ms;
-	struct control_job	*jobs[CONTROL_JOBS];
+	void			*up;		/* the layer above's (jobs.c),
+						 * ended by hooks->gone */
 	int			 stdin_wait;	/* a stdin line waits for room */
 	int			 out_wait;	/* lines wait: output over budget */
 };
@@ -105,8 +103,9 @@ struct control {
 	const struct peer	*cur_peer;	/* ... and who sent it */
 	enum auth_role		 cur_role;	/* ... on which socket */
 	struct control_conn	*conns[CONTROL_MAX_CONNS];
-	struct control_job	*orphans[CONTROL_ORPHANS];	/* runs whose
-						 * client left, until detached */
+	const struct control_hooks *hooks;	/* the layer above */
+	void			*up;		/* its own (jobs.c), ended by
+						 * hooks->close */
 	int			 spare_fd;	/* given up to refuse at EMFILE */
 	int			 fds_warned;
 	uint64_t		 last_check;	/* net --check by a reader */
@@ -129,29 +128,9 @@ void	 control_after_poll(struct control *, struct pollfd *, int nfds);
  * with *outlen 0 when the answer comes later (a job) or needs none. */
 char	*control_dispatch(struct control *, const struct peer *,
 	    enum auth_role sock_role, const char *line, size_t len, size_t *outlen);
-/* Reload from conf_path: on any error keep the old configuration.
- * Returns the checked config's diagnostics through *diags (caller frees
- * the config), 0 if applied. */
-int	 control_reload(struct control *, struct config **checked);
 
-/* ---- for the verb handlers (verbs.c, jobs.c, rundisk.c) ---------------- */
-
-/* a verb of the protocol: the reply, or NULL when a job answers later */
-typedef char *control_handler(struct control *, const struct request *,
-    struct service *, size_t *outlen);
-
-/* ---- verbs.c ---------------------------------------------------------- */
-control_handler	 verb_ping, verb_status, verb_logs, verb_net, verb_reload,
-		 verb_start, verb_stop, verb_restart, verb_events, verb_metrics,
-		 verb_cpupools;
-
-/* a reply line (malloc'd, taken) to the connection's output */
+/* a reply line (malloc'd, taken) to the connection's output; NULL cc (a
+ * job whose client left) drops it */
 void	 control_queue(struct control_conn *, char *reply, size_t len);
-/* a job for the connection whose request is dispatched; NULL with msg */
-struct control_job *control_job_new(struct control *, const struct request *,
-	    const char *svc, char *msg, size_t msgsz);
-void	 control_job_end(struct control_job *);
-/* a reply to the job's request, "ok" opened; the caller adds the rest */
-yajl_gen control_job_reply(const struct control_job *);
 
 #endif

@@ -2,6 +2,10 @@
 /*
  * domud: keeps the DomUs of a Xen Dom0 running. One poll() loop; signals
  * arrive through a self-pipe; libxl's fds and timeouts join the same loop.
+ * main is its steps: parse_args, check_only (-n), daemon_start,
+ * daemon_setup, loop_once until stopped, daemon_shutdown.
+ * May call: anything (the top); the control layers through control.h and
+ * verbs.h only.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -27,6 +31,7 @@
 #include "conf/partition.h"
 #include "service.h"
 #include "state.h"
+#include "verbs.h"
 #include "base/util.h"
 #include "xen/xenbe.h"
 
@@ -268,40 +273,50 @@ status_line(struct supervisor *sup, struct notify *nt)
 	notify_status(nt, text);
 }
 
-int
-main(int argc, char *argv[])
+/* what the command line asks */
+struct opts {
+	const char	*conf_path;
+	int		 debug;		/* -d */
+	int		 foreground;	/* -F */
+	int		 check;		/* -n */
+	int		 verbose;	/* -v, counted */
+};
+
+/* the running daemon: what the loop polls, and what it ends at exit */
+struct domud {
+	struct notify		 nt;
+	struct control		 ctl;
+	struct supervisor	*sup;
+	struct net		*net;
+	struct backend		*be;
+	int			 lockfd;
+	int			 stopping;	/* a signal asked us to stop */
+	uint64_t		 next_metrics;	/* mono ms: metrics_file */
+};
+
+static void
+parse_args(int argc, char *argv[], struct opts *o)
 {
-	const char *conf_path = DOMUD_CONF;
-	int debug = 0, foreground = 0, check = 0, verbose = 0, ch, lockfd,
-	    stopping = 0;
-	uint64_t next_metrics = 0;
-	struct notify nt;
-	struct control ctl;
-	struct supervisor *sup;
-	struct net *net;
-	struct backend *be;
-	struct config *cfg;
-	struct err e = ERR_INIT;
-	struct pollfd fds[POLL_MAX];
+	int ch;
 
-	malloc_tune();
-
+	memset(o, 0, sizeof(*o));
+	o->conf_path = DOMUD_CONF;
 	while ((ch = getopt(argc, argv, "dFf:nv")) != -1) {
 		switch (ch) {
 		case 'd':
-			debug = 1;
+			o->debug = 1;
 			break;
 		case 'F':
-			foreground = 1;
+			o->foreground = 1;
 			break;
 		case 'f':
-			conf_path = optarg;
+			o->conf_path = optarg;
 			break;
 		case 'n':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		default:
 			usage();
@@ -309,155 +324,217 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+}
 
-	cfg = config_load(conf_path);
-	if (check) {
-		check_machine(cfg);
-		config_print_diags(cfg, stderr);
-		check_kernels(cfg, stderr);
-		if (cfg->errors == 0)
-			fprintf(stderr, "configuration OK: %zu services%s\n",
-			    cfg->nsvcs, cfg->warnings ? " (with warnings)" : "");
-		ch = cfg->errors ? 1 : 0;
-		config_free(cfg);
-		return ch;
-	}
+/* -n: the configuration, the machine and the kernels; the exit status */
+static int
+check_only(struct config *cfg)
+{
+	int rc;
 
-	log_init(1, verbose, "domud");
+	check_machine(cfg);
+	config_print_diags(cfg, stderr);
+	check_kernels(cfg, stderr);
+	if (cfg->errors == 0)
+		fprintf(stderr, "configuration OK: %zu services%s\n",
+		    cfg->nsvcs, cfg->warnings ? " (with warnings)" : "");
+	rc = cfg->errors ? 1 : 0;
+	config_free(cfg);
+	return rc;
+}
+
+/* in a Dom0, with a configuration that has no errors: detached (unless
+ * -d or -F), our directories made, the only instance, signals taken */
+static void
+daemon_start(struct domud *d, const struct opts *o, struct config *cfg)
+{
+	/* ours alone: nobody else may swap what we keep there */
+	const char *dirs[] = { cfg->d.run_dir, cfg->d.state_dir,
+	    cfg->d.log_dir };
+	struct err de = ERR_INIT;
+	size_t i;
+
+	log_init(1, o->verbose, "domud");
 	if (!is_dom0())
 		fatalx("not a Xen control domain: no control_d in "
 		    "/proc/xen/capabilities");
 	if (cfg->conf_errors) {
 		config_print_diags(cfg, stderr);
-		fatalx("%s: errors, not starting", conf_path);
+		fatalx("%s: errors, not starting", o->conf_path);
 	}
-	if (!debug && !foreground && daemon(0, 0) == -1)
+	if (!o->debug && !o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	log_init(debug, verbose, "domud");
-	notify_open(&nt);
-	{
-		size_t i;
-
-		/* broken service files are reported; the others run */
-		for (i = 0; i < cfg->ndiags; i++)
-			log_warnx("%s", cfg->diags[i].text);
-	}
+	log_init(o->debug, o->verbose, "domud");
+	notify_open(&d->nt);
+	/* broken service files are reported; the others run */
+	for (i = 0; i < cfg->ndiags; i++)
+		log_warnx("%s", cfg->diags[i].text);
 	mkdirs(cfg->d.run_dir, 0755);
 	mkdirs(cfg->d.state_dir, 0700);
 	mkdirs(cfg->d.log_dir, 0750);
-	{
-		/* ours alone: nobody else may swap what we keep there */
-		const char *dirs[] = { cfg->d.run_dir, cfg->d.state_dir,
-		    cfg->d.log_dir };
-		struct err de = ERR_INIT;
-		size_t k;
-
-		for (k = 0; k < nitems(dirs); k++)
-			if (fileio_check_dir(dirs[k], &de) == -1)
-				fatalx("%s", de.msg);
-	}
-	lockfd = lock_instance(cfg->d.run_dir);
+	for (i = 0; i < nitems(dirs); i++)
+		if (fileio_check_dir(dirs[i], &de) == -1)
+			fatalx("%s", de.msg);
+	d->lockfd = lock_instance(cfg->d.run_dir);
 	signals_setup();
+}
 
-	if ((be = xenbe_new(&e)) == NULL)
+/* libxl, the network, the supervisor with what ran adopted, the control
+ * sockets; then the services start */
+static void
+daemon_setup(struct domud *d, const struct opts *o, struct config *cfg)
+{
+	struct err e = ERR_INIT;
+
+	if ((d->be = xenbe_new(&e)) == NULL)
 		fatalx("libxl: %s", e.msg);
-	net = net_new(cfg);
-	sup = sup_new(be, cfg);
-	sup_set_net(sup, net);
-	sup_adopt(sup);
+	d->net = net_new(cfg);
+	d->sup = sup_new(d->be, cfg);
+	sup_set_net(d->sup, d->net);
+	sup_adopt(d->sup);
 	/* bridges and rules before anything starts; adopted DomUs included */
-	net_flush(net);
-	state_load(sup);
+	net_flush(d->net);
+	state_load(d->sup);
 	/* the pools before any service that runs in one starts */
-	sup_pools_sync(sup);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.sup = sup;
-	ctl.conf_path = conf_path;
-	if (control_listen(&ctl, cfg->d.run_dir, cfg->d.read_group,
+	sup_pools_sync(d->sup);
+	memset(&d->ctl, 0, sizeof(d->ctl));
+	d->ctl.sup = d->sup;
+	d->ctl.conf_path = o->conf_path;
+	verbs_setup(&d->ctl);
+	if (control_listen(&d->ctl, cfg->d.run_dir, cfg->d.read_group,
 	    cfg->d.admin_group, &e) == -1)
 		fatalx("control: %s", e.msg);
-	log_info("domud %s started: %zu services", DOMUD_VERSION, sup->nsvcs);
-	sup_autostart(sup);
+	log_info("domud %s started: %zu services", DOMUD_VERSION,
+	    d->sup->nsvcs);
+	sup_autostart(d->sup);
 	/* the control sockets listen and what ran is adopted */
-	status_line(sup, &nt);
-	(void)notify_send(&nt, "READY=1");
+	status_line(d->sup, &d->nt);
+	(void)notify_send(&d->nt, "READY=1");
+}
 
-	for (;;) {
-		int nfds = 0, timeout = -1, n, k;
-		unsigned char sigs[16];
+/* the earlier of *timeout and k ms (-1: none) */
+static void
+timeout_min(int *timeout, int k)
+{
+	if (k >= 0 && (*timeout < 0 || k < *timeout))
+		*timeout = k;
+}
 
-		fds[nfds].fd = sigpipe_fds[0];
-		fds[nfds].events = POLLIN;
-		nfds++;
-		control_before_poll(&ctl, fds, &nfds, POLL_MAX, &timeout);
-		sup_before_poll(sup, fds, &nfds, POLL_MAX, &timeout);
-		be->ops->before_poll(be, fds, &nfds, POLL_MAX, &timeout);
-		k = net_timeout_ms(net);
-		if (k >= 0 && (timeout < 0 || k < timeout))
-			timeout = k;
-		/* the overall shutdown deadline is checked once a second */
-		if (stopping && (timeout < 0 || timeout > 1000))
-			timeout = 1000;
-		k = notify_watchdog(&nt, mono_ms());
-		if (k >= 0 && (timeout < 0 || k < timeout))
-			timeout = k;
-		/* metrics_file: rewritten every metrics_interval */
-		if (sup->cfg->d.metrics_file) {
-			uint64_t now = mono_ms();
+/* this round's poll set and timeout; metrics_file is written when due */
+static int
+loop_before(struct domud *d, struct pollfd *fds, int *nfds)
+{
+	struct supervisor *sup = d->sup;
+	int timeout = -1;
 
-			if (now >= next_metrics) {
-				(void)metrics_write(sup);
-				next_metrics = now + sup->cfg->d.metrics_interval_ms;
-			}
-			k = (int)(next_metrics - now);
-			if (timeout < 0 || k < timeout)
-				timeout = k;
+	fds[*nfds].fd = sigpipe_fds[0];
+	fds[*nfds].events = POLLIN;
+	(*nfds)++;
+	control_before_poll(&d->ctl, fds, nfds, POLL_MAX, &timeout);
+	sup_before_poll(sup, fds, nfds, POLL_MAX, &timeout);
+	d->be->ops->before_poll(d->be, fds, nfds, POLL_MAX, &timeout);
+	timeout_min(&timeout, net_timeout_ms(d->net));
+	/* the overall shutdown deadline is checked once a second */
+	if (d->stopping && (timeout < 0 || timeout > 1000))
+		timeout = 1000;
+	timeout_min(&timeout, notify_watchdog(&d->nt, mono_ms()));
+	/* metrics_file: rewritten every metrics_interval */
+	if (sup->cfg->d.metrics_file) {
+		uint64_t now = mono_ms();
+		int k;
+
+		if (now >= d->next_metrics) {
+			(void)metrics_write(sup);
+			d->next_metrics = now + sup->cfg->d.metrics_interval_ms;
 		}
-
-		n = poll(fds, (nfds_t)nfds, timeout);
-		if (n == -1 && errno != EINTR)
-			fatal("poll");
-		control_loop_woke(&ctl, mono_ms());
-		if (n == -1)
-			nfds = 0;	/* nothing is valid; run timers only */
-
-		be->ops->after_poll(be, fds, nfds);
-		sup_after_poll(sup, fds, nfds);
-		control_after_poll(&ctl, fds, nfds);
-		net_flush(net);
-
-		if (nfds > 0 && fds[0].revents & POLLIN) {
-			ssize_t r = read(sigpipe_fds[0], sigs, sizeof(sigs));
-
-			for (k = 0; k < r; k++) {
-				if (sigs[k] == SIGHUP)
-					reload(&ctl, &nt);
-				else if (!stopping) {
-					log_info("signal %d: stopping services",
-					    sigs[k]);
-					(void)notify_send(&nt, "STOPPING=1");
-					stopping = 1;
-					sup_shutdown(sup);
-				}
-			}
-		}
-		status_line(sup, &nt);
-		control_loop_done(&ctl, mono_ms());
-		if (stopping && sup_idle(sup) && be->ops->idle(be))
-			break;
+		k = (int)(d->next_metrics - now);
+		if (timeout < 0 || k < timeout)
+			timeout = k;
 	}
+	return timeout;
+}
 
-	net_flush(net);
-	net_stop(net, sup->keep_running);
+/* what the self-pipe says: SIGHUP reloads, the others stop */
+static void
+loop_signals(struct domud *d)
+{
+	unsigned char sigs[16];
+	ssize_t r = read(sigpipe_fds[0], sigs, sizeof(sigs)), k;
+
+	for (k = 0; k < r; k++) {
+		if (sigs[k] == SIGHUP)
+			reload(&d->ctl, &d->nt);
+		else if (!d->stopping) {
+			log_info("signal %d: stopping services", sigs[k]);
+			(void)notify_send(&d->nt, "STOPPING=1");
+			d->stopping = 1;
+			sup_shutdown(d->sup);
+		}
+	}
+}
+
+/* one round of the loop; 1 when stopping is done */
+static int
+loop_once(struct domud *d)
+{
+	struct pollfd fds[POLL_MAX];
+	int nfds = 0, timeout, n;
+
+	timeout = loop_before(d, fds, &nfds);
+	n = poll(fds, (nfds_t)nfds, timeout);
+	if (n == -1 && errno != EINTR)
+		fatal("poll");
+	control_loop_woke(&d->ctl, mono_ms());
+	if (n == -1)
+		nfds = 0;	/* nothing is valid; run timers only */
+
+	d->be->ops->after_poll(d->be, fds, nfds);
+	sup_after_poll(d->sup, fds, nfds);
+	control_after_poll(&d->ctl, fds, nfds);
+	net_flush(d->net);
+
+	if (nfds > 0 && fds[0].revents & POLLIN)
+		loop_signals(d);
+	status_line(d->sup, &d->nt);
+	control_loop_done(&d->ctl, mono_ms());
+	return d->stopping && sup_idle(d->sup) && d->be->ops->idle(d->be);
+}
+
+/* every service stopped: the network's state, the sockets, the pid file */
+static void
+daemon_shutdown(struct domud *d)
+{
+	net_flush(d->net);
+	net_stop(d->net, d->sup->keep_running);
 	log_info("all services stopped; exiting");
-	control_close(&ctl);
-	sup_free(sup);
-	net_free(net);
-	be->ops->free(be);
+	control_close(&d->ctl);
+	sup_free(d->sup);
+	net_free(d->net);
+	d->be->ops->free(d->be);
 	/* still holding the lock: no other domud can be using this file;
 	 * a pid file left means domud died (init scripts' status) */
 	(void)unlink(pid_path);
-	close(lockfd);
-	notify_close(&nt);
+	close(d->lockfd);
+	notify_close(&d->nt);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct domud d;
+	struct config *cfg;
+	struct opts o;
+
+	memset(&d, 0, sizeof(d));
+	malloc_tune();
+	parse_args(argc, argv, &o);
+	cfg = config_load(o.conf_path);
+	if (o.check)
+		return check_only(cfg);
+	daemon_start(&d, &o, cfg);
+	daemon_setup(&d, &o, cfg);
+	while (!loop_once(&d))
+		;
+	daemon_shutdown(&d);
 	return 0;
 }

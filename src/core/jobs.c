@@ -4,9 +4,11 @@
  * lives until its answer is queued. exec (memres commands through the
  * agent, with output events and stdin), a ping of a service's agent,
  * console attach and typed input, logs -f, cancel, and an exec that waits
- * for an idle memres DomU to start. The run-disk job is in rundisk.c.
- * May call: the supervisor (service.h), the channel, console; never the
- * sockets, which control.c owns.
+ * for an idle memres DomU to start. The run-disk job is in rundisk.c, a
+ * job with an owner (struct job_owner) that jobs.c calls back.
+ * May call: control.c (its API: control_queue, the connections), the
+ * supervisor (service.h), the channel, console, events; never rundisk.c
+ * or verbs.c, which are above it, nor the sockets, which control.c owns.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,52 +16,150 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/loopdev.h"
 #include "base/sanitize.h"
 #include "base/util.h"
 #include "chan/channel.h"
 #include "console.h"
 #include "control.h"
 #include "jobs.h"
-#include "rundisk.h"
+
+/* a connection's jobs (control_conn.up) */
+struct jobs_conn {
+	struct job		*job[JOBS_PER_CONN];
+};
+
+/* the jobs kept after their client left (control.up) */
+struct jobs_kept {
+	struct job		*job[JOBS_KEPT];
+};
+
+/* the connection's job in slot k, or NULL */
+static struct job *
+conn_job(const struct control_conn *cc, int k)
+{
+	const struct jobs_conn *jc = cc ? cc->up : NULL;
+
+	return jc ? jc->job[k] : NULL;
+}
+
+struct job *
+jobs_next(struct control *c, int *pos)
+{
+	const struct jobs_kept *kept = c->up;
+	int nconn = CONTROL_MAX_CONNS * JOBS_PER_CONN;
+	struct job *j;
+
+	for (; *pos < nconn + JOBS_KEPT; (*pos)++) {
+		if (*pos < nconn)
+			j = conn_job(c->conns[*pos / JOBS_PER_CONN],
+			    *pos % JOBS_PER_CONN);
+		else
+			j = kept ? kept->job[*pos - nconn] : NULL;
+		if (j != NULL) {
+			(*pos)++;
+			return j;
+		}
+	}
+	return NULL;
+}
 
 /* the last console of a memres service left: the agent's console shell
  * hangs up, so that bytes typed by nobody reach no shell */
 static void
-console_left(struct control_job *j)
+console_left(struct job *j)
 {
 	struct control *c = j->c;
 	struct service *s;
-	int i, k;
+	struct job *o;
+	int pos = 0;
 
-	for (i = 0; i < CONTROL_MAX_CONNS; i++)
-		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
-			if (c->conns[i]->jobs[k] && c->conns[i]->jobs[k] != j &&
-			    c->conns[i]->jobs[k]->is_console &&
-			    strcmp(c->conns[i]->jobs[k]->svc, j->svc) == 0)
-				return;
+	while ((o = jobs_next(c, &pos)) != NULL)
+		if (o != j && o->is_console && strcmp(o->svc, j->svc) == 0)
+			return;
 	if ((s = sup_find(c->sup, j->svc)) != NULL && s->con && s->con->chan)
 		(void)chan_console_detach(s->con->chan);
 }
 
 void
-control_job_end(struct control_job *j)
+jobs_end(struct job *j)
 {
+	struct jobs_conn *jc = j->cc ? j->cc->up : NULL;
+	struct jobs_kept *kept = j->c->up;
 	int k;
 
 	if (j->is_console)
 		console_left(j);
-
+	if (j->owner && j->owner->end)
+		j->owner->end(j);
 	free(j->pending);
-	if (j->loop_fd > 0)
-		loopdev_release(j->loop_fd);
-	for (k = 0; j->cc && k < CONTROL_JOBS; k++)
-		if (j->cc->jobs[k] == j)
-			j->cc->jobs[k] = NULL;
-	for (k = 0; !j->cc && k < CONTROL_ORPHANS; k++)
-		if (j->c->orphans[k] == j)
-			j->c->orphans[k] = NULL;
+	for (k = 0; jc && k < JOBS_PER_CONN; k++)
+		if (jc->job[k] == j)
+			jc->job[k] = NULL;
+	for (k = 0; !j->cc && kept && k < JOBS_KEPT; k++)
+		if (kept->job[k] == j)
+			kept->job[k] = NULL;
 	free(j);
+}
+
+int
+jobs_keep(struct job *j)
+{
+	struct jobs_conn *jc = j->cc ? j->cc->up : NULL;
+	struct jobs_kept *kept = j->c->up;
+	int i, k;
+
+	if (kept == NULL)
+		kept = j->c->up = xcalloc(1, sizeof(*kept));
+	for (i = 0; i < JOBS_KEPT; i++)
+		if (kept->job[i] == NULL)
+			break;
+	if (i == JOBS_KEPT)
+		return -1;
+	for (k = 0; jc && k < JOBS_PER_CONN; k++)
+		if (jc->job[k] == j)
+			jc->job[k] = NULL;
+	kept->job[i] = j;
+	j->cc = NULL;
+	return 0;
+}
+
+/* the connection goes: its commands are cancelled in the guest (nobody
+ * reads them now), unless their owner keeps them (a run, to its detach) */
+void
+jobs_conn_gone(struct control *c, struct control_conn *cc)
+{
+	int k;
+
+	for (k = 0; k < JOBS_PER_CONN; k++) {
+		struct job *j = conn_job(cc, k);
+		struct service *s;
+
+		if (j == NULL)
+			continue;
+		if (j->owner && j->owner->leave && j->owner->leave(j))
+			continue;
+		s = sup_find(c->sup, j->svc);
+		if (!j->is_ping && s && s->con && s->con->chan)
+			chan_detach(s->con->chan, j->chan_id);
+		jobs_end(j);
+	}
+	free(cc->up);
+	cc->up = NULL;
+}
+
+/* the control closes, its connections gone: the jobs kept past them */
+void
+jobs_close(struct control *c)
+{
+	struct jobs_kept *kept = c->up;
+	int k;
+
+	console_set_tap(NULL, NULL);
+	for (k = 0; kept && k < JOBS_KEPT; k++)
+		if (kept->job[k])
+			jobs_end(kept->job[k]);
+	free(c->up);
+	c->up = NULL;
 }
 
 int
@@ -67,8 +167,8 @@ jobs_busy(const struct control_conn *cc)
 {
 	int k;
 
-	for (k = 0; k < CONTROL_JOBS; k++)
-		if (cc->jobs[k] != NULL)
+	for (k = 0; k < JOBS_PER_CONN; k++)
+		if (conn_job(cc, k) != NULL)
 			return 1;
 	return 0;
 }
@@ -77,32 +177,36 @@ jobs_busy(const struct control_conn *cc)
 int
 jobs_waiting(const struct control_conn *cc)
 {
+	struct job *j;
 	int k;
 
-	for (k = 0; k < CONTROL_JOBS; k++)
-		if (cc->jobs[k] && (cc->jobs[k]->is_ping || cc->jobs[k]->pending))
+	for (k = 0; k < JOBS_PER_CONN; k++)
+		if ((j = conn_job(cc, k)) && (j->is_ping || j->pending))
 			return 1;
 	return 0;
 }
 
-struct control_job *
-control_job_new(struct control *c, const struct request *req, const char *svc,
+struct job *
+jobs_new(struct control *c, const struct request *req, const char *svc,
     char *msg, size_t msgsz)
 {
 	struct control_conn *cc = c->cur;
-	struct control_job *j;
+	struct jobs_conn *jc;
+	struct job *j;
 	int k;
 
 	if (cc == NULL) {
 		snprintf(msg, msgsz, "needs a connection");
 		return NULL;
 	}
-	for (k = 0; k < CONTROL_JOBS; k++)
-		if (cc->jobs[k] == NULL)
+	if ((jc = cc->up) == NULL)
+		jc = cc->up = xcalloc(1, sizeof(*jc));
+	for (k = 0; k < JOBS_PER_CONN; k++)
+		if (jc->job[k] == NULL)
 			break;
-	if (k == CONTROL_JOBS) {
+	if (k == JOBS_PER_CONN) {
 		snprintf(msg, msgsz, "%d requests in flight on this connection "
-		    "already", CONTROL_JOBS);
+		    "already", JOBS_PER_CONN);
 		return NULL;
 	}
 	j = xcalloc(1, sizeof(*j));
@@ -111,12 +215,13 @@ control_job_new(struct control *c, const struct request *req, const char *svc,
 	strlcpy_(j->svc, svc, sizeof(j->svc));
 	j->req_id = req->id;
 	j->has_id = req->has_id;
-	cc->jobs[k] = j;
+	jc->job[k] = j;
 	return j;
 }
 
-yajl_gen
-control_job_reply(const struct control_job *j)
+/* a reply to the job's request, "ok" opened; the caller adds the rest */
+static yajl_gen
+jobs_reply(const struct job *j)
 {
 	struct request r;
 
@@ -129,17 +234,17 @@ control_job_reply(const struct control_job *j)
 static void
 exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
 {
-	struct control_job *j = ctx;
+	struct job *j = ctx;
 	struct control_conn *cc = j->cc;
 	char *b64, *line;
 	yajl_gen g;
 	size_t len;
 
 	if (cc == NULL)
-		return;		/* an orphaned run: nobody reads it */
+		return;		/* kept, its client gone: nobody reads it */
 	/* a client that does not read costs a bounded amount, then its
 	 * command is cancelled */
-	if (cc->outlen - cc->outoff > CONTROL_JOB_OUT_MAX) {
+	if (cc->outlen - cc->outoff > JOBS_OUT_MAX) {
 		struct service *s = sup_find(j->c->sup, j->svc);
 
 		if (s && s->con && s->con->chan)
@@ -148,7 +253,7 @@ exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
 	}
 	b64 = xcalloc(1, 4 * ((n + 2) / 3) + 1);
 	base64_encode(b, n, b64);
-	g = control_job_reply(j);
+	g = jobs_reply(j);
 	/* proto_reply_begin opened the map with "ok": an event has none,
 	 * but a reader keys on "event" first */
 	gen_kv_str(g, "event", "output");
@@ -173,7 +278,7 @@ jobs_gen_result(yajl_gen g, const char *svc, const struct chan_result *r)
 static void
 exec_done(void *ctx, const struct chan_result *r)
 {
-	struct control_job *j = ctx;
+	struct job *j = ctx;
 	struct service *s = sup_find(j->c->sup, j->svc);
 	struct request req;
 	char *line;
@@ -187,9 +292,9 @@ exec_done(void *ctx, const struct chan_result *r)
 		    "guest's window", j->svc, j->chan_id,
 		    (unsigned long long)r->stdin_full_ms,
 		    (unsigned long long)((mono_us() - j->sent_us) / 1000));
-	if (j->run_phase == RUN_EXEC) {
-		rundisk_exec_done(j, r);	/* the reply comes once the disk
-						 * is gone */
+	if (j->owner && j->owner->exec_done) {
+		j->owner->exec_done(j, r);	/* its owner answers (a run,
+						 * once its disk is gone) */
 		return;
 	}
 	memset(&req, 0, sizeof(req));
@@ -222,12 +327,12 @@ exec_done(void *ctx, const struct chan_result *r)
 		line = proto_reply_end(g, &len);
 	}
 	control_queue(j->cc, line, len);
-	control_job_end(j);
+	jobs_end(j);
 }
 
 /* hand a command to the agent; -1 with msg when it cannot be */
 int
-jobs_exec_start(struct control_job *j, struct service *s, const struct request *req,
+jobs_exec_start(struct job *j, struct service *s, const struct request *req,
     char *msg, size_t msgsz)
 {
 	struct chan_exec_cb cb = { exec_out, exec_done, j };
@@ -254,7 +359,7 @@ char *
 jobs_exec(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
-	struct control_job *j;
+	struct job *j;
 	char msg[256];
 
 	if (!s->conf->memres)
@@ -270,12 +375,12 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 		/* a start refused (memory) is the answer, at once */
 		if (s->state == ST_STOPPED && sup_start(c->sup, s, &e) == -1)
 			return proto_error_reply(req, PE_FAILED, e.msg, outlen);
-		if ((j = control_job_new(c, req, s->conf->name, msg,
+		if ((j = jobs_new(c, req, s->conf->name, msg,
 		    sizeof(msg))) == NULL)
 			return proto_error_reply(req, PE_BUSY, msg, outlen);
 		j->pending = xcalloc(1, sizeof(*j->pending));
 		*j->pending = *req;
-		j->pending_until = mono_ms() + CONTROL_WAKE_MS;
+		j->pending_until = mono_ms() + JOBS_WAKE_MS;
 		log_info("%s: exec waits for the idle DomU to start",
 		    s->conf->name);
 		*outlen = 0;
@@ -289,10 +394,10 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 	if (!s->ready)
 		return proto_error_reply(req, PE_FAILED, "its agent has not "
 		    "answered yet", outlen);
-	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+	if ((j = jobs_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	if (jobs_exec_start(j, s, req, msg, sizeof(msg)) == -1) {
-		control_job_end(j);
+		jobs_end(j);
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	}
 	*outlen = 0;
@@ -300,21 +405,22 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 }
 
 /* execs waiting for an idle DomU to be started and ready */
-void
+static void
 jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
 {
 	int k;
 
-	for (k = 0; k < CONTROL_JOBS; k++) {
-		struct control_job *j = cc->jobs[k];
+	for (k = 0; k < JOBS_PER_CONN; k++) {
+		struct job *j = conn_job(cc, k);
 		struct err e = ERR_INIT;
 		struct service *s;
 		char msg[256] = "";
 		char *line;
 		size_t len;
 
-		/* a run keeps its request there while its disk attaches */
-		if (j == NULL || j->pending == NULL || j->run_phase != RUN_NONE)
+		/* an owner's job keeps its own request there (a run, while
+		 * its disk attaches) */
+		if (j == NULL || j->pending == NULL || j->owner != NULL)
 			continue;
 		s = sup_find(c->sup, j->svc);
 		/* it was still stopping, or a restart after a failure was
@@ -323,7 +429,7 @@ jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
 		    sup_start(c->sup, s, &e) == -1) {
 			line = proto_error_reply(j->pending, PE_FAILED, e.msg, &len);
 			control_queue(cc, line, len);
-			control_job_end(j);
+			jobs_end(j);
 			continue;
 		}
 		if (s && s->state == ST_RUNNING && s->ready && s->con &&
@@ -345,18 +451,18 @@ jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
 		else
 			continue;
 		control_queue(cc, line, len);
-		control_job_end(j);
+		jobs_end(j);
 	}
 }
 
 /* the connection's command that takes stdin, with its channel */
-static struct control_job *
+static struct job *
 stdin_job(struct control *c, struct control_conn *cc, struct channel **chp)
 {
 	int k;
 
-	for (k = 0; cc && k < CONTROL_JOBS; k++) {
-		struct control_job *j = cc->jobs[k];
+	for (k = 0; cc && k < JOBS_PER_CONN; k++) {
+		struct job *j = conn_job(cc, k);
 		struct service *s;
 
 		if (j == NULL || !j->stdin_open || j->pending)
@@ -376,7 +482,7 @@ jobs_stdin(struct control *c, const struct request *req, struct service *none,
     size_t *outlen)
 {
 	struct channel *ch = NULL;
-	struct control_job *j = stdin_job(c, c->cur, &ch);
+	struct job *j = stdin_job(c, c->cur, &ch);
 
 	if (j == NULL)
 		return proto_error_reply(req, PE_FAILED, "no command of this "
@@ -398,7 +504,7 @@ jobs_stdin_may_pass(struct control *c, struct control_conn *cc, const char *line
     size_t len)
 {
 	struct channel *ch = NULL;
-	struct control_job *j;
+	struct job *j;
 
 	/* cheap test first: only stdin requests ever wait */
 	if (memmem(line, len, "\"stdin\"", 7) == NULL ||
@@ -417,8 +523,8 @@ jobs_cancel(struct control *c, const struct request *req, struct service *none,
 	int k, n = 0;
 	yajl_gen g;
 
-	for (k = 0; cc && k < CONTROL_JOBS; k++) {
-		struct control_job *j = cc->jobs[k];
+	for (k = 0; cc && k < JOBS_PER_CONN; k++) {
+		struct job *j = conn_job(cc, k);
 		struct service *s;
 
 		if (j == NULL || j->is_ping)
@@ -440,7 +546,7 @@ char *
 jobs_agent_ping(struct control *c, const struct request *req,
     struct service *s, size_t *outlen)
 {
-	struct control_job *j;
+	struct job *j;
 	char msg[128];
 	uint64_t now = mono_ms();
 
@@ -453,14 +559,14 @@ jobs_agent_ping(struct control *c, const struct request *req,
 		    "admin's command resumes it)", outlen);
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
 		return proto_error_reply(req, PE_FAILED, "not running", outlen);
-	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+	if ((j = jobs_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	j->is_ping = 1;
 	j->sent = now;
 	/* a ping already on its way answers this one too: readers add no
 	 * traffic to the guest's console while one is outstanding */
 	if (s->con->chan->ping_sent == 0 && chan_ping(s->con->chan, now) == -1) {
-		control_job_end(j);
+		jobs_end(j);
 		return proto_error_reply(req, PE_BUSY, "the console is not "
 		    "taking input", outlen);
 	}
@@ -471,19 +577,15 @@ jobs_agent_ping(struct control *c, const struct request *req,
 /* the next job at *pos or after whose connection has room in its output
  * budget (a reader that does not read loses what it follows, not us
  * memory); NULL at the end */
-static struct control_job *
+static struct job *
 reader_next(struct control *c, int *pos)
 {
-	for (; *pos < CONTROL_MAX_CONNS * CONTROL_JOBS; (*pos)++) {
-		struct control_conn *cc = c->conns[*pos / CONTROL_JOBS];
-		struct control_job *j = cc ? cc->jobs[*pos % CONTROL_JOBS] :
-		    NULL;
+	struct job *j;
 
-		if (j != NULL && cc->outlen - cc->outoff <= CONTROL_JOB_OUT_MAX) {
-			(*pos)++;
+	while ((j = jobs_next(c, pos)) != NULL)
+		if (j->cc != NULL && j->cc->outlen - j->cc->outoff <=
+		    JOBS_OUT_MAX)
 			return j;
-		}
-	}
 	return NULL;
 }
 
@@ -492,7 +594,7 @@ void
 jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 {
 	struct control *c = arg;
-	struct control_job *j;
+	struct job *j;
 	int pos = 0;
 
 	while ((j = reader_next(c, &pos)) != NULL) {
@@ -503,7 +605,7 @@ jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 		if (!(j->is_follow || j->is_console) || strcmp(j->svc, svc) != 0)
 			continue;
 		text = xcalloc(1, 4 * n + 1);
-		g = control_job_reply(j);
+		g = jobs_reply(j);
 		if (j->is_console) {
 			/* the bytes as they are: domuctl neutralises them for
 			 * a terminal unless --raw */
@@ -526,7 +628,7 @@ void
 jobs_event_tap(void *arg, const struct event *ev)
 {
 	struct control *c = arg;
-	struct control_job *j;
+	struct job *j;
 	int pos = 0;
 
 	while ((j = reader_next(c, &pos)) != NULL) {
@@ -536,7 +638,7 @@ jobs_event_tap(void *arg, const struct event *ev)
 
 		if (!j->is_events || (j->svc[0] && strcmp(j->svc, ev->svc) != 0))
 			continue;
-		g = control_job_reply(j);
+		g = jobs_reply(j);
 		gen_kv_str(g, "event", "event");
 		gen_str(g, "data");
 		events_json(ev, g);
@@ -550,11 +652,11 @@ char *
 jobs_console(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
-	struct control_job *j;
+	struct job *j;
 	char msg[128];
 	yajl_gen g;
 
-	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
+	if ((j = jobs_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL)
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	j->is_console = 1;
 	/* the agent feeds its console shell only once told a person is here */
@@ -579,11 +681,12 @@ jobs_input(struct control *c, const struct request *req, struct service *none,
 {
 	struct control_conn *cc = c->cur;
 	struct service *s = NULL;
+	struct job *j;
 	int k;
 
-	for (k = 0; cc && k < CONTROL_JOBS; k++)
-		if (cc->jobs[k] && cc->jobs[k]->is_console)
-			s = sup_find(c->sup, cc->jobs[k]->svc);
+	for (k = 0; cc && k < JOBS_PER_CONN; k++)
+		if ((j = conn_job(cc, k)) && j->is_console)
+			s = sup_find(c->sup, j->svc);
 	if (s == NULL)
 		return proto_error_reply(req, PE_FAILED, "not attached to a "
 		    "console", outlen);
@@ -599,13 +702,13 @@ jobs_input(struct control *c, const struct request *req, struct service *none,
 }
 
 /* pongs that answer a ping of ours, and pings that went unanswered */
-void
+static void
 jobs_pings(struct control *c, struct control_conn *cc, uint64_t now)
 {
 	int k;
 
-	for (k = 0; k < CONTROL_JOBS; k++) {
-		struct control_job *j = cc->jobs[k];
+	for (k = 0; k < JOBS_PER_CONN; k++) {
+		struct job *j = conn_job(cc, k);
 		struct service *s;
 		struct request req;
 		char *line;
@@ -630,12 +733,20 @@ jobs_pings(struct control *c, struct control_conn *cc, uint64_t now)
 			yajl_gen_map_close(g);
 			line = proto_reply_end(g, &len);
 		} else if (s == NULL || s->con == NULL ||
-		    now - j->sent >= CONTROL_PING_MS)
+		    now - j->sent >= JOBS_PING_MS)
 			line = proto_error_reply(&req, PE_FAILED, "no answer from "
 			    "the agent", &len);
 		else
 			continue;
 		control_queue(cc, line, len);
-		control_job_end(j);
+		jobs_end(j);
 	}
+}
+
+/* each loop round: pongs and unanswered pings, execs waiting for a start */
+void
+jobs_tick(struct control *c, struct control_conn *cc, uint64_t now)
+{
+	jobs_pings(c, cc, now);
+	jobs_pending(c, cc, now);
 }

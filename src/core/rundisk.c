@@ -5,7 +5,10 @@
  * RUN_VDEV_FIRST..RUN_VDEV_LAST) -> EXEC (sh mounts it and runs the command
  * through the agent, jobs.c) -> DETACH (the backend takes it away) -> the
  * reply. Adoption (service.c) detaches what a dead domud left in that range.
- * May call: the backend's disk operations, the supervisor, jobs.c.
+ * The job is jobs.c's, with rundisk.c its owner (struct job_owner): jobs.c
+ * calls back when the command ends, the client leaves, the job ends.
+ * May call: jobs.c, control.c (control_queue), the backend's disk
+ * operations, the supervisor, the channel; never verbs.c, which is above.
  */
 #include <sys/stat.h>
 
@@ -26,6 +29,19 @@
 #include "jobs.h"
 #include "rundisk.h"
 
+/* the phases of a run */
+enum run_phase { RUN_NONE, RUN_ATTACH, RUN_EXEC, RUN_DETACH };
+
+/* a run's own part of its job (job.owner_data) */
+struct run {
+	enum run_phase		 phase;
+	uint64_t		 token;		/* its disk operations */
+	uint32_t		 domid;
+	char			 vdev[16];
+	int			 loop_fd;	/* its image's loop device */
+	struct chan_result	 result;	/* kept over the detach */
+};
+
 /* mount the disk, run the command from it, unmount; its exit status */
 static const char run_script[] =
     "v=$1; shift; m=/run/domud-run/$v; mkdir -p $m; i=0; "
@@ -36,7 +52,20 @@ static const char run_script[] =
 
 static uint64_t run_tokens;
 
-static void run_reply(struct control_job *, const char *detach_error);
+static void run_reply(struct job *, const char *detach_error);
+static void run_detach(struct job *, const struct chan_result *);
+static int run_leave(struct job *);
+static void run_end(struct job *);
+
+/* what jobs.c calls back: the command ran (or could not), take the disk
+ * away, then answer; the client left; the job ends */
+static const struct job_owner run_owner = { run_detach, run_leave, run_end };
+
+static struct run *
+run_of(const struct job *j)
+{
+	return j->owner == &run_owner ? j->owner_data : NULL;
+}
 
 static const char *
 run_images(struct control *c, char *buf, size_t sz)
@@ -89,69 +118,76 @@ rundisk_open_image(const char *dir, const char *path, struct err *e)
 	return fd;
 }
 
-/* the run job (of a connection, or orphaned) a disk operation is for */
-static struct control_job *
+/* the run job (of a connection, or kept) a disk operation is for */
+static struct job *
 run_find(struct control *c, uint64_t token)
 {
-	int i, k;
+	struct job *j;
+	struct run *r;
+	int pos = 0;
 
 	if (token == 0)
 		return NULL;
-	for (i = 0; i < CONTROL_MAX_CONNS; i++)
-		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
-			if (c->conns[i]->jobs[k] &&
-			    c->conns[i]->jobs[k]->token == token)
-				return c->conns[i]->jobs[k];
-	for (i = 0; i < CONTROL_ORPHANS; i++)
-		if (c->orphans[i] && c->orphans[i]->token == token)
-			return c->orphans[i];
+	while ((j = jobs_next(c, &pos)) != NULL)
+		if ((r = run_of(j)) != NULL && r->token == token)
+			return j;
 	return NULL;
 }
 
 /* its client left: the run goes on to its detach, answered to nobody (so
  * that the disk does not stay, and its vdev is not taken by the next) */
-int
-rundisk_orphan(struct control *c, struct control_job *j)
+static int
+run_leave(struct job *j)
 {
+	struct run *r = j->owner_data;
 	struct service *s;
-	int i;
 
-	for (i = 0; i < CONTROL_ORPHANS; i++)
-		if (c->orphans[i] == NULL)
-			break;
-	if (i == CONTROL_ORPHANS) {
+	if (r->phase == RUN_NONE)
+		return 0;
+	if (jobs_keep(j) == -1) {
 		log_warnx("%s: run on %s: its client left and %d others wait "
 		    "for their detach: this one is left attached", j->svc,
-		    j->vdev, CONTROL_ORPHANS);
+		    r->vdev, JOBS_KEPT);
 		return 0;
 	}
-	c->orphans[i] = j;
-	j->cc = NULL;
 	/* the command ends (exec_done), then the disk is detached */
-	if (j->run_phase == RUN_EXEC && (s = sup_find(c->sup, j->svc)) &&
+	if (r->phase == RUN_EXEC && (s = sup_find(j->c->sup, j->svc)) &&
 	    s->con && s->con->chan)
 		chan_cancel(s->con->chan, j->chan_id);
 	log_info("%s: run on %s: the client left; cancelled, the disk goes "
-	    "when the command has ended", j->svc, j->vdev);
+	    "when the command has ended", j->svc, r->vdev);
 	return 1;
 }
 
 static void
-run_detach(struct control_job *j, const struct chan_result *r)
+run_end(struct job *j)
+{
+	struct run *r = j->owner_data;
+
+	if (r->loop_fd > 0)
+		loopdev_release(r->loop_fd);
+	free(r);
+	j->owner_data = NULL;
+}
+
+static void
+run_detach(struct job *j, const struct chan_result *res)
 {
 	struct supervisor *sup = j->c->sup;
+	struct run *r = j->owner_data;
 	struct err e = ERR_INIT;
 
-	j->result = *r;
-	j->run_phase = RUN_DETACH;
-	if (sup->be->ops->disk_detach(sup->be, j->svc, j->domid, j->vdev,
-	    j->token, &e) == -1)
+	r->result = *res;
+	r->phase = RUN_DETACH;
+	if (sup->be->ops->disk_detach(sup->be, j->svc, r->domid, r->vdev,
+	    r->token, &e) == -1)
 		run_reply(j, e.msg);
 }
 
 static void
-run_reply(struct control_job *j, const char *detach_error)
+run_reply(struct job *j, const char *detach_error)
 {
+	struct run *r = j->owner_data;
 	struct request req;
 	char *line;
 	yajl_gen g;
@@ -160,11 +196,11 @@ run_reply(struct control_job *j, const char *detach_error)
 	memset(&req, 0, sizeof(req));
 	req.id = j->req_id;
 	req.has_id = j->has_id;
-	if (!j->result.ran) {
+	if (!r->result.ran) {
 		char msg[600];
 
-		snprintf(msg, sizeof(msg), "%s%s%s", j->result.error[0] ?
-		    j->result.error : "the command did not run",
+		snprintf(msg, sizeof(msg), "%s%s%s", r->result.error[0] ?
+		    r->result.error : "the command did not run",
 		    detach_error ? "; and the disk stayed: " : "",
 		    detach_error ? detach_error : "");
 		line = proto_error_reply(&req, PE_FAILED, msg, &len);
@@ -172,19 +208,67 @@ run_reply(struct control_job *j, const char *detach_error)
 		g = proto_reply_begin(&req, 1);
 		gen_str(g, "result");
 		yajl_gen_map_open(g);
-		jobs_gen_result(g, j->svc, &j->result);
-		gen_kv_str(g, "vdev", j->vdev);
+		jobs_gen_result(g, j->svc, &r->result);
+		gen_kv_str(g, "vdev", r->vdev);
 		gen_kv_bool(g, "detached", detach_error == NULL);
 		if (detach_error)
 			gen_kv_str(g, "detach_error", detach_error);
 		yajl_gen_map_close(g);
 		line = proto_reply_end(g, &len);
 	}
-	log_info("%s: run on %s ended (exit %d)%s%s", j->svc, j->vdev,
-	    j->result.code, detach_error ? "; detach failed: " : ", disk "
+	log_info("%s: run on %s ended (exit %d)%s%s", j->svc, r->vdev,
+	    r->result.code, detach_error ? "; detach failed: " : ", disk "
 	    "detached", detach_error ? detach_error : "");
 	control_queue(j->cc, line, len);
-	control_job_end(j);
+	jobs_end(j);
+}
+
+/* the command's argv: sh -c SCRIPT domud-run VDEV CMD...; -1 when it
+ * is too long */
+static int
+run_argv(struct request *x, const struct request *req, const char *vdev)
+{
+	const char *pre[] = { "/bin/sh", "-c", run_script, "domud-run", vdev };
+	size_t o, n;
+
+	memset(x, 0, sizeof(*x));
+	x->timeout_ms = req->timeout_ms;
+	for (o = 0; o < nitems(pre); o++) {
+		n = strlen(pre[o]) + 1;
+		memcpy(x->args + x->args_len, pre[o], n);
+		x->args_len += n;
+		x->argc++;
+	}
+	if (x->args_len + req->args_len > sizeof(x->args))
+		return -1;
+	memcpy(x->args + x->args_len, req->args, req->args_len);
+	x->args_len += req->args_len;
+	x->argc += req->argc;
+	return 0;
+}
+
+/* the disk is attached: the command runs from it (or could not: the
+ * disk goes again) */
+static void
+run_attached(struct job *j, struct service *s, struct request *req)
+{
+	struct run *r = j->owner_data;
+	struct chan_result res;
+	struct request x;
+	char msg[256];
+	int rc;
+
+	rc = run_argv(&x, req, r->vdev);
+	free(req);
+	r->phase = RUN_EXEC;
+	memset(&res, 0, sizeof(res));
+	if (rc == -1)
+		snprintf(res.error, sizeof(res.error), "command line too long");
+	else if (jobs_exec_start(j, s, &x, msg, sizeof(msg)) == -1)
+		snprintf(res.error, sizeof(res.error), "%s", msg);
+	else
+		return;
+	run_detach(j, &res);
 }
 
 /* a disk attach or detach of a run finished */
@@ -192,7 +276,11 @@ void
 rundisk_disk_done(void *arg, const struct be_event *ev)
 {
 	struct control *c = arg;
-	struct control_job *j;
+	struct service *s;
+	struct request *req;
+	struct chan_result res;
+	struct job *j;
+	struct run *r;
 
 	j = run_find(c, ev->token);
 	if (j == NULL) {
@@ -200,100 +288,48 @@ rundisk_disk_done(void *arg, const struct be_event *ev)
 			log_warnx("%s: %s", ev->svc, ev->err.msg);
 		return;		/* a leftover's detach, or its client left */
 	}
-	if (j->run_phase == RUN_DETACH) {
+	r = j->owner_data;
+	if (r->phase == RUN_DETACH) {
 		run_reply(j, ev->ok ? NULL : ev->err.msg);
 		return;
 	}
-	if (j->run_phase == RUN_ATTACH) {
-		struct service *s = sup_find(c->sup, j->svc);
-		struct request *req = j->pending;
-		char msg[256];
-		size_t o;
-
-		j->pending = NULL;
-		if (!ev->ok || s == NULL || s->con == NULL || s->con->chan ==
-		    NULL || s->domid != j->domid || j->cc == NULL) {
-			struct chan_result r;
-
-			memset(&r, 0, sizeof(r));
-			msgf(r.error, sizeof(r.error), "%s", !ev->ok ?
-			    ev->err.msg : j->cc == NULL ? "the client left" :
-			    "the service went away");
-			j->run_phase = ev->ok ? RUN_EXEC : RUN_NONE;
-			free(req);
-			if (ev->ok)
-				run_detach(j, &r);
-			else {
-				strlcpy_(j->result.error, r.error,
-				    sizeof(j->result.error));
-				run_reply(j, NULL);
-			}
-			return;
-		}
-		/* argv: sh -c SCRIPT domud-run VDEV CMD... */
-		{
-			struct request x;
-
-			memset(&x, 0, sizeof(x));
-			x.timeout_ms = req->timeout_ms;
-			x.argc = 0;
-			for (o = 0; o < 4; o++) {
-				const char *a = o == 0 ? "/bin/sh" : o == 1 ?
-				    "-c" : o == 2 ? run_script : "domud-run";
-				size_t n = strlen(a) + 1;
-
-				memcpy(x.args + x.args_len, a, n);
-				x.args_len += n;
-				x.argc++;
-			}
-			memcpy(x.args + x.args_len, j->vdev, strlen(j->vdev) + 1);
-			x.args_len += strlen(j->vdev) + 1;
-			x.argc++;
-			if (x.args_len + req->args_len > sizeof(x.args)) {
-				struct chan_result r;
-
-				memset(&r, 0, sizeof(r));
-				snprintf(r.error, sizeof(r.error), "command line "
-				    "too long");
-				free(req);
-				j->run_phase = RUN_EXEC;
-				run_detach(j, &r);
-				return;
-			}
-			memcpy(x.args + x.args_len, req->args, req->args_len);
-			x.args_len += req->args_len;
-			x.argc += req->argc;
-			free(req);
-			j->run_phase = RUN_EXEC;
-			if (jobs_exec_start(j, s, &x, msg, sizeof(msg)) == -1) {
-				struct chan_result r;
-
-				memset(&r, 0, sizeof(r));
-				snprintf(r.error, sizeof(r.error), "%s", msg);
-				run_detach(j, &r);
-			}
-		}
+	if (r->phase != RUN_ATTACH)
+		return;
+	s = sup_find(c->sup, j->svc);
+	req = j->pending;
+	j->pending = NULL;
+	if (ev->ok && s && s->con && s->con->chan && s->domid == r->domid &&
+	    j->cc != NULL) {
+		run_attached(j, s, req);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	msgf(res.error, sizeof(res.error), "%s", !ev->ok ? ev->err.msg :
+	    j->cc == NULL ? "the client left" : "the service went away");
+	r->phase = ev->ok ? RUN_EXEC : RUN_NONE;
+	free(req);
+	if (ev->ok)
+		run_detach(j, &res);
+	else {
+		strlcpy_(r->result.error, res.error, sizeof(r->result.error));
+		run_reply(j, NULL);
 	}
 }
 
 static int
 vdev_taken(struct control *c, struct service *s, const char *vdev)
 {
+	struct job *j;
+	struct run *r;
 	size_t d;
-	int i, k;
+	int pos = 0;
 
 	for (d = 0; d < s->conf->ndisks; d++)
 		if (s->conf->disks[d].vdev && !strcmp(s->conf->disks[d].vdev, vdev))
 			return 1;
-	for (i = 0; i < CONTROL_MAX_CONNS; i++)
-		for (k = 0; c->conns[i] && k < CONTROL_JOBS; k++)
-			if (c->conns[i]->jobs[k] && c->conns[i]->jobs[k]->run_phase &&
-			    !strcmp(c->conns[i]->jobs[k]->svc, s->conf->name) &&
-			    !strcmp(c->conns[i]->jobs[k]->vdev, vdev))
-				return 1;
-	for (i = 0; i < CONTROL_ORPHANS; i++)
-		if (c->orphans[i] && !strcmp(c->orphans[i]->svc, s->conf->name) &&
-		    !strcmp(c->orphans[i]->vdev, vdev))
+	while ((j = jobs_next(c, &pos)) != NULL)
+		if ((r = run_of(j)) != NULL && r->phase != RUN_NONE &&
+		    !strcmp(j->svc, s->conf->name) && !strcmp(r->vdev, vdev))
 			return 1;
 	return 0;
 }
@@ -304,7 +340,8 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
     size_t *outlen)
 {
 	struct supervisor *sup = c->sup;
-	struct control_job *j;
+	struct job *j;
+	struct run *r;
 	struct err e = ERR_INIT;
 	char msg[256], vdev[16], loop[32], dirbuf[1024];
 	int imgfd, loopfd, letter;
@@ -342,33 +379,27 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 		return proto_error_reply(req, PE_BUSY, "no free vdev (xvdq-xvdz)",
 		    outlen);
 	}
-	if ((j = control_job_new(c, req, s->conf->name, msg, sizeof(msg))) ==
-	    NULL) {
+	if ((j = jobs_new(c, req, s->conf->name, msg, sizeof(msg))) == NULL) {
 		loopdev_release(loopfd);
 		return proto_error_reply(req, PE_BUSY, msg, outlen);
 	}
-	j->loop_fd = loopfd;
+	j->owner = &run_owner;
+	j->owner_data = r = xcalloc(1, sizeof(*r));
+	r->loop_fd = loopfd;
 	j->pending = xcalloc(1, sizeof(*j->pending));
 	*j->pending = *req;
 	j->pending_until = UINT64_MAX;	/* not an idle start: no deadline */
-	j->run_phase = RUN_ATTACH;
-	j->token = ++run_tokens;
-	j->domid = s->domid;
-	strlcpy_(j->vdev, vdev, sizeof(j->vdev));
+	r->phase = RUN_ATTACH;
+	r->token = ++run_tokens;
+	r->domid = s->domid;
+	strlcpy_(r->vdev, vdev, sizeof(r->vdev));
 	if (sup->be->ops->disk_attach(sup->be, s->conf->name, s->domid,
-	    loop, vdev, j->token, &e) == -1) {
-		control_job_end(j);
+	    loop, vdev, r->token, &e) == -1) {
+		jobs_end(j);
 		return proto_error_reply(req, PE_FAILED, e.msg, outlen);
 	}
 	log_info("%s: run: %s (%s) attached as %s", s->conf->name, req->disk,
 	    loop, vdev);
 	*outlen = 0;
 	return NULL;
-}
-
-/* the command ran (or could not): take the disk away, then answer */
-void
-rundisk_exec_done(struct control_job *j, const struct chan_result *r)
-{
-	run_detach(j, r);
 }

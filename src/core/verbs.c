@@ -3,7 +3,12 @@
  * Control verbs answered at once: ping (of the daemon), list, status,
  * logs, net, reload, start, stop, restart. Each renders what the
  * supervisor, the console log or the network (net_info) says; none keeps
- * state. May call: the supervisor, console, net (data only), config.
+ * state. And the wiring of the control layers, whose top this is:
+ * control.c (sockets, dispatch) <- jobs.c (answers that come later) <-
+ * rundisk.c (run), each calling only those below it; verbs_setup gives
+ * control.c the verb table and jobs.c's hooks.
+ * May call: control.c, jobs.c, rundisk.c, the supervisor, console, net
+ * (data only), config.
  */
 #include <netinet/in.h>
 
@@ -20,6 +25,52 @@
 #include "metrics.h"
 #include "net/net.h"
 #include "conf/partition.h"
+#include "rundisk.h"
+#include "verbs.h"
+
+/* the daemon's side of the command table: proto_cmds[i].verb -> handler */
+static control_handler *const verbs[PV__N] = {
+	[PV_PING] = verb_ping,
+	[PV_LIST] = verb_status,
+	[PV_STATUS] = verb_status,
+	[PV_LOGS] = verb_logs,
+	[PV_START] = verb_start,
+	[PV_STOP] = verb_stop,
+	[PV_RESTART] = verb_restart,
+	[PV_RELOAD] = verb_reload,
+	[PV_NET] = verb_net,
+	[PV_NET_FIX] = verb_net,
+	[PV_EXEC] = jobs_exec,
+	[PV_CANCEL] = jobs_cancel,
+	[PV_STDIN] = jobs_stdin,
+	[PV_CONSOLE] = jobs_console,
+	[PV_RUN] = rundisk_run,
+	[PV_INPUT] = jobs_input,
+	[PV_EVENTS] = verb_events,
+	[PV_METRICS] = verb_metrics,
+	[PV_CPUPOOLS] = verb_cpupools,
+};
+
+static const struct control_hooks hooks = {
+	.verbs = verbs,
+	.busy = jobs_busy,
+	.waiting = jobs_waiting,
+	.tick = jobs_tick,
+	.may_pass = jobs_stdin_may_pass,
+	.gone = jobs_conn_gone,
+	.close = jobs_close,
+};
+
+void
+verbs_setup(struct control *c)
+{
+	c->hooks = &hooks;
+	c->sup->disk_done = rundisk_disk_done;
+	c->sup->disk_arg = c;
+	console_set_tap(jobs_log_tap, c);
+	c->sup->events.tap = jobs_event_tap;
+	c->sup->events.tap_arg = c;
+}
 
 static char *
 reply_simple(const struct request *req, struct service *s, const char *msg,
@@ -89,7 +140,7 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 		    outlen);
 	if (req->follow) {
 		char msg[128];
-		struct control_job *j = control_job_new(c, req, s->conf->name, msg,
+		struct job *j = jobs_new(c, req, s->conf->name, msg,
 		    sizeof(msg));
 
 		if (j == NULL)
@@ -126,7 +177,7 @@ verb_events(struct control *c, const struct request *req, struct service *s,
 
 	if (req->follow) {
 		char msg[128];
-		struct control_job *j = control_job_new(c, req,
+		struct job *j = jobs_new(c, req,
 		    s ? s->conf->name : "", msg, sizeof(msg));
 
 		if (j == NULL)

@@ -217,16 +217,22 @@ ip_taken(struct config *cfg, const struct service_conf *self, uint32_t ip,
 	return 0;
 }
 
-void
-leases_assign(struct leases *ls, struct config *cfg)
+/* what this assignment has given out so far */
+struct taken {
+	uint8_t		(*macs)[6];
+	size_t		 nmacs;
+	uint32_t	*ips;
+	size_t		 nips;
+};
+
+/* gone services lose their lease; a broken file keeps it. 1: changed */
+static int
+release_gone(struct leases *ls, struct config *cfg)
 {
-	uint8_t (*macs)[6] = xcalloc(cfg->nsvcs + 1, 6);
-	uint32_t *ips = xcalloc(cfg->nsvcs + 1, sizeof(*ips));
-	size_t nmacs = 0, nips = 0, i, pass;
 	int changed = 0;
 	char a[32];
+	size_t i;
 
-	/* gone services lose their lease; a broken file keeps it */
 	for (i = 0; i < ls->n; ) {
 		struct service_conf *s = config_find(cfg, ls->v[i].svc);
 
@@ -240,111 +246,156 @@ leases_assign(struct leases *ls, struct config *cfg)
 		}
 		i++;
 	}
-	/* pass 0 keeps what leases hold; pass 1 gives to the new ones */
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < cfg->nsvcs; i++) {
-			struct service_conf *s = cfg->svcs[i];
-			struct lease *l = lease_get(ls, s->name);
-			struct net_conf *n;
-			uint8_t mac[6];
-			unsigned tb;
+	return changed;
+}
 
-			if (!s->has_net)
-				continue;
-			if (s->errors) {
-				/* not run; its lease stays reserved */
-				if (pass == 0 && l != NULL) {
-					memcpy(macs[nmacs++], l->mac, 6);
-					if (l->ip)
-						ips[nips++] = l->ip;
-				}
-				continue;
-			}
-			if ((pass == 0) != (l != NULL))
-				continue;
-			if (l == NULL) {
-				l = lease_new(ls, s->name);
-				changed = 1;
-			}
-			/* MAC */
-			if (s->mac_line) {
-				memcpy(mac, s->mac, 6);
-				tb = 0;
-			} else {
-				tb = l->mac_fixed ? 0 : l->tiebreak;
-				service_auto_mac(s->name, tb, mac);
-				while (mac_taken(cfg, s, mac, macs, nmacs) &&
-				    tb < 1000)
-					service_auto_mac(s->name, ++tb, mac);
-				if (tb > 0 && tb != l->tiebreak)
-					log_info("%s: auto MAC collides; using "
-					    "tie-break %u (kept from now on)",
-					    s->name, tb);
-			}
-			if (memcmp(mac, l->mac, 6) != 0 || tb != l->tiebreak ||
-			    l->mac_fixed != (s->mac_line != 0))
-				changed = 1;
-			memcpy(l->mac, mac, 6);
-			memcpy(s->mac, mac, 6);
-			memcpy(macs[nmacs++], mac, 6);
-			l->tiebreak = tb;
-			l->mac_fixed = s->mac_line != 0;
+/* the service's MAC: its own, or the auto one past any collision (the
+ * tie-break kept in the lease). 1: the lease changed */
+static int
+assign_mac(struct config *cfg, struct service_conf *s, struct lease *l,
+    struct taken *t)
+{
+	int changed = 0;
+	uint8_t mac[6];
+	unsigned tb;
 
-			/* address */
-			n = config_service_net(cfg, s);
-			if (strcmp(l->net, n ? n->name : "") != 0) {
-				strlcpy_(l->net, n ? n->name : "", sizeof(l->net));
-				l->ip = 0;
-				changed = 1;
-			}
-			s->addr = 0;
-			if (n == NULL || n->subnet_line == 0) {
-				if (l->ip)
-					changed = 1;
-				l->ip = 0;
-				continue;
-			}
-			if (s->ip_line) {
-				if (l->ip != s->ip || !l->ip_fixed)
-					changed = 1;
-				l->ip = s->ip;
-				l->ip_fixed = 1;
-			} else {
-				uint32_t mask = 0xffffffffu << (32 - n->prefix);
-				uint32_t bcast = n->subnet | ~mask, ip;
+	if (s->mac_line) {
+		memcpy(mac, s->mac, 6);
+		tb = 0;
+	} else {
+		tb = l->mac_fixed ? 0 : l->tiebreak;
+		service_auto_mac(s->name, tb, mac);
+		while (mac_taken(cfg, s, mac, t->macs, t->nmacs) && tb < 1000)
+			service_auto_mac(s->name, ++tb, mac);
+		if (tb > 0 && tb != l->tiebreak)
+			log_info("%s: auto MAC collides; using tie-break %u "
+			    "(kept from now on)", s->name, tb);
+	}
+	if (memcmp(mac, l->mac, 6) != 0 || tb != l->tiebreak ||
+	    l->mac_fixed != (s->mac_line != 0))
+		changed = 1;
+	memcpy(l->mac, mac, 6);
+	memcpy(s->mac, mac, 6);
+	memcpy(t->macs[t->nmacs++], mac, 6);
+	l->tiebreak = tb;
+	l->mac_fixed = s->mac_line != 0;
+	return changed;
+}
 
-				if (l->ip_fixed || (l->ip & mask) != n->subnet ||
-				    l->ip == n->gateway || l->ip == n->subnet ||
-				    l->ip == bcast ||
-				    ip_taken(cfg, s, l->ip, ips, nips)) {
-					l->ip = 0;
-					l->ip_fixed = 0;
-					for (ip = n->subnet + 1; ip < bcast; ip++)
-						if (ip != n->gateway &&
-						    !ip_taken(cfg, s, ip, ips, nips))
-							break;
-					if (ip >= bcast) {
-						config_diag(cfg, s->file,
-						    s->net_line, 1, "network "
-						    "'%s': no free address left",
-						    n->name);
-						s->errors++;
-						*l = ls->v[--ls->n];
-						changed = 1;
-						continue;
-					}
-					l->ip = ip;
-					changed = 1;
-					ip4_format(a, sizeof(a), ip);
-					log_info("%s: leased %s on network '%s'",
-					    s->name, a, n->name);
-				}
-			}
-			s->addr = l->ip;
-			ips[nips++] = l->ip;
+/* an auto address on n: the lease's while it is still good, else the
+ * first free one. 1: the lease changed; -1: none left */
+static int
+auto_ip(struct config *cfg, struct service_conf *s, const struct net_conf *n,
+    struct lease *l, struct taken *t)
+{
+	uint32_t mask = 0xffffffffu << (32 - n->prefix);
+	uint32_t bcast = n->subnet | ~mask, ip;
+	char a[32];
+
+	if (!l->ip_fixed && (l->ip & mask) == n->subnet &&
+	    l->ip != n->gateway && l->ip != n->subnet && l->ip != bcast &&
+	    !ip_taken(cfg, s, l->ip, t->ips, t->nips))
+		return 0;
+	l->ip = 0;
+	l->ip_fixed = 0;
+	for (ip = n->subnet + 1; ip < bcast; ip++)
+		if (ip != n->gateway && !ip_taken(cfg, s, ip, t->ips, t->nips))
+			break;
+	if (ip >= bcast)
+		return -1;
+	l->ip = ip;
+	ip4_format(a, sizeof(a), ip);
+	log_info("%s: leased %s on network '%s'", s->name, a, n->name);
+	return 1;
+}
+
+/* the service's network and address (s->addr); a network with no free
+ * address left is an error of the service, whose lease goes. 1: the
+ * leases changed */
+static int
+assign_ip(struct leases *ls, struct config *cfg, struct service_conf *s,
+    struct lease *l, struct taken *t)
+{
+	struct net_conf *n = config_service_net(cfg, s);
+	int changed = 0, rc;
+
+	if (strcmp(l->net, n ? n->name : "") != 0) {
+		strlcpy_(l->net, n ? n->name : "", sizeof(l->net));
+		l->ip = 0;
+		changed = 1;
+	}
+	s->addr = 0;
+	if (n == NULL || n->subnet_line == 0) {
+		if (l->ip)
+			changed = 1;
+		l->ip = 0;
+		return changed;
+	}
+	if (s->ip_line) {
+		if (l->ip != s->ip || !l->ip_fixed)
+			changed = 1;
+		l->ip = s->ip;
+		l->ip_fixed = 1;
+	} else if ((rc = auto_ip(cfg, s, n, l, t)) == -1) {
+		config_diag(cfg, s->file, s->net_line, 1, "network '%s': no "
+		    "free address left", n->name);
+		s->errors++;
+		*l = ls->v[--ls->n];
+		return 1;
+	} else if (rc == 1)
+		changed = 1;
+	s->addr = l->ip;
+	t->ips[t->nips++] = l->ip;
+	return changed;
+}
+
+/* one service in one pass: pass 0 keeps what leases hold, pass 1 gives
+ * to the new ones. 1: the leases changed */
+static int
+assign_one(struct leases *ls, struct config *cfg, struct service_conf *s,
+    int pass, struct taken *t)
+{
+	struct lease *l = lease_get(ls, s->name);
+	int changed = 0;
+
+	if (!s->has_net)
+		return 0;
+	if (s->errors) {
+		/* not run; its lease stays reserved */
+		if (pass == 0 && l != NULL) {
+			memcpy(t->macs[t->nmacs++], l->mac, 6);
+			if (l->ip)
+				t->ips[t->nips++] = l->ip;
 		}
-	free(macs);
-	free(ips);
+		return 0;
+	}
+	if ((pass == 0) != (l != NULL))
+		return 0;
+	if (l == NULL) {
+		l = lease_new(ls, s->name);
+		changed = 1;
+	}
+	changed |= assign_mac(cfg, s, l, t);
+	changed |= assign_ip(ls, cfg, s, l, t);
+	return changed;
+}
+
+void
+leases_assign(struct leases *ls, struct config *cfg)
+{
+	struct taken t;
+	int changed, pass;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	t.macs = xcalloc(cfg->nsvcs + 1, 6);
+	t.ips = xcalloc(cfg->nsvcs + 1, sizeof(*t.ips));
+	changed = release_gone(ls, cfg);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < cfg->nsvcs; i++)
+			changed |= assign_one(ls, cfg, cfg->svcs[i], pass, &t);
+	free(t.macs);
+	free(t.ips);
 	if (changed)
 		(void)save(ls);
 }

@@ -12,6 +12,7 @@
 #include "core/control.h"
 #include "core/console.h"
 #include "core/rundisk.h"
+#include "core/verbs.h"
 #include "fake_backend.h"
 #include "helpers.h"
 #include "base/util.h"
@@ -40,11 +41,13 @@ setup(void)
 	ctl.auth.read_gid = 500;
 	ctl.auth.admin_gid = 501;
 	ctl.fd_admin = ctl.fd_ro = -1;
+	verbs_setup(&ctl);
 }
 
 static void
 teardown(void)
 {
+	control_close(&ctl);	/* the console tap verbs_setup set */
 	t_rmtree(xstrdup(ctl.sup->cfg->d.log_dir));
 	sup_free(ctl.sup);
 	fb->be.ops->free(&fb->be);

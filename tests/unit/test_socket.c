@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/control.h"
+#include "core/verbs.h"
 #include "ctl/ctl.h"
 #include "fake_backend.h"
 #include "helpers.h"
@@ -127,6 +128,7 @@ START_TEST(roles_on_real_sockets)
 	config_finish(cfg);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.sup = sup_new(&fb->be, cfg);
+	verbs_setup(&ctl);
 	ck_assert_msg(control_listen(&ctl, dir, "domud-test-no-such-group",
 	    "domud-test-no-such-group", &e) == 0, "%s", e.msg);
 	ctl_groups(&ctl);
@@ -179,6 +181,7 @@ ctl_open(struct control *ctl, struct config *cfg, struct fake_backend *fb,
 	config_finish(cfg);
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->sup = sup_new(&fb->be, cfg);
+	verbs_setup(ctl);
 	ck_assert_msg(control_listen(ctl, dir, "x-no-group", "x-no-group",
 	    &e) == 0, "%s", e.msg);
 	/* not root: our own group stands in for the admin group (with no
