@@ -138,6 +138,38 @@ calls() {
 	finish "calls-$name" $bad
 }
 
+# below RULE DIR "LOWER..." "HIGHER...": inside src/DIR, no object of a
+# LOWER file calls a function defined in a HIGHER file (names without .c)
+below() {
+	name=$1 dir=$2 lower=$3 higher=$4
+	if [ ! -f "$defs" ]; then
+		echo "SKIP layers/$name: no objects in $objdir (make layers builds them)"
+		failed=1
+		return
+	fi
+	bad=0
+	hi=
+	for h in $higher; do
+		[ -f "src/$dir/$h.c" ] || { echo "FAIL layers/$name: no src/$dir/$h.c"; bad=1; }
+		hi="$hi $objdir/$dir/$h.o"
+	done
+	for l in $lower; do
+		o="$objdir/$dir/$l.o"
+		[ -f "$o" ] || { echo "FAIL layers/$name: no $o"; bad=1; continue; }
+		out=$(nm -u "$o" | awk -v defs="$defs" -v hi="$hi " -v obj="$o" '
+			BEGIN { while ((getline l < defs) > 0) { split(l, f, " "); where[f[1]] = f[2] } }
+			{ sym = $NF }
+			(sym in where) && index(hi, " " where[sym] " ") > 0 {
+				printf "%s calls %s, defined in %s\n", obj, sym, where[sym]
+			}')
+		if [ -n "$out" ]; then
+			printf '%s\n' "$out" | sed "s|^|FAIL layers/$name: |"
+			bad=1
+		fi
+	done
+	finish "$name" $bad
+}
+
 [ -d src/base ] || { echo "layers: run from the domud tree" >&2; exit 2; }
 
 # the objects of src/DIR's sources (not stale ones of moved files)
@@ -179,6 +211,11 @@ calls net	net	base conf
 calls xen	xen	base conf
 calls boot	boot	base
 calls ctl	ctl	base proto
+# inside core: the control side goes one way (control <- jobs <- rundisk <-
+# verbs), and the parts the supervisor uses do not call it back
+below core-control	core	control	"jobs rundisk verbs"
+below core-jobs		core	jobs	"rundisk verbs"
+below core-rundisk	core	rundisk	verbs
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h
