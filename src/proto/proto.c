@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Control protocol codec: JSON lines through yajl. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,15 +73,210 @@ fail(char *msg, size_t msgsz, enum proto_errcode c, const char *fmt,
 	return c;
 }
 
+/*
+ * The fields of a request: each with its kind, where it goes and its
+ * bounds, so that a field is one line and each kind is judged one way.
+ */
+enum field_kind {
+	FK_VERSION,	/* "v": PROTO_VERSION and no other */
+	FK_INT,		/* an int64_t from min to max */
+	FK_BOOL,	/* an int: true or false */
+	FK_WORD,	/* a string shorter than its buffer */
+	FK_NAME,	/* a service name */
+	FK_PATH,	/* an absolute path shorter than its buffer */
+	FK_ARGV,	/* min to max strings, one after another in args */
+	FK_BASE64,	/* base64 of at most max bytes */
+};
+
+struct field {
+	const char	*key;
+	enum field_kind	 kind;
+	size_t		 off, size;	/* the member of struct request */
+	size_t		 has;		/* its has_ flag; 0: none (offset 0
+					 * is the id) */
+	int64_t		 min, max;
+	const char	*bad;		/* the message; NULL: true or false */
+};
+
+#define AT(m)	.off = offsetof(struct request, m), \
+		.size = sizeof(((struct request *)NULL)->m)
+#define HAS(m)	.has = offsetof(struct request, m)
+
+static const struct field fields[] = {
+	{ "v",		FK_VERSION,	.bad = "'v' must be an integer" },
+	{ "id",		FK_INT,		AT(id), HAS(has_id), .min = INT64_MIN,
+	    .max = INT64_MAX,	.bad = "'id' must be an integer" },
+	{ "cmd",	FK_WORD,	AT(cmd),
+	    .bad = "'cmd' must be a short string" },
+	{ "service",	FK_NAME,	AT(service), HAS(has_service),
+	    .bad = "'service' must be a valid service name" },
+	{ "lines",	FK_INT,		AT(lines), .max = PROTO_LOG_LINES_MAX,
+	    .bad = "'lines' must be an integer from 0 to 10000" },
+	{ "argv",	FK_ARGV,	AT(args), .min = 1, .max = 256,
+	    .bad = "'argv' must be an array of 1 to 256 strings" },
+	{ "data",	FK_BASE64,	AT(data), .max = PROTO_STDIN_MAX,
+	    .bad = "'data' must be base64 of at most 2048 bytes" },
+	{ "eof",	FK_BOOL,	AT(eof) },
+	{ "stdin",	FK_BOOL,	AT(want_stdin) },
+	{ "disk",	FK_PATH,	AT(disk),
+	    .bad = "'disk' must be an absolute path" },
+	{ "timeout_ms",	FK_INT,		AT(timeout_ms), .max = 86400000,
+	    .bad = "'timeout_ms' must be 0 to 86400000" },
+	{ "shell",	FK_BOOL,	AT(shell) },
+	{ "raw",	FK_BOOL,	AT(raw) },
+	{ "check",	FK_BOOL,	AT(check) },
+	{ "follow",	FK_BOOL,	AT(follow) },
+	{ "previous",	FK_BOOL,	AT(previous) },
+	{ "devices",	FK_BOOL,	AT(devices) },
+};
+
+/* the has_ flags are told apart from none by their offset */
+_Static_assert(offsetof(struct request, id) == 0, "the id is first");
+/* which fields a request gave: one bit each */
+_Static_assert(nitems(fields) <= 32, "a field is a bit of a uint32_t");
+
+/* argv: its strings one after another in req->args, NUL-terminated */
+static int
+field_argv(yajl_val v, struct request *req)
+{
+	size_t j, n;
+	const char *a;
+
+	req->args_len = 0;
+	req->argc = 0;
+	for (j = 0; j < YAJL_GET_ARRAY(v)->len; j++) {
+		a = YAJL_GET_STRING(YAJL_GET_ARRAY(v)->values[j]);
+		n = a ? strlen(a) + 1 : 0;
+		if (a == NULL || req->args_len + n > sizeof(req->args))
+			return -1;
+		memcpy(req->args + req->args_len, a, n);
+		req->args_len += n;
+		req->argc++;
+	}
+	return 0;
+}
+
+/* one field's value into req; PE_OK, or the code with msg written */
+static enum proto_errcode
+field_decode(const struct field *f, yajl_val v, struct request *req,
+    char *msg, size_t msgsz)
+{
+	char *to = (char *)req + f->off;
+	const char *str = YAJL_GET_STRING(v);
+	long n;
+
+	switch (f->kind) {
+	case FK_VERSION:
+		if (!YAJL_IS_INTEGER(v))
+			break;
+		if (YAJL_GET_INTEGER(v) != PROTO_VERSION)
+			return fail(msg, msgsz, PE_VERSION, "%s",
+			    "protocol version 1 is the only one spoken");
+		return PE_OK;
+	case FK_INT:
+		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < f->min ||
+		    YAJL_GET_INTEGER(v) > f->max)
+			break;
+		*(int64_t *)(void *)to = YAJL_GET_INTEGER(v);
+		return PE_OK;
+	case FK_BOOL:
+		if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+			return fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must be "
+			    "true or false", f->key);
+		*(int *)(void *)to = YAJL_IS_TRUE(v);
+		return PE_OK;
+	case FK_WORD:
+	case FK_NAME:
+	case FK_PATH:
+		if (str == NULL || strlen(str) >= f->size ||
+		    (f->kind == FK_NAME && !name_valid(str, PROTO_NAME_MAX)) ||
+		    (f->kind == FK_PATH && str[0] != '/'))
+			break;
+		strlcpy_(to, str, f->size);
+		return PE_OK;
+	case FK_ARGV:
+		if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len <
+		    (size_t)f->min || YAJL_GET_ARRAY(v)->len > (size_t)f->max)
+			break;
+		if (field_argv(v, req) == -1)
+			return fail(msg, msgsz, PE_BAD_REQUEST, "%s", "'argv' "
+			    "must hold strings, at most 4 KiB in all");
+		return PE_OK;
+	case FK_BASE64:
+		if (str == NULL || strlen(str) > 4 * (((size_t)f->max + 2) / 3) ||
+		    (n = base64_decode(str, (uint8_t *)to, f->size)) < 0)
+			break;
+		req->data_len = (size_t)n;
+		return PE_OK;
+	}
+	return fail(msg, msgsz, PE_BAD_REQUEST, "%s", f->bad);
+}
+
+/* the checks on the whole request, once each field is judged */
+static enum proto_errcode
+request_check(struct request *req, int has_v, char *msg, size_t msgsz)
+{
+	if (!has_v)
+		return fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+		    "missing field 'v'");
+	if (req->cmd[0] == '\0')
+		return fail(msg, msgsz, PE_BAD_REQUEST, "%s",
+		    "missing field 'cmd'");
+	if ((req->pcmd = proto_cmd_find(req->cmd)) == NULL)
+		return fail(msg, msgsz, PE_UNKNOWN_COMMAND,
+		    "unknown command '%s'", req->cmd);
+	if (req->pcmd->svcarg == PS_REQUIRED && !req->has_service)
+		return fail(msg, msgsz, PE_BAD_REQUEST, "'%s' needs a service",
+		    req->cmd);
+	if (req->pcmd->svcarg == PS_NONE && req->has_service)
+		return fail(msg, msgsz, PE_BAD_REQUEST, "'%s' takes no service",
+		    req->cmd);
+	return PE_OK;
+}
+
+/* each member of the object through the table of fields */
+static enum proto_errcode
+request_fields(yajl_val root, struct request *req, char *msg, size_t msgsz)
+{
+	const struct field *f;
+	enum proto_errcode rc;
+	uint32_t seen = 0;
+	char kk[40];
+	size_t i;
+
+	for (i = 0; i < root->u.object.len; i++) {
+		const char *k = root->u.object.keys[i];
+
+		for (f = fields; f < fields + nitems(fields); f++)
+			if (strcmp(f->key, k) == 0)
+				break;
+		if (f == fields + nitems(fields)) {
+			strlcpy_(kk, k, sizeof(kk));
+			return fail(msg, msgsz, PE_BAD_REQUEST,
+			    "unknown field '%s'", kk);
+		}
+		/* yajl keeps both of a repeated key: which one counts would
+		 * be an accident of this loop */
+		if (seen & (1u << (f - fields)))
+			return fail(msg, msgsz, PE_BAD_REQUEST, "'%s' given "
+			    "twice", k);
+		seen |= 1u << (f - fields);
+		if ((rc = field_decode(f, root->u.object.values[i], req, msg,
+		    msgsz)) != PE_OK)
+			return rc;
+		if (f->has)
+			*(int *)(void *)((char *)req + f->has) = 1;
+	}
+	return request_check(req, seen & 1u /* fields[0], "v" */, msg, msgsz);
+}
+
 enum proto_errcode
 proto_decode_request(const char *buf, size_t len, struct request *req,
     char *msg, size_t msgsz)
 {
 	char text[PROTO_REQ_MAX + 1], yerr[128];
-	enum proto_errcode rc = PE_OK;
-	yajl_val root = NULL;
-	size_t i;
-	int has_v = 0;
+	enum proto_errcode rc;
+	yajl_val root;
 
 	memset(req, 0, sizeof(*req));
 	if (len > PROTO_REQ_MAX)
@@ -99,198 +295,11 @@ proto_decode_request(const char *buf, size_t len, struct request *req,
 		return fail(msg, msgsz, PE_BAD_REQUEST, "not valid JSON: %s",
 		    yerr[0] ? yerr : "parse error");
 	}
-	if (!YAJL_IS_OBJECT(root)) {
+	if (!YAJL_IS_OBJECT(root))
 		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
 		    "a request must be a JSON object");
-		goto out;
-	}
-	for (i = 0; i < root->u.object.len; i++) {
-		const char *k = root->u.object.keys[i];
-		yajl_val v = root->u.object.values[i];
-		size_t d;
-
-		/* yajl keeps both of a repeated key: which one counts would
-		 * be an accident of this loop */
-		for (d = 0; d < i; d++)
-			if (strcmp(root->u.object.keys[d], k) == 0) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' given "
-				    "twice", k);
-				goto out;
-			}
-		if (strcmp(k, "v") == 0) {
-			if (!YAJL_IS_INTEGER(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'v' must be an integer");
-				goto out;
-			}
-			if (YAJL_GET_INTEGER(v) != PROTO_VERSION) {
-				rc = fail(msg, msgsz, PE_VERSION, "%s",
-				    "protocol version 1 is the only one spoken");
-				goto out;
-			}
-			has_v = 1;
-		} else if (strcmp(k, "id") == 0) {
-			if (!YAJL_IS_INTEGER(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'id' must be an integer");
-				goto out;
-			}
-			req->id = YAJL_GET_INTEGER(v);
-			req->has_id = 1;
-		} else if (strcmp(k, "cmd") == 0) {
-			const char *str = YAJL_GET_STRING(v);
-
-			if (str == NULL || strlen(str) >= sizeof(req->cmd)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'cmd' must be a short string");
-				goto out;
-			}
-			strlcpy_(req->cmd, str, sizeof(req->cmd));
-		} else if (strcmp(k, "service") == 0) {
-			const char *str = YAJL_GET_STRING(v);
-
-			if (str == NULL || !name_valid(str, PROTO_NAME_MAX)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'service' must be a valid service name");
-				goto out;
-			}
-			strlcpy_(req->service, str, sizeof(req->service));
-			req->has_service = 1;
-		} else if (strcmp(k, "lines") == 0) {
-			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
-			    YAJL_GET_INTEGER(v) > PROTO_LOG_LINES_MAX) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'lines' must be an integer from 0 to 10000");
-				goto out;
-			}
-			req->lines = YAJL_GET_INTEGER(v);
-		} else if (strcmp(k, "argv") == 0) {
-			size_t j;
-
-			if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len == 0 ||
-			    YAJL_GET_ARRAY(v)->len > 256) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'argv' must be an array of 1 to 256 strings");
-				goto out;
-			}
-			req->args_len = 0;
-			req->argc = 0;
-			for (j = 0; j < YAJL_GET_ARRAY(v)->len; j++) {
-				const char *a = YAJL_GET_STRING(
-				    YAJL_GET_ARRAY(v)->values[j]);
-				size_t n = a ? strlen(a) + 1 : 0;
-
-				if (a == NULL || req->args_len + n >
-				    sizeof(req->args)) {
-					rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-					    "'argv' must hold strings, at most "
-					    "4 KiB in all");
-					goto out;
-				}
-				memcpy(req->args + req->args_len, a, n);
-				req->args_len += n;
-				req->argc++;
-			}
-		} else if (strcmp(k, "data") == 0) {
-			const char *str = YAJL_GET_STRING(v);
-			long n;
-
-			if (str == NULL ||
-			    strlen(str) > 4 * ((PROTO_STDIN_MAX + 2) / 3) ||
-			    (n = base64_decode(str, req->data,
-			    sizeof(req->data))) < 0) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'data' must be base64 of at most 2048 bytes");
-				goto out;
-			}
-			req->data_len = (size_t)n;
-		} else if (strcmp(k, "eof") == 0 || strcmp(k, "stdin") == 0) {
-			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
-				    "be true or false", k);
-				goto out;
-			}
-			if (k[0] == 'e')
-				req->eof = YAJL_IS_TRUE(v);
-			else
-				req->want_stdin = YAJL_IS_TRUE(v);
-		} else if (strcmp(k, "disk") == 0) {
-			const char *str = YAJL_GET_STRING(v);
-
-			if (str == NULL || str[0] != '/' ||
-			    strlen(str) >= sizeof(req->disk)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'disk' must be an absolute path");
-				goto out;
-			}
-			strlcpy_(req->disk, str, sizeof(req->disk));
-		} else if (strcmp(k, "timeout_ms") == 0) {
-			if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
-			    YAJL_GET_INTEGER(v) > 86400000) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'timeout_ms' must be 0 to 86400000");
-				goto out;
-			}
-			req->timeout_ms = YAJL_GET_INTEGER(v);
-		} else if (strcmp(k, "shell") == 0) {
-			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-				    "'shell' must be true or false");
-				goto out;
-			}
-			req->shell = YAJL_IS_TRUE(v);
-		} else if (strcmp(k, "raw") == 0 || strcmp(k, "check") == 0 ||
-		    strcmp(k, "follow") == 0 || strcmp(k, "previous") == 0 ||
-		    strcmp(k, "devices") == 0) {
-			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
-				rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' must "
-				    "be true or false", k);
-				goto out;
-			}
-			if (k[0] == 'r')
-				req->raw = YAJL_IS_TRUE(v);
-			else if (k[0] == 'c')
-				req->check = YAJL_IS_TRUE(v);
-			else if (k[0] == 'p')
-				req->previous = YAJL_IS_TRUE(v);
-			else if (k[0] == 'd')
-				req->devices = YAJL_IS_TRUE(v);
-			else
-				req->follow = YAJL_IS_TRUE(v);
-		} else {
-			char kk[40];
-
-			strlcpy_(kk, k, sizeof(kk));
-			rc = fail(msg, msgsz, PE_BAD_REQUEST,
-			    "unknown field '%s'", kk);
-			goto out;
-		}
-	}
-	if (!has_v) {
-		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s", "missing field 'v'");
-		goto out;
-	}
-	if (req->cmd[0] == '\0') {
-		rc = fail(msg, msgsz, PE_BAD_REQUEST, "%s",
-		    "missing field 'cmd'");
-		goto out;
-	}
-	if ((req->pcmd = proto_cmd_find(req->cmd)) == NULL) {
-		rc = fail(msg, msgsz, PE_UNKNOWN_COMMAND, "unknown command '%s'",
-		    req->cmd);
-		goto out;
-	}
-	if (req->pcmd->svcarg == PS_REQUIRED && !req->has_service) {
-		rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' needs a service",
-		    req->cmd);
-		goto out;
-	}
-	if (req->pcmd->svcarg == PS_NONE && req->has_service) {
-		rc = fail(msg, msgsz, PE_BAD_REQUEST, "'%s' takes no service",
-		    req->cmd);
-		goto out;
-	}
-out:
+	else
+		rc = request_fields(root, req, msg, msgsz);
 	yajl_tree_free(root);
 	return rc;
 }

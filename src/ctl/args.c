@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* domuctl's arguments: the global options, the command, and each command's
+ * own options and operands, into a request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "base/util.h"
+
+static int
+usage_err(char *err, size_t errsz, const char *fmt, const char *arg)
+{
+	snprintf(err, errsz, fmt, arg);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+add_arg(struct request *r, const char *a)
+{
+	size_t len = strlen(a) + 1;
+
+	if (r->args_len + len > sizeof(r->args))
+		return -1;
+	memcpy(r->args + r->args_len, a, len);
+	r->args_len += len;
+	r->argc++;
+	return 0;
+}
+
+/* SERVICE:PATH (an absolute path in the guest); 1 if it is one */
+static int
+split_remote(const char *s, char *svc, size_t svcsz, const char **path)
+{
+	const char *colon = strchr(s, ':');
+
+	if (colon == NULL || colon == s || colon[1] != '/' ||
+	    (size_t)(colon - s) >= svcsz)
+		return 0;
+	memcpy(svc, s, (size_t)(colon - s));
+	svc[colon - s] = '\0';
+	*path = colon + 1;
+	return name_valid(svc, PROTO_NAME_MAX);
+}
+
+/* cp [--max SIZE] SRC DST: exactly one of them SERVICE:/PATH */
+static int
+parse_cp(int argc, char **argv, int i, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	char s1[PROTO_NAME_MAX + 1], s2[PROTO_NAME_MAX + 1];
+	const char *p1, *p2;
+	int r1, r2;
+
+	o->cp_max = CTL_CP_MAX_DEFAULT;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+			if (parse_size(argv[++i], &o->cp_max) != NULL ||
+			    o->cp_max == 0)
+				return usage_err(err, errsz, "cp --max: '%s' is not a "
+				    "size", argv[i]);
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			o->json = 1;
+		else
+			return usage_err(err, errsz, "cp: unknown option '%s'",
+			    argv[i]);
+	}
+	if (argc - i != 2)
+		return usage_err(err, errsz, "%s", "cp: SRC DST, one of them "
+		    "SERVICE:/PATH");
+	r1 = split_remote(argv[i], s1, sizeof(s1), &p1);
+	r2 = split_remote(argv[i + 1], s2, sizeof(s2), &p2);
+	if (r1 == r2)
+		return usage_err(err, errsz, "%s", "cp: exactly one of SRC and "
+		    "DST is SERVICE:/PATH (an absolute path in the guest)");
+	o->cp_to_guest = r2;
+	o->cp_remote = r1 ? p1 : p2;
+	o->cp_local = r1 ? argv[i + 1] : argv[i];
+	strlcpy_(o->req.service, r1 ? s1 : s2, sizeof(o->req.service));
+	o->req.has_service = 1;
+	if (o->cp_to_guest) {
+		/* the path is an argument of the script, never part of it */
+		o->req.want_stdin = 1;
+		if (add_arg(&o->req, "/bin/sh") || add_arg(&o->req, "-c") ||
+		    add_arg(&o->req, "cat > \"$1\"") ||
+		    add_arg(&o->req, "domud-cp") || add_arg(&o->req, o->cp_remote))
+			return usage_err(err, errsz, "%s", "cp: path too long");
+	} else if (add_arg(&o->req, "cat") || add_arg(&o->req, "--") ||
+	    add_arg(&o->req, o->cp_remote))
+		return usage_err(err, errsz, "%s", "cp: path too long");
+	return 0;
+}
+
+/* exec [-t SECS] [--shell] [--raw] SERVICE [--] CMD ARGS... */
+static int
+parse_exec(int argc, char **argv, int i, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	uint64_t n;
+	size_t len;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--shell") || !strcmp(a, "-s"))
+			o->req.shell = 1;
+		else if (!strcmp(a, "--batch") && !strcmp(o->req.cmd, "exec"))
+			o->batch = 1;
+		else if (!strcmp(a, "--raw"))
+			o->raw = 1;
+		else if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-t")) {
+			if (i + 1 >= argc || parse_uint(argv[i + 1], 86400,
+			    &n) != NULL || n == 0)
+				return usage_err(err, errsz, "exec -t: expected 1 "
+				    "to 86400 seconds, got '%s'", i + 1 < argc ?
+				    argv[i + 1] : "");
+			o->req.timeout_ms = (int64_t)n * 1000;
+			i++;
+		} else
+			return usage_err(err, errsz, "exec: unknown option '%s'",
+			    a);
+	}
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "exec: which service?");
+	if (!name_valid(argv[i], PROTO_NAME_MAX))
+		return usage_err(err, errsz, "'%s' is not a valid service name",
+		    argv[i]);
+	strlcpy_(o->req.service, argv[i], sizeof(o->req.service));
+	o->req.has_service = 1;
+	if (++i < argc && strcmp(argv[i], "--disk") == 0 &&
+	    strcmp(o->req.cmd, "run") == 0) {
+		if (i + 1 >= argc || argv[i + 1][0] != '/' ||
+		    strlen(argv[i + 1]) >= sizeof(o->req.disk))
+			return usage_err(err, errsz, "%s", "run --disk: an "
+			    "absolute path to the image");
+		strlcpy_(o->req.disk, argv[i + 1], sizeof(o->req.disk));
+		i += 2;
+	}
+	if (strcmp(o->req.cmd, "run") == 0 && o->req.disk[0] == '\0')
+		return usage_err(err, errsz, "%s", "run: --disk IMAGE is "
+		    "required");
+	if (o->batch) {
+		/* each line of stdin is a shell command */
+		if (i < argc)
+			return usage_err(err, errsz, "%s", "exec --batch: the "
+			    "commands come from stdin, not the command line");
+		o->req.shell = 1;
+		return 0;
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "exec: which command?");
+	for (; i < argc; i++) {
+		len = strlen(argv[i]) + 1;
+		if (o->req.args_len + len > sizeof(o->req.args) ||
+		    o->req.argc >= 256)
+			return usage_err(err, errsz, "%s", "exec: the command "
+			    "line is too long (4 KiB, 256 words)");
+		memcpy(o->req.args + o->req.args_len, argv[i], len);
+		o->req.args_len += len;
+		o->req.argc++;
+	}
+	return 0;
+}
+
+/* the options before the command: -j, -r RUNDIR, -t SECS, -h; *ip is
+ * then the command's index */
+static int
+parse_global(int argc, char **argv, int *ip, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	uint64_t n;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return usage_err(err, errsz, "%s", "");
+		else if (!strcmp(a, "-r") || !strcmp(a, "-t")) {
+			if (i + 1 >= argc)
+				return usage_err(err, errsz, "%s needs a value", a);
+			if (a[1] == 'r')
+				o->run_dir = argv[++i];
+			else {
+				if (parse_uint(argv[++i], 3600, &n) != NULL ||
+				    n == 0)
+					return usage_err(err, errsz, "-t: expected "
+					    "1 to 3600 seconds, got '%s'", argv[i]);
+				o->timeout_ms = (int)n * 1000;
+				o->timeout_set = 1;
+			}
+		} else
+			return usage_err(err, errsz, "unknown option '%s'", a);
+	}
+	*ip = i;
+	return 0;
+}
+
+/* logs [-f|-p] [-n N] [--raw], events [-f] [-n N]: the option at *ip */
+static int
+parse_logs_opt(const char *name, int argc, char **argv, int *ip,
+    struct ctl_opts *o, char *err, size_t errsz)
+{
+	const char *a = argv[*ip];
+	uint64_t n;
+
+	if (!strcmp(a, "--raw") && name[0] == 'l') {
+		o->req.raw = 1;
+		return 0;
+	}
+	if ((!strcmp(a, "-p") || !strcmp(a, "--previous")) && name[0] == 'l') {
+		o->req.previous = 1;
+		return 0;
+	}
+	if (!strcmp(a, "-f") || !strcmp(a, "--follow")) {
+		o->req.follow = 1;
+		return 0;
+	}
+	if (!strcmp(a, "-n")) {
+		if (*ip + 1 >= argc)
+			return usage_err(err, errsz, "%s",
+			    "-n needs a number of lines");
+		if (parse_uint(argv[++*ip], PROTO_LOG_LINES_MAX, &n) != NULL ||
+		    n == 0)
+			return usage_err(err, errsz, "-n: expected "
+			    "1 to 10000 lines, got '%s'", argv[*ip]);
+		o->req.lines = (int64_t)n;
+		return 0;
+	}
+	return usage_err(err, errsz, name[0] == 'l' ?
+	    "logs: unknown option '%s'" :
+	    "events: unknown option '%s'", a);
+}
+
+/* top [-n ITER] [-d SECS]: the option at *ip */
+static int
+parse_top_opt(int argc, char **argv, int *ip, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	const char *a = argv[*ip];
+	uint64_t n;
+
+	if (*ip + 1 >= argc || parse_uint(argv[*ip + 1], 86400, &n) != NULL ||
+	    (a[1] == 'd' && n == 0))
+		return usage_err(err, errsz, "top: %s needs a number", a);
+	if (a[1] == 'n')
+		o->top_iter = (int)n;
+	else
+		o->top_delay_ms = (int)n * 1000;
+	++*ip;
+	return 0;
+}
+
+/* an option of command name at *ip: 0 taken, -1 none of its options (an
+ * operand), or a usage error */
+static int
+parse_opt(const char *name, int argc, char **argv, int *ip,
+    struct ctl_opts *o, char *err, size_t errsz)
+{
+	const char *a = argv[*ip];
+
+	if (strcmp(name, "console") == 0 && !strcmp(a, "--raw")) {
+		o->raw = 1;
+		return 0;
+	}
+	if ((strcmp(name, "logs") == 0 || strcmp(name, "events") == 0) &&
+	    a[0] == '-')
+		return parse_logs_opt(name, argc, argv, ip, o, err, errsz);
+	if ((!strcmp(name, "start") || !strcmp(name, "stop") ||
+	    !strcmp(name, "restart")) &&
+	    (!strcmp(a, "--wait") || !strcmp(a, "-w"))) {
+		o->wait = 1;
+		if (!o->timeout_set)
+			o->timeout_ms = CTL_WAIT_MS_DEFAULT;
+		return 0;
+	}
+	if (strcmp(name, "top") == 0 && (!strcmp(a, "-n") || !strcmp(a, "-d")))
+		return parse_top_opt(argc, argv, ip, o, err, errsz);
+	if (strcmp(name, "net") == 0 && a[0] == '-' &&
+	    (!strcmp(a, "--check") || !strcmp(a, "--fix"))) {
+		o->req.check = 1;
+		if (a[2] == 'f') {
+			/* repairing is an admin verb of its own */
+			strlcpy_(o->req.cmd, "net-fix", sizeof(o->req.cmd));
+			o->req.pcmd = proto_cmd_find("net-fix");
+		}
+		return 0;
+	}
+	if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+		o->json = 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* the commands other than exec, run and cp: options and a service */
+static int
+parse_plain(int argc, char **argv, int i, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	const struct proto_cmd *pc = o->req.pcmd;
+	const char *name = o->cmd->name;
+	int rc;
+
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((rc = parse_opt(name, argc, argv, &i, o, err, errsz)) != -1) {
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (o->req.has_service || pc->svcarg == PS_NONE)
+			return usage_err(err, errsz, "unexpected argument '%s'", a);
+		if (!name_valid(a, PROTO_NAME_MAX))
+			return usage_err(err, errsz, "'%s' is not a valid "
+			    "service name", a);
+		strlcpy_(o->req.service, a, sizeof(o->req.service));
+		o->req.has_service = 1;
+	}
+	if (pc->svcarg == PS_REQUIRED && !o->req.has_service)
+		return usage_err(err, errsz, "%s: which service?", name);
+	if (o->req.previous && o->req.follow)
+		return usage_err(err, errsz, "%s", "logs: -p and -f exclude each "
+		    "other (the previous run is over)");
+	return 0;
+}
+
+int
+ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
+    size_t errsz)
+{
+	const struct proto_cmd *pc;
+	const struct ctl_cmd *c;
+	int i, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->run_dir = CTL_RUN_DIR;
+	o->timeout_ms = CTL_TIMEOUT_MS;
+	if ((rc = parse_global(argc, argv, &i, o, err, errsz)) != 0)
+		return rc;
+	if (i >= argc)
+		return usage_err(err, errsz, "%s", "missing command");
+	for (c = ctl_cmds; c->name; c++)
+		if (strcmp(c->name, argv[i]) == 0)
+			break;
+	if (c->name == NULL)
+		return usage_err(err, errsz, "unknown command '%s'", argv[i]);
+	o->cmd = c;
+	/* cp is an exec of cat in the guest; top, rounds of status */
+	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" :
+	    strcmp(c->name, "top") == 0 ? "status" : c->name);
+	o->top_delay_ms = 2000;
+	/* top's disk and net rates come from every service's devices */
+	o->req.devices = strcmp(c->name, "top") == 0;
+	strlcpy_(o->req.cmd, pc->name, sizeof(o->req.cmd));
+	o->req.pcmd = pc;
+	o->req.has_id = 1;
+	o->req.id = 1;
+	if (strcmp(c->name, "exec") == 0 || strcmp(c->name, "run") == 0)
+		return parse_exec(argc, argv, i + 1, o, err, errsz);
+	if (strcmp(c->name, "cp") == 0)
+		return parse_cp(argc, argv, i + 1, o, err, errsz);
+	return parse_plain(argc, argv, i + 1, o, err, errsz);
+}
