@@ -3,8 +3,8 @@
 #define DOMUD_BACKEND_H
 
 /*
- * The interface libxl sits behind (src/xen/xenbe.c); unit tests put a fake
- * behind it (tests/unit/fake_backend.c). Operations are asynchronous: they
+ * The interface libxl sits behind (src/xen/, its ops table in xenbe.c);
+ * unit tests put a fake behind it (tests/unit/fake_backend.c). Operations are asynchronous: they
  * return at once and report through notify(), always from after_poll() and
  * never from inside the operation call, so the supervisor is never re-entered.
  */
