@@ -152,9 +152,9 @@ sup_adopt(struct supervisor *sup)
 			    &e) == -1)
 				log_warnx("domain %u: %s", f->domid, e.msg);
 			else if (s != NULL) {
-				s->sb_state = SB_DESTROYING;
-				s->sb_domid = f->domid;
-				memcpy(s->sb_uuid, f->uuid, 16);
+				s->sb.state = SB_DESTROYING;
+				s->sb.domid = f->domid;
+				memcpy(s->sb.uuid, f->uuid, 16);
 			}
 			err_clear(&e);
 			continue;
@@ -285,9 +285,9 @@ reconcile_own(struct service *s, const struct be_found *f)
 
 	/* paused by us while idle; someone else's unpause is taken as a
 	 * resume */
-	if (s->idle_paused) {
+	if (s->idle.paused) {
 		if (!f->paused && !f->shutdown && !f->dying) {
-			s->idle_paused = 0;
+			s->idle.paused = 0;
 			svc_used(s);
 			svc_note(s, "domain %u was resumed outside domud (xl "
 			    "unpause?)", s->domid);
@@ -377,7 +377,7 @@ sup_reconcile(struct supervisor *sup)
 			    strcmp(f->name, s->conf->name) == 0)
 				named = f;
 			else if (f->dying && svc_uuid_ours(s, f->uuid) &&
-			    f->domid != s->sb_domid && (dying == NULL ||
+			    f->domid != s->sb.domid && (dying == NULL ||
 			    f->domid == s->dying_domid))
 				dying = f;
 		}

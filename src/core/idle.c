@@ -37,7 +37,7 @@ idle_pause(struct service *s)
 		svc_used(s);	/* not again at once */
 		return;
 	}
-	s->idle_paused = 1;
+	s->idle.paused = 1;
 	format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
 	snprintf(why, sizeof(why), "idle for %s", d);
 	svc_note(s, "%s: paused (the next command resumes it)", why);
@@ -55,13 +55,13 @@ svc_wake(struct service *s, const char *why)
 	const char *actor = s->sup->actor[0] ? s->sup->actor : "domud";
 	uint64_t now = mono_ms();
 
-	if (!s->idle_paused)
+	if (!s->idle.paused)
 		return 0;
 	if (be->ops->pause(be, s->domid, 0, &e) == -1) {
 		log_warnx("%s: resume: %s", s->conf->name, e.msg);
 		return -1;
 	}
-	s->idle_paused = 0;
+	s->idle.paused = 0;
 	svc_used(s);
 	/* the time it was paused is not the agent's silence */
 	if (s->con && s->con->chan && s->con->chan->ping_sent)
@@ -78,7 +78,7 @@ svc_wake(struct service *s, const char *why)
 void
 svc_idle_adopted(struct service *s)
 {
-	s->idle_paused = 1;
+	s->idle.paused = 1;
 	s->paused = 0;
 	s->paused_since = 0;
 	log_info("%s: domain %u was paused for being idle; the next command "
@@ -96,7 +96,7 @@ agent_keepalive(struct service *s)
 	struct err e = ERR_INIT;
 
 	/* a paused guest cannot answer: no verdict on it, no idle stop */
-	if (s->state != ST_RUNNING || s->paused || s->idle_paused)
+	if (s->state != ST_RUNNING || s->paused || s->idle.paused)
 		return;
 	if (ch->ping_sent == 0 && s->unresponsive) {
 		s->unresponsive = 0;
@@ -123,7 +123,7 @@ agent_keepalive(struct service *s)
 	/* idle: no command for idle_timeout; the next exec starts it again */
 	/* last_used may be a little after this round's now: no subtraction */
 	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
-	    s->last_used + s->conf->idle_timeout_ms <= now) {
+	    s->idle.last_used + s->conf->idle_timeout_ms <= now) {
 		char d[32];
 
 		if (s->conf->idle_action == IDLE_PAUSE) {
@@ -133,7 +133,7 @@ agent_keepalive(struct service *s)
 		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
 		svc_note(s, "idle for %s: stopping (the next exec starts it)", d);
 		if (sup_stop(s->sup, s, &e) == 0)
-			s->idle_stopped = 1;
+			s->idle.stopped = 1;
 		else
 			log_warnx("%s: idle stop: %s", s->conf->name, e.msg);
 	}

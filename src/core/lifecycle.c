@@ -97,7 +97,7 @@ sup_domains(const struct supervisor *sup)
 	size_t i;
 
 	for (i = 0; i < sup->nsvcs; i++) {
-		if (sup->svcs[i]->sb_state != SB_NONE)
+		if (sup->svcs[i]->sb.state != SB_NONE)
 			n++;
 		switch (sup->svcs[i]->state) {
 		case ST_STARTING:
@@ -137,7 +137,7 @@ admission(struct service *s, const struct be_domain_spec *spec,
 	}
 	for (i = 0; i < sup->nsvcs; i++)
 		inflight += sup->svcs[i]->memory_reserved +
-		    sup->svcs[i]->sb_reserved;
+		    sup->svcs[i]->sb.reserved;
 	if (freemem < inflight || freemem - inflight < need) {
 		snprintf(a, sizeof(a), "%llu MiB", (unsigned long long)((need +
 		    (1 << 20) - 1) >> 20));
@@ -262,8 +262,8 @@ do_create(struct service *s)
 	if (standby_start(s))
 		return;
 	svc_spec_init(s, &ss);
-	if (s->sb_state != SB_NONE)	/* the twin of what it holds */
-		be_uuid_twin(ss.spec.uuid, s->sb_uuid);
+	if (s->sb.state != SB_NONE)	/* the twin of what it holds */
+		be_uuid_twin(ss.spec.uuid, s->sb.uuid);
 	if (s->sup->be->ops->check &&
 	    s->sup->be->ops->check(s->sup->be, &ss.spec, &e) == -1)
 		msgf(msg, sizeof(msg), "%s", e.msg);
@@ -533,12 +533,12 @@ after_end(struct service *s)
 	s->ready = s->unresponsive = 0;
 	s->paused = 0;
 	s->paused_since = 0;
-	s->idle_paused = 0;
-	s->destroy_started = s->destroy_retry_ms = 0;
-	s->destroy_inflight = s->destroy_stuck = 0;
-	if (s->stop_phase != SP_NONE)
-		s->stopped_in = s->stop_phase;
-	s->stop_phase = SP_NONE;
+	s->idle.paused = 0;
+	s->stop.destroy_started = s->stop.destroy_retry_ms = 0;
+	s->stop.destroy_inflight = s->stop.destroy_stuck = 0;
+	if (s->stop.phase != SP_NONE)
+		s->stop.stopped_in = s->stop.phase;
+	s->stop.phase = SP_NONE;
 	if (s->net_active) {
 		s->net_active = 0;
 		net_service_down(s->sup->net);
@@ -563,7 +563,7 @@ after_end(struct service *s)
 	case AFTER_STOP:
 		s->after = AFTER_POLICY;
 		svc_note(s, "stopped (%s; phase %s)", svc_exit_str(s->last_exit),
-		    stop_phase_str(s->stopped_in));
+		    stop_phase_str(s->stop.stopped_in));
 		svc_set_state(s, ST_STOPPED);
 		return;
 	}

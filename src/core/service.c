@@ -281,7 +281,7 @@ svc_display_state(const struct service *s)
 void
 svc_used(struct service *s)
 {
-	s->last_used = mono_ms();
+	s->idle.last_used = mono_ms();
 }
 
 /* not a state of the table, but what after= and `start --wait` wait for */
@@ -315,7 +315,7 @@ agent_ready(void *arg)
 	if (s->ready)
 		return;
 	s->ready = 1;
-	s->idle_stopped = 0;
+	s->idle.stopped = 0;
 	svc_used(s);
 	s->unresponsive = 0;
 	svc_note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
@@ -517,7 +517,7 @@ svc_free(struct service *s)
 	if (s == NULL)
 		return;
 	health_end(s);
-	if (s->sb_state == SB_READY)
+	if (s->sb.state == SB_READY)
 		standby_destroy(s, "its service is gone");
 	console_close(s->con);
 	free(s->fail_tail);
@@ -716,7 +716,7 @@ sup_idle(struct supervisor *sup)
 
 	for (i = 0; i < sup->nsvcs; i++) {
 		/* a standby is never left behind (adoption would destroy it) */
-		if (sup->svcs[i]->sb_state != SB_NONE)
+		if (sup->svcs[i]->sb.state != SB_NONE)
 			return 0;
 		if (sup->keep_running && (sup->svcs[i]->state == ST_RUNNING ||
 		    sup->svcs[i]->state == ST_STOPPING))
@@ -782,7 +782,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 			if (s->next_ping && (t == 0 || s->next_ping < t))
 				t = s->next_ping;
 			if (s->conf->idle_timeout_ms && s->ready) {
-				uint64_t idle = s->last_used +
+				uint64_t idle = s->idle.last_used +
 				    s->conf->idle_timeout_ms;
 
 				if (t == 0 || idle < t)

@@ -40,15 +40,15 @@ standby_destroy(struct service *s, const char *why)
 {
 	struct err e = ERR_INIT;
 
-	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->sb_domid,
+	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->sb.domid,
 	    &e) == -1) {
 		log_warnx("%s: standby domain %u: %s", s->conf->name,
-		    s->sb_domid, e.msg);
-		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		    s->sb.domid, e.msg);
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		return;
 	}
-	svc_note(s, "standby domain %u destroyed: %s", s->sb_domid, why);
-	s->sb_state = SB_DESTROYING;
+	svc_note(s, "standby domain %u destroyed: %s", s->sb.domid, why);
+	s->sb.state = SB_DESTROYING;
 }
 
 static void
@@ -63,27 +63,27 @@ standby_build(struct service *s)
 	/* the UUID its running (or last) domain does not hold */
 	be_uuid_twin(ss.spec.uuid, svc_uuid_ours(s, s->run_uuid) ?
 	    s->run_uuid : s->conf->uuid);
-	if (admission(s, &ss.spec, &s->sb_reserved, msg, sizeof(msg)) == -1) {
-		msgf(s->sb_error, sizeof(s->sb_error), "%s", msg);
-		if (!s->sb_said)
+	if (admission(s, &ss.spec, &s->sb.reserved, msg, sizeof(msg)) == -1) {
+		msgf(s->sb.error, sizeof(s->sb.error), "%s", msg);
+		if (!s->sb.said)
 			svc_warn(s, "no standby: %s (tried again every %d s)",
 			    msg, STANDBY_RETRY_MS / 1000);
-		s->sb_said = 1;
-		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		s->sb.said = 1;
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		svc_spec_dispose(&ss);
 		return;
 	}
 	if (s->sup->be->ops->create(s->sup->be, &ss.spec, &e) == -1) {
-		s->sb_reserved = 0;
-		msgf(s->sb_error, sizeof(s->sb_error), "%s", e.msg);
+		s->sb.reserved = 0;
+		msgf(s->sb.error, sizeof(s->sb.error), "%s", e.msg);
 		svc_warn(s, "no standby: %s", e.msg);
-		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		svc_spec_dispose(&ss);
 		return;
 	}
-	memcpy(s->sb_uuid, ss.spec.uuid, 16);
-	s->sb_state = SB_BUILDING;
-	s->sb_stale = 0;
+	memcpy(s->sb.uuid, ss.spec.uuid, 16);
+	s->sb.state = SB_BUILDING;
+	s->sb.stale = 0;
 	svc_spec_dispose(&ss);
 }
 
@@ -92,12 +92,12 @@ standby_build(struct service *s)
 void
 standby_tick(struct service *s)
 {
-	if (s->sup->now < s->sb_retry_at)
+	if (s->sup->now < s->sb.retry_at)
 		return;
-	switch (s->sb_state) {
+	switch (s->sb.state) {
 	case SB_READY:
-		if (!standby_wanted(s) || s->sb_stale)
-			standby_destroy(s, s->sb_stale ? "its definition "
+		if (!standby_wanted(s) || s->sb.stale)
+			standby_destroy(s, s->sb.stale ? "its definition "
 			    "changed" : "not wanted any more");
 		break;
 	case SB_NONE:
@@ -119,47 +119,47 @@ standby_event(struct service *s, const struct be_event *ev)
 {
 	if (ev->standby && (ev->type == BE_CREATED ||
 	    ev->type == BE_CREATE_FAILED)) {
-		s->sb_reserved = 0;
+		s->sb.reserved = 0;
 		if (ev->type == BE_CREATE_FAILED) {
-			s->sb_state = SB_NONE;
-			msgf(s->sb_error, sizeof(s->sb_error), "%s",
+			s->sb.state = SB_NONE;
+			msgf(s->sb.error, sizeof(s->sb.error), "%s",
 			    ev->err.msg);
 			svc_warn(s, "standby not built: %s", ev->err.msg);
-			s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+			s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 			return 1;
 		}
-		s->sb_state = SB_READY;
-		s->sb_domid = ev->domid;
-		s->sb_built_ms = ev->create_ms;
-		s->sb_said = 0;
-		s->sb_error[0] = '\0';
+		s->sb.state = SB_READY;
+		s->sb.domid = ev->domid;
+		s->sb.built_ms = ev->create_ms;
+		s->sb.said = 0;
+		s->sb.error[0] = '\0';
 		svc_note(s, "standby built as domain %u in %llu ms, paused",
 		    ev->domid, (unsigned long long)ev->create_ms);
 		return 1;
 	}
-	if (s->sb_state == SB_NONE || s->sb_state == SB_BUILDING ||
-	    ev->domid != s->sb_domid || ev->domid == s->domid)
+	if (s->sb.state == SB_NONE || s->sb.state == SB_BUILDING ||
+	    ev->domid != s->sb.domid || ev->domid == s->domid)
 		return 0;
 	switch (ev->type) {
 	case BE_DESTROYED:
 	case BE_DIED:
-		if (s->sb_state == SB_READY)
+		if (s->sb.state == SB_READY)
 			svc_warn(s, "standby domain %u %s", ev->domid,
 			    ev->reason == SR_DESTROYED ? "was destroyed outside "
 			    "domud" : "died");
-		s->sb_state = SB_NONE;
-		s->sb_domid = 0;
+		s->sb.state = SB_NONE;
+		s->sb.domid = 0;
 		break;
 	case BE_SHUTDOWN:
-		if (s->sb_state == SB_READY)
+		if (s->sb.state == SB_READY)
 			standby_destroy(s, "it shut down");
 		break;
 	case BE_DESTROY_FAILED:
 		log_warnx("%s: standby domain %u: %s", s->conf->name,
 		    ev->domid, ev->err.msg);
-		s->sb_state = SB_READY;
-		s->sb_stale = 1;
-		s->sb_retry_at = s->sup->now + STANDBY_RETRY_MS;
+		s->sb.state = SB_READY;
+		s->sb.stale = 1;
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		break;
 	default:
 		break;
@@ -177,7 +177,7 @@ standby_start(struct service *s)
 	uint64_t t0;
 	int rc;
 
-	if (s->sb_state != SB_READY || s->sb_stale)
+	if (s->sb.state != SB_READY || s->sb.stale)
 		return 0;
 	svc_set_state(s, ST_STARTING);
 	if ((rc = net_service_up(s->sup->net, s->conf, &e)) == -1) {
@@ -194,12 +194,12 @@ standby_start(struct service *s)
 		s->log_has_run = 0;
 	}
 	s->timing.create_at = t0 = mono_ms();
-	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb_domid,
+	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb.domid,
 	    &e) == -1) {
 		/* built afresh instead; this one goes */
 		svc_warn(s, "standby domain %u: %s; creating a new domain",
-		    s->sb_domid, e.msg);
-		s->sb_stale = 1;
+		    s->sb.domid, e.msg);
+		s->sb.stale = 1;
 		standby_destroy(s, "it could not be started");
 		if (s->net_active) {
 			s->net_active = 0;
@@ -211,11 +211,11 @@ standby_start(struct service *s)
 	ev.type = BE_CREATED;
 	ev.standby = 1;
 	strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
-	ev.domid = s->sb_domid;
+	ev.domid = s->sb.domid;
 	ev.unpause_ms = mono_ms() - t0;
-	memcpy(s->run_uuid, s->sb_uuid, 16);
-	s->sb_state = SB_NONE;
-	s->sb_domid = 0;
+	memcpy(s->run_uuid, s->sb.uuid, 16);
+	s->sb.state = SB_NONE;
+	s->sb.domid = 0;
 	sup_dispatch(s, EV_CREATED, &ev);
 	return 1;
 }

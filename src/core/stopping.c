@@ -36,10 +36,10 @@ destroy_attempt(struct service *s)
 {
 	struct err e = ERR_INIT;
 
-	s->destroy_inflight = 1;
+	s->stop.destroy_inflight = 1;
 	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->domid,
 	    &e) == -1) {
-		s->destroy_inflight = 0;
+		s->stop.destroy_inflight = 0;
 		log_warnx("%s: destroy: %s", s->conf->name, e.msg);
 		strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
 		/* the domain may be gone already; the next event settles it,
@@ -48,7 +48,7 @@ destroy_attempt(struct service *s)
 		return;
 	}
 	/* a look once the bound is over, if nothing came by then */
-	s->timer_at = s->destroy_started + STUCK_MS;
+	s->timer_at = s->stop.destroy_started + STUCK_MS;
 	if (s->timer_at <= s->sup->now)
 		s->timer_at = s->sup->now + STUCK_MS;
 }
@@ -58,9 +58,9 @@ start_destroy(struct service *s)
 {
 	s->timer_at = 0;
 	if (s->state != ST_DESTROYING) {
-		s->destroy_started = s->sup->now;
-		s->destroy_retry_ms = 0;
-		s->destroy_stuck = 0;
+		s->stop.destroy_started = s->sup->now;
+		s->stop.destroy_retry_ms = 0;
+		s->stop.destroy_stuck = 0;
 	}
 	svc_set_state(s, ST_DESTROYING);
 	destroy_attempt(s);
@@ -74,19 +74,19 @@ destroy_check_stuck(struct service *s)
 	struct err e = ERR_INIT;
 	char d[32], st[64];
 
-	if (s->destroy_stuck || s->sup->now - s->destroy_started < STUCK_MS)
+	if (s->stop.destroy_stuck || s->sup->now - s->stop.destroy_started < STUCK_MS)
 		return;
-	s->destroy_stuck = 1;
+	s->stop.destroy_stuck = 1;
 	if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == -1)
 		snprintf(st, sizeof(st), "no longer listed");
 	else
 		snprintf(st, sizeof(st), "%s%s%s", di.dying ? "dying" :
 		    "not dying", di.paused ? ", paused" : "", di.shutdown ?
 		    ", shut down" : "");
-	format_duration(d, sizeof(d), s->sup->now - s->destroy_started);
+	format_duration(d, sizeof(d), s->sup->now - s->stop.destroy_started);
 	snprintf(s->last_error, sizeof(s->last_error), "domain %u is not gone "
 	    "%s after its destroy (Xen: %s)%s", s->domid, d, st,
-	    s->destroy_inflight ? "; the destroy is still under way: a "
+	    s->stop.destroy_inflight ? "; the destroy is still under way: a "
 	    "backend may hold the domain" : "");
 	svc_warn(s, "%s", s->last_error);
 }
@@ -96,15 +96,15 @@ destroy_retry_later(struct service *s)
 {
 	char d[32];
 
-	if (s->destroy_retry_ms == 0)
-		s->destroy_retry_ms = DESTROY_RETRY_MS;
-	s->timer_at = s->sup->now + s->destroy_retry_ms;
-	format_duration(d, sizeof(d), s->destroy_retry_ms);
+	if (s->stop.destroy_retry_ms == 0)
+		s->stop.destroy_retry_ms = DESTROY_RETRY_MS;
+	s->timer_at = s->sup->now + s->stop.destroy_retry_ms;
+	format_duration(d, sizeof(d), s->stop.destroy_retry_ms);
 	log_warnx("%s: destroy of domain %u: trying again in %s",
 	    s->conf->name, s->domid, d);
-	s->destroy_retry_ms *= 2;
-	if (s->destroy_retry_ms > DESTROY_RETRY_MAX_MS)
-		s->destroy_retry_ms = DESTROY_RETRY_MAX_MS;
+	s->stop.destroy_retry_ms *= 2;
+	if (s->stop.destroy_retry_ms > DESTROY_RETRY_MAX_MS)
+		s->stop.destroy_retry_ms = DESTROY_RETRY_MAX_MS;
 	destroy_check_stuck(s);
 }
 
@@ -119,7 +119,7 @@ a_stop(struct service *s, const struct be_event *ev)
 	/* memres: the agent syncs and powers off; PV shutdown if it does not */
 	if (s->conf->memres && s->ready && s->con && s->con->chan &&
 	    chan_shutdown(s->con->chan) == 0) {
-		s->stop_phase = SP_AGENT;
+		s->stop.phase = SP_AGENT;
 		s->timer_at = s->sup->now + s->conf->agent_stop_timeout_ms;
 		svc_set_state(s, ST_STOPPING);
 		return;
@@ -133,7 +133,7 @@ pv_shutdown(struct service *s)
 {
 	struct err e = ERR_INIT;
 
-	s->stop_phase = SP_PV;
+	s->stop.phase = SP_PV;
 	if (s->sup->be->ops->shutdown(s->sup->be, s->conf->name, s->domid,
 	    &e) == -1) {
 		log_warnx("%s: shutdown request: %s; destroying", s->conf->name,
@@ -152,13 +152,13 @@ a_stop_timeout(struct service *s, const struct be_event *ev)
 {
 	char d[32];
 
-	if (s->stop_phase == SP_AGENT) {
+	if (s->stop.phase == SP_AGENT) {
 		format_duration(d, sizeof(d), s->conf->agent_stop_timeout_ms);
 		svc_note(s, "the agent did not stop it within %s: PV shutdown", d);
 		pv_shutdown(s);
 		return;
 	}
-	s->stop_phase = SP_DESTROY;
+	s->stop.phase = SP_DESTROY;
 	format_duration(d, sizeof(d), s->conf->stop_timeout_ms);
 	svc_note(s, "ignored shutdown for %s: destroying", d);
 	s->last_exit = EXIT_STOP_DESTROYED;
@@ -168,7 +168,7 @@ a_stop_timeout(struct service *s, const struct be_event *ev)
 void
 a_destroy_failed(struct service *s, const struct be_event *ev)
 {
-	s->destroy_inflight = 0;
+	s->stop.destroy_inflight = 0;
 	strlcpy_(s->last_error, ev->err.msg, sizeof(s->last_error));
 	log_warnx("%s: destroy failed: %s", s->conf->name, ev->err.msg);
 	destroy_retry_later(s);
@@ -178,7 +178,7 @@ a_destroy_failed(struct service *s, const struct be_event *ev)
 void
 a_destroy_timer(struct service *s, const struct be_event *ev)
 {
-	if (s->destroy_inflight) {
+	if (s->stop.destroy_inflight) {
 		destroy_check_stuck(s);
 		return;		/* its completion (or failure) comes later */
 	}

@@ -145,20 +145,20 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 	gen_kv_str(g, "state", svc_display_state(s));
 	if (s->conf->description)
 		gen_kv_str(g, "description", s->conf->description);
-	if (s->conf->standby || s->sb_state != SB_NONE) {
+	if (s->conf->standby || s->sb.state != SB_NONE) {
 		static const char *const sb_words[] = {
 			[SB_NONE] = "none", [SB_BUILDING] = "building",
 			[SB_READY] = "ready", [SB_DESTROYING] = "destroying",
 		};
 
-		gen_kv_str(g, "standby", sb_words[s->sb_state]);
-		if (s->sb_state == SB_READY || s->sb_state == SB_DESTROYING)
-			gen_kv_int(g, "standby_domid", s->sb_domid);
-		if (s->sb_state == SB_READY)
+		gen_kv_str(g, "standby", sb_words[s->sb.state]);
+		if (s->sb.state == SB_READY || s->sb.state == SB_DESTROYING)
+			gen_kv_int(g, "standby_domid", s->sb.domid);
+		if (s->sb.state == SB_READY)
 			gen_kv_int(g, "standby_built_ms",
-			    (long long)s->sb_built_ms);
-		if (s->sb_state == SB_NONE && s->sb_error[0])
-			gen_kv_str(g, "standby_error", s->sb_error);
+			    (long long)s->sb.built_ms);
+		if (s->sb.state == SB_NONE && s->sb.error[0])
+			gen_kv_str(g, "standby_error", s->sb.error);
 	}
 	if (s->domid != INVALID_DOMID_) {
 		gen_kv_int(g, "domid", s->domid);
@@ -222,10 +222,10 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		gen_kv_int(g, "dying_s", (long long)((mono - s->dying_since) /
 		    1000));
 	}
-	if (s->state == ST_DESTROYING && s->destroy_started) {
+	if (s->state == ST_DESTROYING && s->stop.destroy_started) {
 		gen_kv_int(g, "destroy_s", (long long)((mono -
-		    s->destroy_started) / 1000));
-		if (s->destroy_stuck)
+		    s->stop.destroy_started) / 1000));
+		if (s->stop.destroy_stuck)
 			gen_kv_bool(g, "destroy_stuck", 1);
 	}
 	gen_kv_bool(g, "autostart", s->conf->autostart);
@@ -284,11 +284,11 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 			yajl_gen_map_close(g);
 		}
 	}
-	if (s->idle_paused)
+	if (s->idle.paused)
 		gen_kv_str(g, "idle", "paused");
 	if (s->state == ST_STOPPING)
-		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop_phase));
-	if (s->stopped_in != SP_NONE)
-		gen_kv_str(g, "last_stop_phase", stop_phase_str(s->stopped_in));
+		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop.phase));
+	if (s->stop.stopped_in != SP_NONE)
+		gen_kv_str(g, "last_stop_phase", stop_phase_str(s->stop.stopped_in));
 	yajl_gen_map_close(g);
 }
