@@ -132,12 +132,115 @@ devices_json(struct service *s, yajl_gen g)
 	yajl_gen_array_close(g);
 }
 
-void
-svc_status_json(struct service *s, yajl_gen g, int flags)
+/* standby = yes: where its next domain is */
+static void
+standby_json(const struct service *s, yajl_gen g)
+{
+	static const char *const sb_words[] = {
+		[SB_NONE] = "none", [SB_BUILDING] = "building",
+		[SB_READY] = "ready", [SB_DESTROYING] = "destroying",
+	};
+
+	gen_kv_str(g, "standby", sb_words[s->sb.state]);
+	if (s->sb.state == SB_READY || s->sb.state == SB_DESTROYING)
+		gen_kv_int(g, "standby_domid", s->sb.domid);
+	if (s->sb.state == SB_READY)
+		gen_kv_int(g, "standby_built_ms",
+		    (long long)s->sb.built_ms);
+	if (s->sb.state == SB_NONE && s->sb.error[0])
+		gen_kv_str(g, "standby_error", s->sb.error);
+}
+
+/* its domain: Xen's word on it, the last start, devices, figures */
+static void
+domain_json(struct service *s, yajl_gen g, int flags)
 {
 	struct be_dominfo di;
 	struct err e = ERR_INIT;
 	time_t now = time(NULL);
+
+	gen_kv_int(g, "domid", s->domid);
+	if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0) {
+		if (di.start_time > 0) {
+			gen_kv_int(g, "start_time",
+			    (long long)di.start_time);
+			gen_kv_int(g, "uptime", now > di.start_time ?
+			    (long long)(now - di.start_time) : 0);
+		}
+		/* what Xen says of it, now */
+		gen_kv_str(g, "xen_state", di.dying ? "dying" :
+		    di.shutdown ? "shutdown" : di.paused ? "paused" :
+		    "running");
+	}
+	if (s->timing.running_at && s->timing.asked) {
+		const struct svc_timing *t = &s->timing;
+
+		gen_str(g, "last_start");
+		yajl_gen_map_open(g);
+		gen_kv_int(g, "wait_ms", (long long)t->wait_ms);
+		gen_kv_bool(g, "from_standby", t->from_standby);
+		gen_kv_str(g, "kernel", kernel_from_str(t->kernel_from));
+		gen_kv_int(g, "kernel_ms", (long long)t->kernel_ms);
+		gen_kv_int(g, "create_ms", (long long)t->create_ms);
+		gen_kv_int(g, "unpause_ms", (long long)t->unpause_ms);
+		gen_kv_int(g, "to_running_ms",
+		    (long long)t->to_running_ms);
+		if (t->ready_at)
+			gen_kv_int(g, "to_ready_ms",
+			    (long long)t->to_ready_ms);
+		yajl_gen_map_close(g);
+	}
+	if (flags & SJ_DEVICES)
+		devices_json(s, g);
+	if (flags & SJ_PLACEMENT)
+		placement_json(s, g);
+	if (s->stats.domid == s->domid && s->stats.at_ms) {
+		int pm = svc_cpu_permille(s);
+
+		gen_kv_int(g, "cpu_time_ms",
+		    (long long)(s->stats.cpu_ns / 1000000));
+		if (pm >= 0)
+			gen_kv_int(g, "cpu_permille", pm);
+		gen_kv_int(g, "memory_now",
+		    (long long)s->stats.mem_bytes);
+		gen_kv_int(g, "memory_max",
+		    (long long)s->stats.max_mem_bytes);
+		gen_kv_int(g, "vcpus_online", s->stats.vcpus_online);
+	}
+}
+
+/* memres: the agent and its channel */
+static void
+memres_json(const struct service *s, yajl_gen g)
+{
+	gen_kv_bool(g, "memres", 1);
+	gen_kv_bool(g, "agent_ready", s->ready);
+	if (s->con && s->con->chan && s->con->chan->agent[0])
+		gen_kv_str(g, "agent", s->con->chan->agent);
+	if (s->unresponsive)
+		gen_kv_bool(g, "agent_unresponsive", 1);
+	if (s->con && s->con->chan) {
+		const struct channel *ch = s->con->chan;
+
+		gen_str(g, "channel");
+		yajl_gen_map_open(g);
+		gen_kv_int(g, "bytes_in", (long long)ch->bytes_in);
+		gen_kv_int(g, "bytes_out", (long long)ch->bytes_out);
+		gen_kv_int(g, "frames_in", (long long)ch->frames_in);
+		gen_kv_int(g, "frames_out", (long long)ch->frames_out);
+		/* frames the agent sent again (a lost ack), or that
+		 * came too far ahead to keep */
+		gen_kv_int(g, "resent", (long long)ch->resent_seen);
+		gen_kv_int(g, "dropped", (long long)ch->dropped);
+		gen_kv_int(g, "crc_errors",
+		    (long long)ch->parser.st.bad_crc);
+		yajl_gen_map_close(g);
+	}
+}
+
+void
+svc_status_json(struct service *s, yajl_gen g, int flags)
+{
 	uint64_t mono = mono_ms();
 
 	yajl_gen_map_open(g);
@@ -145,71 +248,10 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 	gen_kv_str(g, "state", svc_display_state(s));
 	if (s->conf->description)
 		gen_kv_str(g, "description", s->conf->description);
-	if (s->conf->standby || s->sb.state != SB_NONE) {
-		static const char *const sb_words[] = {
-			[SB_NONE] = "none", [SB_BUILDING] = "building",
-			[SB_READY] = "ready", [SB_DESTROYING] = "destroying",
-		};
-
-		gen_kv_str(g, "standby", sb_words[s->sb.state]);
-		if (s->sb.state == SB_READY || s->sb.state == SB_DESTROYING)
-			gen_kv_int(g, "standby_domid", s->sb.domid);
-		if (s->sb.state == SB_READY)
-			gen_kv_int(g, "standby_built_ms",
-			    (long long)s->sb.built_ms);
-		if (s->sb.state == SB_NONE && s->sb.error[0])
-			gen_kv_str(g, "standby_error", s->sb.error);
-	}
-	if (s->domid != INVALID_DOMID_) {
-		gen_kv_int(g, "domid", s->domid);
-		if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == 0) {
-			if (di.start_time > 0) {
-				gen_kv_int(g, "start_time",
-				    (long long)di.start_time);
-				gen_kv_int(g, "uptime", now > di.start_time ?
-				    (long long)(now - di.start_time) : 0);
-			}
-			/* what Xen says of it, now */
-			gen_kv_str(g, "xen_state", di.dying ? "dying" :
-			    di.shutdown ? "shutdown" : di.paused ? "paused" :
-			    "running");
-		}
-		if (s->timing.running_at && s->timing.asked) {
-			const struct svc_timing *t = &s->timing;
-
-			gen_str(g, "last_start");
-			yajl_gen_map_open(g);
-			gen_kv_int(g, "wait_ms", (long long)t->wait_ms);
-			gen_kv_bool(g, "from_standby", t->from_standby);
-			gen_kv_str(g, "kernel", kernel_from_str(t->kernel_from));
-			gen_kv_int(g, "kernel_ms", (long long)t->kernel_ms);
-			gen_kv_int(g, "create_ms", (long long)t->create_ms);
-			gen_kv_int(g, "unpause_ms", (long long)t->unpause_ms);
-			gen_kv_int(g, "to_running_ms",
-			    (long long)t->to_running_ms);
-			if (t->ready_at)
-				gen_kv_int(g, "to_ready_ms",
-				    (long long)t->to_ready_ms);
-			yajl_gen_map_close(g);
-		}
-		if (flags & SJ_DEVICES)
-			devices_json(s, g);
-		if (flags & SJ_PLACEMENT)
-			placement_json(s, g);
-		if (s->stats.domid == s->domid && s->stats.at_ms) {
-			int pm = svc_cpu_permille(s);
-
-			gen_kv_int(g, "cpu_time_ms",
-			    (long long)(s->stats.cpu_ns / 1000000));
-			if (pm >= 0)
-				gen_kv_int(g, "cpu_permille", pm);
-			gen_kv_int(g, "memory_now",
-			    (long long)s->stats.mem_bytes);
-			gen_kv_int(g, "memory_max",
-			    (long long)s->stats.max_mem_bytes);
-			gen_kv_int(g, "vcpus_online", s->stats.vcpus_online);
-		}
-	}
+	if (s->conf->standby || s->sb.state != SB_NONE)
+		standby_json(s, g);
+	if (s->domid != INVALID_DOMID_)
+		domain_json(s, g, flags);
 	/* what Xen does that domud did not ask for */
 	if (s->paused)
 		gen_kv_bool(g, "paused", 1);
@@ -259,31 +301,8 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		gen_kv_str(g, "console_tail", s->fail_tail);
 		yajl_gen_map_close(g);
 	}
-	if (s->conf->memres) {
-		gen_kv_bool(g, "memres", 1);
-		gen_kv_bool(g, "agent_ready", s->ready);
-		if (s->con && s->con->chan && s->con->chan->agent[0])
-			gen_kv_str(g, "agent", s->con->chan->agent);
-		if (s->unresponsive)
-			gen_kv_bool(g, "agent_unresponsive", 1);
-		if (s->con && s->con->chan) {
-			const struct channel *ch = s->con->chan;
-
-			gen_str(g, "channel");
-			yajl_gen_map_open(g);
-			gen_kv_int(g, "bytes_in", (long long)ch->bytes_in);
-			gen_kv_int(g, "bytes_out", (long long)ch->bytes_out);
-			gen_kv_int(g, "frames_in", (long long)ch->frames_in);
-			gen_kv_int(g, "frames_out", (long long)ch->frames_out);
-			/* frames the agent sent again (a lost ack), or that
-			 * came too far ahead to keep */
-			gen_kv_int(g, "resent", (long long)ch->resent_seen);
-			gen_kv_int(g, "dropped", (long long)ch->dropped);
-			gen_kv_int(g, "crc_errors",
-			    (long long)ch->parser.st.bad_crc);
-			yajl_gen_map_close(g);
-		}
-	}
+	if (s->conf->memres)
+		memres_json(s, g);
 	if (s->idle.paused)
 		gen_kv_str(g, "idle", "paused");
 	if (s->state == ST_STOPPING)
