@@ -2,9 +2,9 @@
 /*
  * The lifecycle of a service: every change of state is an event through
  * sup_dispatch(), which looks up the action in a [state][event] table (as
- * s6-supervise does); only actions call svc_set_state(). A missing entry
- * means the event does not apply in that state and is ignored (logged at
- * debug level). The backend reports from after_poll only, so actions never
+ * s6-supervise does); only actions call svc_set_state(). Every pair is
+ * written: an event that does not apply in a state has a_ignore, the
+ * explicit no-op (logged at debug level). The backend reports from after_poll only, so actions never
  * run inside a libxl call. What follows the end of a domain is one field,
  * s->after.
  */
@@ -704,69 +704,184 @@ svc_unhealthy(struct service *s, const char *why)
 	sup_dispatch(s, EV_UNHEALTHY, NULL);
 }
 
-static action_fn *const lifecycle[ST__N][EV__N] = {
+/* the explicit no-op of the table: the event does not apply (sup_dispatch
+ * logs it at debug level) */
+void
+a_ignore(struct service *s, const struct be_event *ev)
+{
+}
+
+/*
+ * Every pair is written: an action, or a_ignore where the event does not
+ * apply in that state (a stop of a stopped service, a late backend event).
+ * test_tables.c checks that no cell is left empty.
+ */
+action_fn *const sup_lifecycle[ST__N][EV__N] = {
 	[ST_STOPPED] = {
 		[EV_START] = a_start,
+		[EV_STOP] = a_ignore,
 		[EV_RESTART] = a_start,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_ignore,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_ignore,
 		[EV_AUTOSTART] = a_queue,
 		[EV_ADOPTED] = a_adopted,
 		[EV_RESTORE_FAILED] = a_restore_failed,
 		[EV_DESTROY_HALF_MADE] = a_destroy_half_made,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_WAITING] = {
-		[EV_DEPS_READY] = a_deps_ready,
+		[EV_START] = a_ignore,
 		[EV_STOP] = a_cancel,
+		[EV_RESTART] = a_ignore,
+		[EV_DEPS_READY] = a_deps_ready,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_ignore,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_ignore,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_STARTING] = {
+		[EV_START] = a_ignore,
+		[EV_STOP] = a_stop_while_starting,
+		[EV_RESTART] = a_ignore,
+		[EV_DEPS_READY] = a_ignore,
 		[EV_CREATED] = a_created,
 		[EV_CREATE_FAILED] = a_create_failed,
-		[EV_STOP] = a_stop_while_starting,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_ignore,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_ignore,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_RUNNING] = {
+		[EV_START] = a_ignore,
 		[EV_STOP] = a_stop,
 		[EV_RESTART] = a_restart,
-		[EV_UNHEALTHY] = a_unhealthy,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
 		[EV_SHUTDOWN] = a_shutdown,
 		[EV_DIED] = a_died,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_ignore,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_unhealthy,
 	},
 	[ST_STOPPING] = {
-		[EV_DEADLINE] = a_deadline,
+		[EV_START] = a_ignore,
+		[EV_STOP] = a_ignore,
 		[EV_RESTART] = a_restart_when_down,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
 		[EV_SHUTDOWN] = a_shutdown,
-		[EV_TIMER] = a_stop_timeout,
 		[EV_DIED] = a_died,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_stop_timeout,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_deadline,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_DESTROYING] = {
+		[EV_START] = a_ignore,
+		[EV_STOP] = a_ignore,
 		[EV_RESTART] = a_restart_when_down,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_died,
 		[EV_DESTROYED] = a_destroyed,
 		[EV_DESTROY_FAILED] = a_destroy_failed,
-		[EV_DIED] = a_died,
 		[EV_TIMER] = a_destroy_timer,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_BACKOFF] = {
 		[EV_START] = a_start,
-		[EV_RESTART] = a_start,
-		[EV_TIMER] = a_backoff_done,
 		[EV_STOP] = a_cancel,
+		[EV_RESTART] = a_start,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_ignore,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_backoff_done,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 	[ST_FAILED] = {
 		[EV_START] = a_start,
-		[EV_RESTART] = a_start,
 		[EV_STOP] = a_cancel,
+		[EV_RESTART] = a_start,
+		[EV_DEPS_READY] = a_ignore,
+		[EV_CREATED] = a_ignore,
+		[EV_CREATE_FAILED] = a_ignore,
+		[EV_SHUTDOWN] = a_ignore,
+		[EV_DIED] = a_ignore,
+		[EV_DESTROYED] = a_ignore,
+		[EV_DESTROY_FAILED] = a_ignore,
+		[EV_TIMER] = a_ignore,
+		[EV_AUTOSTART] = a_ignore,
+		[EV_ADOPTED] = a_ignore,
+		[EV_RESTORE_FAILED] = a_ignore,
+		[EV_DESTROY_HALF_MADE] = a_ignore,
+		[EV_DEADLINE] = a_ignore,
+		[EV_UNHEALTHY] = a_ignore,
 	},
 };
 
 void
 sup_dispatch(struct service *s, enum svc_event ev, const struct be_event *bev)
 {
-	action_fn *fn = lifecycle[s->state][ev];
+	action_fn *fn = sup_lifecycle[s->state][ev];
 
 	struct supervisor *sup = s->sup;
 	const struct be_event *saved_bev = sup->cur_bev;
 	enum svc_event saved_ev = sup->cur_ev;
 	int saved_in = sup->in_dispatch;
 
-	if (fn == NULL) {
+	if (fn == a_ignore) {
 		log_debug("%s: event %d ignored in state %s", s->conf->name, ev,
 		    svc_state_str(s->state));
 		return;

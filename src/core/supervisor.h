@@ -45,6 +45,9 @@ int		 admission(struct service *, const struct be_domain_spec *,
 void		 svc_spec_init(struct service *, struct svc_spec *);
 void		 svc_spec_dispose(struct svc_spec *);
 void		 svc_try_start(struct service *);
+/* the lifecycle table; a_ignore is its explicit no-op */
+extern action_fn *const sup_lifecycle[ST__N][EV__N];
+action_fn	 a_ignore;
 
 /* stopping.c */
 void		 start_destroy(struct service *);

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The supervisor's state machines, table by table: every [state][event]
+ * cell is an action or the table's explicit no-op, and each pair is walked
+ * on a service prepared in that state (the fake backend), with what it
+ * leads to written here, apart from the code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/service.h"
+#include "core/supervisor.h"
+#include "fake_backend.h"
+#include "helpers.h"
+#include "base/util.h"
+
+static struct fake_backend *fb;
+static struct supervisor *sup;
+static char *dir;
+
+/* one service "a" (extra: more of its file), logs and state in dir */
+static struct service *
+t_sup(const char *extra)
+{
+	struct config *cfg = config_new("domud.conf");
+	char t[512];
+
+	dir = t_tmpdir();
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
+	snprintf(t, sizeof(t), "[service]\nkernel = /dev/null\nmemory = 64M\n%s",
+	    extra);
+	config_add_service(cfg, t_service(cfg, "a", t));
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 0);
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, cfg);
+	return sup_find(sup, "a");
+}
+
+static void
+t_sup_free(void)
+{
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	t_rmtree(dir);
+	sup = NULL;
+	fb = NULL;
+}
+
+static void
+run(void)
+{
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, NULL, 0);
+}
+
+/* a running service: started, its create done */
+static void
+to_running(struct service *s)
+{
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	fake_create_done(fb, "a", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+}
+
+/* the service brought to st the way the daemon gets there */
+static void
+prepare(struct service *s, enum svc_state st)
+{
+	struct err e = ERR_INIT;
+
+	switch (st) {
+	case ST_STOPPED:
+		break;
+	case ST_WAITING:
+		sup_dispatch(s, EV_AUTOSTART, NULL);
+		break;
+	case ST_STARTING:
+		ck_assert_int_eq(sup_start(sup, s, &e), 0);
+		break;
+	case ST_RUNNING:
+		to_running(s);
+		break;
+	case ST_STOPPING:
+		to_running(s);
+		ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+		break;
+	case ST_DESTROYING:
+		to_running(s);
+		fake_shutdown(fb, "a", s->domid, SR_POWEROFF);
+		run();
+		break;
+	case ST_BACKOFF:
+		to_running(s);
+		fake_shutdown(fb, "a", s->domid, SR_CRASH);
+		run();
+		fake_destroy_done(fb, "a", s->domid);
+		run();
+		break;
+	case ST_FAILED:
+		sup_dispatch(s, EV_RESTORE_FAILED, NULL);
+		break;
+	case ST__N:
+		break;
+	}
+	ck_assert_int_eq(s->state, st);
+}
+
+START_TEST(lifecycle_every_cell_written)
+{
+	int st, ev, nact = 0;
+
+	for (st = 0; st < ST__N; st++)
+		for (ev = 0; ev < EV__N; ev++) {
+			ck_assert_msg(sup_lifecycle[st][ev] != NULL,
+			    "lifecycle[%d][%d] is empty", st, ev);
+			if (sup_lifecycle[st][ev] != a_ignore)
+				nact++;
+		}
+	/* the actions of the table, as the walk below expects them */
+	ck_assert_int_eq(nact, 33);
+}
+END_TEST
+
+/* what each pair leads to; -1: the event is ignored (no change, no
+ * history). restart = on-failure, the event's reason poweroff. */
+#define IGN	-1
+static const int lifecycle_next[ST__N][EV__N] = {
+	[ST_STOPPED] = {
+		[EV_START] = ST_STARTING, [EV_STOP] = IGN,
+		[EV_RESTART] = ST_STARTING, [EV_DEPS_READY] = IGN,
+		[EV_CREATED] = IGN, [EV_CREATE_FAILED] = IGN,
+		[EV_SHUTDOWN] = IGN, [EV_DIED] = IGN, [EV_DESTROYED] = IGN,
+		[EV_DESTROY_FAILED] = IGN, [EV_TIMER] = IGN,
+		[EV_AUTOSTART] = ST_WAITING, [EV_ADOPTED] = ST_RUNNING,
+		[EV_RESTORE_FAILED] = ST_FAILED,
+		[EV_DESTROY_HALF_MADE] = ST_DESTROYING, [EV_DEADLINE] = IGN,
+		[EV_UNHEALTHY] = IGN,
+	},
+	[ST_WAITING] = {
+		[EV_START] = IGN, [EV_STOP] = ST_STOPPED, [EV_RESTART] = IGN,
+		[EV_DEPS_READY] = ST_STARTING, [EV_CREATED] = IGN,
+		[EV_CREATE_FAILED] = IGN, [EV_SHUTDOWN] = IGN, [EV_DIED] = IGN,
+		[EV_DESTROYED] = IGN, [EV_DESTROY_FAILED] = IGN,
+		[EV_TIMER] = IGN, [EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+	},
+	[ST_STARTING] = {
+		/* a stop while libxl creates: stopped once it is up */
+		[EV_START] = IGN, [EV_STOP] = ST_STARTING, [EV_RESTART] = IGN,
+		[EV_DEPS_READY] = IGN, [EV_CREATED] = ST_RUNNING,
+		[EV_CREATE_FAILED] = ST_BACKOFF, [EV_SHUTDOWN] = IGN,
+		[EV_DIED] = IGN, [EV_DESTROYED] = IGN,
+		[EV_DESTROY_FAILED] = IGN, [EV_TIMER] = IGN,
+		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+	},
+	[ST_RUNNING] = {
+		[EV_START] = IGN, [EV_STOP] = ST_STOPPING,
+		[EV_RESTART] = ST_STOPPING, [EV_DEPS_READY] = IGN,
+		[EV_CREATED] = IGN, [EV_CREATE_FAILED] = IGN,
+		[EV_SHUTDOWN] = ST_DESTROYING, [EV_DIED] = ST_STOPPED,
+		[EV_DESTROYED] = IGN, [EV_DESTROY_FAILED] = IGN,
+		[EV_TIMER] = IGN, [EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = ST_STOPPING,
+	},
+	[ST_STOPPING] = {
+		[EV_START] = IGN, [EV_STOP] = IGN, [EV_RESTART] = ST_STOPPING,
+		[EV_DEPS_READY] = IGN, [EV_CREATED] = IGN,
+		[EV_CREATE_FAILED] = IGN, [EV_SHUTDOWN] = ST_DESTROYING,
+		[EV_DIED] = ST_STOPPED, [EV_DESTROYED] = IGN,
+		[EV_DESTROY_FAILED] = IGN, [EV_TIMER] = ST_DESTROYING,
+		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = ST_DESTROYING, [EV_UNHEALTHY] = IGN,
+	},
+	[ST_DESTROYING] = {
+		[EV_START] = IGN, [EV_STOP] = IGN,
+		[EV_RESTART] = ST_DESTROYING, [EV_DEPS_READY] = IGN,
+		[EV_CREATED] = IGN, [EV_CREATE_FAILED] = IGN,
+		[EV_SHUTDOWN] = IGN, [EV_DIED] = ST_STOPPED,
+		[EV_DESTROYED] = ST_STOPPED, [EV_DESTROY_FAILED] = ST_DESTROYING,
+		[EV_TIMER] = ST_DESTROYING, [EV_AUTOSTART] = IGN,
+		[EV_ADOPTED] = IGN, [EV_RESTORE_FAILED] = IGN,
+		[EV_DESTROY_HALF_MADE] = IGN, [EV_DEADLINE] = IGN,
+		[EV_UNHEALTHY] = IGN,
+	},
+	[ST_BACKOFF] = {
+		[EV_START] = ST_STARTING, [EV_STOP] = ST_STOPPED,
+		[EV_RESTART] = ST_STARTING, [EV_DEPS_READY] = IGN,
+		[EV_CREATED] = IGN, [EV_CREATE_FAILED] = IGN,
+		[EV_SHUTDOWN] = IGN, [EV_DIED] = IGN, [EV_DESTROYED] = IGN,
+		[EV_DESTROY_FAILED] = IGN, [EV_TIMER] = ST_STARTING,
+		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+	},
+	[ST_FAILED] = {
+		[EV_START] = ST_STARTING, [EV_STOP] = ST_STOPPED,
+		[EV_RESTART] = ST_STARTING, [EV_DEPS_READY] = IGN,
+		[EV_CREATED] = IGN, [EV_CREATE_FAILED] = IGN,
+		[EV_SHUTDOWN] = IGN, [EV_DIED] = IGN, [EV_DESTROYED] = IGN,
+		[EV_DESTROY_FAILED] = IGN, [EV_TIMER] = IGN,
+		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
+		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
+		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+	},
+};
+
+/* each pair on a service prepared in its state: the table's cell and the
+ * walk agree, and a no-op changes nothing and records nothing */
+START_TEST(lifecycle_walk)
+{
+	int st, ev;
+
+	for (st = 0; st < ST__N; st++)
+		for (ev = 0; ev < EV__N; ev++) {
+			struct service *s = t_sup("");
+			struct be_event bev;
+			size_t before;
+			int want = lifecycle_next[st][ev];
+
+			prepare(s, st);
+			memset(&bev, 0, sizeof(bev));
+			strlcpy_(bev.svc, "a", sizeof(bev.svc));
+			bev.domid = s->domid != INVALID_DOMID_ ? s->domid : 77;
+			bev.reason = SR_POWEROFF;
+			strlcpy_(bev.err.msg, "walked", sizeof(bev.err.msg));
+			before = sup->events.next_seq;
+			ck_assert_msg((want == IGN) == (sup_lifecycle[st][ev] ==
+			    a_ignore), "lifecycle[%s][%d]: table and walk "
+			    "disagree", svc_state_str(st), ev);
+			sup_dispatch(s, ev, &bev);
+			if (want == IGN) {
+				ck_assert_int_eq(s->state, st);
+				ck_assert_uint_eq(sup->events.next_seq, before);
+			} else
+				ck_assert_msg((int)s->state == want,
+				    "lifecycle[%s][%d]: %s, not %s",
+				    svc_state_str(st), ev,
+				    svc_state_str(s->state),
+				    svc_state_str(want));
+			t_sup_free();
+		}
+}
+END_TEST
+
+Suite *
+tables_suite(void)
+{
+	Suite *su = suite_create("tables");
+	TCase *tc = tcase_create("lifecycle");
+
+	tcase_add_test(tc, lifecycle_every_cell_written);
+	tcase_add_test(tc, lifecycle_walk);
+	suite_add_tcase(su, tc);
+	return su;
+}
