@@ -534,11 +534,8 @@ after_end(struct service *s)
 	s->paused = 0;
 	s->paused_since = 0;
 	s->idle.paused = 0;
-	s->stop.destroy_started = s->stop.destroy_retry_ms = 0;
-	s->stop.destroy_inflight = s->stop.destroy_stuck = 0;
-	if (s->stop.phase != SP_NONE)
-		s->stop.stopped_in = s->stop.phase;
-	s->stop.phase = SP_NONE;
+	destroy_reset(s);
+	(void)stop_dispatch(s, SPE_GONE);
 	if (s->net_active) {
 		s->net_active = 0;
 		net_service_down(s->sup->net);
@@ -657,6 +654,48 @@ a_destroyed(struct service *s, const struct be_event *ev)
 {
 	after_end(s);
 }
+/* what the stop machine says comes next */
+static void
+stop_follow(struct service *s, enum stop_next next)
+{
+	switch (next) {
+	case SN_NONE:
+		break;
+	case SN_WAIT:
+		s->timer_at = s->sup->now + stop_wait_ms(s);
+		svc_set_state(s, ST_STOPPING);
+		break;
+	case SN_DESTROY:
+		s->last_exit = EXIT_STOP_DESTROYED;
+		start_destroy(s);
+		break;
+	}
+}
+
+static void
+a_stop(struct service *s, const struct be_event *ev)
+{
+	svc_then(s, AFTER_STOP);
+	/* paused while idle: its agent must run to sync and power off */
+	(void)svc_wake(s, "stop");
+	stop_follow(s, stop_dispatch(s, SPE_BEGIN));
+}
+
+static void
+a_stop_timeout(struct service *s, const struct be_event *ev)
+{
+	stop_follow(s, stop_dispatch(s, SPE_TIMEOUT));
+}
+
+/* daemon stop: the overall deadline overrides each stop_timeout */
+static void
+a_deadline(struct service *s, const struct be_event *ev)
+{
+	svc_note(s, "shutdown_timeout reached: destroying");
+	s->last_exit = EXIT_STOP_DESTROYED;
+	start_destroy(s);
+}
+
 /* restart a running service: stop it, then start it again */
 static void
 a_restart(struct service *s, const struct be_event *ev)

@@ -235,22 +235,6 @@ svc_then(struct service *s, enum svc_after a)
 		s->after = a;
 }
 
-const char *
-stop_phase_str(enum stop_phase p)
-{
-	switch (p) {
-	case SP_NONE:
-		return "none";
-	case SP_AGENT:
-		return "agent";
-	case SP_PV:
-		return "pv-shutdown";
-	case SP_DESTROY:
-		return "destroy";
-	}
-	return "?";
-}
-
 int
 svc_ready(const struct service *s)
 {

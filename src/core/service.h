@@ -100,17 +100,20 @@ enum svc_exit {
 #define RESTART_HISTORY	64
 
 /* how a stop proceeds (memres: the agent first) */
-enum stop_phase { SP_NONE, SP_AGENT, SP_PV, SP_DESTROY };
+enum stop_phase { SP_NONE, SP_AGENT, SP_PV, SP_DESTROY, SP__N };
 
-/* the stop under way, phase by phase, and its destroy (stopping.c) */
+/* the stop under way, phase by phase (stopping.c) */
 struct svc_stop {
 	enum stop_phase		 phase;		/* of the stop in progress */
 	enum stop_phase		 stopped_in;	/* the phase that ended the last */
-	/* the destroy under way (ST_DESTROYING) */
-	uint64_t		 destroy_started;
-	uint64_t		 destroy_retry_ms; /* the next retry's delay */
-	int			 destroy_inflight;
-	int			 destroy_stuck;	/* not done within STUCK_MS */
+};
+
+/* the destroy under way, ST_DESTROYING (destroy.c) */
+struct svc_destroy {
+	uint64_t		 started;
+	uint64_t		 retry_ms;	/* the next retry's delay */
+	int			 inflight;
+	int			 stuck;		/* not done within STUCK_MS */
 };
 
 /* memres: idle, stopped or paused for it (idle.c) */
@@ -170,6 +173,7 @@ struct service {
 	int			 unresponsive;	/* memres: a ping went unanswered */
 	uint64_t		 next_ping;	/* monotonic ms */
 	struct svc_stop		 stop;		/* stopping.c */
+	struct svc_destroy	 destroy;	/* destroy.c */
 	struct svc_idle		 idle;		/* idle.c */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	struct console		*con;

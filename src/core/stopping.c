@@ -1,135 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A stop, phase by phase (memres: the agent first, then PV shutdown, then
- * destroy), and the destroy that ends it.
+ * A stop, phase by phase: memres asks the agent first (it syncs and powers
+ * off), then PV shutdown, then destroy. A [phase][event] table of its own;
+ * s->stop is written here only. The lifecycle asks through stop_dispatch()
+ * and is told what follows (enum stop_next): the lifecycle's state, timer
+ * and exit stay its own.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "console.h"
-#include "boot/kcache.h"
-#include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
 #include "base/log.h"
-#include "proto/proto.h"
 #include "chan/channel.h"
-#include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 
-/*
- * A destroy is bounded: one that fails is tried again after 5 s, doubling
- * up to 5 min (never a tight loop); one that is not done within STUCK_MS
- * (a backend holds the domain, a hotplug script hangs) is reported with
- * what Xen says of the domain, once. Either way the service stays in
- * destroying (the name is not free until the domain is gone); the others
- * go on: nothing waits on a service that is going down.
- */
-static void destroy_retry_later(struct service *);
-
-static void
-destroy_attempt(struct service *s)
+const char *
+stop_phase_str(enum stop_phase p)
 {
-	struct err e = ERR_INIT;
-
-	s->stop.destroy_inflight = 1;
-	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->domid,
-	    &e) == -1) {
-		s->stop.destroy_inflight = 0;
-		log_warnx("%s: destroy: %s", s->conf->name, e.msg);
-		strlcpy_(s->last_error, e.msg, sizeof(s->last_error));
-		/* the domain may be gone already; the next event settles it,
-		 * or the retry does */
-		destroy_retry_later(s);
-		return;
+	switch (p) {
+	case SP_NONE:
+		return "none";
+	case SP_AGENT:
+		return "agent";
+	case SP_PV:
+		return "pv-shutdown";
+	case SP_DESTROY:
+		return "destroy";
+	case SP__N:
+		break;
 	}
-	/* a look once the bound is over, if nothing came by then */
-	s->timer_at = s->stop.destroy_started + STUCK_MS;
-	if (s->timer_at <= s->sup->now)
-		s->timer_at = s->sup->now + STUCK_MS;
+	return "?";
 }
 
-void
-start_destroy(struct service *s)
+/* how long the phase under way is given */
+uint64_t
+stop_wait_ms(const struct service *s)
 {
-	s->timer_at = 0;
-	if (s->state != ST_DESTROYING) {
-		s->stop.destroy_started = s->sup->now;
-		s->stop.destroy_retry_ms = 0;
-		s->stop.destroy_stuck = 0;
-	}
-	svc_set_state(s, ST_DESTROYING);
-	destroy_attempt(s);
+	return s->stop.phase == SP_AGENT ? s->conf->agent_stop_timeout_ms :
+	    s->conf->stop_timeout_ms;
 }
 
-/* past the bound: say so once, with the domain's state in Xen */
-static void
-destroy_check_stuck(struct service *s)
+/* the explicit no-op of the table */
+enum stop_next
+sp_ignore(struct service *s)
 {
-	struct be_dominfo di;
-	struct err e = ERR_INIT;
-	char d[32], st[64];
-
-	if (s->stop.destroy_stuck || s->sup->now - s->stop.destroy_started < STUCK_MS)
-		return;
-	s->stop.destroy_stuck = 1;
-	if (s->sup->be->ops->dominfo(s->sup->be, s->domid, &di, &e) == -1)
-		snprintf(st, sizeof(st), "no longer listed");
-	else
-		snprintf(st, sizeof(st), "%s%s%s", di.dying ? "dying" :
-		    "not dying", di.paused ? ", paused" : "", di.shutdown ?
-		    ", shut down" : "");
-	format_duration(d, sizeof(d), s->sup->now - s->stop.destroy_started);
-	snprintf(s->last_error, sizeof(s->last_error), "domain %u is not gone "
-	    "%s after its destroy (Xen: %s)%s", s->domid, d, st,
-	    s->stop.destroy_inflight ? "; the destroy is still under way: a "
-	    "backend may hold the domain" : "");
-	svc_warn(s, "%s", s->last_error);
-}
-
-static void
-destroy_retry_later(struct service *s)
-{
-	char d[32];
-
-	if (s->stop.destroy_retry_ms == 0)
-		s->stop.destroy_retry_ms = DESTROY_RETRY_MS;
-	s->timer_at = s->sup->now + s->stop.destroy_retry_ms;
-	format_duration(d, sizeof(d), s->stop.destroy_retry_ms);
-	log_warnx("%s: destroy of domain %u: trying again in %s",
-	    s->conf->name, s->domid, d);
-	s->stop.destroy_retry_ms *= 2;
-	if (s->stop.destroy_retry_ms > DESTROY_RETRY_MAX_MS)
-		s->stop.destroy_retry_ms = DESTROY_RETRY_MAX_MS;
-	destroy_check_stuck(s);
-}
-
-static void pv_shutdown(struct service *);
-
-void
-a_stop(struct service *s, const struct be_event *ev)
-{
-	svc_then(s, AFTER_STOP);
-	/* paused while idle: its agent must run to sync and power off */
-	(void)svc_wake(s, "stop");
-	/* memres: the agent syncs and powers off; PV shutdown if it does not */
-	if (s->conf->memres && s->ready && s->con && s->con->chan &&
-	    chan_shutdown(s->con->chan) == 0) {
-		s->stop.phase = SP_AGENT;
-		s->timer_at = s->sup->now + s->conf->agent_stop_timeout_ms;
-		svc_set_state(s, ST_STOPPING);
-		return;
-	}
-	pv_shutdown(s);
+	return SN_NONE;
 }
 
 /* the PV shutdown phase of a stop */
-static void
-pv_shutdown(struct service *s)
+static enum stop_next
+sp_pv(struct service *s)
 {
 	struct err e = ERR_INIT;
 
@@ -138,58 +59,84 @@ pv_shutdown(struct service *s)
 	    &e) == -1) {
 		log_warnx("%s: shutdown request: %s; destroying", s->conf->name,
 		    e.msg);
-		s->last_exit = EXIT_STOP_DESTROYED;
-		start_destroy(s);
-		return;
+		return SN_DESTROY;
 	}
-	s->timer_at = s->sup->now + s->conf->stop_timeout_ms;
-	svc_set_state(s, ST_STOPPING);
+	return SN_WAIT;
 }
 
+/* memres: the agent syncs and powers off; PV shutdown if it does not */
+static enum stop_next
+sp_begin(struct service *s)
+{
+	if (s->conf->memres && s->ready && s->con && s->con->chan &&
+	    chan_shutdown(s->con->chan) == 0) {
+		s->stop.phase = SP_AGENT;
+		return SN_WAIT;
+	}
+	return sp_pv(s);
+}
 
-void
-a_stop_timeout(struct service *s, const struct be_event *ev)
+static enum stop_next
+sp_agent_timeout(struct service *s)
 {
 	char d[32];
 
-	if (s->stop.phase == SP_AGENT) {
-		format_duration(d, sizeof(d), s->conf->agent_stop_timeout_ms);
-		svc_note(s, "the agent did not stop it within %s: PV shutdown", d);
-		pv_shutdown(s);
-		return;
-	}
+	format_duration(d, sizeof(d), s->conf->agent_stop_timeout_ms);
+	svc_note(s, "the agent did not stop it within %s: PV shutdown", d);
+	return sp_pv(s);
+}
+
+static enum stop_next
+sp_pv_timeout(struct service *s)
+{
+	char d[32];
+
 	s->stop.phase = SP_DESTROY;
 	format_duration(d, sizeof(d), s->conf->stop_timeout_ms);
 	svc_note(s, "ignored shutdown for %s: destroying", d);
-	s->last_exit = EXIT_STOP_DESTROYED;
-	start_destroy(s);
+	return SN_DESTROY;
 }
 
-void
-a_destroy_failed(struct service *s, const struct be_event *ev)
+/* the domain is gone: the phase that ended it is kept for status */
+static enum stop_next
+sp_gone(struct service *s)
 {
-	s->stop.destroy_inflight = 0;
-	strlcpy_(s->last_error, ev->err.msg, sizeof(s->last_error));
-	log_warnx("%s: destroy failed: %s", s->conf->name, ev->err.msg);
-	destroy_retry_later(s);
+	s->stop.stopped_in = s->stop.phase;
+	s->stop.phase = SP_NONE;
+	return SN_NONE;
 }
 
-/* the destroying timer: the bound of the destroy under way, or a retry */
-void
-a_destroy_timer(struct service *s, const struct be_event *ev)
-{
-	if (s->stop.destroy_inflight) {
-		destroy_check_stuck(s);
-		return;		/* its completion (or failure) comes later */
-	}
-	destroy_attempt(s);
-}
+/*
+ * Every pair is written. SPE_BEGIN comes from a running service, which
+ * has no stop under way; SPE_TIMEOUT from the stopping state, which a
+ * phase always comes with (without one it is taken as the PV phase's).
+ */
+stop_action *const stop_table[SP__N][SPE__N] = {
+	[SP_NONE] = {
+		[SPE_BEGIN] = sp_begin,
+		[SPE_TIMEOUT] = sp_pv_timeout,
+		[SPE_GONE] = sp_ignore,
+	},
+	[SP_AGENT] = {
+		[SPE_BEGIN] = sp_ignore,
+		[SPE_TIMEOUT] = sp_agent_timeout,
+		[SPE_GONE] = sp_gone,
+	},
+	[SP_PV] = {
+		[SPE_BEGIN] = sp_ignore,
+		[SPE_TIMEOUT] = sp_pv_timeout,
+		[SPE_GONE] = sp_gone,
+	},
+	[SP_DESTROY] = {
+		/* destroying: its timer is the destroy's, not a phase's */
+		[SPE_BEGIN] = sp_ignore,
+		[SPE_TIMEOUT] = sp_ignore,
+		[SPE_GONE] = sp_gone,
+	},
+};
 
-/* daemon stop: the overall deadline overrides each stop_timeout */
-void
-a_deadline(struct service *s, const struct be_event *ev)
+enum stop_next
+stop_dispatch(struct service *s, enum stop_event ev)
 {
-	svc_note(s, "shutdown_timeout reached: destroying");
-	s->last_exit = EXIT_STOP_DESTROYED;
-	start_destroy(s);
+	return stop_table[s->stop.phase][ev](s);
 }

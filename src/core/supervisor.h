@@ -49,10 +49,29 @@ void		 svc_try_start(struct service *);
 extern action_fn *const sup_lifecycle[ST__N][EV__N];
 action_fn	 a_ignore;
 
-/* stopping.c */
+/* destroy.c: the lifecycle's destroying state */
 void		 start_destroy(struct service *);
-action_fn	 a_stop, a_stop_timeout, a_destroy_failed, a_destroy_timer,
-		 a_deadline;
+void		 destroy_reset(struct service *);
+action_fn	 a_destroy_failed, a_destroy_timer;
+
+/* stopping.c: the stop phases, a table of their own */
+enum stop_event {
+	SPE_BEGIN,	/* the lifecycle stops a running service */
+	SPE_TIMEOUT,	/* the phase under way had its time */
+	SPE_GONE,	/* the domain is gone */
+	SPE__N
+};
+/* what the lifecycle does next */
+enum stop_next {
+	SN_NONE,
+	SN_WAIT,	/* stopping, for stop_wait_ms() */
+	SN_DESTROY,	/* destroyed after stop_timeout */
+};
+typedef enum stop_next stop_action(struct service *);
+extern stop_action *const stop_table[SP__N][SPE__N];
+stop_action	 sp_ignore;
+enum stop_next	 stop_dispatch(struct service *, enum stop_event);
+uint64_t	 stop_wait_ms(const struct service *);
 
 /* standby.c */
 void		 standby_tick(struct service *);

@@ -264,10 +264,10 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		gen_kv_int(g, "dying_s", (long long)((mono - s->dying_since) /
 		    1000));
 	}
-	if (s->state == ST_DESTROYING && s->stop.destroy_started) {
+	if (s->state == ST_DESTROYING && s->destroy.started) {
 		gen_kv_int(g, "destroy_s", (long long)((mono -
-		    s->stop.destroy_started) / 1000));
-		if (s->stop.destroy_stuck)
+		    s->destroy.started) / 1000));
+		if (s->destroy.stuck)
 			gen_kv_bool(g, "destroy_stuck", 1);
 	}
 	gen_kv_bool(g, "autostart", s->conf->autostart);

@@ -1994,12 +1994,12 @@ START_TEST(stuck_destroy_reported_and_bounded)
 	ck_assert_int_eq(fb->ndestroy, 1);
 	/* the destroy is under way: a timer for its bound, not a retry */
 	ck_assert_uint_ne(s->timer_at, 0);
-	ck_assert_uint_ge(s->timer_at, s->stop.destroy_started + STUCK_MS);
+	ck_assert_uint_ge(s->timer_at, s->destroy.started + STUCK_MS);
 	fake_dom(fb, domid)->dying = 1;
 	fake_dom(fb, domid)->paused = 1;
-	s->stop.destroy_started = mono_ms() - STUCK_MS;
+	s->destroy.started = mono_ms() - STUCK_MS;
 	expire(s);
-	ck_assert_int_eq(s->stop.destroy_stuck, 1);
+	ck_assert_int_eq(s->destroy.stuck, 1);
 	ck_assert_int_eq(fb->ndestroy, 1);	/* not asked again */
 	ck_assert_ptr_nonnull(strstr(s->last_error, "is not gone"));
 	ck_assert_ptr_nonnull(strstr(s->last_error, "Xen: dying, paused"));

@@ -255,6 +255,82 @@ START_TEST(lifecycle_walk)
 }
 END_TEST
 
+/* ---- the stop phases (stopping.c) ---------------------------------------- */
+
+START_TEST(stop_every_cell_written)
+{
+	int ph, ev, nact = 0;
+
+	for (ph = 0; ph < SP__N; ph++)
+		for (ev = 0; ev < SPE__N; ev++) {
+			ck_assert_msg(stop_table[ph][ev] != NULL,
+			    "stop[%d][%d] is empty", ph, ev);
+			if (stop_table[ph][ev] != sp_ignore)
+				nact++;
+		}
+	ck_assert_int_eq(nact, 7);
+}
+END_TEST
+
+/* each pair on a running service put in the phase: the phase after, what
+ * the lifecycle is told, whether Xen was asked to shut it down */
+static const struct {
+	int		 phase;		/* -1: unchanged (the no-op) */
+	enum stop_next	 next;
+	int		 shutdown;
+} stop_next_of[SP__N][SPE__N] = {
+	[SP_NONE] = {
+		[SPE_BEGIN] = { SP_PV, SN_WAIT, 1 },
+		[SPE_TIMEOUT] = { SP_DESTROY, SN_DESTROY, 0 },
+		[SPE_GONE] = { -1, SN_NONE, 0 },
+	},
+	[SP_AGENT] = {
+		[SPE_BEGIN] = { -1, SN_NONE, 0 },
+		[SPE_TIMEOUT] = { SP_PV, SN_WAIT, 1 },
+		[SPE_GONE] = { SP_NONE, SN_NONE, 0 },
+	},
+	[SP_PV] = {
+		[SPE_BEGIN] = { -1, SN_NONE, 0 },
+		[SPE_TIMEOUT] = { SP_DESTROY, SN_DESTROY, 0 },
+		[SPE_GONE] = { SP_NONE, SN_NONE, 0 },
+	},
+	[SP_DESTROY] = {
+		[SPE_BEGIN] = { -1, SN_NONE, 0 },
+		[SPE_TIMEOUT] = { -1, SN_NONE, 0 },
+		[SPE_GONE] = { SP_NONE, SN_NONE, 0 },
+	},
+};
+
+START_TEST(stop_walk)
+{
+	int ph, ev;
+
+	for (ph = 0; ph < SP__N; ph++)
+		for (ev = 0; ev < SPE__N; ev++) {
+			struct service *s = t_sup("");
+			int nshut, want = stop_next_of[ph][ev].phase;
+			enum stop_next next;
+
+			to_running(s);
+			s->stop.phase = ph;
+			s->stop.stopped_in = SP_NONE;
+			nshut = fb->nshutdown;
+			ck_assert_msg((want == -1 && stop_next_of[ph][ev].next ==
+			    SN_NONE) == (stop_table[ph][ev] == sp_ignore),
+			    "stop[%d][%d]: table and walk disagree", ph, ev);
+			next = stop_dispatch(s, ev);
+			ck_assert_int_eq(next, stop_next_of[ph][ev].next);
+			ck_assert_int_eq(s->stop.phase, want == -1 ? ph : want);
+			ck_assert_int_eq(fb->nshutdown - nshut,
+			    stop_next_of[ph][ev].shutdown);
+			/* the phase that ended the stop is kept */
+			ck_assert_int_eq(s->stop.stopped_in, ev == SPE_GONE &&
+			    want != -1 ? ph : SP_NONE);
+			t_sup_free();
+		}
+}
+END_TEST
+
 Suite *
 tables_suite(void)
 {
@@ -263,6 +339,10 @@ tables_suite(void)
 
 	tcase_add_test(tc, lifecycle_every_cell_written);
 	tcase_add_test(tc, lifecycle_walk);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("stop");
+	tcase_add_test(tc, stop_every_cell_written);
+	tcase_add_test(tc, stop_walk);
 	suite_add_tcase(su, tc);
 	return su;
 }
