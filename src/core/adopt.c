@@ -152,9 +152,9 @@ sup_adopt(struct supervisor *sup)
 			    &e) == -1)
 				log_warnx("domain %u: %s", f->domid, e.msg);
 			else if (s != NULL) {
-				s->sb.state = SB_DESTROYING;
-				s->sb.domid = f->domid;
-				memcpy(s->sb.uuid, f->uuid, 16);
+				struct sb_in in = { .found = f };
+
+				(void)standby_dispatch(s, SBE_LEFTOVER, &in);
 			}
 			err_clear(&e);
 			continue;

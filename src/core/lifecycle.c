@@ -244,6 +244,48 @@ svc_spec_dispose(struct svc_spec *ss)
 	memset(ss, 0, sizeof(*ss));
 }
 
+/* a start from the standby: rename, unpause, and it runs as if created;
+ * 0 when there is none to use (a create follows) */
+static int
+start_from_standby(struct service *s)
+{
+	struct err e = ERR_INIT;
+	struct be_event ev;
+	struct sb_in in = { .out = &ev };
+	uint8_t uuid[16];
+	int rc;
+
+	if (s->sb.state != SB_READY || s->sb.stale)
+		return 0;
+	svc_set_state(s, ST_STARTING);
+	if ((rc = net_service_up(s->sup->net, s->conf, &e)) == -1) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = BE_CREATE_FAILED;
+		strlcpy_(ev.svc, s->conf->name, sizeof(ev.svc));
+		ev.err = e;
+		sup_dispatch(s, EV_CREATE_FAILED, &ev);
+		return 1;
+	}
+	s->net_active = rc == 1;
+	if (s->log_has_run) {
+		console_new_run(svc_logdir(s), s->conf->name);
+		s->log_has_run = 0;
+	}
+	s->timing.create_at = mono_ms();
+	memcpy(uuid, s->sb.uuid, 16);
+	if (standby_dispatch(s, SBE_ACTIVATE, &in) == 0) {
+		/* built afresh instead; the standby goes */
+		if (s->net_active) {
+			s->net_active = 0;
+			net_service_down(s->sup->net);
+		}
+		return 0;
+	}
+	memcpy(s->run_uuid, uuid, 16);
+	sup_dispatch(s, EV_CREATED, &ev);
+	return 1;
+}
+
 static void
 do_create(struct service *s)
 {
@@ -259,7 +301,7 @@ do_create(struct service *s)
 		s->pending_conf = NULL;
 	}
 	svc_then(s, AFTER_POLICY);
-	if (standby_start(s))
+	if (start_from_standby(s))
 		return;
 	svc_spec_init(s, &ss);
 	if (s->sb.state != SB_NONE)	/* the twin of what it holds */

@@ -68,7 +68,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		} else if (service_conf_same_domain(s->conf, c) ||
 		    s->state == ST_STOPPED || s->state == ST_FAILED) {
 			if (!service_conf_same_domain(s->conf, c))
-				s->sb.stale = 1;
+				(void)standby_dispatch(s, SBE_STALE, NULL);
 			/* policy, timeouts, ordering: apply in place */
 			int probe = s->conf->health != c->health ||
 			    s->conf->health_port != c->health_port ||
@@ -89,7 +89,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 		} else {
 			log_info("%s: definition changed: restarting",
 			    c->name);
-			s->sb.stale = 1;
+			(void)standby_dispatch(s, SBE_STALE, NULL);
 			service_conf_free(s->pending_conf);
 			s->pending_conf = c;
 			if (s->state == ST_RUNNING)

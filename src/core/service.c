@@ -501,8 +501,7 @@ svc_free(struct service *s)
 	if (s == NULL)
 		return;
 	health_end(s);
-	if (s->sb.state == SB_READY)
-		standby_destroy(s, "its service is gone");
+	(void)standby_dispatch(s, SBE_DISCARD, NULL);
 	console_close(s->con);
 	free(s->fail_tail);
 	service_conf_free(s->conf);
@@ -867,7 +866,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			s->timer_at = 0;
 			sup_dispatch(s, EV_TIMER, NULL);
 		}
-		standby_tick(s);
+		(void)standby_dispatch(s, SBE_TICK, NULL);
 	}
 	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
 		sup_reconcile(sup);

@@ -130,6 +130,7 @@ enum sb_state {
 	SB_BUILDING,	/* create in flight */
 	SB_READY,	/* built, paused: a start is an unpause */
 	SB_DESTROYING,	/* stale or not wanted: being destroyed */
+	SB__N
 };
 
 struct svc_standby {

@@ -73,11 +73,34 @@ stop_action	 sp_ignore;
 enum stop_next	 stop_dispatch(struct service *, enum stop_event);
 uint64_t	 stop_wait_ms(const struct service *);
 
-/* standby.c */
-void		 standby_tick(struct service *);
+/* standby.c: standby = yes, a table of its own */
+enum sb_event {
+	SBE_TICK,		/* the loop's round: build, or drop */
+	SBE_BUILT,		/* the backend: its build is done */
+	SBE_BUILD_FAILED,
+	SBE_GONE,		/* the backend: its domain died, or is destroyed */
+	SBE_SHUTDOWN,		/* the backend: its domain shut down */
+	SBE_DESTROY_FAILED,
+	SBE_ACTIVATE,		/* a start: renamed and unpaused, it runs */
+	SBE_DISCARD,		/* its service is gone */
+	SBE_LEFTOVER,		/* adoption: a standby of the last domud */
+	SBE_STALE,		/* reload: its definition changed */
+	SBE__N
+};
+/* what an event brings */
+struct sb_in {
+	const struct be_event	*ev;	/* the backend's events */
+	const struct be_found	*found;	/* SBE_LEFTOVER */
+	struct be_event		*out;	/* SBE_ACTIVATE: its created event */
+};
+/* 1: SBE_ACTIVATE started the service from its standby; otherwise 0 */
+typedef int sb_action(struct service *, const struct sb_in *);
+extern sb_action *const sb_table[SB__N][SBE__N];
+sb_action	 sb_ignore;
+int		 standby_dispatch(struct service *, enum sb_event,
+		    const struct sb_in *);
+/* a backend event about the standby: dispatched, and 1; 0: not its */
 int		 standby_event(struct service *, const struct be_event *);
-int		 standby_start(struct service *);
-void		 standby_destroy(struct service *, const char *);
 
 /* idle.c */
 void		 agent_keepalive(struct service *);

@@ -331,6 +331,126 @@ START_TEST(stop_walk)
 }
 END_TEST
 
+/* ---- standby (standby.c) --------------------------------------------------- */
+
+START_TEST(standby_every_cell_written)
+{
+	int st, ev, nact = 0;
+
+	for (st = 0; st < SB__N; st++)
+		for (ev = 0; ev < SBE__N; ev++) {
+			ck_assert_msg(sb_table[st][ev] != NULL,
+			    "standby[%d][%d] is empty", st, ev);
+			if (sb_table[st][ev] != sb_ignore)
+				nact++;
+		}
+	ck_assert_int_eq(nact, 17);
+}
+END_TEST
+
+/* the state after each pair; a stale standby where it says so (a ready
+ * one is dropped at the round only then); what a start from it answers */
+static const struct {
+	int	 state;		/* -1: the no-op */
+	int	 stale;
+	int	 ret;
+} sb_next_of[SB__N][SBE__N] = {
+	[SB_NONE] = {
+		[SBE_TICK] = { SB_BUILDING, 0, 0 },
+		[SBE_BUILT] = { -1, 0, 0 }, [SBE_BUILD_FAILED] = { -1, 0, 0 },
+		[SBE_GONE] = { -1, 0, 0 }, [SBE_SHUTDOWN] = { -1, 0, 0 },
+		[SBE_DESTROY_FAILED] = { -1, 0, 0 },
+		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
+		[SBE_LEFTOVER] = { SB_DESTROYING, 0, 0 },
+		[SBE_STALE] = { SB_NONE, 0, 0 },
+	},
+	[SB_BUILDING] = {
+		[SBE_TICK] = { -1, 0, 0 },
+		[SBE_BUILT] = { SB_READY, 0, 0 },
+		[SBE_BUILD_FAILED] = { SB_NONE, 0, 0 },
+		[SBE_GONE] = { -1, 0, 0 }, [SBE_SHUTDOWN] = { -1, 0, 0 },
+		[SBE_DESTROY_FAILED] = { -1, 0, 0 },
+		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
+		[SBE_LEFTOVER] = { -1, 0, 0 },
+		[SBE_STALE] = { SB_BUILDING, 0, 0 },
+	},
+	[SB_READY] = {
+		[SBE_TICK] = { SB_DESTROYING, 1, 0 },
+		[SBE_BUILT] = { -1, 0, 0 }, [SBE_BUILD_FAILED] = { -1, 0, 0 },
+		[SBE_GONE] = { SB_NONE, 0, 0 },
+		[SBE_SHUTDOWN] = { SB_DESTROYING, 0, 0 },
+		[SBE_DESTROY_FAILED] = { SB_READY, 0, 0 },
+		[SBE_ACTIVATE] = { SB_NONE, 0, 1 },
+		[SBE_DISCARD] = { SB_DESTROYING, 0, 0 },
+		[SBE_LEFTOVER] = { -1, 0, 0 },
+		[SBE_STALE] = { SB_READY, 0, 0 },
+	},
+	[SB_DESTROYING] = {
+		[SBE_TICK] = { -1, 0, 0 },
+		[SBE_BUILT] = { -1, 0, 0 }, [SBE_BUILD_FAILED] = { -1, 0, 0 },
+		[SBE_GONE] = { SB_NONE, 0, 0 }, [SBE_SHUTDOWN] = { -1, 0, 0 },
+		[SBE_DESTROY_FAILED] = { SB_READY, 0, 0 },
+		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
+		[SBE_LEFTOVER] = { SB_DESTROYING, 0, 0 },
+		[SBE_STALE] = { SB_DESTROYING, 0, 0 },
+	},
+};
+
+START_TEST(standby_walk)
+{
+	int st, ev;
+
+	for (st = 0; st < SB__N; st++)
+		for (ev = 0; ev < SBE__N; ev++) {
+			struct service *s = t_sup("standby = yes\n");
+			struct be_event bev, out;
+			struct be_found found;
+			struct sb_in in = { .ev = &bev, .found = &found,
+			    .out = &out };
+			struct svc_standby before;
+			int want = sb_next_of[st][ev].state, ret;
+
+			fake_dom_add(fb, "a--standby", 50, NULL)->paused = 1;
+			s->sb.state = st;
+			s->sb.domid = st == SB_READY || st == SB_DESTROYING ?
+			    50 : 0;
+			s->sb.stale = sb_next_of[st][ev].stale;
+			memset(&bev, 0, sizeof(bev));
+			strlcpy_(bev.svc, "a", sizeof(bev.svc));
+			bev.domid = 50;
+			bev.standby = 1;
+			bev.create_ms = 5;
+			strlcpy_(bev.err.msg, "walked", sizeof(bev.err.msg));
+			memset(&found, 0, sizeof(found));
+			found.domid = 60;
+			before = s->sb;
+			ck_assert_msg((want == -1) == (sb_table[st][ev] ==
+			    sb_ignore), "standby[%d][%d]: table and walk "
+			    "disagree", st, ev);
+			ret = standby_dispatch(s, ev, &in);
+			ck_assert_int_eq(ret, sb_next_of[st][ev].ret);
+			if (want == -1)
+				ck_assert(memcmp(&before, &s->sb,
+				    sizeof(before)) == 0);
+			else
+				ck_assert_msg((int)s->sb.state == want,
+				    "standby[%d][%d]: %d, not %d", st, ev,
+				    s->sb.state, want);
+			if (want != -1 && (ev == SBE_STALE ||
+			    ev == SBE_DESTROY_FAILED))
+				ck_assert_int_eq(s->sb.stale, 1);
+			if (ev == SBE_ACTIVATE && ret == 1) {
+				ck_assert_uint_eq(out.domid, 50);
+				ck_assert_int_eq(out.type, BE_CREATED);
+				ck_assert(!fake_dom(fb, 50)->paused);
+			}
+			/* its domain is not the service's to destroy */
+			s->sb.state = SB_NONE;
+			t_sup_free();
+		}
+}
+END_TEST
+
 Suite *
 tables_suite(void)
 {
@@ -343,6 +463,10 @@ tables_suite(void)
 	tc = tcase_create("stop");
 	tcase_add_test(tc, stop_every_cell_written);
 	tcase_add_test(tc, stop_walk);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("standby");
+	tcase_add_test(tc, standby_every_cell_written);
+	tcase_add_test(tc, standby_walk);
 	suite_add_tcase(su, tc);
 	return su;
 }
