@@ -285,13 +285,9 @@ reconcile_own(struct service *s, const struct be_found *f)
 
 	/* paused by us while idle; someone else's unpause is taken as a
 	 * resume */
-	if (s->idle.paused) {
-		if (!f->paused && !f->shutdown && !f->dying) {
-			s->idle.paused = 0;
-			svc_used(s);
-			svc_note(s, "domain %u was resumed outside domud (xl "
-			    "unpause?)", s->domid);
-		}
+	if (s->idle.state == IDLE_PAUSED) {
+		if (!f->paused && !f->shutdown && !f->dying)
+			(void)idle_dispatch(s, IE_RESUMED, NULL);
 		return;
 	}
 	if (!f->paused || f->shutdown || f->dying) {
@@ -315,6 +311,16 @@ reconcile_own(struct service *s, const struct be_found *f)
 		svc_warn(s, "domain %u is paused, and domud did not pause it "
 		    "(xl pause?): left paused, reported", s->domid);
 	}
+}
+
+/* state.json says the domain adopted paused was paused for being idle:
+ * ours, not someone else's pause */
+void
+svc_idle_adopted(struct service *s)
+{
+	(void)idle_dispatch(s, IE_ADOPTED, NULL);
+	s->paused = 0;
+	s->paused_since = 0;
 }
 
 /* an ended domain of this service that stays dying (a backend holds it) */

@@ -372,7 +372,7 @@ health_after_poll(struct service *s, const struct pollfd *fds, int nfds)
 	}
 	/* a paused guest cannot answer: no probe, no verdict on it */
 	if (h->probe_at || !h->next_at || now < h->next_at || s->paused ||
-	    s->idle.paused)
+	    s->idle.state == IDLE_PAUSED)
 		return;
 	h->probe_at = now;
 	if (s->conf->health == HEALTH_EXEC)

@@ -1,140 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * memres: the agent's keepalive, and what follows a service left idle
- * (idle_action = stop or pause; a paused one is resumed by the next
- * command).
+ * memres: a service left idle (no command for idle_timeout) is stopped
+ * (the next exec starts it) or paused (the next command resumes it), as
+ * its idle_action says. A [state][event] table of its own; s->idle is
+ * written here only. The agent's keepalive says when it is idle, a
+ * command wakes it (svc_wake), the look at Xen says when someone else
+ * resumed it, state.json that the last domud paused it.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
-#include "boot/kcache.h"
-#include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
 #include "base/log.h"
-#include "proto/proto.h"
-#include "chan/channel.h"
-#include "net/net.h"
 #include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 
-/* memres, idle_action = pause: the guest keeps its memory and Xen stops
- * running it; the next command resumes it where it was (the agent sees a
- * gap in time, not a new boot) */
-static void
-idle_pause(struct service *s)
+/* the explicit no-op of the table */
+int
+idle_ignore(struct service *s, const char *why)
+{
+	return 0;
+}
+
+static int
+idle_used(struct service *s, const char *why)
+{
+	s->idle.last_used = mono_ms();
+	return 0;
+}
+
+/* idle_action = pause: the guest keeps its memory and Xen stops running
+ * it; the next command resumes it where it was (the agent sees a gap in
+ * time, not a new boot). idle_action = stop: the next exec starts it. */
+static int
+idle_act(struct service *s, const char *unused)
 {
 	struct backend *be = s->sup->be;
 	struct err e = ERR_INIT;
 	char d[32], why[64];
 
+	format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
+	if (s->conf->idle_action != IDLE_PAUSE) {
+		svc_note(s, "idle for %s: stopping (the next exec starts it)", d);
+		if (sup_stop(s->sup, s, &e) == 0)
+			s->idle.state = IDLE_STOPPED;
+		else
+			log_warnx("%s: idle stop: %s", s->conf->name, e.msg);
+		return 0;
+	}
 	if (be->ops->pause == NULL || be->ops->pause(be, s->domid, 1, &e) == -1) {
 		log_warnx("%s: idle pause: %s", s->conf->name, e.msg);
-		svc_used(s);	/* not again at once */
-		return;
+		return idle_used(s, NULL);	/* not again at once */
 	}
-	s->idle.paused = 1;
-	format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
+	s->idle.state = IDLE_PAUSED;
 	snprintf(why, sizeof(why), "idle for %s", d);
 	svc_note(s, "%s: paused (the next command resumes it)", why);
 	events_add(&s->sup->events, s->conf->name, "ready", "paused", why,
 	    "domud", mono_ms());
 	log_info("event: %s ready -> paused (%s; by domud)", s->conf->name, why);
 	(void)state_save(s->sup);
+	return 0;
 }
 
-int
-svc_wake(struct service *s, const char *why)
+/* a command for it: 0, or -1 when Xen would not resume it (logged) */
+static int
+idle_resume(struct service *s, const char *why)
 {
 	struct backend *be = s->sup->be;
 	struct err e = ERR_INIT;
 	const char *actor = s->sup->actor[0] ? s->sup->actor : "domud";
-	uint64_t now = mono_ms();
 
-	if (!s->idle.paused)
-		return 0;
 	if (be->ops->pause(be, s->domid, 0, &e) == -1) {
 		log_warnx("%s: resume: %s", s->conf->name, e.msg);
 		return -1;
 	}
-	s->idle.paused = 0;
-	svc_used(s);
-	/* the time it was paused is not the agent's silence */
-	if (s->con && s->con->chan && s->con->chan->ping_sent)
-		s->con->chan->ping_sent = now;
-	s->next_ping = now + s->conf->ping_interval_ms;
+	s->idle.state = IDLE_AWAKE;
+	(void)idle_used(s, NULL);
 	events_add(&s->sup->events, s->conf->name, "paused", "ready", why,
-	    actor, now);
+	    actor, mono_ms());
 	log_info("event: %s paused -> ready (%s; by %s)", s->conf->name, why,
 	    actor);
 	(void)state_save(s->sup);
 	return 0;
 }
 
-void
-svc_idle_adopted(struct service *s)
+/* someone else's unpause is taken as a resume */
+static int
+idle_resumed_outside(struct service *s, const char *why)
 {
-	s->idle.paused = 1;
-	s->paused = 0;
-	s->paused_since = 0;
-	log_info("%s: domain %u was paused for being idle; the next command "
-	    "resumes it", s->conf->name, s->domid);
+	s->idle.state = IDLE_AWAKE;
+	(void)idle_used(s, NULL);
+	svc_note(s, "domain %u was resumed outside domud (xl unpause?)",
+	    s->domid);
+	return 0;
 }
 
-/* memres keepalive: a ping every ping_interval; unanswered for
- * ping_timeout, the agent is unresponsive (and, if so configured, the
- * service restarts) */
-void
-agent_keepalive(struct service *s)
+/* state.json: the last domud paused the adopted domain for being idle */
+static int
+idle_adopted(struct service *s, const char *why)
 {
-	struct channel *ch = s->con->chan;
-	uint64_t now = s->sup->now;
-	struct err e = ERR_INIT;
+	s->idle.state = IDLE_PAUSED;
+	log_info("%s: domain %u was paused for being idle; the next command "
+	    "resumes it", s->conf->name, s->domid);
+	return 0;
+}
 
-	/* a paused guest cannot answer: no verdict on it, no idle stop */
-	if (s->state != ST_RUNNING || s->paused || s->idle.paused)
-		return;
-	if (ch->ping_sent == 0 && s->unresponsive) {
-		s->unresponsive = 0;
-		svc_note(s, "agent answers again");
-	}
-	if (ch->ping_sent && now - ch->ping_sent >= s->conf->ping_timeout_ms &&
-	    !s->unresponsive) {
-		char d[32];
+/* stopped for being idle, and its agent answers again */
+static int
+idle_back(struct service *s, const char *why)
+{
+	s->idle.state = IDLE_AWAKE;
+	return idle_used(s, NULL);
+}
 
-		s->unresponsive = 1;
-		format_duration(d, sizeof(d), s->conf->ping_timeout_ms);
-		svc_note(s, "agent unresponsive: no answer to a ping for %s%s", d,
-		    s->conf->ping_restart ? ": restarting" : "");
-		if (s->conf->ping_restart) {
-			s->last_exit = EXIT_DIED;
-			sup_dispatch(s, EV_RESTART, NULL);
-			return;
-		}
-	}
-	if (s->next_ping && now >= s->next_ping) {
-		(void)chan_ping(ch, now);
-		s->next_ping = now + s->conf->ping_interval_ms;
-	}
-	/* idle: no command for idle_timeout; the next exec starts it again */
-	/* last_used may be a little after this round's now: no subtraction */
-	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
-	    s->idle.last_used + s->conf->idle_timeout_ms <= now) {
-		char d[32];
+/* its domain is gone: nothing is paused */
+static int
+idle_gone(struct service *s, const char *why)
+{
+	s->idle.state = IDLE_AWAKE;
+	return 0;
+}
 
-		if (s->conf->idle_action == IDLE_PAUSE) {
-			idle_pause(s);
-			return;
-		}
-		format_duration(d, sizeof(d), s->conf->idle_timeout_ms);
-		svc_note(s, "idle for %s: stopping (the next exec starts it)", d);
-		if (sup_stop(s->sup, s, &e) == 0)
-			s->idle.stopped = 1;
-		else
-			log_warnx("%s: idle stop: %s", s->conf->name, e.msg);
-	}
+/* Every pair is written. */
+idle_action *const idle_table[IDLE__N][IE__N] = {
+	[IDLE_AWAKE] = {
+		[IE_USED] = idle_used,
+		[IE_IDLE] = idle_act,
+		[IE_WAKE] = idle_ignore,
+		[IE_RESUMED] = idle_ignore,
+		[IE_ADOPTED] = idle_adopted,
+		[IE_READY] = idle_used,
+		[IE_GONE] = idle_ignore,
+	},
+	[IDLE_PAUSED] = {
+		[IE_USED] = idle_used,
+		[IE_IDLE] = idle_ignore,	/* it is */
+		[IE_WAKE] = idle_resume,
+		[IE_RESUMED] = idle_resumed_outside,
+		[IE_ADOPTED] = idle_ignore,
+		[IE_READY] = idle_used,
+		[IE_GONE] = idle_gone,
+	},
+	[IDLE_STOPPED] = {
+		/* until its agent answers: the next exec starts it */
+		[IE_USED] = idle_used,
+		[IE_IDLE] = idle_ignore,
+		[IE_WAKE] = idle_ignore,
+		[IE_RESUMED] = idle_ignore,
+		[IE_ADOPTED] = idle_adopted,
+		[IE_READY] = idle_back,
+		[IE_GONE] = idle_ignore,
+	},
+};
+
+int
+idle_dispatch(struct service *s, enum idle_event ev, const char *why)
+{
+	return idle_table[s->idle.state][ev](s, why);
+}
+
+/* a command: the idle timeout counts from it */
+void
+svc_used(struct service *s)
+{
+	(void)idle_dispatch(s, IE_USED, NULL);
 }

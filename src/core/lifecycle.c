@@ -575,7 +575,7 @@ after_end(struct service *s)
 	s->ready = s->unresponsive = 0;
 	s->paused = 0;
 	s->paused_since = 0;
-	s->idle.paused = 0;
+	(void)idle_dispatch(s, IE_GONE, NULL);
 	destroy_reset(s);
 	(void)stop_dispatch(s, SPE_GONE);
 	if (s->net_active) {

@@ -262,12 +262,6 @@ svc_display_state(const struct service *s)
 
 /* ---- memres: the agent ------------------------------------------------------ */
 
-void
-svc_used(struct service *s)
-{
-	s->idle.last_used = mono_ms();
-}
-
 /* not a state of the table, but what after= and `start --wait` wait for */
 void
 svc_ready_event(struct service *s, const char *why, const char *actor)
@@ -299,8 +293,7 @@ agent_ready(void *arg)
 	if (s->ready)
 		return;
 	s->ready = 1;
-	s->idle.stopped = 0;
-	svc_used(s);
+	(void)idle_dispatch(s, IE_READY, NULL);
 	s->unresponsive = 0;
 	svc_note(s, "ready: %s", s->con && s->con->chan ? s->con->chan->agent : "");
 	health_agent_ready(s);
@@ -780,6 +773,65 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 		}
 	}
 }
+/* memres keepalive: a ping every ping_interval; unanswered for
+ * ping_timeout, the agent is unresponsive (and, if so configured, the
+ * service restarts) */
+static void
+agent_keepalive(struct service *s)
+{
+	struct channel *ch = s->con->chan;
+	uint64_t now = s->sup->now;
+
+	/* a paused guest cannot answer: no verdict on it, no idle stop */
+	if (s->state != ST_RUNNING || s->paused || s->idle.state == IDLE_PAUSED)
+		return;
+	if (ch->ping_sent == 0 && s->unresponsive) {
+		s->unresponsive = 0;
+		svc_note(s, "agent answers again");
+	}
+	if (ch->ping_sent && now - ch->ping_sent >= s->conf->ping_timeout_ms &&
+	    !s->unresponsive) {
+		char d[32];
+
+		s->unresponsive = 1;
+		format_duration(d, sizeof(d), s->conf->ping_timeout_ms);
+		svc_note(s, "agent unresponsive: no answer to a ping for %s%s", d,
+		    s->conf->ping_restart ? ": restarting" : "");
+		if (s->conf->ping_restart) {
+			s->last_exit = EXIT_DIED;
+			sup_dispatch(s, EV_RESTART, NULL);
+			return;
+		}
+	}
+	if (s->next_ping && now >= s->next_ping) {
+		(void)chan_ping(ch, now);
+		s->next_ping = now + s->conf->ping_interval_ms;
+	}
+	/* idle: no command for idle_timeout; the next exec starts it again */
+	/* last_used may be a little after this round's now: no subtraction */
+	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
+	    s->idle.last_used + s->conf->idle_timeout_ms <= now)
+		(void)idle_dispatch(s, IE_IDLE, NULL);
+}
+
+/* memres paused while idle: resumed (idle.c), and the time it was paused
+ * is not the agent's silence */
+int
+svc_wake(struct service *s, const char *why)
+{
+	uint64_t now;
+
+	if (s->idle.state != IDLE_PAUSED)
+		return 0;
+	if (idle_dispatch(s, IE_WAKE, why) == -1)
+		return -1;
+	now = mono_ms();
+	if (s->con && s->con->chan && s->con->chan->ping_sent)
+		s->con->chan->ping_sent = now;
+	s->next_ping = now + s->conf->ping_interval_ms;
+	return 0;
+}
+
 /*
  * The console hung up while the domain lives: xenconsoled restarted (it
  * gives the domain a new PTY). Commands in flight fail now, the agent is

@@ -117,11 +117,17 @@ struct svc_destroy {
 };
 
 /* memres: idle, stopped or paused for it (idle.c) */
+enum idle_state {
+	IDLE_AWAKE,
+	IDLE_PAUSED,	/* paused by us, for being idle; the next command
+			 * resumes it */
+	IDLE_STOPPED,	/* stopped for it; the next exec starts it */
+	IDLE__N
+};
+
 struct svc_idle {
+	enum idle_state		 state;
 	uint64_t		 last_used;	/* last command, monotonic */
-	int			 stopped;	/* the next exec starts it */
-	int			 paused;	/* paused by us, for being idle;
-						 * the next command resumes */
 };
 
 /* standby = yes: the next domain, built and paused (standby.c) */

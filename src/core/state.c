@@ -67,7 +67,7 @@ state_save(struct supervisor *sup)
 		yajl_gen_map_open(g);
 		gen_kv_str(g, "name", s->conf->name);
 		gen_kv_bool(g, "held", s->held);
-		if (s->idle.paused)
+		if (s->idle.state == IDLE_PAUSED)
 			gen_kv_bool(g, "idle_paused", 1);
 		if (s->state == ST_FAILED)
 			gen_kv_str(g, "failed", s->failed_reason[0] ?

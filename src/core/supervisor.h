@@ -102,7 +102,21 @@ int		 standby_dispatch(struct service *, enum sb_event,
 /* a backend event about the standby: dispatched, and 1; 0: not its */
 int		 standby_event(struct service *, const struct be_event *);
 
-/* idle.c */
-void		 agent_keepalive(struct service *);
+/* idle.c: memres idle, a table of its own */
+enum idle_event {
+	IE_USED,	/* a command: the idle timeout counts from it */
+	IE_IDLE,	/* the keepalive: no command for idle_timeout */
+	IE_WAKE,	/* a command for a paused one (why: which) */
+	IE_RESUMED,	/* Xen runs it again, unpaused outside domud */
+	IE_ADOPTED,	/* state.json: the last domud paused it, idle */
+	IE_READY,	/* its agent answered */
+	IE_GONE,	/* its domain is gone */
+	IE__N
+};
+/* IE_WAKE: 0, or -1 when Xen would not resume it; otherwise 0 */
+typedef int idle_action(struct service *, const char *why);
+extern idle_action *const idle_table[IDLE__N][IE__N];
+idle_action	 idle_ignore;
+int		 idle_dispatch(struct service *, enum idle_event, const char *);
 
 #endif

@@ -303,7 +303,7 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 	}
 	if (s->conf->memres)
 		memres_json(s, g);
-	if (s->idle.paused)
+	if (s->idle.state == IDLE_PAUSED)
 		gen_kv_str(g, "idle", "paused");
 	if (s->state == ST_STOPPING)
 		gen_kv_str(g, "stop_phase", stop_phase_str(s->stop.phase));

@@ -667,7 +667,7 @@ START_TEST(memres_idle_stop)
 	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
 	ck_assert_int_eq(m->state, ST_STOPPING);
-	ck_assert_int_eq(m->idle.stopped, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_STOPPED, 1);
 	ck_assert_int_eq(m->stop.phase, SP_AGENT);
 	close(master);
 	teardown();
@@ -690,7 +690,7 @@ START_TEST(memres_idle_pause)
 	m = memres_up("m", &master);
 	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
-	ck_assert_int_eq(m->idle.paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	ck_assert_int_eq(m->state, ST_RUNNING);
 	ck_assert_int_eq(fb->npause, 1);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 1);
@@ -708,15 +708,15 @@ START_TEST(memres_idle_pause)
 	strcpy(sup->actor, "uid 0");
 	ck_assert_int_eq(svc_wake(m, "exec"), 0);
 	sup->actor[0] = '\0';
-	ck_assert_int_eq(m->idle.paused, 0);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 0);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
 	ck_assert(event_seen("m", "paused", "ready", "exec", "uid 0"));
 	/* paused again, then stopped: resumed first, for its agent */
 	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
-	ck_assert_int_eq(m->idle.paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	ck_assert_int_eq(sup_stop(sup, m, &e), 0);
-	ck_assert_int_eq(m->idle.paused, 0);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 0);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
 	ck_assert_int_eq(m->stop.phase, SP_AGENT);
 	close(master);

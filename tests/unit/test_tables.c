@@ -451,6 +451,102 @@ START_TEST(standby_walk)
 }
 END_TEST
 
+/* ---- idle (idle.c) --------------------------------------------------------- */
+
+START_TEST(idle_every_cell_written)
+{
+	int st, ev, nact = 0;
+
+	for (st = 0; st < IDLE__N; st++)
+		for (ev = 0; ev < IE__N; ev++) {
+			ck_assert_msg(idle_table[st][ev] != NULL,
+			    "idle[%d][%d] is empty", st, ev);
+			if (idle_table[st][ev] != idle_ignore)
+				nact++;
+		}
+	ck_assert_int_eq(nact, 12);
+}
+END_TEST
+
+/* the state after each pair (-1: the no-op), and whether the idle timeout
+ * counts afresh; idle_action = pause */
+static const struct {
+	int	 state;
+	int	 used;
+} idle_next_of[IDLE__N][IE__N] = {
+	[IDLE_AWAKE] = {
+		[IE_USED] = { IDLE_AWAKE, 1 }, [IE_IDLE] = { IDLE_PAUSED, 0 },
+		[IE_WAKE] = { -1, 0 }, [IE_RESUMED] = { -1, 0 },
+		[IE_ADOPTED] = { IDLE_PAUSED, 0 },
+		[IE_READY] = { IDLE_AWAKE, 1 }, [IE_GONE] = { -1, 0 },
+	},
+	[IDLE_PAUSED] = {
+		[IE_USED] = { IDLE_PAUSED, 1 }, [IE_IDLE] = { -1, 0 },
+		[IE_WAKE] = { IDLE_AWAKE, 1 },
+		[IE_RESUMED] = { IDLE_AWAKE, 1 }, [IE_ADOPTED] = { -1, 0 },
+		[IE_READY] = { IDLE_PAUSED, 1 }, [IE_GONE] = { IDLE_AWAKE, 0 },
+	},
+	[IDLE_STOPPED] = {
+		[IE_USED] = { IDLE_STOPPED, 1 }, [IE_IDLE] = { -1, 0 },
+		[IE_WAKE] = { -1, 0 }, [IE_RESUMED] = { -1, 0 },
+		[IE_ADOPTED] = { IDLE_PAUSED, 0 },
+		[IE_READY] = { IDLE_AWAKE, 1 }, [IE_GONE] = { -1, 0 },
+	},
+};
+
+START_TEST(idle_walk)
+{
+	int st, ev;
+
+	for (st = 0; st < IDLE__N; st++)
+		for (ev = 0; ev < IE__N; ev++) {
+			struct service *s = t_sup("memres = yes\n"
+			    "idle_timeout = 1m\nidle_action = pause\n");
+			struct svc_idle before;
+			int want = idle_next_of[st][ev].state;
+
+			to_running(s);
+			s->idle.state = st;
+			s->idle.last_used = 1;
+			fake_dom(fb, s->domid)->paused = st == IDLE_PAUSED;
+			before = s->idle;
+			ck_assert_msg((want == -1) == (idle_table[st][ev] ==
+			    idle_ignore), "idle[%d][%d]: table and walk "
+			    "disagree", st, ev);
+			ck_assert_int_eq(idle_dispatch(s, ev, "walked"), 0);
+			if (want == -1) {
+				ck_assert(memcmp(&before, &s->idle,
+				    sizeof(before)) == 0);
+				t_sup_free();
+				continue;
+			}
+			ck_assert_msg((int)s->idle.state == want,
+			    "idle[%d][%d]: %d, not %d", st, ev, s->idle.state,
+			    want);
+			ck_assert_int_eq(s->idle.last_used != 1,
+			    idle_next_of[st][ev].used);
+			/* Xen's word agrees with the machine's */
+			if (ev == IE_IDLE || ev == IE_WAKE)
+				ck_assert_int_eq(fake_dom(fb, s->domid)->paused,
+				    want == IDLE_PAUSED);
+			t_sup_free();
+		}
+}
+END_TEST
+
+/* idle_action = stop: the lifecycle stops it, the next exec starts it */
+START_TEST(idle_stop_asks_the_lifecycle)
+{
+	struct service *s = t_sup("memres = yes\nidle_timeout = 1m\n");
+
+	to_running(s);
+	ck_assert_int_eq(idle_dispatch(s, IE_IDLE, NULL), 0);
+	ck_assert_int_eq(s->idle.state, IDLE_STOPPED);
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	t_sup_free();
+}
+END_TEST
+
 Suite *
 tables_suite(void)
 {
@@ -467,6 +563,11 @@ tables_suite(void)
 	tc = tcase_create("standby");
 	tcase_add_test(tc, standby_every_cell_written);
 	tcase_add_test(tc, standby_walk);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("idle");
+	tcase_add_test(tc, idle_every_cell_written);
+	tcase_add_test(tc, idle_walk);
+	tcase_add_test(tc, idle_stop_asks_the_lifecycle);
 	suite_add_tcase(su, tc);
 	return su;
 }
