@@ -473,6 +473,20 @@ sup_restart(struct supervisor *sup, struct service *s, struct err *e)
 
 /* ---- supervisor ---------------------------------------------------------- */
 
+/* health's verdicts the service acts on */
+static void
+svc_health_report(struct service *s, enum health_report r, const char *why)
+{
+	switch (r) {
+	case HR_READY:
+		svc_ready_event(s, why, "health");
+		break;
+	case HR_UNHEALTHY:
+		svc_unhealthy(s, why);
+		break;
+	}
+}
+
 struct service *
 svc_new(struct supervisor *sup, struct service_conf *conf)
 {
@@ -482,7 +496,7 @@ svc_new(struct supervisor *sup, struct service_conf *conf)
 	s->sup = sup;
 	s->domid = INVALID_DOMID_;
 	s->state = ST_STOPPED;
-	health_init(s);
+	health_init(s, svc_health_report);
 	/* a log from before domud started is an earlier run's */
 	s->log_has_run = 1;
 	return s;

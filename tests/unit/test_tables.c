@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/health.h"
 #include "core/service.h"
 #include "core/supervisor.h"
 #include "fake_backend.h"
@@ -547,6 +548,122 @@ START_TEST(idle_stop_asks_the_lifecycle)
 }
 END_TEST
 
+/* ---- health (health.c) ----------------------------------------------------- */
+
+START_TEST(health_every_cell_written)
+{
+	int st, ev, nact = 0;
+
+	for (st = 0; st < HS__N; st++)
+		for (ev = 0; ev < HE__N; ev++) {
+			ck_assert_msg(hs_table[st][ev] != NULL,
+			    "health[%d][%d] is empty", st, ev);
+			if (hs_table[st][ev] != hs_ignore)
+				nact++;
+		}
+	ck_assert_int_eq(nact, 16);
+}
+END_TEST
+
+static int reported = -1;
+
+static void
+t_report(struct service *s, enum health_report r, const char *why)
+{
+	reported = (int)r;
+}
+
+/* the state after each pair (-1: the no-op) and what the owner is told
+ * (-1: nothing); health_retries = 2, one failure in the streak already,
+ * past health_start_period */
+static const struct {
+	int	 state;
+	int	 report;
+} hs_next_of[HS__N][HE__N] = {
+	[HS_NONE] = {
+		[HE_BEGIN] = { HS_STARTING, -1 },
+		[HE_AGENT_READY] = { -1, -1 }, [HE_END] = { HS_NONE, -1 },
+		[HE_PASS] = { -1, -1 }, [HE_FAIL] = { -1, -1 },
+	},
+	[HS_STARTING] = {
+		[HE_BEGIN] = { HS_STARTING, -1 },
+		[HE_AGENT_READY] = { HS_STARTING, -1 },
+		[HE_END] = { HS_NONE, -1 },
+		[HE_PASS] = { HS_HEALTHY, HR_READY },
+		[HE_FAIL] = { HS_UNHEALTHY, HR_UNHEALTHY },
+	},
+	[HS_HEALTHY] = {
+		[HE_BEGIN] = { HS_STARTING, -1 },
+		[HE_AGENT_READY] = { HS_HEALTHY, -1 },
+		[HE_END] = { HS_NONE, -1 }, [HE_PASS] = { -1, -1 },
+		[HE_FAIL] = { HS_UNHEALTHY, HR_UNHEALTHY },
+	},
+	[HS_UNHEALTHY] = {
+		[HE_BEGIN] = { HS_STARTING, -1 },
+		[HE_AGENT_READY] = { HS_UNHEALTHY, -1 },
+		[HE_END] = { HS_NONE, -1 },
+		[HE_PASS] = { HS_HEALTHY, HR_READY },
+		[HE_FAIL] = { HS_UNHEALTHY, -1 },
+	},
+};
+
+START_TEST(health_walk)
+{
+	int st, ev;
+
+	for (st = 0; st < HS__N; st++)
+		for (ev = 0; ev < HE__N; ev++) {
+			struct service *s = t_sup("memres = yes\n"
+			    "health = exec: true\nhealth_retries = 2\n"
+			    "health_restart = yes\nready = health\n");
+			struct svc_health before;
+			int want = hs_next_of[st][ev].state;
+
+			s->health.state = st;
+			s->health.fails = 1;
+			s->health.since = 1;
+			s->health.report = t_report;
+			reported = -1;
+			before = s->health;
+			ck_assert_msg((want == -1) == (hs_table[st][ev] ==
+			    hs_ignore), "health[%d][%d]: table and walk "
+			    "disagree", st, ev);
+			health_dispatch(s, ev, "walked");
+			if (want == -1)
+				ck_assert(memcmp(&before, &s->health,
+				    sizeof(before)) == 0);
+			else
+				ck_assert_msg((int)s->health.state == want,
+				    "health[%d][%d]: %d, not %d", st, ev,
+				    s->health.state, want);
+			ck_assert_int_eq(reported, hs_next_of[st][ev].report);
+			if (ev == HE_AGENT_READY && want != -1)
+				ck_assert_uint_ne(s->health.next_at, 0);
+			if (ev == HE_FAIL && st == HS_UNHEALTHY)
+				ck_assert_uint_eq(s->health.fails, 2);
+			t_sup_free();
+		}
+}
+END_TEST
+
+/* within health_start_period a failure is no verdict yet */
+START_TEST(health_start_period_is_grace)
+{
+	struct service *s = t_sup("memres = yes\nhealth = exec: true\n"
+	    "health_retries = 1\nhealth_start_period = 1m\n");
+
+	health_begin(s);
+	ck_assert_int_eq(s->health.state, HS_STARTING);
+	s->health.report = t_report;
+	reported = -1;
+	health_dispatch(s, HE_FAIL, "walked");
+	ck_assert_int_eq(s->health.state, HS_STARTING);
+	ck_assert_uint_eq(s->health.fails, 0);
+	ck_assert_int_eq(reported, -1);
+	t_sup_free();
+}
+END_TEST
+
 Suite *
 tables_suite(void)
 {
@@ -568,6 +685,11 @@ tables_suite(void)
 	tcase_add_test(tc, idle_every_cell_written);
 	tcase_add_test(tc, idle_walk);
 	tcase_add_test(tc, idle_stop_asks_the_lifecycle);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("health");
+	tcase_add_test(tc, health_every_cell_written);
+	tcase_add_test(tc, health_walk);
+	tcase_add_test(tc, health_start_period_is_grace);
 	suite_add_tcase(su, tc);
 	return su;
 }
