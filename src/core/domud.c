@@ -367,7 +367,7 @@ main(int argc, char *argv[])
 	sup_adopt(sup);
 	/* bridges and rules before anything starts; adopted DomUs included */
 	net_flush(net);
-	state_load(sup);
+	sup_load(sup);
 	/* the pools before any service that runs in one starts */
 	sup_pools_sync(sup);
 	memset(&ctl, 0, sizeof(ctl));

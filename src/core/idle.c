@@ -58,7 +58,7 @@ idle_act(struct service *s, const char *unused)
 	events_add(&s->sup->events, s->conf->name, "ready", "paused", why,
 	    "domud", mono_ms());
 	log_info("event: %s ready -> paused (%s; by domud)", s->conf->name, why);
-	(void)state_save(s->sup);
+	(void)sup_save(s->sup);
 	return 0;
 }
 
@@ -80,7 +80,7 @@ idle_resume(struct service *s, const char *why)
 	    actor, mono_ms());
 	log_info("event: %s paused -> ready (%s; by %s)", s->conf->name, why,
 	    actor);
-	(void)state_save(s->sup);
+	(void)sup_save(s->sup);
 	return 0;
 }
 

@@ -217,10 +217,10 @@ svc_set_state(struct service *s, enum svc_state st)
 	    svc_state_str(st));
 	svc_event_record(s, st);
 	s->state = st;
-	/* adoption and state_load rebuild what was: nothing new to save */
+	/* adoption and sup_load rebuild what was: nothing new to save */
 	if (!s->sup->restoring && (st == ST_RUNNING || st == ST_STOPPED ||
 	    st == ST_FAILED))
-		(void)state_save(s->sup);
+		(void)sup_save(s->sup);
 	/* a service no longer on its way up can release those waiting on it;
 	 * one that starts its way up (autostart queues them all first) not */
 	if (st != ST_WAITING && st != ST_STARTING && st != ST_BACKOFF)
@@ -433,13 +433,13 @@ sup_stop(struct supervisor *sup, struct service *s, struct err *e)
 	 * start it again */
 	if (!sup->shutting_down && !s->held) {
 		s->held = 1;
-		(void)state_save(sup);
+		(void)sup_save(sup);
 	}
 	switch (s->state) {
 	case ST_STOPPED:
 		msgf(e->msg, sizeof(e->msg), "%s is already stopped",
 		    s->conf->name);
-		(void)state_save(sup);
+		(void)sup_save(sup);
 		return 0;
 	case ST_STOPPING:
 	case ST_DESTROYING:
@@ -514,6 +514,14 @@ svc_free(struct service *s)
 	service_conf_free(s->conf);
 	service_conf_free(s->pending_conf);
 	free(s);
+}
+
+/* the cpupools, and state.json when the names domud owns changed */
+void
+sup_pools_sync(struct supervisor *sup)
+{
+	if (pools_sync(sup) && !sup->restoring)
+		(void)sup_save(sup);
 }
 
 /* The supervisor takes the services of cfg (cfg keeps the rest). */

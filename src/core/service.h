@@ -275,7 +275,10 @@ void		 sup_adopt(struct supervisor *);
 void		 svc_conf_spec(const struct service_conf *, struct be_domain_spec *);
 /* make the cpupools of the configuration, take away dropped ones */
 void		 sup_pools_sync(struct supervisor *);
-void		 sup_pools_owned_add(struct supervisor *, const char *);
+/* state.json (persist.c): write what the services are; at start, apply
+ * what it says to them (after adoption) */
+int		 sup_save(struct supervisor *);
+void		 sup_load(struct supervisor *);
 void		 sup_autostart(struct supervisor *);
 /* user verbs: 0, or -1 with e saying why; on 0, e->msg may still hold a
  * note for the user ("already running") with e->status 0 */

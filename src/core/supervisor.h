@@ -119,4 +119,8 @@ extern idle_action *const idle_table[IDLE__N][IE__N];
 idle_action	 idle_ignore;
 int		 idle_dispatch(struct service *, enum idle_event, const char *);
 
+/* pools.c: the cpupools of domud.conf */
+int		 pools_sync(struct supervisor *);
+void		 pools_owned_add(struct supervisor *, const char *);
+
 #endif

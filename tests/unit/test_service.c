@@ -1479,7 +1479,7 @@ START_TEST(pools_made_adopted_removed)
 
 	/* the next domud: the pool is there, as configured: adopted */
 	sup = sup_new(&fb->be, pool_config(1));
-	state_load(sup);
+	sup_load(sup);
 	sup_pools_sync(sup);
 	ck_assert_int_eq(fb->npool_made, 1);
 	ck_assert_uint_eq(sup->npools_owned, 1);
@@ -1553,7 +1553,7 @@ daemon_again(const char *const *names, const char *const *extras, size_t n)
 	cfg = config_in_logdir(names, extras, n);
 	fb = fake_new(1ULL << 30);
 	sup = sup_new(&fb->be, cfg);
-	state_load(sup);
+	sup_load(sup);
 	sup_autostart(sup);
 }
 
@@ -1587,7 +1587,7 @@ START_TEST(state_survives_a_daemon_restart)
 	fp = fopen(path, "w");
 	fputs("{\"v\":1,\"services\":[{\"name\":7}", fp);
 	fclose(fp);
-	state_load(sup);
+	sup_load(sup);
 	fake_create_done(fb, "auto", 1);
 	run();
 	teardown();
