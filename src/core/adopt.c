@@ -4,21 +4,14 @@
  * comparison with what Xen runs: pauses, conflicts, domains stuck dying,
  * and Xen's figures for each domain.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "console.h"
-#include "boot/kcache.h"
-#include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
 #include "base/log.h"
-#include "proto/proto.h"
 #include "chan/channel.h"
 #include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 

@@ -7,11 +7,10 @@
  * command wakes it (svc_wake), the look at Xen says when someone else
  * resumed it, state.json that the last domud paused it.
  */
+
 #include <stdio.h>
-#include <string.h>
 
 #include "base/log.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 

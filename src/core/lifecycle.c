@@ -13,16 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
-#include "boot/kcache.h"
 #include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
+#include "console.h"
 #include "base/log.h"
-#include "proto/proto.h"
-#include "chan/channel.h"
 #include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 

@@ -5,9 +5,7 @@
  * lifecycle table and the idle machine's events.
  */
 #include <stdlib.h>
-#include <string.h>
 
-#include "base/log.h"
 #include "state.h"
 #include "supervisor.h"
 #include "base/util.h"

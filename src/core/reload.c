@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A new configuration, applied to the running supervisor. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
-#include "boot/kcache.h"
 #include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
+#include "boot/kcache.h"
 #include "base/log.h"
-#include "proto/proto.h"
-#include "chan/channel.h"
-#include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 

@@ -15,16 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health.h"
 #include "console.h"
 #include "boot/kcache.h"
-#include "health.h"
-#include "conf/partition.h"
-#include "base/json.h"
 #include "base/log.h"
-#include "proto/proto.h"
 #include "chan/channel.h"
 #include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 
@@ -258,7 +254,6 @@ svc_display_state(const struct service *s)
 		return "ready";
 	return svc_state_str(s->state);
 }
-
 
 /* ---- memres: the agent ------------------------------------------------------ */
 
@@ -733,7 +728,6 @@ svc_cmp_name(const void *a, const void *b)
 
 	return strcmp((*x)->conf->name, (*y)->conf->name);
 }
-
 
 void
 sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,

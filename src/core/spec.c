@@ -10,7 +10,6 @@
 
 #include "boot/kcache.h"
 #include "base/log.h"
-#include "conf/partition.h"
 #include "net/net.h"
 #include "supervisor.h"
 #include "base/util.h"

@@ -8,7 +8,6 @@
  * (SBE_ACTIVATE), a reload (SBE_STALE), adoption (SBE_LEFTOVER), the
  * service's end (SBE_DISCARD).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"

@@ -6,8 +6,6 @@
  * and is told what follows (enum stop_next): the lifecycle's state, timer
  * and exit stay its own.
  */
-#include <stdio.h>
-#include <string.h>
 
 #include "console.h"
 #include "base/log.h"

@@ -1,20 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The status of a service as JSON: state, domain, placement, devices. */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "console.h"
-#include "boot/kcache.h"
+#include <stdio.h>
+
 #include "health.h"
-#include "conf/partition.h"
 #include "base/json.h"
-#include "base/log.h"
+#include "console.h"
+#include "conf/partition.h"
 #include "proto/proto.h"
 #include "chan/channel.h"
 #include "net/net.h"
-#include "state.h"
 #include "supervisor.h"
 #include "base/util.h"
 
