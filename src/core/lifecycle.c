@@ -20,6 +20,8 @@
 #include "supervisor.h"
 #include "base/util.h"
 
+static void svc_try_start(struct service *);
+
 /* ---- the start timing breakdown ------------------------------------------- */
 
 /* a start decided (a person, autostart, the policy): the clock starts */
@@ -245,7 +247,7 @@ a_restore_failed(struct service *s, const struct be_event *ev)
 	svc_set_state(s, ST_FAILED);
 }
 
-void
+static void
 svc_try_start(struct service *s)
 {
 	char why[64];

@@ -3,9 +3,18 @@
 #define DOMUD_SUPERVISOR_H
 
 /*
- * What the supervisor's own files share (service.c, lifecycle.c,
- * stopping.c, standby.c, idle.c, adopt.c, reload.c, view.c); the rest of
- * core uses service.h.
+ * What the supervisor's own files share; the rest of core uses service.h.
+ * One state machine per file, each with its own [state][event] table and
+ * its own sub-struct of struct service, written by that file only; the
+ * others ask it for a change by dispatching an event:
+ *   lifecycle.c, destroy.c	s->state (sup_dispatch), s->destroy
+ *   stopping.c		s->stop (stop_dispatch)
+ *   standby.c		s->sb (standby_dispatch)
+ *   idle.c		s->idle (idle_dispatch)
+ *   health.c		s->health (health_dispatch, health.h)
+ * Beside them: service.c (the services, notes, history, verbs, the loop),
+ * spec.c (what the backend builds, admission), adopt.c (adoption, the look
+ * at Xen), reload.c, persist.c (state.json), pools.c, view.c (status).
  */
 #include "service.h"
 
@@ -39,13 +48,13 @@ struct service	*svc_new(struct supervisor *, struct service_conf *);
 void		 svc_free(struct service *);
 int		 svc_cmp_name(const void *, const void *);
 
-/* lifecycle.c */
+/* spec.c */
 int		 admission(struct service *, const struct be_domain_spec *,
 		    uint64_t *, char *, size_t);
 void		 svc_spec_init(struct service *, struct svc_spec *);
 void		 svc_spec_dispose(struct svc_spec *);
-void		 svc_try_start(struct service *);
-/* the lifecycle table; a_ignore is its explicit no-op */
+
+/* lifecycle.c: the lifecycle table; a_ignore is its explicit no-op */
 extern action_fn *const sup_lifecycle[ST__N][EV__N];
 action_fn	 a_ignore;
 
