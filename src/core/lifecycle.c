@@ -4,9 +4,12 @@
  * sup_dispatch(), which looks up the action in a [state][event] table (as
  * s6-supervise does); only actions call svc_set_state(). Every pair is
  * written: an event that does not apply in a state has a_ignore, the
- * explicit no-op (logged at debug level). The backend reports from after_poll only, so actions never
- * run inside a libxl call. What follows the end of a domain is one field,
- * s->after.
+ * explicit no-op (logged at debug level). The backend reports from
+ * after_poll only, so actions never run inside a libxl call. What follows
+ * the end of a domain is one field, s->after. The destroying state's
+ * actions are in destroy.c; a stop asks the stop phases (stopping.c), a
+ * start from a standby asks standby.c, and the end of a domain tells the
+ * stop, idle and health machines, by their events.
  */
 #include <errno.h>
 #include <stdio.h>

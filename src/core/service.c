@@ -2,13 +2,10 @@
 /*
  * The service model and its supervisor: the services, their names and
  * notes, the history of their states, after= ordering, the user verbs,
- * the daemon's stop and the loop's rounds. The machines that drive a
- * service live beside it: the lifecycle table (lifecycle.c), the stop
- * phases (stopping.c), standby (standby.c), idle pause (idle.c), health
- * (health.c); adoption and the look at what Xen runs (adopt.c), reload
- * (reload.c), the status JSON (view.c). May call: the backend
- * (backend.h), net (address settings, forwards), console and the channel
- * (memres), state (saving).
+ * the daemon's stop, the agent's keepalive and the loop's rounds. The
+ * machines that drive a service live beside it, each in its own file
+ * (supervisor.h says which). May call: the backend (backend.h), net
+ * (address settings, forwards), console and the channel (memres).
  */
 #include <errno.h>
 #include <stdio.h>
