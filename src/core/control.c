@@ -93,7 +93,7 @@ control_dispatch(struct control *c, const struct peer *peer,
 	    (unsigned)peer->uid);
 	/* a service paused while idle: an admin's command to it resumes it
 	 * first; a reader's never does (readers change nothing) */
-	if (s && s->idle_paused && wakes(&req, auth_role_on(peer, &c->auth, sock_role)))
+	if (s && s->idle.state == IDLE_PAUSED && wakes(&req, auth_role_on(peer, &c->auth, sock_role)))
 		(void)svc_wake(s, req.cmd);
 	out = c->hooks->verbs[req.pcmd->verb](c, &req, s, outlen);
 	c->sup->actor[0] = '\0';

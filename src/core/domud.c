@@ -394,7 +394,7 @@ daemon_setup(struct domud *d, const struct opts *o, struct config *cfg)
 	sup_adopt(d->sup);
 	/* bridges and rules before anything starts; adopted DomUs included */
 	net_flush(d->net);
-	state_load(d->sup);
+	sup_load(d->sup);
 	/* the pools before any service that runs in one starts */
 	sup_pools_sync(d->sup);
 	memset(&d->ctl, 0, sizeof(d->ctl));

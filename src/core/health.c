@@ -28,15 +28,17 @@ health_state_str(enum health_state st)
 	case HS_STARTING:	return "starting";
 	case HS_HEALTHY:	return "healthy";
 	case HS_UNHEALTHY:	return "unhealthy";
+	case HS__N:		break;
 	}
 	return "?";
 }
 
 void
-health_init(struct service *s)
+health_init(struct service *s, health_report_fn *report)
 {
 	memset(&s->health, 0, sizeof(s->health));
 	s->health.fd = -1;
+	s->health.report = report;
 }
 
 /* the probe under way, if any, is dropped without a verdict */
@@ -58,44 +60,6 @@ probe_drop(struct service *s)
 	h->outlen = 0;
 }
 
-void
-health_begin(struct service *s)
-{
-	struct svc_health *h = &s->health;
-	uint64_t checks = h->checks, failures = h->failures;
-
-	probe_drop(s);
-	health_init(s);
-	h->checks = checks;
-	h->failures = failures;
-	if (s->conf->health == HEALTH_NONE)
-		return;
-	h->state = HS_STARTING;
-	h->since = mono_ms();
-	/* the first probe soon: a fast guest is healthy soon */
-	h->next_at = h->since + (s->conf->health == HEALTH_EXEC ? 0 : 1000);
-}
-
-void
-health_agent_ready(struct service *s)
-{
-	struct svc_health *h = &s->health;
-
-	if (h->state != HS_NONE && s->conf->health == HEALTH_EXEC &&
-	    !h->probe_at && !h->next_at)
-		h->next_at = mono_ms();
-}
-
-void
-health_end(struct service *s)
-{
-	probe_drop(s);
-	s->health.next_at = 0;
-	if (s->health.state != HS_NONE)
-		s->health.state = HS_NONE;
-	s->health.ready_seen = 0;
-}
-
 static void
 health_event(struct service *s, const char *from, const char *to,
     const char *why)
@@ -108,6 +72,160 @@ health_event(struct service *s, const char *from, const char *to,
 	else
 		log_info("event: %s %s -> %s (%s; by health)", s->conf->name,
 		    from, to, why);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+/* the explicit no-op of the table */
+void
+hs_ignore(struct service *s, const char *why)
+{
+}
+
+/* the domain runs: probing starts (after its agent for exec) */
+static void
+hs_begin(struct service *s, const char *why)
+{
+	struct svc_health *h = &s->health;
+	uint64_t checks = h->checks, failures = h->failures;
+
+	probe_drop(s);
+	health_init(s, h->report);
+	h->checks = checks;
+	h->failures = failures;
+	if (s->conf->health == HEALTH_NONE)
+		return;
+	h->state = HS_STARTING;
+	h->since = mono_ms();
+	/* the first probe soon: a fast guest is healthy soon */
+	h->next_at = h->since + (s->conf->health == HEALTH_EXEC ? 0 : 1000);
+}
+
+/* memres: the agent answered (exec probes wait for it) */
+static void
+hs_agent_ready(struct service *s, const char *why)
+{
+	struct svc_health *h = &s->health;
+
+	if (s->conf->health == HEALTH_EXEC && !h->probe_at && !h->next_at)
+		h->next_at = mono_ms();
+}
+
+/* the run is over: the probe under way is dropped, nothing new starts */
+static void
+hs_end(struct service *s, const char *why)
+{
+	probe_drop(s);
+	s->health.next_at = 0;
+	s->health.state = HS_NONE;
+	s->health.ready_seen = 0;
+}
+
+static void
+hs_pass(struct service *s, const char *why)
+{
+	struct svc_health *h = &s->health;
+
+	health_event(s, h->state == HS_UNHEALTHY ? "unhealthy" : "running",
+	    "healthy", why);
+	h->state = HS_HEALTHY;
+	if (!h->ready_seen) {
+		h->ready_seen = 1;
+		if (s->conf->ready == READY_HEALTH && h->report)
+			h->report(s, HR_READY, why);
+	}
+}
+
+/* health_retries failures in a row make it unhealthy */
+static void
+hs_fail(struct service *s, const char *why)
+{
+	struct svc_health *h = &s->health;
+	char msg[HEALTH_OUT_MAX + 32];
+
+	if (++h->fails < s->conf->health_retries)
+		return;
+	snprintf(msg, sizeof(msg), "health: %u failed: %s", h->fails, why);
+	health_event(s, h->state == HS_HEALTHY ? "healthy" : "running",
+	    "unhealthy", msg);
+	h->state = HS_UNHEALTHY;
+	if (s->conf->health_restart && h->report)
+		h->report(s, HR_UNHEALTHY, msg);
+}
+
+/* a slow boot is not a failure yet; once it was healthy it counts */
+static void
+hs_fail_starting(struct service *s, const char *why)
+{
+	if (mono_ms() - s->health.since < s->conf->health_start_period_ms)
+		return;
+	hs_fail(s, why);
+}
+
+/* unhealthy already: the streak goes on */
+static void
+hs_fail_again(struct service *s, const char *why)
+{
+	s->health.fails++;
+}
+
+/*
+ * Every pair is written. A verdict comes only from a probe, and none runs
+ * while there is no probing (HS_NONE): the run's end drops it.
+ */
+hs_action *const hs_table[HS__N][HE__N] = {
+	[HS_NONE] = {
+		[HE_BEGIN] = hs_begin,
+		[HE_AGENT_READY] = hs_ignore,
+		[HE_END] = hs_end,
+		[HE_PASS] = hs_ignore,
+		[HE_FAIL] = hs_ignore,
+	},
+	[HS_STARTING] = {
+		[HE_BEGIN] = hs_begin,
+		[HE_AGENT_READY] = hs_agent_ready,
+		[HE_END] = hs_end,
+		[HE_PASS] = hs_pass,
+		[HE_FAIL] = hs_fail_starting,
+	},
+	[HS_HEALTHY] = {
+		[HE_BEGIN] = hs_begin,
+		[HE_AGENT_READY] = hs_agent_ready,
+		[HE_END] = hs_end,
+		[HE_PASS] = hs_ignore,		/* it is */
+		[HE_FAIL] = hs_fail,
+	},
+	[HS_UNHEALTHY] = {
+		[HE_BEGIN] = hs_begin,
+		[HE_AGENT_READY] = hs_agent_ready,
+		[HE_END] = hs_end,
+		[HE_PASS] = hs_pass,
+		[HE_FAIL] = hs_fail_again,
+	},
+};
+
+void
+health_dispatch(struct service *s, enum health_event ev, const char *why)
+{
+	hs_table[s->health.state][ev](s, why);
+}
+
+void
+health_begin(struct service *s)
+{
+	health_dispatch(s, HE_BEGIN, NULL);
+}
+
+void
+health_agent_ready(struct service *s)
+{
+	health_dispatch(s, HE_AGENT_READY, NULL);
+}
+
+void
+health_end(struct service *s)
+{
+	health_dispatch(s, HE_END, NULL);
 }
 
 /* a probe ended: ok, and what it said (raw bytes, neutralised here) */
@@ -140,32 +258,13 @@ probe_result(struct service *s, int ok, const char *what, size_t n)
 	h->next_at = now + c->health_interval_ms;
 	if (ok) {
 		h->fails = 0;
-		if (h->state == HS_HEALTHY)
-			return;
 		snprintf(why, sizeof(why), "health: passed%s%s",
 		    h->last[0] ? ": " : "", h->last);
-		health_event(s, h->state == HS_UNHEALTHY ? "unhealthy" :
-		    "running", "healthy", why);
-		h->state = HS_HEALTHY;
-		if (!h->ready_seen) {
-			h->ready_seen = 1;
-			if (c->ready == READY_HEALTH)
-				svc_ready_event(s, why, "health");
-		}
+		health_dispatch(s, HE_PASS, why);
 		return;
 	}
 	h->failures++;
-	/* a slow boot is not a failure yet; once it was healthy it counts */
-	if (h->state == HS_STARTING && now - h->since < c->health_start_period_ms)
-		return;
-	if (++h->fails < c->health_retries || h->state == HS_UNHEALTHY)
-		return;
-	snprintf(why, sizeof(why), "health: %u failed: %s", h->fails, h->last);
-	health_event(s, h->state == HS_HEALTHY ? "healthy" : "running",
-	    "unhealthy", why);
-	h->state = HS_UNHEALTHY;
-	if (c->health_restart)
-		svc_unhealthy(s, why);
+	health_dispatch(s, HE_FAIL, h->last);
 }
 
 /* ---- exec: through the agent --------------------------------------------- */
@@ -372,7 +471,7 @@ health_after_poll(struct service *s, const struct pollfd *fds, int nfds)
 	}
 	/* a paused guest cannot answer: no probe, no verdict on it */
 	if (h->probe_at || !h->next_at || now < h->next_at || s->paused ||
-	    s->idle_paused)
+	    s->idle.state == IDLE_PAUSED)
 		return;
 	h->probe_at = now;
 	if (s->conf->health == HEALTH_EXEC)

@@ -12,7 +12,10 @@
  * health_retries failures in a row make the service unhealthy (not during
  * health_start_period, unless it was healthy already); one success makes
  * it healthy. Each change is an event; with health_restart an unhealthy
- * service is stopped through the normal path, as a failure.
+ * service is stopped through the normal path, as a failure. The verdict
+ * is a [state][event] table of its own; what the service must act on (it
+ * became ready, it is unhealthy) goes to the report function its owner
+ * gave health_init(), never to the service's functions.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -21,7 +24,24 @@
 
 struct service;
 
-enum health_state { HS_NONE, HS_STARTING, HS_HEALTHY, HS_UNHEALTHY };
+enum health_state { HS_NONE, HS_STARTING, HS_HEALTHY, HS_UNHEALTHY, HS__N };
+
+enum health_event {
+	HE_BEGIN,	/* the domain runs */
+	HE_AGENT_READY,	/* memres: the agent answered */
+	HE_END,		/* the run is over */
+	HE_PASS,	/* a probe passed */
+	HE_FAIL,	/* a probe failed */
+	HE__N
+};
+
+/* what the owner is told */
+enum health_report {
+	HR_READY,	/* healthy for the first time in this run */
+	HR_UNHEALTHY,	/* unhealthy, and health_restart says stop it */
+};
+typedef void health_report_fn(struct service *, enum health_report,
+		    const char *why);
 
 #define HEALTH_OUT_MAX		256	/* of a probe's output, kept */
 #define HEALTH_GRACE_MS		2000	/* the agent's own timeout first */
@@ -42,9 +62,16 @@ struct svc_health {
 	uint64_t		 last_ms;	/* how long the last one took */
 	int64_t			 last_wall;	/* when it ended (display) */
 	uint64_t		 checks, failures;	/* totals */
+	health_report_fn	*report;
 };
 
-void		 health_init(struct service *);
+typedef void hs_action(struct service *, const char *why);
+extern hs_action *const hs_table[HS__N][HE__N];
+hs_action	 hs_ignore;
+void		 health_dispatch(struct service *, enum health_event,
+		    const char *why);
+
+void		 health_init(struct service *, health_report_fn *);
 /* the domain runs: probing starts (after its agent for exec) */
 void		 health_begin(struct service *);
 /* memres: the agent answered (exec probes wait for it) */

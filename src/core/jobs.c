@@ -369,7 +369,7 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 		return proto_error_reply(req, PE_BAD_REQUEST, "exec needs argv",
 		    outlen);
 	/* stopped for being idle: this command brings it back */
-	if (s->idle_stopped && s->state != ST_FAILED) {
+	if (s->idle.state == IDLE_STOPPED && s->state != ST_FAILED) {
 		struct err e = ERR_INIT;
 
 		/* a start refused (memory) is the answer, at once */
@@ -388,7 +388,7 @@ jobs_exec(struct control *c, const struct request *req, struct service *s,
 	}
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)
 		return proto_error_reply(req, PE_FAILED, "not running", outlen);
-	if (s->idle_paused)
+	if (s->idle.state == IDLE_PAUSED)
 		return proto_error_reply(req, PE_FAILED, "paused while idle, and "
 		    "Xen would not resume it", outlen);
 	if (!s->ready)
@@ -425,7 +425,8 @@ jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
 		s = sup_find(c->sup, j->svc);
 		/* it was still stopping, or a restart after a failure was
 		 * refused: start it; if Xen refuses, that is the answer */
-		if (s && s->state == ST_STOPPED && s->idle_stopped &&
+		if (s && s->state == ST_STOPPED &&
+		    s->idle.state == IDLE_STOPPED &&
 		    sup_start(c->sup, s, &e) == -1) {
 			line = proto_error_reply(j->pending, PE_FAILED, e.msg, &len);
 			control_queue(cc, line, len);
@@ -554,7 +555,7 @@ jobs_agent_ping(struct control *c, const struct request *req,
 		return proto_error_reply(req, PE_FAILED, "not a memres service",
 		    outlen);
 	/* the dispatcher resumed it for an admin; a reader's ping does not */
-	if (s->idle_paused)
+	if (s->idle.state == IDLE_PAUSED)
 		return proto_error_reply(req, PE_FAILED, "paused while idle (an "
 		    "admin's command resumes it)", outlen);
 	if (s->state != ST_RUNNING || s->con == NULL || s->con->chan == NULL)

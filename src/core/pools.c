@@ -5,6 +5,7 @@
  * already (after a restart of domud they are still there), and taken away
  * when the configuration drops them (their CPUs back to Pool-0), once no
  * domain runs in them. The names domud answers for are kept in state.json.
+ * The caller saves state.json when pools_sync() says the names changed.
  * May call: the backend (backend.h), partition.c, base.
  */
 #include <errno.h>
@@ -14,8 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "conf/partition.h"
-#include "service.h"
-#include "state.h"
+#include "supervisor.h"
 
 static int
 owned_find(const struct supervisor *sup, const char *name)
@@ -29,7 +29,7 @@ owned_find(const struct supervisor *sup, const char *name)
 }
 
 void
-sup_pools_owned_add(struct supervisor *sup, const char *name)
+pools_owned_add(struct supervisor *sup, const char *name)
 {
 	if (owned_find(sup, name) >= 0 ||
 	    sup->npools_owned == nitems(sup->pools_owned))
@@ -46,8 +46,9 @@ owned_drop(struct supervisor *sup, size_t i)
 	sup->npools_owned--;
 }
 
-void
-sup_pools_sync(struct supervisor *sup)
+/* 1 when the names domud owns changed (state.json keeps them) */
+int
+pools_sync(struct supervisor *sup)
 {
 	const struct backend_ops *ops = sup->be->ops;
 	struct err e = ERR_INIT;
@@ -56,7 +57,7 @@ sup_pools_sync(struct supervisor *sup)
 	int made, changed = 0;
 
 	if (ops->pool_ensure == NULL)
-		return;
+		return 0;
 	for (i = 0; i < sup->cfg->npools; i++) {
 		const struct pool_conf *pc = sup->cfg->pools[i];
 
@@ -80,7 +81,7 @@ sup_pools_sync(struct supervisor *sup)
 			    "(CPUs %s): adopted", pc->name, cpus);
 		if (owned_find(sup, pc->name) < 0)
 			changed = 1;
-		sup_pools_owned_add(sup, pc->name);
+		pools_owned_add(sup, pc->name);
 	}
 	/* dropped from the configuration: away once nothing runs there */
 	sup->pools_pending = 0;
@@ -105,6 +106,5 @@ sup_pools_sync(struct supervisor *sup)
 		changed = 1;
 	}
 	sup->pools_synced = 1;
-	if (changed && !sup->restoring)
-		(void)state_save(sup);
+	return changed;
 }

@@ -100,7 +100,57 @@ enum svc_exit {
 #define RESTART_HISTORY	64
 
 /* how a stop proceeds (memres: the agent first) */
-enum stop_phase { SP_NONE, SP_AGENT, SP_PV, SP_DESTROY };
+enum stop_phase { SP_NONE, SP_AGENT, SP_PV, SP_DESTROY, SP__N };
+
+/* the stop under way, phase by phase (stopping.c) */
+struct svc_stop {
+	enum stop_phase		 phase;		/* of the stop in progress */
+	enum stop_phase		 stopped_in;	/* the phase that ended the last */
+};
+
+/* the destroy under way, ST_DESTROYING (destroy.c) */
+struct svc_destroy {
+	uint64_t		 started;
+	uint64_t		 retry_ms;	/* the next retry's delay */
+	int			 inflight;
+	int			 stuck;		/* not done within STUCK_MS */
+};
+
+/* memres: idle, stopped or paused for it (idle.c) */
+enum idle_state {
+	IDLE_AWAKE,
+	IDLE_PAUSED,	/* paused by us, for being idle; the next command
+			 * resumes it */
+	IDLE_STOPPED,	/* stopped for it; the next exec starts it */
+	IDLE__N
+};
+
+struct svc_idle {
+	enum idle_state		 state;
+	uint64_t		 last_used;	/* last command, monotonic */
+};
+
+/* standby = yes: the next domain, built and paused (standby.c) */
+enum sb_state {
+	SB_NONE,
+	SB_BUILDING,	/* create in flight */
+	SB_READY,	/* built, paused: a start is an unpause */
+	SB_DESTROYING,	/* stale or not wanted: being destroyed */
+	SB__N
+};
+
+struct svc_standby {
+	enum sb_state		 state;
+	uint32_t		 domid;
+	uint8_t			 uuid[16];	/* the UUID the standby holds */
+	uint64_t		 reserved;	/* admission, while building */
+	uint64_t		 retry_at;	/* after a failed build, mono ms */
+	uint64_t		 built_ms;	/* the build took */
+	int			 said;		/* the refusal below, said once */
+	char			 error[160];	/* why there is none */
+	int			 stale;		/* built from a definition since
+						 * changed: destroyed, not used */
+};
 
 struct console;
 struct supervisor;
@@ -129,12 +179,9 @@ struct service {
 	int			 ready;		/* memres: the agent answered */
 	int			 unresponsive;	/* memres: a ping went unanswered */
 	uint64_t		 next_ping;	/* monotonic ms */
-	enum stop_phase		 stop_phase;	/* of the stop in progress */
-	enum stop_phase		 stopped_in;	/* the phase that ended the last */
-	uint64_t		 last_used;	/* memres: last command, monotonic */
-	int			 idle_stopped;	/* memres: the next exec starts it */
-	int			 idle_paused;	/* memres: paused by us, for being
-						 * idle; the next command resumes */
+	struct svc_stop		 stop;		/* stopping.c */
+	struct svc_destroy	 destroy;	/* destroy.c */
+	struct svc_idle		 idle;		/* idle.c */
 	struct service_conf	*pending_conf;	/* reload: apply at restart */
 	struct console		*con;
 	uint64_t		 console_retry_at; /* lost console: reopen, ms */
@@ -176,28 +223,8 @@ struct service {
 	uint32_t		 dying_domid;	/* an ended domain of its, dying; 0 = none */
 	uint64_t		 dying_since;
 	int			 dying_reported;
-	/* standby = yes: the next domain, built and paused (standby_tick) */
-	enum sb_state {
-		SB_NONE,
-		SB_BUILDING,	/* create in flight */
-		SB_READY,	/* built, paused: a start is an unpause */
-		SB_DESTROYING,	/* stale or not wanted: being destroyed */
-	}			 sb_state;
-	uint32_t		 sb_domid;
-	uint8_t			 sb_uuid[16];	/* the UUID the standby holds */
-	uint8_t			 run_uuid[16];	/* the one its domain holds */
-	uint64_t		 sb_reserved;	/* admission, while building */
-	uint64_t		 sb_retry_at;	/* after a failed build, mono ms */
-	uint64_t		 sb_built_ms;	/* the build took */
-	int			 sb_said;	/* the refusal below, said once */
-	char			 sb_error[160];	/* why there is none */
-	int			 sb_stale;	/* built from a definition since
-						 * changed: destroyed, not used */
-	/* the destroy under way (ST_DESTROYING) */
-	uint64_t		 destroy_started;
-	uint64_t		 destroy_retry_ms; /* the next retry's delay */
-	int			 destroy_inflight;
-	int			 destroy_stuck;	/* not done within STUCK_MS */
+	uint8_t			 run_uuid[16];	/* the UUID its domain holds */
+	struct svc_standby	 sb;		/* standby.c */
 };
 
 struct net;
@@ -248,7 +275,10 @@ void		 sup_adopt(struct supervisor *);
 void		 svc_conf_spec(const struct service_conf *, struct be_domain_spec *);
 /* make the cpupools of the configuration, take away dropped ones */
 void		 sup_pools_sync(struct supervisor *);
-void		 sup_pools_owned_add(struct supervisor *, const char *);
+/* state.json (persist.c): write what the services are; at start, apply
+ * what it says to them (after adoption) */
+int		 sup_save(struct supervisor *);
+void		 sup_load(struct supervisor *);
 void		 sup_autostart(struct supervisor *);
 /* user verbs: 0, or -1 with e saying why; on 0, e->msg may still hold a
  * note for the user ("already running") with e->status 0 */

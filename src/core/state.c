@@ -2,9 +2,10 @@
 /*
  * STATE_DIR/state.json: what Xen cannot tell a restarted domud within one
  * boot (failed services and why, services a person stopped, restart
- * counts). Written atomically (base/fileio) whenever a service comes to
- * rest; read once at start, after adoption, through the lifecycle table.
- * May call: the supervisor (service.h), base.
+ * counts, the cpupools domud owns). Written atomically (base/fileio)
+ * whenever a service comes to rest; read once at start, after adoption.
+ * The format only: records in, records out (the supervisor's side is
+ * persist.c). May call: base.
  */
 #include <sys/stat.h>
 
@@ -21,7 +22,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/json.h"
-#include "service.h"
+#include "conf/config.h"
 #include "state.h"
 #include "base/util.h"
 
@@ -43,9 +44,9 @@ boot_id(char *buf, size_t sz)
 }
 
 int
-state_save(struct supervisor *sup)
+state_write(const char *dir, const struct state_rec *recs, size_t n,
+    const char (*pools)[64], size_t npools)
 {
-	const char *dir = sup->cfg->d.state_dir;
 	char bid[64];
 	const unsigned char *buf;
 	struct err e = ERR_INIT;
@@ -61,26 +62,23 @@ state_save(struct supervisor *sup)
 	gen_kv_str(g, "boot_id", bid);
 	gen_str(g, "services");
 	yajl_gen_array_open(g);
-	for (i = 0; i < sup->nsvcs; i++) {
-		struct service *s = sup->svcs[i];
-
+	for (i = 0; i < n; i++) {
 		yajl_gen_map_open(g);
-		gen_kv_str(g, "name", s->conf->name);
-		gen_kv_bool(g, "held", s->held);
-		if (s->idle_paused)
+		gen_kv_str(g, "name", recs[i].name);
+		gen_kv_bool(g, "held", recs[i].held);
+		if (recs[i].idle_paused)
 			gen_kv_bool(g, "idle_paused", 1);
-		if (s->state == ST_FAILED)
-			gen_kv_str(g, "failed", s->failed_reason[0] ?
-			    s->failed_reason : svc_exit_str(s->last_exit));
-		gen_kv_int(g, "restarts", s->restarts);
+		if (recs[i].failed)
+			gen_kv_str(g, "failed", recs[i].failed);
+		gen_kv_int(g, "restarts", recs[i].restarts);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	/* the cpupools domud answers for (core/pools.c) */
 	gen_str(g, "pools");
 	yajl_gen_array_open(g);
-	for (i = 0; i < sup->npools_owned; i++)
-		gen_str(g, sup->pools_owned[i]);
+	for (i = 0; i < npools; i++)
+		gen_str(g, pools[i]);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
@@ -92,22 +90,53 @@ state_save(struct supervisor *sup)
 	return rc;
 }
 
-void
-state_load(struct supervisor *sup)
+/* the services' records of the tree (their strings stay in it) */
+static void
+state_recs(yajl_val arr, struct state_file *sf)
+{
+	const char *pn[] = { "name", NULL }, *ph[] = { "held", NULL },
+	    *pf[] = { "failed", NULL }, *pr[] = { "restarts", NULL },
+	    *pi[] = { "idle_paused", NULL };
+	const char *str;
+	size_t i;
+
+	sf->recs = xcalloc(json_len(arr) + 1, sizeof(*sf->recs));
+	for (i = 0; i < json_len(arr); i++) {
+		yajl_val e = json_at(arr, i), restarts, held;
+		struct state_rec *r = &sf->recs[sf->nrecs];
+
+		if ((str = YAJL_GET_STRING(yajl_tree_get(e, pn,
+		    yajl_t_string))) == NULL)
+			continue;
+		strlcpy_(r->name, str, sizeof(r->name));
+		if ((restarts = yajl_tree_get(e, pr, yajl_t_number)) != NULL &&
+		    YAJL_IS_INTEGER(restarts) && YAJL_GET_INTEGER(restarts) >= 0) {
+			r->has_restarts = 1;
+			r->restarts = (unsigned)YAJL_GET_INTEGER(restarts);
+		}
+		r->idle_paused = YAJL_IS_TRUE(yajl_tree_get(e, pi, yajl_t_any));
+		held = yajl_tree_get(e, ph, yajl_t_any);
+		r->held = held != NULL && YAJL_IS_TRUE(held);
+		r->failed = YAJL_GET_STRING(yajl_tree_get(e, pf, yajl_t_string));
+		sf->nrecs++;
+	}
+}
+
+int
+state_read(const char *dir, struct state_file *sf)
 {
 	const char *pv[] = { "v", NULL }, *pb[] = { "boot_id", NULL },
-	    *ps[] = { "services", NULL }, *pn[] = { "name", NULL },
-	    *ph[] = { "held", NULL }, *pf[] = { "failed", NULL },
-	    *pr[] = { "restarts", NULL }, *pi[] = { "idle_paused", NULL },
-	    *pp[] = { "pools", NULL };
+	    *ps[] = { "services", NULL }, *pp[] = { "pools", NULL };
 	char path[1024], bid[64], err[128], *text = NULL;
 	yajl_val root = NULL, v, arr;
 	const char *str;
 	size_t i;
+	int rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", sup->cfg->d.state_dir, STATE_FILE);
+	memset(sf, 0, sizeof(*sf));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 	if ((text = fileio_read(path, STATE_MAX)) == NULL)
-		return;
+		return -1;
 	if ((root = yajl_tree_parse(text, err, sizeof(err))) == NULL ||
 	    (v = yajl_tree_get(root, pv, yajl_t_number)) == NULL ||
 	    YAJL_GET_INTEGER(v) != STATE_VERSION) {
@@ -121,44 +150,30 @@ state_load(struct supervisor *sup)
 		log_info("state: from an earlier boot; starting afresh");
 		goto out;
 	}
-	if ((arr = yajl_tree_get(root, pp, yajl_t_array)) != NULL)
+	if ((arr = yajl_tree_get(root, pp, yajl_t_array)) != NULL) {
+		sf->pools = xcalloc(json_len(arr) + 1, sizeof(*sf->pools));
 		for (i = 0; i < json_len(arr); i++)
 			if ((str = YAJL_GET_STRING(json_at(arr, i))) != NULL &&
 			    name_valid(str, 32))
-				sup_pools_owned_add(sup, str);
-	if ((arr = yajl_tree_get(root, ps, yajl_t_array)) == NULL)
-		goto out;
-	for (i = 0; i < json_len(arr); i++) {
-		yajl_val e = json_at(arr, i), name, held, failed,
-		    restarts;
-		struct service *s;
-
-		name = yajl_tree_get(e, pn, yajl_t_string);
-		if ((str = YAJL_GET_STRING(name)) == NULL ||
-		    (s = sup_find(sup, str)) == NULL)
-			continue;
-		if ((restarts = yajl_tree_get(e, pr, yajl_t_number)) != NULL &&
-		    YAJL_IS_INTEGER(restarts) && YAJL_GET_INTEGER(restarts) >= 0)
-			s->restarts = (unsigned)YAJL_GET_INTEGER(restarts);
-		/* paused by the domud before this one, for being idle: ours,
-		 * not someone else's pause (adoption left it paused) */
-		if (s->state == ST_RUNNING && s->conf->idle_action == IDLE_PAUSE &&
-		    YAJL_IS_TRUE(yajl_tree_get(e, pi, yajl_t_any)))
-			svc_idle_adopted(s);
-		/* a domain that runs (adopted) outranks what was saved */
-		if (s->state != ST_STOPPED)
-			continue;
-		held = yajl_tree_get(e, ph, yajl_t_any);
-		s->held = held != NULL && YAJL_IS_TRUE(held);
-		failed = yajl_tree_get(e, pf, yajl_t_string);
-		if ((str = YAJL_GET_STRING(failed)) != NULL) {
-			strlcpy_(s->failed_reason, str, sizeof(s->failed_reason));
-			sup->restoring = 1;
-			sup_dispatch(s, EV_RESTORE_FAILED, NULL);
-			sup->restoring = 0;
-		}
+				strlcpy_(sf->pools[sf->npools++], str,
+				    sizeof(sf->pools[0]));
 	}
+	if ((arr = yajl_tree_get(root, ps, yajl_t_array)) != NULL)
+		state_recs(arr, sf);
+	sf->tree = root;
+	root = NULL;
+	rc = 0;
 out:
 	yajl_tree_free(root);
 	free(text);
+	return rc;
+}
+
+void
+state_file_free(struct state_file *sf)
+{
+	free(sf->recs);
+	free(sf->pools);
+	yajl_tree_free(sf->tree);
+	memset(sf, 0, sizeof(*sf));
 }

@@ -33,5 +33,6 @@ Suite *base_suite(void);
 Suite *socket_suite(void);
 Suite *frame_suite(void);
 Suite *kcache_suite(void);
+Suite *tables_suite(void);
 
 #endif

@@ -302,23 +302,23 @@ START_TEST(idle_paused_woken_by_admins_only)
 	m->state = ST_RUNNING;
 	m->domid = 7;
 	fake_dom_add(fb, "gw", 7, NULL)->paused = 1;
-	m->idle_paused = 1;
+	m->idle.state = IDLE_PAUSED;
 	v = call(&reader, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
 	    "\"gw\"}");
 	ck_assert(!ok(v));
 	ck_assert_ptr_nonnull(strstr(str(v, msg), "paused while idle"));
 	yajl_tree_free(v);
-	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	ck_assert_int_eq(fake_dom(fb, 7)->paused, 1);
 	/* root on the read-only socket is a reader there */
 	v = call(&root, ROLE_READ, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
 	    "\"gw\"}");
 	yajl_tree_free(v);
-	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	v = call(&root, ROLE_ADMIN, "{\"v\":1,\"cmd\":\"ping\",\"service\":"
 	    "\"gw\"}");
 	yajl_tree_free(v);
-	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 0);
 	ck_assert_int_eq(fake_dom(fb, 7)->paused, 0);
 	m->state = ST_STOPPED;
 	m->domid = INVALID_DOMID_;

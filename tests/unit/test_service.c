@@ -609,18 +609,18 @@ START_TEST(memres_ready_and_stop_through_the_agent)
 	/* stop: the agent is asked first, no PV shutdown yet */
 	ck_assert_int_eq(sup_stop(sup, m, &e), 0);
 	ck_assert_int_eq(m->state, ST_STOPPING);
-	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	ck_assert_int_eq(m->stop.phase, SP_AGENT);
 	ck_assert_int_eq(fb->nshutdown, 0);
 	for (i = 0; i < 5; i++)
 		run_io(20);
 	ck_assert_int_eq(frames_from_domud(master, FT_SHUTDOWN), 1);
 	/* the agent does not manage within agent_stop_timeout: PV shutdown */
 	expire(m);
-	ck_assert_int_eq(m->stop_phase, SP_PV);
+	ck_assert_int_eq(m->stop.phase, SP_PV);
 	ck_assert_int_eq(fb->nshutdown, 1);
 	guest_exits("m", m, SR_POWEROFF);
 	ck_assert_int_eq(m->state, ST_STOPPED);
-	ck_assert_int_eq(m->stopped_in, SP_PV);
+	ck_assert_int_eq(m->stop.stopped_in, SP_PV);
 	close(master);
 	teardown();
 }
@@ -664,11 +664,11 @@ START_TEST(memres_idle_stop)
 	run_io(10);
 	ck_assert_int_eq(m->state, ST_RUNNING);
 	/* a minute without commands */
-	m->last_used = mono_ms() - 61000;
+	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
 	ck_assert_int_eq(m->state, ST_STOPPING);
-	ck_assert_int_eq(m->idle_stopped, 1);
-	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	ck_assert_int_eq(m->idle.state == IDLE_STOPPED, 1);
+	ck_assert_int_eq(m->stop.phase, SP_AGENT);
 	close(master);
 	teardown();
 }
@@ -688,9 +688,9 @@ START_TEST(memres_idle_pause)
 
 	setup_with(names, extras, 1, 1ULL << 30);
 	m = memres_up("m", &master);
-	m->last_used = mono_ms() - 61000;
+	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
-	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	ck_assert_int_eq(m->state, ST_RUNNING);
 	ck_assert_int_eq(fb->npause, 1);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 1);
@@ -708,17 +708,17 @@ START_TEST(memres_idle_pause)
 	strcpy(sup->actor, "uid 0");
 	ck_assert_int_eq(svc_wake(m, "exec"), 0);
 	sup->actor[0] = '\0';
-	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 0);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
 	ck_assert(event_seen("m", "paused", "ready", "exec", "uid 0"));
 	/* paused again, then stopped: resumed first, for its agent */
-	m->last_used = mono_ms() - 61000;
+	m->idle.last_used = mono_ms() - 61000;
 	run_io(10);
-	ck_assert_int_eq(m->idle_paused, 1);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 1);
 	ck_assert_int_eq(sup_stop(sup, m, &e), 0);
-	ck_assert_int_eq(m->idle_paused, 0);
+	ck_assert_int_eq(m->idle.state == IDLE_PAUSED, 0);
 	ck_assert_int_eq(fake_dom(fb, m->domid)->paused, 0);
-	ck_assert_int_eq(m->stop_phase, SP_AGENT);
+	ck_assert_int_eq(m->stop.phase, SP_AGENT);
 	close(master);
 	teardown();
 }
@@ -1219,7 +1219,7 @@ START_TEST(standby_start_is_an_unpause)
 	be_uuid_twin(twin, s->conf->uuid);
 	run();			/* stopped, no standby: one is built */
 	ck_assert_int_eq(fb->nstandby, 1);
-	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_int_eq(s->sb.state, SB_BUILDING);
 	ck_assert_str_eq(fb->creating[0].name, "s@standby");
 	ck_assert_mem_eq(fb->creating[0].uuid, twin, 16);
 	ck_assert(!sup_idle(sup));	/* never left behind at exit */
@@ -1227,8 +1227,8 @@ START_TEST(standby_start_is_an_unpause)
 	ck_assert_int_eq(fb->nstandby, 1);
 	sb1 = fake_standby_done(fb, "s", 1);
 	run();
-	ck_assert_int_eq(s->sb_state, SB_READY);
-	ck_assert_uint_eq(s->sb_domid, sb1);
+	ck_assert_int_eq(s->sb.state, SB_READY);
+	ck_assert_uint_eq(s->sb.domid, sb1);
 	ck_assert(fake_dom(fb, sb1)->paused);
 	ck_assert_int_eq(s->state, ST_STOPPED);	/* built, not started */
 	ck_assert(status_has(s, "\"standby\":\"ready\""));
@@ -1251,16 +1251,16 @@ START_TEST(standby_start_is_an_unpause)
 	ck_assert_mem_eq(fb->creating[0].uuid, s->conf->uuid, 16);
 	sb2 = fake_standby_done(fb, "s", 1);
 	run();
-	ck_assert_uint_eq(s->sb_domid, sb2);
+	ck_assert_uint_eq(s->sb.domid, sb2);
 	/* events about the standby are the standby's, not the service's */
 	fake_shutdown(fb, "s", sb2, SR_POWEROFF);
 	run();
 	ck_assert_int_eq(s->state, ST_RUNNING);
-	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
 	ck_assert_uint_eq(fb->last_destroy, sb2);
 	fake_destroy_done(fb, "s", sb2);
 	run();
-	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_int_eq(s->sb.state, SB_BUILDING);
 	sb2 = fake_standby_done(fb, "s", 1);
 	run();
 
@@ -1272,7 +1272,7 @@ START_TEST(standby_start_is_an_unpause)
 	fake_destroy_done(fb, "s", dom);
 	run();
 	ck_assert_int_eq(s->state, ST_STOPPED);
-	ck_assert_int_eq(s->sb_state, SB_READY);
+	ck_assert_int_eq(s->sb.state, SB_READY);
 	ck_assert_int_eq(sup_start(sup, s, &e), 0);
 	ck_assert_uint_eq(s->domid, sb2);
 	ck_assert_int_eq(fb->nactivate, 2);
@@ -1291,9 +1291,9 @@ START_TEST(standby_start_is_an_unpause)
 	ck_assert_int_eq(sup_start(sup, s, &e), 0);
 	ck_assert_int_eq(s->state, ST_STARTING);
 	ck_assert_uint_eq(fb->last_destroy, sb1);
-	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
 	/* the create does not take the UUID the dying standby holds */
-	ck_assert_mem_ne(fb->creating[fb->ncreating - 1].uuid, s->sb_uuid,
+	ck_assert_mem_ne(fb->creating[fb->ncreating - 1].uuid, s->sb.uuid,
 	    16);
 	fake_destroy_done(fb, "s", sb1);
 	fake_create_done(fb, "s", 1);
@@ -1301,17 +1301,17 @@ START_TEST(standby_start_is_an_unpause)
 	ck_assert_int_eq(s->state, ST_RUNNING);
 
 	/* a failed build is said, kept in status, and tried again later */
-	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_int_eq(s->sb.state, SB_BUILDING);
 	fake_standby_done(fb, "s", 0);
 	run();
-	ck_assert_int_eq(s->sb_state, SB_NONE);
+	ck_assert_int_eq(s->sb.state, SB_NONE);
 	ck_assert(status_has(s, "\"standby_error\":\"libxl_domain_create_new: "
 	    "fake failure\""));
 	run();
-	ck_assert_int_eq(s->sb_state, SB_NONE);		/* not at once */
-	s->sb_retry_at = mono_ms();
+	ck_assert_int_eq(s->sb.state, SB_NONE);		/* not at once */
+	s->sb.retry_at = mono_ms();
 	run();
-	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_int_eq(s->sb.state, SB_BUILDING);
 	sb1 = fake_standby_done(fb, "s", 1);
 	run();
 
@@ -1329,8 +1329,8 @@ START_TEST(standby_start_is_an_unpause)
 	}
 	run();
 	ck_assert_uint_eq(fb->last_destroy, sb1);
-	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
-	ck_assert(s->sb_stale);
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
+	ck_assert(s->sb.stale);
 	/* the running domain restarts on the new definition first */
 	ck_assert_int_ne(s->state, ST_RUNNING);
 	teardown();
@@ -1347,14 +1347,14 @@ START_TEST(standby_refused_by_admission)
 	setup_with(names, extras, 1, 100ULL << 20);	/* room for one */
 	s = sup_find(sup, "s");
 	run();
-	ck_assert_int_eq(s->sb_state, SB_BUILDING);
+	ck_assert_int_eq(s->sb.state, SB_BUILDING);
 	fake_standby_done(fb, "s", 1);
 	run();
 	fb->free_mem = 30ULL << 20;	/* the standby took it */
 	ck_assert_int_eq(sup_start(sup, s, &e), 0);
 	ck_assert_int_eq(s->state, ST_RUNNING);	/* it needed no more */
 	run();
-	ck_assert_int_eq(s->sb_state, SB_NONE);
+	ck_assert_int_eq(s->sb.state, SB_NONE);
 	ck_assert_int_eq(fb->nstandby, 1);
 	ck_assert(status_has(s, "\"standby_error\":\"not enough memory"));
 	teardown();
@@ -1377,7 +1377,7 @@ START_TEST(standby_left_by_last_domud)
 	sup_adopt(sup);
 	ck_assert_int_eq(fb->ndestroy, 1);
 	ck_assert_uint_eq(fb->last_destroy, 30);
-	ck_assert_int_eq(s->sb_state, SB_DESTROYING);
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
 	run();
 	ck_assert_int_eq(fb->nstandby, 0);
 	fake_destroy_done(fb, "s", 30);
@@ -1479,7 +1479,7 @@ START_TEST(pools_made_adopted_removed)
 
 	/* the next domud: the pool is there, as configured: adopted */
 	sup = sup_new(&fb->be, pool_config(1));
-	state_load(sup);
+	sup_load(sup);
 	sup_pools_sync(sup);
 	ck_assert_int_eq(fb->npool_made, 1);
 	ck_assert_uint_eq(sup->npools_owned, 1);
@@ -1553,7 +1553,7 @@ daemon_again(const char *const *names, const char *const *extras, size_t n)
 	cfg = config_in_logdir(names, extras, n);
 	fb = fake_new(1ULL << 30);
 	sup = sup_new(&fb->be, cfg);
-	state_load(sup);
+	sup_load(sup);
 	sup_autostart(sup);
 }
 
@@ -1587,7 +1587,7 @@ START_TEST(state_survives_a_daemon_restart)
 	fp = fopen(path, "w");
 	fputs("{\"v\":1,\"services\":[{\"name\":7}", fp);
 	fclose(fp);
-	state_load(sup);
+	sup_load(sup);
 	fake_create_done(fb, "auto", 1);
 	run();
 	teardown();
@@ -1994,12 +1994,12 @@ START_TEST(stuck_destroy_reported_and_bounded)
 	ck_assert_int_eq(fb->ndestroy, 1);
 	/* the destroy is under way: a timer for its bound, not a retry */
 	ck_assert_uint_ne(s->timer_at, 0);
-	ck_assert_uint_ge(s->timer_at, s->destroy_started + STUCK_MS);
+	ck_assert_uint_ge(s->timer_at, s->destroy.started + STUCK_MS);
 	fake_dom(fb, domid)->dying = 1;
 	fake_dom(fb, domid)->paused = 1;
-	s->destroy_started = mono_ms() - STUCK_MS;
+	s->destroy.started = mono_ms() - STUCK_MS;
 	expire(s);
-	ck_assert_int_eq(s->destroy_stuck, 1);
+	ck_assert_int_eq(s->destroy.stuck, 1);
 	ck_assert_int_eq(fb->ndestroy, 1);	/* not asked again */
 	ck_assert_ptr_nonnull(strstr(s->last_error, "is not gone"));
 	ck_assert_ptr_nonnull(strstr(s->last_error, "Xen: dying, paused"));

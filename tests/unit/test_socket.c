@@ -308,7 +308,7 @@ START_TEST(idle_exec_refused_at_once)
 	ctl_open(&ctl, cfg, fb, dir);
 	/* stopped for being idle, and now Xen has too little memory */
 	m = sup_find(ctl.sup, "m");
-	m->idle_stopped = 1;
+	m->idle.state = IDLE_STOPPED;
 	fb->free_mem = 16ULL << 20;
 	fd = ctl_connect(&ctl);
 	ck_assert_int_eq(write(fd, req, sizeof(req) - 1), sizeof(req) - 1);

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * standby = yes: the service's next domain, built and paused ahead of time;
+ * a start is then a rename and an unpause. A [state][event] table of its
+ * own; s->sb is written here only. The others ask through
+ * standby_dispatch(): the loop's round (SBE_TICK), the backend's events
+ * about the standby's domain (standby_event), a start that would use it
+ * (SBE_ACTIVATE), a reload (SBE_STALE), adoption (SBE_LEFTOVER), the
+ * service's end (SBE_DISCARD).
+ */
+#include <string.h>
+
+#include "base/log.h"
+#include "supervisor.h"
+#include "base/util.h"
+
+/* after a build that failed or was refused, the next try */
+#define STANDBY_RETRY_MS	30000
+
+static int
+standby_wanted(const struct service *s)
+{
+	return s->conf->standby && s->sup->be->ops->activate &&
+	    !s->sup->shutting_down && s->after != AFTER_REMOVE &&
+	    s->pending_conf == NULL && s->conflict_domid == 0;
+}
+
+static void
+standby_destroy(struct service *s, const char *why)
+{
+	struct err e = ERR_INIT;
+
+	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->sb.domid,
+	    &e) == -1) {
+		log_warnx("%s: standby domain %u: %s", s->conf->name,
+		    s->sb.domid, e.msg);
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+		return;
+	}
+	svc_note(s, "standby domain %u destroyed: %s", s->sb.domid, why);
+	s->sb.state = SB_DESTROYING;
+}
+
+/* the explicit no-op of the table */
+int
+sb_ignore(struct service *s, const struct sb_in *in)
+{
+	return 0;
+}
+
+/* none: build one when it is wanted; not while its own domain is being
+ * made or taken down (at most one create of a service at a time) */
+static int
+sb_build(struct service *s, const struct sb_in *in)
+{
+	struct err e = ERR_INIT;
+	struct svc_spec ss;
+	char msg[256];
+
+	if (s->sup->now < s->sb.retry_at || !standby_wanted(s) ||
+	    (s->state != ST_RUNNING && s->state != ST_STOPPED &&
+	    s->state != ST_FAILED && s->state != ST_BACKOFF))
+		return 0;
+	svc_spec_init(s, &ss);
+	ss.spec.standby = 1;
+	/* the UUID its running (or last) domain does not hold */
+	be_uuid_twin(ss.spec.uuid, svc_uuid_ours(s, s->run_uuid) ?
+	    s->run_uuid : s->conf->uuid);
+	if (admission(s, &ss.spec, &s->sb.reserved, msg, sizeof(msg)) == -1) {
+		msgf(s->sb.error, sizeof(s->sb.error), "%s", msg);
+		if (!s->sb.said)
+			svc_warn(s, "no standby: %s (tried again every %d s)",
+			    msg, STANDBY_RETRY_MS / 1000);
+		s->sb.said = 1;
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+		svc_spec_dispose(&ss);
+		return 0;
+	}
+	if (s->sup->be->ops->create(s->sup->be, &ss.spec, &e) == -1) {
+		s->sb.reserved = 0;
+		msgf(s->sb.error, sizeof(s->sb.error), "%s", e.msg);
+		svc_warn(s, "no standby: %s", e.msg);
+		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+		svc_spec_dispose(&ss);
+		return 0;
+	}
+	memcpy(s->sb.uuid, ss.spec.uuid, 16);
+	s->sb.state = SB_BUILDING;
+	s->sb.stale = 0;
+	svc_spec_dispose(&ss);
+	return 0;
+}
+
+/* ready: one that is stale or no longer wanted goes */
+static int
+sb_drop_unwanted(struct service *s, const struct sb_in *in)
+{
+	if (s->sup->now < s->sb.retry_at)
+		return 0;
+	if (!standby_wanted(s) || s->sb.stale)
+		standby_destroy(s, s->sb.stale ? "its definition changed" :
+		    "not wanted any more");
+	return 0;
+}
+
+static int
+sb_built(struct service *s, const struct sb_in *in)
+{
+	s->sb.reserved = 0;
+	s->sb.state = SB_READY;
+	s->sb.domid = in->ev->domid;
+	s->sb.built_ms = in->ev->create_ms;
+	s->sb.said = 0;
+	s->sb.error[0] = '\0';
+	svc_note(s, "standby built as domain %u in %llu ms, paused",
+	    in->ev->domid, (unsigned long long)in->ev->create_ms);
+	return 0;
+}
+
+static int
+sb_build_failed(struct service *s, const struct sb_in *in)
+{
+	s->sb.reserved = 0;
+	s->sb.state = SB_NONE;
+	msgf(s->sb.error, sizeof(s->sb.error), "%s", in->ev->err.msg);
+	svc_warn(s, "standby not built: %s", in->ev->err.msg);
+	s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+	return 0;
+}
+
+/* ready, and its domain died or someone destroyed it */
+static int
+sb_lost(struct service *s, const struct sb_in *in)
+{
+	svc_warn(s, "standby domain %u %s", in->ev->domid,
+	    in->ev->reason == SR_DESTROYED ? "was destroyed outside domud" :
+	    "died");
+	s->sb.state = SB_NONE;
+	s->sb.domid = 0;
+	return 0;
+}
+
+/* destroying, and it is gone */
+static int
+sb_gone(struct service *s, const struct sb_in *in)
+{
+	s->sb.state = SB_NONE;
+	s->sb.domid = 0;
+	return 0;
+}
+
+static int
+sb_shut_down(struct service *s, const struct sb_in *in)
+{
+	standby_destroy(s, "it shut down");
+	return 0;
+}
+
+static int
+sb_destroy_failed(struct service *s, const struct sb_in *in)
+{
+	log_warnx("%s: standby domain %u: %s", s->conf->name, in->ev->domid,
+	    in->ev->err.msg);
+	s->sb.state = SB_READY;
+	s->sb.stale = 1;
+	s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+	return 0;
+}
+
+/* a start from it: the rename and the unpause; 1 when it runs (in->out
+ * is its created event), 0 when a create must follow (this one goes) */
+static int
+sb_activate(struct service *s, const struct sb_in *in)
+{
+	struct err e = ERR_INIT;
+	uint64_t t0 = mono_ms();
+
+	if (s->sb.stale)
+		return 0;
+	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb.domid,
+	    &e) == -1) {
+		svc_warn(s, "standby domain %u: %s; creating a new domain",
+		    s->sb.domid, e.msg);
+		s->sb.stale = 1;
+		standby_destroy(s, "it could not be started");
+		return 0;
+	}
+	memset(in->out, 0, sizeof(*in->out));
+	in->out->type = BE_CREATED;
+	in->out->standby = 1;
+	strlcpy_(in->out->svc, s->conf->name, sizeof(in->out->svc));
+	in->out->domid = s->sb.domid;
+	in->out->unpause_ms = mono_ms() - t0;
+	s->sb.state = SB_NONE;
+	s->sb.domid = 0;
+	return 1;
+}
+
+static int
+sb_discard(struct service *s, const struct sb_in *in)
+{
+	standby_destroy(s, "its service is gone");
+	return 0;
+}
+
+/* adoption: a standby of the last domud, being destroyed */
+static int
+sb_leftover(struct service *s, const struct sb_in *in)
+{
+	s->sb.state = SB_DESTROYING;
+	s->sb.domid = in->found->domid;
+	memcpy(s->sb.uuid, in->found->uuid, 16);
+	return 0;
+}
+
+/* reload: built from a definition since changed */
+static int
+sb_mark_stale(struct service *s, const struct sb_in *in)
+{
+	s->sb.stale = 1;
+	return 0;
+}
+
+/*
+ * Every pair is written. The backend's events about a standby domain come
+ * only once it has one (standby_event): building has only its build's.
+ */
+sb_action *const sb_table[SB__N][SBE__N] = {
+	[SB_NONE] = {
+		[SBE_TICK] = sb_build,
+		[SBE_BUILT] = sb_ignore,
+		[SBE_BUILD_FAILED] = sb_ignore,
+		[SBE_GONE] = sb_ignore,
+		[SBE_SHUTDOWN] = sb_ignore,
+		[SBE_DESTROY_FAILED] = sb_ignore,
+		[SBE_ACTIVATE] = sb_ignore,
+		[SBE_DISCARD] = sb_ignore,
+		[SBE_LEFTOVER] = sb_leftover,
+		[SBE_STALE] = sb_mark_stale,
+	},
+	[SB_BUILDING] = {
+		[SBE_TICK] = sb_ignore,
+		[SBE_BUILT] = sb_built,
+		[SBE_BUILD_FAILED] = sb_build_failed,
+		[SBE_GONE] = sb_ignore,
+		[SBE_SHUTDOWN] = sb_ignore,
+		[SBE_DESTROY_FAILED] = sb_ignore,
+		[SBE_ACTIVATE] = sb_ignore,
+		[SBE_DISCARD] = sb_ignore,
+		[SBE_LEFTOVER] = sb_ignore,
+		[SBE_STALE] = sb_mark_stale,
+	},
+	[SB_READY] = {
+		[SBE_TICK] = sb_drop_unwanted,
+		[SBE_BUILT] = sb_ignore,
+		[SBE_BUILD_FAILED] = sb_ignore,
+		[SBE_GONE] = sb_lost,
+		[SBE_SHUTDOWN] = sb_shut_down,
+		[SBE_DESTROY_FAILED] = sb_destroy_failed,
+		[SBE_ACTIVATE] = sb_activate,
+		[SBE_DISCARD] = sb_discard,
+		[SBE_LEFTOVER] = sb_ignore,
+		[SBE_STALE] = sb_mark_stale,
+	},
+	[SB_DESTROYING] = {
+		[SBE_TICK] = sb_ignore,
+		[SBE_BUILT] = sb_ignore,
+		[SBE_BUILD_FAILED] = sb_ignore,
+		[SBE_GONE] = sb_gone,
+		[SBE_SHUTDOWN] = sb_ignore,
+		[SBE_DESTROY_FAILED] = sb_destroy_failed,
+		[SBE_ACTIVATE] = sb_ignore,
+		[SBE_DISCARD] = sb_ignore,
+		[SBE_LEFTOVER] = sb_leftover,
+		[SBE_STALE] = sb_mark_stale,
+	},
+};
+
+int
+standby_dispatch(struct service *s, enum sb_event ev, const struct sb_in *in)
+{
+	static const struct sb_in none;
+
+	return sb_table[s->sb.state][ev](s, in ? in : &none);
+}
+
+/* a backend event about the standby; 1 if it was one */
+int
+standby_event(struct service *s, const struct be_event *ev)
+{
+	struct sb_in in = { .ev = ev };
+
+	if (ev->standby && (ev->type == BE_CREATED ||
+	    ev->type == BE_CREATE_FAILED)) {
+		(void)standby_dispatch(s, ev->type == BE_CREATED ? SBE_BUILT :
+		    SBE_BUILD_FAILED, &in);
+		return 1;
+	}
+	if (s->sb.state == SB_NONE || s->sb.state == SB_BUILDING ||
+	    ev->domid != s->sb.domid || ev->domid == s->domid)
+		return 0;
+	switch (ev->type) {
+	case BE_DESTROYED:
+	case BE_DIED:
+		(void)standby_dispatch(s, SBE_GONE, &in);
+		break;
+	case BE_SHUTDOWN:
+		(void)standby_dispatch(s, SBE_SHUTDOWN, &in);
+		break;
+	case BE_DESTROY_FAILED:
+		(void)standby_dispatch(s, SBE_DESTROY_FAILED, &in);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
