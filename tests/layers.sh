@@ -216,6 +216,10 @@ calls ctl	ctl	base proto
 below core-control	core	control	"jobs rundisk verbs"
 below core-jobs		core	jobs	"rundisk verbs"
 below core-rundisk	core	rundisk	verbs
+below core-service	core	"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics" \
+			"control jobs rundisk verbs"
+below core-parts	core	"health state pools events console auth" \
+			"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics control jobs rundisk verbs"
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h

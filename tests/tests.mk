@@ -16,6 +16,7 @@ CHECK_LIBS	= $(call memo,CHECK_LIBS)
 # the include layering of src/ (cheap: first)
 layers: $(LIBDOMUD)
 	$(Q)O=$(O) tests/layers.sh
+	$(Q)tests/sizes.sh
 
 $(O)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	$(call say,CC,tests/unit/$*.o)
