@@ -6,7 +6,7 @@
  * when the configuration drops them (their CPUs back to Pool-0), once no
  * domain runs in them. The names domud answers for are kept in state.json.
  * The caller saves state.json when pools_sync() says the names changed.
- * May call: the backend (backend.h), partition.c, base.
+ * May call: the backend (backend.h), conf (partition.c), base.
  */
 #include <errno.h>
 #include <stdio.h>

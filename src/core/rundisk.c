@@ -4,7 +4,7 @@
  * One job goes ATTACH (the backend hot-plugs the image at a free vdev of
  * RUN_VDEV_FIRST..RUN_VDEV_LAST) -> EXEC (sh mounts it and runs the command
  * through the agent, jobs.c) -> DETACH (the backend takes it away) -> the
- * reply. Adoption (service.c) detaches what a dead domud left in that range.
+ * reply. Adoption (adopt.c) detaches what a dead domud left in that range.
  * The job is jobs.c's, with rundisk.c its owner (struct job_owner): jobs.c
  * calls back when the command ends, the client leaves, the job ends.
  * May call: jobs.c, control.c (control_queue), the backend's disk

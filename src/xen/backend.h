@@ -97,7 +97,7 @@ struct be_devices {
 
 /*
  * Everything a backend needs to build one domain, filled by the service
- * model (core/service.c) from the service's configuration and the network
+ * model (core/spec.c) from the service's configuration and the network
  * (its address settings are already in cmdline and xsdata). The backend
  * copies what it keeps: the spec only lives for the call.
  */
