@@ -117,6 +117,18 @@ sb_built(struct service *s, const struct sb_in *in)
 	return 0;
 }
 
+/* a build done for a service that has none under way: one dropped by a
+ * reload and added back by the next while its build ran. Taken, so that
+ * no paused domain is left behind, but stale: it was built from the
+ * definition before, and the next round destroys it */
+static int
+sb_built_orphan(struct service *s, const struct sb_in *in)
+{
+	(void)sb_built(s, in);
+	s->sb.stale = 1;
+	return 0;
+}
+
 static int
 sb_build_failed(struct service *s, const struct sb_in *in)
 {
@@ -228,7 +240,7 @@ sb_mark_stale(struct service *s, const struct sb_in *in)
 sb_action *const sb_table[SB__N][SBE__N] = {
 	[SB_NONE] = {
 		[SBE_TICK] = sb_build,
-		[SBE_BUILT] = sb_ignore,
+		[SBE_BUILT] = sb_built_orphan,
 		[SBE_BUILD_FAILED] = sb_ignore,
 		[SBE_GONE] = sb_ignore,
 		[SBE_SHUTDOWN] = sb_ignore,
