@@ -111,42 +111,46 @@ finish() {
 	fi
 }
 
+# the calls of object OBJ into src/'s objects: SYM DEFINING_OBJ FOLDER a line
+foreign() {
+	nm -u "$1" | awk -v defs="$defs" '
+		BEGIN { while ((getline l < defs) > 0) { split(l, f, " "); def[f[1]] = f[2] " " f[3] } }
+		($NF in def) { print $NF, def[$NF] }'
+}
+
+# the calls of OBJ that PICK (an awk condition on $1 SYM, $2 OBJ2, $3
+# FOLDER) selects, each a FAIL of RULE; 1 if any
+bad_calls() {
+	out=$(foreign "$3" | awk -v obj="$3" "$2"' { printf "%s calls %s, defined in %s\n", obj, $1, $2 }')
+	[ -z "$out" ] && return 0
+	printf '%s\n' "$out" | sed "s|^|FAIL layers/$1: |"
+	return 1
+}
+
+no_objects() {
+	[ -f "$defs" ] && return 1
+	echo "SKIP layers/$1: no objects in $objdir (make layers builds them)"
+	failed=1
+}
+
 # calls RULE DIR ALLOWED_DIR...: the objects of O/DIR/ call only functions
 # (and use only data) defined in their own folder or an ALLOWED one
 calls() {
-	name=$1 dir=$2
+	name=calls-$1 dir=$2
 	shift 2
-	if [ ! -f "$defs" ]; then
-		echo "SKIP layers/calls-$name: no objects in $objdir (make layers builds them)"
-		failed=1
-		return
-	fi
+	no_objects "$name" && return
 	bad=0
-	allowed=" $dir $* "
 	for o in $(objects "$dir"); do
-		out=$(nm -u "$o" | awk -v defs="$defs" -v allowed="$allowed" -v obj="$o" '
-			BEGIN { while ((getline l < defs) > 0) { split(l, f, " "); where[f[1]] = f[2]; folder[f[1]] = f[3] } }
-			{ sym = $NF }
-			(sym in where) && index(allowed, " " folder[sym] " ") == 0 {
-				printf "%s calls %s, defined in %s\n", obj, sym, where[sym]
-			}')
-		if [ -n "$out" ]; then
-			printf '%s\n' "$out" | sed "s|^|FAIL layers/calls-$name: |"
-			bad=1
-		fi
+		bad_calls "$name" "index(\" $dir $* \", \" \" \$3 \" \") == 0" "$o" || bad=1
 	done
-	finish "calls-$name" $bad
+	finish "$name" $bad
 }
 
 # below RULE DIR "LOWER..." "HIGHER...": inside src/DIR, no object of a
 # LOWER file calls a function defined in a HIGHER file (names without .c)
 below() {
 	name=$1 dir=$2 lower=$3 higher=$4
-	if [ ! -f "$defs" ]; then
-		echo "SKIP layers/$name: no objects in $objdir (make layers builds them)"
-		failed=1
-		return
-	fi
+	no_objects "$name" && return
 	bad=0
 	hi=
 	for h in $higher; do
@@ -156,16 +160,7 @@ below() {
 	for l in $lower; do
 		o="$objdir/$dir/$l.o"
 		[ -f "$o" ] || { echo "FAIL layers/$name: no $o"; bad=1; continue; }
-		out=$(nm -u "$o" | awk -v defs="$defs" -v hi="$hi " -v obj="$o" '
-			BEGIN { while ((getline l < defs) > 0) { split(l, f, " "); where[f[1]] = f[2] } }
-			{ sym = $NF }
-			(sym in where) && index(hi, " " where[sym] " ") > 0 {
-				printf "%s calls %s, defined in %s\n", obj, sym, where[sym]
-			}')
-		if [ -n "$out" ]; then
-			printf '%s\n' "$out" | sed "s|^|FAIL layers/$name: |"
-			bad=1
-		fi
+		bad_calls "$name" "index(\"$hi \", \" \" \$2 \" \") > 0" "$o" || bad=1
 	done
 	finish "$name" $bad
 }
