@@ -88,7 +88,7 @@ pc_cflags	= $(call pc_check,$(1))$(patsubst -I%,-isystem %,$(shell $(PC) --cflag
 pc_libs		= $(call pc_check,$(1))$(shell $(PC) $(if $(STATIC),--static) --libs $(1) $(if $(DRYRUN),2>/dev/null))
 
 # zlib, liblzma, libzstd: the kernel cache (libxenguest links them too)
-PKGS_CORE	:= inih yajl uuid zlib liblzma libzstd
+PKGS_CORE	:= inih yajl uuid zlib liblzma libzstd libsodium
 PKGS_XEN	:= xenlight xentoollog
 PKGS_NET	:= libnl-route-3.0 libip4tc
 
@@ -132,7 +132,7 @@ PC_XEN_STATIC	= $(call memo,PC_XEN_STATIC)
 LIBS_XEN	= -lxlutil -lxenlight \
 		  -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
 		  $(ARCH_STATIC_LIBS)
-LIBS_CORE	:= -linih -lyajl_s -luuid -lz -llzma -lzstd -lpthread
+LIBS_CORE	:= -linih -lyajl_s -luuid -lz -llzma -lzstd -lsodium -lpthread
 # Debian ships no libip4tc.a: made from its iptables source, as libxenstore
 LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
 # our libxenstore.a must be found before the sysroot's unthreaded one

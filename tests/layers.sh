@@ -218,5 +218,6 @@ below core-parts	core	"health state pools events console auth" \
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h
+headers crypto		boot	'sodium*'
 
 exit $failed

@@ -25,6 +25,7 @@ main(void)
 	srunner_add_suite(sr, frame_suite());
 	srunner_add_suite(sr, kcache_suite());
 	srunner_add_suite(sr, tables_suite());
+	srunner_add_suite(sr, slot_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -34,5 +34,6 @@ Suite *socket_suite(void);
 Suite *frame_suite(void);
 Suite *kcache_suite(void);
 Suite *tables_suite(void);
+Suite *slot_suite(void);
 
 #endif
