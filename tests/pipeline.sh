@@ -49,7 +49,7 @@ lane_check() {
 	local rc=0 p j
 	for p in $("$MAKE" -s --no-print-directory print-check-parts); do
 		# builds two at a time; what runs tests, one after the other
-		case $p in all|fuzz) j=-j2 ;; *) j= ;; esac
+		case $p in layers|all|fuzz) j=-j2 ;; *) j= ;; esac
 		phase check "check/$p" "$MAKE" --no-print-directory $j WERROR=1 "$p" || rc=1
 	done
 	return $rc

@@ -40,6 +40,9 @@ else
   wait_for $(( REBOOTS * 40 )) sh -c "[ \$(grep -c ' rl: rebooted by the guest' $DOMUD_LOG) -ge $REBOOTS ]"
   n=$(reboots rl)
   fdn=$(least fds_of "$DOMUD_PID"); rssn=$(least rss_kib "$DOMUD_PID")
+  # the guest goes on rebooting: a sample may fall in the next reboot's
+  # destroy (status says stopping for a moment), so it must be back up
+  wait_up rl 60
   st=$(jfield rl state); rs=$(jfield rl restarts)
   why=""
   [ "$n" -ge "$REBOOTS" ] || why="$why only $n reboots;"
