@@ -19,6 +19,7 @@
 
 #include "slot.h"
 #include "base/json.h"
+#include "base/util.h"
 
 #define COPY_CHUNK	(64 * 1024)
 #define SIGNIFY_COMMENT	"untrusted comment: "
@@ -338,23 +339,6 @@ disk_name(const char *name, char *out, size_t sz)
 		*c = '-';
 }
 
-static int
-write_all(int fd, const uint8_t *b, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, b, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* src into dirfd/name, its SHA-256 on the way; *budget bytes at most */
 static int
 copy_one(const struct slot_src *src, int dirfd, uint64_t *budget,
@@ -486,7 +470,7 @@ write_record(int gfd, const struct slot_manifest *got, struct err *e)
 		return err_set(e, ENOMEM, "out of memory");
 	if ((fd = openat(gfd, "manifest.json", O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
-	    write_all(fd, (const uint8_t *)json, len) == -1 || fsync(fd) == -1)
+	    write_all(fd, json, len) == -1 || fsync(fd) == -1)
 		err_set(e, errno, "manifest.json: %s", strerror(errno));
 	else if (fsync(gfd) == -1)
 		err_set(e, errno, "fsync of the slot: %s", strerror(errno));
