@@ -173,13 +173,16 @@ undo)
 	nt up db 2>/dev/null || die "up db failed"
 	saved > "$tmp/before"
 	mkfifo "$tmp/held.fifo"
-	# -o: the lock stays with flock itself, and goes when it is killed
-	# the holder says "held" once it has the lock; read waits for that (10 s)
-	flock -o "$XTABLES_LOCKFILE" sh -c 'echo held; exec sleep 30' > "$tmp/held.fifo" & lockpid=$!
-	[ "$(timeout 10 head -n 1 "$tmp/held.fifo")" = held ] ||
-		die "flock did not take the xtables lock in 10 s"
+	# -o: the lock stays with flock itself, and goes when it is killed; its
+	# holder says "held PID" once flock has the lock (read waits up to 10 s
+	# for that), then waits for nothing but its own kill (its tail writes
+	# to /dev/null: tail -f ends once the reader of its output is gone)
+	flock -o "$XTABLES_LOCKFILE" sh -c 'echo "held $$"; exec tail -f /dev/null > /dev/null' \
+		> "$tmp/held.fifo" & lockpid=$!
+	held=$(timeout 10 head -n 1 "$tmp/held.fifo")
+	case $held in "held "[0-9]*) ;; *) die "flock did not take the xtables lock in 10 s" ;; esac
 	nt up web 2>"$tmp/log" && die "up web succeeded under a held xtables lock"
-	kill $lockpid 2>/dev/null; wait 2>/dev/null
+	kill "$lockpid" "${held#held }" 2>/dev/null; wait 2>/dev/null
 	grep -q "web: network lan: xtables lock .*still held" "$tmp/log" ||
 		{ cat "$tmp/log"; die "the error does not say what failed"; }
 	saved > "$tmp/after"
