@@ -31,6 +31,10 @@ const struct proto_cmd proto_cmds[] = {
 	{ "events",	PV_EVENTS,	PC_READ,	PS_OPTIONAL },	/* the history; follow */
 	{ "metrics",	PV_METRICS,	PC_READ,	PS_NONE },	/* Prometheus text */
 	{ "cpupools",	PV_CPUPOOLS,	PC_READ,	PS_NONE },	/* Xen's, and domud's */
+	{ "update-stage", PV_UPDATE_STAGE, PC_ADMIN,	PS_REQUIRED },	/* files as fds */
+	{ "update-switch", PV_UPDATE_SWITCH, PC_ADMIN,	PS_REQUIRED },	/* the trial */
+	{ "update-rollback", PV_UPDATE_ROLLBACK, PC_ADMIN, PS_REQUIRED },
+	{ "update-status", PV_UPDATE_STATUS, PC_READ,	PS_OPTIONAL },
 	{ NULL,		PV__N,		0,		0 },
 };
 
@@ -86,6 +90,7 @@ enum field_kind {
 	FK_PATH,	/* an absolute path shorter than its buffer */
 	FK_ARGV,	/* min to max strings, one after another in args */
 	FK_BASE64,	/* base64 of at most max bytes */
+	FK_NAMES,	/* min to max words, each shorter than the buffer's */
 };
 
 struct field {
@@ -128,6 +133,10 @@ static const struct field fields[] = {
 	{ "follow",	FK_BOOL,	AT(follow) },
 	{ "previous",	FK_BOOL,	AT(previous) },
 	{ "devices",	FK_BOOL,	AT(devices) },
+	{ "files",	FK_NAMES,	AT(files), .min = 1, .max = PROTO_FDS_MAX,
+	    .bad = "'files' must be an array of 1 to 10 short names" },
+	{ "slot",	FK_WORD,	AT(slot),
+	    .bad = "'slot' must be a short string" },
 };
 
 /* the has_ flags are told apart from none by their offset */
@@ -152,6 +161,28 @@ field_argv(yajl_val v, struct request *req)
 		memcpy(req->args + req->args_len, a, n);
 		req->args_len += n;
 		req->argc++;
+	}
+	return 0;
+}
+
+/* files: short names without '/' or control characters */
+static int
+field_names(yajl_val v, struct request *req)
+{
+	const char *a;
+	size_t j, k;
+
+	req->nfiles = 0;
+	for (j = 0; j < YAJL_GET_ARRAY(v)->len; j++) {
+		a = YAJL_GET_STRING(YAJL_GET_ARRAY(v)->values[j]);
+		if (a == NULL || a[0] == '\0' ||
+		    strlen(a) >= sizeof(req->files[0]))
+			return -1;
+		for (k = 0; a[k]; k++)
+			if ((unsigned char)a[k] <= ' ' || a[k] == '/' ||
+			    (unsigned char)a[k] >= 0x7f)
+				return -1;
+		strlcpy_(req->files[req->nfiles++], a, sizeof(req->files[0]));
 	}
 	return 0;
 }
@@ -207,6 +238,12 @@ field_decode(const struct field *f, yajl_val v, struct request *req,
 		    (n = base64_decode(str, (uint8_t *)to, f->size)) < 0)
 			break;
 		req->data_len = (size_t)n;
+		return PE_OK;
+	case FK_NAMES:
+		if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len <
+		    (size_t)f->min || YAJL_GET_ARRAY(v)->len > (size_t)f->max ||
+		    field_names(v, req) == -1)
+			break;
 		return PE_OK;
 	}
 	return fail(msg, msgsz, PE_BAD_REQUEST, "%s", f->bad);
@@ -356,6 +393,17 @@ proto_encode_request(const struct request *req)
 	}
 	if (req->eof)
 		gen_kv_bool(g, "eof", 1);
+	if (req->nfiles) {
+		int i;
+
+		gen_str(g, "files");
+		yajl_gen_array_open(g);
+		for (i = 0; i < req->nfiles; i++)
+			gen_str(g, req->files[i]);
+		yajl_gen_array_close(g);
+	}
+	if (req->slot[0])
+		gen_kv_str(g, "slot", req->slot);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xcalloc(1, len + 2);

@@ -25,6 +25,10 @@
 					 * base64 keeps the line in 4 KiB */
 #define PROTO_REPLY_MAX		(1024 * 1024)
 #define PROTO_LOG_LINES_MAX	10000
+/* update-stage: the files come as descriptors (SCM_RIGHTS) with the
+ * request line, one per name in "files", in that order */
+#define PROTO_FDS_MAX		10
+#define PROTO_FILE_NAME_MAX	32
 
 enum proto_errcode {
 	PE_OK = 0,
@@ -48,6 +52,7 @@ enum proto_verb {
 	PV_PING, PV_LIST, PV_STATUS, PV_LOGS, PV_START, PV_STOP, PV_RESTART,
 	PV_RELOAD, PV_NET, PV_NET_FIX, PV_EXEC, PV_CANCEL, PV_STDIN,
 	PV_CONSOLE, PV_RUN, PV_INPUT, PV_EVENTS, PV_METRICS, PV_CPUPOOLS,
+	PV_UPDATE_STAGE, PV_UPDATE_SWITCH, PV_UPDATE_ROLLBACK, PV_UPDATE_STATUS,
 	PV__N
 };
 
@@ -83,6 +88,10 @@ struct request {
 	uint8_t		 data[PROTO_STDIN_MAX];
 	size_t		 data_len;
 	int		 eof;
+	/* update-stage: the names of the descriptors that came with it */
+	char		 files[PROTO_FDS_MAX][PROTO_FILE_NAME_MAX];
+	int		 nfiles;
+	char		 slot[8];	/* logs: a slot's kept log ("a", "b") */
 };
 
 extern const struct proto_cmd proto_cmds[];
