@@ -208,13 +208,13 @@ calls boot	boot	base
 calls ctl	ctl	base proto
 # inside core: the control side goes one way (control <- jobs <- rundisk <-
 # verbs), and the parts the supervisor uses do not call it back
-below core-control	core	control	"jobs rundisk verbs"
-below core-jobs		core	jobs	"rundisk verbs"
-below core-rundisk	core	rundisk	verbs
-below core-service	core	"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics" \
-			"control jobs rundisk verbs"
+below core-control	core	control	"jobs rundisk verbs updverbs"
+below core-jobs		core	jobs	"rundisk verbs updverbs"
+below core-rundisk	core	rundisk	"verbs updverbs"
+below core-service	core	"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore" \
+			"control jobs rundisk verbs updverbs"
 below core-parts	core	"health state pools events console auth" \
-			"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics control jobs rundisk verbs"
+			"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore control jobs rundisk verbs updverbs"
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h

@@ -195,6 +195,12 @@ struct service_conf {
 	int		 kernel_cache;		/* extract a compressed kernel once */
 	int		 standby;		/* keep the next domain built, paused */
 	int		 standby_line;
+	int		 update;		/* images in A/B slots (update.c) */
+	int		 update_line;
+	char		*update_key;		/* signify public key: manifests
+						 * must be signed by it */
+	int		 update_key_line;
+	uint64_t	 update_window_ms;	/* healthy this long: committed */
 
 	/* partitioning (conf/partition.c) */
 	struct cpuset	*cpus;			/* hard affinity: one set for all

@@ -172,6 +172,32 @@ control_listen(struct control *c, const char *run_dir, const char *read_group,
 }
 
 static void
+conn_fds_drop(struct control_conn *cc)
+{
+	while (cc->nfds > 0)
+		close(cc->fds[--cc->nfds]);
+	cc->fds_lost = 0;
+}
+
+int
+control_take_fds(struct control *c, int *fds, int max)
+{
+	struct control_conn *cc = c->cur;
+	int n;
+
+	if (cc == NULL || cc->fds_at >= PROTO_REQ_MAX)
+		return 0;	/* none came with this line */
+	if (cc->fds_lost || cc->nfds > max) {
+		conn_fds_drop(cc);
+		return -1;
+	}
+	n = cc->nfds;
+	memcpy(fds, cc->fds, (size_t)n * sizeof(int));
+	cc->nfds = 0;
+	return n;
+}
+
+static void
 conn_free(struct control *c, int i)
 {
 	struct control_conn *cc = c->conns[i];
@@ -179,6 +205,7 @@ conn_free(struct control *c, int i)
 	/* what it has in flight is the layer above's to end */
 	if (c->hooks && c->hooks->gone)
 		c->hooks->gone(c, cc);
+	conn_fds_drop(cc);
 	close(cc->fd);
 	free(cc->out);
 	free(cc);
@@ -373,6 +400,8 @@ control_queue(struct control_conn *cc, char *reply, size_t len)
 static void
 conn_lines(struct control *c, struct control_conn *cc)
 {
+	size_t saved_at = 0;
+	int owns;
 	char *nl, *reply;
 	size_t len, used;
 
@@ -393,6 +422,10 @@ conn_lines(struct control *c, struct control_conn *cc)
 			cc->stdin_wait = 1;
 			return;
 		}
+		/* descriptors are this line's only if they came with it */
+		owns = (cc->nfds > 0 || cc->fds_lost) && cc->fds_at < used;
+		if (!owns)
+			saved_at = cc->fds_at, cc->fds_at = PROTO_REQ_MAX;
 		if (cc->discard)
 			cc->discard = 0;
 		else {
@@ -402,19 +435,71 @@ conn_lines(struct control *c, struct control_conn *cc)
 			c->cur = NULL;
 			control_queue(cc, reply, len);
 		}
+		if (owns)
+			conn_fds_drop(cc);
+		else if (cc->nfds > 0 || cc->fds_lost)
+			cc->fds_at = saved_at - used;
 		memmove(cc->in, cc->in + used, cc->inlen - used);
 		cc->inlen -= used;
 	}
 }
 
+/* descriptors that rode on the bytes just read: kept for their line when
+ * an admin sent them and there is room, otherwise closed (and the line
+ * refused by its verb) */
+static void
+conn_fds_take(struct control_conn *cc, struct msghdr *mh, size_t at)
+{
+	struct cmsghdr *cm;
+	int fd, i, n;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		cc->fds_lost = 1;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + (size_t)i * sizeof(int),
+			    sizeof(int));
+			/* one line's at a time: a second set is refused */
+			if (cc->role != ROLE_ADMIN || cc->nfds >= PROTO_FDS_MAX ||
+			    (cc->nfds > 0 && cc->fds_at != at)) {
+				cc->fds_lost = 1;
+				close(fd);
+				continue;
+			}
+			cc->fds[cc->nfds++] = fd;
+			cc->fds_at = at;
+		}
+	}
+	if (cc->fds_lost && cc->nfds == 0)
+		cc->fds_at = at;
+}
+
 static void
 conn_input(struct control *c, struct control_conn *cc)
 {
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(PROTO_FDS_MAX * sizeof(int))];
+	} cbuf;
+	struct msghdr mh;
+	struct iovec iov;
 	char *reply;
 	size_t len;
 	ssize_t n;
 
-	n = read(cc->fd, cc->in + cc->inlen, PROTO_REQ_MAX - cc->inlen);
+	iov.iov_base = cc->in + cc->inlen;
+	iov.iov_len = PROTO_REQ_MAX - cc->inlen;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	n = recvmsg(cc->fd, &mh, MSG_CMSG_CLOEXEC);
+	if (n > 0)
+		conn_fds_take(cc, &mh, cc->inlen);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		cc->close_after = 1;
 		cc->inlen = 0;
@@ -435,6 +520,7 @@ conn_input(struct control *c, struct control_conn *cc)
 		control_queue(cc, reply, len);
 		cc->inlen = 0;
 		cc->discard = 1;
+		conn_fds_drop(cc);
 	}
 }
 

@@ -77,6 +77,13 @@ struct control_conn {
 						 * ended by hooks->gone */
 	int			 stdin_wait;	/* a stdin line waits for room */
 	int			 out_wait;	/* lines wait: output over budget */
+	/* descriptors that came with a line (SCM_RIGHTS, admins only): they
+	 * belong to the line that holds byte fds_at of in[]; what its verb
+	 * does not take is closed after it */
+	int			 fds[PROTO_FDS_MAX];
+	int			 nfds;
+	size_t			 fds_at;
+	int			 fds_lost;	/* more came than fit: refused */
 };
 
 /* the main loop's own health, for ping. A stuck loop answers nothing;
@@ -128,6 +135,11 @@ void	 control_after_poll(struct control *, struct pollfd *, int nfds);
  * with *outlen 0 when the answer comes later (a job) or needs none. */
 char	*control_dispatch(struct control *, const struct peer *,
 	    enum auth_role sock_role, const char *line, size_t len, size_t *outlen);
+
+/* the descriptors that came with the request being dispatched, taken
+ * (the caller closes them): how many, or -1 when some were lost (more
+ * than PROTO_FDS_MAX, or a truncated message); 0 when none came */
+int	 control_take_fds(struct control *, int *fds, int max);
 
 /* a reply line (malloc'd, taken) to the connection's output; NULL cc (a
  * job whose client left) drops it */

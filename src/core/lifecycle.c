@@ -241,6 +241,7 @@ a_adopted(struct service *s, const struct be_event *ev)
 	s->domid = ev->domid;
 	svc_set_state(s, ST_RUNNING);
 	health_begin(s);
+	(void)update_dispatch(s, UPE_UP, NULL);
 }
 
 /* at start: state.json says it had failed (this boot) */
@@ -444,9 +445,17 @@ after_end(struct service *s)
 		/* FALLTHROUGH */
 	case AFTER_STOP:
 		s->after = AFTER_POLICY;
+		if (!s->sup->shutting_down)
+			(void)update_dispatch(s, UPE_STOPPED, NULL);
 		svc_note(s, "stopped (%s; phase %s)", svc_exit_str(s->last_exit),
 		    stop_phase_str(s->stop.stopped_in));
 		svc_set_state(s, ST_STOPPED);
+		return;
+	}
+	/* a trial that ends: the other slot, before any policy */
+	if (s->last_exit != EXIT_REBOOT && update_dispatch(s, UPE_ENDED,
+	    svc_exit_str(s->last_exit))) {
+		svc_try_start(s);
 		return;
 	}
 	if (s->last_exit == EXIT_REBOOT) {

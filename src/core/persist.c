@@ -44,6 +44,9 @@ sup_load(struct supervisor *sup)
 	struct service *s;
 	size_t i;
 
+	/* after adoption: a trial whose domain runs goes on */
+	for (i = 0; i < sup->nsvcs; i++)
+		update_resume(sup->svcs[i]);
 	if (state_read(sup->cfg->d.state_dir, &sf) == -1)
 		return;
 	for (i = 0; i < sf.npools; i++)

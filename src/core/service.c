@@ -491,6 +491,7 @@ svc_new(struct supervisor *sup, struct service_conf *conf)
 	health_init(s, svc_health_report);
 	/* a log from before domud started is an earlier run's */
 	s->log_has_run = 1;
+	update_open(s);
 	return s;
 }
 
@@ -501,6 +502,7 @@ svc_free(struct service *s)
 		return;
 	health_end(s);
 	(void)standby_dispatch(s, SBE_DISCARD, NULL);
+	update_close(s);
 	console_close(s->con);
 	free(s->fail_tail);
 	service_conf_free(s->conf);
@@ -757,6 +759,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 				*timeout_ms = (int)(left > 60000 ? 60000 : left);
 		}
 		health_before_poll(s, fds, nfds, max, timeout_ms);
+		update_before_poll(s, fds, nfds, max, timeout_ms);
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
 			fds[*nfds].events = POLLIN;
@@ -932,6 +935,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			sup_dispatch(s, EV_TIMER, NULL);
 		}
 		(void)standby_dispatch(s, SBE_TICK, NULL);
+		update_after_poll(s, fds, nfds);
 	}
 	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
 		sup_reconcile(sup);

@@ -19,6 +19,7 @@
 #include "conf/config.h"
 #include "events.h"
 #include "health.h"
+#include "update.h"
 
 enum svc_state {
 	ST_STOPPED,
@@ -225,6 +226,7 @@ struct service {
 	int			 dying_reported;
 	uint8_t			 run_uuid[16];	/* the UUID its domain holds */
 	struct svc_standby	 sb;		/* standby.c */
+	struct svc_update	 upd;		/* update.c, updstore.c */
 };
 
 struct net;

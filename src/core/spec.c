@@ -124,10 +124,19 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 	const struct service_conf *c = s->conf;
 	struct be_domain_spec *sp = &ss->spec;
 	char netargs[256] = "";
+	const char *cmdline;
 	size_t i;
 
 	memset(ss, 0, sizeof(*ss));
 	svc_conf_spec(c, sp);
+	/* update = yes: the active slot's images where it has them */
+	if (s->upd.kernel)
+		sp->kernel = s->upd.kernel;
+	if (s->upd.ramdisk)
+		sp->ramdisk = s->upd.ramdisk;
+	if (s->upd.device_tree)
+		sp->device_tree = s->upd.device_tree;
+	cmdline = update_cmdline(s) ? update_cmdline(s) : c->cmdline;
 	if (s->sup->kcache && s->sup->cfg->d.kernel_cache_max && c->kernel_cache) {
 		sp->kernel_prepare = kernel_from_cache;
 		sp->kernel_arg = s->sup->kcache;
@@ -135,16 +144,19 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 	/* the guest's network settings: on its command line for its init,
 	 * in xenstore (domud/net/...) for an agent */
 	net_guest_cmdline(s->sup->net, c, netargs, sizeof(netargs));
-	if (netargs[0] && c->cmdline) {
-		if (asprintf(&ss->cmdline, "%s %s", c->cmdline, netargs) < 0)
+	if (netargs[0] && cmdline) {
+		if (asprintf(&ss->cmdline, "%s %s", cmdline, netargs) < 0)
 			fatal("asprintf");
-	} else if (netargs[0] || c->cmdline)
-		ss->cmdline = xstrdup(netargs[0] ? netargs : c->cmdline);
+	} else if (netargs[0] || cmdline)
+		ss->cmdline = xstrdup(netargs[0] ? netargs : cmdline);
 	sp->cmdline = ss->cmdline;
 	ss->xsdata = net_guest_xsdata(s->sup->net, c);
 	sp->xsdata = ss->xsdata;
 	for (i = 0; i < c->ndisks; i++) {
 		ss->disks[i].path = c->disks[i].path;
+		if (update_disk(s, c->disks[i].vdev, ss->diskpath[i],
+		    sizeof(ss->diskpath[i])))
+			ss->disks[i].path = ss->diskpath[i];
 		ss->disks[i].vdev = c->disks[i].vdev;
 		ss->disks[i].readwrite = c->disks[i].readwrite;
 	}

@@ -25,6 +25,7 @@ typedef void action_fn(struct service *, const struct be_event *);
 struct svc_spec {
 	struct be_domain_spec	 spec;
 	struct be_disk		 disks[SERVICE_MAX_DISKS];
+	char			 diskpath[SERVICE_MAX_DISKS][512];	/* a slot's */
 	struct be_vif		 vif;
 	char			*cmdline;
 	char			**xsdata;

@@ -49,6 +49,10 @@ static control_handler *const verbs[PV__N] = {
 	[PV_EVENTS] = verb_events,
 	[PV_METRICS] = verb_metrics,
 	[PV_CPUPOOLS] = verb_cpupools,
+	[PV_UPDATE_STAGE] = verb_update_stage,
+	[PV_UPDATE_SWITCH] = verb_update_switch,
+	[PV_UPDATE_ROLLBACK] = verb_update_rollback,
+	[PV_UPDATE_STATUS] = verb_update_status,
 };
 
 static const struct control_hooks hooks = {
@@ -134,6 +138,8 @@ verb_logs(struct control *c, const struct request *req, struct service *s,
 	char *text;
 	yajl_gen g;
 
+	if (req->slot[0])
+		return verb_logs_slot(c, req, s, outlen);
 	if (req->follow && req->previous)
 		return proto_error_reply(req, PE_BAD_REQUEST, "'previous' and "
 		    "'follow' exclude each other: the previous run is over",

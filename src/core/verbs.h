@@ -12,6 +12,9 @@
 control_handler	 verb_ping, verb_status, verb_logs, verb_net, verb_reload,
 		 verb_start, verb_stop, verb_restart, verb_events, verb_metrics,
 		 verb_cpupools;
+/* updverbs.c */
+control_handler	 verb_update_stage, verb_update_switch, verb_update_rollback,
+		 verb_update_status, verb_logs_slot;
 
 /* the verb table and the jobs' hooks to c (c->sup set), and the
  * supervisor's disk, console and event taps to jobs.c and rundisk.c:

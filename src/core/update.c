@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * update = yes: stage, switch, trial, commit, rollback (update.h). A
+ * [state][event] table of its own; s->upd is written here and in
+ * updstore.c only. The others tell it through update_dispatch(): the
+ * lifecycle that its domain runs (UPE_UP) or ended (UPE_ENDED,
+ * UPE_STOPPED), the loop's round (UPE_TICK), the verbs. A trial is judged
+ * by what the service already says of itself: its end (crash, watchdog,
+ * poweroff, a failed start) and its health probe's verdict.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/fileio.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "supervisor.h"
+
+static const char *const slot_names[UPD_SLOTS] = { "a", "b" };
+
+const char *
+upd_state_str(enum upd_state st)
+{
+	static const char *const names[UPS__N] = {
+		[UPS_IDLE] = "idle", [UPS_STAGING] = "staging",
+		[UPS_STAGED] = "staged", [UPS_TRIAL] = "trial",
+	};
+
+	return (size_t)st < UPS__N ? names[st] : "?";
+}
+
+const char *
+upd_slot_state_str(enum upd_slot_state st)
+{
+	static const char *const names[SL__N] = {
+		[SL_EMPTY] = "empty", [SL_FACTORY] = "factory",
+		[SL_STAGED] = "staged", [SL_TRIAL] = "trial",
+		[SL_GOOD] = "good", [SL_BAD] = "bad",
+	};
+
+	return (size_t)st < SL__N ? names[st] : "?";
+}
+
+static void
+upd_event(struct service *s, const char *from, const char *to,
+    const char *why)
+{
+	events_add(&s->sup->events, s->conf->name, from, to, why, "update",
+	    s->sup->now);
+	svc_note(s, "update: %s -> %s: %s", from, to, why);
+}
+
+static const char *
+slot_version(const struct upd_slot *sl)
+{
+	return sl->state == SL_FACTORY ? "factory" : sl->m.version[0] ?
+	    sl->m.version : "no version";
+}
+
+/* the record, or a loud word: the change stands in memory either way (a
+ * record left behind makes the next domud end the trial, not run both) */
+static void
+record(struct service *s)
+{
+	struct err e = ERR_INIT;
+
+	if (upd_record_write(s, &e) == -1)
+		svc_warn(s, "update: the record: %s (the next domud will end "
+		    "the trial)", e.msg);
+}
+
+/* the state when nothing runs on trial: staged if the other slot is */
+static enum upd_state
+upd_rest(const struct svc_update *u)
+{
+	return u->slots[!u->active].state == SL_STAGED ? UPS_STAGED : UPS_IDLE;
+}
+
+/* the standby, built from the other slot's images, is no use now */
+static void
+standby_stale(struct service *s)
+{
+	(void)standby_dispatch(s, SBE_STALE, NULL);
+}
+
+int
+upd_ignore(struct service *s, const char *why)
+{
+	return 0;
+}
+
+static int
+a_staging(struct service *s, const char *why)
+{
+	upd_event(s, upd_state_str(s->upd.state), "staging", why);
+	s->upd.state = UPS_STAGING;
+	return 0;
+}
+
+static int
+a_stage_done(struct service *s, const char *unused)
+{
+	struct svc_update *u = &s->upd;
+	const struct upd_slot *sl;
+	char why[256], msg[320];
+	int slot = !u->active;
+
+	if (upd_stage_finish(s, why, sizeof(why)) == -1) {
+		u->state = upd_rest(u);
+		snprintf(u->last_result, sizeof(u->last_result), "refused");
+		msgf(u->last_reason, sizeof(u->last_reason), "stage of slot %s:"
+		    " %s", slot_names[slot], why);
+		u->last_wall = (int64_t)time(NULL);
+		upd_event(s, "staging", "refused", u->last_reason);
+		return 0;
+	}
+	sl = &u->slots[slot];
+	u->state = UPS_STAGED;
+	msgf(msg, sizeof(msg), "slot %s: version %s, %zu files, %s",
+	    slot_names[slot], slot_version(sl), sl->m.nfiles, sl->is_signed ?
+	    "signed" : "not signed");
+	upd_event(s, "staging", "staged", msg);
+	return 0;
+}
+
+/* the staged slot becomes the active one, on trial; its domain next */
+static int
+a_switch(struct service *s, const char *unused)
+{
+	struct svc_update *u = &s->upd;
+	struct svc_update was = *u;
+	struct err e = ERR_INIT;
+	int slot = !u->active;
+	char msg[256];
+
+	u->from_domid = s->state == ST_RUNNING ? s->domid : 0;
+	u->slots[slot].state = SL_TRIAL;
+	u->active = slot;
+	u->trial = 1;
+	u->trial_domid = 0;
+	u->trial_end_wall = 0;
+	u->trial_end = 0;
+	if (upd_record_write(s, &e) == -1) {
+		*u = was;
+		svc_warn(s, "update: switch refused: the record: %s", e.msg);
+		return -1;
+	}
+	upd_paths(s);
+	u->state = UPS_TRIAL;
+	msgf(msg, sizeof(msg), "slot %s (version %s) on trial", slot_names[slot],
+	    slot_version(&u->slots[slot]));
+	upd_event(s, "staged", "trial", msg);
+	standby_stale(s);
+	sup_dispatch(s, EV_RESTART, NULL);
+	return 0;
+}
+
+/* the trial's domain runs: its window starts (once: a guest's own reboot
+ * goes on with the same window) */
+static int
+a_up(struct service *s, const char *unused)
+{
+	struct svc_update *u = &s->upd;
+	uint64_t w = s->conf->update_window_ms;
+
+	u->trial_domid = s->domid;
+	if (u->trial_end == 0) {
+		u->trial_end = s->sup->now + w;
+		u->trial_end_wall = (int64_t)time(NULL) + (int64_t)(w / 1000);
+	}
+	record(s);
+	return 0;
+}
+
+static void
+commit(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+	char w[32], msg[256];
+
+	format_duration(w, sizeof(w), s->conf->update_window_ms);
+	u->slots[u->active].state = SL_GOOD;
+	u->trial = 0;
+	u->trial_domid = u->from_domid = 0;
+	u->trial_end_wall = 0;
+	u->trial_end = 0;
+	snprintf(u->last_result, sizeof(u->last_result), "committed");
+	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
+	    "and healthy for %s", slot_names[u->active],
+	    slot_version(&u->slots[u->active]), w);
+	u->last_wall = (int64_t)time(NULL);
+	record(s);
+	u->state = upd_rest(u);
+	msgf(msg, sizeof(msg), "%s", u->last_reason);
+	upd_event(s, "trial", "committed", msg);
+}
+
+/*
+ * Back to the other slot: the trial's slot is bad (refused by switch
+ * until it is staged again) or, when a person's stop ended the trial,
+ * staged again. Its console log is kept beside its images.
+ */
+static void
+rollback(struct service *s, const char *why, int bad)
+{
+	struct svc_update *u = &s->upd;
+	int failed = u->active;
+	char msg[UPD_WHY_MAX + 64];
+
+	upd_keep_log(s, failed);
+	u->slots[failed].state = bad ? SL_BAD : SL_STAGED;
+	msgf(u->slots[failed].why, sizeof(u->slots[failed].why), "%s", why);
+	u->active = !failed;
+	u->trial = 0;
+	u->trial_domid = u->from_domid = 0;
+	u->trial_end_wall = 0;
+	u->trial_end = 0;
+	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
+	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): "
+	    "%s", slot_names[failed], slot_version(&u->slots[failed]), why);
+	u->last_wall = (int64_t)time(NULL);
+	record(s);
+	upd_paths(s);
+	u->state = upd_rest(u);
+	msgf(msg, sizeof(msg), "%s; back to slot %s (version %s)",
+	    u->last_reason, slot_names[u->active],
+	    slot_version(&u->slots[u->active]));
+	upd_event(s, "trial", "rolled-back", msg);
+	standby_stale(s);
+}
+
+/* the window, the probe: a verdict once the trial's domain runs */
+static int
+a_tick(struct service *s, const char *unused)
+{
+	struct svc_update *u = &s->upd;
+	int probed = s->conf->health != HEALTH_NONE;
+
+	if (s->state != ST_RUNNING || u->trial_end == 0)
+		return 0;
+	if (probed && s->health.state == HS_UNHEALTHY) {
+		rollback(s, "its health probe failed", 1);
+		sup_dispatch(s, EV_RESTART, NULL);
+		return 0;
+	}
+	if (s->sup->now < u->trial_end)
+		return 0;
+	if (!probed || s->health.state == HS_HEALTHY) {
+		commit(s);
+		return 0;
+	}
+	rollback(s, "not healthy when its window ended", 1);
+	sup_dispatch(s, EV_RESTART, NULL);
+	return 0;
+}
+
+/* its run ended by the guest's doing: the other slot starts, now */
+static int
+a_ended(struct service *s, const char *why)
+{
+	char msg[UPD_WHY_MAX];
+
+	msgf(msg, sizeof(msg), "ended during its trial: %s", why);
+	rollback(s, msg, 1);
+	return 1;
+}
+
+static int
+a_stopped(struct service *s, const char *why)
+{
+	rollback(s, "stopped by a person during its trial", 0);
+	return 0;
+}
+
+static int
+a_rollback_trial(struct service *s, const char *why)
+{
+	rollback(s, "rolled back by hand", 1);
+	sup_dispatch(s, EV_RESTART, NULL);
+	return 0;
+}
+
+/* no trial: back to the other slot, which ran before (committed) */
+static int
+a_rollback_committed(struct service *s, const char *why)
+{
+	struct svc_update *u = &s->upd;
+	int to = !u->active;
+	char msg[256];
+
+	u->active = to;
+	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
+	msgf(u->last_reason, sizeof(u->last_reason), "by hand: back to slot "
+	    "%s (version %s)", slot_names[to], slot_version(&u->slots[to]));
+	u->last_wall = (int64_t)time(NULL);
+	record(s);
+	upd_paths(s);
+	u->state = upd_rest(u);
+	msgf(msg, sizeof(msg), "%s", u->last_reason);
+	upd_event(s, "committed", "rolled-back", msg);
+	standby_stale(s);
+	if (s->state != ST_STOPPED || !s->held)
+		sup_dispatch(s, EV_RESTART, NULL);
+	return 0;
+}
+
+upd_action *const upd_table[UPS__N][UPE__N] = {
+	[UPS_IDLE] = {
+		[UPE_STAGE] = a_staging,
+		[UPE_STAGE_DONE] = upd_ignore,
+		[UPE_SWITCH] = upd_ignore,
+		[UPE_UP] = upd_ignore,
+		[UPE_TICK] = upd_ignore,
+		[UPE_ENDED] = upd_ignore,
+		[UPE_STOPPED] = upd_ignore,
+		[UPE_ROLLBACK] = a_rollback_committed,
+	},
+	[UPS_STAGING] = {
+		[UPE_STAGE] = upd_ignore,
+		[UPE_STAGE_DONE] = a_stage_done,
+		[UPE_SWITCH] = upd_ignore,
+		[UPE_UP] = upd_ignore,
+		[UPE_TICK] = upd_ignore,
+		[UPE_ENDED] = upd_ignore,
+		[UPE_STOPPED] = upd_ignore,
+		[UPE_ROLLBACK] = upd_ignore,
+	},
+	[UPS_STAGED] = {
+		[UPE_STAGE] = a_staging,
+		[UPE_STAGE_DONE] = upd_ignore,
+		[UPE_SWITCH] = a_switch,
+		[UPE_UP] = upd_ignore,
+		[UPE_TICK] = upd_ignore,
+		[UPE_ENDED] = upd_ignore,
+		[UPE_STOPPED] = upd_ignore,
+		[UPE_ROLLBACK] = a_rollback_committed,
+	},
+	[UPS_TRIAL] = {
+		[UPE_STAGE] = upd_ignore,
+		[UPE_STAGE_DONE] = upd_ignore,
+		[UPE_SWITCH] = upd_ignore,
+		[UPE_UP] = a_up,
+		[UPE_TICK] = a_tick,
+		[UPE_ENDED] = a_ended,
+		[UPE_STOPPED] = a_stopped,
+		[UPE_ROLLBACK] = a_rollback_trial,
+	},
+};
+
+int
+update_dispatch(struct service *s, enum upd_event ev, const char *why)
+{
+	if (s->upd.dir == NULL || (size_t)s->upd.state >= UPS__N ||
+	    (size_t)ev >= UPE__N)
+		return 0;
+	return upd_table[s->upd.state][ev](s, why ? why : "");
+}
+
+/* ---- the store, at start ------------------------------------------------ */
+
+void
+update_open(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+	struct err e = ERR_INIT;
+	char *dir;
+
+	u->stage_fd = -1;
+	if (!s->conf->update)
+		return;
+	if (asprintf(&dir, "%s/update", s->sup->cfg->d.state_dir) < 0 ||
+	    asprintf(&u->dir, "%s/%s", dir, s->conf->name) < 0)
+		fatal("asprintf");
+	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    (mkdir(u->dir, 0700) == -1 && errno != EEXIST) ||
+	    fileio_check_dir(u->dir, &e) == -1) {
+		svc_warn(s, "update: %s: %s: no updates (its own images run)",
+		    u->dir, e.msg[0] ? e.msg : strerror(errno));
+		free(u->dir);
+		u->dir = NULL;
+	} else if (upd_record_read(s, &e) == -1)
+		svc_warn(s, "update: %s (its own images run until the next "
+		    "stage)", e.msg);
+	free(dir);
+	if (u->dir == NULL)
+		return;
+	upd_gc(s);
+	upd_paths(s);
+	u->state = u->trial ? UPS_TRIAL : upd_rest(u);
+}
+
+void
+update_close(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+
+	upd_stage_abort(s);
+	free(u->kernel);
+	free(u->ramdisk);
+	free(u->device_tree);
+	free(u->dir);
+	memset(u, 0, sizeof(*u));
+	u->stage_fd = -1;
+}
+
+/* a trial the last domud left: its domain still runs, or it is over */
+void
+update_resume(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+	int64_t left;
+
+	if (u->dir == NULL || !u->trial)
+		return;
+	if (s->state == ST_RUNNING && u->trial_domid != 0 &&
+	    s->domid == u->trial_domid) {
+		left = u->trial_end_wall - (int64_t)time(NULL);
+		u->trial_end = s->sup->now + (left > 0 ? (uint64_t)left * 1000 :
+		    0);
+		svc_note(s, "update: the trial of slot %s goes on (%lld s left)",
+		    slot_names[u->active], (long long)(left > 0 ? left : 0));
+		return;
+	}
+	/* its domain is gone (Dom0 restarted), or never was: not proven */
+	rollback(s, "the trial was cut short (domud or Dom0 restarted before "
+	    "it was committed)", 1);
+	/* a domain that runs and is not the one from before the switch is
+	 * the trial's: the old slot's takes its place */
+	if (s->state == ST_RUNNING && s->domid != u->from_domid)
+		sup_dispatch(s, EV_RESTART, NULL);
+}
+
+/* ---- what the spec takes ------------------------------------------------ */
+
+const char *
+update_disk(struct service *s, const char *vdev, char *buf, size_t sz)
+{
+	const struct svc_update *u = &s->upd;
+	const struct upd_slot *sl = &u->slots[u->active];
+	char name[SLOT_FILE_NAME_MAX];
+
+	if (u->dir == NULL || sl->gen[0] == '\0')
+		return NULL;
+	snprintf(name, sizeof(name), "disk:%s", vdev);
+	if (slot_manifest_find(&sl->m, name) == NULL)
+		return NULL;
+	snprintf(buf, sz, "%s/%s/%s", u->dir, sl->gen, name);
+	return buf;
+}
+
+const char *
+update_cmdline(const struct service *s)
+{
+	const struct upd_slot *sl = &s->upd.slots[s->upd.active];
+
+	if (s->upd.dir == NULL || sl->gen[0] == '\0' || !sl->m.has_cmdline)
+		return NULL;
+	return sl->m.cmdline;
+}
+
+/* ---- verbs -------------------------------------------------------------- */
+
+int
+update_stage(struct service *s, struct upd_stage_req *req, char *why,
+    size_t whysz)
+{
+	struct svc_update *u = &s->upd;
+	char msg[128];
+
+	if (u->dir == NULL)
+		return msgf(why, whysz, "%s has no update slots (update = yes "
+		    "in its file, and a usable %s/update)", s->conf->name,
+		    s->sup->cfg->d.state_dir), -1;
+	if (u->state == UPS_STAGING || u->state == UPS_TRIAL)
+		return msgf(why, whysz, "%s: a %s is under way", s->conf->name,
+		    u->state == UPS_TRIAL ? "trial" : "stage"), -1;
+	if (upd_stage_start(s, req, why, whysz) == -1)
+		return -1;
+	msgf(msg, sizeof(msg), "slot %s: %zu files", slot_names[!u->active],
+	    req->n);
+	(void)update_dispatch(s, UPE_STAGE, msg);
+	return 0;
+}
+
+int
+update_switch(struct service *s, char *why, size_t whysz)
+{
+	struct svc_update *u = &s->upd;
+
+	if (u->dir == NULL)
+		return msgf(why, whysz, "%s has no update slots",
+		    s->conf->name), -1;
+	if (u->state != UPS_STAGED)
+		return msgf(why, whysz, "%s: nothing staged to switch to (%s; "
+		    "slot %s is %s)", s->conf->name, upd_state_str(u->state),
+		    slot_names[!u->active],
+		    upd_slot_state_str(u->slots[!u->active].state)), -1;
+	if (s->state == ST_STARTING || s->state == ST_DESTROYING ||
+	    s->state == ST_STOPPING)
+		return msgf(why, whysz, "%s is %s: switch when it is done",
+		    s->conf->name, svc_state_str(s->state)), -1;
+	if (s->pending_conf)
+		return msgf(why, whysz, "%s: a reload waits for its restart",
+		    s->conf->name), -1;
+	if (update_dispatch(s, UPE_SWITCH, NULL) == -1)
+		return msgf(why, whysz, "%s: the record could not be written "
+		    "(domud's log says why)", s->conf->name), -1;
+	return 0;
+}
+
+int
+update_rollback(struct service *s, char *why, size_t whysz)
+{
+	struct svc_update *u = &s->upd;
+	enum upd_slot_state other;
+
+	if (u->dir == NULL)
+		return msgf(why, whysz, "%s has no update slots",
+		    s->conf->name), -1;
+	if (u->state == UPS_TRIAL) {
+		(void)update_dispatch(s, UPE_ROLLBACK, NULL);
+		return 0;
+	}
+	other = u->slots[!u->active].state;
+	if (u->state == UPS_STAGING || (other != SL_GOOD && other !=
+	    SL_FACTORY))
+		return msgf(why, whysz, "%s: no trial, and slot %s is %s: "
+		    "nothing to go back to", s->conf->name,
+		    slot_names[!u->active], upd_slot_state_str(other)), -1;
+	(void)update_dispatch(s, UPE_ROLLBACK, NULL);
+	return 0;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+void
+update_before_poll(struct service *s, struct pollfd *fds, int *nfds, int max,
+    int *timeout_ms)
+{
+	struct svc_update *u = &s->upd;
+
+	if (u->stage_fd != -1 && *nfds < max) {
+		fds[*nfds].fd = u->stage_fd;
+		fds[*nfds].events = POLLIN;
+		fds[*nfds].revents = 0;
+		(*nfds)++;
+	}
+	if (u->state == UPS_TRIAL && u->trial_end) {
+		uint64_t now = s->sup->now, left = u->trial_end > now ?
+		    u->trial_end - now : 0;
+
+		if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+			*timeout_ms = (int)(left > 60000 ? 60000 : left);
+	}
+}
+
+void
+update_after_poll(struct service *s, const struct pollfd *fds, int nfds)
+{
+	int k;
+
+	for (k = 0; s->upd.stage_fd != -1 && k < nfds; k++)
+		if (fds[k].fd == s->upd.stage_fd && fds[k].revents) {
+			(void)update_dispatch(s, UPE_STAGE_DONE, NULL);
+			break;
+		}
+	(void)update_dispatch(s, UPE_TICK, NULL);
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+void
+update_slot_json(const struct upd_slot *sl, const char *name, yajl_gen g)
+{
+	char hex[2 * SLOT_SHA256_LEN + 1];
+	size_t i;
+
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "name", name);
+	gen_kv_str(g, "state", upd_slot_state_str(sl->state));
+	if (sl->state != SL_FACTORY && sl->state != SL_EMPTY) {
+		gen_kv_str(g, "version", sl->m.version);
+		gen_kv_bool(g, "signed", sl->is_signed);
+		gen_kv_int(g, "staged", sl->staged_wall);
+		if (sl->m.has_cmdline)
+			gen_kv_str(g, "cmdline", sl->m.cmdline);
+	}
+	if (sl->why[0])
+		gen_kv_str(g, "why", sl->why);
+	gen_str(g, "files");
+	yajl_gen_array_open(g);
+	for (i = 0; i < sl->m.nfiles; i++) {
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "name", sl->m.files[i].name);
+		gen_kv_int(g, "size", (long long)sl->m.files[i].size);
+		slot_hex(sl->m.files[i].sha256, hex);
+		gen_kv_str(g, "sha256", hex);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+void
+update_json(const struct service *s, yajl_gen g)
+{
+	const struct svc_update *u = &s->upd;
+	int i;
+
+	yajl_gen_map_open(g);
+	gen_kv_str(g, "name", s->conf->name);
+	gen_kv_str(g, "state", upd_state_str(u->state));
+	gen_kv_str(g, "active", slot_names[u->active]);
+	if (u->state == UPS_TRIAL) {
+		uint64_t now = s->sup->now;
+
+		gen_str(g, "trial");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "slot", slot_names[u->active]);
+		gen_kv_bool(g, "window_started", u->trial_end != 0);
+		gen_kv_int(g, "ends_in_s", u->trial_end == 0 ?
+		    (long long)(s->conf->update_window_ms / 1000) :
+		    u->trial_end > now ? (long long)((u->trial_end - now +
+		    999) / 1000) : 0);
+		gen_kv_str(g, "health", s->conf->health == HEALTH_NONE ?
+		    "none" : health_state_str(s->health.state));
+		yajl_gen_map_close(g);
+	}
+	if (u->last_result[0]) {
+		gen_str(g, "last");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "result", u->last_result);
+		gen_kv_str(g, "reason", u->last_reason);
+		gen_kv_int(g, "wall", u->last_wall);
+		yajl_gen_map_close(g);
+	}
+	gen_str(g, "slots");
+	yajl_gen_array_open(g);
+	for (i = 0; i < UPD_SLOTS; i++)
+		update_slot_json(&u->slots[i], slot_names[i], g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
