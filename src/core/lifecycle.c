@@ -241,7 +241,6 @@ a_adopted(struct service *s, const struct be_event *ev)
 	s->domid = ev->domid;
 	svc_set_state(s, ST_RUNNING);
 	health_begin(s);
-	(void)update_dispatch(s, UPE_UP, NULL);
 }
 
 /* at start: state.json says it had failed (this boot) */
@@ -302,6 +301,7 @@ a_created(struct service *s, const struct be_event *ev)
 	s->log_has_run = 1;
 	svc_set_state(s, ST_RUNNING);
 	health_begin(s);
+	(void)update_dispatch(s, UPE_UP, NULL);
 	tty = s->sup->be->ops->console_path(s->sup->be, ev->domid, &e);
 	if (tty == NULL)
 		log_warnx("%s: no console: %s", s->conf->name, e.msg);

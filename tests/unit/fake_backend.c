@@ -90,6 +90,10 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	f->inflight++;
 	strlcpy_(f->last_create, sp->name, sizeof(f->last_create));
 	f->last_kernel_cache = sp->kernel_prepare != NULL;
+	strlcpy_(f->last_kernel, sp->kernel ? sp->kernel : "",
+	    sizeof(f->last_kernel));
+	strlcpy_(f->last_cmdline, sp->cmdline ? sp->cmdline : "",
+	    sizeof(f->last_cmdline));
 	if (sp->standby)
 		f->nstandby++;
 	if (f->ncreating < nitems(f->creating)) {

@@ -30,6 +30,8 @@ struct fake_backend {
 	char		 last_create[64];
 	int		 last_kernel_cache;	/* the last create asked the
 						 * kernel cache (kernel_prepare) */
+	char		 last_kernel[512];	/* ... and its kernel, cmdline */
+	char		 last_cmdline[512];
 	struct be_event	 queue[FAKE_MAX_EVENTS];
 	int		 nqueue;
 	int		 inflight;

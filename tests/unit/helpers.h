@@ -35,5 +35,6 @@ Suite *frame_suite(void);
 Suite *kcache_suite(void);
 Suite *tables_suite(void);
 Suite *slot_suite(void);
+Suite *update_suite(void);
 
 #endif

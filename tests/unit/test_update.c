@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * update = yes over the fake backend: stage, switch, the trial's verdicts,
+ * and the record across a crash at every one of its writes (the next
+ * domud must find one slot to run, whole, and no stray directory).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/util.h"
+#include "core/supervisor.h"
+#include "fake_backend.h"
+#include "helpers.h"
+
+static struct fake_backend *fb;
+static struct supervisor *sup;
+static char *dir;
+
+static const char *svc_text = "[service]\nkernel = /dev/null\nmemory = 64M\n"
+    "update = yes\nupdate_window = 10s\nrestart = on-failure\n"
+    "cmdline = console=hvc0 v=1\n";
+
+static void
+boot(const char *extra)
+{
+	struct config *cfg = config_new("domud.conf");
+	char t[512];
+
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
+	snprintf(t, sizeof(t), "%s%s", svc_text, extra);
+	config_add_service(cfg, t_service(cfg, "u", t));
+	config_finish(cfg);
+	ck_assert_uint_eq(cfg->errors, 0);
+	fb = fake_new(1ULL << 30);
+	sup = sup_new(&fb->be, cfg);
+}
+
+static void
+halt(void)
+{
+	sup_free(sup);
+	fb->be.ops->free(&fb->be);
+	sup = NULL;
+	fb = NULL;
+}
+
+static void
+run(void)
+{
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, NULL, 0);
+}
+
+static struct service *
+up(void)
+{
+	struct service *s = sup_find(sup, "u");
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sup_start(sup, s, &e), 0);
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	return s;
+}
+
+/* a file of text, opened for a stage */
+static int
+file_fd(const char *name, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/src-%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write_all(fd, text, strlen(text)), 0);
+	return fd;
+}
+
+/* stage a kernel (and a ramdisk) and wait for its thread: 0 staged */
+static int
+stage(struct service *s, const char *kernel_text)
+{
+	struct upd_stage_req r;
+	struct pollfd p;
+	char why[256];
+
+	memset(&r, 0, sizeof(r));
+	r.fds[0] = file_fd("kernel", kernel_text);
+	strlcpy_(r.names[0], "kernel", sizeof(r.names[0]));
+	r.fds[1] = file_fd("ramdisk", "initramfs v2");
+	strlcpy_(r.names[1], "ramdisk", sizeof(r.names[1]));
+	r.n = 2;
+	if (update_stage(s, &r, why, sizeof(why)) == -1)
+		return -1;
+	ck_assert_int_eq(s->upd.state, UPS_STAGING);
+	p.fd = s->upd.stage_fd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	update_after_poll(s, &p, 1);
+	return s->upd.state == UPS_STAGED ? 0 : -1;
+}
+
+/* the restart a switch or a rollback asks: graceful stop, then create */
+static void
+restarted(struct service *s)
+{
+	uint32_t domid = s->domid;
+
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	fake_shutdown(fb, "u", domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+	ck_assert_int_eq(s->state, ST_STARTING);
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+}
+
+static void
+window_ends(struct service *s)
+{
+	ck_assert_uint_ne(s->upd.trial_end, 0);
+	s->upd.trial_end = mono_ms();
+	run();
+}
+
+START_TEST(stage_switch_commit)
+{
+	struct service *s;
+	char want[600], why[256];
+
+	dir = t_tmpdir();
+	boot("");
+	s = up();
+	ck_assert_str_eq(fb->last_kernel, "/dev/null");
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_STAGED);
+	ck_assert_uint_eq(s->upd.slots[1].m.nfiles, 2);
+	/* staged is not running: the same domain, the factory slot */
+	ck_assert_int_eq(s->upd.active, 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	ck_assert_int_eq(s->upd.state, UPS_TRIAL);
+	restarted(s);
+	snprintf(want, sizeof(want), "%s/update/u/%s/kernel", dir,
+	    s->upd.slots[1].gen);
+	ck_assert_str_eq(fb->last_kernel, want);
+	ck_assert_uint_eq(s->upd.trial_domid, s->domid);
+	/* a second switch, a stage during the trial: refused */
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
+	ck_assert_int_eq(stage(s, "kernel v3"), -1);
+	window_ends(s);
+	ck_assert_int_eq(s->upd.state, UPS_IDLE);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_GOOD);
+	ck_assert_str_eq(s->upd.last_result, "committed");
+	/* the record says so to the next domud */
+	halt();
+	boot("");
+	s = sup_find(sup, "u");
+	ck_assert_int_eq(s->upd.active, 1);
+	ck_assert_int_eq(s->upd.trial, 0);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_GOOD);
+	up();
+	ck_assert_str_eq(fb->last_kernel, want);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/* each way a trial fails: back to slot a, b bad with its log kept */
+static void
+trial_fails(int how)
+{
+	struct service *s;
+	char why[256], *log;
+	uint32_t domid;
+
+	dir = t_tmpdir();
+	boot("");
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	restarted(s);
+	domid = s->domid;
+	switch (how) {
+	case 0:	/* it crashes within its window */
+		fake_shutdown(fb, "u", domid, SR_CRASH);
+		run();
+		fake_destroy_done(fb, "u", domid);
+		run();
+		/* the old slot at once, not the restart policy's backoff */
+		ck_assert_int_eq(s->state, ST_STARTING);
+		ck_assert_ptr_nonnull(strstr(s->upd.slots[1].why, "crash"));
+		break;
+	case 1:	/* by hand */
+		ck_assert_int_eq(update_rollback(s, why, sizeof(why)), 0);
+		ck_assert_int_eq(s->state, ST_STOPPING);
+		fake_shutdown(fb, "u", domid, SR_POWEROFF);
+		run();
+		fake_destroy_done(fb, "u", domid);
+		run();
+		break;
+	case 2:	/* its probe fails (the verdict as health.c gives it; the
+		 * probe itself is health's own test) */
+		s->conf->health = HEALTH_TCP;
+		s->health.state = HS_UNHEALTHY;
+		run();
+		s->conf->health = HEALTH_NONE;
+		ck_assert_int_eq(s->state, ST_STOPPING);
+		fake_shutdown(fb, "u", domid, SR_POWEROFF);
+		run();
+		fake_destroy_done(fb, "u", domid);
+		run();
+		break;
+	case 3:	/* the window ends and its probe has not passed yet */
+		s->conf->health = HEALTH_TCP;
+		window_ends(s);
+		s->conf->health = HEALTH_NONE;
+		ck_assert_int_eq(s->state, ST_STOPPING);
+		fake_shutdown(fb, "u", domid, SR_POWEROFF);
+		run();
+		fake_destroy_done(fb, "u", domid);
+		run();
+		break;
+	}
+	ck_assert_int_eq(s->upd.active, 0);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_BAD);
+	ck_assert_str_eq(s->upd.last_result, "rolled-back");
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_str_eq(fb->last_kernel, "/dev/null");
+	ck_assert_str_eq(fb->last_cmdline, "console=hvc0 v=1");
+	/* the log of the run that failed is kept with its slot */
+	log = update_slot_log(s, "b");
+	ck_assert_ptr_nonnull(log);
+	ck_assert_int_eq(access(log, R_OK), 0);
+	free(log);
+	/* a bad slot is not switched to again */
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "bad"));
+	halt();
+	t_rmtree(dir);
+}
+
+START_TEST(rollback_on_crash)
+{
+	trial_fails(0);
+}
+END_TEST
+
+START_TEST(rollback_by_hand)
+{
+	trial_fails(1);
+}
+END_TEST
+
+START_TEST(rollback_on_failed_probe)
+{
+	trial_fails(2);
+}
+END_TEST
+
+START_TEST(rollback_when_window_ends_unhealthy)
+{
+	trial_fails(3);
+}
+END_TEST
+
+/* update_key: a stage without a signed manifest is refused, and leaves
+ * nothing in the store */
+START_TEST(stage_refused_leaves_nothing)
+{
+	struct service *s;
+	char key[512], extra[600];
+	struct err e = ERR_INIT;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	dir = t_tmpdir();
+	snprintf(key, sizeof(key), "%s/key.pub", dir);
+	ck_assert_int_eq(fileio_write_atomic(dir, "key.pub", "untrusted "
+	    "comment: k\nRWQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAA\n", 84, 0600, &e), 0);
+	snprintf(extra, sizeof(extra), "update_key = %s\n", key);
+	boot(extra);
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), -1);
+	ck_assert_str_eq(s->upd.last_result, "refused");
+	ck_assert_ptr_nonnull(strstr(s->upd.last_reason, "signed manifest"));
+	ck_assert_int_eq(s->upd.state, UPS_IDLE);
+	snprintf(key, sizeof(key), "%s/update/u", dir);
+	d = opendir(key);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	ck_assert_int_eq(n, 0);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/* ---- a crash at each write of the record -------------------------------- */
+
+static int writes, crash_at, crash_after, crashed;
+
+static int
+crashing_write(const char *d, const char *name, const void *buf, size_t len,
+    struct err *e)
+{
+	writes++;
+	if (crashed || (writes == crash_at && !crash_after)) {
+		crashed = 1;
+		return err_set(e, EIO, "crashed");
+	}
+	if (fileio_write_atomic(d, name, buf, len, 0600, e) == -1)
+		return -1;
+	if (writes == crash_at)
+		crashed = 1;
+	return 0;
+}
+
+/* stage, switch, the trial's domain, commit; then a second stage, switch,
+ * a crash of the trial and its rollback: every write of the record */
+static void
+lifetime(void)
+{
+	struct service *s = up();
+	char why[256];
+	uint32_t domid;
+
+	(void)stage(s, "kernel v2");
+	if (update_switch(s, why, sizeof(why)) == -1)
+		return;
+	restarted(s);
+	window_ends(s);
+	if (stage(s, "kernel v3") == -1)
+		return;
+	if (update_switch(s, why, sizeof(why)) == -1)
+		return;
+	restarted(s);
+	domid = s->domid;
+	fake_shutdown(fb, "u", domid, SR_CRASH);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+}
+
+/* what the next domud finds: a record it reads, an active slot that may
+ * run and whose files are all there, no directory the record does not
+ * name; after update_resume (nothing runs) no trial is left */
+static void
+check_store(int point)
+{
+	struct service *s;
+	const struct upd_slot *sl;
+	char path[1024];
+	struct stat st;
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	upd_write_hook = crashing_write;
+	crashed = 0;
+	crash_at = 0;
+	boot("");
+	s = sup_find(sup, "u");
+	ck_assert_msg(s->upd.dir != NULL, "crash point %d: no store", point);
+	sl = &s->upd.slots[s->upd.active];
+	ck_assert_msg(sl->state == SL_FACTORY || sl->state == SL_GOOD ||
+	    sl->state == SL_TRIAL, "crash point %d: active slot %s", point,
+	    upd_slot_state_str(sl->state));
+	for (i = 0; i < sl->m.nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/update/u/%s/%s", dir, sl->gen,
+		    sl->m.files[i].name);
+		ck_assert_msg(stat(path, &st) == 0 && (uint64_t)st.st_size ==
+		    sl->m.files[i].size, "crash point %d: %s", point, path);
+	}
+	snprintf(path, sizeof(path), "%s/update/u", dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == 'a' || de->d_name[0] == 'b')
+			ck_assert_msg(strcmp(de->d_name, s->upd.slots[0].gen) ==
+			    0 || strcmp(de->d_name, s->upd.slots[1].gen) == 0,
+			    "crash point %d: stray %s", point, de->d_name);
+	closedir(d);
+	update_resume(s);
+	ck_assert_int_eq(s->upd.trial, 0);
+	ck_assert_int_ne(s->upd.state, UPS_TRIAL);
+	sl = &s->upd.slots[s->upd.active];
+	ck_assert(sl->state == SL_FACTORY || sl->state == SL_GOOD);
+	halt();
+}
+
+START_TEST(crash_at_every_write)
+{
+	int (*orig)(const char *, const char *, const void *, size_t,
+	    struct err *) = upd_write_hook;
+	int total, point, after;
+
+	/* count the writes of a whole lifetime */
+	dir = t_tmpdir();
+	upd_write_hook = crashing_write;
+	writes = crash_at = crash_after = crashed = 0;
+	boot("");
+	lifetime();
+	halt();
+	total = writes;
+	t_rmtree(dir);
+	ck_assert_int_ge(total, 6);
+	for (point = 1; point <= total; point++)
+		for (after = 0; after < 2; after++) {
+			dir = t_tmpdir();
+			writes = crashed = 0;
+			crash_at = point;
+			crash_after = after;
+			boot("");
+			lifetime();
+			halt();
+			check_store(point * 2 + after);
+			t_rmtree(dir);
+		}
+	upd_write_hook = orig;
+}
+END_TEST
+
+Suite *
+update_suite(void)
+{
+	Suite *su = suite_create("update");
+	TCase *tc = tcase_create("update");
+
+	tcase_add_test(tc, stage_switch_commit);
+	tcase_add_test(tc, rollback_on_crash);
+	tcase_add_test(tc, rollback_by_hand);
+	tcase_add_test(tc, rollback_on_failed_probe);
+	tcase_add_test(tc, rollback_when_window_ends_unhealthy);
+	tcase_add_test(tc, stage_refused_leaves_nothing);
+	tcase_add_test(tc, crash_at_every_write);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(su, tc);
+	return su;
+}
