@@ -215,7 +215,7 @@ upd_record_read(struct service *s, struct err *e)
 		return err_set(e, EINVAL, "%s: not JSON", path);
 	}
 	act = str_at(root, "active", NULL);
-	if (act == NULL || (strcmp(act, "a") && strcmp(act, "b"))) {
+	if (act == NULL || (strcmp(act, "a") != 0 && strcmp(act, "b") != 0)) {
 		err_set(e, EINVAL, "%s: 'active' is neither a nor b", path);
 		goto out;
 	}

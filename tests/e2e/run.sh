@@ -87,7 +87,7 @@ RUN_DEBS=("xen-hypervisor-$XENV-$ARCH" "xen-utils-$XENV" xen-utils-common xensto
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 "libxenmisc$XENV"
           libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1
           libyajl2 libuuid1 zlib1g liblzma5 libzstd1 libfdt1 libgcc-s1 libc6
-          libinih1 libnl-3-200 libnl-route-3-200 libsodium23
+          libinih1 libnl-3-200 libnl-route-3-200 libsodium23 signify-openbsd
           busybox-static bash libtinfo6 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 libmd0
           libdb5.3 libselinux1 libpcre2-8-0 iptables libxtables12 libip4tc2 libip6tc2
           libnftnl11 libnetfilter-conntrack3 libnfnetlink0 util-linux mount libmount1 libblkid1

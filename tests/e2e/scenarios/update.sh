@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+# e2e-timeout: 900
+# Guest updates (issue #25) on real Xen: one memres service `upd` with
+# update = yes, a signify key and an exec health probe; versions differ by
+# the manifest's command line (the same kernel and initramfs), so that a
+# version can pass, panic at boot, fail its probe or crash late:
+#   v2  passes                     -> committed, and stays across a restart
+#   vp  rdinit=/bin/false: panics  -> rolled back (crash)
+#   vu  e2e.unhealthy=1            -> rolled back (its probe fails)
+#   vl  e2e.after=crash:1          -> rolled back (crashes within the window)
+# then domud killed (-9) in the middle of a switch and of a trial, the
+# Mender module and the SWUpdate handler driven as their tools call them,
+# and bench update_downtime (switch -> the new version's marker, against a
+# restart of the same service).
+. /e2e/scenarios/lib/domud.sh
+
+STORE=/var/lib/domud/update/upd
+W=/tmp/upd
+rm -rf "$W" "$STORE"; mkdir -p "$W"
+K=$E2E_KERNEL
+R=$(agent_initrd "$W/initrd")
+WINDOW=30
+
+if ! command -v signify-openbsd > /dev/null; then
+  fail update/setup "no signify-openbsd in dom0"
+  exit 0
+fi
+signify-openbsd -G -n -p "$W/key.pub" -s "$W/key.sec" > /dev/null 2>&1
+signify-openbsd -G -n -p "$W/other.pub" -s "$W/other.sec" > /dev/null 2>&1
+
+conf_init
+CMDX="e2e.agent=1" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
+  "restart = on-failure" "stop_timeout = 20s" "update = yes" \
+  "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
+  "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
+  "health_retries = 2" "health_timeout = 10s"
+
+# mk_manifest OUT VERSION TOKEN [cmdline words]: the manifest of kernel and
+# ramdisk with that command line, signed by key.sec (OUT.sig)
+mk_manifest() {
+  _o=$1 _v=$2 _t=$3; shift 3
+  {
+    printf '{"version":"%s","cmdline":"%s","files":{' "$_v" \
+      "$(guest_cmdline "$_t" e2e.agent=1 "$@")"
+    printf '"kernel":{"size":%s,"sha256":"%s"},' "$(wc -c < "$K" | tr -d ' ')" \
+      "$(sha256sum "$K" | cut -d' ' -f1)"
+    printf '"ramdisk":{"size":%s,"sha256":"%s"}}}\n' "$(wc -c < "$R" | tr -d ' ')" \
+      "$(sha256sum "$R" | cut -d' ' -f1)"
+  } > "$_o"
+  signify-openbsd -S -s "$W/key.sec" -m "$_o" > /dev/null 2>&1
+}
+
+stage() { # MANIFEST [ramdisk file]: stage kernel and ramdisk with it
+  domuctl -t 120 update stage upd --kernel "$K" --ramdisk "${2:-$R}" --manifest "$1" \
+    > "$W/stage.out" 2>&1
+}
+
+active_is() { # SLOT: update status says it runs that slot, no trial
+  domuctl -j update status upd > "$W/st.json" 2>/dev/null &&
+    grep -q "\"active\":\"$1\"" "$W/st.json" && ! grep -q '"trial":{' "$W/st.json"
+}
+
+marker_count() { runs_count upd "DOMU-MARKER $1"; }
+
+# switch to what is staged, wait for the verdict: its exit status
+switch_wait() {
+  domuctl update switch upd > "$W/switch.out" 2>&1 || return 9
+  domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1
+}
+
+if ! domud_up || ! wait_up upd 120 || ! wait_for 60 console_has upd "DOMU-MARKER up-v1"; then
+  fail update/setup "upd did not come up"
+  show_log 30
+  exit 0
+fi
+domid1=$(jfield upd domid)
+
+# ---- update/verify: what does not verify is refused, nothing started -------
+mk_manifest "$W/v2.json" 2 up-v2
+cp "$R" "$W/flipped"
+printf '\377' | dd of="$W/flipped" bs=1 seek=100 conv=notrunc 2>/dev/null
+v_ok=1 why=""
+stage "$W/v2.json" "$W/flipped" && { v_ok=0; why="$why flipped byte staged;"; }
+grep -qi 'sha-256\|sha256\|digest' "$W/stage.out" || { v_ok=0; why="$why flipped: $(head -c 200 "$W/stage.out");"; }
+cp "$W/v2.json" "$W/bad.json"
+signify-openbsd -S -s "$W/other.sec" -m "$W/bad.json" > /dev/null 2>&1
+stage "$W/bad.json" && { v_ok=0; why="$why other key staged;"; }
+grep -qi 'signature\|key' "$W/stage.out" || { v_ok=0; why="$why other key: $(head -c 200 "$W/stage.out");"; }
+cp "$W/v2.json" "$W/nosig.json"
+stage "$W/nosig.json" && { v_ok=0; why="$why unsigned staged;"; }
+left=$(find "$STORE" -mindepth 1 -maxdepth 1 -type d | wc -l)
+if [ $v_ok = 1 ] && [ "$left" = 0 ] && active_is a && [ "$(jfield upd domid)" = "$domid1" ] &&
+   [ "$(domuctl events upd 2>/dev/null | grep -c refused)" -ge 3 ]; then
+  pass update/verify "flipped byte, other key, no signature: refused, nothing left, domain $domid1 untouched"
+else
+  fail update/verify "$why left=$left domid=$(jfield upd domid)/$domid1"
+  show_log 20
+fi
+
+# ---- update/commit: v2 passes its probes for the window, stays across a restart
+t_sw=$(ms)
+if stage "$W/v2.json" && switch_wait; then rc=0; else rc=$?; fi
+sw_ms=$(( $(ms) - t_sw ))
+if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b &&
+   grep -q '"result":"committed"' "$W/st.json"; then
+  domud_down 90
+  domud_up
+  if wait_up upd 120 && until_s 60 console_has upd "DOMU-MARKER up-v2" && active_is b; then
+    pass update/commit "v2 committed after ${WINDOW}s healthy (switch to verdict $((sw_ms / 1000))s), runs again after a domud restart"
+  else
+    fail update/commit "after the restart: $(tr -d '\n' < "$W/st.json" | head -c 300)"
+  fi
+else
+  fail update/commit "rc=$rc $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
+  show_log 30
+fi
+
+# rollback NAME TOKEN REASON_PATTERN [cmdline words]: a version that fails
+rollback_case() {
+  _n=$1 _t=$2 _why=$3; shift 3
+  mk_manifest "$W/$_t.json" "$_t" "$_t" "$@"
+  _before=$(marker_count up-v2)
+  if stage "$W/$_t.json" && switch_wait; then _rc=0; else _rc=$?; fi
+  if [ "$_rc" = 1 ] && grep -qi "$_why" "$W/wait.out" && active_is b &&
+     until_s 90 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-v2') -gt $_before ]" &&
+     domuctl logs upd --slot a > "$W/slotlog.out" 2>&1 && [ -s "$W/slotlog.out" ] &&
+     grep -q '"state":"bad"' "$W/st.json"; then
+    pass "update/$_n" "rolled back to v2 ($(head -c 160 "$W/wait.out" | tr '\n' ' ')), slot a bad, its log kept"
+  else
+    fail "update/$_n" "rc=$_rc $(cat "$W/stage.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 300) $(tr -d '\n' < "$W/st.json" | head -c 300)"
+    show_log 30
+  fi
+}
+
+rollback_case rollback-panic up-vp "crash" rdinit=/bin/false
+grep -qi 'panic\|kill init' "$W/slotlog.out" ||
+  info "update/rollback-panic: the kept log has no panic line: $(tail -n 3 "$W/slotlog.out" | tr '\n' ' ')"
+rollback_case rollback-unhealthy up-vu "probe\|health" e2e.unhealthy=1
+rollback_case rollback-late up-vl "crash" e2e.after=crash:1
+
+# ---- update/kill-anywhere: domud -9 in a switch and in a trial --------------
+# After each, the next domud must end with one version running and no trial:
+# the trial cut short goes back to v2 (or its domain goes on and is judged).
+ka_ok=1 ka_why=""
+for point in switch trial; do
+  mk_manifest "$W/k-$point.json" "k-$point" "up-k$point"
+  stage "$W/k-$point.json" || { ka_ok=0; ka_why="$ka_why $point: stage: $(head -c 100 "$W/stage.out");"; continue; }
+  domuctl update switch upd > /dev/null 2>&1
+  if [ $point = trial ]; then
+    until_s 90 console_has upd "DOMU-MARKER up-k$point" || true
+  fi
+  kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+  domud_up
+  if until_s $((WINDOW + 120)) sh -c '
+      domuctl -j update status upd > /tmp/upd/ka.json 2>/dev/null &&
+      ! grep -q "\"trial\":{" /tmp/upd/ka.json &&
+      domuctl -j status upd 2>/dev/null | grep -q "\"state\":\"running\""'; then
+    act=$(sed -n 's/.*"active":"\([ab]\)".*/\1/p' /tmp/upd/ka.json)
+    info "update/kill-anywhere: killed in the $point: active slot $act, $(sed -n 's/.*"result":"\([a-z-]*\)".*/\1/p' /tmp/upd/ka.json)"
+  else
+    ka_ok=0; ka_why="$ka_why $point: $(tr -d '\n' < /tmp/upd/ka.json | head -c 200);"
+  fi
+done
+if [ $ka_ok = 1 ]; then
+  pass update/kill-anywhere "killed in a switch and in a trial: each time one version runs, no trial left"
+else
+  fail update/kill-anywhere "$ka_why"
+  show_log 30
+fi
+
+# ---- bench: update_downtime ---------------------------------------------------
+# from switch to the new version's marker, against domuctl restart to its
+# marker: the same service, the same boot
+mk_manifest "$W/vb.json" vb up-vb
+if stage "$W/vb.json"; then
+  n0=$(marker_count up-vb); t0=$(ms)
+  domuctl update switch upd > /dev/null 2>&1
+  until_s 120 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-vb') -gt $n0 ]"
+  sw=$(( $(ms) - t0 ))
+  domuctl update wait upd --timeout $((WINDOW + 120)) > /dev/null 2>&1
+  n0=$(marker_count up-vb); t0=$(ms)
+  domuctl restart upd > /dev/null 2>&1
+  until_s 120 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-vb') -gt $n0 ]"
+  rs=$(( $(ms) - t0 ))
+  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}')"
+else
+  info "update_downtime: stage failed: $(head -c 200 "$W/stage.out")"
+fi
+
+domud_down 90
+true
