@@ -10,6 +10,11 @@
 #
 # Kernel command line: e2e.shell=1  after the scenarios, a shell on the console
 #                                   instead of powering off
+#                      e2e.persist=1  the board's persistent disk (/dev/vda, ext4, made
+#                                   by run.sh) on /persist, /var/lib/domud a bind mount
+#                                   of /persist/var-lib-domud
+#                      e2e.boot=K e2e.boots=N  boot K of N over that disk (E2E_BOOT,
+#                                   E2E_BOOTS; lib.sh's power_cut ends a boot K < N)
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 # the host's ldconfig cannot index a foreign arch's libraries (arm64)
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu
@@ -41,8 +46,12 @@ param() {
   echo "$2"
 }
 SHELL_AT_END=$(param e2e.shell 0)
+PERSIST=$(param e2e.persist 0)
+E2E_BOOT=$(param e2e.boot 1)
+E2E_BOOTS=$(param e2e.boots 1)
+export E2E_BOOT E2E_BOOTS
 
-info "dom0 init uptime=$(up) kernel=$(uname -r) arch=$E2E_ARCH"
+info "dom0 init uptime=$(up) kernel=$(uname -r) arch=$E2E_ARCH$([ "$PERSIST" = 1 ] && echo " boot=$E2E_BOOT/$E2E_BOOTS")"
 
 # ---- directories the Xen tools and domud expect ------------------------------
 mkdir -p /run/xen /run/xenstored /run/xen-hotplug /var/lib/xen /var/log/xen/console \
@@ -62,6 +71,32 @@ done
 for f in /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables; do
   [ -w "$f" ] && echo 0 > "$f"
 done
+
+# ---- the board's persistent disk (a suite with "# e2e-boots: N") ------------------
+# /dev/vda: virtio-blk on PCI, ext4 made by run.sh; a boot after a power cut replays
+# its journal at mount. domud's state directory is a bind mount of a directory on it
+# (the same path for domud, no symlink); the test guest's images stay in the
+# initramfs, bound back over /var/lib/domud/images/busybox.
+persist_disk() {
+  for m in virtio_pci virtio_blk ext4; do modprobe "$m" || info "modprobe $m failed"; done
+  if ! wait_for 10 test -b /dev/vda; then
+    fail e2e/persist-disk "no /dev/vda (virtio-blk) after 10 s"; return 1
+  fi
+  mkdir -p /persist
+  if ! mount -t ext4 /dev/vda /persist; then
+    fail e2e/persist-disk "mount -t ext4 /dev/vda /persist failed"; return 1
+  fi
+  mkdir -p /persist/var-lib-domud /e2e/guest-images
+  mv /var/lib/domud/images/busybox /e2e/guest-images/busybox
+  if ! { mount -o bind /persist/var-lib-domud /var/lib/domud &&
+         mkdir -p /var/lib/domud/images/busybox &&
+         mount -o bind /e2e/guest-images/busybox /var/lib/domud/images/busybox; }; then
+    fail e2e/persist-disk "bind mounts of /var/lib/domud failed"; return 1
+  fi
+  info "persist: /dev/vda (ext4, $(df -k /persist | awk 'NR==2{print int($4 / 1024)}') MiB free$(dmesg | grep -q 'EXT4-fs (vda): recovery complete' && echo ', its journal replayed')) on /persist, /var/lib/domud bound to /persist/var-lib-domud, boot $E2E_BOOT of $E2E_BOOTS"
+}
+[ "$PERSIST" = 1 ] && persist_disk
+
 mkdir -p /proc/xen
 mount -t xenfs xenfs /proc/xen || fail e2e/dom0-xenfs
 grep -q control_d /proc/xen/capabilities 2>/dev/null || fail e2e/dom0-control-domain "capabilities: $(cat /proc/xen/capabilities 2>/dev/null)"
@@ -160,5 +195,9 @@ if [ "$SHELL_AT_END" = 1 ]; then
   exec setsid cttyhack sh
 fi
 sync
+# the persistent disk left clean (run.sh checks it with e2fsck)
+if [ "$PERSIST" = 1 ] && grep -q ' /persist ' /proc/mounts; then
+  umount /var/lib/domud/images/busybox /var/lib/domud /persist || info "umount /persist failed: $(fuser -m /persist 2>&1)"
+fi
 poweroff -f
 sleep 30

@@ -18,10 +18,16 @@
 #                                from create to its marker on the console, destroy it
 #   console_tty DOMID            the guest console's PTY (from xenstore)
 #   domids                       ids of all domains but dom0
+#   power_cut [words]            the board loses its power: "E2E-POWER-CUT" on the
+#                                console, then at once SysRq b (reboot, nothing synced);
+#                                run.sh boots the machine again over the same /persist
+#                                disk and runs the scenario again with E2E_BOOT + 1
 #
 # Variables: E2E_ARCH (amd64|arm64), E2E_GUEST_TYPE (pv|pvh), E2E_IMG (guest image dir),
 # E2E_KERNEL (fastest kernel to boot the guest from), E2E_INITRD, E2E_DATA_IMG,
-# E2E_GUEST_MEM (MiB), E2E_SUITE (name of the running scenario).
+# E2E_GUEST_MEM (MiB), E2E_SUITE (name of the running scenario), E2E_BOOT and
+# E2E_BOOTS (this boot's number and the most there are: 1 and 1 unless the scenario
+# says "# e2e-boots: N"; then /persist is the disk that outlives the power cuts).
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 # shellcheck disable=SC1091
@@ -35,6 +41,8 @@ E2E_GUEST_MEM=${E2E_GUEST_MEM:-128}
 # amd64: the bare ELF kernel builds ~5x faster than Debian's xz-compressed bzImage
 if [ -f "$E2E_IMG/vmlinux" ]; then E2E_KERNEL=$E2E_IMG/vmlinux; else E2E_KERNEL=$E2E_IMG/vmlinuz; fi
 E2E_RESULTS=/tmp/e2e-results
+E2E_BOOT=${E2E_BOOT:-1}
+E2E_BOOTS=${E2E_BOOTS:-1}
 
 # write to the console itself: reports must reach the harness even from $(...)
 _e2e_say() {
@@ -149,4 +157,21 @@ xl_baseline() {
     tail -n 20 "$(con_log "$_b_name")" >&2
   fi
   return "$_b_rc"
+}
+
+# power_cut [words]: what a power failure does to the board, as dom0's disk sees it:
+# SysRq b restarts at once, with no sync and no unmount (what the kernel had not
+# written to the disk is lost; what it had is there: QEMU's own cache outlives it).
+# Xen then restarts the machine, QEMU (-no-reboot) exits, run.sh sees the marker and
+# boots again. Only before a scenario's last boot; returns 1 (after a fail) otherwise.
+power_cut() {
+  if [ "$E2E_BOOT" -ge "$E2E_BOOTS" ]; then
+    fail e2e/power-cut "no boot follows this one (boot $E2E_BOOT of $E2E_BOOTS: the scenario needs '# e2e-boots: N')"
+    return 1
+  fi
+  echo "E2E-POWER-CUT boot=$E2E_BOOT/$E2E_BOOTS uptime=$(up)${1:+ $*}" > /dev/console
+  echo b > /proc/sysrq-trigger
+  sleep 60
+  fail e2e/power-cut "dom0 still running 60 s after SysRq b"
+  return 1
 }

@@ -33,10 +33,16 @@
 #                         suite may ask for them with "# e2e-qemu-ARCH: ..." (the first
 #                         chosen suite that does wins)
 #   E2E_XEN_ARGS="..."    more Xen command-line words
+#   E2E_PERSIST_MIB=256   size of the persistent dom0 disk (sparse) of a suite that says
+#                         "# e2e-boots: N": such a suite gets boots of its own, after the
+#                         others' boot, over one fresh disk; a boot that ends with dom0's
+#                         power cut (E2E-POWER-CUT, lib.sh's power_cut) is followed by the
+#                         next, up to N
 #
 # Output: PASS/FAIL/SKIP/bench lines from dom0 (without the "E2E: " prefix), "# ..." info
-# lines, then "N passed, N failed". Exit 0 only if nothing failed, something passed
-# and dom0 reached its end marker. The full serial log is kept in the work dir.
+# lines, then "N passed, N failed" (all boots together). Exit 0 only if nothing failed,
+# something passed and each boot sequence reached dom0's end marker. The full serial
+# log of each boot is kept in the work dir.
 
 # The whole script is one brace group: bash parses it completely before running it, so
 # editing this file while a run is in progress cannot break that run. (shellcheck
@@ -112,6 +118,7 @@ DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback x
               nf_conntrack nf_nat x_tables ip_tables iptable_filter iptable_nat iptable_mangle
               xt_nat xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state
               xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq
+              virtio_pci virtio_blk ext4	# the persistent disk: loaded only in its boots
               xen-pciback)	# the last: copied, loaded by the scenario that needs it
 DOMU_MODULES=(xen-netfront xen-blkfront ext4)
 # copied into the guest, loaded only on demand (/init: e2e.watchdog)
@@ -499,19 +506,32 @@ qemu_cmd() { # initrd extra-dom0-args
 }
 
 pick_suites() { # default: all scenarios, sorted
-  local s n
+  local s
   if [ -n "${E2E_SUITES+x}" ]; then
     read -r -a SUITES <<< "$E2E_SUITES"
   else
     SUITES=()
     for s in "$HERE"/scenarios/*.sh; do [ -e "$s" ] && SUITES+=("$(basename "$s" .sh)"); done
   fi
-  # the machine's CPUs: the most any chosen suite asks for
+  return 0
+}
+
+# suite_num SUITE KEY: the number on the suite's line "# KEY: N" (empty if none)
+suite_num() {
+  sed -n "s/^# *$2: *\([0-9]*\).*/\1/p" "$HERE/scenarios/$1.sh" 2>/dev/null | head -1
+}
+suite_boots() { local n; n=$(suite_num "$1" e2e-boots); echo "${n:-1}"; }
+
+# what the environment asked for, before group_conf adapts it to each boot's suites
+BASE_CPUS=$E2E_CPUS BASE_QEMU_EXTRA=${E2E_QEMU_EXTRA:-} BASE_TIMEOUT=$E2E_TIMEOUT
+group_conf() { # the machine for $SUITES: the most CPUs any asks for, the first's QEMU words
+  local s n
+  E2E_CPUS=$BASE_CPUS E2E_QEMU_EXTRA=$BASE_QEMU_EXTRA E2E_TIMEOUT=$BASE_TIMEOUT
   for s in "${SUITES[@]}"; do
-    n=$(sed -n 's/^# *e2e-cpus: *\([0-9]*\).*/\1/p' "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
+    n=$(suite_num "$s" e2e-cpus)
     [ -n "$n" ] && [ "$n" -gt "$E2E_CPUS" ] && E2E_CPUS=$n
     n=$(sed -n "s/^# *e2e-qemu-$ARCH: *//p" "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
-    [ -n "$n" ] && [ -z "${E2E_QEMU_EXTRA:-}" ] && E2E_QEMU_EXTRA=$n
+    [ -n "$n" ] && [ -z "$E2E_QEMU_EXTRA" ] && E2E_QEMU_EXTRA=$n
   done
   return 0
 }
@@ -519,10 +539,11 @@ pick_suites() { # default: all scenarios, sorted
 # the boot's limit: no more than its suites' own limits and 5 minutes for
 # the boot and the end, so that a machine that hangs (seen once: the q35
 # machine silent during part/pci) is given up on when no suite can still run
+# (each boot of a suite with e2e-boots has this limit)
 boot_limit() {
   local s n sum=300
   for s in "${SUITES[@]}"; do
-    n=$(sed -n 's/^# *e2e-timeout: *\([0-9]*\).*/\1/p' "$HERE/scenarios/$s.sh" 2>/dev/null | head -1)
+    n=$(suite_num "$s" e2e-timeout)
     sum=$(( sum + ${n:-${E2E_SUITE_TIMEOUT:-600}} ))
   done
   [ "$sum" -lt "$E2E_TIMEOUT" ] && E2E_TIMEOUT=$sum
@@ -547,48 +568,74 @@ filter() {
   done
 }
 
-at() { grep -m1 -- "$2" "$1" | awk '{print $1}'; }   # log time of the first line matching
+# log time of the first line of QEMU's matching (not the host's lines: "E2E: ...")
+at() { grep -v '^E2E: ' "$1" | grep -m1 -- "$2" | awk '{print $1}'; }
 
-cmd_run() {
-  pick_suites
-  boot_limit
-  mkdir -p "$W/logs"
-  local stamp; stamp=$(date +%Y%m%d-%H%M%S)-$$
-  local initrd=$W/dom0-$stamp.cpio logf=$W/logs/run-$stamp.log pidf=$W/qemu-$$.pid
-  build_overlay "$initrd"
-  qemu_cmd "$initrd" ""
+# a line of the host's own (PASS/FAIL/INFO ...): into the boot's log, where it is
+# counted with dom0's, and on the output as dom0's are
+host_say() { # logf line
+  echo "E2E: $2" >> "$1"
+  case "$2" in INFO\ *) echo "# ${2#INFO }" ;; *) echo "$2" ;; esac
+}
+
+# boot_once INITRD LOGF DISK K N: one boot of the machine with $SUITES (boot K of N over
+# the persistent dom0 disk DISK, if any). BOOT_END: done (dom0's E2E-DONE), cut (dom0
+# cut the power: E2E-POWER-CUT) or dead. The log goes to LOGS (and BAD_LOGS if it failed).
+BOOT_END='' LOGS=() BAD_LOGS=() UNFINISHED=0
+boot_once() {
+  local initrd=$1 logf=$2 disk=$3 k=$4 n=$5 pidf=$W/qemu-$$.pid what=""
+  if [ -n "$disk" ]; then
+    qemu_cmd "$initrd" "e2e.boot=$k e2e.boots=$n e2e.persist=1"
+    # the board's own disk: virtio-blk on PCI, the same device and dom0 modules on
+    # both arches; QEMU's writeback cache outlives each QEMU (the host's page cache).
+    # vectors=0: no MSI-X, its INTx line (arm64's dom0 has no MSI under Xen: a kernel
+    # WARNING in pci_msi_setup_msi_irqs at each probe, then INTx all the same)
+    # shellcheck disable=SC2054  # QEMU's commas
+    QEMU+=(-drive "file=$disk,format=raw,if=none,id=persist"
+           -device virtio-blk-pci,drive=persist,vectors=0)
+    what=" boot $k of $n over $(basename "$disk"),"
+  else
+    qemu_cmd "$initrd" ""
+  fi
   rm -f "$pidf"; : > "$logf"
-  ln -sfn "logs/run-$stamp.log" "$W/last.log"
-  log "booting Xen + dom0 ($ARCH), suites: ${SUITES[*]:-none}; log: $logf"
+  LOGS+=("$logf")
+  ln -sfn "logs/$(basename "$logf")" "$W/last.log"
+  log "booting Xen + dom0 ($ARCH),$what suites: ${SUITES[*]:-none}; log: $logf"
   # interrupted (Ctrl-C, CI stop): stop our QEMU, by its own PID only
   # shellcheck disable=SC2064  # expand the paths now
-  trap "[ -s '$pidf' ] && kill \"\$(cat '$pidf')\" 2>/dev/null; rm -f '$initrd'; exit 130" INT TERM
+  trap "[ -s '$pidf' ] && kill \"\$(cat '$pidf')\" 2>/dev/null; rm -f '$initrd' '$disk'; exit 130" INT TERM
   local t0=$EPOCHREALTIME
   ( timeout -s KILL "$E2E_TIMEOUT" "${QEMU[@]}" -pidfile "$pidf" </dev/null 2>&1 | filter "$t0" "$logf" ) &
   local bg=$! deadline=$(( ${t0%.*} + E2E_TIMEOUT + 5 ))
   while kill -0 "$bg" 2>/dev/null; do
-    grep -q '^ *[0-9.]* E2E-DONE' "$logf" && break
+    grep -qE '^ *[0-9.]* E2E-(DONE|POWER-CUT)' "$logf" && break
     [ "$(date +%s)" -lt "$deadline" ] || break
     sleep 0.5
   done
-  # dom0 powers off after E2E-DONE; give QEMU 15 s, then stop it (only the PID we started)
-  local i=0
-  while kill -0 "$bg" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.5; i=$((i + 1)); done
-  if kill -0 "$bg" 2>/dev/null && [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
+  # dom0 powers off after E2E-DONE: give QEMU 15 s. After dom0's power cut (SysRq b,
+  # nothing synced) Xen restarts the machine and QEMU, -no-reboot, exits: give it 10 s.
+  # Then stop it (only the PID we started): for a power cut, that is the plug pulled.
+  local i=0 lim=30 cut=0 pulled=""
+  if grep -q '^ *[0-9.]* E2E-POWER-CUT' "$logf"; then cut=1 lim=20; fi
+  while kill -0 "$bg" 2>/dev/null && [ $i -lt $lim ]; do sleep 0.5; i=$((i + 1)); done
+  if kill -0 "$bg" 2>/dev/null && [ -s "$pidf" ]; then
+    kill "$(cat "$pidf")" 2>/dev/null && pulled=1
+  fi
   wait "$bg" 2>/dev/null || true
   trap - INT TERM
-  rm -f "$pidf" "$initrd"
+  rm -f "$pidf"
   local total; total=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
   # observe/metrics-promtool: the metrics file the scenario printed, through
   # promtool on this machine (a 48 MB tool has no place in dom0's initramfs)
   if grep -q 'E2E: METRICS ' "$logf"; then
-    local prom=$W/metrics-$stamp.prom promtool res
+    local prom promtool res
+    prom=$W/metrics-$(basename "$logf" .log | sed 's/^run-//').prom
     sed -n 's/^ *[0-9.]* E2E: METRICS //p' "$logf" > "$prom"
     if promtool=$("$HERE/../../scripts/promtool.sh") && res=$("$promtool" check metrics < "$prom" 2>&1); then
-      echo "E2E: PASS observe/metrics-promtool $(grep -c '^domud_' "$prom") series, promtool check metrics clean" | tee -a "$logf" | sed 's/^E2E: //'
+      host_say "$logf" "PASS observe/metrics-promtool $(grep -c '^domud_' "$prom") series, promtool check metrics clean"
     else
-      echo "E2E: FAIL observe/metrics-promtool $(echo "$res" | head -n 5 | tr '\n' '|')" | tee -a "$logf" | sed 's/^E2E: //'
+      host_say "$logf" "FAIL observe/metrics-promtool $(echo "$res" | head -n 5 | tr '\n' '|')"
     fi
   fi
   # xljson/NAME: what xl -N create printed in dom0 for tests/xen's guest of this
@@ -602,33 +649,103 @@ cmd_run() {
       xn=$(basename "$xj" .xl.json)
       if sed -n "s/^ *[0-9.]* E2E: XLJSON $xn: //p" "$logf" | sed 's/"uuid": "[^"]*"/"uuid": "-"/' |
          diff <(sed 's/"uuid": "[^"]*"/"uuid": "-"/' "$xj") - > "$W/xljson-$xn.diff"; then
-        echo "E2E: PASS xljson/$xn xl -N create in dom0 prints tests/xen/$xn.xl.json" | tee -a "$logf" | sed 's/^E2E: //'
+        host_say "$logf" "PASS xljson/$xn xl -N create in dom0 prints tests/xen/$xn.xl.json"
       else
-        echo "E2E: FAIL xljson/$xn xl prints otherwise than tests/xen/$xn.xl.json: $(grep '^[<>]' "$W/xljson-$xn.diff" | head -n 4 | tr '\n' '|')" | tee -a "$logf" | sed 's/^E2E: //'
+        host_say "$logf" "FAIL xljson/$xn xl prints otherwise than tests/xen/$xn.xl.json: $(grep '^[<>]' "$W/xljson-$xn.diff" | head -n 4 | tr '\n' '|')"
       fi
     done
   fi
-  local npass nfail nskip done_ok=1
-  npass=$(grep -cE 'E2E: PASS( |$)' "$logf" || true)
-  nfail=$(grep -cE 'E2E: FAIL( |$)' "$logf" || true)
-  nskip=$(grep -cE 'E2E: SKIP( |$)' "$logf" || true)
-  if ! grep -q '^ *[0-9.]* E2E-DONE' "$logf"; then
-    done_ok=0
-    echo "FAIL e2e/boot dom0 did not reach E2E-DONE (timeout ${E2E_TIMEOUT}s or crash)"
-    nfail=$((nfail + 1))
+  BOOT_END=dead
+  if grep -q '^ *[0-9.]* E2E-DONE' "$logf"; then
+    BOOT_END='done'
+    [ "$k" -lt "$n" ] && host_say "$logf" "INFO boot $k of $n ended without a power cut: no boot after it"
+  elif [ "$cut" = 1 ]; then
+    BOOT_END='cut'
+    host_say "$logf" "INFO power cut in boot $k of $n: dom0's marker at $(at "$logf" 'E2E-POWER-CUT')s, QEMU gone at ${total}s ($([ -n "$pulled" ] && echo "stopped by run.sh: still running 10 s after the marker" || echo "exited by itself: Xen restarted the machine"))"
+    [ "$k" -lt "$n" ] ||
+      host_say "$logf" "FAIL e2e/boot dom0 cut the power in the last boot ($k of $n: the scenario's e2e-boots is too low)"
   fi
-  echo "bench: boot xen_banner_s=$(at "$logf" 'Xen version') dom0_kernel_s=$(at "$logf" 'Linux version') dom0_ready_s=$(at "$logf" 'E2E-READY') done_s=$(at "$logf" 'E2E-DONE') total_s=$total"
+  if [ "$BOOT_END" = dead ]; then
+    UNFINISHED=1
+    host_say "$logf" "FAIL e2e/boot dom0 did not reach E2E-DONE${disk:+ nor a power cut} (${disk:+boot $k of $n, }timeout ${E2E_TIMEOUT}s or crash)"
+  fi
+  grep -qE 'E2E: FAIL( |$)' "$logf" && BAD_LOGS+=("$logf")
+  echo "bench: boot${disk:+ boot=$k/$n} xen_banner_s=$(at "$logf" 'Xen version') dom0_kernel_s=$(at "$logf" 'Linux version') dom0_ready_s=$(at "$logf" 'E2E-READY') done_s=$(at "$logf" 'E2E-DONE')$([ "$cut" = 1 ] && echo " cut_s=$(at "$logf" 'E2E-POWER-CUT')") total_s=$total"
+  return 0
+}
+
+# run_group BOOTS SUITE...: one boot of the suites; or, for a suite that says
+# "# e2e-boots: N" (BOOTS = N > 1), its own boots over one fresh persistent dom0 disk:
+# boot 1, and after each boot that dom0 ends with a power cut the next, up to N
+run_group() {
+  local boots=$1 tag="" initrd disk="" k last logf
+  shift
+  SUITES=("$@")
+  group_conf
+  boot_limit
+  [ "$boots" -gt 1 ] && tag=-$1
+  initrd=$W/dom0-$STAMP$tag.cpio
+  build_overlay "$initrd"
+  if [ "$boots" -gt 1 ]; then
+    # ext4 made here (dom0 has no mkfs), sparse
+    disk=$W/persist-$STAMP$tag.img
+    rm -f "$disk"
+    truncate -s "${E2E_PERSIST_MIB:-256}M" "$disk"
+    mke2fs -q -F -t ext4 -L e2e-persist "$disk" >&2 || die "mke2fs $disk"
+  fi
+  for ((k = 1; k <= boots; k++)); do
+    logf=$W/logs/run-$STAMP$tag${disk:+-boot$k}.log
+    boot_once "$initrd" "$logf" "$disk" "$k" "$boots"
+    last=$k
+    [ "$BOOT_END" = cut ] || break
+  done
+  rm -f "$initrd"
+  [ -n "$disk" ] || return 0
+  # the disk as the last boot left it (dom0 unmounts it before its poweroff)
+  local out
+  if out=$(e2fsck -fn "$disk" 2>&1); then
+    host_say "$logf" "INFO persist disk after boot $last: e2fsck -fn clean, $(echo "$out" | tail -n 1 | sed 's/^[^:]*: //')"
+  else
+    host_say "$logf" "INFO persist disk after boot $last: e2fsck -fn: $(echo "$out" | grep -vE '^(e2fsck|Pass) ' | head -n 4 | tr '\n' '|')"
+  fi
+  if grep -qE 'E2E: FAIL( |$)' "$W/logs/run-$STAMP$tag"-boot*.log; then
+    host_say "$logf" "INFO persist disk kept: $disk"
+  else
+    rm -f "$disk"
+  fi
+}
+
+STAMP=''
+cmd_run() {
+  pick_suites
+  local plain=() multi=() s f n npass=0 nfail=0 nskip=0
+  for s in "${SUITES[@]}"; do
+    [ -f "$HERE/scenarios/$s.sh" ] || die "no scenario $HERE/scenarios/$s.sh"
+    if [ "$(suite_boots "$s")" -gt 1 ]; then multi+=("$s"); else plain+=("$s"); fi
+  done
+  mkdir -p "$W/logs"
+  STAMP=$(date +%Y%m%d-%H%M%S)-$$
+  # the suites that need one boot share it; each one that needs more has its own
+  if [ ${#plain[@]} -gt 0 ] || [ ${#multi[@]} -eq 0 ]; then run_group 1 "${plain[@]}"; fi
+  for s in "${multi[@]}"; do run_group "$(suite_boots "$s")" "$s"; done
+  for f in "${LOGS[@]}"; do
+    n=$(grep -cE 'E2E: PASS( |$)' "$f" || true); npass=$((npass + n))
+    n=$(grep -cE 'E2E: FAIL( |$)' "$f" || true); nfail=$((nfail + n))
+    n=$(grep -cE 'E2E: SKIP( |$)' "$f" || true); nskip=$((nskip + n))
+  done
   [ "$nskip" = 0 ] || echo "$nskip skipped (SKIP lines above: cannot run on $ARCH)"
   echo "$npass passed, $nfail failed"
-  log "serial log: $logf"
-  if [ "$nfail" -ne 0 ] || [ "$npass" -eq 0 ] || [ "$done_ok" = 0 ]; then
-    { echo "---- last 60 lines of $logf ----"; tail -n 60 "$logf"; } >&2
+  log "serial log$([ ${#LOGS[@]} -gt 1 ] && echo s): ${LOGS[*]}"
+  if [ "$nfail" -ne 0 ] || [ "$npass" -eq 0 ] || [ "$UNFINISHED" != 0 ]; then
+    [ ${#BAD_LOGS[@]} -gt 0 ] || BAD_LOGS=("${LOGS[-1]}")
+    for f in "${BAD_LOGS[@]}"; do { echo "---- last 60 lines of $f ----"; tail -n 60 "$f"; } >&2; done
     return 1
   fi
 }
 
 cmd_shell() {
   if [ -z "${E2E_SUITES+x}" ]; then SUITES=(); else pick_suites; fi
+  group_conf
   local initrd=$W/dom0-shell-$$.cpio
   build_overlay "$initrd"
   qemu_cmd "$initrd" "e2e.shell=1"
