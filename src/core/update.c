@@ -144,7 +144,7 @@ a_switch(struct service *s, const char *unused)
 	u->trial = 1;
 	u->trial_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = 0;
+	u->trial_end = u->ready_by = 0;
 	if (upd_record_write(s, &e) == -1) {
 		*u = was;
 		svc_warn(s, "update: switch refused: the record: %s", e.msg);
@@ -160,19 +160,47 @@ a_switch(struct service *s, const char *unused)
 	return 0;
 }
 
-/* the trial's domain runs: its window starts (once: a guest's own reboot
- * goes on with the same window) */
 static int
-a_up(struct service *s, const char *unused)
+probed(const struct service *s)
+{
+	return s->conf->health != HEALTH_NONE;
+}
+
+/* the window from now: in the record too, for a domud that comes after */
+static void
+window_begins(struct service *s)
 {
 	struct svc_update *u = &s->upd;
 	uint64_t w = s->conf->update_window_ms;
 
+	u->trial_end = s->sup->now + w;
+	u->trial_end_wall = (int64_t)time(NULL) + (int64_t)(w / 1000);
+	record(s);
+}
+
+/*
+ * The trial's domain runs. Without a probe its window starts now; with
+ * one it starts at the first probe that passes, which must come within
+ * health_start_period and two windows (a slow boot is not held against
+ * it, a guest that never answers is). Once: a guest's own reboot goes on
+ * with the same window.
+ */
+static int
+a_up(struct service *s, const char *unused)
+{
+	struct svc_update *u = &s->upd;
+
 	u->trial_domid = s->domid;
-	if (u->trial_end == 0) {
-		u->trial_end = s->sup->now + w;
-		u->trial_end_wall = (int64_t)time(NULL) + (int64_t)(w / 1000);
+	if (u->trial_end != 0) {
+		record(s);
+		return 0;
 	}
+	if (!probed(s)) {
+		window_begins(s);
+		return 0;
+	}
+	u->ready_by = s->sup->now + 2 * s->conf->update_window_ms +
+	    s->conf->health_start_period_ms;
 	record(s);
 	return 0;
 }
@@ -188,7 +216,7 @@ commit(struct service *s)
 	u->trial = 0;
 	u->trial_domid = u->from_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = 0;
+	u->trial_end = u->ready_by = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "committed");
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
 	    "and healthy for %s", slot_names[u->active],
@@ -219,7 +247,7 @@ rollback(struct service *s, const char *why, int bad)
 	u->trial = 0;
 	u->trial_domid = u->from_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = 0;
+	u->trial_end = u->ready_by = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): "
 	    "%s", slot_names[failed], slot_version(&u->slots[failed]), why);
@@ -239,22 +267,28 @@ static int
 a_tick(struct service *s, const char *unused)
 {
 	struct svc_update *u = &s->upd;
-	int probed = s->conf->health != HEALTH_NONE;
+	const char *why = NULL;
 
-	if (s->state != ST_RUNNING || u->trial_end == 0)
+	if (s->state != ST_RUNNING || u->trial_domid != s->domid)
 		return 0;
-	if (probed && s->health.state == HS_UNHEALTHY) {
-		rollback(s, "its health probe failed", 1);
-		sup_dispatch(s, EV_RESTART, NULL);
+	if (probed(s) && s->health.state == HS_UNHEALTHY)
+		why = "its health probe failed";
+	else if (u->trial_end == 0 && probed(s)) {
+		if (s->health.state == HS_HEALTHY)
+			window_begins(s);
+		else if (u->ready_by && s->sup->now >= u->ready_by)
+			why = "its health probe never passed";
+		if (why == NULL)
+			return 0;
+	} else if (u->trial_end == 0 || s->sup->now < u->trial_end)
 		return 0;
-	}
-	if (s->sup->now < u->trial_end)
-		return 0;
-	if (!probed || s->health.state == HS_HEALTHY) {
+	else if (probed(s) && s->health.state != HS_HEALTHY)
+		why = "not healthy when its window ended";
+	if (why == NULL) {
 		commit(s);
 		return 0;
 	}
-	rollback(s, "not healthy when its window ended", 1);
+	rollback(s, why, 1);
 	sup_dispatch(s, EV_RESTART, NULL);
 	return 0;
 }
@@ -422,8 +456,18 @@ update_resume(struct service *s)
 		left = u->trial_end_wall - (int64_t)time(NULL);
 		u->trial_end = s->sup->now + (left > 0 ? (uint64_t)left * 1000 :
 		    0);
-		svc_note(s, "update: the trial of slot %s goes on (%lld s left)",
-		    slot_names[u->active], (long long)(left > 0 ? left : 0));
+		if (u->trial_end_wall == 0) {
+			/* its probe had not passed yet: from now */
+			u->trial_end = 0;
+			u->ready_by = s->sup->now + 2 *
+			    s->conf->update_window_ms +
+			    s->conf->health_start_period_ms;
+			left = -1;
+		}
+		svc_note(s, "update: the trial of slot %s goes on (%s%lld s "
+		    "left)", slot_names[u->active], left < 0 ? "its probe "
+		    "first, then " : "", (long long)(left < 0 ? (long long)
+		    (s->conf->update_window_ms / 1000) : left > 0 ? left : 0));
 		return;
 	}
 	/* its domain is gone (Dom0 restarted), or never was: not proven */
@@ -550,9 +594,9 @@ update_before_poll(struct service *s, struct pollfd *fds, int *nfds, int max,
 		fds[*nfds].revents = 0;
 		(*nfds)++;
 	}
-	if (u->state == UPS_TRIAL && u->trial_end) {
-		uint64_t now = s->sup->now, left = u->trial_end > now ?
-		    u->trial_end - now : 0;
+	if (u->state == UPS_TRIAL && (u->trial_end || u->ready_by)) {
+		uint64_t now = s->sup->now, at = u->trial_end ? u->trial_end :
+		    u->ready_by, left = at > now ? at - now : 0;
 
 		if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
 			*timeout_ms = (int)(left > 60000 ? 60000 : left);

@@ -83,6 +83,8 @@ struct svc_update {
 	int64_t			 last_wall;
 	/* not in the record */
 	uint64_t		 trial_end;	/* mono ms; 0: not begun */
+	uint64_t		 ready_by;	/* mono ms: healthy by then, or
+						 * the trial fails (a probe) */
 	char			*dir;		/* the slot store; NULL: none */
 	int			 broken;	/* the store is unusable: said */
 	struct upd_stage	*stage;		/* the stage under way */

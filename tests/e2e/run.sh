@@ -429,6 +429,10 @@ build_overlay() { # out-initrd
   install -m755 "$HERE/dom0-init.sh" "$O/init"
   install -m644 "$HERE/lib.sh" "$O/e2e/lib.sh"
   cp -r "$HERE/scenarios" "$O/e2e/scenarios"
+  # the OTA adapters and their driver, for the update suite
+  mkdir -p "$O/e2e/ota"
+  cp -r "$HERE/../../contrib/ota/." "$O/e2e/ota/"
+  cp "$HERE/../ota/drive.sh" "$O/e2e/ota/drive.sh"
   for name in "${SUITES[@]}"; do
     [ -f "$HERE/scenarios/$name.sh" ] || die "no scenario $HERE/scenarios/$name.sh"
   done

@@ -282,6 +282,49 @@ START_TEST(rollback_when_window_ends_unhealthy)
 }
 END_TEST
 
+/* with a probe, the window starts at its first pass; a probe that never
+ * passes ends the trial once health_start_period and a window are over */
+START_TEST(probed_window_from_first_pass)
+{
+	struct service *s;
+	char why[256];
+	int pass;
+
+	for (pass = 1; pass >= 0; pass--) {
+		dir = t_tmpdir();
+		boot("");
+		s = up();
+		s->conf->health = HEALTH_TCP;	/* the verdicts, set below */
+		ck_assert_int_eq(stage(s, "kernel v2"), 0);
+		ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+		s->conf->health = HEALTH_NONE;	/* no probe of the fake's */
+		restarted(s);
+		s->conf->health = HEALTH_TCP;
+		/* made while no probe was set: as a probed one would be */
+		s->upd.trial_end = 0;
+		s->upd.ready_by = mono_ms() + 60000;
+		run();
+		ck_assert_uint_eq(s->upd.trial_end, 0);
+		if (pass) {
+			s->health.state = HS_HEALTHY;
+			run();
+			ck_assert_uint_ne(s->upd.trial_end, 0);
+			window_ends(s);
+			ck_assert_str_eq(s->upd.last_result, "committed");
+		} else {
+			s->upd.ready_by = mono_ms();
+			run();
+			ck_assert_str_eq(s->upd.last_result, "rolled-back");
+			ck_assert_ptr_nonnull(strstr(s->upd.slots[1].why,
+			    "never passed"));
+		}
+		s->conf->health = HEALTH_NONE;
+		halt();
+		t_rmtree(dir);
+	}
+}
+END_TEST
+
 /* update_key: a stage without a signed manifest is refused, and leaves
  * nothing in the store */
 START_TEST(stage_refused_leaves_nothing)
@@ -454,6 +497,7 @@ update_suite(void)
 	tcase_add_test(tc, rollback_by_hand);
 	tcase_add_test(tc, rollback_on_failed_probe);
 	tcase_add_test(tc, rollback_when_window_ends_unhealthy);
+	tcase_add_test(tc, probed_window_from_first_pass);
 	tcase_add_test(tc, stage_refused_leaves_nothing);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_set_timeout(tc, 60);

@@ -169,6 +169,24 @@ else
   show_log 30
 fi
 
+# ---- update/ota-mender, update/ota-swupdate: the adapters as their tools
+# call them (tests/ota/drive.sh), each a whole update to its verdict
+OTA_CONTRIB=/e2e/ota OTA_WORK=/tmp/domud-ota
+export OTA_CONTRIB OTA_WORK
+. /e2e/ota/drive.sh
+for tool in mender swupdate; do
+  mk_manifest "$W/o-$tool.json" "o-$tool" "up-o$tool"
+  n0=$(marker_count "up-o$tool")
+  if "ota_$tool" upd "$K" "$R" "$W/o-$tool.json" "$W/o-$tool.json.sig" > "$W/ota.out" 2>&1 &&
+     [ "$(marker_count "up-o$tool")" -gt "$n0" ] &&
+     domuctl -j update status upd > "$W/st.json" 2>/dev/null &&
+     grep -q "\"result\":\"committed\"" "$W/st.json" && ! grep -q '"trial":{' "$W/st.json"; then
+    pass "update/ota-$tool" "version o-$tool staged, switched and committed through the $tool adapter"
+  else
+    fail "update/ota-$tool" "$(tail -n 8 "$W/ota.out" | tr '\n' ' ' | head -c 400)"
+  fi
+done
+
 # ---- bench: update_downtime ---------------------------------------------------
 # from switch to the new version's marker, against domuctl restart to its
 # marker: the same service, the same boot
