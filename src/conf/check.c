@@ -224,6 +224,9 @@ check_partition(struct config *cfg, struct service_conf *s)
 	if (s->standby && (s->npci || s->ndtdev || s->niomem || s->nirqs))
 		check_serr(cfg, s, s->standby_line, "standby: a passed-through "
 		    "device cannot be given to a second domain");
+	if (s->update_key && !s->update)
+		check_serr(cfg, s, s->update_key_line, "update_key: the service "
+		    "has no update slots (update = yes)");
 }
 
 static int
