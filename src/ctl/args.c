@@ -214,6 +214,15 @@ parse_logs_opt(const char *name, int argc, char **argv, int *ip,
 		o->req.raw = 1;
 		return 0;
 	}
+	if (!strcmp(a, "--slot") && name[0] == 'l') {
+		/* a slot's kept log: the console of its failed trial */
+		if (*ip + 1 >= argc || (strcmp(argv[*ip + 1], "a") != 0 &&
+		    strcmp(argv[*ip + 1], "b") != 0))
+			return usage_err(err, errsz, "%s",
+			    "logs --slot: a or b");
+		strlcpy_(o->req.slot, argv[++*ip], sizeof(o->req.slot));
+		return 0;
+	}
 	if ((!strcmp(a, "-p") || !strcmp(a, "--previous")) && name[0] == 'l') {
 		o->req.previous = 1;
 		return 0;
@@ -329,6 +338,9 @@ parse_plain(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 	if (o->req.previous && o->req.follow)
 		return usage_err(err, errsz, "%s", "logs: -p and -f exclude each "
 		    "other (the previous run is over)");
+	if (o->req.slot[0] && (o->req.previous || o->req.follow))
+		return usage_err(err, errsz, "%s", "logs: --slot excludes -p and "
+		    "-f (a slot's kept log is of a trial that is over)");
 	return 0;
 }
 

@@ -19,8 +19,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "stop",	"[--wait] SERVICE",	"shutdown, destroy after stop_timeout" },
 	{ "restart",	"[--wait] SERVICE",	"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
-	{ "logs",	"[-f|-p] [-n N] [--raw] SERVICE", "the console's last N lines; -f: "
-	    "then follow; -p: the previous run's" },
+	{ "logs",	"[-f|-p|--slot a|b] [-n N] [--raw] SERVICE", "the console's "
+	    "last N lines; -f: then follow; -p: the previous run's; --slot: "
+	    "the kept log of a slot's failed trial" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell|--batch] [--raw] SERVICE [-- CMD...]",
