@@ -68,4 +68,11 @@ int	ctl_events_follow(const struct ctl_opts *, uint64_t deadline,
 int	ctl_next_line(struct ctl_lines *, uint64_t deadline, char **line);
 void	ctl_lines_close(struct ctl_lines *);
 
+/* update.c: update stage, switch, apply and wait */
+int	ctl_run_update(int fd, const struct ctl_opts *, uint64_t deadline);
+/* update-stage: the files opened and sent with the request, the first
+ * reply line in (as ctl_request_reply); how it failed is said */
+int	ctl_update_stage(int fd, const struct ctl_opts *, uint64_t deadline,
+	    char **reply, size_t *off, size_t *cap);
+
 #endif
