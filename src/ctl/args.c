@@ -214,6 +214,15 @@ parse_logs_opt(const char *name, int argc, char **argv, int *ip,
 		o->req.raw = 1;
 		return 0;
 	}
+	if (!strcmp(a, "--slot") && name[0] == 'l') {
+		/* a slot's kept log: the console of its failed trial */
+		if (*ip + 1 >= argc || (strcmp(argv[*ip + 1], "a") != 0 &&
+		    strcmp(argv[*ip + 1], "b") != 0))
+			return usage_err(err, errsz, "%s",
+			    "logs --slot: a or b");
+		strlcpy_(o->req.slot, argv[++*ip], sizeof(o->req.slot));
+		return 0;
+	}
 	if ((!strcmp(a, "-p") || !strcmp(a, "--previous")) && name[0] == 'l') {
 		o->req.previous = 1;
 		return 0;
@@ -257,6 +266,139 @@ parse_top_opt(int argc, char **argv, int *ip, struct ctl_opts *o, char *err,
 	return 0;
 }
 
+/* update stage/apply: each option that names a file, and its name in
+ * the request's "files" */
+static const struct {
+	const char	*flag;
+	const char	*name;
+} update_files[] = {
+	{ "--kernel",		"kernel" },
+	{ "--ramdisk",		"ramdisk" },
+	{ "--device-tree",	"device_tree" },
+	{ "--manifest",		"manifest" },
+	{ "--signature",	"signature" },
+};
+
+/* path, to be sent as name: each name once, PROTO_FDS_MAX in all */
+static int
+update_add_file(struct ctl_opts *o, const char *name, const char *path,
+    char *err, size_t errsz)
+{
+	struct request *r = &o->req;
+	int i;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (!strcmp(r->files[i], name))
+			return usage_err(err, errsz, "update: %s given twice",
+			    name);
+	if (r->nfiles >= PROTO_FDS_MAX) {
+		snprintf(err, errsz, "update: at most %d files", PROTO_FDS_MAX);
+		return CTL_EXIT_USAGE;
+	}
+	if (path[0] == '\0')
+		return usage_err(err, errsz, "update: %s: an empty path", name);
+	strlcpy_(r->files[r->nfiles], name, sizeof(r->files[0]));
+	o->upd_paths[r->nfiles++] = path;
+	return 0;
+}
+
+/* --disk VDEV=FILE: the image of the guest's disk VDEV (xvda) */
+static int
+update_add_disk(struct ctl_opts *o, const char *arg, char *err, size_t errsz)
+{
+	const char *eq = strchr(arg, '=');
+	char name[PROTO_FILE_NAME_MAX];
+	size_t n = eq ? (size_t)(eq - arg) : 0, k;
+
+	if (n == 0 || n > 16 || arg[0] < 'a' || arg[0] > 'z')
+		return usage_err(err, errsz, "update --disk: expected VDEV=FILE "
+		    "(xvda=disk.img), got '%s'", arg);
+	for (k = 0; k < n; k++)
+		if (!(arg[k] >= 'a' && arg[k] <= 'z') &&
+		    !(arg[k] >= '0' && arg[k] <= '9'))
+			return usage_err(err, errsz, "update --disk: '%s': a "
+			    "VDEV is letters and digits (xvda)", arg);
+	snprintf(name, sizeof(name), "disk:%.*s", (int)n, arg);
+	return update_add_file(o, name, eq + 1, err, errsz);
+}
+
+/* an option of update SUB at *ip: 0 taken, -1 none of its options, or a
+ * usage error */
+static int
+parse_update_opt(const char *sub, int argc, char **argv, int *ip,
+    struct ctl_opts *o, char *err, size_t errsz)
+{
+	const char *a = argv[*ip], *v = *ip + 1 < argc ? argv[*ip + 1] : NULL;
+	int files = !strcmp(sub, "stage") || !strcmp(sub, "apply"),
+	    waits = !strcmp(sub, "switch") || !strcmp(sub, "apply");
+	uint64_t n;
+	size_t k;
+
+	if (waits && (!strcmp(a, "--wait") || !strcmp(a, "-w"))) {
+		o->wait = 1;
+		return 0;
+	}
+	if ((waits || !strcmp(sub, "wait")) && !strcmp(a, "--timeout")) {
+		if (v == NULL || parse_uint(v, 86400, &n) != NULL || n == 0)
+			return usage_err(err, errsz, "update --timeout: expected "
+			    "1 to 86400 seconds, got '%s'", v ? v : "");
+		o->upd_timeout_ms = (int)n * 1000;
+		++*ip;
+		return 0;
+	}
+	for (k = 0; files && k < nitems(update_files); k++)
+		if (!strcmp(a, update_files[k].flag)) {
+			if (v == NULL)
+				return usage_err(err, errsz, "update: %s needs a "
+				    "file", a);
+			++*ip;
+			return update_add_file(o, update_files[k].name, v, err,
+			    errsz);
+		}
+	if (files && !strcmp(a, "--disk")) {
+		if (v == NULL)
+			return usage_err(err, errsz, "%s", "update: --disk needs "
+			    "VDEV=FILE");
+		++*ip;
+		return update_add_disk(o, v, err, errsz);
+	}
+	if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+		return -1;
+	/* (a service's name never starts with '-') */
+	return usage_err(err, errsz, "update: unknown option '%s'", a);
+}
+
+/* update SUB, its arguments all read: what they must come with */
+static int
+update_check(const char *sub, struct ctl_opts *o, char *err, size_t errsz)
+{
+	const struct request *r = &o->req;
+	int i, kernel = 0, manifest = 0, signature = 0;
+
+	for (i = 0; i < r->nfiles; i++) {
+		kernel |= !strcmp(r->files[i], "kernel");
+		manifest |= !strcmp(r->files[i], "manifest");
+		signature |= !strcmp(r->files[i], "signature");
+	}
+	if (!strcmp(sub, "wait") && !r->has_service)
+		return usage_err(err, errsz, "%s", "update wait: which service?");
+	if ((!strcmp(sub, "stage") || !strcmp(sub, "apply")) && !kernel)
+		return usage_err(err, errsz, "update %s: --kernel FILE is "
+		    "required", sub);
+	if (signature && !manifest)
+		return usage_err(err, errsz, "%s", "update: --signature is the "
+		    "manifest's: --manifest too");
+	if (o->upd_timeout_ms && !o->wait && strcmp(sub, "wait") != 0)
+		return usage_err(err, errsz, "update %s: --timeout goes with "
+		    "--wait", sub);
+	/* run by update.c: they send descriptors or follow events */
+	o->update = strcmp(sub, "rollback") != 0 && strcmp(sub, "status") != 0;
+	if (o->update && strcmp(sub, "wait") != 0 &&
+	    strcmp(sub, "switch") != 0 && !o->timeout_set)
+		o->timeout_ms = CTL_STAGE_MS_DEFAULT;
+	return 0;
+}
+
 /* an option of command name at *ip: 0 taken, -1 none of its options (an
  * operand), or a usage error */
 static int
@@ -264,6 +406,7 @@ parse_opt(const char *name, int argc, char **argv, int *ip,
     struct ctl_opts *o, char *err, size_t errsz)
 {
 	const char *a = argv[*ip];
+	int rc;
 
 	if (strcmp(name, "console") == 0 && !strcmp(a, "--raw")) {
 		o->raw = 1;
@@ -280,6 +423,9 @@ parse_opt(const char *name, int argc, char **argv, int *ip,
 			o->timeout_ms = CTL_WAIT_MS_DEFAULT;
 		return 0;
 	}
+	if (strncmp(name, "update ", 7) == 0 && a[0] == '-' &&
+	    (rc = parse_update_opt(name + 7, argc, argv, ip, o, err, errsz)) != -1)
+		return rc;
 	if (strcmp(name, "top") == 0 && (!strcmp(a, "-n") || !strcmp(a, "-d")))
 		return parse_top_opt(argc, argv, ip, o, err, errsz);
 	if (strcmp(name, "net") == 0 && a[0] == '-' &&
@@ -329,7 +475,65 @@ parse_plain(int argc, char **argv, int i, struct ctl_opts *o, char *err,
 	if (o->req.previous && o->req.follow)
 		return usage_err(err, errsz, "%s", "logs: -p and -f exclude each "
 		    "other (the previous run is over)");
+	if (o->req.slot[0] && (o->req.previous || o->req.follow))
+		return usage_err(err, errsz, "%s", "logs: --slot excludes -p and "
+		    "-f (a slot's kept log is of a trial that is over)");
+	if (strncmp(name, "update ", 7) == 0)
+		return update_check(name + 7, o, err, errsz);
 	return 0;
+}
+
+/* the protocol's verb of a command, when it is not its name */
+static const char *
+cmd_verb(const struct ctl_cmd *c)
+{
+	static const char *const verbs[][2] = {
+		{ "cp",			"exec" },	/* of cat in the guest */
+		{ "top",		"status" },	/* rounds of it */
+		{ "update stage",	"update-stage" },
+		{ "update switch",	"update-switch" },
+		{ "update apply",	"update-stage" },	/* then switch */
+		{ "update rollback",	"update-rollback" },
+		{ "update status",	"update-status" },
+		{ "update wait",	"update-status" },	/* then events */
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(verbs); i++)
+		if (!strcmp(c->name, verbs[i][0]))
+			return verbs[i][1];
+	return c->name;
+}
+
+/* the command at argv[*ip], one word or two ("update stage"): *ip at its
+ * last word; NULL with a usage error in err */
+static const struct ctl_cmd *
+find_cmd(int argc, char **argv, int *ip, char *err, size_t errsz)
+{
+	const char *a = argv[*ip], *sp;
+	const struct ctl_cmd *c;
+	size_t n;
+
+	for (c = ctl_cmds; c->name; c++) {
+		if ((sp = strchr(c->name, ' ')) == NULL) {
+			if (strcmp(c->name, a) == 0)
+				return c;
+			continue;
+		}
+		n = (size_t)(sp - c->name);
+		if (strncmp(c->name, a, n) != 0 || a[n] != '\0')
+			continue;
+		if (*ip + 1 < argc && strcmp(sp + 1, argv[*ip + 1]) == 0) {
+			++*ip;
+			return c;
+		}
+	}
+	if (!strcmp(a, "update"))
+		usage_err(err, errsz, "%s", "update: stage, switch, apply, "
+		    "rollback, status or wait?");
+	else
+		usage_err(err, errsz, "unknown command '%s'", a);
+	return NULL;
 }
 
 int
@@ -347,15 +551,10 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o, char *err,
 		return rc;
 	if (i >= argc)
 		return usage_err(err, errsz, "%s", "missing command");
-	for (c = ctl_cmds; c->name; c++)
-		if (strcmp(c->name, argv[i]) == 0)
-			break;
-	if (c->name == NULL)
-		return usage_err(err, errsz, "unknown command '%s'", argv[i]);
+	if ((c = find_cmd(argc, argv, &i, err, errsz)) == NULL)
+		return CTL_EXIT_USAGE;
 	o->cmd = c;
-	/* cp is an exec of cat in the guest; top, rounds of status */
-	pc = proto_cmd_find(strcmp(c->name, "cp") == 0 ? "exec" :
-	    strcmp(c->name, "top") == 0 ? "status" : c->name);
+	pc = proto_cmd_find(cmd_verb(c));
 	o->top_delay_ms = 2000;
 	/* top's disk and net rates come from every service's devices */
 	o->req.devices = strcmp(c->name, "top") == 0;

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,9 @@ ctl_ms_left(uint64_t deadline)
 {
 	uint64_t now = mono_ms();
 
-	return now >= deadline ? 0 : (int)(deadline - now);
+	/* UINT64_MAX: no deadline */
+	return now >= deadline ? 0 : deadline - now > INT_MAX ? INT_MAX :
+	    (int)(deadline - now);
 }
 
 /* The admin socket first; its group may be one we are not in, then the
@@ -184,32 +187,74 @@ ctl_follow(int fd, const struct ctl_opts *o, char *buf, size_t have,
 	}
 }
 
-/* the request out, the first reply line in (*reply, *off bytes read, cap
- * its size); CTL_EXIT_OK, or how it failed */
-int
-ctl_request_reply(int fd, const struct ctl_opts *o, uint64_t deadline,
-    char **reply, size_t *off, size_t *cap)
+/* the line out; fds (update-stage's files) ride with its first byte */
+static int
+send_line(int fd, const char *line, size_t len, const int *fds, int nfds,
+    uint64_t deadline)
 {
-	struct pollfd pfd;
-	size_t len, sent = 0;
-	char *line;
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int) * PROTO_FDS_MAX)];
+	} u;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	size_t sent = 0;
 	ssize_t n;
 
-	line = proto_encode_request(&o->req);
-	len = strlen(line);
-	pfd.fd = fd;
 	while (sent < len) {
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, ctl_ms_left(deadline)) <= 0) {
-			free(line);
+		if (poll(&pfd, 1, ctl_ms_left(deadline)) <= 0)
 			return CTL_EXIT_TIMEOUT;
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = (char *)line + sent;
+		iov.iov_len = len - sent;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (sent == 0 && nfds > 0) {
+			memset(&u, 0, sizeof(u));
+			mh.msg_control = u.b;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+			memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 		}
-		n = write(fd, line + sent, len - sent);
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;	/* refused? what it said is read below */
 		sent += (size_t)n;
 	}
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_request_reply(int fd, const struct ctl_opts *o, uint64_t deadline,
+    char **reply, size_t *off, size_t *cap)
+{
+	return ctl_request_reply_fds(fd, o, NULL, 0, deadline, reply, off,
+	    cap);
+}
+
+/* the request out with fds, the first reply line in (*reply, *off bytes
+ * read, cap its size); CTL_EXIT_OK, or how it failed */
+int
+ctl_request_reply_fds(int fd, const struct ctl_opts *o, const int *fds,
+    int nfds, uint64_t deadline, char **reply, size_t *off, size_t *cap)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char *line;
+	ssize_t n;
+	int rc;
+
+	line = proto_encode_request(&o->req);
+	rc = send_line(fd, line, strlen(line), fds, nfds, deadline);
 	free(line);
+	if (rc != CTL_EXIT_OK)
+		return rc;
 	/* one reply line, bounded like the daemon bounds it */
 	*off = 0;
 	for (;;) {
@@ -224,7 +269,6 @@ ctl_request_reply(int fd, const struct ctl_opts *o, uint64_t deadline,
 				return CTL_EXIT_FAILED;
 			}
 		}
-		pfd.events = POLLIN;
 		if (poll(&pfd, 1, ctl_ms_left(deadline)) <= 0)
 			return CTL_EXIT_TIMEOUT;
 		n = read(fd, *reply + *off, *cap - *off - 1);

@@ -27,9 +27,14 @@ int	ctl_event_bytes(const char *line, uint8_t **bin, long *n, int *fd);
 /* an output event: its bytes to our stdout or stderr; 1 if it was one */
 int	ctl_exec_event(const struct ctl_opts *, const char *line);
 /* the request out, the first reply line in (*reply, *off bytes read, cap
- * its size); CTL_EXIT_OK, or how it failed */
+ * its size); CTL_EXIT_OK, or how it failed. A deadline of UINT64_MAX is
+ * none. */
 int	ctl_request_reply(int fd, const struct ctl_opts *, uint64_t deadline,
 	    char **reply, size_t *off, size_t *cap);
+/* the same with nfds descriptors sent with the request (SCM_RIGHTS) */
+int	ctl_request_reply_fds(int fd, const struct ctl_opts *, const int *fds,
+	    int nfds, uint64_t deadline, char **reply, size_t *off,
+	    size_t *cap);
 /* logs -f, events -f: what follows the first reply, until domud goes */
 int	ctl_follow(int fd, const struct ctl_opts *, char *buf, size_t have,
 	    size_t cap);
@@ -43,5 +48,31 @@ int	ctl_run_cp(int fd, const struct ctl_opts *);
 int	ctl_run_console(int fd, const struct ctl_opts *);
 /* wait.c */
 int	ctl_run_wait(int fd, const struct ctl_opts *, uint64_t deadline);
+
+/* the lines that come on a connection, one at a time */
+struct ctl_lines {
+	int	 fd;
+	char	*buf;
+	size_t	 have;	/* bytes in buf */
+	size_t	 cap;	/* its size */
+	size_t	 used;	/* the line returned last, with its newline */
+};
+/* events -f of the request's service on a connection of its own (before
+ * a request whose events must not be missed): CTL_EXIT_OK with *ev, or
+ * how it failed (said) */
+int	ctl_events_follow(const struct ctl_opts *, uint64_t deadline,
+	    struct ctl_lines *ev);
+/* the next line, NUL-terminated in ev's buf until the next call:
+ * CTL_EXIT_OK with *line, CTL_EXIT_TIMEOUT at the deadline,
+ * CTL_EXIT_NODAEMON when domud went away */
+int	ctl_next_line(struct ctl_lines *, uint64_t deadline, char **line);
+void	ctl_lines_close(struct ctl_lines *);
+
+/* update.c: update stage, switch, apply and wait */
+int	ctl_run_update(int fd, const struct ctl_opts *, uint64_t deadline);
+/* update-stage: the files opened and sent with the request, the first
+ * reply line in (as ctl_request_reply); how it failed is said */
+int	ctl_update_stage(int fd, const struct ctl_opts *, uint64_t deadline,
+	    char **reply, size_t *off, size_t *cap);
 
 #endif

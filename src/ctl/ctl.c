@@ -19,8 +19,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "stop",	"[--wait] SERVICE",	"shutdown, destroy after stop_timeout" },
 	{ "restart",	"[--wait] SERVICE",	"stop, then start again" },
 	{ "reload",	"",			"re-read the configuration" },
-	{ "logs",	"[-f|-p] [-n N] [--raw] SERVICE", "the console's last N lines; -f: "
-	    "then follow; -p: the previous run's" },
+	{ "logs",	"[-f|-p|--slot a|b] [-n N] [--raw] SERVICE", "the console's "
+	    "last N lines; -f: then follow; -p: the previous run's; --slot: "
+	    "the kept log of a slot's failed trial" },
 	{ "ping",	"[SERVICE]",		"domud answers; or a memres agent does" },
 	{ "net",	"[--check|--fix]",	"networks, addresses, ports; drift, repair" },
 	{ "exec",	"[-t SECS] [--shell|--batch] [--raw] SERVICE [-- CMD...]",
@@ -39,6 +40,18 @@ const struct ctl_cmd ctl_cmds[] = {
 	    "schedulers; which are domud's" },
 	{ "top",	"[-n ITER] [-d SECS]",	"CPU, memory and state of each service, "
 	    "refreshed (xentop's view)" },
+	{ "update stage", "SERVICE --kernel F [FILES]", "copy a new version into "
+	    "the other slot; FILES: --ramdisk F, --device-tree F, --disk VDEV=F..., "
+	    "--manifest M [--signature S]" },
+	{ "update switch", "[--wait [--timeout SECS]] SERVICE", "boot the staged "
+	    "slot on trial; committed once healthy, else rolled back" },
+	{ "update apply", "[--wait [--timeout SECS]] SERVICE --kernel F [FILES]",
+	    "stage, then switch" },
+	{ "update rollback", "SERVICE",	"back to the other slot now" },
+	{ "update status", "[SERVICE]",	"slots, versions, the trial, the last "
+	    "update" },
+	{ "update wait", "[--timeout SECS] SERVICE", "until the trial ends: "
+	    "committed (0) or rolled back (1)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -46,7 +59,7 @@ void
 ctl_usage(FILE *fp)
 {
 	const struct ctl_cmd *c;
-	char left[64];
+	char left[128];
 
 	fprintf(fp, "usage: domuctl [-j] [-r rundir] [-t seconds] command "
 	    "[args]\n\n"
@@ -300,6 +313,8 @@ render_result(const struct ctl_opts *o, yajl_val res, FILE *out,
 	yajl_val svcs, diags, evs;
 	size_t i;
 
+	if (!strncmp(name, "update ", 7))
+		return ctl_render_update(o, res, out, errout);
 	if (!strcmp(name, "list") || !strcmp(name, "status")) {
 		svcs = yajl_tree_get(res, svc_path, yajl_t_array);
 		if (svcs && (!strcmp(name, "list") || !o->req.has_service))

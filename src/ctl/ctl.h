@@ -32,6 +32,7 @@ enum {
 #define CTL_BUSY_RETRY_MS	2000	/* how long a busy daemon is retried */
 #define CTL_TIMEOUT_MS		10000
 
+/* name is one word, or two for a subcommand ("update stage") */
 struct ctl_cmd {
 	const char	*name;
 	const char	*args;
@@ -56,10 +57,19 @@ struct ctl_opts {
 	int			 timeout_set;	/* -t given */
 	int			 batch;		/* exec --batch: commands from
 						 * stdin, one connection */
+	/* update stage/apply: the path of each of req.files; update
+	 * stage/switch/apply/wait are run by update.c (update set) */
+	const char		*upd_paths[PROTO_FDS_MAX];
+	int			 update;
+	int			 upd_timeout_ms; /* --timeout; 0: the trial's end */
 };
 
 /* start/stop/restart --wait: how long, unless -t says */
 #define CTL_WAIT_MS_DEFAULT	(300 * 1000)
+
+/* update stage/apply: domud copies and hashes every file before it
+ * answers (a disk image takes a while), unless -t says */
+#define CTL_STAGE_MS_DEFAULT	(3600 * 1000)
 
 #define CTL_CP_MAX_DEFAULT	(256ULL << 20)
 
@@ -78,6 +88,9 @@ void	 ctl_print_top(yajl_val services, yajl_val prev, double dt, FILE *);
 /* one event of `events` (its JSON object), as a line */
 void	 ctl_print_event(yajl_val, FILE *);
 int	 ctl_render(const struct ctl_opts *, const char *reply, FILE *out,
+	    FILE *errout);
+/* update.c: an update verb's result, as ctl_render shows it */
+int	 ctl_render_update(const struct ctl_opts *, yajl_val result, FILE *out,
 	    FILE *errout);
 
 /* 1 when the reply is the daemon refusing the connection as busy */

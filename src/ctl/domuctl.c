@@ -113,6 +113,8 @@ main(int argc, char **argv)
 			return ctl_run_cp(fd, &o);
 		if (!strcmp(o.cmd->name, "console"))
 			return ctl_run_console(fd, &o);
+		if (o.update)
+			return ctl_run_update(fd, &o, deadline);
 		if (o.wait)
 			return ctl_run_wait(fd, &o, deadline);
 		rc = ctl_request_reply(fd, &o, deadline, &reply, &off, &cap);

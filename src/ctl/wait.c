@@ -3,8 +3,10 @@
  * start/stop/restart --wait: the service's events are followed from before
  * the request is sent (nothing in between is missed), each shown as it
  * comes, until the service is where it was asked to go (running, or ready
- * for a memres service; stopped) or fails on the way.
+ * for a memres service; stopped) or fails on the way. The following, a
+ * line at a time, is update wait's too.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,34 +69,85 @@ wait_target(int fd, const struct ctl_opts *o, uint64_t deadline,
 	return 0;
 }
 
-/* events -f on a connection of its own, before the request. 1 with *rc
- * when that failed; else 0, *efd, and in *buf (*have bytes, *bcap its
- * size) what came after the first reply line */
-static int
-wait_subscribe(const struct ctl_opts *o, uint64_t deadline, int *efd,
-    char **buf, size_t *have, size_t *bcap, int *rc)
+int
+ctl_events_follow(const struct ctl_opts *o, uint64_t deadline,
+    struct ctl_lines *ev)
 {
-	struct ctl_opts ev = *o;
-	size_t boff = 0;
+	struct ctl_opts eo = *o;
+	size_t off = 0;
+	yajl_val root;
 	char *nl;
+	int rc, ok;
 
-	if ((*efd = ctl_connect(o->run_dir, rc)) == -1)
-		return 1;
-	strlcpy_(ev.req.cmd, "events", sizeof(ev.req.cmd));
-	ev.req.pcmd = proto_cmd_find("events");
-	ev.req.follow = 1;
-	ev.req.lines = 1;
-	if ((*rc = ctl_request_reply(*efd, &ev, deadline, buf, &boff, bcap)) !=
-	    CTL_EXIT_OK)
-		return 1;
-	if (strstr(*buf, "\"ok\":true") == NULL) {
-		*rc = ctl_render(&ev, *buf, stdout, stderr);
-		return 1;
+	memset(ev, 0, sizeof(*ev));
+	if ((ev->fd = ctl_connect(o->run_dir, &rc)) == -1)
+		return rc;
+	strlcpy_(eo.req.cmd, "events", sizeof(eo.req.cmd));
+	eo.req.pcmd = proto_cmd_find("events");
+	eo.req.follow = 1;
+	eo.req.lines = 1;
+	eo.req.nfiles = 0;	/* update stage's, not the events' */
+	if ((rc = ctl_request_reply(ev->fd, &eo, deadline, &ev->buf, &off,
+	    &ev->cap)) != CTL_EXIT_OK)
+		return rc;
+	/* the reply itself (the last event before) is skipped */
+	nl = memchr(ev->buf, '\n', off);
+	*nl = '\0';
+	root = yajl_tree_parse(ev->buf, NULL, 0);
+	ok = root && YAJL_IS_TRUE(yajl_tree_get(root, (const char *[]){ "ok",
+	    NULL }, yajl_t_any));
+	yajl_tree_free(root);
+	if (!ok) {
+		rc = ctl_render(&eo, ev->buf, stdout, stderr);
+		return rc != CTL_EXIT_OK ? rc : CTL_EXIT_FAILED;
 	}
-	nl = memchr(*buf, '\n', boff);
-	*have = boff - (size_t)(nl - *buf) - 1;
-	memmove(*buf, nl + 1, *have);
-	return 0;
+	ev->have = off;
+	ev->used = (size_t)(nl - ev->buf) + 1;
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_next_line(struct ctl_lines *ev, uint64_t deadline, char **line)
+{
+	struct pollfd pfd = { ev->fd, POLLIN, 0 };
+	char *nl;
+	ssize_t n;
+
+	if (ev->buf == NULL)
+		return CTL_EXIT_NODAEMON;	/* never followed */
+	ev->have -= ev->used;
+	memmove(ev->buf, ev->buf + ev->used, ev->have);
+	ev->used = 0;
+	for (;;) {
+		if ((nl = memchr(ev->buf, '\n', ev->have)) != NULL) {
+			*nl = '\0';
+			ev->used = (size_t)(nl - ev->buf) + 1;
+			*line = ev->buf;
+			return CTL_EXIT_OK;
+		}
+		if (ev->have + 1 >= ev->cap)
+			ev->have = 0;	/* a line over the bound: dropped */
+		n = poll(&pfd, 1, ctl_ms_left(deadline));
+		if ((n == -1 && errno == EINTR) ||
+		    (n == 0 && ctl_ms_left(deadline) > 0))
+			continue;	/* no deadline: polls of INT_MAX ms */
+		if (n <= 0)
+			return CTL_EXIT_TIMEOUT;
+		n = read(ev->fd, ev->buf + ev->have, ev->cap - ev->have - 1);
+		if (n <= 0)
+			return CTL_EXIT_NODAEMON;
+		ev->have += (size_t)n;
+	}
+}
+
+void
+ctl_lines_close(struct ctl_lines *ev)
+{
+	if (ev->fd != -1)
+		close(ev->fd);
+	ev->fd = -1;
+	free(ev->buf);
+	ev->buf = NULL;
 }
 
 /* one event line, shown; 1 when the service got where it was asked to go
@@ -137,57 +190,40 @@ wait_event(const struct ctl_opts *o, const char *line, const char *want,
 	return done;
 }
 
-/* the events as they come on efd, until the service is there, fails on
- * the way, or the time is up */
+/* the events as they come, until the service is there, fails on the
+ * way, or the time is up */
 static int
-wait_events(const struct ctl_opts *o, int efd, char *buf, size_t have,
-    size_t bcap, const char *want, uint64_t deadline)
+wait_events(const struct ctl_opts *o, struct ctl_lines *ev, const char *want,
+    uint64_t deadline)
 {
-	struct pollfd pfd;
-	int rc = CTL_EXIT_OK;
-	char *nl;
-	ssize_t n;
+	int rc;
+	char *line;
 
-	for (;;) {
-		while ((nl = memchr(buf, '\n', have)) != NULL) {
-			*nl = '\0';
-			if (wait_event(o, buf, want, &rc))
-				return rc;
-			have -= (size_t)(nl - buf) + 1;
-			memmove(buf, nl + 1, have);
-		}
-		if (have + 1 >= bcap)
-			have = 0;	/* a line over the bound: dropped */
-		pfd.fd = efd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ctl_ms_left(deadline)) <= 0) {
-			fprintf(stderr, "domuctl: %s: %s is not %s after %d s\n",
-			    o->cmd->name, o->req.service, want,
-			    o->timeout_ms / 1000);
-			return CTL_EXIT_TIMEOUT;
-		}
-		n = read(efd, buf + have, bcap - have - 1);
-		if (n <= 0) {
-			fprintf(stderr, "domuctl: domud went away\n");
-			return CTL_EXIT_NODAEMON;
-		}
-		have += (size_t)n;
-	}
+	while ((rc = ctl_next_line(ev, deadline, &line)) == CTL_EXIT_OK)
+		if (wait_event(o, line, want, &rc))
+			return rc;
+	if (rc == CTL_EXIT_TIMEOUT)
+		fprintf(stderr, "domuctl: %s: %s is not %s after %d s\n",
+		    o->cmd->name, o->req.service, want, o->timeout_ms / 1000);
+	else
+		fprintf(stderr, "domuctl: domud went away\n");
+	return rc;
 }
 
 int
 ctl_run_wait(int fd, const struct ctl_opts *o, uint64_t deadline)
 {
 	static const char *const st_path[] = { "result", "state", NULL };
-	char *reply = NULL, *buf = NULL;
-	size_t off = 0, cap = 0, have = 0, bcap = 0;
-	int efd = -1, rc, there;
+	struct ctl_lines ev = { .fd = -1 };
+	char *reply = NULL;
+	size_t off = 0, cap = 0;
+	int rc, there;
 	const char *want;
 	yajl_val root;
 
 	/* what does up mean for it? then follow, first */
 	if (wait_target(fd, o, deadline, &reply, &off, &cap, &want, &rc) ||
-	    wait_subscribe(o, deadline, &efd, &buf, &have, &bcap, &rc))
+	    (rc = ctl_events_follow(o, deadline, &ev)) != CTL_EXIT_OK)
 		goto out;
 	/* then the request */
 	if ((rc = ctl_request_reply(fd, o, deadline, &reply, &off, &cap)) !=
@@ -201,11 +237,9 @@ ctl_run_wait(int fd, const struct ctl_opts *o, uint64_t deadline)
 		if (there)
 			goto out;	/* already where it was asked to go */
 	}
-	rc = wait_events(o, efd, buf, have, bcap, want, deadline);
+	rc = wait_events(o, &ev, want, deadline);
 out:
-	if (efd != -1)
-		close(efd);
-	free(buf);
+	ctl_lines_close(&ev);
 	free(reply);
 	return rc;
 }

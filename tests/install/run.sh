@@ -53,7 +53,8 @@ got=$(PATH="$(cd "$O" && pwd):$PATH" bash -c '
 	echo "${COMPREPLY[*]}"
 	COMP_WORDS=(domuctl net --c); COMP_CWORD=2; _domuctl
 	echo "${COMPREPLY[*]}"' 2>&1)
-want_verbs=$("$O/domuctl" -h 2>&1 | awk '/^commands:/ { c = 1; next } c && NF { print $1 }' | tr '\n' ' ')
+# (each once: update has a line per subcommand)
+want_verbs=$("$O/domuctl" -h 2>&1 | awk '/^commands:/ { c = 1; next } c && NF && !seen[$1]++ { print $1 }' | tr '\n' ' ')
 first=$(printf '%s\n' "$got" | head -n 1)
 if [ "$first " = "$want_verbs" ] && printf '%s\n' "$got" | tail -n 1 | grep -qx -- '--check' &&
 	printf '%s\n' "$first" | grep -qw exec; then

@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, ctl_suite());
+	srunner_add_suite(sr, ctl_update_suite());
 	srunner_add_suite(sr, service_suite());
 	srunner_add_suite(sr, control_suite());
 	srunner_add_suite(sr, base_suite());

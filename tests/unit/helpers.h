@@ -26,6 +26,7 @@ Suite *config_suite(void);
 Suite *proto_suite(void);
 Suite *auth_suite(void);
 Suite *ctl_suite(void);
+Suite *ctl_update_suite(void);
 Suite *service_suite(void);
 Suite *control_suite(void);
 Suite *console_suite(void);

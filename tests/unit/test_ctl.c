@@ -120,6 +120,31 @@ START_TEST(args_ok)
 }
 END_TEST
 
+/* logs --slot: a slot's kept log, of a trial that is over */
+START_TEST(logs_slot)
+{
+	struct ctl_opts o;
+	char err[256], *line;
+
+	ck_assert_int_eq(parse(&o, err, "logs", "--slot", "b", "gw",
+	    (char *)NULL), 0);
+	line = proto_encode_request(&o.req);
+	ck_assert_str_eq(line, "{\"v\":1,\"id\":1,\"cmd\":\"logs\","
+	    "\"service\":\"gw\",\"slot\":\"b\"}\n");
+	free(line);
+	ck_assert_int_eq(parse(&o, err, "logs", "--slot", "c", "gw",
+	    (char *)NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "logs", "gw", "--slot", (char *)NULL),
+	    CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "logs", "--slot", "a", "-f", "gw",
+	    (char *)NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "logs", "-p", "--slot", "a", "gw",
+	    (char *)NULL), CTL_EXIT_USAGE);
+	ck_assert_int_eq(parse(&o, err, "events", "--slot", "a", (char *)NULL),
+	    CTL_EXIT_USAGE);
+}
+END_TEST
+
 START_TEST(args_bad)
 {
 	static const char *const cases[][5] = {
@@ -319,6 +344,7 @@ ctl_suite(void)
 	TCase *tc = tcase_create("args");
 
 	tcase_add_test(tc, args_ok);
+	tcase_add_test(tc, logs_slot);
 	tcase_add_test(tc, top_rates);
 	tcase_add_test(tc, exec_args);
 	tcase_add_test(tc, exec_status);
