@@ -651,6 +651,17 @@ update_slot_json(const struct upd_slot *sl, const char *name, yajl_gen g)
 }
 
 void
+update_active_json(const struct service *s, yajl_gen g)
+{
+	const struct svc_update *u = &s->upd;
+
+	gen_kv_str(g, "slot", slot_names[u->active]);
+	gen_kv_str(g, "version", slot_version(&u->slots[u->active]));
+	gen_kv_int(g, "window_s", (long long)(s->conf->update_window_ms /
+	    1000));
+}
+
+void
 update_json(const struct service *s, yajl_gen g)
 {
 	const struct svc_update *u = &s->upd;

@@ -121,6 +121,8 @@ int		 update_stage(struct service *, struct upd_stage_req *,
 int		 update_switch(struct service *, char *why, size_t);
 int		 update_rollback(struct service *, char *why, size_t);
 void		 update_json(const struct service *, yajl_gen);
+/* "slot", "version" of the active slot and "window_s", as members */
+void		 update_active_json(const struct service *, yajl_gen);
 void		 update_slot_json(const struct upd_slot *, const char *name,
 		    yajl_gen);
 /* the loop: the stage's thread, the window's end */

@@ -28,6 +28,7 @@ reply_update(const struct request *req, struct service *s, const char *msg,
 	yajl_gen_map_open(g);
 	gen_kv_str(g, "service", s->conf->name);
 	gen_kv_str(g, "message", msg);
+	update_active_json(s, g);
 	gen_str(g, "update");
 	update_json(s, g);
 	yajl_gen_map_close(g);

@@ -280,6 +280,17 @@ request(int fd, const struct ctl_opts *o, uint64_t deadline, char **reply,
 	return rc;
 }
 
+/* a reply line that says ok */
+static int
+jtrue_line(const char *reply)
+{
+	yajl_val root = yajl_tree_parse(reply, NULL, 0);
+	int ok = jtrue(root, "ok");
+
+	yajl_tree_free(root);
+	return ok;
+}
+
 /* ---- the trial, waited for ----------------------------------------------- */
 
 /* one event line, shown; 1 when it ends the trial (*rc), else 0 */
@@ -427,12 +438,109 @@ out:
 	return rc;
 }
 
+/* one event line of a stage: 1 when it says how the stage ended (*rc) */
+static int
+stage_event(const struct ctl_opts *o, const char *line, int *rc)
+{
+	yajl_val root = yajl_tree_parse(line, NULL, 0),
+	    e = jget(root, "data", yajl_t_object);
+	const char *to = jstr_or(e, "to", "");
+	int done = 0;
+
+	if (e != NULL && !strcmp(jstr_or(e, "actor", ""), "update") &&
+	    !strcmp(jstr_or(e, "service", ""), o->req.service) &&
+	    (!strcmp(to, "staged") || !strcmp(to, "refused"))) {
+		done = 1;
+		*rc = to[0] == 's' ? CTL_EXIT_OK : CTL_EXIT_FAILED;
+		if (*rc != CTL_EXIT_OK)
+			fprintf(stderr, "domuctl: update stage: %s: refused: "
+			    "%s\n", o->req.service, jstr_or(e, "reason", "?"));
+	}
+	yajl_tree_free(root);
+	return done;
+}
+
+/* the staged slot as update-status shows it, as the stage's answer */
+static int
+show_staged(int fd, const struct ctl_opts *o, uint64_t deadline)
+{
+	struct ctl_opts so = *o;
+	char *reply = NULL;
+	size_t off = 0, cap = 0, i;
+	yajl_val root = NULL, s, slots, sl;
+	int rc;
+
+	strlcpy_(so.req.cmd, "update-status", sizeof(so.req.cmd));
+	so.req.pcmd = proto_cmd_find("update-status");
+	so.req.nfiles = 0;
+	so.json = 0;
+	if ((rc = request(fd, &so, deadline, &reply, &off, &cap)) != CTL_EXIT_OK)
+		goto out;
+	if (o->json) {
+		fputs(reply, stdout);
+		goto out;
+	}
+	root = yajl_tree_parse(reply, NULL, 0);
+	s = json_at(jget(jget(root, "result", yajl_t_object), "services",
+	    yajl_t_array), 0);
+	slots = jget(s, "slots", yajl_t_array);
+	for (i = 0; i < json_len(slots); i++) {
+		sl = json_at(slots, i);
+		if (strcmp(jstr_or(sl, "state", ""), "staged") != 0)
+			continue;
+		printf("%s: staged slot %s (version %s, %s)\n", o->req.service,
+		    jstr_or(sl, "name", "?"), jstr_or(sl, "version", "-"),
+		    jtrue(sl, "signed") ? "signed" : "not signed");
+		print_files(jget(sl, "files", yajl_t_array), stdout);
+	}
+out:
+	yajl_tree_free(root);
+	free(reply);
+	return rc;
+}
+
+/* update stage: the events followed first; domud answers once its copy
+ * has begun, and says how it ended (staged, refused) as an event */
+static int
+update_stage(int fd, const struct ctl_opts *o, uint64_t deadline)
+{
+	struct ctl_lines ev = { .fd = -1 };
+	char *reply = NULL, *line;
+	size_t off = 0, cap = 0;
+	int rc;
+
+	if ((rc = ctl_events_follow(o, deadline, &ev)) != CTL_EXIT_OK)
+		goto out;
+	rc = ctl_update_stage(fd, o, deadline, &reply, &off, &cap);
+	if (rc == CTL_EXIT_TIMEOUT)
+		fprintf(stderr, "domuctl: no answer from domud within %d s\n",
+		    o->timeout_ms / 1000);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (!jtrue_line(reply)) {
+		rc = ctl_render(o, reply, stdout, stderr);
+		rc = rc != CTL_EXIT_OK ? rc : CTL_EXIT_FAILED;
+		goto out;
+	}
+	while ((rc = ctl_next_line(&ev, deadline, &line)) == CTL_EXIT_OK)
+		if (stage_event(o, line, &rc))
+			break;
+	if (rc == CTL_EXIT_TIMEOUT)
+		fprintf(stderr, "domuctl: update stage: %s: not done within "
+		    "%d s\n", o->req.service, o->timeout_ms / 1000);
+	if (rc == CTL_EXIT_OK)
+		rc = show_staged(fd, o, deadline);
+out:
+	ctl_lines_close(&ev);
+	free(reply);
+	fflush(stdout);
+	return rc;
+}
+
 int
 ctl_run_update(int fd, const struct ctl_opts *o, uint64_t deadline)
 {
 	const char *sub = o->cmd->name + strlen("update ");
-	char *reply = NULL;
-	size_t off = 0, cap = 0;
 	int rc;
 
 	if (!strcmp(sub, "wait"))
@@ -440,14 +548,7 @@ ctl_run_update(int fd, const struct ctl_opts *o, uint64_t deadline)
 	if (!strcmp(sub, "switch"))
 		return update_switch(fd, o, deadline, 0);
 	/* stage, apply */
-	rc = ctl_update_stage(fd, o, deadline, &reply, &off, &cap);
-	if (rc == CTL_EXIT_TIMEOUT)
-		fprintf(stderr, "domuctl: no answer from domud within %d s\n",
-		    o->timeout_ms / 1000);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_render(o, reply, stdout, stderr);
-	free(reply);
-	fflush(stdout);
+	rc = update_stage(fd, o, deadline);
 	if (rc != CTL_EXIT_OK || !strcmp(sub, "stage"))
 		return rc;
 	return update_switch(fd, o, deadline, 1);
