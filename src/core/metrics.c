@@ -113,6 +113,52 @@ m_vcpus(const struct service *s, double *v)
 	return 0;
 }
 
+/* update = yes: the slots (update.c) */
+static int
+m_upd_active(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL)
+		return -1;
+	*v = s->upd.active;
+	return 0;
+}
+
+static int
+m_upd_trial(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL)
+		return -1;
+	*v = s->upd.state == UPS_TRIAL;
+	return 0;
+}
+
+static int
+m_upd_commits(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL)
+		return -1;
+	*v = (double)s->upd.commits;
+	return 0;
+}
+
+static int
+m_upd_rollbacks(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL)
+		return -1;
+	*v = (double)s->upd.rollbacks;
+	return 0;
+}
+
+static int
+m_upd_refusals(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL)
+		return -1;
+	*v = (double)s->upd.refusals;
+	return 0;
+}
+
 static int
 m_conf_mem(const struct service *s, double *v)
 {
@@ -238,6 +284,19 @@ metrics_render(struct supervisor *sup, size_t *len)
 	    "The domain's memory limit in Xen.", m_mem_max);
 	per_service(&o, sup, "domud_service_vcpus_online", "gauge",
 	    "vCPUs online in the service's domain.", m_vcpus);
+	per_service(&o, sup, "domud_update_active_slot", "gauge",
+	    "update = yes: the slot it runs from, 0 for a, 1 for b.",
+	    m_upd_active);
+	per_service(&o, sup, "domud_update_trial", "gauge",
+	    "update = yes: 1 while a new slot runs on trial.", m_upd_trial);
+	per_service(&o, sup, "domud_update_commits_total", "counter",
+	    "Trials committed since domud started.", m_upd_commits);
+	per_service(&o, sup, "domud_update_rollbacks_total", "counter",
+	    "Trials rolled back (and rollbacks by hand) since domud started.",
+	    m_upd_rollbacks);
+	per_service(&o, sup, "domud_update_refused_total", "counter",
+	    "Stages refused (a digest, a signature, a file) since domud "
+	    "started.", m_upd_refusals);
 	*len = o.len;
 	return o.buf;
 }

@@ -113,6 +113,7 @@ a_stage_done(struct service *s, const char *unused)
 	if (upd_stage_finish(s, why, sizeof(why)) == -1) {
 		u->state = upd_rest(u);
 		snprintf(u->last_result, sizeof(u->last_result), "refused");
+		u->refusals++;
 		msgf(u->last_reason, sizeof(u->last_reason), "stage of slot %s:"
 		    " %s", slot_names[slot], why);
 		u->last_wall = (int64_t)time(NULL);
@@ -218,6 +219,7 @@ commit(struct service *s)
 	u->trial_end_wall = 0;
 	u->trial_end = u->ready_by = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "committed");
+	u->commits++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
 	    "and healthy for %s", slot_names[u->active],
 	    slot_version(&u->slots[u->active]), w);
@@ -249,6 +251,7 @@ rollback(struct service *s, const char *why, int bad)
 	u->trial_end_wall = 0;
 	u->trial_end = u->ready_by = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
+	u->rollbacks++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): "
 	    "%s", slot_names[failed], slot_version(&u->slots[failed]), why);
 	u->last_wall = (int64_t)time(NULL);
@@ -329,6 +332,7 @@ a_rollback_committed(struct service *s, const char *why)
 
 	u->active = to;
 	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
+	u->rollbacks++;
 	msgf(u->last_reason, sizeof(u->last_reason), "by hand: back to slot "
 	    "%s (version %s)", slot_names[to], slot_version(&u->slots[to]));
 	u->last_wall = (int64_t)time(NULL);

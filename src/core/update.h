@@ -82,6 +82,7 @@ struct svc_update {
 	char			 last_reason[UPD_WHY_MAX];
 	int64_t			 last_wall;
 	/* not in the record */
+	uint64_t		 commits, rollbacks, refusals;	/* since start */
 	uint64_t		 trial_end;	/* mono ms; 0: not begun */
 	uint64_t		 ready_by;	/* mono ms: healthy by then, or
 						 * the trial fails (a probe) */

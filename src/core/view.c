@@ -245,6 +245,11 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		gen_kv_str(g, "description", s->conf->description);
 	if (s->conf->standby || s->sb.state != SB_NONE)
 		standby_json(s, g);
+	if (s->upd.dir != NULL) {
+		/* update = yes: the slot it runs from (update status: all) */
+		gen_kv_str(g, "slot", s->upd.active ? "b" : "a");
+		gen_kv_str(g, "update", upd_state_str(s->upd.state));
+	}
 	if (s->domid != INVALID_DOMID_)
 		domain_json(s, g, flags);
 	/* what Xen does that domud did not ask for */

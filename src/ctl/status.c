@@ -219,6 +219,16 @@ status_placement(yajl_val s, FILE *out)
 		    i)) ? YAJL_GET_STRING(json_at(ds, i)) : "?");
 }
 
+/* update = yes: the slot it runs from, and whether it is on trial */
+static void
+status_slot(yajl_val s, FILE *out)
+{
+	if (!jstr(s, "slot"))
+		return;
+	fprintf(out, "  %-16s %s (update: %s)\n", "slot", jstr(s, "slot"),
+	    jstr(s, "update") ? jstr(s, "update") : "?");
+}
+
 static void
 status_standby(yajl_val s, FILE *out)
 {
@@ -355,7 +365,7 @@ status_dying(yajl_val s, FILE *out)
 /* the parts in the order they are printed */
 static void (*const status_parts[])(yajl_val, FILE *) = {
 	status_domain, status_xen, status_devices, status_last_start,
-	status_placement, status_standby, status_next, status_health,
+	status_placement, status_standby, status_slot, status_next, status_health,
 	status_channel, status_last_failure, status_dying,
 };
 

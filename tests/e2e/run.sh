@@ -342,6 +342,8 @@ build_dom0_base() {
   cp "$X/bin/bash" "$X/bin/ip" "$X/usr/bin/flock" "$R0/bin/"
   cp "$X/sbin/losetup" "$R0/sbin/losetup"
   cp "$X/usr/bin/stat" "$R0/usr/bin/stat"
+  # signify, as a field engineer signs a guest update's manifest (update suite)
+  cp "$X/bin/signify-openbsd" "$R0/usr/bin/"
   # iptables: legacy by default, like libip4tc (which domud uses); nft variants too
   cp "$X/usr/sbin/xtables-nft-multi" "$X/usr/sbin/xtables-legacy-multi" "$R0/usr/sbin/"
   for t in iptables iptables-save iptables-restore iptables-legacy iptables-legacy-save iptables-legacy-restore; do
