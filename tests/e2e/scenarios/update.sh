@@ -8,7 +8,8 @@
 #   v2  passes                     -> committed, and stays across a restart
 #   vp  rdinit=/bin/false: panics  -> rolled back (crash)
 #   vu  e2e.unhealthy=1            -> rolled back (its probe fails)
-#   vl  e2e.after=crash:1          -> rolled back (crashes within the window)
+#   vl  crashes (sysrq c through its agent) once its window has begun
+#                                  -> rolled back
 # then domud killed (-9) in the middle of a switch and of a trial, the
 # Mender module and the SWUpdate handler driven as their tools call them,
 # and bench update_downtime (switch -> the new version's marker, against a
@@ -20,7 +21,7 @@ W=/tmp/upd
 rm -rf "$W" "$STORE"; mkdir -p "$W"
 K=$E2E_KERNEL
 R=$(agent_initrd "$W/initrd")
-WINDOW=30
+WINDOW=15
 
 if ! command -v signify-openbsd > /dev/null; then
   fail update/setup "no signify-openbsd in dom0"
@@ -61,7 +62,18 @@ active_is() { # SLOT: update status says it runs that slot, no trial
     grep -q "\"active\":\"$1\"" "$W/st.json" && ! grep -q '"trial":{' "$W/st.json"
 }
 
-marker_count() { runs_count upd "DOMU-MARKER $1"; }
+# new_run OLD_DOMID TOKEN SECONDS: a domain other than OLD_DOMID runs and
+# its run (the current console log: a new run starts a new one) printed
+# the marker TOKEN
+new_run() {
+  _end=$(( $(ms) + $3 * 1000 ))
+  while [ "$(ms)" -lt "$_end" ]; do
+    _d=$(jfield upd domid)
+    [ -n "$_d" ] && [ "$_d" != "$1" ] && console_has upd "DOMU-MARKER $2" && return 0
+    sleep 0.3
+  done
+  return 1
+}
 
 # switch to what is staged, wait for the verdict: its exit status
 switch_wait() {
@@ -116,14 +128,31 @@ else
   show_log 30
 fi
 
+# the trial's window has begun: its probe passed
+window_started() {
+  domuctl -j update status upd 2>/dev/null | grep -q '"window_started":true'
+}
+
+# late: the guest crashes once its window has begun (through its agent)
+crash_late() {
+  domuctl update switch upd > "$W/switch.out" 2>&1 || return 9
+  until_s 120 window_started || return 8
+  domuctl exec -t 10 upd -- sh -c 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger' \
+    > /dev/null 2>&1
+  domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1
+}
+
 # rollback NAME TOKEN REASON_PATTERN [cmdline words]: a version that fails
+# (LATE=1: it crashes within its window)
 rollback_case() {
   _n=$1 _t=$2 _why=$3; shift 3
   mk_manifest "$W/$_t.json" "$_t" "$_t" "$@"
-  _before=$(marker_count up-v2)
-  if stage "$W/$_t.json" && switch_wait; then _rc=0; else _rc=$?; fi
+  _old=$(jfield upd domid)
+  if [ "${LATE:-0}" = 1 ]; then
+    if stage "$W/$_t.json" && crash_late; then _rc=0; else _rc=$?; fi
+  elif stage "$W/$_t.json" && switch_wait; then _rc=0; else _rc=$?; fi
   if [ "$_rc" = 1 ] && grep -qi "$_why" "$W/wait.out" && active_is b &&
-     until_s 90 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-v2') -gt $_before ]" &&
+     new_run "$_old" up-v2 90 &&
      domuctl logs upd --slot a > "$W/slotlog.out" 2>&1 && [ -s "$W/slotlog.out" ] &&
      grep -q '"state":"bad"' "$W/st.json"; then
     pass "update/$_n" "rolled back to v2 ($(head -c 160 "$W/wait.out" | tr '\n' ' ')), slot a bad, its log kept"
@@ -137,7 +166,7 @@ rollback_case rollback-panic up-vp "crash" rdinit=/bin/false
 grep -qi 'panic\|kill init' "$W/slotlog.out" ||
   info "update/rollback-panic: the kept log has no panic line: $(tail -n 3 "$W/slotlog.out" | tr '\n' ' ')"
 rollback_case rollback-unhealthy up-vu "probe\|health" e2e.unhealthy=1
-rollback_case rollback-late up-vl "crash" e2e.after=crash:1
+LATE=1 rollback_case rollback-late up-vl "crash"
 
 # ---- update/kill-anywhere: domud -9 in a switch and in a trial --------------
 # After each, the next domud must end with one version running and no trial:
@@ -176,9 +205,9 @@ export OTA_CONTRIB OTA_WORK
 . /e2e/ota/drive.sh
 for tool in mender swupdate; do
   mk_manifest "$W/o-$tool.json" "o-$tool" "up-o$tool"
-  n0=$(marker_count "up-o$tool")
+  d0=$(jfield upd domid)
   if "ota_$tool" upd "$K" "$R" "$W/o-$tool.json" "$W/o-$tool.json.sig" > "$W/ota.out" 2>&1 &&
-     [ "$(marker_count "up-o$tool")" -gt "$n0" ] &&
+     new_run "$d0" "up-o$tool" 10 &&
      domuctl -j update status upd > "$W/st.json" 2>/dev/null &&
      grep -q "\"result\":\"committed\"" "$W/st.json" && ! grep -q '"trial":{' "$W/st.json"; then
     pass "update/ota-$tool" "version o-$tool staged, switched and committed through the $tool adapter"
@@ -192,14 +221,14 @@ done
 # marker: the same service, the same boot
 mk_manifest "$W/vb.json" vb up-vb
 if stage "$W/vb.json"; then
-  n0=$(marker_count up-vb); t0=$(ms)
+  d0=$(jfield upd domid); t0=$(ms)
   domuctl update switch upd > /dev/null 2>&1
-  until_s 120 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-vb') -gt $n0 ]"
+  new_run "$d0" up-vb 120
   sw=$(( $(ms) - t0 ))
   domuctl update wait upd --timeout $((WINDOW + 120)) > /dev/null 2>&1
-  n0=$(marker_count up-vb); t0=$(ms)
+  d0=$(jfield upd domid); t0=$(ms)
   domuctl restart upd > /dev/null 2>&1
-  until_s 120 sh -c "[ \$(runs_count upd 'DOMU-MARKER up-vb') -gt $n0 ]"
+  new_run "$d0" up-vb 120
   rs=$(( $(ms) - t0 ))
   bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}')"
 else
