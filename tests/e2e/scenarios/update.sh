@@ -184,7 +184,7 @@ for point in switch trial; do
   if until_s $((WINDOW + 120)) sh -c '
       domuctl -j update status upd > /tmp/upd/ka.json 2>/dev/null &&
       ! grep -q "\"trial\":{" /tmp/upd/ka.json &&
-      domuctl -j status upd 2>/dev/null | grep -q "\"state\":\"running\""'; then
+      domuctl -j status upd 2>/dev/null | grep -Eq "\"state\":\"(running|ready)\""'; then
     act=$(sed -n 's/.*"active":"\([ab]\)".*/\1/p' /tmp/upd/ka.json)
     info "update/kill-anywhere: killed in the $point: active slot $act, $(sed -n 's/.*"result":"\([a-z-]*\)".*/\1/p' /tmp/upd/ka.json)"
   else
