@@ -24,6 +24,7 @@
 #include "ctl/ctl.h"
 #include "fake_backend.h"
 #include "helpers.h"
+#include "base/fileio.h"
 #include "base/util.h"
 
 #define GID_READ	47001
@@ -31,6 +32,8 @@
 #define UID_USER	47100
 
 static const char *domuctl_path;
+/* run_as serves the supervisor's loop too (a stage's thread ends there) */
+static int serve_sup;
 
 struct run {
 	int	 status;
@@ -80,8 +83,14 @@ run_as(struct control *ctl, const char *rundir, gid_t supp, gid_t primary,
 		fds[nfds].fd = pipefd[0];
 		fds[nfds++].events = POLLIN;
 		control_before_poll(ctl, fds, &nfds, 64, &timeout);
+		if (serve_sup)
+			sup_before_poll(ctl->sup, fds, &nfds, 64, &timeout);
 		ck_assert_int_ge(poll(fds, (nfds_t)nfds, 100), 0);
 		control_after_poll(ctl, fds, nfds);
+		if (serve_sup) {
+			ctl->sup->now = mono_ms();
+			sup_after_poll(ctl->sup, fds, nfds);
+		}
 		if (fds[0].revents) {
 			n = read(pipefd[0], r->out + off, sizeof(r->out) - off - 1);
 			if (n <= 0)
@@ -161,6 +170,74 @@ START_TEST(roles_on_real_sockets)
 	ck_assert_ptr_nonnull(strstr(r.out, "not running"));
 	fake_create_done(fb, "gw", 0);
 	fake_run(fb);
+	sup_free(ctl.sup);
+	fb->be.ops->free(&fb->be);
+	t_rmtree(dir);
+}
+END_TEST
+
+/*
+ * update stage: domuctl opens the files with the user's own rights and
+ * domud takes them as descriptors; a file the user cannot read is refused
+ * by domuctl (domud, root, would have read it), a reader may not stage,
+ * a stage's end is said, and the staged slot holds what was sent.
+ */
+START_TEST(stage_sends_descriptors_with_the_users_rights)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), kernel[512], secret[512], want[600];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	struct err e = ERR_INIT;
+	struct control ctl;
+	struct service *s;
+	struct run r;
+	const char *stage[] = { "update", "stage", "gw", "--kernel", kernel,
+	    NULL }, *steal[] = { "update", "stage", "gw", "--kernel", secret,
+	    NULL };
+
+	chmod(dir, 0755);
+	free(cfg->d.log_dir);
+	cfg->d.log_dir = xstrdup(dir);
+	free(cfg->d.state_dir);
+	cfg->d.state_dir = xstrdup(dir);
+	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\nupdate = yes\n"));
+	config_finish(cfg);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.sup = sup_new(&fb->be, cfg);
+	verbs_setup(&ctl);
+	ck_assert_msg(control_listen(&ctl, dir, "domud-test-no-such-group",
+	    "domud-test-no-such-group", &e) == 0, "%s", e.msg);
+	ctl_groups(&ctl);
+	s = sup_find(ctl.sup, "gw");
+	ck_assert_ptr_nonnull(s->upd.dir);
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz-2", dir);
+	ck_assert_int_eq(fileio_write_atomic(dir, "vmlinuz-2", "kernel 2", 8,
+	    0644, &e), 0);
+	snprintf(secret, sizeof(secret), "%s/root-only", dir);
+	ck_assert_int_eq(fileio_write_atomic(dir, "root-only", "secret", 6,
+	    0600, &e), 0);
+	serve_sup = 1;
+	/* a reader may not */
+	run_as(&ctl, dir, GID_READ, UID_USER, &r, stage);
+	ck_assert_msg(r.status != 0, "stage as reader: %s", r.out);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_EMPTY);
+	/* an admin cannot make domud read what the admin cannot */
+	run_as(&ctl, dir, GID_ADMIN, UID_USER, &r, steal);
+	ck_assert_msg(r.status != 0, "stage of a root-only file: %s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "root-only"));
+	ck_assert_int_eq(s->upd.slots[1].state, SL_EMPTY);
+	/* a file of its own: staged into slot b, the digest of what it sent */
+	run_as(&ctl, dir, GID_ADMIN, UID_USER, &r, stage);
+	ck_assert_msg(r.status == 0, "stage as admin: %d %s", r.status, r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "staged slot b"));
+	ck_assert_int_eq(s->upd.slots[1].state, SL_STAGED);
+	ck_assert_uint_eq(s->upd.slots[1].m.files[0].size, 9);	/* and its newline */
+	snprintf(want, sizeof(want), "%s/update/gw/%s/kernel", dir,
+	    s->upd.slots[1].gen);
+	ck_assert_int_eq(access(want, R_OK), 0);
+	serve_sup = 0;
+	control_close(&ctl);
 	sup_free(ctl.sup);
 	fb->be.ops->free(&fb->be);
 	t_rmtree(dir);
@@ -581,6 +658,8 @@ socket_suite(void)
 	tcase_add_test(tc, out_of_fds_no_busy_loop);
 	tcase_add_test(tc, new_client_ignores_stale_poll_results);
 	add_as_root(tc, domuctl_says_busy, "runs domuctl as other users");
+	add_as_root(tc, stage_sends_descriptors_with_the_users_rights,
+	    "runs domuctl as another user");
 	tcase_add_test(tc, reply_of_a_quiet_connection_is_written);
 	suite_add_tcase(s, tc);
 	return s;
