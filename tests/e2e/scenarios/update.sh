@@ -162,11 +162,15 @@ rollback_case() {
   fi
 }
 
-rollback_case rollback-panic up-vp "crash" rdinit=/bin/false
+# Linux on arm has no Xen panic notifier: an arm64 guest that panics hangs
+# instead of crashing, and its probe's deadline ends the trial
+if [ "$E2E_ARCH" = arm64 ]; then PANIC_WHY="never passed" LATE_WHY="probe failed"
+else PANIC_WHY=crash LATE_WHY=crash; fi
+rollback_case rollback-panic up-vp "$PANIC_WHY" rdinit=/bin/false
 grep -qi 'panic\|kill init' "$W/slotlog.out" ||
   info "update/rollback-panic: the kept log has no panic line: $(tail -n 3 "$W/slotlog.out" | tr '\n' ' ')"
 rollback_case rollback-unhealthy up-vu "probe\|health" e2e.unhealthy=1
-LATE=1 rollback_case rollback-late up-vl "crash"
+LATE=1 rollback_case rollback-late up-vl "$LATE_WHY"
 
 # ---- update/kill-anywhere: domud -9 in a switch and in a trial --------------
 # After each, the next domud must end with one version running and no trial:
