@@ -145,7 +145,7 @@ a_switch(struct service *s, const char *unused)
 	u->trial = 1;
 	u->trial_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = u->ready_by = 0;
+	u->trial_end = u->ready_by = u->final_check = 0;
 	if (upd_record_write(s, &e) == -1) {
 		*u = was;
 		svc_warn(s, "update: switch refused: the record: %s", e.msg);
@@ -217,7 +217,7 @@ commit(struct service *s)
 	u->trial = 0;
 	u->trial_domid = u->from_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = u->ready_by = 0;
+	u->trial_end = u->ready_by = u->final_check = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "committed");
 	u->commits++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
@@ -249,7 +249,7 @@ rollback(struct service *s, const char *why, int bad)
 	u->trial = 0;
 	u->trial_domid = u->from_domid = 0;
 	u->trial_end_wall = 0;
-	u->trial_end = u->ready_by = 0;
+	u->trial_end = u->ready_by = u->final_check = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
 	u->rollbacks++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): "
@@ -263,6 +263,31 @@ rollback(struct service *s, const char *why, int bad)
 	    slot_version(&u->slots[u->active]));
 	upd_event(s, "trial", "rolled-back", msg);
 	standby_stale(s);
+}
+
+/*
+ * The window is over: with a probe, the verdict is that of a probe begun
+ * after it (one under way began before: the one after it), so that a
+ * guest that hangs at the end is not committed on an answer from before.
+ * 1 with *why set for a failure, or NULL to commit; 0: not yet.
+ */
+static int
+final_probe_passed(struct service *s, const char **why)
+{
+	struct svc_update *u = &s->upd;
+	const struct svc_health *h = &s->health;
+
+	if (u->final_check == 0)
+		u->final_check = h->checks + (h->probe_at ? 2 : 1);
+	if (h->checks < u->final_check)
+		return 0;
+	if (h->state == HS_HEALTHY && h->last_ok)
+		return 1;
+	if (h->state != HS_HEALTHY) {
+		*why = "not healthy when its window ended";
+		return 1;
+	}
+	return 0;	/* one failed: the next ones say */
 }
 
 /* the window, the probe: a verdict once the trial's domain runs */
@@ -285,8 +310,8 @@ a_tick(struct service *s, const char *unused)
 			return 0;
 	} else if (u->trial_end == 0 || s->sup->now < u->trial_end)
 		return 0;
-	else if (probed(s) && s->health.state != HS_HEALTHY)
-		why = "not healthy when its window ended";
+	else if (probed(s) && !final_probe_passed(s, &why))
+		return 0;
 	if (why == NULL) {
 		commit(s);
 		return 0;

@@ -86,6 +86,8 @@ struct svc_update {
 	uint64_t		 trial_end;	/* mono ms; 0: not begun */
 	uint64_t		 ready_by;	/* mono ms: healthy by then, or
 						 * the trial fails (a probe) */
+	uint64_t		 final_check;	/* a probe: the health check that
+						 * began after the window: 0 */
 	char			*dir;		/* the slot store; NULL: none */
 	int			 broken;	/* the store is unusable: said */
 	struct upd_stage	*stage;		/* the stage under way */

@@ -227,9 +227,13 @@ trial_fails(int how)
 		fake_destroy_done(fb, "u", domid);
 		run();
 		break;
-	case 3:	/* the window ends and its probe has not passed yet */
+	case 3:	/* the window ends and its probe has not passed yet: the
+		 * verdict is the next probe's (one begun after the end) */
 		s->conf->health = HEALTH_TCP;
 		window_ends(s);
+		ck_assert_int_eq(s->state, ST_RUNNING);
+		s->health.checks++;
+		run();
 		s->conf->health = HEALTH_NONE;
 		ck_assert_int_eq(s->state, ST_STOPPING);
 		fake_shutdown(fb, "u", domid, SR_POWEROFF);
@@ -309,7 +313,23 @@ START_TEST(probed_window_from_first_pass)
 			s->health.state = HS_HEALTHY;
 			run();
 			ck_assert_uint_ne(s->upd.trial_end, 0);
+			/* the window is over, a probe is under way: it began
+			 * before the end, the one after it decides */
+			s->health.probe_at = mono_ms();
 			window_ends(s);
+			ck_assert_int_eq(s->upd.state, UPS_TRIAL);
+			s->health.checks++;
+			s->health.last_ok = 1;
+			run();
+			ck_assert_int_eq(s->upd.state, UPS_TRIAL);
+			/* a failed one: not yet a verdict, the next one's */
+			s->health.checks++;
+			s->health.last_ok = 0;
+			run();
+			ck_assert_int_eq(s->upd.state, UPS_TRIAL);
+			s->health.checks++;
+			s->health.last_ok = 1;
+			run();
 			ck_assert_str_eq(s->upd.last_result, "committed");
 		} else {
 			s->upd.ready_by = mono_ms();
