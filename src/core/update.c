@@ -502,9 +502,12 @@ update_resume(struct service *s)
 	/* its domain is gone (Dom0 restarted), or never was: not proven */
 	rollback(s, "the trial was cut short (domud or Dom0 restarted before "
 	    "it was committed)", 1);
-	/* a domain that runs and is not the one from before the switch is
-	 * the trial's: the old slot's takes its place */
-	if (s->state == ST_RUNNING && s->domid != u->from_domid)
+	/*
+	 * A domain that runs is the trial's, to be replaced, or the one the
+	 * switch was stopping (its poweroff would leave the service stopped):
+	 * either way the switch's restart, now on the old slot.
+	 */
+	if (s->state == ST_RUNNING)
 		sup_dispatch(s, EV_RESTART, NULL);
 }
 
