@@ -167,6 +167,20 @@ probed(const struct service *s)
 	return s->conf->health != HEALTH_NONE;
 }
 
+/* how long a trial's domain has to pass its first probe: two windows, its
+ * health_start_period and a window, and at least a minute to boot */
+#define UPD_READY_MIN_MS	60000
+
+static uint64_t
+ready_allowance(const struct service *s)
+{
+	uint64_t w = s->conf->update_window_ms, t = 2 * w;
+
+	if (s->conf->health_start_period_ms + w > t)
+		t = s->conf->health_start_period_ms + w;
+	return t > UPD_READY_MIN_MS ? t : UPD_READY_MIN_MS;
+}
+
 /* the window from now: in the record too, for a domud that comes after */
 static void
 window_begins(struct service *s)
@@ -182,8 +196,8 @@ window_begins(struct service *s)
 /*
  * The trial's domain runs. Without a probe its window starts now; with
  * one it starts at the first probe that passes, which must come within
- * health_start_period and two windows (a slow boot is not held against
- * it, a guest that never answers is). Once: a guest's own reboot goes on
+ * ready_allowance() (a slow boot is not held against it, a guest that
+ * never answers is). Once: a guest's own reboot goes on
  * with the same window.
  */
 static int
@@ -200,8 +214,7 @@ a_up(struct service *s, const char *unused)
 		window_begins(s);
 		return 0;
 	}
-	u->ready_by = s->sup->now + 2 * s->conf->update_window_ms +
-	    s->conf->health_start_period_ms;
+	u->ready_by = s->sup->now + ready_allowance(s);
 	record(s);
 	return 0;
 }
@@ -488,9 +501,7 @@ update_resume(struct service *s)
 		if (u->trial_end_wall == 0) {
 			/* its probe had not passed yet: from now */
 			u->trial_end = 0;
-			u->ready_by = s->sup->now + 2 *
-			    s->conf->update_window_ms +
-			    s->conf->health_start_period_ms;
+			u->ready_by = s->sup->now + ready_allowance(s);
 			left = -1;
 		}
 		svc_note(s, "update: the trial of slot %s goes on (%s%lld s "
