@@ -30,6 +30,8 @@ SYSTEMD_UNITDIR	?= /lib/systemd/system
 TMPFILESDIR	?= /usr/lib/tmpfiles.d
 INITDIR		?= $(SYSCONFDIR)/init.d
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+# Mender's update modules (contrib/ota/mender): where its client looks
+MENDERMODDIR	?= $(PREFIX)/share/mender/modules/v3
 INSTALL		?= install
 
 CROSS_COMPILE	?=
@@ -246,6 +248,9 @@ install: all
 	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 rootfs-overlay/etc/bash_completion.d/domuctl \
 		$(DESTDIR)$(BASHCOMPDIR)/domuctl
+	$(INSTALL) -d $(DESTDIR)$(MENDERMODDIR)
+	$(INSTALL) -m 0755 contrib/ota/mender/domud-guest \
+		$(DESTDIR)$(MENDERMODDIR)/domud-guest
 	$(call overlay,etc/init.d/domud,$(INITDIR)/domud,0755)
 	$(call overlay,lib/systemd/system/domud.service,$(SYSTEMD_UNITDIR)/domud.service,0644)
 	$(call overlay,usr/lib/tmpfiles.d/domud.conf,$(TMPFILESDIR)/domud.conf,0644)

@@ -57,6 +57,7 @@ EXTRA_OEMAKE = "\
     SYSTEMD_UNITDIR=${systemd_system_unitdir} \
     TMPFILESDIR=${nonarch_libdir}/tmpfiles.d INITDIR=${sysconfdir}/init.d \
     BASHCOMPDIR=${datadir}/bash-completion/completions \
+    MENDERMODDIR=${datadir}/mender/modules/v3 \
     PKG_CONFIG='${PKG_CONFIG}' V=1 \
 "
 
@@ -87,7 +88,11 @@ INITSCRIPT_NAME = "domud"
 # after xencommons (defaults 80), which starts xenstored and xenconsoled
 INITSCRIPT_PARAMS = "defaults 85 15"
 
-PACKAGES =+ "${PN}-agent"
+PACKAGES =+ "${PN}-agent ${PN}-mender"
+# guest updates from Mender: its update module (contrib/ota, docs/ota.md)
+FILES:${PN}-mender = "${datadir}/mender/modules/v3/domud-guest"
+SUMMARY:${PN}-mender = "Mender update module: guest updates through domuctl update"
+RDEPENDS:${PN}-mender = "${PN}"
 FILES:${PN}-agent = "${nonarch_libdir}/domud/domud-agent"
 SUMMARY:${PN}-agent = "domud's agent for resident guests (static, goes into guest images)"
 # static by design: it runs in guests whatever their libc
