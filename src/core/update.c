@@ -587,6 +587,12 @@ update_switch(struct service *s, char *why, size_t whysz)
 		    "slot %s is %s)", s->conf->name, upd_state_str(u->state),
 		    slot_names[!u->active],
 		    upd_slot_state_str(u->slots[!u->active].state)), -1;
+	/* a failed service says nothing of the slot it runs: no verdict to
+	 * fall back on (start it, or roll back, first) */
+	if (s->state == ST_FAILED)
+		return msgf(why, whysz, "%s has failed (%s): start it first, so "
+		    "that a trial has a running slot to fall back on",
+		    s->conf->name, s->failed_reason), -1;
 	if (s->state == ST_STARTING || s->state == ST_DESTROYING ||
 	    s->state == ST_STOPPING)
 		return msgf(why, whysz, "%s is %s: switch when it is done",

@@ -154,6 +154,11 @@ START_TEST(stage_switch_commit)
 	ck_assert_uint_eq(s->upd.slots[1].m.nfiles, 2);
 	/* staged is not running: the same domain, the factory slot */
 	ck_assert_int_eq(s->upd.active, 0);
+	/* a failed service is not switched (no slot to fall back on) */
+	s->state = ST_FAILED;
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "has failed"));
+	s->state = ST_RUNNING;
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
 	ck_assert_int_eq(s->upd.state, UPS_TRIAL);
 	restarted(s);
