@@ -35,10 +35,10 @@ signify-openbsd -G -n -p "$W/other.pub" -s "$W/other.sec" > /dev/null 2>&1
 
 conf_init
 KERNEL=$K CMDX="e2e.agent=1" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
-  "restart = on-failure" "stop_timeout = 20s" "update = yes" \
+  "restart = on-failure" "stop_timeout = 5s" "update = yes" \
   "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
   "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
-  "health_retries = 2" "health_timeout = 10s"
+  "health_retries = 2" "health_timeout = 5s"
 
 # mk_manifest OUT VERSION TOKEN [cmdline words]: the manifest of kernel and
 # ramdisk with that command line, signed by key.sec (OUT.sig)
