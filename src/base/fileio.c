@@ -67,9 +67,16 @@ write_replace(const char *dir, const char *name, const void *data, size_t len,
 		unlink(tmp);
 		return -1;
 	}
-	if (durable && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-	    -1) {
-		(void)fsync(dfd);
+	/* the rename is durable only with its directory: a caller that
+	 * removes what the old file named must know it is not */
+	if (durable) {
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+		    fsync(dfd) == -1) {
+			err_set(e, errno, "fsync of %s: %s", dir, strerror(errno));
+			if (dfd != -1)
+				close(dfd);
+			return -1;
+		}
 		close(dfd);
 	}
 	return 0;

@@ -373,6 +373,12 @@ copy_one(const struct slot_src *src, int dirfd, uint64_t *budget,
 		}
 		if (r == 0)
 			break;
+		if (src->cancel && __atomic_load_n(src->cancel,
+		    __ATOMIC_RELAXED)) {
+			err_set(e, ECANCELED, "%s: the stage was given up",
+			    src->name);
+			goto out;
+		}
 		if ((uint64_t)r > *budget) {
 			err_set(e, EFBIG, "%s: the slot's files are over "
 			    "their limit", src->name);

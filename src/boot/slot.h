@@ -45,6 +45,7 @@ struct slot_manifest {
 struct slot_src {
 	const char	*name;
 	int		 fd;
+	const int	*cancel;	/* non-zero (atomic): give up; NULL */
 };
 
 /* a file name a slot may hold: kernel, ramdisk, device_tree, disk:VDEV */

@@ -56,7 +56,7 @@ service_conf_same_domain(const struct service_conf *a,
 	    memcmp(a->uuid, b->uuid, 16) != 0 || a->ndisks != b->ndisks ||
 	    a->has_net != b->has_net || strcmp_null(a->bridge, b->bridge) ||
 	    strcmp_null(a->network, b->network) || a->addr != b->addr ||
-	    memcmp(a->mac, b->mac, 6) != 0)
+	    memcmp(a->mac, b->mac, 6) != 0 || a->update != b->update)
 		return 0;
 	/* where it runs and what it owns: set at create */
 	if (a->ncpus != b->ncpus || a->ncpus_soft != b->ncpus_soft ||

@@ -444,27 +444,35 @@ conn_lines(struct control *c, struct control_conn *cc)
 	}
 }
 
-/* descriptors that rode on the bytes just read: kept for their line when
- * an admin sent them and there is room, otherwise closed (and the line
- * refused by its verb) */
+/* descriptors that rode on the n bytes just read at in[at]: kept for
+ * their line when an admin sent them and there is room, otherwise closed
+ * (and the line refused by its verb). The kernel joins bytes sent before
+ * them to their read: when those bytes hold another line, or the end of
+ * one begun before, whose they are is not known, and they are refused */
 static void
-conn_fds_take(struct control_conn *cc, struct msghdr *mh, size_t at)
+conn_fds_take(struct control_conn *cc, struct msghdr *mh, size_t at,
+    size_t n)
 {
 	struct cmsghdr *cm;
-	int fd, i, n;
+	const char *nl;
+	int fd, i, k;
 
 	if (mh->msg_flags & MSG_CTRUNC)
+		cc->fds_lost = 1;
+	nl = memchr(cc->in + at, '\n', n);
+	if (CMSG_FIRSTHDR(mh) != NULL && (at > 0 || (nl != NULL &&
+	    nl < cc->in + at + n - 1)))
 		cc->fds_lost = 1;
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
-		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
+		k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < k; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + (size_t)i * sizeof(int),
 			    sizeof(int));
 			/* one line's at a time: a second set is refused */
 			if (cc->role != ROLE_ADMIN || cc->nfds >= PROTO_FDS_MAX ||
-			    (cc->nfds > 0 && cc->fds_at != at)) {
+			    cc->fds_lost || (cc->nfds > 0 && cc->fds_at != at)) {
 				cc->fds_lost = 1;
 				close(fd);
 				continue;
@@ -499,7 +507,7 @@ conn_input(struct control *c, struct control_conn *cc)
 	mh.msg_controllen = sizeof(cbuf.buf);
 	n = recvmsg(cc->fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n > 0)
-		conn_fds_take(cc, &mh, cc->inlen);
+		conn_fds_take(cc, &mh, cc->inlen, (size_t)n);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		cc->close_after = 1;
 		cc->inlen = 0;

@@ -129,6 +129,17 @@ start_from_standby(struct service *s)
 	return 1;
 }
 
+/* a trial whose start is refused ends there: the other slot, now */
+static void
+refused_in_trial(struct service *s)
+{
+	char why[UPD_WHY_MAX];
+
+	msgf(why, sizeof(why), "its start was refused: %s", s->last_error);
+	if (update_dispatch(s, UPE_ENDED, why))
+		svc_try_start(s);
+}
+
 static void
 do_create(struct service *s)
 {
@@ -142,6 +153,7 @@ do_create(struct service *s)
 		service_conf_free(s->conf);
 		s->conf = s->pending_conf;
 		s->pending_conf = NULL;
+		update_reconf(s);
 	}
 	svc_then(s, AFTER_POLICY);
 	if (start_from_standby(s))
@@ -160,6 +172,7 @@ do_create(struct service *s)
 		strlcpy_(s->last_error, msg, sizeof(s->last_error));
 		log_warnx("%s: start refused: %s", s->conf->name, msg);
 		svc_set_state(s, ST_STOPPED);
+		refused_in_trial(s);
 		return;
 	}
 	svc_set_state(s, ST_STARTING);
@@ -208,6 +221,7 @@ do_create(struct service *s)
 			msgf(s->last_error, sizeof(s->last_error), "start "
 			    "refused: %s", s->conflict_domid ? s->conflict : e.msg);
 			log_warnx("%s: %s", s->conf->name, s->last_error);
+			refused_in_trial(s);
 			return;
 		}
 		memset(&ev, 0, sizeof(ev));
@@ -452,9 +466,9 @@ after_end(struct service *s)
 		svc_set_state(s, ST_STOPPED);
 		return;
 	}
-	/* a trial that ends: the other slot, before any policy */
-	if (s->last_exit != EXIT_REBOOT && update_dispatch(s, UPE_ENDED,
-	    svc_exit_str(s->last_exit))) {
+	/* a trial that ends, by a reboot too (a guest that reboots in its
+	 * trial is not proven): the other slot, before any policy */
+	if (update_dispatch(s, UPE_ENDED, svc_exit_str(s->last_exit))) {
 		svc_try_start(s);
 		return;
 	}

@@ -72,6 +72,7 @@ sup_reload(struct supervisor *sup, struct config *cfg)
 				health_end(s);
 			service_conf_free(s->conf);
 			s->conf = c;
+			update_reconf(s);
 			if (probe && s->state == ST_RUNNING) {
 				health_begin(s);
 				if (s->ready)

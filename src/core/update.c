@@ -214,7 +214,8 @@ a_up(struct service *s, const char *unused)
 		window_begins(s);
 		return 0;
 	}
-	u->ready_by = s->sup->now + ready_allowance(s);
+	if (u->ready_by == 0)
+		u->ready_by = s->sup->now + ready_allowance(s);
 	record(s);
 	return 0;
 }
@@ -312,6 +313,11 @@ a_tick(struct service *s, const char *unused)
 
 	if (s->state != ST_RUNNING || u->trial_domid != s->domid)
 		return 0;
+	if (u->trial_end == 0 && !probed(s)) {
+		/* a reload took its probe away before the first pass */
+		window_begins(s);
+		return 0;
+	}
 	if (probed(s) && s->health.state == HS_UNHEALTHY)
 		why = "its health probe failed";
 	else if (u->trial_end == 0 && probed(s)) {
@@ -459,13 +465,18 @@ update_open(struct service *s)
 		    u->dir, e.msg[0] ? e.msg : strerror(errno));
 		free(u->dir);
 		u->dir = NULL;
-	} else if (upd_record_read(s, &e) == -1)
-		svc_warn(s, "update: %s (its own images run until the next "
-		    "stage)", e.msg);
+	} else if (upd_record_read(s, &e) == -1) {
+		/* its slots stay as they are for a person to look at: no
+		 * stage, switch or clean-up until the record reads */
+		svc_warn(s, "update: %s: its own images run; no update until "
+		    "the record is mended or removed", e.msg);
+		u->broken = 1;
+	}
 	free(dir);
 	if (u->dir == NULL)
 		return;
-	upd_gc(s);
+	if (!u->broken)
+		upd_gc(s);
 	upd_paths(s);
 	u->state = u->trial ? UPS_TRIAL : upd_rest(u);
 }
@@ -482,6 +493,26 @@ update_close(struct service *s)
 	free(u->dir);
 	memset(u, 0, sizeof(*u));
 	u->stage_fd = -1;
+}
+
+void
+update_reconf(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+
+	if (s->conf->update && u->dir == NULL)
+		update_open(s);
+	else if (!s->conf->update && u->dir != NULL) {
+		if (u->state == UPS_STAGING || u->state == UPS_TRIAL) {
+			svc_warn(s, "update = no: the %s under way ends first; "
+			    "reload again after it", upd_state_str(u->state));
+			return;
+		}
+		/* the store stays on disk; the service file's images run */
+		update_close(s);
+		svc_note(s, "update = no: its own images run (the slots stay "
+		    "in the store)");
+	}
 }
 
 /* a trial the last domud left: its domain still runs, or it is over */
@@ -512,7 +543,7 @@ update_resume(struct service *s)
 	}
 	/* its domain is gone (Dom0 restarted), or never was: not proven */
 	rollback(s, "the trial was cut short (domud or Dom0 restarted before "
-	    "it was committed)", 1);
+	    "it was committed)", u->trial_domid != 0);
 	/*
 	 * A domain that runs is the trial's, to be replaced, or the one the
 	 * switch was stopping (its poweroff would leave the service stopped):
@@ -536,7 +567,8 @@ update_disk(struct service *s, const char *vdev, char *buf, size_t sz)
 	snprintf(name, sizeof(name), "disk:%s", vdev);
 	if (slot_manifest_find(&sl->m, name) == NULL)
 		return NULL;
-	snprintf(buf, sz, "%s/%s/%s", u->dir, sl->gen, name);
+	/* in the slot's directory as slot.c names it: disk-VDEV */
+	snprintf(buf, sz, "%s/%s/disk-%s", u->dir, sl->gen, vdev);
 	return buf;
 }
 
@@ -558,14 +590,24 @@ update_stage(struct service *s, struct upd_stage_req *req, char *why,
 {
 	struct svc_update *u = &s->upd;
 	char msg[128];
+	size_t i;
 
 	if (u->dir == NULL)
 		return msgf(why, whysz, "%s has no update slots (update = yes "
 		    "in its file, and a usable %s/update)", s->conf->name,
 		    s->sup->cfg->d.state_dir), -1;
+	if (u->broken)
+		return msgf(why, whysz, "%s: %s/update.json does not read "
+		    "(domud's log says why): no update until it is mended",
+		    s->conf->name, u->dir), -1;
 	if (u->state == UPS_STAGING || u->state == UPS_TRIAL)
 		return msgf(why, whysz, "%s: a %s is under way", s->conf->name,
 		    u->state == UPS_TRIAL ? "trial" : "stage"), -1;
+	/* one at a time: each takes the free space as its limit */
+	for (i = 0; i < s->sup->nsvcs; i++)
+		if (s->sup->svcs[i]->upd.stage != NULL)
+			return msgf(why, whysz, "a stage of %s is under way: "
+			    "one at a time", s->sup->svcs[i]->conf->name), -1;
 	if (upd_stage_start(s, req, why, whysz) == -1)
 		return -1;
 	msgf(msg, sizeof(msg), "slot %s: %zu files", slot_names[!u->active],
@@ -579,8 +621,8 @@ update_switch(struct service *s, char *why, size_t whysz)
 {
 	struct svc_update *u = &s->upd;
 
-	if (u->dir == NULL)
-		return msgf(why, whysz, "%s has no update slots",
+	if (u->dir == NULL || u->broken)
+		return msgf(why, whysz, "%s has no usable update slots",
 		    s->conf->name), -1;
 	if (u->state != UPS_STAGED)
 		return msgf(why, whysz, "%s: nothing staged to switch to (%s; "
@@ -612,9 +654,13 @@ update_rollback(struct service *s, char *why, size_t whysz)
 	struct svc_update *u = &s->upd;
 	enum upd_slot_state other;
 
-	if (u->dir == NULL)
-		return msgf(why, whysz, "%s has no update slots",
+	if (u->dir == NULL || u->broken)
+		return msgf(why, whysz, "%s has no usable update slots",
 		    s->conf->name), -1;
+	if (s->state == ST_STARTING || s->state == ST_DESTROYING ||
+	    s->state == ST_STOPPING)
+		return msgf(why, whysz, "%s is %s: roll back when it is done",
+		    s->conf->name, svc_state_str(s->state)), -1;
 	if (u->state == UPS_TRIAL) {
 		(void)update_dispatch(s, UPE_ROLLBACK, NULL);
 		return 0;
@@ -643,11 +689,13 @@ update_before_poll(struct service *s, struct pollfd *fds, int *nfds, int max,
 		fds[*nfds].revents = 0;
 		(*nfds)++;
 	}
+	/* a deadline ahead wakes the loop; one passed waits on what the
+	 * verdict waits for (a probe, a domain), whose own events wake it */
 	if (u->state == UPS_TRIAL && (u->trial_end || u->ready_by)) {
 		uint64_t now = s->sup->now, at = u->trial_end ? u->trial_end :
 		    u->ready_by, left = at > now ? at - now : 0;
 
-		if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+		if (left > 0 && (*timeout_ms < 0 || left < (uint64_t)*timeout_ms))
 			*timeout_ms = (int)(left > 60000 ? 60000 : left);
 	}
 }

@@ -112,6 +112,8 @@ int		 update_dispatch(struct service *, enum upd_event, const char *);
 /* svc_new: the record, if the service has slots */
 void		 update_open(struct service *);
 void		 update_close(struct service *);
+/* its configuration was replaced (reload): update = turned on or off */
+void		 update_reconf(struct service *);
 /* after adoption: a trial the last domud left is resumed or ended */
 void		 update_resume(struct service *);
 /* the disk of a vdev in the active slot, or NULL (the service's) */

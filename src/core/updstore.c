@@ -63,6 +63,7 @@ struct upd_stage {
 	char			*pub;		/* update_key's text; NULL */
 	size_t			 publen;
 	uint64_t		 max_bytes;
+	int			 cancel;	/* atomic: the service goes */
 	/* the thread's answer */
 	int			 rc;
 	struct err		 e;
@@ -207,9 +208,10 @@ upd_record_read(struct service *s, struct err *e)
 	memset(u->slots, 0, sizeof(u->slots));
 	u->slots[0].state = SL_FACTORY;
 	snprintf(path, sizeof(path), "%s/%s", u->dir, UPD_RECORD);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;	/* none yet: slot a is the service file's */
 	if ((text = fileio_read(path, UPD_RECORD_MAX)) == NULL)
-		return errno == ENOENT ? 0 : err_set(e, errno, "%s: cannot "
-		    "read it", path);
+		return err_set(e, EIO, "%s: cannot read it", path);
 	if ((root = yajl_tree_parse(text, yerr, sizeof(yerr))) == NULL) {
 		free(text);
 		return err_set(e, EINVAL, "%s: not JSON", path);
@@ -425,6 +427,16 @@ stage_manifest(struct upd_stage *st, struct slot_manifest *want,
 	}
 	if (slot_manifest_parse(m, mlen, want, e) == -1)
 		goto out;
+	/* no more than the manifest says: a sparse giant stops early */
+	{
+		uint64_t total = 0;
+		size_t i;
+
+		for (i = 0; i < want->nfiles; i++)
+			total += want->files[i].size;
+		if (total < st->max_bytes)
+			st->max_bytes = total;
+	}
 	rc = 0;
 out:
 	free(m);
@@ -517,6 +529,7 @@ stage_files(struct service *s, struct upd_stage *st,
 			}
 			strlcpy_(st->names[st->nsrc], name, SLOT_FILE_NAME_MAX);
 			st->src[st->nsrc].name = st->names[st->nsrc];
+			st->src[st->nsrc].cancel = &st->cancel;
 			st->src[st->nsrc++].fd = fd;
 		}
 	}
@@ -623,8 +636,8 @@ out:
 	return rc;
 }
 
-/* the service goes while a stage runs: wait for its thread (a copy is
- * not cut short from outside), then drop what it made */
+/* the service goes while a stage runs: its thread gives up at its next
+ * chunk, is joined, and what it made goes */
 void
 upd_stage_abort(struct service *s)
 {
@@ -633,6 +646,7 @@ upd_stage_abort(struct service *s)
 
 	if (st == NULL)
 		return;
+	__atomic_store_n(&st->cancel, 1, __ATOMIC_RELAXED);
 	pthread_join(st->thread, NULL);
 	if (st->rc == 0)
 		(void)slot_remove(st->dirfd, st->gen, &e);

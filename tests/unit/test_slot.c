@@ -256,9 +256,9 @@ fixture_open(struct fixture *f)
 	snprintf(path, sizeof(path), "%s/store", f->dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	f->store = open(path, O_RDONLY | O_DIRECTORY);
-	f->src[0] = (struct slot_src){ "kernel", source(f->dir, "k", 200000, 1) };
-	f->src[1] = (struct slot_src){ "ramdisk", source(f->dir, "r", 70000, 2) };
-	f->src[2] = (struct slot_src){ "disk:xvda", source(f->dir, "d", 0, 3) };
+	f->src[0] = (struct slot_src){ "kernel", source(f->dir, "k", 200000, 1), NULL };
+	f->src[1] = (struct slot_src){ "ramdisk", source(f->dir, "r", 70000, 2), NULL };
+	f->src[2] = (struct slot_src){ "disk:xvda", source(f->dir, "d", 0, 3), NULL };
 	ck_assert_msg(slot_stage(f->store, "ref", f->src, 3, NULL, 1 << 20,
 	    &f->want, &e) == 0, "%s", e.msg);
 	snprintf(f->want.version, sizeof(f->want.version), "v2");

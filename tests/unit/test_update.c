@@ -350,6 +350,108 @@ START_TEST(probed_window_from_first_pass)
 }
 END_TEST
 
+/* a slot's disk: staged as disk:VDEV, given to the domain from the slot */
+START_TEST(disk_from_the_slot)
+{
+	struct upd_stage_req r;
+	struct service *s;
+	struct pollfd p;
+	char why[256], buf[512];
+	const char *path;
+
+	dir = t_tmpdir();
+	boot("[disk:root]\npath = /dev/null\nvdev = xvda\naccess = ro\n");
+	s = up();
+	memset(&r, 0, sizeof(r));
+	r.fds[0] = file_fd("kernel", "kernel v2");
+	strlcpy_(r.names[0], "kernel", sizeof(r.names[0]));
+	r.fds[1] = file_fd("disk", "a root filesystem");
+	strlcpy_(r.names[1], "disk:xvda", sizeof(r.names[1]));
+	r.n = 2;
+	ck_assert_int_eq(update_stage(s, &r, why, sizeof(why)), 0);
+	p.fd = s->upd.stage_fd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	update_after_poll(s, &p, 1);
+	ck_assert_int_eq(s->upd.state, UPS_STAGED);
+	/* before the switch the service file's disk */
+	ck_assert_ptr_null(update_disk(s, "xvda", buf, sizeof(buf)));
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	path = update_disk(s, "xvda", buf, sizeof(buf));
+	ck_assert_ptr_nonnull(path);
+	ck_assert_msg(access(path, R_OK) == 0, "%s: no such file", path);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/* a trial that reboots, or whose start is refused, is over: the old slot */
+START_TEST(reboot_or_refusal_ends_a_trial)
+{
+	struct service *s;
+	char why[256];
+	uint32_t domid;
+
+	dir = t_tmpdir();
+	boot("");
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	restarted(s);
+	domid = s->domid;
+	fake_shutdown(fb, "u", domid, SR_REBOOT);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+	ck_assert_str_eq(s->upd.last_result, "rolled-back");
+	ck_assert_ptr_nonnull(strstr(s->upd.slots[1].why, "reboot"));
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_str_eq(fb->last_kernel, "/dev/null");
+	/* staged again, switched, and the machine refuses its start */
+	ck_assert_int_eq(stage(s, "kernel v3"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	fb->refuse_create = 1;
+	domid = s->domid;
+	fake_shutdown(fb, "u", domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+	ck_assert_str_eq(s->upd.last_result, "rolled-back");
+	ck_assert_ptr_nonnull(strstr(s->upd.slots[1].why, "refused"));
+	ck_assert_int_eq(s->upd.active, 0);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/* a record that does not read: nothing of the store is touched, no stage */
+START_TEST(unreadable_record_touches_nothing)
+{
+	struct service *s;
+	char path[512], why[256];
+	struct err e = ERR_INIT;
+
+	dir = t_tmpdir();
+	boot("");
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	snprintf(path, sizeof(path), "%s/update/u/%s/kernel", dir,
+	    s->upd.slots[1].gen);
+	halt();
+	snprintf(why, sizeof(why), "%s/update/u", dir);
+	ck_assert_int_eq(fileio_write_atomic(why, "update.json", "{not json",
+	    9, 0600, &e), 0);
+	boot("");
+	s = sup_find(sup, "u");
+	ck_assert_int_eq(s->upd.broken, 1);
+	ck_assert_msg(access(path, R_OK) == 0, "%s was removed", path);
+	ck_assert_int_eq(stage(s, "kernel v3"), -1);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
 /* update_key: a stage without a signed manifest is refused, and leaves
  * nothing in the store */
 START_TEST(stage_refused_leaves_nothing)
@@ -524,6 +626,9 @@ update_suite(void)
 	tcase_add_test(tc, rollback_when_window_ends_unhealthy);
 	tcase_add_test(tc, probed_window_from_first_pass);
 	tcase_add_test(tc, stage_refused_leaves_nothing);
+	tcase_add_test(tc, disk_from_the_slot);
+	tcase_add_test(tc, reboot_or_refusal_ends_a_trial);
+	tcase_add_test(tc, unreadable_record_touches_nothing);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(su, tc);

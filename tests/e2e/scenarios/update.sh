@@ -34,11 +34,12 @@ signify-openbsd -G -n -p "$W/key.pub" -s "$W/key.sec" > /dev/null 2>&1
 signify-openbsd -G -n -p "$W/other.pub" -s "$W/other.sec" > /dev/null 2>&1
 
 conf_init
-KERNEL=$K CMDX="e2e.agent=1" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
+KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
   "restart = on-failure" "stop_timeout = 5s" "update = yes" \
   "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
   "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
-  "health_retries = 2" "health_timeout = 5s"
+  "health_retries = 2" "health_timeout = 5s" \
+  "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
 
 # mk_manifest OUT VERSION TOKEN [cmdline words]: the manifest of kernel and
 # ramdisk with that command line, signed by key.sec (OUT.sig)
@@ -49,15 +50,19 @@ mk_manifest() {
       "$(guest_cmdline "$_t" e2e.agent=1 "$@")"
     printf '"kernel":{"size":%s,"sha256":"%s"},' "$(wc -c < "$K" | tr -d ' ')" \
       "$(sha256sum "$K" | cut -d' ' -f1)"
-    printf '"ramdisk":{"size":%s,"sha256":"%s"}}}\n' "$(wc -c < "$R" | tr -d ' ')" \
+    printf '"ramdisk":{"size":%s,"sha256":"%s"}' "$(wc -c < "$R" | tr -d ' ')" \
       "$(sha256sum "$R" | cut -d' ' -f1)"
+    # DISK=FILE: the guest's xvdb in the slot too
+    [ -n "${DISK:-}" ] && printf ',"disk:xvdb":{"size":%s,"sha256":"%s"}' \
+      "$(wc -c < "$DISK" | tr -d ' ')" "$(sha256sum "$DISK" | cut -d' ' -f1)"
+    printf '}}\n'
   } > "$_o"
   signify-openbsd -S -s "$W/key.sec" -m "$_o" > /dev/null 2>&1
 }
 
-stage() { # MANIFEST [ramdisk file]: stage kernel and ramdisk with it
+stage() { # MANIFEST [RAMDISK [XVDB]]: stage kernel, ramdisk (and xvdb) with it
   domuctl -t 120 update stage upd --kernel "$K" --ramdisk "${2:-$R}" --manifest "$1" \
-    > "$W/stage.out" 2>&1
+    ${3:+--disk "xvdb=$3"} > "$W/stage.out" 2>&1
 }
 
 active_is() { # SLOT: update status says it runs that slot, no trial
@@ -92,18 +97,21 @@ fi
 domid1=$(jfield upd domid)
 
 # ---- update/verify: what does not verify is refused, nothing started -------
-mk_manifest "$W/v2.json" 2 up-v2
+# v2 brings its own copy of the data disk (xvdb)
+DISK=$E2E_DATA_IMG
+mk_manifest "$W/v2.json" 2 up-v2 e2e.mount=xvdb
+DISK=
 cp "$R" "$W/flipped"
 printf '\377' | dd of="$W/flipped" bs=1 seek=100 conv=notrunc 2>/dev/null
 v_ok=1 why=""
-stage "$W/v2.json" "$W/flipped" && { v_ok=0; why="$why flipped byte staged;"; }
+stage "$W/v2.json" "$W/flipped" "$E2E_DATA_IMG" && { v_ok=0; why="$why flipped byte staged;"; }
 grep -qi 'sha-256\|sha256\|digest' "$W/stage.out" || { v_ok=0; why="$why flipped: $(head -c 200 "$W/stage.out");"; }
 cp "$W/v2.json" "$W/bad.json"
 signify-openbsd -S -s "$W/other.sec" -m "$W/bad.json" > /dev/null 2>&1
-stage "$W/bad.json" && { v_ok=0; why="$why other key staged;"; }
+stage "$W/bad.json" "$R" "$E2E_DATA_IMG" && { v_ok=0; why="$why other key staged;"; }
 grep -qi 'signature\|key' "$W/stage.out" || { v_ok=0; why="$why other key: $(head -c 200 "$W/stage.out");"; }
 cp "$W/v2.json" "$W/nosig.json"
-stage "$W/nosig.json" && { v_ok=0; why="$why unsigned staged;"; }
+stage "$W/nosig.json" "$R" "$E2E_DATA_IMG" && { v_ok=0; why="$why unsigned staged;"; }
 left=$(find "$STORE" -mindepth 1 -maxdepth 1 -type d | wc -l)
 if [ $v_ok = 1 ] && [ "$left" = 0 ] && active_is a && [ "$(jfield upd domid)" = "$domid1" ] &&
    [ "$(domuctl events upd 2>/dev/null | grep -c refused)" -ge 3 ]; then
@@ -116,7 +124,7 @@ fi
 # ---- update/commit: v2 passes its probes for the window, stays across a restart
 # (and the switch's half of bench update_downtime: to the new version's marker)
 rc=9 sw="" t_sw=$(ms)
-if stage "$W/v2.json"; then
+if stage "$W/v2.json" "$R" "$E2E_DATA_IMG"; then
   d0=$(jfield upd domid); t_sw=$(ms)
   if domuctl update switch upd > "$W/switch.out" 2>&1; then
     new_run "$d0" up-v2 120 && sw=$(( $(ms) - t_sw ))
@@ -124,17 +132,23 @@ if stage "$W/v2.json"; then
   fi
 fi
 sw_ms=$(( $(ms) - t_sw ))
+# its xvdb is the slot's copy (blkback's params), mounted by the guest
+vbd_from_slot() {
+  xenstore-ls -f /local/domain/0/backend/vbd 2>/dev/null | grep '/params' |
+    grep -q "/update/upd/"
+}
 if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b &&
-   grep -q '"result":"committed"' "$W/st.json"; then
+   grep -q '"result":"committed"' "$W/st.json" && vbd_from_slot &&
+   console_has upd "DOMU-DISK E2E-DISK-MARKER"; then
   domud_down 90
   domud_up
   if wait_up upd 120 && until_s 60 console_has upd "DOMU-MARKER up-v2" && active_is b; then
-    pass update/commit "v2 committed after ${WINDOW}s healthy (switch to verdict $((sw_ms / 1000))s), runs again after a domud restart"
+    pass update/commit "v2 (its own xvdb from the slot, mounted) committed after ${WINDOW}s healthy (switch to verdict $((sw_ms / 1000))s), runs again after a domud restart"
   else
     fail update/commit "after the restart: $(tr -d '\n' < "$W/st.json" | head -c 300)"
   fi
 else
-  fail update/commit "rc=$rc $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
+  fail update/commit "rc=$rc vbd_from_slot=$(vbd_from_slot && echo yes || echo no) $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
   show_log 30
 fi
 
