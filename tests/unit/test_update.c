@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/json.h"
 #include "base/util.h"
+#include "core/metrics.h"
 #include "core/supervisor.h"
 #include "fake_backend.h"
 #include "helpers.h"
@@ -132,6 +134,33 @@ restarted(struct service *s)
 	ck_assert_int_eq(s->state, ST_RUNNING);
 }
 
+/* the service's status (its slot) and the metrics hold what */
+static int
+status_says(struct service *s, const char *what)
+{
+	yajl_gen g = json_gen_new();
+	const unsigned char *buf;
+	size_t len;
+	int found;
+
+	svc_status_json(s, g, 0);
+	yajl_gen_get_buf(g, &buf, &len);
+	found = memmem(buf, len, what, strlen(what)) != NULL;
+	yajl_gen_free(g);
+	return found;
+}
+
+static int
+metrics_say(const char *what)
+{
+	size_t len;
+	char *m = metrics_render(sup, &len);
+	int found = strstr(m, what) != NULL;
+
+	free(m);
+	return found;
+}
+
 static void
 window_ends(struct service *s)
 {
@@ -169,10 +198,16 @@ START_TEST(stage_switch_commit)
 	/* a second switch, a stage during the trial: refused */
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
 	ck_assert_int_eq(stage(s, "kernel v3"), -1);
+	ck_assert(status_says(s, "\"slot\":\"b\",\"update\":\"trial\""));
+	ck_assert(metrics_say("domud_update_trial{service=\"u\"} 1\n"));
 	window_ends(s);
 	ck_assert_int_eq(s->upd.state, UPS_IDLE);
 	ck_assert_int_eq(s->upd.slots[1].state, SL_GOOD);
 	ck_assert_str_eq(s->upd.last_result, "committed");
+	ck_assert(status_says(s, "\"slot\":\"b\",\"update\":\"idle\""));
+	ck_assert(metrics_say("domud_update_active_slot{service=\"u\"} 1\n"));
+	ck_assert(metrics_say("domud_update_commits_total{service=\"u\"} 1\n"));
+	ck_assert(metrics_say("domud_update_trial{service=\"u\"} 0\n"));
 	/* the record says so to the next domud */
 	halt();
 	boot("");
@@ -250,6 +285,7 @@ trial_fails(int how)
 	ck_assert_int_eq(s->upd.active, 0);
 	ck_assert_int_eq(s->upd.slots[1].state, SL_BAD);
 	ck_assert_str_eq(s->upd.last_result, "rolled-back");
+	ck_assert(metrics_say("domud_update_rollbacks_total{service=\"u\"} 1\n"));
 	fake_create_done(fb, "u", 1);
 	run();
 	ck_assert_int_eq(s->state, ST_RUNNING);
@@ -474,6 +510,7 @@ START_TEST(stage_refused_leaves_nothing)
 	ck_assert_int_eq(stage(s, "kernel v2"), -1);
 	ck_assert_str_eq(s->upd.last_result, "refused");
 	ck_assert_ptr_nonnull(strstr(s->upd.last_reason, "signed manifest"));
+	ck_assert(metrics_say("domud_update_refused_total{service=\"u\"} 1\n"));
 	ck_assert_int_eq(s->upd.state, UPS_IDLE);
 	snprintf(key, sizeof(key), "%s/update/u", dir);
 	d = opendir(key);
