@@ -320,16 +320,16 @@ a_tick(struct service *s, const char *unused)
 	}
 	if (probed(s) && s->health.state == HS_UNHEALTHY)
 		why = "its health probe failed";
-	else if (u->trial_end == 0 && probed(s)) {
+	else if (u->trial_end == 0) {
+		/* probed: the window waits for the first pass */
 		if (s->health.state == HS_HEALTHY)
 			window_begins(s);
 		else if (u->ready_by && s->sup->now >= u->ready_by)
 			why = "its health probe never passed";
 		if (why == NULL)
 			return 0;
-	} else if (u->trial_end == 0 || s->sup->now < u->trial_end)
-		return 0;
-	else if (probed(s) && !final_probe_passed(s, &why))
+	} else if (s->sup->now < u->trial_end ||
+	    (probed(s) && !final_probe_passed(s, &why)))
 		return 0;
 	if (why == NULL) {
 		commit(s);
