@@ -612,7 +612,7 @@ boot_once() {
   trap "[ -s '$pidf' ] && kill \"\$(cat '$pidf')\" 2>/dev/null; rm -f '$initrd' '$disk'; exit 130" INT TERM
   local t0=$EPOCHREALTIME
   ( timeout -s KILL "$E2E_TIMEOUT" "${QEMU[@]}" -pidfile "$pidf" </dev/null 2>&1 | filter "$t0" "$logf" ) &
-  local bg=$! deadline=$(( ${t0%.*} + E2E_TIMEOUT + 5 )) size=-1 still=0 hung=0 sz
+  local bg=$! deadline=$(( ${t0%.*} + E2E_TIMEOUT + 5 )) size=-1 still=0 hung="" sz
   while kill -0 "$bg" 2>/dev/null; do
     grep -qE '^ *[0-9.]* E2E-(DONE|POWER-CUT)' "$logf" && break
     [ "$(date +%s)" -lt "$deadline" ] || break
@@ -620,7 +620,10 @@ boot_once() {
     if [ "${E2E_SILENCE:-0}" -gt 0 ]; then
       sz=$(stat -c %s "$logf" 2>/dev/null || echo 0)
       if [ "$sz" = "$size" ]; then still=$((still + 1)); else still=0 size=$sz; fi
-      [ "$still" -ge $(( E2E_SILENCE * 2 )) ] && { hung=1; break; }
+      if [ "$still" -ge $(( E2E_SILENCE * 2 )) ]; then
+        hung=$(tail -n 1 "$logf" | cut -c1-120)
+        break
+      fi
     fi
     sleep 0.5
   done
@@ -668,14 +671,14 @@ boot_once() {
     done
   fi
   BOOT_END=dead
-  if [ "$hung" = 1 ] && [ "${E2E_HANG_RETRY:-0}" -gt 0 ] && [ -z "$disk" ]; then
+  if [ -n "$hung" ] && [ "${E2E_HANG_RETRY:-0}" -gt 0 ] && [ -z "$disk" ]; then
     # the machine went silent (the amd64 q35 machine with QEMU's VT-d does, now
     # and then, in part/pci: QEMU idle, no Xen line): this boot is not counted,
     # said, and the caller boots once more
     BOOT_END=hung
     unset 'LOGS[${#LOGS[@]}-1]'
     mv "$logf" "${logf%.log}.hung.log"
-    echo "# boot hung: no output for ${E2E_SILENCE}s after '$(tail -n 1 "${logf%.log}.hung.log" | cut -c1-120)'; QEMU stopped; booting once more (E2E_HANG_RETRY; log ${logf%.log}.hung.log)"
+    echo "# boot hung: no output for ${E2E_SILENCE}s after '$hung'; QEMU stopped; booting once more (E2E_HANG_RETRY; log ${logf%.log}.hung.log)"
     return 0
   fi
   if grep -q '^ *[0-9.]* E2E-DONE' "$logf"; then
