@@ -220,6 +220,16 @@ a_up(struct service *s, const char *unused)
 	return 0;
 }
 
+/* no trial any more: what the record and the window kept of it */
+static void
+trial_clear(struct svc_update *u)
+{
+	u->trial = 0;
+	u->trial_domid = u->from_domid = 0;
+	u->trial_end_wall = 0;
+	u->trial_end = u->ready_by = u->final_check = 0;
+}
+
 static void
 commit(struct service *s)
 {
@@ -228,10 +238,7 @@ commit(struct service *s)
 
 	format_duration(w, sizeof(w), s->conf->update_window_ms);
 	u->slots[u->active].state = SL_GOOD;
-	u->trial = 0;
-	u->trial_domid = u->from_domid = 0;
-	u->trial_end_wall = 0;
-	u->trial_end = u->ready_by = u->final_check = 0;
+	trial_clear(u);
 	snprintf(u->last_result, sizeof(u->last_result), "committed");
 	u->commits++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
@@ -260,10 +267,7 @@ rollback(struct service *s, const char *why, int bad)
 	u->slots[failed].state = bad ? SL_BAD : SL_STAGED;
 	msgf(u->slots[failed].why, sizeof(u->slots[failed].why), "%s", why);
 	u->active = !failed;
-	u->trial = 0;
-	u->trial_domid = u->from_domid = 0;
-	u->trial_end_wall = 0;
-	u->trial_end = u->ready_by = u->final_check = 0;
+	trial_clear(u);
 	snprintf(u->last_result, sizeof(u->last_result), "rolled-back");
 	u->rollbacks++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): "

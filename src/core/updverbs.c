@@ -68,26 +68,31 @@ verb_update_stage(struct control *c, const struct request *req,
 	return reply_update(req, s, "staging", outlen);
 }
 
+/* a verb that is one call of update.c: its refusal, or the state after */
+static char *
+update_verb(const struct request *req, struct service *s,
+    int (*fn)(struct service *, char *, size_t), const char *done,
+    size_t *outlen)
+{
+	char why[256];
+
+	if (fn(s, why, sizeof(why)) == -1)
+		return proto_error_reply(req, PE_FAILED, why, outlen);
+	return reply_update(req, s, done, outlen);
+}
+
 char *
 verb_update_switch(struct control *c, const struct request *req,
     struct service *s, size_t *outlen)
 {
-	char why[256];
-
-	if (update_switch(s, why, sizeof(why)) == -1)
-		return proto_error_reply(req, PE_FAILED, why, outlen);
-	return reply_update(req, s, "trial", outlen);
+	return update_verb(req, s, update_switch, "trial", outlen);
 }
 
 char *
 verb_update_rollback(struct control *c, const struct request *req,
     struct service *s, size_t *outlen)
 {
-	char why[256];
-
-	if (update_rollback(s, why, sizeof(why)) == -1)
-		return proto_error_reply(req, PE_FAILED, why, outlen);
-	return reply_update(req, s, "rolled back", outlen);
+	return update_verb(req, s, update_rollback, "rolled back", outlen);
 }
 
 char *

@@ -176,6 +176,9 @@ START_TEST(roles_on_real_sockets)
 }
 END_TEST
 
+static void ctl_open(struct control *, struct config *, struct fake_backend *,
+    const char *);
+
 /*
  * update stage: domuctl opens the files with the user's own rights and
  * domud takes them as descriptors; a file the user cannot read is refused
@@ -196,18 +199,9 @@ START_TEST(stage_sends_descriptors_with_the_users_rights)
 	    NULL };
 
 	chmod(dir, 0755);
-	free(cfg->d.log_dir);
-	cfg->d.log_dir = xstrdup(dir);
-	free(cfg->d.state_dir);
-	cfg->d.state_dir = xstrdup(dir);
 	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
 	    "/dev/null\nmemory = 64M\nupdate = yes\n"));
-	config_finish(cfg);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.sup = sup_new(&fb->be, cfg);
-	verbs_setup(&ctl);
-	ck_assert_msg(control_listen(&ctl, dir, "domud-test-no-such-group",
-	    "domud-test-no-such-group", &e) == 0, "%s", e.msg);
+	ctl_open(&ctl, cfg, fb, dir);
 	ctl_groups(&ctl);
 	s = sup_find(ctl.sup, "gw");
 	ck_assert_ptr_nonnull(s->upd.dir);

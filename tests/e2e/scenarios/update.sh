@@ -73,15 +73,11 @@ active_is() { # SLOT: update status says it runs that slot, no trial
 # new_run OLD_DOMID TOKEN SECONDS: a domain other than OLD_DOMID runs and
 # its run (the current console log: a new run starts a new one) printed
 # the marker TOKEN
-new_run() {
-  _end=$(( $(ms) + $3 * 1000 ))
-  while [ "$(ms)" -lt "$_end" ]; do
-    _d=$(jfield upd domid)
-    [ -n "$_d" ] && [ "$_d" != "$1" ] && console_has upd "DOMU-MARKER $2" && return 0
-    sleep 0.3
-  done
-  return 1
+is_new_run() { # OLD_DOMID TOKEN
+  _d=$(jfield upd domid)
+  [ -n "$_d" ] && [ "$_d" != "$1" ] && console_has upd "DOMU-MARKER $2"
 }
+new_run() { until_s "$3" is_new_run "$1" "$2"; }
 
 # switch to what is staged, wait for the verdict: its exit status
 switch_wait() {
