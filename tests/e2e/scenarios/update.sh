@@ -172,7 +172,7 @@ rollback_case() {
     if stage "$W/$_t.json" && crash_late; then _rc=0; else _rc=$?; fi
   elif stage "$W/$_t.json" && switch_wait; then _rc=0; else _rc=$?; fi
   if [ "$_rc" = 1 ] && grep -qi "$_why" "$W/wait.out" && active_is b &&
-     new_run "$_old" up-v2 90 &&
+     new_run "$_old" up-v2 240 &&
      domuctl logs upd --slot a > "$W/slotlog.out" 2>&1 && [ -s "$W/slotlog.out" ] &&
      grep -q '"state":"bad"' "$W/st.json"; then
     pass "update/$_n" "rolled back to v2 ($(head -c 160 "$W/wait.out" | tr '\n' ' ')), slot a bad, its log kept"
