@@ -555,6 +555,9 @@ update_resume(struct service *s)
 	 */
 	if (s->state == ST_RUNNING)
 		sup_dispatch(s, EV_RESTART, NULL);
+	else if (s->state == ST_STOPPING || s->state == ST_DESTROYING)
+		/* adopted while the switch's stop was under way: after it */
+		svc_then(s, AFTER_RESTART);
 }
 
 /* ---- what the spec takes ------------------------------------------------ */
