@@ -109,6 +109,12 @@ table() {
 					"$(mmss "${r%.*}")" "$(mmss "${t%.*}")"
 			done
 			grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | sed 's/^/  /'
+			# what failed or could not run, here too: CI may keep only the tail
+			grep -E '^(FAIL|SKIP) ' "$log" | cut -c1-200 | sed 's/^/  /'
+			;;
+		*)
+			# a failed host phase: its last lines
+			[ "$rc" = 0 ] || tail -n 6 "$log" | cut -c1-200 | sed 's/^/  | /'
 			;;
 		esac
 	done < "$P/times"
