@@ -201,6 +201,8 @@ struct service_conf {
 						 * must be signed by it */
 	int		 update_key_line;
 	uint64_t	 update_window_ms;	/* healthy this long: committed */
+	int		 update_ahead;		/* a switch builds the new slot's
+						 * domain while the old serves */
 
 	/* partitioning (conf/partition.c) */
 	struct cpuset	*cpus;			/* hard affinity: one set for all

@@ -164,6 +164,8 @@ const struct key keys_service[] = {
 	{ KEY("update_window", S_SERVICE, KT_DURATION), SVC(update_window_ms),
 	  RANGE(1000, DAY), DEF("5m"),
 	  HELP("healthy this long, a trial is committed") },
+	{ KEY("update_ahead", S_SERVICE, KT_BOOL), SVC(update_ahead),
+	  DEF("yes"), HELP("a switch builds the new domain while the old serves") },
 	{ KEY("cpus", S_SERVICE, KT_CUSTOM), .fn = custom_cpus,
 	  SVC_LINE(cpus_line), .flags = KF_LINE_IF_SET,
 	  HELP("physical CPUs its vCPUs run on (hard affinity)") },

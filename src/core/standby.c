@@ -20,7 +20,7 @@
 static int
 standby_wanted(const struct service *s)
 {
-	return s->conf->standby && s->sup->be->ops->activate &&
+	return (s->conf->standby || s->upd.ahead) && s->sup->be->ops->activate &&
 	    !s->sup->shutting_down && s->after != AFTER_REMOVE &&
 	    s->pending_conf == NULL && s->conflict_domid == 0;
 }
@@ -74,6 +74,7 @@ sb_build(struct service *s, const struct sb_in *in)
 		s->sb.said = 1;
 		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		svc_spec_dispose(&ss);
+		update_ahead_done(s, 0);
 		return 0;
 	}
 	if (s->sup->be->ops->create(s->sup->be, &ss.spec, &e) == -1) {
@@ -82,6 +83,7 @@ sb_build(struct service *s, const struct sb_in *in)
 		svc_warn(s, "no standby: %s", e.msg);
 		s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
 		svc_spec_dispose(&ss);
+		update_ahead_done(s, 0);
 		return 0;
 	}
 	memcpy(s->sb.uuid, ss.spec.uuid, 16);
@@ -103,8 +105,8 @@ sb_drop_unwanted(struct service *s, const struct sb_in *in)
 	return 0;
 }
 
-static int
-sb_built(struct service *s, const struct sb_in *in)
+static void
+sb_take(struct service *s, const struct sb_in *in)
 {
 	s->sb.reserved = 0;
 	s->sb.state = SB_READY;
@@ -114,6 +116,14 @@ sb_built(struct service *s, const struct sb_in *in)
 	s->sb.error[0] = '\0';
 	svc_note(s, "standby built as domain %u in %llu ms, paused",
 	    in->ev->domid, (unsigned long long)in->ev->create_ms);
+}
+
+static int
+sb_built(struct service *s, const struct sb_in *in)
+{
+	sb_take(s, in);
+	if (!s->sb.stale)
+		update_ahead_done(s, 1);
 	return 0;
 }
 
@@ -124,7 +134,7 @@ sb_built(struct service *s, const struct sb_in *in)
 static int
 sb_built_orphan(struct service *s, const struct sb_in *in)
 {
-	(void)sb_built(s, in);
+	sb_take(s, in);
 	s->sb.stale = 1;
 	return 0;
 }
@@ -137,6 +147,7 @@ sb_build_failed(struct service *s, const struct sb_in *in)
 	msgf(s->sb.error, sizeof(s->sb.error), "%s", in->ev->err.msg);
 	svc_warn(s, "standby not built: %s", in->ev->err.msg);
 	s->sb.retry_at = s->sup->now + STANDBY_RETRY_MS;
+	update_ahead_done(s, 0);
 	return 0;
 }
 
@@ -187,6 +198,7 @@ sb_activate(struct service *s, const struct sb_in *in)
 	struct err e = ERR_INIT;
 	uint64_t t0 = mono_ms();
 
+	s->upd.ahead = 0;
 	if (s->sb.stale)
 		return 0;
 	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb.domid,

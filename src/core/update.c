@@ -129,6 +129,33 @@ a_stage_done(struct service *s, const char *unused)
 	return 0;
 }
 
+/*
+ * Two domains of the service at once: the old one serving, the new one
+ * built beside it. Not with a passed-through device (one owner), nor a
+ * writable disk that is not the slot's own (blkback would share it).
+ */
+static int
+ahead_possible(const struct service *s)
+{
+	const struct service_conf *c = s->conf;
+	const struct upd_slot *sl = &s->upd.slots[s->upd.active];
+	char name[SLOT_FILE_NAME_MAX];
+	size_t i;
+
+	if (!c->update_ahead || s->state != ST_RUNNING ||
+	    s->sup->be->ops->activate == NULL || c->npci || c->ndtdev ||
+	    c->niomem || c->nirqs || s->sb.state == SB_BUILDING ||
+	    s->sup->now < s->sb.retry_at)
+		return 0;
+	for (i = 0; i < c->ndisks; i++) {
+		snprintf(name, sizeof(name), "disk:%s", c->disks[i].vdev);
+		if (c->disks[i].readwrite &&
+		    slot_manifest_find(&sl->m, name) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* the staged slot becomes the active one, on trial; its domain next */
 static int
 a_switch(struct service *s, const char *unused)
@@ -157,8 +184,45 @@ a_switch(struct service *s, const char *unused)
 	    slot_version(&u->slots[slot]));
 	upd_event(s, "staged", "trial", msg);
 	standby_stale(s);
-	sup_dispatch(s, EV_RESTART, NULL);
+	if (ahead_possible(s)) {
+		/* the standby machine builds it; update_ahead_done() then */
+		u->ahead = AHEAD_BUILDING;
+		svc_note(s, "update: slot %s's domain is built while domain %u "
+		    "serves", slot_names[slot], s->domid);
+	} else
+		sup_dispatch(s, EV_RESTART, NULL);
 	return 0;
+}
+
+/* the old domain still serves: the switch's domain is not made yet */
+static int
+old_serves(const struct service *s)
+{
+	const struct svc_update *u = &s->upd;
+
+	return u->trial_domid == 0 && u->from_domid != 0 &&
+	    s->state == ST_RUNNING && s->domid == u->from_domid;
+}
+
+void
+update_ahead_done(struct service *s, int ok)
+{
+	struct svc_update *u = &s->upd;
+
+	if (u->ahead != AHEAD_BUILDING)
+		return;
+	/* built: wanted until the start takes it (its activation) */
+	u->ahead = ok ? AHEAD_BUILT : AHEAD_NONE;
+	if (u->state != UPS_TRIAL || !old_serves(s)) {
+		u->ahead = AHEAD_NONE;
+		return;
+	}
+	if (!ok)
+		svc_note(s, "update: not built ahead (%s): the old domain stops "
+		    "first", s->sb.error[0] ? s->sb.error : "no standby");
+	/* the stop, then the start takes the standby (a rename and an
+	 * unpause) or, without one, builds the domain */
+	sup_dispatch(s, EV_RESTART, NULL);
 }
 
 static int
@@ -205,6 +269,7 @@ a_up(struct service *s, const char *unused)
 {
 	struct svc_update *u = &s->upd;
 
+	u->ahead = AHEAD_NONE;
 	u->trial_domid = s->domid;
 	if (u->trial_end != 0) {
 		record(s);
@@ -225,6 +290,7 @@ static void
 trial_clear(struct svc_update *u)
 {
 	u->trial = 0;
+	u->ahead = AHEAD_NONE;
 	u->trial_domid = u->from_domid = 0;
 	u->trial_end_wall = 0;
 	u->trial_end = u->ready_by = u->final_check = 0;
@@ -350,6 +416,14 @@ a_ended(struct service *s, const char *why)
 {
 	char msg[UPD_WHY_MAX];
 
+	if (s->upd.ahead != AHEAD_NONE && s->upd.trial_domid == 0) {
+		/* the old domain, while the new one was built: not the
+		 * trial's end; the switch's start, now (from the standby
+		 * once built) */
+		svc_note(s, "update: the old domain ended (%s) before the "
+		    "handover", why);
+		return 1;
+	}
 	msgf(msg, sizeof(msg), "ended during its trial: %s", why);
 	rollback(s, msg, 1);
 	return 1;
@@ -365,8 +439,11 @@ a_stopped(struct service *s, const char *why)
 static int
 a_rollback_trial(struct service *s, const char *why)
 {
+	int serves = old_serves(s);
+
 	rollback(s, "rolled back by hand", 1);
-	sup_dispatch(s, EV_RESTART, NULL);
+	if (!serves)
+		sup_dispatch(s, EV_RESTART, NULL);
 	return 0;
 }
 
@@ -525,6 +602,7 @@ update_resume(struct service *s)
 {
 	struct svc_update *u = &s->upd;
 	int64_t left;
+	int serves;
 
 	if (u->dir == NULL || !u->trial)
 		return;
@@ -546,6 +624,7 @@ update_resume(struct service *s)
 		return;
 	}
 	/* its domain is gone (Dom0 restarted), or never was: not proven */
+	serves = old_serves(s);
 	rollback(s, "the trial was cut short (domud or Dom0 restarted before "
 	    "it was committed)", u->trial_domid != 0);
 	/*
@@ -553,7 +632,10 @@ update_resume(struct service *s)
 	 * switch was stopping (its poweroff would leave the service stopped):
 	 * either way the switch's restart, now on the old slot.
 	 */
-	if (s->state == ST_RUNNING)
+	if (serves)
+		svc_note(s, "update: domain %u, which the switch had not "
+		    "stopped yet, goes on", s->domid);
+	else if (s->state == ST_RUNNING)
 		sup_dispatch(s, EV_RESTART, NULL);
 	else if (s->state == ST_STOPPING || s->state == ST_DESTROYING)
 		/* adopted while the switch's stop was under way: after it */
@@ -782,6 +864,9 @@ update_json(const struct service *s, yajl_gen g)
 		yajl_gen_map_open(g);
 		gen_kv_str(g, "slot", slot_names[u->active]);
 		gen_kv_bool(g, "window_started", u->trial_end != 0);
+		if (u->ahead != AHEAD_NONE)
+			gen_kv_str(g, "domain", u->ahead == AHEAD_BUILDING ?
+			    "building ahead" : "built, the old one stops");
 		gen_kv_int(g, "ends_in_s", u->trial_end == 0 ?
 		    (long long)(s->conf->update_window_ms / 1000) :
 		    u->trial_end > now ? (long long)((u->trial_end - now +

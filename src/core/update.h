@@ -69,6 +69,14 @@ struct upd_slot {
 
 struct upd_stage;
 
+/* update_ahead: the switch's domain is built as the service's standby
+ * (standby.c) while the old domain serves; the stop follows once built */
+enum upd_ahead {
+	AHEAD_NONE,
+	AHEAD_BUILDING,
+	AHEAD_BUILT,	/* the start takes it: wanted until then */
+};
+
 struct svc_update {
 	enum upd_state		 state;
 	/* the record (update.json) */
@@ -88,6 +96,8 @@ struct svc_update {
 						 * the trial fails (a probe) */
 	uint64_t		 final_check;	/* a probe: the health check that
 						 * began after the window: 0 */
+	enum upd_ahead		 ahead;		/* the switch's domain, built
+						 * while the old one serves */
 	char			*dir;		/* the slot store; NULL: none */
 	int			 broken;	/* the store is unusable: said */
 	struct upd_stage	*stage;		/* the stage under way */
@@ -109,6 +119,8 @@ upd_action	 upd_ignore;
 /* 1: the service is to start now (a rollback after its end); else 0 */
 int		 update_dispatch(struct service *, enum upd_event, const char *);
 
+/* standby.c: the domain a switch builds ahead is built (ok) or not */
+void		 update_ahead_done(struct service *, int ok);
 /* svc_new: the record, if the service has slots */
 void		 update_open(struct service *);
 void		 update_close(struct service *);

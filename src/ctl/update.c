@@ -185,6 +185,9 @@ print_state(yajl_val s, FILE *out)
 		fprintf(out, ": slot %s, %s left, health %s",
 		    jstr_or(trial, "slot", "?"), buf,
 		    jstr_or(trial, "health", "?"));
+		if (jstr_or(trial, "domain", NULL) != NULL)
+			fprintf(out, ", its domain %s", jstr_or(trial,
+			    "domain", "?"));
 	}
 	fputc('\n', out);
 }

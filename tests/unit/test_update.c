@@ -117,6 +117,35 @@ stage(struct service *s, const char *kernel_text)
 	return s->upd.state == UPS_STAGED ? 0 : -1;
 }
 
+/*
+ * A switch's handover (update_ahead): the new slot's domain is built,
+ * paused, while the old one serves; then the old one stops and the new
+ * one is renamed and unpaused
+ */
+static void
+switched(struct service *s)
+{
+	int nstandby = fb->nstandby, nactivate = fb->nactivate;
+	uint32_t old = s->domid, domid;
+
+	ck_assert_int_eq(s->upd.ahead, AHEAD_BUILDING);
+	run();
+	ck_assert_int_eq(fb->nstandby, nstandby + 1);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, old);
+	domid = fake_standby_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	fake_shutdown(fb, "u", old, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", old);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_int_eq(fb->nactivate, nactivate + 1);
+	ck_assert_uint_eq(s->domid, domid);
+	ck_assert_int_eq(s->upd.ahead, AHEAD_NONE);
+}
+
 /* the restart a switch or a rollback asks: graceful stop, then create */
 static void
 restarted(struct service *s)
@@ -190,7 +219,7 @@ START_TEST(stage_switch_commit)
 	s->state = ST_RUNNING;
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
 	ck_assert_int_eq(s->upd.state, UPS_TRIAL);
-	restarted(s);
+	switched(s);
 	snprintf(want, sizeof(want), "%s/update/u/%s/kernel", dir,
 	    s->upd.slots[1].gen);
 	ck_assert_str_eq(fb->last_kernel, want);
@@ -235,7 +264,7 @@ trial_fails(int how)
 	s = up();
 	ck_assert_int_eq(stage(s, "kernel v2"), 0);
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
-	restarted(s);
+	switched(s);
 	domid = s->domid;
 	switch (how) {
 	case 0:	/* it crashes within its window */
@@ -343,7 +372,7 @@ START_TEST(probed_window_from_first_pass)
 		ck_assert_int_eq(stage(s, "kernel v2"), 0);
 		ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
 		s->conf->health = HEALTH_NONE;	/* no probe of the fake's */
-		restarted(s);
+		switched(s);
 		s->conf->health = HEALTH_TCP;
 		/* made while no probe was set: as a probed one would be */
 		s->upd.trial_end = 0;
@@ -433,7 +462,7 @@ START_TEST(reboot_or_refusal_ends_a_trial)
 	s = up();
 	ck_assert_int_eq(stage(s, "kernel v2"), 0);
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
-	restarted(s);
+	switched(s);
 	domid = s->domid;
 	fake_shutdown(fb, "u", domid, SR_REBOOT);
 	run();
@@ -446,8 +475,14 @@ START_TEST(reboot_or_refusal_ends_a_trial)
 	ck_assert_str_eq(fb->last_kernel, "/dev/null");
 	/* staged again, switched, and the machine refuses its start */
 	ck_assert_int_eq(stage(s, "kernel v3"), 0);
-	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
 	fb->refuse_create = 1;
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	/* not built ahead either: the old one stops first */
+	run();
+	(void)fake_standby_done(fb, "u", 0);
+	run();
+	ck_assert_int_eq(s->upd.ahead, AHEAD_NONE);
+	ck_assert_int_eq(s->state, ST_STOPPING);
 	domid = s->domid;
 	fake_shutdown(fb, "u", domid, SR_POWEROFF);
 	run();
@@ -525,6 +560,115 @@ START_TEST(stage_refused_leaves_nothing)
 }
 END_TEST
 
+/*
+ * update_ahead: while the new slot's domain is built the old one serves
+ * and its end is the switch's start, not the trial's failure; with
+ * update_ahead = no, or a writable disk of the service's own, the old
+ * domain stops first
+ */
+START_TEST(switch_builds_ahead)
+{
+	struct service *s;
+	char why[256];
+	uint32_t old;
+	int how;
+
+	for (how = 0; how < 3; how++) {
+		dir = t_tmpdir();
+		boot(how == 1 ? "update_ahead = no\n" : how == 2 ?
+		    "[disk:data]\npath = /dev/null\nvdev = xvdb\n" : "");
+		s = up();
+		old = s->domid;
+		ck_assert_int_eq(stage(s, "kernel v2"), 0);
+		ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+		run();
+		if (how > 0) {
+			ck_assert_int_eq(s->upd.ahead, AHEAD_NONE);
+			ck_assert_int_eq(fb->nstandby, 0);
+			restarted(s);
+			ck_assert_uint_eq(s->upd.trial_domid, s->domid);
+			halt();
+			t_rmtree(dir);
+			continue;
+		}
+		/* the old one crashes while the new one is built: started
+		 * now, from the new slot, and still on trial */
+		ck_assert_int_eq(fb->nstandby, 1);
+		ck_assert_int_eq(s->state, ST_RUNNING);
+		fake_shutdown(fb, "u", old, SR_CRASH);
+		run();
+		fake_destroy_done(fb, "u", old);
+		run();
+		ck_assert_int_eq(s->state, ST_STARTING);
+		ck_assert_int_eq(s->upd.state, UPS_TRIAL);
+		ck_assert_int_eq(s->upd.active, 1);
+		fake_create_done(fb, "u", 1);
+		run();
+		ck_assert_int_eq(s->state, ST_RUNNING);
+		ck_assert_uint_eq(s->upd.trial_domid, s->domid);
+		/* the standby built after it is not used: it goes */
+		(void)fake_standby_done(fb, "u", 1);
+		run();
+		run();
+		ck_assert_int_eq(s->sb.state, SB_DESTROYING);
+		ck_assert_int_eq(fb->nactivate, 0);
+		window_ends(s);
+		ck_assert_str_eq(s->upd.last_result, "committed");
+		halt();
+		t_rmtree(dir);
+	}
+}
+END_TEST
+
+/* a person's stop while the new domain is built: staged again, the
+ * standby goes; a rollback by hand then leaves the old domain running */
+START_TEST(stop_while_built_ahead)
+{
+	struct service *s;
+	struct err e = ERR_INIT;
+	char why[256];
+	uint32_t old;
+
+	dir = t_tmpdir();
+	boot("");
+	s = up();
+	old = s->domid;
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	run();
+	ck_assert_int_eq(update_rollback(s, why, sizeof(why)), 0);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, old);
+	ck_assert_int_eq(s->upd.active, 0);
+	(void)fake_standby_done(fb, "u", 1);
+	run();
+	run();
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	/* staged again (restaged after the bad mark), switched, stopped */
+	ck_assert_int_eq(stage(s, "kernel v3"), 0);
+	fake_destroy_done(fb, "u", s->sb.domid);
+	run();
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	run();
+	ck_assert_int_eq(s->upd.ahead, AHEAD_BUILDING);
+	ck_assert_int_eq(sup_stop(sup, s, &e), 0);
+	fake_shutdown(fb, "u", old, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", old);
+	run();
+	ck_assert_int_eq(s->state, ST_STOPPED);
+	ck_assert_int_eq(s->upd.active, 0);
+	ck_assert_int_eq(s->upd.slots[1].state, SL_STAGED);
+	(void)fake_standby_done(fb, "u", 1);
+	run();
+	run();
+	ck_assert_int_eq(s->sb.state, SB_DESTROYING);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
 /* ---- a crash at each write of the record -------------------------------- */
 
 static int writes, crash_at, crash_after, crashed;
@@ -557,13 +701,13 @@ lifetime(void)
 	(void)stage(s, "kernel v2");
 	if (update_switch(s, why, sizeof(why)) == -1)
 		return;
-	restarted(s);
+	switched(s);
 	window_ends(s);
 	if (stage(s, "kernel v3") == -1)
 		return;
 	if (update_switch(s, why, sizeof(why)) == -1)
 		return;
-	restarted(s);
+	switched(s);
 	domid = s->domid;
 	fake_shutdown(fb, "u", domid, SR_CRASH);
 	run();
@@ -666,6 +810,8 @@ update_suite(void)
 	tcase_add_test(tc, disk_from_the_slot);
 	tcase_add_test(tc, reboot_or_refusal_ends_a_trial);
 	tcase_add_test(tc, unreadable_record_touches_nothing);
+	tcase_add_test(tc, switch_builds_ahead);
+	tcase_add_test(tc, stop_while_built_ahead);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(su, tc);

@@ -12,7 +12,7 @@
 #                                  -> rolled back
 # then domud killed (-9) in the middle of a switch and of a trial, the
 # Mender module and the SWUpdate handler driven as their tools call them,
-# and bench update_downtime (switch -> the new version's marker, against a
+# and bench update_downtime (the old domain's stop -> the new version's marker, against a
 # restart of the same service).
 . /e2e/scenarios/lib/domud.sh
 
@@ -79,6 +79,20 @@ is_new_run() { # OLD_DOMID TOKEN
 }
 new_run() { until_s "$3" is_new_run "$1" "$2"; }
 
+# the service's events as domuctl events -f sees them, each stamped with
+# ms: the downtime is from the old domain's stop (-> stopping) to
+# the new version's marker, for a switch (built ahead: after the build)
+# and a restart alike
+stamp_start() {
+  rm -f "$W/ev.fifo" "$W/ev.ts"; mkfifo "$W/ev.fifo"
+  (while IFS= read -r _l; do echo "$(ms) $_l"; done < "$W/ev.fifo" > "$W/ev.ts") &
+  STAMPER=$!
+  domuctl events -f upd > "$W/ev.fifo" 2>/dev/null &
+  FOLLOWER=$!
+}
+stamp_stop() { kill "$FOLLOWER" 2>/dev/null; wait "$FOLLOWER" "$STAMPER" 2>/dev/null; }
+stopped_at() { awk '/ -> stopping / {print $1; exit}' "$W/ev.ts"; }
+
 # switch to what is staged, wait for the verdict: its exit status
 switch_wait() {
   domuctl update switch upd > "$W/switch.out" 2>&1 || return 9
@@ -118,14 +132,18 @@ else
 fi
 
 # ---- update/commit: v2 passes its probes for the window, stays across a restart
-# (and the switch's half of bench update_downtime: to the new version's marker)
+# (and the switch's half of bench update_downtime: the old one's stop to the new marker)
 rc=9 sw="" t_sw=$(ms)
 if stage "$W/v2.json" "$R" "$E2E_DATA_IMG"; then
-  d0=$(jfield upd domid); t_sw=$(ms)
+  d0=$(jfield upd domid); stamp_start; t_sw=$(ms)
   if domuctl update switch upd > "$W/switch.out" 2>&1; then
-    new_run "$d0" up-v2 120 && sw=$(( $(ms) - t_sw ))
+    if new_run "$d0" up-v2 120; then
+      t1=$(ms); sw_all=$((t1 - t_sw)); t_stop=$(stopped_at)
+      [ -n "$t_stop" ] && sw=$((t1 - t_stop))
+    fi
     domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1; rc=$?
   fi
+  stamp_stop
 fi
 sw_ms=$(( $(ms) - t_sw ))
 # its xvdb is the slot's copy (blkback's params), mounted by the guest
@@ -133,7 +151,9 @@ vbd_from_slot() {
   xenstore-ls -f /local/domain/0/backend/vbd 2>/dev/null | grep '/params' |
     grep -q "/update/upd/"
 }
-if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b &&
+# built ahead while v1 served: the start was its standby's rename
+ahead() { domuctl events upd 2>/dev/null | grep -q "standby renamed and unpaused"; }
+if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b && ahead &&
    grep -q '"result":"committed"' "$W/st.json" && vbd_from_slot &&
    console_has upd "DOMU-DISK E2E-DISK-MARKER"; then
   domud_down 90
@@ -144,7 +164,7 @@ if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b &&
     fail update/commit "after the restart: $(tr -d '\n' < "$W/st.json" | head -c 300)"
   fi
 else
-  fail update/commit "rc=$rc vbd_from_slot=$(vbd_from_slot && echo yes || echo no) $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
+  fail update/commit "rc=$rc vbd_from_slot=$(vbd_from_slot && echo yes || echo no) ahead=$(ahead && echo yes || echo no) $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
   show_log 30
 fi
 
@@ -242,15 +262,20 @@ for tool in mender swupdate; do
 done
 
 # ---- bench: update_downtime ----------------------------------------------
-# the switch to v2 (above: to its marker) against domuctl restart of the
-# same service to its marker, in the same boot
-d0=$(jfield upd domid); t0=$(ms)
+# the switch to v2 (above: from the old domain's stop to the new marker)
+# against domuctl restart of the same service, measured alike, same boot
+d0=$(jfield upd domid); rs=""
+stamp_start
 domuctl restart upd > /dev/null 2>&1
-if [ -n "$sw" ] && new_run "$d0" up-oswupdate 120; then
-  rs=$(( $(ms) - t0 ))
-  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') how=stop+create+boot"
+if new_run "$d0" up-oswupdate 120; then
+  t1=$(ms); t_stop=$(stopped_at)
+  [ -n "$t_stop" ] && rs=$((t1 - t_stop))
+fi
+stamp_stop
+if [ -n "$sw" ] && [ -n "$rs" ]; then
+  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=${sw_all:-} how=built-ahead:stop+unpause+boot,restart:stop+create+boot"
 else
-  info "update_downtime: no figure (switch_ms=$sw; the restart's marker did not come)"
+  info "update_downtime: no figure (switch_ms=$sw restart_ms=$rs; a stop event or a marker did not come)"
 fi
 
 domud_down 90
