@@ -232,8 +232,9 @@ probed(const struct service *s)
 }
 
 /* how long a trial's domain has to pass its first probe: two windows, its
- * health_start_period and a window, and at least a minute to boot */
-#define UPD_READY_MIN_MS	60000
+ * health_start_period and a window, and at least three minutes to boot
+ * (a memres guest on a loaded machine took a minute to its agent) */
+#define UPD_READY_MIN_MS	180000
 
 static uint64_t
 ready_allowance(const struct service *s)

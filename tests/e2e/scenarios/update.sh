@@ -137,7 +137,7 @@ rc=9 sw="" t_sw=$(ms)
 if stage "$W/v2.json" "$R" "$E2E_DATA_IMG"; then
   d0=$(jfield upd domid); stamp_start; t_sw=$(ms)
   if domuctl update switch upd > "$W/switch.out" 2>&1; then
-    if new_run "$d0" up-v2 120; then
+    if new_run "$d0" up-v2 240; then
       t1=$(ms); sw_all=$((t1 - t_sw)); t_stop=$(stopped_at)
       [ -n "$t_stop" ] && sw=$((t1 - t_stop))
     fi
@@ -267,7 +267,7 @@ done
 d0=$(jfield upd domid); rs=""
 stamp_start
 domuctl restart upd > /dev/null 2>&1
-if new_run "$d0" up-oswupdate 120; then
+if new_run "$d0" up-oswupdate 240; then
   t1=$(ms); t_stop=$(stopped_at)
   [ -n "$t_stop" ] && rs=$((t1 - t_stop))
 fi
