@@ -83,7 +83,7 @@ admission(struct service *s, const struct be_domain_spec *spec,
 static char *
 kernel_from_cache(void *arg, const char *kernel, int *hit, struct err *e)
 {
-	return kcache_get(arg, kernel, hit, e);
+	return kcache_get(arg, kernel, NULL, hit, e);
 }
 
 /* what a service file alone gives the backend (no network, no cache) */
