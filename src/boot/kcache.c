@@ -377,9 +377,10 @@ kcache_new(const char *dir, uint64_t max)
 	struct dirent *de;
 	DIR *d;
 
-	/* SHA-256 needs nothing of it; once, for the rest of libsodium */
+	/* as libsodium asks; what is used here (SHA-256, hex) needs none of
+	 * its set-up, so a failure is said and costs the cache nothing */
 	if (sodium_init() < 0)
-		fatalx("libsodium could not start");
+		log_warnx("kernel cache: libsodium could not start");
 	kc->dir = xstrdup(dir);
 	kc->max = max;
 	pthread_mutex_init(&kc->lock, NULL);
