@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <lzma.h>
+#include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -22,6 +23,7 @@
 #include "base/util.h"
 
 #define OUT_CHUNK	(64 * 1024)
+#define KEY_MAX		(2 + 2 * KCACHE_SHA256_LEN + 1)	/* "k-", hex, NUL */
 
 static uint32_t
 le32(const uint8_t *p)
@@ -375,6 +377,10 @@ kcache_new(const char *dir, uint64_t max)
 	struct dirent *de;
 	DIR *d;
 
+	/* as libsodium asks; what is used here (SHA-256, hex) needs none of
+	 * its set-up, so a failure is said and costs the cache nothing */
+	if (sodium_init() < 0)
+		log_warnx("kernel cache: libsodium could not start");
 	kc->dir = xstrdup(dir);
 	kc->max = max;
 	pthread_mutex_init(&kc->lock, NULL);
@@ -407,7 +413,7 @@ kcache_free(struct kcache *kc)
 }
 
 struct entry {
-	char		 name[64];
+	char		 name[KEY_MAX + 16];
 	uint64_t	 size;
 	struct timespec	 mtime;
 };
@@ -472,45 +478,61 @@ evict(struct kcache *kc, const char *keep)
 	free(v);
 }
 
-/* where the image (by device and inode) was found last: its size, mtime
- * and cache key */
-static int
-map_read(struct kcache *kc, const struct stat *st, char *key, size_t keysz)
+/* an entry's name: the SHA-256 of the image it came from. A name of
+ * another form (the CRC-32 names of before) is never looked up, only
+ * evicted in its turn */
+static void
+key_of(const uint8_t d[KCACHE_SHA256_LEN], char key[KEY_MAX])
 {
-	char path[1024], *text;
+	char hex[2 * KCACHE_SHA256_LEN + 1];
+
+	(void)sodium_bin2hex(hex, sizeof(hex), d, KCACHE_SHA256_LEN);
+	(void)snprintf(key, KEY_MAX, "k-%s", hex);
+}
+
+/* what the image (by device and inode) was when hashed last: its size,
+ * mtime and SHA-256. A v1 record (a CRC-32 key) is not read: rehashed */
+static int
+map_read(struct kcache *kc, const struct stat *st,
+    uint8_t d[KCACHE_SHA256_LEN])
+{
+	char path[1024], hex[2 * KCACHE_SHA256_LEN + 1], *text;
 	unsigned long long size, sec, nsec;
-	char k[64];
+	const char *end;
+	size_t n;
 	int ok;
 
 	snprintf(path, sizeof(path), "%s/s-%llx-%llx", kc->dir,
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
 	if ((text = fileio_read(path, 256)) == NULL)
 		return -1;
-	ok = sscanf(text, "v1 %llu %llu %llu %63s", &size, &sec, &nsec, k) == 4 &&
+	ok = sscanf(text, "v2 %llu %llu %llu %64s", &size, &sec, &nsec,
+	    hex) == 4 &&
 	    size == (unsigned long long)st->st_size &&
 	    sec == (unsigned long long)st->st_mtim.tv_sec &&
 	    nsec == (unsigned long long)st->st_mtim.tv_nsec &&
-	    strncmp(k, "k-", 2) == 0 && strchr(k, '/') == NULL;
+	    strlen(hex) == 2 * KCACHE_SHA256_LEN &&
+	    sodium_hex2bin(d, KCACHE_SHA256_LEN, hex, strlen(hex), NULL, &n,
+	    &end) == 0 && n == KCACHE_SHA256_LEN && *end == '\0';
 	free(text);
-	if (!ok)
-		return -1;
-	strlcpy_(key, k, keysz);
-	return 0;
+	return ok ? 0 : -1;
 }
 
 static void
-map_write(struct kcache *kc, const struct stat *st, const char *key)
+map_write(struct kcache *kc, const struct stat *st,
+    const uint8_t d[KCACHE_SHA256_LEN])
 {
 	struct err e = ERR_INIT;
-	char name[64], text[160];
+	char name[64], text[200], hex[2 * KCACHE_SHA256_LEN + 1];
 	int n;
 
 	snprintf(name, sizeof(name), "s-%llx-%llx",
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
-	n = snprintf(text, sizeof(text), "v1 %llu %llu %llu %s",
+	(void)sodium_bin2hex(hex, sizeof(hex), d, KCACHE_SHA256_LEN);
+	n = snprintf(text, sizeof(text), "v2 %llu %llu %llu %s",
 	    (unsigned long long)st->st_size,
 	    (unsigned long long)st->st_mtim.tv_sec,
-	    (unsigned long long)st->st_mtim.tv_nsec, key);
+	    (unsigned long long)st->st_mtim.tv_nsec, hex);
 	if (fileio_write_atomic(kc->dir, name, text, (size_t)n, 0600, &e) == -1)
 		log_warnx("kernel cache: %s", e.msg);
 }
@@ -525,14 +547,17 @@ cached(const char *path)
 }
 
 static char *
-get_locked(struct kcache *kc, const char *kernel, int *hit, struct err *e)
+get_locked(struct kcache *kc, const char *kernel, const uint8_t *sha256,
+    int *hit, struct err *e)
 {
-	char key[64], path[1024], tmp[1100], why[200];
-	const uint8_t *map = MAP_FAILED;
+	char key[KEY_MAX], path[1024], tmp[1100], why[200];
+	char hex[2 * KCACHE_SHA256_LEN + 1];
+	uint8_t seen[KCACHE_SHA256_LEN], dig[KCACHE_SHA256_LEN];
+	const uint8_t *map = MAP_FAILED, *known = NULL;
 	struct kimage k;
 	struct stat st;
 	char *out = NULL;
-	int fd = -1, tfd = -1, c;
+	int fd = -1, tfd = -1, c, mapped;
 
 	*hit = 0;
 	if ((fd = open(kernel, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -543,8 +568,21 @@ get_locked(struct kcache *kc, const char *kernel, int *hit, struct err *e)
 		err_set(e, EINVAL, "%s: not a regular file", kernel);
 		goto out;
 	}
-	/* seen before, unchanged, and still in the cache */
-	if (map_read(kc, &st, key, sizeof(key)) == 0) {
+	/*
+	 * The key without reading the image: the digest the caller vouches
+	 * for (verified already), or the one this file had when hashed last
+	 * and unchanged since. A file hashed to other than what the caller
+	 * says is not trusted on its word: it is hashed again below.
+	 */
+	mapped = map_read(kc, &st, seen) == 0;
+	if (sha256 != NULL) {
+		if (!mapped || sodium_memcmp(seen, sha256,
+		    KCACHE_SHA256_LEN) == 0)
+			known = sha256;
+	} else if (mapped)
+		known = seen;
+	if (known != NULL) {
+		key_of(known, key);
 		snprintf(path, sizeof(path), "%s/%s", kc->dir, key);
 		if (cached(path)) {
 			(void)utimensat(AT_FDCWD, path, NULL, 0);  /* used */
@@ -570,9 +608,19 @@ get_locked(struct kcache *kc, const char *kernel, int *hit, struct err *e)
 			err_set(e, ENOTSUP, "%s: %s", kernel, why);
 		goto out;
 	}
-	/* the same image elsewhere (a copy, a new path) is the same entry */
-	snprintf(key, sizeof(key), "k-%08lx-%llu", (unsigned long)crc32_z(0,
-	    map, (size_t)st.st_size), (unsigned long long)st.st_size);
+	/* the same image elsewhere (a copy, a new path) is the same entry;
+	 * what is extracted is always filed under its image's own digest,
+	 * so a wrong one given never names an entry */
+	crypto_hash_sha256(dig, map, (unsigned long long)st.st_size);
+	if (sha256 != NULL && sodium_memcmp(dig, sha256,
+	    KCACHE_SHA256_LEN) != 0) {
+		(void)sodium_bin2hex(hex, sizeof(hex), sha256,
+		    KCACHE_SHA256_LEN);
+		err_set(e, EINVAL, "%s: its SHA-256 is not the one given for "
+		    "it (%.16s...)", kernel, hex);
+		goto out;
+	}
+	key_of(dig, key);
 	snprintf(path, sizeof(path), "%s/%s", kc->dir, key);
 	if (!cached(path)) {
 		uint64_t t0 = mono_ms();
@@ -602,7 +650,7 @@ get_locked(struct kcache *kc, const char *kernel, int *hit, struct err *e)
 		(void)utimensat(AT_FDCWD, path, NULL, 0);
 		*hit = 1;
 	}
-	map_write(kc, &st, key);
+	map_write(kc, &st, dig);
 	evict(kc, key);
 	out = xstrdup(path);
 out:
@@ -618,7 +666,8 @@ out:
 }
 
 char *
-kcache_get(struct kcache *kc, const char *kernel, int *hit, struct err *e)
+kcache_get(struct kcache *kc, const char *kernel, const uint8_t *sha256,
+    int *hit, struct err *e)
 {
 	char *out;
 
@@ -631,7 +680,7 @@ kcache_get(struct kcache *kc, const char *kernel, int *hit, struct err *e)
 	} else if (fileio_check_dir(kc->dir, e) == -1)
 		out = NULL;
 	else
-		out = get_locked(kc, kernel, hit, e);
+		out = get_locked(kc, kernel, sha256, hit, e);
 	pthread_mutex_unlock(&kc->lock);
 	return out;
 }

@@ -7,9 +7,11 @@
  * bzImage by undoing its compression inside the create, every time (13 s
  * for Debian's xz bzImage under emulation, 2.7 s from the plain ELF). The
  * cache does that once: the plain kernel is extracted into a directory of
- * domud's, keyed by the image's content (CRC-32 and size) and found again
- * by the image's device, inode, size and mtime; libxl is given the
- * extracted file. What it is, is learnt from the file itself (kimage_*):
+ * domud's, named by the SHA-256 of the image (a digest the caller knows
+ * already, an update slot's, or one taken here) and found again by the
+ * image's device, inode, size and mtime; libxl is given the extracted
+ * file. An entry is only ever made from an image whose bytes hash to its
+ * name. What it is, is learnt from the file itself (kimage_*):
  * x86 bzImage with a gzip, xz, lzma or zstd payload, arm64 Image.gz.
  * bzip2, lz4 and lzo payloads are refused with the reason (libxl loads
  * those itself). Knows nothing of services; thread-safe (builder threads
@@ -41,6 +43,7 @@ struct kimage {
 	uint64_t		 plain_size;	/* from the trailer; 0 = unknown */
 };
 
+#define KCACHE_SHA256_LEN	32
 #define KIMAGE_MAX		(256ULL << 20)	/* an image, or what is in it */
 #define KCACHE_MAX_DEFAULT	(256ULL << 20)	/* the cache, in all */
 
@@ -74,8 +77,11 @@ void		 kcache_set_max(struct kcache *, uint64_t);
  * (extracted now if need be: seconds), or a copy of `kernel` when there is
  * nothing to extract. NULL with e when it cannot be had: the caller loads
  * `kernel` as it is. *hit says whether it was in the cache already.
+ * sha256: NULL, or the image's SHA-256 as the caller verified it; an entry
+ * under it is then used without hashing the image, and an image that has
+ * to be extracted and does not hash to it is refused.
  */
-char		*kcache_get(struct kcache *, const char *kernel, int *hit,
-		    struct err *);
+char		*kcache_get(struct kcache *, const char *kernel,
+		    const uint8_t *sha256, int *hit, struct err *);
 
 #endif

@@ -79,11 +79,16 @@ admission(struct service *s, const struct be_domain_spec *spec,
 	return 0;
 }
 
+/* a slot's digest goes through the backend to the cache as it is */
+_Static_assert(SLOT_SHA256_LEN == BE_SHA256_LEN &&
+    BE_SHA256_LEN == KCACHE_SHA256_LEN, "one SHA-256 length");
+
 /* on a builder thread: the kcache is thread-safe, and all it touches */
 static char *
-kernel_from_cache(void *arg, const char *kernel, int *hit, struct err *e)
+kernel_from_cache(void *arg, const char *kernel, const uint8_t *sha256,
+    int *hit, struct err *e)
 {
-	return kcache_get(arg, kernel, hit, e);
+	return kcache_get(arg, kernel, sha256, hit, e);
 }
 
 /* what a service file alone gives the backend (no network, no cache) */
@@ -130,8 +135,11 @@ svc_spec_init(struct service *s, struct svc_spec *ss)
 	memset(ss, 0, sizeof(*ss));
 	svc_conf_spec(c, sp);
 	/* update = yes: the active slot's images where it has them */
-	if (s->upd.kernel)
+	if (s->upd.kernel) {
 		sp->kernel = s->upd.kernel;
+		/* verified when staged: the cache need not hash it again */
+		sp->kernel_sha256 = update_kernel_sha256(s);
+	}
 	if (s->upd.ramdisk)
 		sp->ramdisk = s->upd.ramdisk;
 	if (s->upd.device_tree)

@@ -662,6 +662,18 @@ update_disk(struct service *s, const char *vdev, char *buf, size_t sz)
 	return buf;
 }
 
+const uint8_t *
+update_kernel_sha256(const struct service *s)
+{
+	const struct upd_slot *sl = &s->upd.slots[s->upd.active];
+	const struct slot_file *f;
+
+	if (s->upd.dir == NULL || sl->gen[0] == '\0' ||
+	    (f = slot_manifest_find(&sl->m, "kernel")) == NULL)
+		return NULL;
+	return f->sha256;
+}
+
 const char *
 update_cmdline(const struct service *s)
 {

@@ -130,6 +130,9 @@ void		 update_reconf(struct service *);
 void		 update_resume(struct service *);
 /* the disk of a vdev in the active slot, or NULL (the service's) */
 const char	*update_disk(struct service *, const char *vdev, char *, size_t);
+/* the SHA-256 of the active slot's kernel as its stage verified it
+ * (SLOT_SHA256_LEN bytes), or NULL (the service's kernel) */
+const uint8_t	*update_kernel_sha256(const struct service *);
 /* the active slot's kernel command line, or NULL (the service's) */
 const char	*update_cmdline(const struct service *);
 /* verbs: 0, or -1 with why (a message for the user) */

@@ -28,6 +28,7 @@
  */
 #define BE_STANDBY_SUFFIX	"@standby"
 #define BE_NAME_MAX		(SERVICE_NAME_MAX + sizeof(BE_STANDBY_SUFFIX))
+#define BE_SHA256_LEN		32
 
 static inline void
 be_uuid_twin(uint8_t out[16], const uint8_t in[16])
@@ -131,10 +132,14 @@ struct be_domain_spec {
 	/* the file to load instead of kernel (the kernel cache): called on
 	 * the builder thread, off the loop; NULL = none. Returns a malloc'd
 	 * path, or NULL with e (kernel is loaded as it is); *hit: it was
-	 * cached already */
+	 * cached already. sha256: kernel_sha256's copy, or NULL */
 	char			*(*kernel_prepare)(void *arg, const char *kernel,
-				    int *hit, struct err *e);
+				    const uint8_t *sha256, int *hit,
+				    struct err *e);
 	void			*kernel_arg;
+	/* the kernel's SHA-256 (BE_SHA256_LEN bytes) when verified already
+	 * (an update slot's), passed on to kernel_prepare; NULL = unknown */
+	const uint8_t		*kernel_sha256;
 	/* build it paused as the service's standby (named NAME@standby,
 	 * tagged as such): BE_CREATED comes with standby set, and the
 	 * domain runs only after activate */

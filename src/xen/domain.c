@@ -176,7 +176,7 @@ builder_main(void *arg)
 		uint64_t t0 = mono_ms();
 		int hit = 0;
 		char *k = b->kernel_prepare(b->kernel_arg, b->cfg.b_info.kernel,
-		    &hit, &e);
+		    b->has_kernel_sha256 ? b->kernel_sha256 : NULL, &hit, &e);
 
 		b->kernel_ms = mono_ms() - t0;
 		if (k == NULL) {
@@ -246,6 +246,11 @@ xb_create(struct backend *be, const struct be_domain_spec *sc, struct err *e)
 	b->started_ms = mono_ms();
 	b->kernel_prepare = sc->kernel_prepare;
 	b->kernel_arg = sc->kernel_arg;
+	/* a copy: the spec is gone before the builder thread asks */
+	if (sc->kernel_sha256 != NULL) {
+		memcpy(b->kernel_sha256, sc->kernel_sha256, BE_SHA256_LEN);
+		b->has_kernel_sha256 = 1;
+	}
 	strlcpy_(b->name, sc->name, sizeof(b->name));
 	b->standby = sc->standby;
 	libxl_domain_config_init(&b->cfg);

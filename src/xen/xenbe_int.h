@@ -67,9 +67,11 @@ struct builder {
 	char			 error[256];
 	int			 done;		/* atomic */
 	uint64_t		 started_ms;
-	char			*(*kernel_prepare)(void *, const char *, int *,
-				    struct err *);
+	char			*(*kernel_prepare)(void *, const char *,
+				    const uint8_t *, int *, struct err *);
 	void			*kernel_arg;
+	uint8_t			 kernel_sha256[BE_SHA256_LEN];
+	int			 has_kernel_sha256;
 	uint64_t		 kernel_ms;
 	enum be_kernel_from	 kernel_from;
 };

@@ -92,6 +92,9 @@ f_create(struct backend *be, const struct be_domain_spec *sp, struct err *e)
 	f->last_kernel_cache = sp->kernel_prepare != NULL;
 	strlcpy_(f->last_kernel, sp->kernel ? sp->kernel : "",
 	    sizeof(f->last_kernel));
+	f->last_has_kernel_sha256 = sp->kernel_sha256 != NULL;
+	if (sp->kernel_sha256 != NULL)
+		memcpy(f->last_kernel_sha256, sp->kernel_sha256, BE_SHA256_LEN);
 	strlcpy_(f->last_cmdline, sp->cmdline ? sp->cmdline : "",
 	    sizeof(f->last_cmdline));
 	if (sp->standby)

@@ -31,6 +31,8 @@ struct fake_backend {
 	int		 last_kernel_cache;	/* the last create asked the
 						 * kernel cache (kernel_prepare) */
 	char		 last_kernel[512];	/* ... and its kernel, cmdline */
+	uint8_t		 last_kernel_sha256[BE_SHA256_LEN];
+	int		 last_has_kernel_sha256;	/* ... and its digest */
 	char		 last_cmdline[512];
 	struct be_event	 queue[FAKE_MAX_EVENTS];
 	int		 nqueue;

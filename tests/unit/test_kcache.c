@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <lzma.h>
+#include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -85,13 +86,13 @@ put_le32(uint8_t *p, uint32_t v)
 }
 
 /* a bzImage: setup sectors, the "HdrS" header, the payload with the
- * plain size after it (as the kernel's build appends it); its length */
-static size_t
-make_bzimage(const char *path, enum kimage_codec c, unsigned seed)
+ * plain size after it (as the kernel's build appends it); its length in
+ * *lenp, zeros after it up to 2 * PLAIN_LEN */
+static uint8_t *
+bzimage(enum kimage_codec c, unsigned seed, size_t *lenp)
 {
 	uint8_t *plain = plain_kernel(seed), *img = xcalloc(1, 2 * PLAIN_LEN);
 	size_t setup = 5 * 512, pm = 1024, len;
-	FILE *f;
 
 	img[0x1f1] = 4;			/* setup_sects: (4 + 1) * 512 */
 	memcpy(img + 0x202, "HdrS", 4);
@@ -102,14 +103,47 @@ make_bzimage(const char *path, enum kimage_codec c, unsigned seed)
 	put_le32(img + setup + pm + len, PLAIN_LEN);
 	put_le32(img + 0x248, (uint32_t)pm);
 	put_le32(img + 0x24c, (uint32_t)(len + 4));
-	len = setup + pm + len + 4 + 100;	/* and some trailing code */
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(img, 1, len, f), len);
-	fclose(f);
+	*lenp = setup + pm + len + 4 + 100;	/* and some trailing code */
 	free(plain);
+	return img;
+}
+
+static void
+write_file(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static size_t
+make_bzimage(const char *path, enum kimage_codec c, unsigned seed)
+{
+	size_t len;
+	uint8_t *img = bzimage(c, seed, &len);
+
+	write_file(path, img, len);
 	free(img);
 	return len;
+}
+
+/*
+ * The last 4 bytes of b[0, n) chosen so that its CRC-32 is want. The
+ * reflected CRC register takes those bytes xor'd in, then 32 shifts, a
+ * bijection: undone bit by bit from the register wanted at the end.
+ */
+static void
+force_crc(uint8_t *b, size_t n, uint32_t want)
+{
+	uint32_t reg = ~(uint32_t)crc32_z(0, b, n - 4), r = ~want;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		r = r & 0x80000000U ? ((r ^ 0xedb88320U) << 1) | 1 : r << 1;
+	put_le32(b + n - 4, r ^ reg);
+	ck_assert_uint_eq(crc32_z(0, b, n), want);
 }
 
 static uint8_t *
@@ -153,7 +187,7 @@ START_TEST(extract_each_codec)
 		ck_assert_uint_eq(k.plain_size, PLAIN_LEN);
 		ck_assert_int_eq(kimage_cacheable(&k, why, sizeof(why)), 1);
 		free(b);
-		got = kcache_get(kc, img, &hit, &e);
+		got = kcache_get(kc, img, NULL, &hit, &e);
 		ck_assert_msg(got != NULL, "%s: %s", kimage_codec_str(codecs[i]),
 		    e.msg);
 		ck_assert_int_eq(hit, 0);
@@ -164,7 +198,7 @@ START_TEST(extract_each_codec)
 		free(b);
 		free(got);
 		/* again: found by the image's inode, size and mtime */
-		got = kcache_get(kc, img, &hit, &e);
+		got = kcache_get(kc, img, NULL, &hit, &e);
 		ck_assert_ptr_nonnull(got);
 		ck_assert_int_eq(hit, 1);
 		free(got);
@@ -193,13 +227,13 @@ START_TEST(refused_and_plain)
 	fd = open(img, O_WRONLY | O_CREAT, 0600);
 	ck_assert_int_eq(write(fd, plain, 4096), 4096);
 	close(fd);
-	got = kcache_get(kc, img, &hit, &e);
+	got = kcache_get(kc, img, NULL, &hit, &e);
 	ck_assert_str_eq(got, img);
 	free(got);
 
 	snprintf(img, sizeof(img), "%s/vmlinuz-lz4", dir);
 	make_bzimage(img, KC_LZ4, 2);
-	ck_assert_ptr_null(kcache_get(kc, img, &hit, &e));
+	ck_assert_ptr_null(kcache_get(kc, img, NULL, &hit, &e));
 	ck_assert_msg(strstr(e.msg, "compressed with lz4: domud extracts gzip, "
 	    "xz, lzma and zstd only") != NULL, "%s", e.msg);
 
@@ -218,7 +252,7 @@ START_TEST(refused_and_plain)
 		free(b);
 	}
 	err_clear(&e);
-	ck_assert_ptr_null(kcache_get(kc, img, &hit, &e));
+	ck_assert_ptr_null(kcache_get(kc, img, NULL, &hit, &e));
 	ck_assert_msg(strstr(e.msg, "the image says") != NULL, "%s", e.msg);
 	/* nothing half-made stays */
 	snprintf(p, sizeof(p), "%s/kernels", dir);
@@ -256,14 +290,14 @@ START_TEST(rebuilt_and_bounded)
 	snprintf(a, sizeof(a), "%s/a", dir);
 	snprintf(b, sizeof(b), "%s/b", dir);
 	make_bzimage(a, KC_GZIP, 3);
-	ka = kcache_get(kc, a, &hit, &e);
+	ka = kcache_get(kc, a, NULL, &hit, &e);
 	ck_assert_ptr_nonnull(ka);
 	/* a new build of the same file: new content, new mtime */
 	make_bzimage(a, KC_GZIP, 4);
 	ts[0].tv_sec = ts[1].tv_sec = time(NULL) + 10;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	ck_assert_int_eq(utimensat(AT_FDCWD, a, ts, 0), 0);
-	ka2 = kcache_get(kc, a, &hit, &e);
+	ka2 = kcache_get(kc, a, NULL, &hit, &e);
 	ck_assert_ptr_nonnull(ka2);
 	ck_assert_int_eq(hit, 0);
 	ck_assert_str_ne(ka, ka2);
@@ -271,7 +305,7 @@ START_TEST(rebuilt_and_bounded)
 	ck_assert_int_eq(access(ka, F_OK), -1);
 	ck_assert_int_eq(access(ka2, F_OK), 0);
 	make_bzimage(b, KC_XZ, 5);
-	kb = kcache_get(kc, b, &hit, &e);
+	kb = kcache_get(kc, b, NULL, &hit, &e);
 	ck_assert_ptr_nonnull(kb);
 	ck_assert_int_eq(access(kb, F_OK), 0);
 	ck_assert_int_eq(access(ka2, F_OK), -1);
@@ -310,13 +344,232 @@ START_TEST(arm64_image_gz)
 	close(fd);
 	snprintf(cache, sizeof(cache), "%s/kernels", dir);
 	kc = kcache_new(cache, 64ULL << 20);
-	got = kcache_get(kc, path, &hit, &e);
+	got = kcache_get(kc, path, NULL, &hit, &e);
 	ck_assert_msg(got != NULL, "%s", e.msg);
 	ck_assert_str_ne(got, path);
 	free(got);
 	kcache_free(kc);
 	free(img);
 	free(gz);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* two images of one size and one CRC-32, different kernels in them: each
+ * caller gets its own (a CRC key gave the second one the first's) */
+START_TEST(crc_collision)
+{
+	char *dir = t_tmpdir(), a[512], b[512], cache[512];
+	uint8_t *ia, *ib, *pa = plain_kernel(10), *pb = plain_kernel(11), *got;
+	size_t na, nb, n;
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	char *ka, *kb;
+	int hit;
+
+	ia = bzimage(KC_GZIP, 10, &na);
+	ib = bzimage(KC_GZIP, 11, &nb);
+	n = na > nb ? na : nb;		/* zeros after the shorter one */
+	force_crc(ib, n, (uint32_t)crc32_z(0, ia, n));
+	ck_assert(memcmp(ia, ib, n) != 0);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	write_file(a, ia, n);
+	write_file(b, ib, n);
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	ka = kcache_get(kc, a, NULL, &hit, &e);
+	ck_assert_msg(ka != NULL, "%s", e.msg);
+	ck_assert_int_eq(hit, 0);
+	kb = kcache_get(kc, b, NULL, &hit, &e);
+	ck_assert_msg(kb != NULL, "%s", e.msg);
+	ck_assert_int_eq(hit, 0);
+	ck_assert_str_ne(ka, kb);
+	got = slurp(ka, &n);
+	ck_assert_uint_eq(n, PLAIN_LEN);
+	ck_assert(memcmp(got, pa, PLAIN_LEN) == 0);
+	free(got);
+	got = slurp(kb, &n);
+	ck_assert_uint_eq(n, PLAIN_LEN);
+	ck_assert_msg(memcmp(got, pb, PLAIN_LEN) == 0, "b was given a's kernel");
+	free(got);
+	free(ka);
+	free(kb);
+	kcache_free(kc);
+	free(ia);
+	free(ib);
+	free(pa);
+	free(pb);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* the k- entries in dir */
+static int
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "k-", 2) == 0;
+	closedir(d);
+	return n;
+}
+
+static void
+sha256_of(const char *path, uint8_t d[KCACHE_SHA256_LEN])
+{
+	size_t n;
+	uint8_t *b = slurp(path, &n);
+
+	crypto_hash_sha256(d, b, n);
+	free(b);
+}
+
+static void
+same_kernel(const char *path, unsigned seed)
+{
+	uint8_t *plain = plain_kernel(seed), *got;
+	size_t n;
+
+	got = slurp(path, &n);
+	ck_assert_uint_eq(n, PLAIN_LEN);
+	ck_assert_msg(memcmp(got, plain, PLAIN_LEN) == 0, "%s: not the kernel "
+	    "of seed %u", path, seed);
+	free(got);
+	free(plain);
+}
+
+/*
+ * A digest the caller verified (an update slot's) is the key: an entry
+ * under it is used without reading the image. An image that must be
+ * extracted is hashed all the same, and one that does not hash to the
+ * digest given is refused and files nothing; nor is a file the cache
+ * hashed to something else taken on the caller's word.
+ */
+START_TEST(slot_digest)
+{
+	char *dir = t_tmpdir(), a[512], a2[512], c[512], b[512], cache[512];
+	uint8_t da[KCACHE_SHA256_LEN], db[KCACHE_SHA256_LEN];
+	uint8_t wrong[KCACHE_SHA256_LEN];
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	char *got, *ka;
+	int hit;
+
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(a2, sizeof(a2), "%s/a2", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(c, sizeof(c), "%s/c", dir);
+	make_bzimage(a, KC_GZIP, 20);
+	make_bzimage(a2, KC_GZIP, 20);
+	make_bzimage(b, KC_XZ, 22);
+	make_bzimage(c, KC_GZIP, 23);
+	sha256_of(a, da);
+	sha256_of(b, db);
+
+	ka = kcache_get(kc, a, da, &hit, &e);
+	ck_assert_msg(ka != NULL, "%s", e.msg);
+	ck_assert_int_eq(hit, 0);
+	same_kernel(ka, 20);
+	/* a copy elsewhere (the next slot, the same kernel): a hit */
+	got = kcache_get(kc, a2, da, &hit, &e);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(hit, 1);
+	ck_assert_str_eq(got, ka);
+	free(got);
+	/* the image is not read on a hit: c's bytes are not looked at, the
+	 * entry is what an image of that digest holds */
+	got = kcache_get(kc, c, da, &hit, &e);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(hit, 1);
+	ck_assert_str_eq(got, ka);
+	free(got);
+	ck_assert_uint_eq(kc->misses, 1);
+
+	/* to extract, the image must be what the caller says */
+	memcpy(wrong, db, sizeof(wrong));
+	wrong[0] ^= 1;
+	ck_assert_ptr_null(kcache_get(kc, b, wrong, &hit, &e));
+	ck_assert_msg(strstr(e.msg, "SHA-256 is not the one given") != NULL,
+	    "%s", e.msg);
+	ck_assert_int_eq(entries(cache), 1);
+	ck_assert_uint_eq(kc->misses, 1);
+
+	/* b hashed once here: a's digest said of it is not believed */
+	err_clear(&e);
+	got = kcache_get(kc, b, NULL, &hit, &e);
+	ck_assert_ptr_nonnull(got);
+	same_kernel(got, 22);
+	free(got);
+	ck_assert_ptr_null(kcache_get(kc, b, da, &hit, &e));
+	ck_assert_msg(strstr(e.msg, "SHA-256 is not the one given") != NULL,
+	    "%s", e.msg);
+	got = kcache_get(kc, b, db, &hit, &e);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(hit, 1);
+	same_kernel(got, 22);
+	free(got);
+	free(ka);
+	kcache_free(kc);
+	t_rmtree(dir);
+}
+END_TEST
+
+/* a cache of before (CRC-32 names, v1 records) is not used: the image is
+ * extracted again, and the old entry goes when the bound needs room */
+START_TEST(old_layout)
+{
+	char *dir = t_tmpdir(), a[512], cache[512], old[600], rec[600];
+	char text[200];
+	struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
+	struct kcache *kc;
+	struct err e = ERR_INIT;
+	struct stat st;
+	uint8_t *junk = xcalloc(1, PLAIN_LEN);
+	char *got;
+	int hit, n;
+
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	ck_assert_int_eq(mkdir(cache, 0700), 0);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	make_bzimage(a, KC_GZIP, 30);
+	ck_assert_int_eq(stat(a, &st), 0);
+	/* what the old cache made of it: an entry and the image's record */
+	snprintf(old, sizeof(old), "%s/k-0badc0de-%llu", cache,
+	    (unsigned long long)st.st_size);
+	memcpy(junk, "\x7f" "ELF", 4);
+	write_file(old, junk, PLAIN_LEN);
+	ck_assert_int_eq(utimensat(AT_FDCWD, old, ts, 0), 0);
+	snprintf(rec, sizeof(rec), "%s/s-%llx-%llx", cache,
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	n = snprintf(text, sizeof(text), "v1 %llu %llu %llu k-0badc0de-%llu",
+	    (unsigned long long)st.st_size,
+	    (unsigned long long)st.st_mtim.tv_sec,
+	    (unsigned long long)st.st_mtim.tv_nsec,
+	    (unsigned long long)st.st_size);
+	write_file(rec, (const uint8_t *)text, (size_t)n);
+
+	kc = kcache_new(cache, PLAIN_LEN + PLAIN_LEN / 2);
+	got = kcache_get(kc, a, NULL, &hit, &e);
+	ck_assert_msg(got != NULL, "%s", e.msg);
+	ck_assert_int_eq(hit, 0);
+	ck_assert_str_ne(got, old);
+	same_kernel(got, 30);
+	ck_assert_int_eq(access(old, F_OK), -1);
+	free(got);
+	/* and its new record finds it again */
+	got = kcache_get(kc, a, NULL, &hit, &e);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(hit, 1);
+	free(got);
+	kcache_free(kc);
+	free(junk);
 	t_rmtree(dir);
 }
 END_TEST
@@ -331,6 +584,9 @@ kcache_suite(void)
 	tcase_add_test(tc, refused_and_plain);
 	tcase_add_test(tc, rebuilt_and_bounded);
 	tcase_add_test(tc, arm64_image_gz);
+	tcase_add_test(tc, crc_collision);
+	tcase_add_test(tc, slot_digest);
+	tcase_add_test(tc, old_layout);
 	suite_add_tcase(s, tc);
 	return s;
 }

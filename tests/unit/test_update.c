@@ -202,11 +202,15 @@ START_TEST(stage_switch_commit)
 {
 	struct service *s;
 	char want[600], why[256];
+	const struct slot_file *f;
+	uint8_t d[SLOT_SHA256_LEN];
 
 	dir = t_tmpdir();
 	boot("");
 	s = up();
 	ck_assert_str_eq(fb->last_kernel, "/dev/null");
+	/* the service's own kernel: the cache hashes it */
+	ck_assert_int_eq(fb->last_has_kernel_sha256, 0);
 	ck_assert_int_eq(stage(s, "kernel v2"), 0);
 	ck_assert_int_eq(s->upd.slots[1].state, SL_STAGED);
 	ck_assert_uint_eq(s->upd.slots[1].m.nfiles, 2);
@@ -223,6 +227,12 @@ START_TEST(stage_switch_commit)
 	snprintf(want, sizeof(want), "%s/update/u/%s/kernel", dir,
 	    s->upd.slots[1].gen);
 	ck_assert_str_eq(fb->last_kernel, want);
+	/* the slot's kernel: its digest as the stage took it, for the cache */
+	f = slot_manifest_find(&s->upd.slots[1].m, "kernel");
+	ck_assert_ptr_nonnull(f);
+	memcpy(d, f->sha256, sizeof(d));
+	ck_assert_int_eq(fb->last_has_kernel_sha256, 1);
+	ck_assert(memcmp(fb->last_kernel_sha256, d, sizeof(d)) == 0);
 	ck_assert_uint_eq(s->upd.trial_domid, s->domid);
 	/* a second switch, a stage during the trial: refused */
 	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
@@ -246,6 +256,9 @@ START_TEST(stage_switch_commit)
 	ck_assert_int_eq(s->upd.slots[1].state, SL_GOOD);
 	up();
 	ck_assert_str_eq(fb->last_kernel, want);
+	/* ... and the digest its record keeps */
+	ck_assert_int_eq(fb->last_has_kernel_sha256, 1);
+	ck_assert(memcmp(fb->last_kernel_sha256, d, sizeof(d)) == 0);
 	halt();
 	t_rmtree(dir);
 }
