@@ -201,6 +201,11 @@ struct service_conf {
 						 * must be signed by it */
 	int		 update_key_line;
 	uint64_t	 update_window_ms;	/* healthy this long: committed */
+	char		*update_data[SERVICE_MAX_DISKS];	/* vdevs of its
+						 * data volumes: snapshotted at
+						 * a switch (update.c) */
+	size_t		 nupdate_data;
+	int		 update_data_line;
 
 	/* partitioning (conf/partition.c) */
 	struct cpuset	*cpus;			/* hard affinity: one set for all
