@@ -56,7 +56,7 @@ enum upd_slot_state {
 };
 
 #define UPD_SLOTS	2
-#define UPD_WHY_MAX	160
+#define UPD_WHY_MAX	256
 
 struct upd_slot {
 	enum upd_slot_state	 state;
