@@ -870,7 +870,17 @@ upd_data_snapshot(struct service *s, char *why, size_t whysz)
 	}
 	for (i = 0; i < s->conf->nupdate_data; i++) {
 		const char *vdev = s->conf->update_data[i];
+		char name[SLOT_FILE_NAME_MAX];
 
+		/* staged before update_data named it: the slot would hide it */
+		snprintf(name, sizeof(name), "disk:%s", vdev);
+		if (slot_manifest_find(&u->slots[!u->active].m, name)) {
+			msgf(why, whysz, "data %s: slot %s holds a %s of its "
+			    "own (staged before update_data named it): stage "
+			    "again without it", vdev, slot_names[!u->active],
+			    name);
+			goto fail;
+		}
 		if ((d = data_disk(s, vdev)) == NULL) {
 			msgf(why, whysz, "data %s: the service has no disk "
 			    "with that vdev", vdev);
