@@ -13,7 +13,8 @@
  * temporary file, fsync, rename, fsync of the directory), so kill -9 of
  * domud or a power cut at any point leaves one slot to run. The
  * [state][event] table is in update.c; the record and the stage's thread
- * in updstore.c. s->upd is written by these two files only.
+ * in updstore.c, the data volumes' snapshots in upddata.c. s->upd is
+ * written by these three files only.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -173,7 +174,7 @@ int		 upd_stage_finish(struct service *, char *why, size_t);
 void		 upd_stage_abort(struct service *);
 void		 upd_gc(struct service *);
 void		 upd_keep_log(struct service *, int slot);
-/* update_data: snapshot each data volume (0, or -1 with why and no
+/* upddata.c. update_data: snapshot each data volume (0, or -1 with why and no
  * snapshot left); put them back (rollback) or drop them (commit), a word
  * of each in msg; remove those the record does not name (at start) */
 int		 upd_data_snapshot(struct service *, char *why, size_t);
