@@ -304,6 +304,46 @@ check_health(struct config *cfg, struct service_conf *s)
 		    "health_restart without a health probe does nothing");
 }
 
+/* update_data: the service's own writable disks, each a regular file (a
+ * reflink copy is a file's; block devices and LVM are not supported yet) */
+static void
+check_update_data(struct config *cfg, struct service_conf *s)
+{
+	const struct disk_conf *d;
+	struct stat st;
+	size_t i, k;
+
+	if (s->update_data_line == 0)
+		return;
+	if (!s->update)
+		diag_svc(cfg, s, s->update_data_line, "update_data: the service "
+		    "has no update slots (update = yes)");
+	for (i = 0; i < s->nupdate_data; i++) {
+		for (k = 0; k < s->ndisks; k++)
+			if (s->disks[k].vdev && strcmp(s->disks[k].vdev,
+			    s->update_data[i]) == 0)
+				break;
+		if (k == s->ndisks) {
+			diag_svc(cfg, s, s->update_data_line, "update_data: %s: "
+			    "no [disk:...] of the service has vdev %s",
+			    s->update_data[i], s->update_data[i]);
+			continue;
+		}
+		d = &s->disks[k];
+		if (!d->readwrite)
+			diag_svc(cfg, s, s->update_data_line, "update_data: %s: "
+			    "[disk:%s] is read-only (access = rw for a data "
+			    "volume)", d->vdev, d->name);
+		else if (d->path && stat(d->path, &st) == 0 &&
+		    !S_ISREG(st.st_mode))
+			diag_svc(cfg, s, s->update_data_line, "update_data: %s: "
+			    "[disk:%s] %s is not a regular file (only files "
+			    "are snapshotted, by a reflink copy; block devices "
+			    "and LVM volumes are not supported yet)", d->vdev,
+			    d->name, d->path);
+	}
+}
+
 void
 check_service(struct config *cfg, struct service_conf *s)
 {
@@ -364,6 +404,7 @@ check_service(struct config *cfg, struct service_conf *s)
 				    "already used by [disk:%s]", d->name, d->vdev,
 				    s->disks[j].name);
 	}
+	check_update_data(cfg, s);
 	if (s->agent_vxn && !s->memres)
 		diag_svc(cfg, s, line, "agent = vxn: needs memres = yes");
 	/* the standby is a second domain with the same disks: blkback would

@@ -203,6 +203,11 @@ struct service_conf {
 	uint64_t	 update_window_ms;	/* healthy this long: committed */
 	int		 update_ahead;		/* a switch builds the new slot's
 						 * domain while the old serves */
+	char		*update_data[SERVICE_MAX_DISKS];	/* vdevs of its
+						 * data volumes: snapshotted at
+						 * a switch (update.c) */
+	size_t		 nupdate_data;
+	int		 update_data_line;
 
 	/* partitioning (conf/partition.c) */
 	struct cpuset	*cpus;			/* hard affinity: one set for all

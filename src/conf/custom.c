@@ -286,19 +286,62 @@ custom_irqs(struct parse *p, const struct key *k, void *obj, const char *v)
 }
 
 /* xvda..xvdzz, sda.., hda..: what libxl's vdev parser takes */
+static int
+vdev_valid(const char *v)
+{
+	size_t n = strlen(v), pre = v[0] == 'x' ? 3 : 2;
+
+	return !((strncmp(v, "xvd", 3) != 0 && strncmp(v, "sd", 2) != 0 &&
+	    strncmp(v, "hd", 2) != 0) || n > 5 || n == pre ||
+	    strspn(v + pre, "abcdefghijklmnopqrstuvwxyz") != n - pre);
+}
+
 int
 custom_vdev(struct parse *p, const struct key *k, void *obj, const char *v)
 {
 	struct disk_conf *d = obj;
-	size_t n = strlen(v), pre = v[0] == 'x' ? 3 : 2;
 
-	if ((strncmp(v, "xvd", 3) != 0 && strncmp(v, "sd", 2) != 0 &&
-	    strncmp(v, "hd", 2) != 0) || n > 5 || n == pre ||
-	    strspn(v + pre, "abcdefghijklmnopqrstuvwxyz") != n - pre) {
+	if (!vdev_valid(v)) {
 		diag_bad(p, k->name, v, "expected a name like xvda");
 		return KEY_BAD;
 	}
 	value_set_str(&d->vdev, v);
+	return KEY_SET;
+}
+
+/* update_data = xvdc, xvdd: vdevs of the service's own disks (check.c
+ * looks them up once all its [disk:...] are read) */
+int
+custom_update_data(struct parse *p, const struct key *k, void *obj,
+    const char *v)
+{
+	char buf[INI_MAX_LINE + 1], *ent[LIST_MAX];
+	struct service_conf *s = obj;
+	size_t i, j, n;
+
+	if (value_list(p, k->name, v, ',', 1, 1, buf, sizeof(buf), ent,
+	    &n) == -1)
+		return KEY_BAD;
+	for (j = 0; j < n; j++) {
+		if (!vdev_valid(ent[j])) {
+			diag_parse(p, "update_data: '%s' is not a vdev (a name "
+			    "like xvdc)", ent[j]);
+			continue;
+		}
+		for (i = 0; i < s->nupdate_data; i++)
+			if (strcmp(s->update_data[i], ent[j]) == 0)
+				break;
+		if (i < s->nupdate_data) {
+			diag_parse(p, "update_data: '%s' listed twice", ent[j]);
+			continue;
+		}
+		if (s->nupdate_data >= SERVICE_MAX_DISKS) {
+			diag_parse(p, "update_data: at most %d disks",
+			    SERVICE_MAX_DISKS);
+			return KEY_BAD;
+		}
+		s->update_data[s->nupdate_data++] = xstrdup(ent[j]);
+	}
 	return KEY_SET;
 }
 

@@ -95,7 +95,7 @@ uint32_t	 value_prefix_mask(unsigned prefix);
 
 /* custom.c: the keys a type cannot say */
 key_fn		 custom_after, custom_health, custom_uuid, custom_cpus,
-		 custom_cpus_soft, custom_rtds_us, custom_pci, custom_dtdev,
+		 custom_update_data, custom_cpus_soft, custom_rtds_us, custom_pci, custom_dtdev,
 		 custom_iomem, custom_irqs, custom_vdev, custom_format,
 		 custom_ip, custom_mac, custom_forward, custom_subnet,
 		 custom_gateway, custom_uplink, custom_dns, custom_pool_cpus;

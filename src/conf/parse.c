@@ -415,6 +415,8 @@ service_conf_free(struct service_conf *s)
 	free(s->file);
 	for (i = 0; i < s->nafter; i++)
 		free(s->after[i]);
+	for (i = 0; i < s->nupdate_data; i++)
+		free(s->update_data[i]);
 	for (i = 0; i < s->ndisks; i++) {
 		keys_free(keys_service, keys_service_n, S_DISK, &s->disks[i]);
 		free(s->disks[i].name);

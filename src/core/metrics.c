@@ -151,6 +151,15 @@ m_upd_rollbacks(const struct service *s, double *v)
 }
 
 static int
+m_upd_snapshots(const struct service *s, double *v)
+{
+	if (s->upd.dir == NULL || s->conf->nupdate_data == 0)
+		return -1;
+	*v = (double)s->upd.ndata;
+	return 0;
+}
+
+static int
 m_upd_refusals(const struct service *s, double *v)
 {
 	if (s->upd.dir == NULL)
@@ -297,6 +306,9 @@ metrics_render(struct supervisor *sup, size_t *len)
 	per_service(&o, sup, "domud_update_refused_total", "counter",
 	    "Stages refused (a digest, a signature, a file) since domud "
 	    "started.", m_upd_refusals);
+	per_service(&o, sup, "domud_update_data_snapshots", "gauge",
+	    "update_data: snapshots of its data volumes held for a trial.",
+	    m_upd_snapshots);
 	*len = o.len;
 	return o.buf;
 }

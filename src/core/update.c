@@ -164,8 +164,19 @@ a_switch(struct service *s, const char *unused)
 	struct svc_update was = *u;
 	struct err e = ERR_INIT;
 	int slot = !u->active;
-	char msg[256];
+	char msg[UPD_WHY_MAX + 256], why[UPD_WHY_MAX];
+	size_t i;
 
+	/* the data volumes first: the record names their snapshots */
+	if (upd_data_snapshot(s, why, sizeof(why)) == -1) {
+		snprintf(u->last_result, sizeof(u->last_result), "refused");
+		u->refusals++;
+		msgf(u->last_reason, sizeof(u->last_reason), "switch to slot "
+		    "%s: %s", slot_names[slot], why);
+		u->last_wall = (int64_t)time(NULL);
+		upd_event(s, "staged", "refused", u->last_reason);
+		return -2;
+	}
 	u->from_domid = s->state == ST_RUNNING ? s->domid : 0;
 	u->slots[slot].state = SL_TRIAL;
 	u->active = slot;
@@ -174,6 +185,7 @@ a_switch(struct service *s, const char *unused)
 	u->trial_end_wall = 0;
 	u->trial_end = u->ready_by = u->final_check = 0;
 	if (upd_record_write(s, &e) == -1) {
+		upd_data_drop(s, u->data, u->ndata, NULL, 0);
 		*u = was;
 		svc_warn(s, "update: switch refused: the record: %s", e.msg);
 		return -1;
@@ -182,6 +194,9 @@ a_switch(struct service *s, const char *unused)
 	u->state = UPS_TRIAL;
 	msgf(msg, sizeof(msg), "slot %s (version %s) on trial", slot_names[slot],
 	    slot_version(&u->slots[slot]));
+	for (i = 0; i < u->ndata; i++)
+		msgf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; data %s "
+		    "snapshotted (reflink)", u->data[i].vdev);
 	upd_event(s, "staged", "trial", msg);
 	standby_stale(s);
 	if (ahead_possible(s)) {
@@ -301,20 +316,31 @@ static void
 commit(struct service *s)
 {
 	struct svc_update *u = &s->upd;
-	char w[32], msg[256];
+	struct upd_data held[UPD_DATA_MAX];
+	size_t nheld = u->ndata;
+	struct err e = ERR_INIT;
+	char w[32], msg[UPD_WHY_MAX + 256];
 
 	format_duration(w, sizeof(w), s->conf->update_window_ms);
 	u->slots[u->active].state = SL_GOOD;
 	trial_clear(u);
+	memcpy(held, u->data, nheld * sizeof(held[0]));
+	u->ndata = 0;
 	snprintf(u->last_result, sizeof(u->last_result), "committed");
 	u->commits++;
 	msgf(u->last_reason, sizeof(u->last_reason), "slot %s (version %s): up "
 	    "and healthy for %s", slot_names[u->active],
 	    slot_version(&u->slots[u->active]), w);
 	u->last_wall = (int64_t)time(NULL);
-	record(s);
-	u->state = upd_rest(u);
 	msgf(msg, sizeof(msg), "%s", u->last_reason);
+	/* the snapshots go once the record no longer names them: with it
+	 * unwritten, the record a next domud reads is the trial's */
+	if (upd_record_write(s, &e) == -1)
+		svc_warn(s, "update: the record: %s (the next domud will end "
+		    "the trial; the data snapshots stay for it)", e.msg);
+	else
+		upd_data_drop(s, held, nheld, msg, sizeof(msg));
+	u->state = upd_rest(u);
 	upd_event(s, "trial", "committed", msg);
 }
 
@@ -328,9 +354,11 @@ rollback(struct service *s, const char *why, int bad)
 {
 	struct svc_update *u = &s->upd;
 	int failed = u->active;
-	char msg[UPD_WHY_MAX + 64];
+	char msg[UPD_WHY_MAX + 512], data[384] = "";
 
 	upd_keep_log(s, failed);
+	/* the data as it was at the switch, before the old slot starts */
+	upd_data_restore(s, data, sizeof(data));
 	u->slots[failed].state = bad ? SL_BAD : SL_STAGED;
 	msgf(u->slots[failed].why, sizeof(u->slots[failed].why), "%s", why);
 	u->active = !failed;
@@ -343,9 +371,9 @@ rollback(struct service *s, const char *why, int bad)
 	record(s);
 	upd_paths(s);
 	u->state = upd_rest(u);
-	msgf(msg, sizeof(msg), "%s; back to slot %s (version %s)",
+	msgf(msg, sizeof(msg), "%s; back to slot %s (version %s)%s",
 	    u->last_reason, slot_names[u->active],
-	    slot_version(&u->slots[u->active]));
+	    slot_version(&u->slots[u->active]), data);
 	upd_event(s, "trial", "rolled-back", msg);
 	standby_stale(s);
 }
@@ -557,8 +585,10 @@ update_open(struct service *s)
 	free(dir);
 	if (u->dir == NULL)
 		return;
-	if (!u->broken)
+	if (!u->broken) {
 		upd_gc(s);
+		upd_data_gc(s);
+	}
 	upd_paths(s);
 	u->state = u->trial ? UPS_TRIAL : upd_rest(u);
 }
@@ -744,9 +774,14 @@ update_switch(struct service *s, char *why, size_t whysz)
 	if (s->pending_conf)
 		return msgf(why, whysz, "%s: a reload waits for its restart",
 		    s->conf->name), -1;
-	if (update_dispatch(s, UPE_SWITCH, NULL) == -1)
+	switch (update_dispatch(s, UPE_SWITCH, NULL)) {
+	case -2:
+		return msgf(why, whysz, "%s: %s", s->conf->name,
+		    u->last_reason), -1;
+	case -1:
 		return msgf(why, whysz, "%s: the record could not be written "
 		    "(domud's log says why)", s->conf->name), -1;
+	}
 	return 0;
 }
 
@@ -901,5 +936,30 @@ update_json(const struct service *s, yajl_gen g)
 	for (i = 0; i < UPD_SLOTS; i++)
 		update_slot_json(&u->slots[i], slot_names[i], g);
 	yajl_gen_array_close(g);
+	if (s->conf->nupdate_data || u->ndata) {
+		char snap[UPD_DATA_PATH + 16];
+		size_t k;
+
+		gen_str(g, "data");
+		yajl_gen_array_open(g);
+		for (k = 0; k < s->conf->nupdate_data; k++) {
+			yajl_gen_map_open(g);
+			gen_kv_str(g, "vdev", s->conf->update_data[k]);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+		gen_str(g, "snapshots");
+		yajl_gen_array_open(g);
+		for (k = 0; k < u->ndata; k++) {
+			yajl_gen_map_open(g);
+			gen_kv_str(g, "vdev", u->data[k].vdev);
+			gen_kv_str(g, "path", u->data[k].path);
+			snprintf(snap, sizeof(snap), "%s%s", u->data[k].path,
+			    UPD_SNAP_SUFFIX);
+			gen_kv_str(g, "snapshot", snap);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+	}
 	yajl_gen_map_close(g);
 }

@@ -13,7 +13,8 @@
  * temporary file, fsync, rename, fsync of the directory), so kill -9 of
  * domud or a power cut at any point leaves one slot to run. The
  * [state][event] table is in update.c; the record and the stage's thread
- * in updstore.c. s->upd is written by these two files only.
+ * in updstore.c, the data volumes' snapshots in upddata.c. s->upd is
+ * written by these three files only.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -56,7 +57,7 @@ enum upd_slot_state {
 };
 
 #define UPD_SLOTS	2
-#define UPD_WHY_MAX	160
+#define UPD_WHY_MAX	256
 
 struct upd_slot {
 	enum upd_slot_state	 state;
@@ -77,6 +78,24 @@ enum upd_ahead {
 	AHEAD_BUILT,	/* the start takes it: wanted until then */
 };
 
+/*
+ * update_data: a data volume of the service (one of its own writable
+ * file disks, in no slot) is snapshotted by a reflink copy beside it,
+ * PATH.domud-snap, at the switch, before the record says trial; a
+ * rollback renames the snapshot back over PATH before the old slot's
+ * domain starts; a commit removes it once the record says committed.
+ * The record names the snapshots a trial holds: one it does not name
+ * goes at the next start.
+ */
+#define UPD_DATA_MAX	16		/* SERVICE_MAX_DISKS */
+#define UPD_DATA_PATH	1024
+#define UPD_SNAP_SUFFIX	".domud-snap"
+
+struct upd_data {
+	char			 vdev[8];
+	char			 path[UPD_DATA_PATH];	/* the data file */
+};
+
 struct svc_update {
 	enum upd_state		 state;
 	/* the record (update.json) */
@@ -89,6 +108,10 @@ struct svc_update {
 	char			 last_result[16];	/* committed, rolled-back */
 	char			 last_reason[UPD_WHY_MAX];
 	int64_t			 last_wall;
+	struct upd_data		 data[UPD_DATA_MAX];	/* snapshots held: by
+						 * the trial, or left by a
+						 * restore that failed */
+	size_t			 ndata;
 	/* not in the record */
 	uint64_t		 commits, rollbacks, refusals;	/* since start */
 	uint64_t		 trial_end;	/* mono ms; 0: not begun */
@@ -166,6 +189,19 @@ int		 upd_stage_finish(struct service *, char *why, size_t);
 void		 upd_stage_abort(struct service *);
 void		 upd_gc(struct service *);
 void		 upd_keep_log(struct service *, int slot);
+/* upddata.c. update_data: snapshot each data volume (0, or -1 with why and no
+ * snapshot left); put them back (rollback) or drop them (commit), a word
+ * of each in msg; remove those the record does not name (at start) */
+int		 upd_data_snapshot(struct service *, char *why, size_t);
+void		 upd_data_restore(struct service *, char *msg, size_t);
+void		 upd_data_drop(struct service *, const struct upd_data *,
+		    size_t n, char *msg, size_t);
+void		 upd_data_gc(struct service *);
+/* the reflink copy (FICLONE): 0, or -1 with errno; tests replace it */
+extern int	(*upd_clone_hook)(int dstfd, int srcfd);
+/* each change to a data file or its snapshot asks this first (NULL: go
+ * on): -1 fails it, as a crash there would (tests) */
+extern int	(*upd_data_hook)(const char *step, const char *path);
 /* a write of the record fails here when tests say so (crash points) */
 extern int	(*upd_write_hook)(const char *dir, const char *name,
 		    const void *, size_t, struct err *);

@@ -116,6 +116,15 @@ upd_record_write(struct service *s, struct err *e)
 		gen_slot(g, &u->slots[i]);
 	}
 	yajl_gen_map_close(g);
+	gen_str(g, "data");
+	yajl_gen_array_open(g);
+	for (i = 0; i < (int)u->ndata; i++) {
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "vdev", u->data[i].vdev);
+		gen_kv_str(g, "path", u->data[i].path);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	rc = upd_write_hook(u->dir, UPD_RECORD, buf, len, e);
@@ -191,6 +200,35 @@ read_slot(yajl_val sv, int slot, struct upd_slot *sl, struct err *e)
 	return 0;
 }
 
+/* the snapshots the record names (none in a record from before them) */
+static int
+read_data(yajl_val root, struct svc_update *u, struct err *e)
+{
+	const char *dp[] = { "data", NULL };
+	yajl_val arr = yajl_tree_get(root, dp, yajl_t_any), v;
+	const char *vdev, *path;
+	size_t i;
+
+	u->ndata = 0;
+	if (arr == NULL)
+		return 0;
+	if (!YAJL_IS_ARRAY(arr) || YAJL_GET_ARRAY(arr)->len > UPD_DATA_MAX)
+		return err_set(e, EINVAL, "'data' is not a list of snapshots");
+	for (i = 0; i < YAJL_GET_ARRAY(arr)->len; i++) {
+		v = YAJL_GET_ARRAY(arr)->values[i];
+		vdev = str_at(v, "vdev", NULL);
+		path = str_at(v, "path", NULL);
+		if (vdev == NULL || path == NULL || vdev[0] == '\0' ||
+		    strlen(vdev) >= sizeof(u->data[0].vdev) || path[0] != '/' ||
+		    strlen(path) + sizeof(UPD_SNAP_SUFFIX) > UPD_DATA_PATH)
+			return err_set(e, EINVAL, "'data': entry %zu is not a "
+			    "vdev and an absolute path", i + 1);
+		strlcpy_(u->data[u->ndata].vdev, vdev, sizeof(u->data[0].vdev));
+		strlcpy_(u->data[u->ndata++].path, path, UPD_DATA_PATH);
+	}
+	return 0;
+}
+
 /* the record as it was written last; no record: slot a is the factory */
 int
 upd_record_read(struct service *s, struct err *e)
@@ -205,6 +243,7 @@ upd_record_read(struct service *s, struct err *e)
 
 	u->active = 0;
 	u->trial = 0;
+	u->ndata = 0;
 	memset(u->slots, 0, sizeof(u->slots));
 	u->slots[0].state = SL_FACTORY;
 	snprintf(path, sizeof(path), "%s/%s", u->dir, UPD_RECORD);
@@ -247,6 +286,13 @@ upd_record_read(struct service *s, struct err *e)
 	if ((v = str_at(root, "last_reason", NULL)) != NULL)
 		strlcpy_(u->last_reason, v, sizeof(u->last_reason));
 	u->last_wall = int_at(root, "last_wall", NULL);
+	if (read_data(root, u, e) == -1) {
+		char what[256];
+
+		msgf(what, sizeof(what), "%s", e->msg);
+		err_set(e, EINVAL, "%s: %s", path, what);
+		goto out;
+	}
 	if (u->slots[u->active].state == SL_EMPTY ||
 	    u->slots[u->active].state == SL_BAD) {
 		err_set(e, EINVAL, "%s: the active slot %s is %s", path, act,
@@ -259,6 +305,7 @@ out:
 		memset(u->slots, 0, sizeof(u->slots));
 		u->slots[0].state = SL_FACTORY;
 		u->active = u->trial = 0;
+		u->ndata = 0;
 	}
 	yajl_tree_free(root);
 	free(text);
@@ -526,6 +573,15 @@ stage_files(struct service *s, struct upd_stage *st,
 					    "service has no [disk:%s]", name,
 					    name + 5);
 				}
+				for (k = 0; k < s->conf->nupdate_data; k++)
+					if (strcmp(s->conf->update_data[k],
+					    name + 5) == 0) {
+						close(fd);
+						return REFUSE("%s: a data "
+						    "volume (update_data) stays "
+						    "across versions, in no "
+						    "slot", name);
+					}
 			}
 			strlcpy_(st->names[st->nsrc], name, SLOT_FILE_NAME_MAX);
 			st->src[st->nsrc].name = st->names[st->nsrc];

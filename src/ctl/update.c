@@ -197,7 +197,9 @@ static void
 print_service(yajl_val s, FILE *out)
 {
 	yajl_val last = jget(s, "last", yajl_t_object),
-	    slots = jget(s, "slots", yajl_t_array);
+	    slots = jget(s, "slots", yajl_t_array),
+	    data = jget(s, "data", yajl_t_array),
+	    snaps = jget(s, "snapshots", yajl_t_array);
 	char when[32] = "?", kd[32];
 	long long wall;
 	struct tm tm;
@@ -224,6 +226,14 @@ print_service(yajl_val s, FILE *out)
 		    jstr_or(sl, "version", "-"), jtrue(sl, "signed") ? "yes" :
 		    "no", kd);
 	}
+	/* update_data: the data volumes, and a snapshot held for a trial */
+	for (i = 0; i < json_len(data); i++)
+		fprintf(out, "  data %s\n", jstr_or(json_at(data, i), "vdev",
+		    "?"));
+	for (i = 0; i < json_len(snaps); i++)
+		fprintf(out, "  data %s: snapshot %s\n", jstr_or(json_at(snaps,
+		    i), "vdev", "?"), jstr_or(json_at(snaps, i), "snapshot",
+		    "?"));
 }
 
 int

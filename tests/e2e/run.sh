@@ -97,7 +97,7 @@ RUN_DEBS=("xen-hypervisor-$XENV-$ARCH" "xen-utils-$XENV" xen-utils-common xensto
           busybox-static bash libtinfo6 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 libmd0
           libdb5.3 libselinux1 libpcre2-8-0 iptables libxtables12 libip4tc2 libip6tc2
           libnftnl11 libnetfilter-conntrack3 libnfnetlink0 util-linux mount libmount1 libblkid1
-          libsmartcols1 coreutils)
+          libsmartcols1 coreutils xfsprogs liburcu8)
 read -r -a EXTRA_DEBS <<< "${E2E_EXTRA_DEBS:-}"
 RUN_DEBS+=("${EXTRA_DEBS[@]}")
 # Libraries copied into dom0 even if no dom0 tool needs them (our binaries will).
@@ -119,7 +119,7 @@ DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback x
               xt_nat xt_MASQUERADE xt_physdev xt_tcpudp xt_conntrack xt_addrtype xt_comment xt_state
               xt_multiport xt_mark nf_tables nft_compat nft_chain_nat nft_masq
               virtio_pci virtio_blk ext4	# the persistent disk: loaded only in its boots
-              xen-pciback)	# the last: copied, loaded by the scenario that needs it
+              xen-pciback xfs)	# the last: copied, loaded by the scenario that needs it
 DOMU_MODULES=(xen-netfront xen-blkfront ext4)
 # copied into the guest, loaded only on demand (/init: e2e.watchdog)
 DOMU_EXTRA_MODULES=(xen_wdt xen-pcifront)
@@ -344,6 +344,8 @@ build_dom0_base() {
   cp "$X/usr/bin/stat" "$R0/usr/bin/stat"
   # signify, as a field engineer signs a guest update's manifest (update suite)
   cp "$X/bin/signify-openbsd" "$R0/usr/bin/"
+  # mkfs.xfs: a reflink filesystem for update_data's snapshots (update suite)
+  cp "$X/sbin/mkfs.xfs" "$R0/sbin/"
   # iptables: legacy by default, like libip4tc (which domud uses); nft variants too
   cp "$X/usr/sbin/xtables-nft-multi" "$X/usr/sbin/xtables-legacy-multi" "$R0/usr/sbin/"
   for t in iptables iptables-save iptables-restore iptables-legacy iptables-legacy-save iptables-legacy-restore; do

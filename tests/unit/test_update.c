@@ -682,6 +682,234 @@ START_TEST(stop_while_built_ahead)
 }
 END_TEST
 
+/* ---- data volumes (update_data) ----------------------------------------- */
+
+/* the unit tests' filesystems (ext4, tmpfs) have no reflink: a copy
+ * stands in for FICLONE where the success paths are tested */
+static int
+fake_clone(int dst, int src)
+{
+	char buf[4096];
+	ssize_t n;
+	off_t off = 0;
+
+	while ((n = pread(src, buf, sizeof(buf), off)) > 0) {
+		if (write_all(dst, buf, (size_t)n) == -1)
+			return -1;
+		off += n;
+	}
+	return n == -1 ? -1 : 0;
+}
+
+static int
+no_clone(int dst, int src)
+{
+	(void)dst;
+	(void)src;
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+static char data_extra[1024];
+
+/* the service with a data volume, DIR/data.img holding text */
+static void
+data_boot(const char *text)
+{
+	char path[512];
+	struct err e = ERR_INIT;
+
+	snprintf(path, sizeof(path), "%s/data.img", dir);
+	if (text != NULL)
+		ck_assert_int_eq(fileio_write_atomic(dir, "data.img", text,
+		    strlen(text), 0640, &e), 0);
+	snprintf(data_extra, sizeof(data_extra), "update_data = xvdc\n"
+	    "[disk:data]\npath = %s\nvdev = xvdc\naccess = rw\n", path);
+	boot(data_extra);
+}
+
+/* what the data file, or its snapshot, holds now ("" if none) */
+static const char *
+data_now(const char *suffix)
+{
+	static char buf[256];
+	char path[512];
+	char *t;
+
+	snprintf(path, sizeof(path), "%s/data.img%s", dir, suffix);
+	if ((t = fileio_read(path, sizeof(buf) - 1)) == NULL)
+		return "";
+	strlcpy_(buf, t, sizeof(buf));
+	free(t);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* the trial's guest writes its data */
+static void
+guest_writes(const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/data.img", dir);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write_all(fd, text, strlen(text)), 0);
+	close(fd);
+}
+
+static int
+record_says(const char *what)
+{
+	char path[512];
+	char *t;
+	int found;
+
+	snprintf(path, sizeof(path), "%s/update/u/update.json", dir);
+	if ((t = fileio_read(path, 1 << 16)) == NULL)
+		return 0;
+	found = strstr(t, what) != NULL;
+	free(t);
+	return found;
+}
+
+static int
+event_says(const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < sup->events.n; i++)
+		if (strstr(events_at(&sup->events, i)->reason, what))
+			return 1;
+	return 0;
+}
+
+/* switch: snapshot; rollback: the data as at the switch before the old
+ * slot's domain is made; commit: the snapshot goes, the data stays */
+START_TEST(data_snapshot_restore_commit)
+{
+	int (*orig)(int, int) = upd_clone_hook;
+	struct service *s;
+	struct stat st;
+	char why[256], path[512];
+	uint32_t domid;
+
+	upd_clone_hook = fake_clone;
+	dir = t_tmpdir();
+	data_boot("data v1");
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	/* made before the record said trial, which names it */
+	ck_assert_str_eq(data_now(".domud-snap"), "data v1");
+	snprintf(path, sizeof(path), "%s/data.img.domud-snap", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);	/* the file's own */
+	ck_assert(record_says("\"data\":[{\"vdev\":\"xvdc\""));
+	{
+		yajl_gen g = json_gen_new();
+		const unsigned char *buf;
+		size_t len;
+
+		update_json(s, g);
+		yajl_gen_get_buf(g, &buf, &len);
+		ck_assert(memmem(buf, len, "data.img.domud-snap", 19) != NULL);
+		yajl_gen_free(g);
+	}
+	ck_assert(metrics_say("domud_update_data_snapshots{service=\"u\"} 1\n"));
+	ck_assert(event_says("data xvdc snapshotted (reflink)"));
+	restarted(s);
+	guest_writes("data v2, migrated by the trial");
+	/* by hand: the data is back before the old slot's domain starts */
+	domid = s->domid;
+	ck_assert_int_eq(update_rollback(s, why, sizeof(why)), 0);
+	ck_assert_str_eq(data_now(""), "data v1");
+	ck_assert_str_eq(data_now(".domud-snap"), "");
+	ck_assert(record_says("\"data\":[]"));
+	ck_assert(event_says("data xvdc restored from its snapshot"));
+	ck_assert(metrics_say("domud_update_data_snapshots{service=\"u\"} 0\n"));
+	fake_shutdown(fb, "u", domid, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(lstat(path, &st), -1);
+	/* staged again and committed: the trial's data stays, no snapshot */
+	ck_assert_int_eq(stage(s, "kernel v3"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	restarted(s);
+	guest_writes("data v3");
+	window_ends(s);
+	ck_assert_str_eq(s->upd.last_result, "committed");
+	ck_assert_str_eq(data_now(""), "data v3");
+	ck_assert_int_eq(lstat(path, &st), -1);
+	ck_assert(record_says("\"data\":[]"));
+	/* a disk:VDEV of a data volume is in no slot */
+	{
+		struct upd_stage_req r;
+
+		memset(&r, 0, sizeof(r));
+		r.fds[0] = file_fd("kernel", "kernel v4");
+		strlcpy_(r.names[0], "kernel", sizeof(r.names[0]));
+		r.fds[1] = file_fd("disk", "not data");
+		strlcpy_(r.names[1], "disk:xvdc", sizeof(r.names[1]));
+		r.n = 2;
+		ck_assert_int_eq(update_stage(s, &r, why, sizeof(why)), -1);
+		ck_assert_ptr_nonnull(strstr(why, "update_data"));
+	}
+	halt();
+	t_rmtree(dir);
+	upd_clone_hook = orig;
+}
+END_TEST
+
+/* no reflink on the data file's filesystem: the switch is refused with
+ * the file and the reason, and nothing changes (no snapshot, no trial) */
+START_TEST(data_switch_refused_without_reflink)
+{
+	int (*orig)(int, int) = upd_clone_hook;
+	struct service *s;
+	char why[512], path[512], probe[512];
+	int a, b, can;
+
+	dir = t_tmpdir();
+	/* the real FICLONE where it fails (ext4, tmpfs); else said so */
+	snprintf(probe, sizeof(probe), "%s/probe", dir);
+	a = open(probe, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	snprintf(path, sizeof(path), "%s/probe2", dir);
+	b = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	can = upd_clone_hook(b, a) == 0;
+	close(a);
+	close(b);
+	unlink(probe);
+	unlink(path);
+	if (can)
+		upd_clone_hook = no_clone;
+	data_boot("data v1");
+	s = up();
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), -1);
+	snprintf(path, sizeof(path), "%s/data.img", dir);
+	ck_assert_msg(strstr(why, path) != NULL && strstr(why, "reflink") !=
+	    NULL && strstr(why, strerror(EOPNOTSUPP)) != NULL, "%s", why);
+	ck_assert_int_eq(s->upd.state, UPS_STAGED);
+	ck_assert_int_eq(s->upd.active, 0);
+	ck_assert_int_eq(s->upd.trial, 0);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_str_eq(s->upd.last_result, "refused");
+	ck_assert_str_eq(data_now(".domud-snap"), "");
+	ck_assert_str_eq(data_now(""), "data v1");
+	ck_assert(!record_says("\"trial\":true"));
+	ck_assert(metrics_say("domud_update_refused_total{service=\"u\"} 1\n"));
+	halt();
+	t_rmtree(dir);
+	upd_clone_hook = orig;
+}
+END_TEST
+
 /* ---- a crash at each write of the record -------------------------------- */
 
 static int writes, crash_at, crash_after, crashed;
@@ -702,8 +930,27 @@ crashing_write(const char *d, const char *name, const void *buf, size_t len,
 	return 0;
 }
 
+/* a data volume's snapshot, restore or removal: a write as well */
+static int
+crashing_step(const char *step, const char *path)
+{
+	(void)step;
+	(void)path;
+	writes++;
+	if (crashed || (writes == crash_at && !crash_after)) {
+		crashed = 1;
+		return -1;
+	}
+	if (writes == crash_at)
+		crashed = 1;
+	return 0;
+}
+
+static int with_data;
+
 /* stage, switch, the trial's domain, commit; then a second stage, switch,
- * a crash of the trial and its rollback: every write of the record */
+ * a crash of the trial and its rollback: every write of the record (and
+ * with a data volume every step of its snapshots; each trial writes it) */
 static void
 lifetime(void)
 {
@@ -714,13 +961,23 @@ lifetime(void)
 	(void)stage(s, "kernel v2");
 	if (update_switch(s, why, sizeof(why)) == -1)
 		return;
-	switched(s);
+	if (with_data)
+		restarted(s);	/* a writable disk: not built ahead */
+	else
+		switched(s);
+	if (with_data)
+		guest_writes("data of v2");
 	window_ends(s);
 	if (stage(s, "kernel v3") == -1)
 		return;
 	if (update_switch(s, why, sizeof(why)) == -1)
 		return;
-	switched(s);
+	if (with_data)
+		restarted(s);	/* a writable disk: not built ahead */
+	else
+		switched(s);
+	if (with_data)
+		guest_writes("data of v3");
 	domid = s->domid;
 	fake_shutdown(fb, "u", domid, SR_CRASH);
 	run();
@@ -745,8 +1002,15 @@ check_store(int point)
 	upd_write_hook = crashing_write;
 	crashed = 0;
 	crash_at = 0;
-	boot("");
+	if (with_data)
+		data_boot(NULL);
+	else
+		boot("");
 	s = sup_find(sup, "u");
+	/* a snapshot the record does not name went at start */
+	if (with_data && s->upd.ndata == 0)
+		ck_assert_msg(data_now(".domud-snap")[0] == '\0', "crash point "
+		    "%d: a stray snapshot", point);
 	ck_assert_msg(s->upd.dir != NULL, "crash point %d: no store", point);
 	sl = &s->upd.slots[s->upd.active];
 	ck_assert_msg(sl->state == SL_FACTORY || sl->state == SL_GOOD ||
@@ -772,38 +1036,77 @@ check_store(int point)
 	ck_assert_int_ne(s->upd.state, UPS_TRIAL);
 	sl = &s->upd.slots[s->upd.active];
 	ck_assert(sl->state == SL_FACTORY || sl->state == SL_GOOD);
+	/* the data is that of the version that runs: as before the first
+	 * switch with the factory slot, as v2 left it with v2 committed */
+	if (with_data) {
+		ck_assert_msg(strcmp(data_now(""), sl->state == SL_FACTORY ?
+		    "data v1" : "data of v2") == 0, "crash point %d: data "
+		    "'%s' with slot %s %s", point, data_now(""),
+		    s->upd.active ? "b" : "a", upd_slot_state_str(sl->state));
+		ck_assert_msg(data_now(".domud-snap")[0] == '\0', "crash point "
+		    "%d: a snapshot left after the trial", point);
+		ck_assert_uint_eq(s->upd.ndata, 0);
+	}
 	halt();
 }
 
-START_TEST(crash_at_every_write)
+static void
+crashes(int data)
 {
 	int (*orig)(const char *, const char *, const void *, size_t,
 	    struct err *) = upd_write_hook;
+	int (*orig_clone)(int, int) = upd_clone_hook;
 	int total, point, after;
 
+	with_data = data;
+	upd_clone_hook = fake_clone;
+	upd_data_hook = crashing_step;
 	/* count the writes of a whole lifetime */
 	dir = t_tmpdir();
 	upd_write_hook = crashing_write;
 	writes = crash_at = crash_after = crashed = 0;
-	boot("");
+	if (data)
+		data_boot("data v1");
+	else
+		boot("");
 	lifetime();
 	halt();
 	total = writes;
 	t_rmtree(dir);
-	ck_assert_int_ge(total, 6);
+	/* with data: 2 snapshots (a stale one looked for, then made), 1
+	 * drop, 1 restore besides the record's 6 */
+	ck_assert_int_ge(total, data ? 12 : 6);
 	for (point = 1; point <= total; point++)
 		for (after = 0; after < 2; after++) {
 			dir = t_tmpdir();
 			writes = crashed = 0;
 			crash_at = point;
 			crash_after = after;
-			boot("");
+			if (data)
+				data_boot("data v1");
+			else
+				boot("");
 			lifetime();
 			halt();
 			check_store(point * 2 + after);
 			t_rmtree(dir);
 		}
 	upd_write_hook = orig;
+	upd_data_hook = NULL;
+	upd_clone_hook = orig_clone;
+	with_data = 0;
+}
+
+START_TEST(crash_at_every_write)
+{
+	crashes(0);
+}
+END_TEST
+
+/* the same with a data volume: its snapshot, restore and removal too */
+START_TEST(crash_at_every_write_with_data)
+{
+	crashes(1);
 }
 END_TEST
 
@@ -826,6 +1129,9 @@ update_suite(void)
 	tcase_add_test(tc, switch_builds_ahead);
 	tcase_add_test(tc, stop_while_built_ahead);
 	tcase_add_test(tc, crash_at_every_write);
+	tcase_add_test(tc, crash_at_every_write_with_data);
+	tcase_add_test(tc, data_snapshot_restore_commit);
+	tcase_add_test(tc, data_switch_refused_without_reflink);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(su, tc);
 	return su;

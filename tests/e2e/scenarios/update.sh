@@ -10,10 +10,16 @@
 #   vu  e2e.unhealthy=1            -> rolled back (its probe fails)
 #   vl  crashes (sysrq c through its agent) once its window has begun
 #                                  -> rolled back
+# With a reflink filesystem in dom0 (XFS in a loop image in its memory),
+# upd has a data volume xvdc (update_data): every switch snapshots it and
+# every rollback puts it back; update/data-snapshot checks that what v2's
+# trial wrote stays once committed and what vl's wrote before its crash is
+# gone after the rollback;
 # then domud killed (-9) in the middle of a switch and of a trial, the
 # Mender module and the SWUpdate handler driven as their tools call them,
-# and bench update_downtime (the old domain's stop -> the new version's marker, against a
-# restart of the same service).
+# then upd without its data volume: update/ahead (the switch builds va's
+# domain while the old one serves) and bench update_downtime (from the old
+# domain's stop to the new marker, against a restart of the same service).
 . /e2e/scenarios/lib/domud.sh
 
 STORE=/var/lib/domud/update/upd
@@ -33,13 +39,37 @@ fi
 signify-openbsd -G -n -p "$W/key.pub" -s "$W/key.sec" > /dev/null 2>&1
 signify-openbsd -G -n -p "$W/other.pub" -s "$W/other.sec" > /dev/null 2>&1
 
+# update_data: the data volume on XFS made with reflink=1, in a sparse loop
+# image in dom0's memory (blkback's loop device over a file on it)
+DATA="" data_why=""
+XFS=/tmp/reflink.img XFSMNT=/mnt/reflink
+if ! modprobe xfs 2> /dev/null; then data_why="no xfs module in dom0"
+elif ! command -v mkfs.xfs > /dev/null; then data_why="no mkfs.xfs in dom0"
+else
+  umount "$XFSMNT" 2> /dev/null; rm -f "$XFS"; mkdir -p "$XFSMNT"
+  truncate -s 320M "$XFS"
+  t_xfs=$(ms)
+  if mkfs.xfs -q -f -m reflink=1 "$XFS" > "$W/mkfs.out" 2>&1 &&
+     mount -t xfs -o loop "$XFS" "$XFSMNT" >> "$W/mkfs.out" 2>&1; then
+    DATA=$XFSMNT/upd-data.img
+    truncate -s 4M "$DATA"
+    printf 'E2E-DATA-v1\n' | dd of="$DATA" conv=notrunc 2> /dev/null
+    info "update: the data volume's XFS (reflink=1) made and mounted in $(( $(ms) - t_xfs )) ms"
+  else
+    data_why="mkfs.xfs or its mount failed: $(tr '\n' ' ' < "$W/mkfs.out" | head -c 200)"
+  fi
+fi
+# the first line of the data volume, and its snapshot's
+data_head() { head -n 1 "$1" 2> /dev/null | tr -dc 'A-Za-z0-9-'; }
+
 conf_init
 KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
   "restart = on-failure" "stop_timeout = 5s" "update = yes" \
   "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
   "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
-  "health_retries = 2" "health_timeout = 5s" \
-  "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
+  "health_retries = 2" "health_timeout = 5s" ${DATA:+"update_data = xvdc"} \
+  "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro" \
+  ${DATA:+"[disk:state]"} ${DATA:+"path = $DATA"} ${DATA:+"vdev = xvdc"}
 
 # mk_manifest OUT VERSION TOKEN [cmdline words]: the manifest of kernel and
 # ramdisk with that command line, signed by key.sec (OUT.sig)
@@ -80,9 +110,9 @@ is_new_run() { # OLD_DOMID TOKEN
 new_run() { until_s "$3" is_new_run "$1" "$2"; }
 
 # the service's events as domuctl events -f sees them, each stamped with
-# ms: the downtime is from the old domain's stop (-> stopping) to
-# the new version's marker, for a switch (built ahead: after the build)
-# and a restart alike
+# ms: the downtime is from the old domain's stop (-> stopping) to the new
+# version's marker, for a switch (built ahead: after the build) and a
+# restart alike
 stamp_start() {
   rm -f "$W/ev.fifo" "$W/ev.ts"; mkfifo "$W/ev.fifo"
   (while IFS= read -r _l; do echo "$(ms) $_l"; done < "$W/ev.fifo" > "$W/ev.ts") &
@@ -132,18 +162,23 @@ else
 fi
 
 # ---- update/commit: v2 passes its probes for the window, stays across a restart
-# (and the switch's half of bench update_downtime: the old one's stop to the new marker)
-rc=9 sw="" t_sw=$(ms)
+# the trial writes its data volume (through its agent, as its first act)
+guest_data() { # MARK [then more shell]
+  domuctl exec -t 10 upd -- sh -c "printf '$1\\n' | dd of=/dev/xvdc conv=fsync 2> /dev/null${2:+; $2}" \
+    > /dev/null 2>&1
+}
+rc=9 t_sw=$(ms) snap_v2="" data_v2=""
 if stage "$W/v2.json" "$R" "$E2E_DATA_IMG"; then
-  d0=$(jfield upd domid); stamp_start; t_sw=$(ms)
+  d0=$(jfield upd domid); t_sw=$(ms)
   if domuctl update switch upd > "$W/switch.out" 2>&1; then
-    if new_run "$d0" up-v2 240; then
-      t1=$(ms); sw_all=$((t1 - t_sw)); t_stop=$(stopped_at)
-      [ -n "$t_stop" ] && sw=$((t1 - t_stop))
+    new_run "$d0" up-v2 240 || true
+    if [ -n "$DATA" ]; then
+      snap_v2=$(data_head "$DATA.domud-snap")
+      until_s 30 guest_data E2E-DATA-v2 || true
     fi
     domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1; rc=$?
+    [ -n "$DATA" ] && data_v2="$(data_head "$DATA") snapshot=$(data_head "$DATA.domud-snap")"
   fi
-  stamp_stop
 fi
 sw_ms=$(( $(ms) - t_sw ))
 # its xvdb is the slot's copy (blkback's params), mounted by the guest
@@ -151,9 +186,7 @@ vbd_from_slot() {
   xenstore-ls -f /local/domain/0/backend/vbd 2>/dev/null | grep '/params' |
     grep -q "/update/upd/"
 }
-# built ahead while v1 served: the start was its standby's rename
-ahead() { domuctl events upd 2>/dev/null | grep -q "standby renamed and unpaused"; }
-if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b && ahead &&
+if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b &&
    grep -q '"result":"committed"' "$W/st.json" && vbd_from_slot &&
    console_has upd "DOMU-DISK E2E-DISK-MARKER"; then
   domud_down 90
@@ -164,7 +197,7 @@ if [ $rc = 0 ] && console_has upd "DOMU-MARKER up-v2" && active_is b && ahead &&
     fail update/commit "after the restart: $(tr -d '\n' < "$W/st.json" | head -c 300)"
   fi
 else
-  fail update/commit "rc=$rc vbd_from_slot=$(vbd_from_slot && echo yes || echo no) ahead=$(ahead && echo yes || echo no) $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
+  fail update/commit "rc=$rc vbd_from_slot=$(vbd_from_slot && echo yes || echo no) $(cat "$W/stage.out" "$W/switch.out" "$W/wait.out" 2>/dev/null | tr '\n' ' ' | head -c 400)"
   show_log 30
 fi
 
@@ -173,12 +206,18 @@ window_started() {
   domuctl -j update status upd 2>/dev/null | grep -q '"window_started":true'
 }
 
-# late: the guest crashes once its window has begun (through its agent)
+# late: the guest crashes once its window has begun (through its agent),
+# with a data volume after writing it
 crash_late() {
   domuctl update switch upd > "$W/switch.out" 2>&1 || return 9
   until_s 120 window_started || return 8
-  domuctl exec -t 10 upd -- sh -c 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger' \
-    > /dev/null 2>&1
+  if [ -n "$DATA" ]; then
+    snap_vl=$(data_head "$DATA.domud-snap")
+    guest_data E2E-DATA-vl 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger'
+  else
+    domuctl exec -t 10 upd -- sh -c 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger' \
+      > /dev/null 2>&1
+  fi
   domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1
 }
 
@@ -211,7 +250,26 @@ rollback_case rollback-panic up-vp "$PANIC_WHY" rdinit=/bin/false panic=1
 grep -qi 'panic\|kill init' "$W/slotlog.out" ||
   info "update/rollback-panic: the kept log has no panic line: $(tail -n 3 "$W/slotlog.out" | tr '\n' ' ')"
 rollback_case rollback-unhealthy up-vu "probe\|health" e2e.unhealthy=1
+snap_vl=""
 LATE=1 rollback_case rollback-late up-vl "$LATE_WHY" panic=1
+
+# ---- update/data-snapshot: v2's trial wrote E2E-DATA-v2 and was committed
+# (kept, snapshot gone); vl's wrote E2E-DATA-vl and crashed (rolled back:
+# v2's data again, before v2's domain started; snapshot gone)
+if [ -z "$DATA" ]; then
+  skip update/data-snapshot "$data_why"
+else
+  data_vl="$(data_head "$DATA") snapshot=$(data_head "$DATA.domud-snap")"
+  ev=$(domuctl events upd 2>/dev/null)
+  if [ "$snap_v2" = E2E-DATA-v1 ] && [ "$data_v2" = "E2E-DATA-v2 snapshot=" ] &&
+     [ "$snap_vl" = E2E-DATA-v2 ] && [ "$data_vl" = "E2E-DATA-v2 snapshot=" ] &&
+     echo "$ev" | grep -q 'data xvdc snapshotted (reflink)' &&
+     echo "$ev" | grep -q 'data xvdc restored'; then
+    pass update/data-snapshot "xvdc on XFS (reflink): v2's write kept at its commit, vl's undone by its rollback, no snapshot left"
+  else
+    fail update/data-snapshot "during v2: snapshot '$snap_v2'; after its commit: $data_v2; during vl: snapshot '$snap_vl'; after its rollback: $data_vl; events: $(echo "$ev" | grep -c 'data xvdc') data lines"
+  fi
+fi
 
 # ---- update/kill-anywhere: domud -9 in a switch and in a trial --------------
 # After each, the next domud must end with one version running and no trial:
@@ -231,6 +289,9 @@ for point in switch trial; do
       ! grep -q "\"trial\":{" /tmp/upd/ka.json &&
       domuctl -j status upd 2>/dev/null | grep -Eq "\"state\":\"(running|ready)\""'; then
     act=$(sed -n 's/.*"active":"\([ab]\)".*/\1/p' /tmp/upd/ka.json)
+    if [ -n "$DATA" ] && [ -e "$DATA.domud-snap" ]; then
+      ka_ok=0; ka_why="$ka_why $point: a data snapshot left with no trial;"
+    fi
     info "update/kill-anywhere: killed in the $point: active slot $act, $(sed -n 's/.*"result":"\([a-z-]*\)".*/\1/p' /tmp/upd/ka.json)"
   else
     ka_ok=0; ka_why="$ka_why $point: $(tr -d '\n' < /tmp/upd/ka.json | head -c 200);"
@@ -261,22 +322,62 @@ for tool in mender swupdate; do
   fi
 done
 
-# ---- bench: update_downtime ----------------------------------------------
-# the switch to v2 (above: from the old domain's stop to the new marker)
-# against domuctl restart of the same service, measured alike, same boot
-d0=$(jfield upd domid); rs=""
+# ---- update/ahead, bench update_downtime ---------------------------------
+# A switch builds the new domain ahead, paused, while the old one serves,
+# where two domains of the service can exist at once: not with its data
+# volume (a writable disk of its own). upd without it: a reload (a domain
+# change, so the restart after it, which is the bench's restart half: stop,
+# build, boot), then a switch to va (its half: stop, unpause, boot), each
+# from the old domain's stop event to the new marker
+KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
+  "restart = on-failure" "stop_timeout = 5s" "update = yes" \
+  "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
+  "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
+  "health_retries = 2" "health_timeout = 5s" \
+  "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
+rs="" sw="" sw_all="" a_why=""
+domuctl reload > "$W/reload.out" 2>&1 || a_why="reload: $(head -c 200 "$W/reload.out");"
+d0=$(jfield upd domid)
 stamp_start
 domuctl restart upd > /dev/null 2>&1
 if new_run "$d0" up-oswupdate 240; then
   t1=$(ms); t_stop=$(stopped_at)
   [ -n "$t_stop" ] && rs=$((t1 - t_stop))
+else
+  a_why="$a_why the restart without the data volume did not run o-swupdate;"
 fi
 stamp_stop
-if [ -n "$sw" ] && [ -n "$rs" ]; then
-  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=${sw_all:-} how=built-ahead:stop+unpause+boot,restart:stop+create+boot"
+mk_manifest "$W/va.json" va up-va
+d0=$(jfield upd domid)
+if stage "$W/va.json"; then
+  stamp_start; t_sw=$(ms)
+  if domuctl update switch upd > "$W/switch.out" 2>&1 && new_run "$d0" up-va 240; then
+    t1=$(ms); sw_all=$((t1 - t_sw)); t_stop=$(stopped_at)
+    [ -n "$t_stop" ] && sw=$((t1 - t_stop))
+    # the build came before the stop, and the start was its rename
+    grep -q "standby renamed and unpaused" "$W/ev.ts" ||
+      a_why="$a_why the start was not the standby's: $(grep -- '-> running\|-> ready' "$W/ev.ts" | tail -n 1 | head -c 200);"
+  else
+    a_why="$a_why switch to va: $(tr '\n' ' ' < "$W/switch.out" | head -c 200);"
+  fi
+  domuctl update wait upd --timeout $((WINDOW + 150)) > "$W/wait.out" 2>&1 ||
+    a_why="$a_why va not committed: $(tr '\n' ' ' < "$W/wait.out" | head -c 200);"
+  stamp_stop
 else
-  info "update_downtime: no figure (switch_ms=$sw restart_ms=$rs; a stop event or a marker did not come)"
+  a_why="$a_why stage of va: $(head -c 200 "$W/stage.out");"
+fi
+if [ -z "$a_why" ] && [ -n "$sw" ]; then
+  pass update/ahead "va's domain built while o-swupdate served, then a stop, a rename and an unpause; committed"
+else
+  fail update/ahead "$a_why sw=$sw"
+  show_log 30
+fi
+if [ -n "$sw" ] && [ -n "$rs" ]; then
+  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=$sw_all how=built-ahead:stop+unpause+boot,restart:stop+create+boot"
+else
+  info "update_downtime: no figure (switch_ms=$sw restart_ms=$rs)"
 fi
 
 domud_down 90
+if [ -n "$DATA" ]; then umount "$XFSMNT" 2> /dev/null; rm -f "$XFS"; fi
 true
