@@ -156,6 +156,8 @@ ahead_possible(const struct service *s)
 	return 1;
 }
 
+static void old_stops(struct service *);
+
 /* the staged slot becomes the active one, on trial; its domain next */
 static int
 a_switch(struct service *s, const char *unused)
@@ -177,6 +179,8 @@ a_switch(struct service *s, const char *unused)
 		upd_event(s, "staged", "refused", u->last_reason);
 		return -2;
 	}
+	/* only while it serves on: a kill during its stop is then told
+	 * from one while the new domain is built (update_resume) */
 	u->from_domid = s->state == ST_RUNNING ? s->domid : 0;
 	u->slots[slot].state = SL_TRIAL;
 	u->active = slot;
@@ -205,7 +209,7 @@ a_switch(struct service *s, const char *unused)
 		svc_note(s, "update: slot %s's domain is built while domain %u "
 		    "serves", slot_names[slot], s->domid);
 	} else
-		sup_dispatch(s, EV_RESTART, NULL);
+		old_stops(s);
 	return 0;
 }
 
@@ -217,6 +221,24 @@ old_serves(const struct service *s)
 
 	return u->trial_domid == 0 && u->from_domid != 0 &&
 	    s->state == ST_RUNNING && s->domid == u->from_domid;
+}
+
+/*
+ * The switch stops the old domain: the record says first that it no
+ * longer serves, or a domud killed meanwhile would adopt the domain that
+ * is powering off as the one that serves on and leave the service
+ * stopped when it is gone
+ */
+static void
+old_stops(struct service *s)
+{
+	struct svc_update *u = &s->upd;
+
+	if (u->from_domid != 0) {
+		u->from_domid = 0;
+		record(s);
+	}
+	sup_dispatch(s, EV_RESTART, NULL);
 }
 
 void
@@ -237,7 +259,7 @@ update_ahead_done(struct service *s, int ok)
 		    "first", s->sb.error[0] ? s->sb.error : "no standby");
 	/* the stop, then the start takes the standby (a rename and an
 	 * unpause) or, without one, builds the domain */
-	sup_dispatch(s, EV_RESTART, NULL);
+	old_stops(s);
 }
 
 static int

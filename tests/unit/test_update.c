@@ -682,6 +682,69 @@ START_TEST(stop_while_built_ahead)
 }
 END_TEST
 
+/*
+ * domud killed in a switch: the next one adopts the old domain. Built
+ * ahead, it serves on (the trial rolled back); asked to stop, it is
+ * restarted on the old slot, or its poweroff would leave the service
+ * stopped (seen on arm64 in e2e update/kill-anywhere)
+ */
+START_TEST(kill_in_switch)
+{
+	struct service *s;
+	struct be_found *f;
+	char why[256];
+	uint8_t uuid[16];
+	uint32_t old;
+	int ahead;
+
+	for (ahead = 1; ahead >= 0; ahead--) {
+		dir = t_tmpdir();
+		boot(ahead ? "" : "update_ahead = no\n");
+		s = up();
+		old = s->domid;
+		memcpy(uuid, s->conf->uuid, sizeof(uuid));
+		ck_assert_int_eq(stage(s, "kernel v2"), 0);
+		ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+		run();
+		ck_assert_int_eq(s->state, ahead ? ST_RUNNING : ST_STOPPING);
+		halt();
+		boot(ahead ? "" : "update_ahead = no\n");
+		f = &fb->found[fb->nfound++];
+		memset(f, 0, sizeof(*f));
+		f->domid = old;
+		strcpy(f->name, "u");
+		memcpy(f->uuid, uuid, sizeof(uuid));
+		strcpy(f->tag, "u");
+		f->has_config = 1;
+		(void)fake_dom_add(fb, "u", old, uuid);
+		sup_adopt(sup);
+		sup_load(sup);
+		s = sup_find(sup, "u");
+		ck_assert_int_eq(s->upd.trial, 0);
+		ck_assert_int_eq(s->upd.active, 0);
+		ck_assert_str_eq(s->upd.last_result, "rolled-back");
+		if (ahead) {
+			ck_assert_int_eq(s->state, ST_RUNNING);
+			ck_assert_uint_eq(s->domid, old);
+		} else {
+			/* the switch's restart, on the old slot */
+			ck_assert_int_eq(s->state, ST_STOPPING);
+			fake_shutdown(fb, "u", old, SR_POWEROFF);
+			run();
+			fake_destroy_done(fb, "u", old);
+			run();
+			ck_assert_int_eq(s->state, ST_STARTING);
+			fake_create_done(fb, "u", 1);
+			run();
+			ck_assert_int_eq(s->state, ST_RUNNING);
+			ck_assert_int_eq(fb->ncreate, 1);
+		}
+		halt();
+		t_rmtree(dir);
+	}
+}
+END_TEST
+
 /* ---- data volumes (update_data) ----------------------------------------- */
 
 /* the unit tests' filesystems (ext4, tmpfs) have no reflink: a copy
@@ -1128,6 +1191,7 @@ update_suite(void)
 	tcase_add_test(tc, unreadable_record_touches_nothing);
 	tcase_add_test(tc, switch_builds_ahead);
 	tcase_add_test(tc, stop_while_built_ahead);
+	tcase_add_test(tc, kill_in_switch);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_add_test(tc, crash_at_every_write_with_data);
 	tcase_add_test(tc, data_snapshot_restore_commit);
