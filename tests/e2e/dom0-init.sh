@@ -156,6 +156,26 @@ cleanup_after() { # suite: kill processes the scenario left, destroy its domains
   return 0
 }
 
+# what a scenario that timed out was doing: the processes it started, the
+# domains, the last of domud's log; in the FAIL line (the CI table shows it)
+stuck_report() {
+  snapshot > /tmp/e2e-now
+  _r="running:"
+  while read -r p; do
+    grep -qx "$p" /tmp/e2e-before && continue
+    _c=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | head -c 120) || continue
+    _r="$_r [$p $_c]"
+    info "timeout: still running: $p $_c"
+  done < /tmp/e2e-now
+  _r="$_r; domains: $(timeout 10 xl list 2>/dev/null | awk 'NR > 1 {printf "%s(%s %s) ", $1, $2, $6}')"
+  f=/tmp/domud.log   # scenarios/lib/domud.sh's DOMUD_LOG
+  if [ -f "$f" ]; then
+    tail -n 25 "$f" | while IFS= read -r l; do info "timeout: domud.log: $l"; done
+    _r="$_r; domud.log ends: $(tail -n 4 "$f" | tr '\n' '|' | head -c 500)"
+  fi
+  printf '%s' "$_r" | head -c 1500 > /tmp/e2e-stuck.txt
+}
+
 kernel_news boot
 while read -r suite; do
   [ -n "$suite" ] || continue
@@ -174,12 +194,12 @@ while read -r suite; do
     # a finished subshell stays a zombie until waited for: check its state
     st=$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)
     [ "$st" = Z ] && break
-    if [ "$n" -le 0 ]; then timed_out=1; kill -KILL "$spid" 2>/dev/null; break; fi
+    if [ "$n" -le 0 ]; then timed_out=1; stuck_report; kill -KILL "$spid" 2>/dev/null; break; fi
     sleep 0.5; n=$((n - 1))
   done
   wait "$spid"; rc=$?
   if [ "$timed_out" = 1 ]; then
-    fail "$suite/timeout" "scenario still running after ${limit}s"
+    fail "$suite/timeout" "scenario still running after ${limit}s; $(cat /tmp/e2e-stuck.txt)"
   elif [ "$rc" != 0 ]; then
     fail "$suite/exit" "scenario exited with status $rc"
   elif ! grep -q . "$E2E_RESULTS"; then
