@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
-# e2e-timeout: 900
+# e2e-timeout: 1300 (CI took 688 s on arm64, the amd64 boot and the host checks beside it)
 # Guest updates (issue #25) on real Xen: one memres service `upd` with
 # update = yes, a signify key and an exec health probe; versions differ by
 # the manifest's command line (the same kernel and initramfs), so that a
