@@ -201,8 +201,10 @@ struct service_conf {
 						 * must be signed by it */
 	int		 update_key_line;
 	uint64_t	 update_window_ms;	/* healthy this long: committed */
-	int		 update_ahead;		/* a switch builds the new slot's
-						 * domain while the old serves */
+	/* a switch makes the new slot's domain while the old serves:
+	 * no, built (paused), or booted where its agent tells it is up */
+	enum update_ahead { UPDATE_AHEAD_NO, UPDATE_AHEAD_BUILD,
+		UPDATE_AHEAD_BOOT } update_ahead;
 	char		*update_data[SERVICE_MAX_DISKS];	/* vdevs of its
 						 * data volumes: snapshotted at
 						 * a switch (update.c) */

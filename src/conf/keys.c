@@ -55,6 +55,7 @@ static const char *const agent_names[] = { "domud", "vxn" };
 static const char *const idle_names[] = { "stop", "pause" };
 static const char *const ready_names[] = { "running", "agent", "health" };
 static const char *const access_names[] = { "ro", "rw" };
+static const char *const ahead_names[] = { "no", "build", "boot" };
 static const char *const sched_names[] = { NULL, "credit", "credit2", "rtds",
 	"null", "arinc653" };
 _Static_assert(SVC_PV == 0 && SVC_PVH == 1, "type_names");
@@ -63,6 +64,8 @@ _Static_assert(RESTART_ON_FAILURE == 1, "restart_names");
 _Static_assert(IDLE_STOP == 0 && IDLE_PAUSE == 1, "idle_names");
 _Static_assert(READY_RUNNING == 0 && READY_HEALTH == 2, "ready_names");
 _Static_assert(READY_AGENT == 1, "ready_names");
+_Static_assert(UPDATE_AHEAD_NO == 0 && UPDATE_AHEAD_BUILD == 1 &&
+    UPDATE_AHEAD_BOOT == 2, "ahead_names");
 _Static_assert(SCHED_DEFAULT == 0 && SCHED_CREDIT == 1, "sched_names");
 _Static_assert(SCHED_CREDIT2 == 2 && SCHED_RTDS == 3, "sched_names");
 _Static_assert(SCHED_NULL == 4 && SCHED_ARINC653 == 5, "sched_names");
@@ -164,8 +167,9 @@ const struct key keys_service[] = {
 	{ KEY("update_window", S_SERVICE, KT_DURATION), SVC(update_window_ms),
 	  RANGE(1000, DAY), DEF("5m"),
 	  HELP("healthy this long, a trial is committed") },
-	{ KEY("update_ahead", S_SERVICE, KT_BOOL), SVC(update_ahead),
-	  DEF("yes"), HELP("a switch builds the new domain while the old serves") },
+	{ KEY("update_ahead", S_SERVICE, KT_ENUM), SVC(update_ahead),
+	  NAMES(ahead_names), DEF("boot"),
+	  HELP("a switch builds (boots) the new domain while the old serves") },
 	{ KEY("update_data", S_SERVICE, KT_CUSTOM), .fn = custom_update_data,
 	  SVC_LINE(update_data_line), .flags = KF_MULTI,
 	  HELP("vdevs of its data disks: reflink snapshot at a switch") },

@@ -267,20 +267,22 @@ log_append(struct console *c, const char *buf, size_t n)
 		log_trouble(c, errno, n);
 }
 
-struct console *
-console_open(const char *tty, const char *logdir, const char *svc,
-    uint64_t max, struct err *e)
+static struct console *
+console_open_as(const char *tty, const char *logdir, const char *svc,
+    const char *suffix, uint64_t max, struct err *e)
 {
 	struct console *c = xcalloc(1, sizeof(*c));
 	struct termios t;
+	char old[16];
 
 	c->fd = -1;
 	c->logfd = -1;
 	c->max = max;
 	c->tty = xstrdup(tty);
 	c->svc = xstrdup(svc);
-	c->logpath = log_path(logdir, svc, "");
-	c->oldpath = log_path(logdir, svc, ".1");
+	snprintf(old, sizeof(old), "%s.1", suffix);
+	c->logpath = log_path(logdir, svc, suffix);
+	c->oldpath = log_path(logdir, svc, old);
 	c->fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (c->fd == -1) {
 		err_set(e, errno, "console %s: %s", tty, strerror(errno));
@@ -298,6 +300,56 @@ console_open(const char *tty, const char *logdir, const char *svc,
 fail:
 	console_close(c);
 	return NULL;
+}
+
+struct console *
+console_open(const char *tty, const char *logdir, const char *svc,
+    uint64_t max, struct err *e)
+{
+	return console_open_as(tty, logdir, svc, "", max, e);
+}
+
+/* a standby booted ahead: its own log, NAME.log.next, from empty; its tail
+ * tapped as "NAME.next" (no follower of the service sees two guests) */
+struct console *
+console_open_next(const char *tty, const char *logdir, const char *svc,
+    uint64_t max, struct err *e)
+{
+	struct console *c;
+	char *p;
+
+	p = log_path(logdir, svc, ".next");
+	(void)unlink(p);
+	free(p);
+	p = log_path(logdir, svc, ".next.1");
+	(void)unlink(p);
+	free(p);
+	if ((c = console_open_as(tty, logdir, svc, ".next", max, e)) == NULL)
+		return NULL;
+	free(c->svc);
+	if (asprintf(&c->svc, "%s.next", svc) < 0)
+		fatal("asprintf");
+	return c;
+}
+
+/* the handover: the log of the standby's boot becomes the run's (after
+ * console_new_run kept the one before) */
+void
+console_take_next(const char *logdir, const char *svc)
+{
+	static const char *const from[] = { ".next", ".next.1" },
+	    *const to[] = { "", ".1" };
+	char *a, *b;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		a = log_path(logdir, svc, from[i]);
+		b = log_path(logdir, svc, to[i]);
+		if (rename(a, b) == -1 && errno == ENOENT)
+			(void)unlink(b);
+		free(a);
+		free(b);
+	}
 }
 
 void

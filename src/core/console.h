@@ -53,6 +53,11 @@ struct console {
 struct console	*console_open(const char *tty, const char *logdir,
 		    const char *svc, uint64_t max, struct err *);
 void		 console_close(struct console *);
+/* a standby booted ahead: NAME.log.next, taken as the run's log at the
+ * handover (console_take_next, after console_new_run) */
+struct console	*console_open_next(const char *tty, const char *logdir,
+		    const char *svc, uint64_t max, struct err *);
+void		 console_take_next(const char *logdir, const char *svc);
 /* read what is there (bounded); -1 on hang-up or error */
 int		 console_read(struct console *);
 /* memres: the channel takes the stream; what is not a frame is logged */

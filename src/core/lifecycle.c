@@ -98,7 +98,9 @@ start_from_standby(struct service *s)
 	uint8_t uuid[16];
 	int rc;
 
-	if (s->sb.state != SB_READY || s->sb.stale)
+	/* booting (a switch's, booted ahead): the old domain ended first */
+	if ((s->sb.state != SB_READY && s->sb.state != SB_BOOTING) ||
+	    s->sb.stale)
 		return 0;
 	svc_set_state(s, ST_STARTING);
 	if ((rc = net_service_up(s->sup->net, s->conf, &e)) == -1) {

@@ -760,6 +760,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 		}
 		health_before_poll(s, fds, nfds, max, timeout_ms);
 		update_before_poll(s, fds, nfds, max, timeout_ms);
+		standby_before_poll(s, now, fds, nfds, max, timeout_ms);
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
 			fds[*nfds].events = POLLIN;
@@ -903,6 +904,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
+		standby_after_poll(s, fds, nfds);
 		if (s->con == NULL)
 			continue;
 		for (k = 0; k < nfds; k++) {

@@ -137,8 +137,12 @@ enum sb_state {
 	SB_BUILDING,	/* create in flight */
 	SB_READY,	/* built, paused: a start is an unpause */
 	SB_DESTROYING,	/* stale or not wanted: being destroyed */
+	SB_BOOTING,	/* a switch's, booted ahead (update_ahead = boot):
+			 * running until its agent answers, then ready */
 	SB__N
 };
+
+struct console;
 
 struct svc_standby {
 	enum sb_state		 state;
@@ -151,9 +155,12 @@ struct svc_standby {
 	char			 error[160];	/* why there is none */
 	int			 stale;		/* built from a definition since
 						 * changed: destroyed, not used */
+	/* booted ahead: its console (log NAME.log.next) and agent */
+	struct console		*con;
+	uint64_t		 boot_at, boot_by;	/* mono ms */
+	int			 booted;	/* ready: booted, then paused */
+	int			 pause_failed;	/* dropped at the next round */
 };
-
-struct console;
 struct supervisor;
 
 struct service {

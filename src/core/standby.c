@@ -6,11 +6,23 @@
  * standby_dispatch(): the loop's round (SBE_TICK), the backend's events
  * about the standby's domain (standby_event), a start that would use it
  * (SBE_ACTIVATE), a reload (SBE_STALE), adoption (SBE_LEFTOVER), the
- * service's end (SBE_DISCARD).
+ * service's end (SBE_DISCARD), the agent of one booted ahead (SBE_HELLO).
+ *
+ * A switch's new domain (update.c) is such a standby. With update_ahead =
+ * boot it is also booted ahead: unpaused under its standby name while
+ * the old one serves, its console read into NAME.log.next, and paused
+ * again once its agent answers; the handover is then the old one's stop,
+ * a rename and an unpause. A new version that fails its boot ends its
+ * trial before the old domain is touched.
  */
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "chan/channel.h"
+
 #include "base/log.h"
+#include "console.h"
 #include "supervisor.h"
 #include "base/util.h"
 
@@ -25,10 +37,21 @@ standby_wanted(const struct service *s)
 	    s->pending_conf == NULL && s->conflict_domid == 0;
 }
 
+/* a standby booted ahead: its console goes with it (never from within
+ * its own read: the agent's answer pauses it, never closes it) */
+static void
+sb_console_close(struct service *s)
+{
+	console_close(s->sb.con);
+	s->sb.con = NULL;
+}
+
 static void
 standby_destroy(struct service *s, const char *why)
 {
 	struct err e = ERR_INIT;
+
+	sb_console_close(s);
 
 	if (s->sup->be->ops->destroy(s->sup->be, s->conf->name, s->sb.domid,
 	    &e) == -1) {
@@ -118,12 +141,151 @@ sb_take(struct service *s, const struct sb_in *in)
 	    in->ev->domid, (unsigned long long)in->ev->create_ms);
 }
 
+static void
+sb_hello(void *arg)
+{
+	(void)standby_dispatch(arg, SBE_HELLO, NULL);
+}
+
+/*
+ * Boot it ahead (update_boot_ahead): its console read from before its
+ * first byte, then unpaused; -1 when it cannot be (it stays built)
+ */
+static int
+sb_boot(struct service *s)
+{
+	const struct backend *be = s->sup->be;
+	struct err e = ERR_INIT;
+	char *tty;
+
+	if ((tty = be->ops->console_path(s->sup->be, s->sb.domid, &e)) ==
+	    NULL) {
+		svc_warn(s, "update: not booted ahead: no console: %s", e.msg);
+		return -1;
+	}
+	s->sb.con = console_open_next(tty, svc_logdir(s), s->conf->name,
+	    s->sup->cfg->d.console_log_max, &e);
+	free(tty);
+	if (s->sb.con == NULL) {
+		svc_warn(s, "update: not booted ahead: %s", e.msg);
+		return -1;
+	}
+	console_attach_channel(s->sb.con, sb_hello, s);
+	if (be->ops->pause(s->sup->be, s->sb.domid, 0, &e) == -1) {
+		svc_warn(s, "update: not booted ahead: unpause: %s", e.msg);
+		sb_console_close(s);
+		return -1;
+	}
+	s->sb.state = SB_BOOTING;
+	s->sb.boot_at = s->sup->now;
+	s->sb.boot_by = s->sup->now + update_ready_allowance(s);
+	svc_note(s, "update: the new domain %u boots ahead while domain %u "
+	    "serves", s->sb.domid, s->domid);
+	return 0;
+}
+
 static int
 sb_built(struct service *s, const struct sb_in *in)
 {
 	sb_take(s, in);
-	if (!s->sb.stale)
-		update_ahead_done(s, 1);
+	if (s->sb.stale)
+		return 0;
+	if (update_boot_ahead(s) && sb_boot(s) == 0)
+		return 0;	/* update_ahead_done() once its agent answers */
+	update_ahead_done(s, 1);
+	return 0;
+}
+
+/* booting: its agent answered; paused until the handover (the old one
+ * stops first); its console stays open, quiet */
+static int
+sb_booted(struct service *s, const struct sb_in *in)
+{
+	struct err e = ERR_INIT;
+
+	if (s->sup->be->ops->pause(s->sup->be, s->sb.domid, 1, &e) == -1) {
+		/* not from within its console's read: the next round */
+		svc_warn(s, "update: domain %u booted ahead, but: pause: %s",
+		    s->sb.domid, e.msg);
+		s->sb.pause_failed = 1;
+		return 0;
+	}
+	s->sb.state = SB_READY;
+	s->sb.booted = 1;
+	svc_note(s, "update: domain %u booted ahead in %llu ms (its agent "
+	    "answered), paused until the handover", s->sb.domid,
+	    (unsigned long long)(s->sup->now - s->sb.boot_at));
+	update_ahead_done(s, 1);
+	return 0;
+}
+
+/* booting: the new version failed (its domain ended, or its agent never
+ * answered): the trial's end, while the old one serves on */
+static void
+sb_boot_failed(struct service *s, const char *why)
+{
+	standby_destroy(s, why);
+	update_ahead_failed(s, why);
+}
+
+static int
+sb_boot_tick(struct service *s, const struct sb_in *in)
+{
+	char why[128];
+
+	if (s->sb.pause_failed || s->sb.stale || !standby_wanted(s)) {
+		/* not the version's failure: the old way, stop and create */
+		standby_destroy(s, s->sb.pause_failed ? "it could not be "
+		    "paused" : s->sb.stale ? "its definition changed" :
+		    "not wanted any more");
+		update_ahead_done(s, 0);
+		return 0;
+	}
+	if (s->sup->now < s->sb.boot_by)
+		return 0;
+	msgf(why, sizeof(why), "its agent did not answer within %llu s",
+	    (unsigned long long)((s->sb.boot_by - s->sb.boot_at) / 1000));
+	sb_boot_failed(s, why);
+	return 0;
+}
+
+static const char *
+sb_end_str(enum shutdown_reason r)
+{
+	switch (r) {
+	case SR_POWEROFF:	return "powered off";
+	case SR_REBOOT:		return "rebooted";
+	case SR_CRASH:		return "crashed";
+	case SR_WATCHDOG:	return "was killed by its watchdog";
+	default:		return "shut down";
+	}
+}
+
+/* booting: the guest ended its boot (a panic, a reboot) */
+static int
+sb_boot_shut_down(struct service *s, const struct sb_in *in)
+{
+	char why[128];
+
+	msgf(why, sizeof(why), "its domain %u %s", s->sb.domid,
+	    sb_end_str(in->ev->reason));
+	sb_boot_failed(s, why);
+	return 0;
+}
+
+/* booting: its domain is gone already (nothing to destroy) */
+static int
+sb_boot_gone(struct service *s, const struct sb_in *in)
+{
+	char why[128];
+
+	msgf(why, sizeof(why), "its domain %u %s", s->sb.domid,
+	    in->ev->reason == SR_DESTROYED ? "was destroyed outside domud" :
+	    "died");
+	sb_console_close(s);
+	s->sb.state = SB_NONE;
+	s->sb.domid = 0;
+	update_ahead_failed(s, why);
 	return 0;
 }
 
@@ -155,6 +317,7 @@ sb_build_failed(struct service *s, const struct sb_in *in)
 static int
 sb_lost(struct service *s, const struct sb_in *in)
 {
+	sb_console_close(s);
 	svc_warn(s, "standby domain %u %s", in->ev->domid,
 	    in->ev->reason == SR_DESTROYED ? "was destroyed outside domud" :
 	    "died");
@@ -167,6 +330,7 @@ sb_lost(struct service *s, const struct sb_in *in)
 static int
 sb_gone(struct service *s, const struct sb_in *in)
 {
+	sb_console_close(s);
 	s->sb.state = SB_NONE;
 	s->sb.domid = 0;
 	return 0;
@@ -201,6 +365,16 @@ sb_activate(struct service *s, const struct sb_in *in)
 	s->upd.ahead = 0;
 	if (s->sb.stale)
 		return 0;
+	/* booting still (the old one ended first): paused for the rename
+	 * and the unpause of the activation */
+	if (s->sb.state == SB_BOOTING && s->sup->be->ops->pause(s->sup->be,
+	    s->sb.domid, 1, &e) == -1) {
+		svc_warn(s, "standby domain %u: pause: %s; creating a new "
+		    "domain", s->sb.domid, e.msg);
+		s->sb.stale = 1;
+		standby_destroy(s, "it could not be started");
+		return 0;
+	}
 	if (s->sup->be->ops->activate(s->sup->be, s->conf->name, s->sb.domid,
 	    &e) == -1) {
 		svc_warn(s, "standby domain %u: %s; creating a new domain",
@@ -215,8 +389,15 @@ sb_activate(struct service *s, const struct sb_in *in)
 	strlcpy_(in->out->svc, s->conf->name, sizeof(in->out->svc));
 	in->out->domid = s->sb.domid;
 	in->out->unpause_ms = mono_ms() - t0;
+	if (s->sb.con != NULL) {
+		/* booted ahead: its boot's log is the run's; the service's
+		 * own console opens the same PTY (its agent asked again) */
+		sb_console_close(s);
+		console_take_next(svc_logdir(s), s->conf->name);
+	}
 	s->sb.state = SB_NONE;
 	s->sb.domid = 0;
+	s->sb.booted = 0;
 	return 1;
 }
 
@@ -261,6 +442,7 @@ sb_action *const sb_table[SB__N][SBE__N] = {
 		[SBE_DISCARD] = sb_ignore,
 		[SBE_LEFTOVER] = sb_leftover,
 		[SBE_STALE] = sb_mark_stale,
+		[SBE_HELLO] = sb_ignore,
 	},
 	[SB_BUILDING] = {
 		[SBE_TICK] = sb_ignore,
@@ -273,6 +455,7 @@ sb_action *const sb_table[SB__N][SBE__N] = {
 		[SBE_DISCARD] = sb_ignore,
 		[SBE_LEFTOVER] = sb_ignore,
 		[SBE_STALE] = sb_mark_stale,
+		[SBE_HELLO] = sb_ignore,
 	},
 	[SB_READY] = {
 		[SBE_TICK] = sb_drop_unwanted,
@@ -285,6 +468,20 @@ sb_action *const sb_table[SB__N][SBE__N] = {
 		[SBE_DISCARD] = sb_discard,
 		[SBE_LEFTOVER] = sb_ignore,
 		[SBE_STALE] = sb_mark_stale,
+		[SBE_HELLO] = sb_ignore,
+	},
+	[SB_BOOTING] = {
+		[SBE_TICK] = sb_boot_tick,
+		[SBE_BUILT] = sb_ignore,
+		[SBE_BUILD_FAILED] = sb_ignore,
+		[SBE_GONE] = sb_boot_gone,
+		[SBE_SHUTDOWN] = sb_boot_shut_down,
+		[SBE_DESTROY_FAILED] = sb_ignore,
+		[SBE_ACTIVATE] = sb_activate,
+		[SBE_DISCARD] = sb_discard,
+		[SBE_LEFTOVER] = sb_ignore,
+		[SBE_STALE] = sb_mark_stale,
+		[SBE_HELLO] = sb_booted,
 	},
 	[SB_DESTROYING] = {
 		[SBE_TICK] = sb_ignore,
@@ -297,6 +494,7 @@ sb_action *const sb_table[SB__N][SBE__N] = {
 		[SBE_DISCARD] = sb_ignore,
 		[SBE_LEFTOVER] = sb_leftover,
 		[SBE_STALE] = sb_mark_stale,
+		[SBE_HELLO] = sb_ignore,
 	},
 };
 
@@ -338,4 +536,53 @@ standby_event(struct service *s, const struct be_event *ev)
 		break;
 	}
 	return 1;
+}
+
+/* booted ahead: its console is read as the service's own is, and its
+ * agent's deadline wakes the loop */
+void
+standby_before_poll(struct service *s, uint64_t now, struct pollfd *fds,
+    int *nfds, int max, int *timeout_ms)
+{
+	struct console *c = s->sb.con;
+	uint64_t t = 0, left;
+
+	if (c == NULL)
+		return;
+	if (!c->hup && *nfds < max) {
+		fds[*nfds].fd = c->fd;
+		fds[*nfds].events = POLLIN;
+		if (console_want_write(c))
+			fds[*nfds].events |= POLLOUT;
+		fds[*nfds].revents = 0;
+		(*nfds)++;
+	}
+	if (c->chan)
+		t = chan_tick(c->chan, now);
+	if (s->sb.state == SB_BOOTING && (t == 0 || s->sb.boot_by < t))
+		t = s->sb.boot_by;
+	if (t) {
+		left = t > now ? t - now : 0;
+		if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+			*timeout_ms = (int)(left > 60000 ? 60000 : left);
+	}
+}
+
+void
+standby_after_poll(struct service *s, struct pollfd *fds, int nfds)
+{
+	int k;
+
+	for (k = 0; k < nfds && s->sb.con != NULL; k++) {
+		if (fds[k].fd != s->sb.con->fd || !fds[k].revents)
+			continue;
+		if (fds[k].revents & POLLOUT)
+			(void)console_write(s->sb.con);
+		if (fds[k].revents & (POLLIN | POLLHUP | POLLERR))
+			(void)console_read(s->sb.con);
+	}
+	if (s->sb.con != NULL && s->sb.con->chan) {
+		(void)chan_tick(s->sb.con->chan, s->sup->now);
+		(void)console_write(s->sb.con);
+	}
 }

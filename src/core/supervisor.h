@@ -95,6 +95,7 @@ enum sb_event {
 	SBE_DISCARD,		/* its service is gone */
 	SBE_LEFTOVER,		/* adoption: a standby of the last domud */
 	SBE_STALE,		/* reload: its definition changed */
+	SBE_HELLO,		/* booting ahead: its agent answered */
 	SBE__N
 };
 /* what an event brings */
@@ -111,6 +112,10 @@ int		 standby_dispatch(struct service *, enum sb_event,
 		    const struct sb_in *);
 /* a backend event about the standby: dispatched, and 1; 0: not its */
 int		 standby_event(struct service *, const struct be_event *);
+/* the console of a standby booted ahead, in the loop */
+void		 standby_before_poll(struct service *, uint64_t now,
+		    struct pollfd *, int *nfds, int max, int *timeout_ms);
+void		 standby_after_poll(struct service *, struct pollfd *, int nfds);
 
 /* idle.c: memres idle, a table of its own */
 enum idle_event {

@@ -142,10 +142,10 @@ ahead_possible(const struct service *s)
 	char name[SLOT_FILE_NAME_MAX];
 	size_t i;
 
-	if (!c->update_ahead || s->state != ST_RUNNING ||
+	if (c->update_ahead == UPDATE_AHEAD_NO || s->state != ST_RUNNING ||
 	    s->sup->be->ops->activate == NULL || c->npci || c->ndtdev ||
 	    c->niomem || c->nirqs || s->sb.state == SB_BUILDING ||
-	    s->sup->now < s->sb.retry_at)
+	    s->sb.state == SB_BOOTING || s->sup->now < s->sb.retry_at)
 		return 0;
 	for (i = 0; i < c->ndisks; i++) {
 		snprintf(name, sizeof(name), "disk:%s", c->disks[i].vdev);
@@ -157,6 +157,7 @@ ahead_possible(const struct service *s)
 }
 
 static void old_stops(struct service *);
+static void rollback(struct service *, const char *, int);
 
 /* the staged slot becomes the active one, on trial; its domain next */
 static int
@@ -262,6 +263,42 @@ update_ahead_done(struct service *s, int ok)
 	old_stops(s);
 }
 
+/*
+ * Booted too, not only built: where its agent says when it is up (memres,
+ * not vxn) and where two running domains of it do not meet: no network
+ * (one address, one MAC on the bridge)
+ */
+int
+update_boot_ahead(const struct service *s)
+{
+	const struct service_conf *c = s->conf;
+
+	return s->upd.ahead == AHEAD_BUILDING &&
+	    c->update_ahead == UPDATE_AHEAD_BOOT && c->memres &&
+	    !c->agent_vxn && !c->has_net && s->sup->be->ops->pause != NULL;
+}
+
+void
+update_ahead_failed(struct service *s, const char *why)
+{
+	struct svc_update *u = &s->upd;
+	char msg[UPD_WHY_MAX];
+	int serves;
+
+	if (u->ahead != AHEAD_BUILDING || u->state != UPS_TRIAL)
+		return;
+	u->ahead = AHEAD_NONE;
+	serves = old_serves(s);
+	msgf(msg, sizeof(msg), "%s while it booted ahead", why);
+	u->keep_next_log = 1;
+	rollback(s, msg, 1);
+	u->keep_next_log = 0;
+	if (serves)
+		svc_note(s, "update: domain %u served on throughout", s->domid);
+	else if (s->state == ST_RUNNING)
+		sup_dispatch(s, EV_RESTART, NULL);
+}
+
 static int
 probed(const struct service *s)
 {
@@ -273,8 +310,8 @@ probed(const struct service *s)
  * (a memres guest on a loaded machine took a minute to its agent) */
 #define UPD_READY_MIN_MS	180000
 
-static uint64_t
-ready_allowance(const struct service *s)
+uint64_t
+update_ready_allowance(const struct service *s)
 {
 	uint64_t w = s->conf->update_window_ms, t = 2 * w;
 
@@ -318,7 +355,7 @@ a_up(struct service *s, const char *unused)
 		return 0;
 	}
 	if (u->ready_by == 0)
-		u->ready_by = s->sup->now + ready_allowance(s);
+		u->ready_by = s->sup->now + update_ready_allowance(s);
 	record(s);
 	return 0;
 }
@@ -378,7 +415,7 @@ rollback(struct service *s, const char *why, int bad)
 	int failed = u->active;
 	char msg[UPD_WHY_MAX + 512], data[384] = "";
 
-	upd_keep_log(s, failed);
+	upd_keep_log(s, failed, u->keep_next_log ? ".next" : "");
 	/* the data as it was at the switch, before the old slot starts */
 	upd_data_restore(s, data, sizeof(data));
 	u->slots[failed].state = bad ? SL_BAD : SL_STAGED;
@@ -667,7 +704,7 @@ update_resume(struct service *s)
 		if (u->trial_end_wall == 0) {
 			/* its probe had not passed yet: from now */
 			u->trial_end = 0;
-			u->ready_by = s->sup->now + ready_allowance(s);
+			u->ready_by = s->sup->now + update_ready_allowance(s);
 			left = -1;
 		}
 		svc_note(s, "update: the trial of slot %s goes on (%s%lld s "
@@ -935,8 +972,11 @@ update_json(const struct service *s, yajl_gen g)
 		gen_kv_str(g, "slot", slot_names[u->active]);
 		gen_kv_bool(g, "window_started", u->trial_end != 0);
 		if (u->ahead != AHEAD_NONE)
-			gen_kv_str(g, "domain", u->ahead == AHEAD_BUILDING ?
-			    "building ahead" : "built, the old one stops");
+			gen_kv_str(g, "domain", s->sb.state == SB_BOOTING ?
+			    "booting ahead" : u->ahead == AHEAD_BUILDING ?
+			    "building ahead" : s->sb.booted ?
+			    "booted, the old one stops" :
+			    "built, the old one stops");
 		gen_kv_int(g, "ends_in_s", u->trial_end == 0 ?
 		    (long long)(s->conf->update_window_ms / 1000) :
 		    u->trial_end > now ? (long long)((u->trial_end - now +

@@ -121,6 +121,8 @@ struct svc_update {
 						 * began after the window: 0 */
 	enum upd_ahead		 ahead;		/* the switch's domain, built
 						 * while the old one serves */
+	int			 keep_next_log;	/* a rollback keeps NAME.log.next:
+						 * the boot ahead's */
 	char			*dir;		/* the slot store; NULL: none */
 	int			 broken;	/* the store is unusable: said */
 	struct upd_stage	*stage;		/* the stage under way */
@@ -144,6 +146,12 @@ int		 update_dispatch(struct service *, enum upd_event, const char *);
 
 /* standby.c: the domain a switch builds ahead is built (ok) or not */
 void		 update_ahead_done(struct service *, int ok);
+/* standby.c: booted ahead, may it; how long its agent has to answer */
+int		 update_boot_ahead(const struct service *);
+uint64_t	 update_ready_allowance(const struct service *);
+/* standby.c: booted ahead, the new version failed (crashed, rebooted,
+ * its agent silent): rolled back, and the old domain serves on */
+void		 update_ahead_failed(struct service *, const char *why);
 /* svc_new: the record, if the service has slots */
 void		 update_open(struct service *);
 void		 update_close(struct service *);
@@ -188,7 +196,8 @@ int		 upd_stage_start(struct service *, struct upd_stage_req *,
 int		 upd_stage_finish(struct service *, char *why, size_t);
 void		 upd_stage_abort(struct service *);
 void		 upd_gc(struct service *);
-void		 upd_keep_log(struct service *, int slot);
+/* SUFFIX: the console log it keeps, NAME.log or NAME.log.next */
+void		 upd_keep_log(struct service *, int slot, const char *suffix);
 /* upddata.c. update_data: snapshot each data volume (0, or -1 with why and no
  * snapshot left); put them back (rollback) or drop them (commit), a word
  * of each in msg; remove those the record does not name (at start) */

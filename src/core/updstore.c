@@ -378,7 +378,7 @@ upd_gc(struct service *s)
 /* the console log of a failed trial, kept beside its images (logs
  * --slot); the newest console_log_max bytes */
 void
-upd_keep_log(struct service *s, int slot)
+upd_keep_log(struct service *s, int slot, const char *suffix)
 {
 	struct svc_update *u = &s->upd;
 	char from[4096], *to;
@@ -394,8 +394,8 @@ upd_keep_log(struct service *s, int slot)
 
 	if (u->slots[slot].gen[0] == '\0')
 		return;
-	snprintf(from, sizeof(from), "%s/%s.log", svc_logdir(s),
-	    s->conf->name);
+	snprintf(from, sizeof(from), "%s/%s.log%s", svc_logdir(s),
+	    s->conf->name, suffix);
 	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return;
 	to = slot_path(u, slot, UPD_LOG);

@@ -134,10 +134,13 @@ standby_json(const struct service *s, yajl_gen g)
 	static const char *const sb_words[] = {
 		[SB_NONE] = "none", [SB_BUILDING] = "building",
 		[SB_READY] = "ready", [SB_DESTROYING] = "destroying",
+		[SB_BOOTING] = "booting",
 	};
+	_Static_assert(SB__N == 5, "sb_words");
 
 	gen_kv_str(g, "standby", sb_words[s->sb.state]);
-	if (s->sb.state == SB_READY || s->sb.state == SB_DESTROYING)
+	if (s->sb.state == SB_READY || s->sb.state == SB_DESTROYING ||
+	    s->sb.state == SB_BOOTING)
 		gen_kv_int(g, "standby_domid", s->sb.domid);
 	if (s->sb.state == SB_READY)
 		gen_kv_int(g, "standby_built_ms",

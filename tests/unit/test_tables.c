@@ -345,7 +345,7 @@ START_TEST(standby_every_cell_written)
 			if (sb_table[st][ev] != sb_ignore)
 				nact++;
 		}
-	ck_assert_int_eq(nact, 18);
+	ck_assert_int_eq(nact, 25);
 }
 END_TEST
 
@@ -365,6 +365,7 @@ static const struct {
 		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
 		[SBE_LEFTOVER] = { SB_DESTROYING, 0, 0 },
 		[SBE_STALE] = { SB_NONE, 0, 0 },
+		[SBE_HELLO] = { -1, 0, 0 },
 	},
 	[SB_BUILDING] = {
 		[SBE_TICK] = { -1, 0, 0 },
@@ -375,6 +376,7 @@ static const struct {
 		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
 		[SBE_LEFTOVER] = { -1, 0, 0 },
 		[SBE_STALE] = { SB_BUILDING, 0, 0 },
+		[SBE_HELLO] = { -1, 0, 0 },
 	},
 	[SB_READY] = {
 		[SBE_TICK] = { SB_DESTROYING, 1, 0 },
@@ -386,6 +388,7 @@ static const struct {
 		[SBE_DISCARD] = { SB_DESTROYING, 0, 0 },
 		[SBE_LEFTOVER] = { -1, 0, 0 },
 		[SBE_STALE] = { SB_READY, 0, 0 },
+		[SBE_HELLO] = { -1, 0, 0 },
 	},
 	[SB_DESTROYING] = {
 		[SBE_TICK] = { -1, 0, 0 },
@@ -395,6 +398,20 @@ static const struct {
 		[SBE_ACTIVATE] = { -1, 0, 0 }, [SBE_DISCARD] = { -1, 0, 0 },
 		[SBE_LEFTOVER] = { SB_DESTROYING, 0, 0 },
 		[SBE_STALE] = { SB_DESTROYING, 0, 0 },
+		[SBE_HELLO] = { -1, 0, 0 },
+	},
+	/* booted ahead (the walk's is past its agent's deadline) */
+	[SB_BOOTING] = {
+		[SBE_TICK] = { SB_DESTROYING, 0, 0 },
+		[SBE_BUILT] = { -1, 0, 0 }, [SBE_BUILD_FAILED] = { -1, 0, 0 },
+		[SBE_GONE] = { SB_NONE, 0, 0 },
+		[SBE_SHUTDOWN] = { SB_DESTROYING, 0, 0 },
+		[SBE_DESTROY_FAILED] = { -1, 0, 0 },
+		[SBE_ACTIVATE] = { SB_NONE, 0, 1 },
+		[SBE_DISCARD] = { SB_DESTROYING, 0, 0 },
+		[SBE_LEFTOVER] = { -1, 0, 0 },
+		[SBE_STALE] = { SB_BOOTING, 0, 0 },
+		[SBE_HELLO] = { SB_READY, 0, 0 },
 	},
 };
 
@@ -414,8 +431,8 @@ START_TEST(standby_walk)
 
 			fake_dom_add(fb, "a--standby", 50, NULL)->paused = 1;
 			s->sb.state = st;
-			s->sb.domid = st == SB_READY || st == SB_DESTROYING ?
-			    50 : 0;
+			s->sb.domid = st == SB_READY || st == SB_DESTROYING ||
+			    st == SB_BOOTING ? 50 : 0;
 			s->sb.stale = sb_next_of[st][ev].stale;
 			memset(&bev, 0, sizeof(bev));
 			strlcpy_(bev.svc, "a", sizeof(bev.svc));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "chan/frame.h"
 #include "base/json.h"
 #include "base/util.h"
 #include "core/metrics.h"
@@ -745,6 +746,191 @@ START_TEST(kill_in_switch)
 }
 END_TEST
 
+/* ---- booted ahead (update_ahead = boot) ---------------------------------- */
+
+/* the loop with its file descriptors: the consoles are read */
+static void
+run_io(int ms)
+{
+	struct pollfd fds[16];
+	int nfds = 0, timeout = ms;
+
+	sup_before_poll(sup, fds, &nfds, 16, &timeout);
+	(void)poll(fds, (nfds_t)nfds, ms);
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, fds, nfds);
+}
+
+/* a PTY for the next console domud opens; its master */
+static int
+next_console(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	strlcpy_(fb->console_tty, ptsname(m), sizeof(fb->console_tty));
+	return m;
+}
+
+static void
+agent_hello(int master)
+{
+	struct frame f = { FT_HELLO, 0, 0, 0, 0, NULL };
+	uint8_t buf[FRAME_MAX];
+	size_t n;
+
+	f.data = (const uint8_t *)"domud-agent 1 test 0003";
+	f.len = (uint16_t)strlen((const char *)f.data);
+	n = frame_encode(buf, &f);
+	ck_assert_int_eq(write(master, buf, n), (ssize_t)n);
+}
+
+static int
+file_has(const char *path, const char *what)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+/* a memres service's switch: the new domain is built, unpaused under its
+ * standby name with its console read (NAME.log.next), paused once its
+ * agent answers; only then does the old one stop */
+static uint32_t
+booted_ahead(struct service *s, int *m_new)
+{
+	char why[256];
+	uint32_t old = s->domid, domid;
+
+	ck_assert_int_eq(update_switch(s, why, sizeof(why)), 0);
+	run();
+	ck_assert_int_eq(s->upd.ahead, AHEAD_BUILDING);
+	*m_new = next_console();
+	domid = fake_standby_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->sb.state, SB_BOOTING);
+	ck_assert_int_eq(fake_dom(fb, domid)->paused, 0);
+	ck_assert_ptr_nonnull(s->sb.con);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, old);
+	ck_assert(status_says(s, "\"standby\":\"booting\""));
+	ck_assert_int_eq(write(*m_new, "NEW-BOOT-LINE\r\n", 15), 15);
+	return domid;
+}
+
+START_TEST(switch_boots_ahead)
+{
+	struct service *s;
+	char path[1024];
+	uint32_t old, domid;
+	int m_old, m_new, i;
+
+	dir = t_tmpdir();
+	boot("memres = yes\n");
+	m_old = next_console();
+	s = up();
+	old = s->domid;
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	domid = booted_ahead(s, &m_new);
+	agent_hello(m_new);
+	for (i = 0; i < 40 && s->sb.state == SB_BOOTING; i++)
+		run_io(20);
+	/* answered: paused, and the old one stops now */
+	ck_assert_int_eq(s->sb.state, SB_READY);
+	ck_assert_int_eq(s->sb.booted, 1);
+	ck_assert_int_eq(fake_dom(fb, domid)->paused, 1);
+	ck_assert_int_eq(s->state, ST_STOPPING);
+	snprintf(path, sizeof(path), "%s/u.log.next", dir);
+	ck_assert(file_has(path, "NEW-BOOT-LINE"));
+	fake_shutdown(fb, "u", old, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", old);
+	run();
+	/* the handover: renamed and unpaused; its boot's log is the run's */
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, domid);
+	ck_assert_int_eq(fb->nactivate, 1);
+	ck_assert_ptr_null(s->sb.con);
+	snprintf(path, sizeof(path), "%s/u.log", dir);
+	ck_assert(file_has(path, "NEW-BOOT-LINE"));
+	snprintf(path, sizeof(path), "%s/u.log.next", dir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_uint_eq(s->upd.trial_domid, domid);
+	window_ends(s);
+	ck_assert_str_eq(s->upd.last_result, "committed");
+	close(m_old);
+	close(m_new);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/*
+ * The new version fails while it boots ahead (crashes; its agent silent):
+ * rolled back with the reason, its boot's log kept as the slot's, and the
+ * old domain never stopped
+ */
+START_TEST(boot_ahead_failure_keeps_old)
+{
+	struct service *s;
+	char path[1024];
+	uint32_t old, domid;
+	int m_old, m_new, how;
+
+	for (how = 0; how < 2; how++) {
+		dir = t_tmpdir();
+		boot("memres = yes\n");
+		m_old = next_console();
+		s = up();
+		old = s->domid;
+		ck_assert_int_eq(stage(s, "kernel v2"), 0);
+		domid = booted_ahead(s, &m_new);
+		run_io(20);	/* its line read */
+		if (how == 0) {
+			fake_shutdown(fb, "u", domid, SR_CRASH);
+			run();
+		} else {
+			s->sb.boot_by = s->sup->now;
+			run();
+		}
+		ck_assert_str_eq(s->upd.last_result, "rolled-back");
+		ck_assert_ptr_nonnull(strstr(s->upd.last_reason, how == 0 ?
+		    "crashed while it booted ahead" :
+		    "its agent did not answer"));
+		ck_assert_int_eq(s->upd.active, 0);
+		ck_assert_int_eq(s->upd.slots[1].state, SL_BAD);
+		ck_assert_int_eq(s->state, ST_RUNNING);
+		ck_assert_uint_eq(s->domid, old);
+		ck_assert_int_eq(fb->nshutdown, 0);
+		ck_assert_int_eq(s->sb.state, SB_DESTROYING);
+		ck_assert_uint_eq(fb->last_destroy, domid);
+		ck_assert_ptr_null(s->sb.con);
+		snprintf(path, sizeof(path), "%s/update/u/%s/console.log",
+		    dir, s->upd.slots[1].gen);
+		ck_assert_msg(file_has(path, "NEW-BOOT-LINE"), "%s", path);
+		fake_destroy_done(fb, "u", domid);
+		run();
+		ck_assert_int_eq(s->sb.state, SB_NONE);
+		ck_assert_int_eq(s->state, ST_RUNNING);
+		close(m_old);
+		close(m_new);
+		halt();
+		t_rmtree(dir);
+	}
+}
+END_TEST
+
 /* ---- data volumes (update_data) ----------------------------------------- */
 
 /* the unit tests' filesystems (ext4, tmpfs) have no reflink: a copy
@@ -1192,6 +1378,8 @@ update_suite(void)
 	tcase_add_test(tc, switch_builds_ahead);
 	tcase_add_test(tc, stop_while_built_ahead);
 	tcase_add_test(tc, kill_in_switch);
+	tcase_add_test(tc, switch_boots_ahead);
+	tcase_add_test(tc, boot_ahead_failure_keeps_old);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_add_test(tc, crash_at_every_write_with_data);
 	tcase_add_test(tc, data_snapshot_restore_commit);

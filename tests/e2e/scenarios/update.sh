@@ -17,9 +17,11 @@
 # gone after the rollback;
 # then domud killed (-9) in the middle of a switch and of a trial, the
 # Mender module and the SWUpdate handler driven as their tools call them,
-# then upd without its data volume: update/ahead (the switch builds va's
-# domain while the old one serves) and bench update_downtime (from the old
-# domain's stop to the new marker, against a restart of the same service).
+# then upd without its data volume: update/boot-ahead (a version that
+# panics while it boots ahead is rolled back, the old domain untouched),
+# update/ahead (the switch boots va's domain while the old one serves) and
+# bench update_downtime (from the old domain's stop to the new one's ready,
+# against a restart of the same service).
 . /e2e/scenarios/lib/domud.sh
 
 STORE=/var/lib/domud/update/upd
@@ -232,7 +234,8 @@ rollback_case() {
   elif stage "$W/$_t.json" && switch_wait; then _rc=0; else _rc=$?; fi
   if [ "$_rc" = 1 ] && grep -qi "$_why" "$W/wait.out" && active_is b &&
      new_run "$_old" up-v2 240 &&
-     domuctl logs upd --slot a > "$W/slotlog.out" 2>&1 && [ -s "$W/slotlog.out" ] &&
+     bad=a; active_is a && bad=b
+  domuctl logs upd --slot "$bad" > "$W/slotlog.out" 2>&1 && [ -s "$W/slotlog.out" ] &&
      grep -q '"state":"bad"' "$W/st.json"; then
     pass "update/$_n" "rolled back to v2 ($(head -c 160 "$W/wait.out" | tr '\n' ' ')), slot a bad, its log kept"
   else
@@ -322,41 +325,78 @@ for tool in mender swupdate; do
   fi
 done
 
-# ---- update/ahead, bench update_downtime ---------------------------------
-# A switch builds the new domain ahead, paused, while the old one serves,
-# where two domains of the service can exist at once: not with its data
-# volume (a writable disk of its own). upd without it: a reload (a domain
-# change, so the restart after it, which is the bench's restart half: stop,
-# build, boot), then a switch to va (its half: stop, unpause, boot), each
-# from the old domain's stop event to the new marker
+# ---- update/ahead, update/boot-ahead, bench update_downtime ----------------
+# A switch makes the new domain ahead while the old one serves, where two
+# domains of the service can exist at once: not with its data volume (a
+# writable disk of its own). upd without it (a reload: a domain change, so
+# the restart after it, the bench's restart half: stop, build, boot); its
+# default update_ahead = boot (memres, no network) boots the new domain
+# under its standby name until its agent answers. update/boot-ahead: a
+# version that panics at boot is rolled back before the old domain is
+# touched. update/ahead: va booted ahead, then the handover (the bench's
+# switch half: stop, rename, unpause); each half from the old domain's
+# stop event to the new one's ready event (its agent answered)
 KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
   "restart = on-failure" "stop_timeout = 5s" "update = yes" \
   "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
   "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
   "health_retries = 2" "health_timeout = 5s" \
   "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
+ready_at() { awk '/ -> ready / {print $1; exit}' "$W/ev.ts"; }
+has_ready() { grep -q ' -> ready ' "$W/ev.ts"; }
 rs="" sw="" sw_all="" a_why=""
 domuctl reload > "$W/reload.out" 2>&1 || a_why="reload: $(head -c 200 "$W/reload.out");"
 d0=$(jfield upd domid)
 stamp_start
 domuctl restart upd > /dev/null 2>&1
-if new_run "$d0" up-oswupdate 240; then
-  t1=$(ms); t_stop=$(stopped_at)
-  [ -n "$t_stop" ] && rs=$((t1 - t_stop))
+if new_run "$d0" up-oswupdate 240 && until_s 120 has_ready; then
+  t_rd=$(ready_at); t_stop=$(stopped_at)
+  [ -n "$t_stop" ] && [ -n "$t_rd" ] && rs=$((t_rd - t_stop))
 else
   a_why="$a_why the restart without the data volume did not run o-swupdate;"
 fi
 stamp_stop
+
+# update/boot-ahead: vq panics at boot (amd64: Xen sees the crash; arm64,
+# with panic=1: a reboot); the old domain serves on throughout
+mk_manifest "$W/vq.json" vq up-vq rdinit=/bin/false panic=1
+d0=$(jfield upd domid) b_why=""
+if stage "$W/vq.json"; then
+  stamp_start
+  domuctl update switch upd > "$W/switch.out" 2>&1 || b_why="switch: $(head -c 200 "$W/switch.out");"
+  domuctl update wait upd --timeout $((WINDOW + 300)) > "$W/wait.out" 2>&1; brc=$?
+  stamp_stop
+  [ "$brc" = 1 ] || b_why="$b_why wait: rc $brc $(head -c 200 "$W/wait.out");"
+  grep -q "while it booted ahead" "$W/wait.out" ||
+    b_why="$b_why the reason is not the boot ahead's: $(head -c 200 "$W/wait.out");"
+  [ "$(jfield upd domid)" = "$d0" ] || b_why="$b_why upd is domain $(jfield upd domid), not $d0;"
+  grep -q ' -> stopping ' "$W/ev.ts" && b_why="$b_why the old domain was stopped: $(grep ' -> ' "$W/ev.ts" | head -n 3 | tr '\n' '|');"
+  grep -q "boots ahead while domain $d0 serves" "$DOMUD_LOG" || b_why="$b_why domud did not boot it ahead;"
+  bad=a; active_is a && bad=b
+  domuctl logs upd --slot "$bad" > "$W/slotlog.out" 2>&1
+  [ -s "$W/slotlog.out" ] || b_why="$b_why no log of the failed boot;"
+else
+  b_why="stage of vq: $(head -c 200 "$W/stage.out");"
+fi
+if [ -z "$b_why" ]; then
+  pass update/boot-ahead "vq failed its boot ahead ($(sed -n 's/.*(version vq): \(.*while it booted ahead\).*/\1/p' "$W/wait.out" | head -c 120)): rolled back, domain $d0 served on untouched, $(wc -l < "$W/slotlog.out") lines of its boot kept"
+else
+  fail update/boot-ahead "$b_why"
+  show_log 30
+fi
+
 mk_manifest "$W/va.json" va up-va
 d0=$(jfield upd domid)
 if stage "$W/va.json"; then
   stamp_start; t_sw=$(ms)
-  if domuctl update switch upd > "$W/switch.out" 2>&1 && new_run "$d0" up-va 240; then
-    t1=$(ms); sw_all=$((t1 - t_sw)); t_stop=$(stopped_at)
-    [ -n "$t_stop" ] && sw=$((t1 - t_stop))
-    # the build came before the stop, and the start was its rename
+  if domuctl update switch upd > "$W/switch.out" 2>&1 && new_run "$d0" up-va 240 &&
+     until_s 120 has_ready; then
+    t_rd=$(ready_at); sw_all=$((t_rd - t_sw)); t_stop=$(stopped_at)
+    [ -n "$t_stop" ] && sw=$((t_rd - t_stop))
+    # booted before the stop; the start was the standby's rename
     grep -q "standby renamed and unpaused" "$W/ev.ts" ||
       a_why="$a_why the start was not the standby's: $(grep -- '-> running\|-> ready' "$W/ev.ts" | tail -n 1 | head -c 200);"
+    grep -q "domain [0-9]* booted ahead in" "$DOMUD_LOG" || a_why="$a_why va was not booted ahead;"
   else
     a_why="$a_why switch to va: $(tr '\n' ' ' < "$W/switch.out" | head -c 200);"
   fi
@@ -367,13 +407,13 @@ else
   a_why="$a_why stage of va: $(head -c 200 "$W/stage.out");"
 fi
 if [ -z "$a_why" ] && [ -n "$sw" ]; then
-  pass update/ahead "va's domain built while o-swupdate served, then a stop, a rename and an unpause; committed"
+  pass update/ahead "va's domain booted ahead while o-swupdate served, then a stop, a rename and an unpause; committed"
 else
   fail update/ahead "$a_why sw=$sw"
   show_log 30
 fi
 if [ -n "$sw" ] && [ -n "$rs" ]; then
-  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=$sw_all how=built-ahead:stop+unpause+boot,restart:stop+create+boot"
+  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=$sw_all how=booted-ahead:stop+rename+unpause,restart:stop+create+boot to=ready"
 else
   info "update_downtime: no figure (switch_ms=$sw restart_ms=$rs)"
 fi
