@@ -211,10 +211,10 @@ calls ctl	ctl	base proto
 below core-control	core	control	"jobs rundisk verbs updverbs"
 below core-jobs		core	jobs	"rundisk verbs updverbs"
 below core-rundisk	core	rundisk	"verbs updverbs"
-below core-service	core	"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore upddata" \
+below core-service	core	"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore upddata updview" \
 			"control jobs rundisk verbs updverbs"
 below core-parts	core	"health state pools events console auth" \
-			"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore upddata control jobs rundisk verbs updverbs"
+			"service lifecycle destroy stopping standby idle adopt reload spec persist view metrics update updstore upddata updview control jobs rundisk verbs updverbs"
 headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h

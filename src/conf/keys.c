@@ -64,8 +64,8 @@ _Static_assert(RESTART_ON_FAILURE == 1, "restart_names");
 _Static_assert(IDLE_STOP == 0 && IDLE_PAUSE == 1, "idle_names");
 _Static_assert(READY_RUNNING == 0 && READY_HEALTH == 2, "ready_names");
 _Static_assert(READY_AGENT == 1, "ready_names");
-_Static_assert(UPDATE_AHEAD_NO == 0 && UPDATE_AHEAD_BUILD == 1 &&
-    UPDATE_AHEAD_BOOT == 2, "ahead_names");
+_Static_assert(UPDATE_AHEAD_NO == 0 && UPDATE_AHEAD_BOOT == 2, "ahead_names");
+_Static_assert(UPDATE_AHEAD_BUILD == 1, "ahead_names");
 _Static_assert(SCHED_DEFAULT == 0 && SCHED_CREDIT == 1, "sched_names");
 _Static_assert(SCHED_CREDIT2 == 2 && SCHED_RTDS == 3, "sched_names");
 _Static_assert(SCHED_NULL == 4 && SCHED_ARINC653 == 5, "sched_names");

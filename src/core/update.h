@@ -196,6 +196,8 @@ int		 upd_stage_start(struct service *, struct upd_stage_req *,
 int		 upd_stage_finish(struct service *, char *why, size_t);
 void		 upd_stage_abort(struct service *);
 void		 upd_gc(struct service *);
+/* "factory", its manifest's version, or "no version" */
+const char	*upd_slot_version(const struct upd_slot *);
 /* SUFFIX: the console log it keeps, NAME.log or NAME.log.next */
 void		 upd_keep_log(struct service *, int slot, const char *suffix);
 /* upddata.c. update_data: snapshot each data volume (0, or -1 with why and no
