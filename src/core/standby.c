@@ -137,6 +137,7 @@ sb_take(struct service *s, const struct sb_in *in)
 	s->sb.built_ms = in->ev->create_ms;
 	s->sb.said = 0;
 	s->sb.error[0] = '\0';
+	s->sb.booted = s->sb.pause_failed = 0;
 	svc_note(s, "standby built as domain %u in %llu ms, paused",
 	    in->ev->domid, (unsigned long long)in->ev->create_ms);
 }
