@@ -111,19 +111,25 @@ is_new_run() { # OLD_DOMID TOKEN
 }
 new_run() { until_s "$3" is_new_run "$1" "$2"; }
 
-# the service's events as domuctl events -f sees them, each stamped with
-# ms: the downtime is from the old domain's stop (-> stopping) to the new
-# version's marker, for a switch (built ahead: after the build) and a
-# restart alike
+# the service's events as domuctl events -f sees them: the follower first
+# replays older ones, so each measure takes the first matching event since
+# stamp_start by the event's own time (its [N.NNNs] since boot, domud's
+# clock of the change itself); the downtime is from the old domain's stop
+# (-> stopping) to the new one's ready (its agent answered)
 stamp_start() {
-  rm -f "$W/ev.fifo" "$W/ev.ts"; mkfifo "$W/ev.fifo"
-  (while IFS= read -r _l; do echo "$(ms) $_l"; done < "$W/ev.fifo" > "$W/ev.ts") &
-  STAMPER=$!
-  domuctl events -f upd > "$W/ev.fifo" 2>/dev/null &
+  T_EV=$(up)
+  domuctl events -f upd > "$W/ev.ts" 2>/dev/null &
   FOLLOWER=$!
 }
-stamp_stop() { kill "$FOLLOWER" 2>/dev/null; wait "$FOLLOWER" "$STAMPER" 2>/dev/null; }
-stopped_at() { awk '/ -> stopping / {print $1; exit}' "$W/ev.ts"; }
+stamp_stop() { kill "$FOLLOWER" 2>/dev/null; wait "$FOLLOWER" 2>/dev/null; }
+ev_at() { # PATTERN: the seconds since boot of the first such event since stamp_start
+  awk -v t0="$T_EV" -v pat="$1" '$0 ~ pat && match($0, /\[[0-9.]+s\]/) {
+    t = substr($0, RSTART + 1, RLENGTH - 3) + 0; if (t >= t0) { print t; exit } }' "$W/ev.ts"
+}
+stopped_at() { ev_at ' -> stopping '; }
+ready_at() { ev_at ' -> ready '; }
+has_ready() { [ -n "$(ready_at)" ]; }
+ms_from() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%d", (b - a) * 1000}'; }   # A B (seconds)
 
 # switch to what is staged, wait for the verdict: its exit status
 switch_wait() {
@@ -342,8 +348,6 @@ KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres
   "health = exec:! grep -q e2e.unhealthy /proc/cmdline" "health_interval = 2s" \
   "health_retries = 2" "health_timeout = 5s" \
   "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
-ready_at() { awk '/ -> ready / {print $1; exit}' "$W/ev.ts"; }
-has_ready() { grep -q ' -> ready ' "$W/ev.ts"; }
 rs="" sw="" sw_all="" a_why=""
 domuctl reload > "$W/reload.out" 2>&1 || a_why="reload: $(head -c 200 "$W/reload.out");"
 d0=$(jfield upd domid)
@@ -351,7 +355,7 @@ stamp_start
 domuctl restart upd > /dev/null 2>&1
 if new_run "$d0" up-oswupdate 240 && until_s 120 has_ready; then
   t_rd=$(ready_at); t_stop=$(stopped_at)
-  [ -n "$t_stop" ] && [ -n "$t_rd" ] && rs=$((t_rd - t_stop))
+  [ -n "$t_stop" ] && [ -n "$t_rd" ] && rs=$(ms_from "$t_stop" "$t_rd")
 else
   a_why="$a_why the restart without the data volume did not run o-swupdate;"
 fi
@@ -370,7 +374,7 @@ if stage "$W/vq.json"; then
   grep -q "while it booted ahead" "$W/wait.out" ||
     b_why="$b_why the reason is not the boot ahead's: $(head -c 200 "$W/wait.out");"
   [ "$(jfield upd domid)" = "$d0" ] || b_why="$b_why upd is domain $(jfield upd domid), not $d0;"
-  grep -q ' -> stopping ' "$W/ev.ts" && b_why="$b_why the old domain was stopped: $(grep ' -> ' "$W/ev.ts" | head -n 3 | tr '\n' '|');"
+  [ -n "$(stopped_at)" ] && b_why="$b_why the old domain was stopped: $(grep ' -> stopping ' "$W/ev.ts" | tail -n 1);"
   grep -q "boots ahead while domain $d0 serves" "$DOMUD_LOG" || b_why="$b_why domud did not boot it ahead;"
   bad=a; active_is a && bad=b
   domuctl logs upd --slot "$bad" > "$W/slotlog.out" 2>&1
@@ -388,13 +392,13 @@ fi
 mk_manifest "$W/va.json" va up-va
 d0=$(jfield upd domid)
 if stage "$W/va.json"; then
-  stamp_start; t_sw=$(ms)
+  stamp_start; t_sw=$(up)
   if domuctl update switch upd > "$W/switch.out" 2>&1 && new_run "$d0" up-va 240 &&
      until_s 120 has_ready; then
-    t_rd=$(ready_at); sw_all=$((t_rd - t_sw)); t_stop=$(stopped_at)
-    [ -n "$t_stop" ] && sw=$((t_rd - t_stop))
+    t_rd=$(ready_at); sw_all=$(ms_from "$t_sw" "$t_rd"); t_stop=$(stopped_at)
+    [ -n "$t_stop" ] && sw=$(ms_from "$t_stop" "$t_rd")
     # booted before the stop; the start was the standby's rename
-    grep -q "standby renamed and unpaused" "$W/ev.ts" ||
+    [ -n "$(ev_at 'standby renamed and unpaused')" ] ||
       a_why="$a_why the start was not the standby's: $(grep -- '-> running\|-> ready' "$W/ev.ts" | tail -n 1 | head -c 200);"
     grep -q "domain [0-9]* booted ahead in" "$DOMUD_LOG" || a_why="$a_why va was not booted ahead;"
   else
