@@ -335,7 +335,7 @@ done
 # A switch makes the new domain ahead while the old one serves, where two
 # domains of the service can exist at once: not with its data volume (a
 # writable disk of its own). upd without it (a reload: a domain change, so
-# the restart after it, the bench's restart half: stop, build, boot); its
+# the restart it makes, the bench's restart half: stop, build, boot); its
 # default update_ahead = boot (memres, no network) boots the new domain
 # under its standby name until its agent answers. update/boot-ahead: a
 # version that panics at boot is rolled back before the old domain is
@@ -349,10 +349,10 @@ KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres
   "health_retries = 2" "health_timeout = 5s" \
   "" "[disk:data]" "path = $E2E_DATA_IMG" "vdev = xvdb" "access = ro"
 rs="" sw="" sw_all="" a_why=""
-domuctl reload > "$W/reload.out" 2>&1 || a_why="reload: $(head -c 200 "$W/reload.out");"
 d0=$(jfield upd domid)
 stamp_start
-domuctl restart upd > /dev/null 2>&1
+# the reload's restart (upd's disks changed) is the restart half
+domuctl reload > "$W/reload.out" 2>&1 || a_why="reload: $(head -c 200 "$W/reload.out");"
 if new_run "$d0" up-oswupdate 240 && until_s 120 has_ready; then
   t_rd=$(ready_at); t_stop=$(stopped_at)
   [ -n "$t_stop" ] && [ -n "$t_rd" ] && rs=$(ms_from "$t_stop" "$t_rd")
@@ -383,7 +383,7 @@ else
   b_why="stage of vq: $(head -c 200 "$W/stage.out");"
 fi
 if [ -z "$b_why" ]; then
-  pass update/boot-ahead "vq failed its boot ahead ($(sed -n 's/.*(version vq): \(.*while it booted ahead\).*/\1/p' "$W/wait.out" | head -c 120)): rolled back, domain $d0 served on untouched, $(wc -l < "$W/slotlog.out") lines of its boot kept"
+  pass update/boot-ahead "vq failed its boot ahead ($(sed -n 's/.*(version vq): \(.*while it booted ahead\).*/\1/p' "$W/wait.out" | tr -d '\n' | head -c 120)): rolled back, domain $d0 served on untouched, $(wc -l < "$W/slotlog.out") lines of its boot kept"
 else
   fail update/boot-ahead "$b_why"
   show_log 30
