@@ -383,7 +383,7 @@ else
   b_why="stage of vq: $(head -c 200 "$W/stage.out");"
 fi
 if [ -z "$b_why" ]; then
-  pass update/boot-ahead "vq failed its boot ahead ($(sed -n 's/.*(version vq): \(.*while it booted ahead\).*/\1/p' "$W/wait.out" | tr -d '\n' | head -c 120)): rolled back, domain $d0 served on untouched, $(wc -l < "$W/slotlog.out") lines of its boot kept"
+  pass update/boot-ahead "vq failed its boot ahead ($(sed -n 's/.*(version vq): \(.*while it booted ahead\).*/\1/p' "$W/wait.out" | head -n 1 | head -c 120)): rolled back, domain $d0 served on untouched, $(wc -l < "$W/slotlog.out") lines of its boot kept"
 else
   fail update/boot-ahead "$b_why"
   show_log 30
