@@ -36,6 +36,26 @@ log_path(const char *logdir, const char *svc, const char *suffix)
 	return p;
 }
 
+/* a log and its rotated half renamed; a target whose source is not there
+ * goes (it is not the run's it would stand for) */
+static void
+logs_move(const char *logdir, const char *svc, const char *const from[2],
+    const char *const to[2])
+{
+	char *a, *b;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		a = log_path(logdir, svc, from[i]);
+		b = log_path(logdir, svc, to[i]);
+		/* rename takes a link itself, never what it points to */
+		if (rename(a, b) == -1 && errno == ENOENT)
+			(void)unlink(b);
+		free(a);
+		free(b);
+	}
+}
+
 static int
 log_open(struct console *c)
 {
@@ -339,17 +359,8 @@ console_take_next(const char *logdir, const char *svc)
 {
 	static const char *const from[] = { ".next", ".next.1" },
 	    *const to[] = { "", ".1" };
-	char *a, *b;
-	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		a = log_path(logdir, svc, from[i]);
-		b = log_path(logdir, svc, to[i]);
-		if (rename(a, b) == -1 && errno == ENOENT)
-			(void)unlink(b);
-		free(a);
-		free(b);
-	}
+	logs_move(logdir, svc, from, to);
 }
 
 void
@@ -470,18 +481,8 @@ console_new_run(const char *logdir, const char *svc)
 {
 	static const char *const from[] = { "", ".1" },
 	    *const to[] = { ".prev", ".prev.1" };
-	char *a, *b;
-	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		a = log_path(logdir, svc, from[i]);
-		b = log_path(logdir, svc, to[i]);
-		/* rename takes a link itself, never what it points to */
-		if (rename(a, b) == -1 && errno == ENOENT)
-			(void)unlink(b);	/* not the run before's */
-		free(a);
-		free(b);
-	}
+	logs_move(logdir, svc, from, to);
 }
 
 char *

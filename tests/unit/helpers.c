@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "core/service.h"
+#include "fake_backend.h"
 #include "base/util.h"
 
 struct service_conf *
@@ -89,4 +92,16 @@ t_rmtree(char *dir)
 {
 	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
+}
+
+void
+t_run_io(struct supervisor *sup, struct fake_backend *fb, int ms)
+{
+	struct pollfd fds[16];
+	int nfds = 0, timeout = ms;
+
+	sup_before_poll(sup, fds, &nfds, 16, &timeout);
+	(void)poll(fds, (nfds_t)nfds, ms);
+	fb->be.ops->after_poll(&fb->be, NULL, 0);
+	sup_after_poll(sup, fds, nfds);
 }

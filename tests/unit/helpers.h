@@ -6,6 +6,9 @@
 
 #include "conf/config.h"
 
+struct supervisor;
+struct fake_backend;
+
 /* parse one service from text into cfg (not checked across services) */
 struct service_conf *t_service(struct config *, const char *name,
 			    const char *text);
@@ -14,6 +17,9 @@ int		 t_has_diag(const struct config *, const char *s);
 char		*t_tmpdir(void);
 /* remove a directory made by t_tmpdir, and free its name */
 void		 t_rmtree(char *dir);
+/* one round of domud's loop with its descriptors (consoles are read),
+ * waiting up to ms */
+void		 t_run_io(struct supervisor *, struct fake_backend *, int ms);
 /* a test that cannot run here (why: "needs root", say): not registered, so
  * Check cannot count it as passed; "SKIP unit/TEST: why" now, and counted
  * for t_skips_report (unless CK_RUN_SUITE/CK_RUN_CASE leave it out) */

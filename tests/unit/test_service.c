@@ -512,13 +512,7 @@ END_TEST
 static void
 run_io(int ms)
 {
-	struct pollfd fds[16];
-	int nfds = 0, timeout = ms;
-
-	sup_before_poll(sup, fds, &nfds, 16, &timeout);
-	(void)poll(fds, (nfds_t)nfds, ms);
-	fb->be.ops->after_poll(&fb->be, NULL, 0);
-	sup_after_poll(sup, fds, nfds);
+	t_run_io(sup, fb, ms);
 }
 
 /* what domud wrote to the guest's console: frames of the given type */

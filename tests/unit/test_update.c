@@ -729,15 +729,7 @@ START_TEST(kill_in_switch)
 			ck_assert_uint_eq(s->domid, old);
 		} else {
 			/* the switch's restart, on the old slot */
-			ck_assert_int_eq(s->state, ST_STOPPING);
-			fake_shutdown(fb, "u", old, SR_POWEROFF);
-			run();
-			fake_destroy_done(fb, "u", old);
-			run();
-			ck_assert_int_eq(s->state, ST_STARTING);
-			fake_create_done(fb, "u", 1);
-			run();
-			ck_assert_int_eq(s->state, ST_RUNNING);
+			restarted(s);
 			ck_assert_int_eq(fb->ncreate, 1);
 		}
 		halt();
@@ -752,13 +744,7 @@ END_TEST
 static void
 run_io(int ms)
 {
-	struct pollfd fds[16];
-	int nfds = 0, timeout = ms;
-
-	sup_before_poll(sup, fds, &nfds, 16, &timeout);
-	(void)poll(fds, (nfds_t)nfds, ms);
-	fb->be.ops->after_poll(&fb->be, NULL, 0);
-	sup_after_poll(sup, fds, nfds);
+	t_run_io(sup, fb, ms);
 }
 
 /* a PTY for the next console domud opens; its master */
