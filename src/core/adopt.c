@@ -79,6 +79,40 @@ svc_take_over(struct service *s, uint32_t domid, struct err *e)
 }
 
 /*
+ * A domain the last domud left aside, tagged as a standby: a paused
+ * standby nobody waits for (destroyed; a new one is built once it is
+ * gone), or one a switch retired (it finishes its poweroff). 1 if it was.
+ */
+static int
+adopt_leftover(struct supervisor *sup, const struct be_found *f)
+{
+	struct err e = ERR_INIT;
+	struct service *s;
+
+	if (!f->standby || (strstr(f->name, BE_STANDBY_SUFFIX) == NULL &&
+	    strstr(f->name, BE_RETIRING_SUFFIX) == NULL))
+		return 0;
+	s = sup_find(sup, f->tag);
+	if (s != NULL && strstr(f->name, BE_RETIRING_SUFFIX)) {
+		struct rt_in in = { .domid = f->domid,
+		    .shutdown = f->shutdown || f->dying };
+
+		(void)retire_dispatch(s, RTE_LEFTOVER, &in);
+		return 1;
+	}
+	log_info("domain %u (%s), left aside by the last domud: destroying it",
+	    f->domid, f->name);
+	if (sup->be->ops->destroy(sup->be, f->tag, f->domid, &e) == -1)
+		log_warnx("domain %u: %s", f->domid, e.msg);
+	else if (s != NULL && strstr(f->name, BE_STANDBY_SUFFIX)) {
+		struct sb_in in = { .found = f };
+
+		(void)standby_dispatch(s, SBE_LEFTOVER, &in);
+	}
+	return 1;
+}
+
+/*
  * At start: find the domains a previous domud left running. Ours carry the
  * service's name, its fixed UUID and our tag; they are adopted as they are
  * (same domid, uptime going on). A domain with our name and UUID but no tag
@@ -135,23 +169,8 @@ sup_adopt(struct supervisor *sup)
 			err_clear(&e);
 			continue;
 		}
-		if (f->standby && strstr(f->name, BE_STANDBY_SUFFIX)) {
-			/* a paused domain nobody waits for: a new one is
-			 * built once this one is gone */
-			s = sup_find(sup, f->tag);
-			log_info("domain %u (%s), a standby of the last domud: "
-			    "destroying it", f->domid, f->name);
-			if (sup->be->ops->destroy(sup->be, f->tag, f->domid,
-			    &e) == -1)
-				log_warnx("domain %u: %s", f->domid, e.msg);
-			else if (s != NULL) {
-				struct sb_in in = { .found = f };
-
-				(void)standby_dispatch(s, SBE_LEFTOVER, &in);
-			}
-			err_clear(&e);
+		if (adopt_leftover(sup, f))
 			continue;
-		}
 		if (s == NULL) {
 			if (f->tag[0])
 				log_warnx("domain %u (%s) was started by domud for "
@@ -376,7 +395,8 @@ sup_reconcile(struct supervisor *sup)
 			    strcmp(f->name, s->conf->name) == 0)
 				named = f;
 			else if (f->dying && svc_uuid_ours(s, f->uuid) &&
-			    f->domid != s->sb.domid && (dying == NULL ||
+			    f->domid != s->sb.domid &&
+			    f->domid != s->rt.domid && (dying == NULL ||
 			    f->domid == s->dying_domid))
 				dying = f;
 		}

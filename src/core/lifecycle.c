@@ -414,20 +414,10 @@ fail_tail_take(struct service *s)
 	s->fail_wall = (int64_t)time(NULL);
 }
 
-/* the domain is gone: decide what comes next */
+/* what the service held of the domain that ran (health ended first) */
 static void
-after_end(struct service *s)
+run_release(struct service *s)
 {
-	int failure;
-
-	health_end(s);
-	if (s->health_stop) {
-		s->health_stop = 0;
-		if (s->after == AFTER_POLICY)
-			s->last_exit = EXIT_UNHEALTHY;
-	}
-	if (s->after == AFTER_POLICY && exit_is_failure(s->last_exit))
-		fail_tail_take(s);
 	s->domid = INVALID_DOMID_;
 	console_close(s->con);
 	s->con = NULL;
@@ -442,6 +432,23 @@ after_end(struct service *s)
 		s->net_active = 0;
 		net_service_down(s->sup->net);
 	}
+}
+
+/* the domain is gone: decide what comes next */
+static void
+after_end(struct service *s)
+{
+	int failure;
+
+	health_end(s);
+	if (s->health_stop) {
+		s->health_stop = 0;
+		if (s->after == AFTER_POLICY)
+			s->last_exit = EXIT_UNHEALTHY;
+	}
+	if (s->after == AFTER_POLICY && exit_is_failure(s->last_exit))
+		fail_tail_take(s);
+	run_release(s);
 	switch (s->after) {
 	case AFTER_REMOVE:
 		svc_set_state(s, ST_STOPPED);
@@ -614,6 +621,33 @@ a_restart(struct service *s, const struct be_event *ev)
 	svc_then(s, AFTER_RESTART);
 }
 
+/*
+ * A switch whose new domain booted ahead (update.c): the old one retires
+ * aside (retire.c) and the new one takes the name, so the downtime is a
+ * rename and an unpause, not the old one's stop. Without a booted standby,
+ * or when the old domain cannot step aside, a restart: stop, then start.
+ */
+static void
+a_handover(struct service *s, const struct be_event *ev)
+{
+	struct rt_in in = { .domid = s->domid };
+
+	if (s->sb.state != SB_READY || !s->sb.booted || s->sb.stale ||
+	    retire_dispatch(s, RTE_BEGIN, &in) == -1) {
+		a_restart(s, ev);
+		return;
+	}
+	health_end(s);
+	s->last_exit = EXIT_STOPPED;
+	run_release(s);
+	svc_then(s, AFTER_POLICY);
+	timing_begin(s);
+	/* a standby that fails its activation goes: a build follows, once
+	 * the retiring domain is gone (deps_ready) */
+	if (!start_from_standby(s))
+		svc_try_start(s);
+}
+
 /* already going down: start it again once it is */
 static void
 a_restart_when_down(struct service *s, const struct be_event *ev)
@@ -684,6 +718,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_destroy_half_made,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_start,
 	},
 	[ST_WAITING] = {
 		[EV_START] = a_ignore,
@@ -703,6 +738,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_ignore,
 	},
 	[ST_STARTING] = {
 		[EV_START] = a_ignore,
@@ -722,6 +758,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_ignore,
 	},
 	[ST_RUNNING] = {
 		[EV_START] = a_ignore,
@@ -741,6 +778,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_unhealthy,
+		[EV_HANDOVER] = a_handover,
 	},
 	[ST_STOPPING] = {
 		[EV_START] = a_ignore,
@@ -760,6 +798,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_deadline,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_restart_when_down,
 	},
 	[ST_DESTROYING] = {
 		[EV_START] = a_ignore,
@@ -779,6 +818,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_restart_when_down,
 	},
 	[ST_BACKOFF] = {
 		[EV_START] = a_start,
@@ -798,6 +838,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_start,
 	},
 	[ST_FAILED] = {
 		[EV_START] = a_start,
@@ -817,6 +858,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_DESTROY_HALF_MADE] = a_ignore,
 		[EV_DEADLINE] = a_ignore,
 		[EV_UNHEALTHY] = a_ignore,
+		[EV_HANDOVER] = a_start,
 	},
 };
 
@@ -872,7 +914,7 @@ sup_be_notify(void *arg, const struct be_event *ev)
 		    ev->type);
 		return;
 	}
-	if (standby_event(s, ev))
+	if (standby_event(s, ev) || retire_event(s, ev))
 		return;
 	/* a late event about a domain this service no longer runs */
 	if (ev->type != BE_CREATED && ev->type != BE_CREATE_FAILED &&

@@ -117,6 +117,7 @@ static const char *const ev_words[EV__N] = {
 	[EV_DESTROY_HALF_MADE] = "half made",
 	[EV_DEADLINE] = "shutdown_timeout",
 	[EV_UNHEALTHY] = "unhealthy",
+	[EV_HANDOVER] = "handover",
 };
 
 /* the states as the history names them: status shows destroying as
@@ -316,6 +317,14 @@ deps_ready(struct service *s, char *why, size_t whysz)
 {
 	size_t i;
 
+	/* a build waits for the domain a switch retired: it may hold the
+	 * disks the new one is given (a start from the standby does not) */
+	if (s->rt.state != RT_NONE && (s->sb.stale ||
+	    (s->sb.state != SB_READY && s->sb.state != SB_BOOTING))) {
+		snprintf(why, whysz, "its retiring domain %u", s->rt.domid);
+		return 0;
+	}
+
 	for (i = 0; i < s->conf->nafter; i++) {
 		struct service *d = sup_find(s->sup, s->conf->after[i]);
 
@@ -502,6 +511,7 @@ svc_free(struct service *s)
 		return;
 	health_end(s);
 	(void)standby_dispatch(s, SBE_DISCARD, NULL);
+	(void)retire_dispatch(s, RTE_DISCARD, NULL);
 	update_close(s);
 	console_close(s->con);
 	free(s->fail_tail);
@@ -707,8 +717,10 @@ sup_idle(struct supervisor *sup)
 	size_t i;
 
 	for (i = 0; i < sup->nsvcs; i++) {
-		/* a standby is never left behind (adoption would destroy it) */
-		if (sup->svcs[i]->sb.state != SB_NONE)
+		/* a standby is never left behind (adoption would destroy it),
+		 * nor a retiring domain */
+		if (sup->svcs[i]->sb.state != SB_NONE ||
+		    sup->svcs[i]->rt.state != RT_NONE)
 			return 0;
 		if (sup->keep_running && (sup->svcs[i]->state == ST_RUNNING ||
 		    sup->svcs[i]->state == ST_STOPPING))
@@ -761,6 +773,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 		health_before_poll(s, fds, nfds, max, timeout_ms);
 		update_before_poll(s, fds, nfds, max, timeout_ms);
 		standby_before_poll(s, now, fds, nfds, max, timeout_ms);
+		retire_before_poll(s, now, timeout_ms);
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
 			fds[*nfds].events = POLLIN;
@@ -937,6 +950,7 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 			sup_dispatch(s, EV_TIMER, NULL);
 		}
 		(void)standby_dispatch(s, SBE_TICK, NULL);
+		(void)retire_dispatch(s, RTE_TICK, NULL);
 		update_after_poll(s, fds, nfds);
 	}
 	if (sup->be->ops->list && sup->now >= sup->next_reconcile) {
@@ -950,7 +964,8 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	for (i = 0; i < sup->nsvcs; ) {
 		struct service *s = sup->svcs[i];
 
-		if (s->after == AFTER_REMOVE && s->state == ST_STOPPED) {
+		if (s->after == AFTER_REMOVE && s->state == ST_STOPPED &&
+		    s->rt.state == RT_NONE) {
 			svc_free(s);
 			memmove(&sup->svcs[i], &sup->svcs[i + 1],
 			    (sup->nsvcs - i - 1) * sizeof(*sup->svcs));

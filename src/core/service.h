@@ -51,6 +51,8 @@ enum svc_event {
 	EV_DESTROY_HALF_MADE,	/* at start: its domain was half made */
 	EV_DEADLINE,		/* daemon stop: shutdown_timeout is over */
 	EV_UNHEALTHY,		/* its probe failed (health_restart) */
+	EV_HANDOVER,		/* a switch: its standby, booted ahead, takes
+				 * over; the old domain retires (retire.c) */
 	EV__N
 };
 
@@ -140,6 +142,21 @@ enum sb_state {
 	SB_BOOTING,	/* a switch's, booted ahead (update_ahead = boot):
 			 * running until its agent answers, then ready */
 	SB__N
+};
+
+/* a domain handed over by a switch, powering off aside (retire.c) */
+enum rt_state {
+	RT_NONE,
+	RT_STOPPING,	/* renamed NAME@retiring, asked to shut down */
+	RT_DESTROYING,	/* shut down, or past stop_timeout */
+	RT__N
+};
+
+struct svc_retiring {
+	enum rt_state		 state;
+	uint32_t		 domid;
+	uint64_t		 deadline;	/* mono ms: destroyed then */
+	uint64_t		 retry_at;	/* a destroy that failed */
 };
 
 struct console;
@@ -233,6 +250,7 @@ struct service {
 	int			 dying_reported;
 	uint8_t			 run_uuid[16];	/* the UUID its domain holds */
 	struct svc_standby	 sb;		/* standby.c */
+	struct svc_retiring	 rt;		/* retire.c */
 	struct svc_update	 upd;		/* update.c, updstore.c */
 };
 

@@ -25,6 +25,8 @@ sup_domains(const struct supervisor *sup)
 	for (i = 0; i < sup->nsvcs; i++) {
 		if (sup->svcs[i]->sb.state != SB_NONE)
 			n++;
+		if (sup->svcs[i]->rt.state != RT_NONE)
+			n++;
 		switch (sup->svcs[i]->state) {
 		case ST_STARTING:
 		case ST_RUNNING:

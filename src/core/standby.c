@@ -32,7 +32,9 @@
 static int
 standby_wanted(const struct service *s)
 {
+	/* none beside a retiring domain: it may hold the disks it would */
 	return (s->conf->standby || s->upd.ahead) && s->sup->be->ops->activate &&
+	    s->rt.state == RT_NONE &&
 	    !s->sup->shutting_down && s->after != AFTER_REMOVE &&
 	    s->pending_conf == NULL && s->conflict_domid == 0;
 }

@@ -10,6 +10,7 @@
  *   lifecycle.c, destroy.c	s->state (sup_dispatch), s->destroy
  *   stopping.c		s->stop (stop_dispatch)
  *   standby.c		s->sb (standby_dispatch)
+ *   retire.c		s->rt (retire_dispatch)
  *   idle.c		s->idle (idle_dispatch)
  *   health.c		s->health (health_dispatch, health.h)
  * Beside them: service.c (the services, notes, history, verbs, the loop),
@@ -116,6 +117,34 @@ int		 standby_event(struct service *, const struct be_event *);
 void		 standby_before_poll(struct service *, uint64_t now,
 		    struct pollfd *, int *nfds, int max, int *timeout_ms);
 void		 standby_after_poll(struct service *, struct pollfd *, int nfds);
+
+/* retire.c: a domain handed over by a switch, a table of its own */
+enum rt_event {
+	RTE_BEGIN,		/* the handover: the service's domain retires */
+	RTE_TICK,		/* the loop's round: its deadline */
+	RTE_SHUTDOWN,		/* the backend: it shut down */
+	RTE_GONE,		/* the backend: it died, or is destroyed */
+	RTE_DESTROY_FAILED,
+	RTE_LEFTOVER,		/* adoption: one the last domud retired */
+	RTE_DISCARD,		/* its service is gone */
+	RTE__N
+};
+/* what an event brings: the domain (RTE_BEGIN, RTE_LEFTOVER) */
+struct rt_in {
+	uint32_t		 domid;
+	int			 shutdown;	/* RTE_LEFTOVER: it has already */
+	const struct be_event	*ev;
+};
+/* RTE_BEGIN: 0 when it retires, -1 when it cannot (it serves on) */
+typedef int rt_action(struct service *, const struct rt_in *);
+extern rt_action *const rt_table[RT__N][RTE__N];
+rt_action	 rt_ignore;
+int		 retire_dispatch(struct service *, enum rt_event,
+		    const struct rt_in *);
+/* a backend event about the retiring domain: dispatched, and 1 */
+int		 retire_event(struct service *, const struct be_event *);
+void		 retire_before_poll(struct service *, uint64_t now,
+		    int *timeout_ms);
 
 /* idle.c: memres idle, a table of its own */
 enum idle_event {

@@ -156,7 +156,7 @@ ahead_possible(const struct service *s)
 	return 1;
 }
 
-static void old_stops(struct service *);
+static void old_stops(struct service *, int);
 static void rollback(struct service *, const char *, int);
 
 /* the staged slot becomes the active one, on trial; its domain next */
@@ -210,7 +210,7 @@ a_switch(struct service *s, const char *unused)
 		svc_note(s, "update: slot %s's domain is built while domain %u "
 		    "serves", slot_names[slot], s->domid);
 	} else
-		old_stops(s);
+		old_stops(s, 0);
 	return 0;
 }
 
@@ -225,13 +225,14 @@ old_serves(const struct service *s)
 }
 
 /*
- * The switch stops the old domain: the record says first that it no
+ * The switch stops the old domain, or hands over to the new one booted
+ * ahead (the old one retires aside): the record says first that it no
  * longer serves, or a domud killed meanwhile would adopt the domain that
  * is powering off as the one that serves on and leave the service
  * stopped when it is gone
  */
 static void
-old_stops(struct service *s)
+old_stops(struct service *s, int handover)
 {
 	struct svc_update *u = &s->upd;
 
@@ -239,7 +240,7 @@ old_stops(struct service *s)
 		u->from_domid = 0;
 		record(s);
 	}
-	sup_dispatch(s, EV_RESTART, NULL);
+	sup_dispatch(s, handover ? EV_HANDOVER : EV_RESTART, NULL);
 }
 
 void
@@ -258,9 +259,14 @@ update_ahead_done(struct service *s, int ok)
 	if (!ok)
 		svc_note(s, "update: not built ahead (%s): the old domain stops "
 		    "first", s->sb.error[0] ? s->sb.error : "no standby");
+	else if (s->sb.booted) {
+		/* the handover, at the loop's next round (a_tick) */
+		u->ahead = AHEAD_BOOTED;
+		return;
+	}
 	/* the stop, then the start takes the standby (a rename and an
 	 * unpause) or, without one, builds the domain */
-	old_stops(s);
+	old_stops(s, 0);
 }
 
 /*
@@ -469,6 +475,12 @@ a_tick(struct service *s, const char *unused)
 	struct svc_update *u = &s->upd;
 	const char *why = NULL;
 
+	if (u->ahead == AHEAD_BOOTED) {
+		u->ahead = AHEAD_BUILT;
+		if (old_serves(s))
+			old_stops(s, 1);
+		return 0;
+	}
 	if (s->state != ST_RUNNING || u->trial_domid != s->domid)
 		return 0;
 	if (u->trial_end == 0 && !probed(s)) {

@@ -76,6 +76,8 @@ enum upd_ahead {
 	AHEAD_NONE,
 	AHEAD_BUILDING,
 	AHEAD_BUILT,	/* the start takes it: wanted until then */
+	AHEAD_BOOTED,	/* booted ahead too: the handover at the next round
+			 * (not from within its agent's answer) */
 };
 
 /*

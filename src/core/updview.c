@@ -76,7 +76,8 @@ update_json(const struct service *s, yajl_gen g)
 		if (u->ahead != AHEAD_NONE)
 			gen_kv_str(g, "domain", s->sb.state == SB_BOOTING ?
 			    "booting ahead" : u->ahead == AHEAD_BUILDING ?
-			    "building ahead" : s->sb.booted ?
+			    "building ahead" : u->ahead == AHEAD_BOOTED ?
+			    "booted, handing over" : s->sb.booted ?
 			    "booted, the old one stops" :
 			    "built, the old one stops");
 		gen_kv_int(g, "ends_in_s", u->trial_end == 0 ?

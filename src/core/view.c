@@ -248,6 +248,9 @@ svc_status_json(struct service *s, yajl_gen g, int flags)
 		gen_kv_str(g, "description", s->conf->description);
 	if (s->conf->standby || s->sb.state != SB_NONE)
 		standby_json(s, g);
+	/* a switch's old domain, powering off aside */
+	if (s->rt.state != RT_NONE)
+		gen_kv_int(g, "retiring_domid", s->rt.domid);
 	if (s->upd.dir != NULL) {
 		/* update = yes: the slot it runs from (update status: all) */
 		gen_kv_str(g, "slot", s->upd.active ? "b" : "a");

@@ -27,7 +27,10 @@
  * flipped.
  */
 #define BE_STANDBY_SUFFIX	"@standby"
-#define BE_NAME_MAX		(SERVICE_NAME_MAX + sizeof(BE_STANDBY_SUFFIX))
+/* a domain a switch handed over: powering off under this name, tagged as a
+ * standby (a domain no service waits for) */
+#define BE_RETIRING_SUFFIX	"@retiring"
+#define BE_NAME_MAX		(SERVICE_NAME_MAX + sizeof(BE_RETIRING_SUFFIX))
 #define BE_SHA256_LEN		32
 
 static inline void
@@ -264,6 +267,11 @@ struct backend_ops {
 	/* a standby becomes the service's domain: renamed to svc, tagged as
 	 * running, unpaused; quick, synchronous. NULL: no standbys */
 	int	(*activate)(struct backend *, const char *svc, uint32_t domid,
+		    struct err *);
+	/* the service's domain steps aside for its standby: renamed
+	 * svc@retiring, tagged as a standby; quick, synchronous. NULL: no
+	 * handover (the old domain stops first) */
+	int	(*retire)(struct backend *, const char *svc, uint32_t domid,
 		    struct err *);
 	/* pause (1) or unpause (0) a running domain; quick, synchronous */
 	int	(*pause)(struct backend *, uint32_t domid, int pause,

@@ -393,6 +393,27 @@ xb_activate(struct backend *be, const char *svc, uint32_t domid,
 	return 0;
 }
 
+/* the service's name freed for its standby; the tag makes the next
+ * domud finish it off if this one dies first */
+int
+xb_retire(struct backend *be, const char *svc, uint32_t domid,
+    struct err *e)
+{
+	struct xenbe *xb = xb_of(be);
+	char to[BE_NAME_MAX];
+	int rc;
+
+	snprintf(to, sizeof(to), "%s%s", svc, BE_RETIRING_SUFFIX);
+	if ((rc = libxl_domain_rename(xb->ctx, domid, svc, to)) != 0)
+		return xb_err(xb, e, rc, "renaming the domain aside");
+	if (store_tag(xb, svc, domid, 1, e) == -1) {
+		/* it serves on under its own name */
+		(void)libxl_domain_rename(xb->ctx, domid, to, svc);
+		return -1;
+	}
+	return 0;
+}
+
 int
 xb_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
 {

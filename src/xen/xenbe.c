@@ -176,6 +176,7 @@ static const struct backend_ops xenbe_ops = {
 	.devices = xb_devices,
 	.pause = xb_pause,
 	.activate = xb_activate,
+	.retire = xb_retire,
 	.check = xb_check,
 	.pool_ensure = xb_pool_ensure,
 	.pool_remove = xb_pool_remove,

@@ -106,6 +106,8 @@ int	xb_create(struct backend *, const struct be_domain_spec *,
 void	xb_builders_reap(struct xenbe *);
 int	xb_activate(struct backend *, const char *svc, uint32_t domid,
 	    struct err *);
+int	xb_retire(struct backend *, const char *svc, uint32_t domid,
+	    struct err *);
 int	xb_pause(struct backend *, uint32_t domid, int pause, struct err *);
 int	xb_shutdown(struct backend *, const char *svc, uint32_t domid,
 	    struct err *);

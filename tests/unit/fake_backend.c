@@ -336,6 +336,22 @@ f_activate(struct backend *be, const char *svc, uint32_t domid,
 }
 
 static int
+f_retire(struct backend *be, const char *svc, uint32_t domid,
+    struct err *e)
+{
+	struct fake_backend *f = (struct fake_backend *)be;
+	struct fake_dom *d = fake_dom(f, domid);
+
+	if (f->fail_retire_now)
+		return err_set(e, 1, "renaming the domain aside: fake failure");
+	if (d == NULL)
+		return err_set(e, ENOENT, "no domain %u", domid);
+	snprintf(d->name, sizeof(d->name), "%s%s", svc, BE_RETIRING_SUFFIX);
+	f->nretire++;
+	return 0;
+}
+
+static int
 f_pause(struct backend *be, uint32_t domid, int pause, struct err *e)
 {
 	struct fake_backend *f = (struct fake_backend *)be;
@@ -381,6 +397,7 @@ static const struct backend_ops fake_ops = {
 	.devices = f_devices,
 	.pause = f_pause,
 	.activate = f_activate,
+	.retire = f_retire,
 	.check = f_check,
 	.pools = f_pools,
 	.pool_ensure = f_pool_ensure,

@@ -55,6 +55,8 @@ struct fake_backend {
 	int		 nstandby;		/* create() of a standby */
 	int		 nactivate;		/* activate() done */
 	int		 fail_activate_now;	/* activate() returns -1 */
+	int		 nretire;		/* retire() done */
+	int		 fail_retire_now;	/* retire() returns -1 */
 	struct be_pool	 pools[8];		/* what pools() reports */
 	size_t		 npools;
 	int		 npool_made, npool_removed;

@@ -126,7 +126,7 @@ START_TEST(lifecycle_every_cell_written)
 				nact++;
 		}
 	/* the actions of the table, as the walk below expects them */
-	ck_assert_int_eq(nact, 33);
+	ck_assert_int_eq(nact, 39);
 }
 END_TEST
 
@@ -144,6 +144,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_RESTORE_FAILED] = ST_FAILED,
 		[EV_DESTROY_HALF_MADE] = ST_DESTROYING, [EV_DEADLINE] = IGN,
 		[EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = ST_STARTING,
 	},
 	[ST_WAITING] = {
 		[EV_START] = IGN, [EV_STOP] = ST_STOPPED, [EV_RESTART] = IGN,
@@ -153,6 +154,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_TIMER] = IGN, [EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = IGN,
 	},
 	[ST_STARTING] = {
 		/* a stop while libxl creates: stopped once it is up */
@@ -164,6 +166,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = IGN,
 	},
 	[ST_RUNNING] = {
 		[EV_START] = IGN, [EV_STOP] = ST_STOPPING,
@@ -174,6 +177,8 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_TIMER] = IGN, [EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = ST_STOPPING,
+		/* no standby booted ahead: the restart */
+		[EV_HANDOVER] = ST_STOPPING,
 	},
 	[ST_STOPPING] = {
 		[EV_START] = IGN, [EV_STOP] = IGN, [EV_RESTART] = ST_STOPPING,
@@ -184,6 +189,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = ST_DESTROYING, [EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = ST_STOPPING,
 	},
 	[ST_DESTROYING] = {
 		[EV_START] = IGN, [EV_STOP] = IGN,
@@ -195,6 +201,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_ADOPTED] = IGN, [EV_RESTORE_FAILED] = IGN,
 		[EV_DESTROY_HALF_MADE] = IGN, [EV_DEADLINE] = IGN,
 		[EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = ST_DESTROYING,
 	},
 	[ST_BACKOFF] = {
 		[EV_START] = ST_STARTING, [EV_STOP] = ST_STOPPED,
@@ -205,6 +212,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = ST_STARTING,
 	},
 	[ST_FAILED] = {
 		[EV_START] = ST_STARTING, [EV_STOP] = ST_STOPPED,
@@ -215,6 +223,7 @@ static const int lifecycle_next[ST__N][EV__N] = {
 		[EV_AUTOSTART] = IGN, [EV_ADOPTED] = IGN,
 		[EV_RESTORE_FAILED] = IGN, [EV_DESTROY_HALF_MADE] = IGN,
 		[EV_DEADLINE] = IGN, [EV_UNHEALTHY] = IGN,
+		[EV_HANDOVER] = ST_STARTING,
 	},
 };
 
@@ -470,6 +479,113 @@ START_TEST(standby_walk)
 }
 END_TEST
 
+/* ---- retire (retire.c) ---------------------------------------------------- */
+
+START_TEST(retire_every_cell_written)
+{
+	int st, ev, nact = 0;
+
+	for (st = 0; st < RT__N; st++)
+		for (ev = 0; ev < RTE__N; ev++) {
+			ck_assert_msg(rt_table[st][ev] != NULL,
+			    "retire[%d][%d] is empty", st, ev);
+			if (rt_table[st][ev] != rt_ignore)
+				nact++;
+		}
+	ck_assert_int_eq(nact, 12);
+}
+END_TEST
+
+/* the state after each pair (a deadline and a retry that are due), what
+ * it answers, and whether it asked for a shutdown or a destroy */
+static const struct {
+	int	 state;		/* -1: the no-op */
+	int	 ret;
+	int	 shutdown, destroy;
+} rt_next_of[RT__N][RTE__N] = {
+	[RT_NONE] = {
+		[RTE_BEGIN] = { RT_STOPPING, 0, 1, 0 },
+		[RTE_TICK] = { -1, 0, 0, 0 },
+		[RTE_SHUTDOWN] = { -1, 0, 0, 0 },
+		[RTE_GONE] = { -1, 0, 0, 0 },
+		[RTE_DESTROY_FAILED] = { -1, 0, 0, 0 },
+		/* adopted, then asked again */
+		[RTE_LEFTOVER] = { RT_STOPPING, 0, 1, 0 },
+		[RTE_DISCARD] = { -1, 0, 0, 0 },
+	},
+	[RT_STOPPING] = {
+		/* one at a time: the second handover is a restart */
+		[RTE_BEGIN] = { RT_STOPPING, -1, 0, 0 },
+		[RTE_TICK] = { RT_DESTROYING, 0, 0, 1 },
+		[RTE_SHUTDOWN] = { RT_DESTROYING, 0, 0, 1 },
+		[RTE_GONE] = { RT_NONE, 0, 0, 0 },
+		[RTE_DESTROY_FAILED] = { RT_STOPPING, 0, 0, 0 },
+		[RTE_LEFTOVER] = { -1, 0, 0, 0 },
+		[RTE_DISCARD] = { RT_DESTROYING, 0, 0, 1 },
+	},
+	[RT_DESTROYING] = {
+		[RTE_BEGIN] = { RT_DESTROYING, -1, 0, 0 },
+		[RTE_TICK] = { RT_DESTROYING, 0, 0, 1 },
+		[RTE_SHUTDOWN] = { -1, 0, 0, 0 },
+		[RTE_GONE] = { RT_NONE, 0, 0, 0 },
+		[RTE_DESTROY_FAILED] = { RT_DESTROYING, 0, 0, 0 },
+		[RTE_LEFTOVER] = { -1, 0, 0, 0 },
+		[RTE_DISCARD] = { -1, 0, 0, 0 },
+	},
+};
+
+START_TEST(retire_walk)
+{
+	int st, ev;
+
+	for (st = 0; st < RT__N; st++)
+		for (ev = 0; ev < RTE__N; ev++) {
+			struct service *s = t_sup("");
+			struct be_event bev;
+			struct rt_in in = { .domid = 40, .ev = &bev };
+			struct svc_retiring before;
+			int want = rt_next_of[st][ev].state, ret;
+			int nsh, nde;
+
+			fake_dom_add(fb, "a", 40, NULL);
+			s->rt.state = st;
+			s->rt.domid = st == RT_NONE ? 0 : 40;
+			/* due: its deadline, a destroy to try again */
+			s->rt.deadline = s->sup->now;
+			s->rt.retry_at = s->sup->now;
+			memset(&bev, 0, sizeof(bev));
+			strlcpy_(bev.svc, "a", sizeof(bev.svc));
+			bev.domid = 40;
+			strlcpy_(bev.err.msg, "walked", sizeof(bev.err.msg));
+			before = s->rt;
+			nsh = fb->nshutdown;
+			nde = fb->ndestroy;
+			ck_assert_msg((want == -1) == (rt_table[st][ev] ==
+			    rt_ignore), "retire[%d][%d]: table and walk "
+			    "disagree", st, ev);
+			ret = retire_dispatch(s, ev, &in);
+			ck_assert_int_eq(ret, rt_next_of[st][ev].ret);
+			if (want == -1)
+				ck_assert(memcmp(&before, &s->rt,
+				    sizeof(before)) == 0);
+			else
+				ck_assert_msg((int)s->rt.state == want,
+				    "retire[%d][%d]: %d, not %d", st, ev,
+				    s->rt.state, want);
+			ck_assert_int_eq(fb->nshutdown - nsh,
+			    rt_next_of[st][ev].shutdown);
+			ck_assert_int_eq(fb->ndestroy - nde,
+			    rt_next_of[st][ev].destroy);
+			if (ev == RTE_BEGIN && st == RT_NONE)
+				ck_assert_str_eq(fake_dom(fb, 40)->name,
+				    "a@retiring");
+			/* its domain is not the service's to destroy */
+			s->rt.state = RT_NONE;
+			t_sup_free();
+		}
+}
+END_TEST
+
 /* ---- idle (idle.c) --------------------------------------------------------- */
 
 START_TEST(idle_every_cell_written)
@@ -698,6 +814,10 @@ tables_suite(void)
 	tc = tcase_create("standby");
 	tcase_add_test(tc, standby_every_cell_written);
 	tcase_add_test(tc, standby_walk);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("retire");
+	tcase_add_test(tc, retire_every_cell_written);
+	tcase_add_test(tc, retire_walk);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("idle");
 	tcase_add_test(tc, idle_every_cell_written);

@@ -19,6 +19,7 @@
 #include "chan/frame.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "core/events.h"
 #include "core/metrics.h"
 #include "core/supervisor.h"
 #include "fake_backend.h"
@@ -162,6 +163,23 @@ restarted(struct service *s)
 	fake_create_done(fb, "u", 1);
 	run();
 	ck_assert_int_eq(s->state, ST_RUNNING);
+}
+
+/* an event of the history into state `to`, its reason beginning with
+ * `why` */
+static int
+went(const char *to, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < sup->events.n; i++) {
+		const struct event *e = events_at(&sup->events, i);
+
+		if (strcmp(e->to, to) == 0 &&
+		    strncmp(e->reason, why, strlen(why)) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* the service's status (its slot) and the metrics hold what */
@@ -820,7 +838,7 @@ START_TEST(switch_boots_ahead)
 	struct service *s;
 	char path[1024];
 	uint32_t old, domid;
-	int m_old, m_new, i;
+	int m_old, m_new, i, nsh;
 
 	dir = t_tmpdir();
 	boot("memres = yes\n");
@@ -829,32 +847,147 @@ START_TEST(switch_boots_ahead)
 	old = s->domid;
 	ck_assert_int_eq(stage(s, "kernel v2"), 0);
 	domid = booted_ahead(s, &m_new);
+	nsh = fb->nshutdown;
 	agent_hello(m_new);
-	for (i = 0; i < 40 && s->sb.state == SB_BOOTING; i++)
+	for (i = 0; i < 40 && s->domid == old; i++)
 		run_io(20);
-	/* answered: paused, and the old one stops now */
-	ck_assert_int_eq(s->sb.state, SB_READY);
-	ck_assert_int_eq(s->sb.booted, 1);
-	ck_assert_int_eq(fake_dom(fb, domid)->paused, 1);
-	ck_assert_int_eq(s->state, ST_STOPPING);
-	snprintf(path, sizeof(path), "%s/u.log.next", dir);
-	ck_assert(file_has(path, "NEW-BOOT-LINE"));
-	fake_shutdown(fb, "u", old, SR_POWEROFF);
-	run();
-	fake_destroy_done(fb, "u", old);
-	run();
-	/* the handover: renamed and unpaused; its boot's log is the run's */
+	/* answered, paused, then at the next round the handover: the old
+	 * domain steps aside, unstopped, and the new one takes its name */
 	ck_assert_int_eq(s->state, ST_RUNNING);
 	ck_assert_uint_eq(s->domid, domid);
 	ck_assert_int_eq(fb->nactivate, 1);
+	ck_assert_int_eq(fb->nretire, 1);
+	ck_assert_int_eq(fake_dom(fb, domid)->paused, 0);
+	ck_assert_str_eq(fake_dom(fb, domid)->name, "u");
+	ck_assert_str_eq(fake_dom(fb, old)->name, "u@retiring");
+	ck_assert_int_eq(s->rt.state, RT_STOPPING);
+	ck_assert_uint_eq(s->rt.domid, old);
+	ck_assert_int_eq(fb->nshutdown, nsh + 1);
+	ck_assert(status_says(s, "\"retiring_domid\":"));
+	ck_assert(went("starting", "handover"));
+	ck_assert(!went("stopping", ""));
+	/* its boot's log is the run's */
 	ck_assert_ptr_null(s->sb.con);
 	snprintf(path, sizeof(path), "%s/u.log", dir);
 	ck_assert(file_has(path, "NEW-BOOT-LINE"));
 	snprintf(path, sizeof(path), "%s/u.log.next", dir);
 	ck_assert_int_eq(access(path, F_OK), -1);
+	/* the old one powers off aside and is destroyed then; no standby is
+	 * built beside it meanwhile */
+	fake_shutdown(fb, "u", old, SR_POWEROFF);
+	run();
+	ck_assert_int_eq(s->rt.state, RT_DESTROYING);
+	ck_assert_uint_eq(fb->last_destroy, old);
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	ck_assert_uint_eq(s->domid, domid);
+	fake_destroy_done(fb, "u", old);
+	run();
+	ck_assert_int_eq(s->rt.state, RT_NONE);
 	ck_assert_uint_eq(s->upd.trial_domid, domid);
 	window_ends(s);
 	ck_assert_str_eq(s->upd.last_result, "committed");
+	close(m_old);
+	close(m_new);
+	halt();
+	t_rmtree(dir);
+}
+END_TEST
+
+/* booted ahead, its agent answered: the handover at the next round */
+static void
+handed_over(struct service *s, uint32_t old, uint32_t domid, int m_new)
+{
+	int i;
+
+	agent_hello(m_new);
+	for (i = 0; i < 40 && s->domid == old; i++)
+		run_io(20);
+	ck_assert_uint_eq(s->domid, domid);
+	ck_assert_int_eq(s->rt.state, RT_STOPPING);
+}
+
+/*
+ * The retiring domain may still hold the old slot's disks: a rollback's
+ * build waits until it is gone. A domud killed while one retires finds it
+ * (its name, its tag) and sees its poweroff through.
+ */
+START_TEST(handover_retiring_domain)
+{
+	struct service *s;
+	struct be_found *f;
+	uint8_t uuid[16];
+	uint32_t old, domid;
+	int m_old, m_new, ncreate, nsh;
+
+	dir = t_tmpdir();
+	boot("memres = yes\n");
+	m_old = next_console();
+	s = up();
+	old = s->domid;
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	domid = booted_ahead(s, &m_new);
+	handed_over(s, old, domid, m_new);
+	/* the new version crashes in its trial: back to slot a, once the
+	 * old domain is gone */
+	ncreate = fb->ncreate;
+	fake_shutdown(fb, "u", domid, SR_CRASH);
+	run();
+	fake_destroy_done(fb, "u", domid);
+	run();
+	ck_assert_str_eq(s->upd.last_result, "rolled-back");
+	ck_assert_int_eq(s->upd.active, 0);
+	ck_assert_int_eq(s->state, ST_WAITING);
+	ck_assert_int_eq(fb->ncreate, ncreate);
+	ck_assert_int_eq(s->sb.state, SB_NONE);	/* nor a standby */
+	fake_shutdown(fb, "u", old, SR_POWEROFF);
+	run();
+	fake_destroy_done(fb, "u", old);
+	run();
+	ck_assert_int_eq(s->rt.state, RT_NONE);
+	ck_assert_int_eq(s->state, ST_STARTING);
+	ck_assert_int_eq(fb->ncreate, ncreate + 1);
+	fake_create_done(fb, "u", 1);
+	run();
+	ck_assert_int_eq(s->state, ST_RUNNING);
+	close(m_old);
+	close(m_new);
+	halt();
+	t_rmtree(dir);
+
+	/* killed while the old domain retires */
+	dir = t_tmpdir();
+	boot("memres = yes\n");
+	m_old = next_console();
+	s = up();
+	old = s->domid;
+	memcpy(uuid, s->conf->uuid, sizeof(uuid));
+	ck_assert_int_eq(stage(s, "kernel v2"), 0);
+	domid = booted_ahead(s, &m_new);
+	handed_over(s, old, domid, m_new);
+	halt();
+	boot("memres = yes\n");
+	f = &fb->found[fb->nfound++];
+	memset(f, 0, sizeof(*f));
+	f->domid = old;
+	strcpy(f->name, "u@retiring");
+	memcpy(f->uuid, uuid, sizeof(uuid));
+	strcpy(f->tag, "u");
+	f->standby = 1;
+	f->has_config = 1;
+	(void)fake_dom_add(fb, "u@retiring", old, uuid);
+	nsh = fb->nshutdown;
+	sup_adopt(sup);
+	s = sup_find(sup, "u");
+	ck_assert_int_eq(s->rt.state, RT_STOPPING);
+	ck_assert_uint_eq(s->rt.domid, old);
+	ck_assert_int_eq(fb->nadopt, 1);
+	ck_assert_int_eq(fb->nshutdown, nsh + 1);
+	ck_assert_int_eq(fb->ndestroy, 0);
+	/* past its stop_timeout: destroyed */
+	s->rt.deadline = mono_ms();
+	run();
+	ck_assert_int_eq(s->rt.state, RT_DESTROYING);
+	ck_assert_uint_eq(fb->last_destroy, old);
 	close(m_old);
 	close(m_new);
 	halt();
@@ -1366,6 +1499,7 @@ update_suite(void)
 	tcase_add_test(tc, kill_in_switch);
 	tcase_add_test(tc, switch_boots_ahead);
 	tcase_add_test(tc, boot_ahead_failure_keeps_old);
+	tcase_add_test(tc, handover_retiring_domain);
 	tcase_add_test(tc, crash_at_every_write);
 	tcase_add_test(tc, crash_at_every_write_with_data);
 	tcase_add_test(tc, data_snapshot_restore_commit);

@@ -20,8 +20,8 @@
 # then upd without its data volume: update/boot-ahead (a version that
 # panics while it boots ahead is rolled back, the old domain untouched),
 # update/ahead (the switch boots va's domain while the old one serves) and
-# bench update_downtime (from the old domain's stop to the new one's ready,
-# against a restart of the same service).
+# bench update_downtime (from the moment the old domain stops serving to the
+# new one's ready, against a restart of the same service).
 . /e2e/scenarios/lib/domud.sh
 
 STORE=/var/lib/domud/update/upd
@@ -114,8 +114,9 @@ new_run() { until_s "$3" is_new_run "$1" "$2"; }
 # the service's events as domuctl events -f sees them: the follower first
 # replays older ones, so each measure takes the first matching event since
 # stamp_start by the event's own time (its [N.NNNs] since boot, domud's
-# clock of the change itself); the downtime is from the old domain's stop
-# (-> stopping) to the new one's ready (its agent answered)
+# clock of the change itself); the downtime is from the moment the old
+# domain stops serving (its stop, -> stopping; or the handover, -> starting
+# (handover)) to the new one's ready (its agent answered)
 stamp_start() {
   T_EV=$(up)
   domuctl events -f upd > "$W/ev.ts" 2>/dev/null &
@@ -127,6 +128,7 @@ ev_at() { # PATTERN: the seconds since boot of the first such event since stamp_
     t = substr($0, RSTART + 1, RLENGTH - 3) + 0; if (t >= t0) { print t; exit } }' "$W/ev.ts"
 }
 stopped_at() { ev_at ' -> stopping '; }
+retired() { ! xl list "$1" > /dev/null 2>&1; }   # DOMID: gone from Xen
 ready_at() { ev_at ' -> ready '; }
 has_ready() { [ -n "$(ready_at)" ]; }
 ms_from() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%d", (b - a) * 1000}'; }   # A B (seconds)
@@ -340,8 +342,10 @@ done
 # under its standby name until its agent answers. update/boot-ahead: a
 # version that panics at boot is rolled back before the old domain is
 # touched. update/ahead: va booted ahead, then the handover (the bench's
-# switch half: stop, rename, unpause); each half from the old domain's
-# stop event to the new one's ready event (its agent answered)
+# switch half: the old domain renamed aside to power off there, the new one
+# renamed and unpaused): from the handover's event (-> starting) to the new
+# one's ready event (its agent answered); the restart half from its stop
+# event (-> stopping) to the same
 KERNEL=$K CMDX="e2e.agent=1 e2e.mount=xvdb" RAMDISK=$R svc_ini upd up-v1 "memres = yes" "autostart = yes" \
   "restart = on-failure" "stop_timeout = 5s" "update = yes" \
   "update_key = $W/key.pub" "update_window = ${WINDOW}s" \
@@ -395,12 +399,18 @@ if stage "$W/va.json"; then
   stamp_start; t_sw=$(up)
   if domuctl update switch upd > "$W/switch.out" 2>&1 && new_run "$d0" up-va 240 &&
      until_s 120 has_ready; then
-    t_rd=$(ready_at); sw_all=$(ms_from "$t_sw" "$t_rd"); t_stop=$(stopped_at)
-    [ -n "$t_stop" ] && sw=$(ms_from "$t_stop" "$t_rd")
-    # booted before the stop; the start was the standby's rename
+    t_rd=$(ready_at); sw_all=$(ms_from "$t_sw" "$t_rd"); t_ho=$(ev_at ' -> starting .handover')
+    [ -n "$t_ho" ] && sw=$(ms_from "$t_ho" "$t_rd")
+    # booted ahead, then the handover: the old domain was never stopped
+    # as the service's (it retired aside), the start was the standby's
+    [ -n "$t_ho" ] || a_why="$a_why no handover: $(grep -- '-> stopping\|-> starting' "$W/ev.ts" | tail -n 1 | head -c 200);"
+    [ -z "$(stopped_at)" ] || a_why="$a_why the old domain was stopped first: $(grep -- ' -> stopping ' "$W/ev.ts" | tail -n 1 | head -c 200);"
     [ -n "$(ev_at 'standby renamed and unpaused')" ] ||
       a_why="$a_why the start was not the standby's: $(grep -- '-> running\|-> ready' "$W/ev.ts" | tail -n 1 | head -c 200);"
     grep -q "domain [0-9]* booted ahead in" "$DOMUD_LOG" || a_why="$a_why va was not booted ahead;"
+    grep -q "update: domain $d0 retires" "$DOMUD_LOG" || a_why="$a_why domain $d0 did not retire;"
+    # it powers off aside and is destroyed; no domain of it is left
+    until_s 60 retired "$d0" || a_why="$a_why domain $d0 is still there: $(xl list | tr -s ' ' | tr '\n' ';' | head -c 200);"
   else
     a_why="$a_why switch to va: $(tr '\n' ' ' < "$W/switch.out" | head -c 200);"
   fi
@@ -411,13 +421,13 @@ else
   a_why="$a_why stage of va: $(head -c 200 "$W/stage.out");"
 fi
 if [ -z "$a_why" ] && [ -n "$sw" ]; then
-  pass update/ahead "va's domain booted ahead while o-swupdate served, then a stop, a rename and an unpause; committed"
+  pass update/ahead "va's domain booted ahead while o-swupdate served, then the handover (domain $d0 retired aside, powered off, destroyed), committed"
 else
   fail update/ahead "$a_why sw=$sw"
   show_log 30
 fi
 if [ -n "$sw" ] && [ -n "$rs" ]; then
-  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=$sw_all how=booted-ahead:stop+rename+unpause,restart:stop+create+boot to=ready"
+  bench update_downtime "switch_ms=$sw restart_ms=$rs ratio=$(awk -v a="$sw" -v b="$rs" 'BEGIN{printf "%.2f", b ? a / b : 0}') switch_total_ms=$sw_all how=booted-ahead:retire+rename+unpause,restart:stop+create+boot to=ready"
 else
   info "update_downtime: no figure (switch_ms=$sw restart_ms=$rs)"
 fi
