@@ -566,6 +566,23 @@ a_died(struct service *s, const struct be_event *ev)
 	after_end(s);
 }
 
+/*
+ * destroying, and Xen says the domain is dead: libxl's destroy may still
+ * be taking its devices down (their hotplug scripts). The next domain
+ * waits for that: its own block script would wait on the old one's lock,
+ * and a slow board times it out.
+ */
+static void
+a_died_destroying(struct service *s, const struct be_event *ev)
+{
+	if (s->destroy.inflight) {
+		log_info("%s: domain %u is dead; its destroy finishes first",
+		    s->conf->name, s->domid);
+		return;
+	}
+	a_died(s, ev);
+}
+
 static void
 a_destroyed(struct service *s, const struct be_event *ev)
 {
@@ -808,7 +825,7 @@ action_fn *const sup_lifecycle[ST__N][EV__N] = {
 		[EV_CREATED] = a_ignore,
 		[EV_CREATE_FAILED] = a_ignore,
 		[EV_SHUTDOWN] = a_ignore,
-		[EV_DIED] = a_died,
+		[EV_DIED] = a_died_destroying,
 		[EV_DESTROYED] = a_destroyed,
 		[EV_DESTROY_FAILED] = a_destroy_failed,
 		[EV_TIMER] = a_destroy_timer,

@@ -199,8 +199,13 @@ retire_event(struct service *s, const struct be_event *ev)
 	    ev->type == BE_CREATED || ev->type == BE_CREATE_FAILED)
 		return 0;
 	switch (ev->type) {
-	case BE_DESTROYED:
 	case BE_DIED:
+		/* our destroy under way: its end says when its devices (the
+		 * old slot's disks) are down, not its death */
+		if (s->rt.state == RT_DESTROYING && s->rt.retry_at == 0)
+			break;
+		/* FALLTHROUGH */
+	case BE_DESTROYED:
 		(void)retire_dispatch(s, RTE_GONE, &in);
 		break;
 	case BE_SHUTDOWN:

@@ -525,8 +525,12 @@ standby_event(struct service *s, const struct be_event *ev)
 	    ev->domid != s->sb.domid || ev->domid == s->domid)
 		return 0;
 	switch (ev->type) {
-	case BE_DESTROYED:
 	case BE_DIED:
+		/* being destroyed: gone when the destroy (its devices) is */
+		if (s->sb.state == SB_DESTROYING)
+			break;
+		/* FALLTHROUGH */
+	case BE_DESTROYED:
 		(void)standby_dispatch(s, SBE_GONE, &in);
 		break;
 	case BE_SHUTDOWN:

@@ -1082,10 +1082,16 @@ START_TEST(stale_events_ignored)
 	run();
 	fake_died(fb, "a", old);
 	run();
+	/* dead, but libxl's destroy still takes its devices down: the next
+	 * domain after it */
+	ck_assert_int_eq(s->state, ST_DESTROYING);
+	ck_assert_int_eq(fb->ncreate, 1);
+	fake_destroy_done(fb, "a", old);
+	run();
 	ck_assert_int_eq(s->state, ST_STARTING);
 	fake_create_done(fb, "a", 1);
 	run();
-	/* the destroy of the old domain completes late: no effect */
+	/* late events about the old domain, or no domain of ours: none */
 	fake_destroy_done(fb, "a", old);
 	fake_died(fb, "a", old);
 	fake_died(fb, "ghost", 99);

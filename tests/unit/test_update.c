@@ -941,6 +941,11 @@ START_TEST(handover_retiring_domain)
 	ck_assert_int_eq(s->sb.state, SB_NONE);	/* nor a standby */
 	fake_shutdown(fb, "u", old, SR_POWEROFF);
 	run();
+	/* dead, its destroy (its disks) not done yet: still waiting */
+	fake_died(fb, "u", old);
+	run();
+	ck_assert_int_eq(s->rt.state, RT_DESTROYING);
+	ck_assert_int_eq(s->state, ST_WAITING);
 	fake_destroy_done(fb, "u", old);
 	run();
 	ck_assert_int_eq(s->rt.state, RT_NONE);
