@@ -421,7 +421,7 @@ else
   a_why="$a_why stage of va: $(head -c 200 "$W/stage.out");"
 fi
 if [ -z "$a_why" ] && [ -n "$sw" ]; then
-  pass update/ahead "va's domain booted ahead while o-swupdate served, then the handover (domain $d0 retired aside, powered off, destroyed), committed"
+  pass update/ahead "va's domain booted ahead while o-swupdate served, then the handover: domain $d0 retired aside and went ($(sed -n "s/.*retiring domain $d0 destroyed: //p" "$DOMUD_LOG" | head -n 1)), va committed"
 else
   fail update/ahead "$a_why sw=$sw"
   show_log 30
