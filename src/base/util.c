@@ -337,14 +337,19 @@ base64_encode(const uint8_t *in, size_t n, char *out)
 	return o;
 }
 
+/*
+ * Padding optional; when there is some, it completes the last group of
+ * four and ends the input (nothing after it: "QQ==!!!" is refused)
+ */
 long
 base64_decode(const char *in, uint8_t *out, size_t max)
 {
 	uint32_t acc = 0;
 	long o = 0;
 	int bits = 0;
+	size_t n = 0, pad = 0;
 
-	for (; *in && *in != '='; in++) {
+	for (; *in && *in != '='; in++, n++) {
 		const char *t =
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 		const char *p = strchr(t, *in);
@@ -360,6 +365,11 @@ base64_decode(const char *in, uint8_t *out, size_t max)
 			out[o++] = (uint8_t)(acc >> bits);
 		}
 	}
+	while (in[pad] == '=')
+		pad++;
+	if (n % 4 == 1 || in[pad] != '\0' ||
+	    (pad && (pad > 2 || (n + pad) % 4 != 0)))
+		return -1;
 	return o;
 }
 

@@ -189,6 +189,16 @@ START_TEST(exec_request_and_base64)
 	base64_encode((const uint8_t *)"hi!?", 4, b64);
 	ck_assert_str_eq(b64, "aGkhPw==");
 	ck_assert_int_eq(base64_decode("a$==", back, sizeof(back)), -1);
+	/* review finding 8: nothing after the padding, and padding only
+	 * where it completes a group */
+	ck_assert_int_eq(base64_decode("QQ==", back, sizeof(back)), 1);
+	ck_assert_int_eq(back[0], 'A');
+	ck_assert_int_eq(base64_decode("QQ", back, sizeof(back)), 1);
+	ck_assert_int_eq(base64_decode("QQ==!!!", back, sizeof(back)), -1);
+	ck_assert_int_eq(base64_decode("QQ==QQ==", back, sizeof(back)), -1);
+	ck_assert_int_eq(base64_decode("QQ=", back, sizeof(back)), -1);
+	ck_assert_int_eq(base64_decode("QUJD=", back, sizeof(back)), -1);
+	ck_assert_int_eq(base64_decode("QUJDR", back, sizeof(back)), -1);
 }
 END_TEST
 
