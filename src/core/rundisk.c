@@ -103,17 +103,29 @@ rundisk_open_image(const char *dir, const char *path, struct err *e)
 		    (int)dl, dir);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return err_set(e, errno, "%s: %s", dir, strerror(errno));
+	/* whoever may add a file there chooses what a guest reads: root or
+	 * domud only */
+	if (fstat(dfd, &st) == -1 || (st.st_uid != 0 &&
+	    st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(dfd);
+		return err_set(e, EPERM, "%.*s: the run image directory must "
+		    "be root's and writable by no one else (it is %s, mode "
+		    "%04o)", (int)dl, dir, st.st_uid == 0 ? "root's" :
+		    "another user's", (unsigned)(st.st_mode & 07777));
+	}
 	/* O_NONBLOCK: a FIFO put there must not hold the loop */
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	close(dfd);
 	if (fd == -1)
 		return err_set(e, errno, "%s: %s", path, errno == ELOOP ?
 		    "a symbolic link (not followed)" : strerror(errno));
+	/* a second name is a hard link: to a file of someone else's */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & S_IWOTH)) {
+	    (st.st_mode & S_IWOTH) || st.st_nlink != 1) {
 		close(fd);
 		return err_set(e, EPERM, "%s: %s", path, !S_ISREG(st.st_mode) ?
-		    "not a regular file" : "writable by others");
+		    "not a regular file" : (st.st_mode & S_IWOTH) ?
+		    "writable by others" : "a hard link (more than one name)");
 	}
 	return fd;
 }

@@ -411,6 +411,24 @@ START_TEST(run_images_are_checked)
 	chmod(path, 0646);
 	ck_assert_int_eq(rundisk_open_image(dir, path, &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "writable by others"));
+	chmod(path, 0644);
+	/* review finding 6: a hard link (to a file only root may read) */
+	snprintf(other, sizeof(other), "%s/hard.img", dir);
+	ck_assert_int_eq(link(path, other), 0);
+	ck_assert_int_eq(rundisk_open_image(dir, other, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "a hard link"));
+	ck_assert_int_eq(rundisk_open_image(dir, path, &e), -1);
+	unlink(other);
+	fd = rundisk_open_image(dir, path, &e);
+	ck_assert_msg(fd >= 0, "%s", e.msg);
+	close(fd);
+	/* ... and a directory others may write to (1777) */
+	chmod(dir, 01777);
+	ck_assert_int_eq(rundisk_open_image(dir, path, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "writable by no one else"));
+	chmod(dir, 0775);
+	ck_assert_int_eq(rundisk_open_image(dir, path, &e), -1);
+	chmod(dir, 0755);
 	t_rmtree(dir);
 }
 END_TEST
