@@ -430,6 +430,8 @@ build_overlay() { # out-initrd
   local out=$1 O f name
   O=$(mktemp -d "$W/overlay.XXXXXX")
   mkdir -p "$O/e2e" "$O/usr/sbin" "$O/etc/domud" "$O/lib/$TRIPLET"
+  # /e2e is scenarios' run_images: writable by root only, whatever the umask
+  chmod 0755 "$O/e2e"
   install -m755 "$HERE/dom0-init.sh" "$O/init"
   install -m644 "$HERE/lib.sh" "$O/e2e/lib.sh"
   cp -r "$HERE/scenarios" "$O/e2e/scenarios"
