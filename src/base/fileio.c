@@ -39,47 +39,58 @@ static int
 write_replace(const char *dir, const char *name, const void *data, size_t len,
     mode_t mode, int durable, struct err *e)
 {
-	char path[1024], tmp[1040];
-	int fd, dfd;
+	char tmp[512];
+	struct stat st;
+	int fd = -1, dfd, rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
+		return err_set(e, ENAMETOOLONG, "%s/%s: name too long", dir,
+		    name);
+	/* every step by the directory's descriptor, names within it only:
+	 * whoever else may write there (a collector's own directory) can
+	 * swap no path component under us */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return err_set(e, errno, "%s: %s", dir, strerror(errno));
+	if (fstat(dfd, &st) == -1 || (st.st_mode & S_IWOTH)) {
+		err_set(e, EPERM, "%s: writable by anyone (mode %04o): domud "
+		    "writes no file there", dir, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
 	/* a fresh file of ours: never through a link someone left there */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd == -1)
-		return err_set(e, errno, "%s: %s", tmp, strerror(errno));
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+	if (fd == -1) {
+		err_set(e, errno, "%s/%s: %s", dir, tmp, strerror(errno));
+		goto out;
+	}
 	if (write_all(fd, data, len) == -1 || write_all(fd,
 	    (const unsigned char *)"\n", 1) == -1 || (durable &&
 	    fsync(fd) == -1)) {
-		err_set(e, errno, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
+		err_set(e, errno, "%s/%s: %s", dir, tmp, strerror(errno));
+		(void)unlinkat(dfd, tmp, 0);
+		goto out;
 	}
 	/* the mode asked for, whatever the umask */
 	(void)fchmod(fd, mode);
-	close(fd);
 	/* the rename is the commit; the directory fsync makes it durable */
-	if (rename(tmp, path) == -1) {
-		err_set(e, errno, "rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
+	if (renameat(dfd, tmp, dfd, name) == -1) {
+		err_set(e, errno, "rename %s/%s: %s", dir, tmp, strerror(errno));
+		(void)unlinkat(dfd, tmp, 0);
+		goto out;
 	}
 	/* the rename is durable only with its directory: a caller that
 	 * removes what the old file named must know it is not */
-	if (durable) {
-		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-		    fsync(dfd) == -1) {
-			err_set(e, errno, "fsync of %s: %s", dir, strerror(errno));
-			if (dfd != -1)
-				close(dfd);
-			return -1;
-		}
-		close(dfd);
+	if (durable && fsync(dfd) == -1) {
+		err_set(e, errno, "fsync of %s: %s", dir, strerror(errno));
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	close(dfd);
+	return rc;
 }
 
 char *

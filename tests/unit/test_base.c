@@ -89,6 +89,45 @@ START_TEST(fileio_refuses_links_and_loose_dirs)
 }
 END_TEST
 
+/*
+ * Review finding 5: metrics_file's directory (often a collector's own) is
+ * checked, and written by its descriptor: no file in a directory anyone
+ * may write to; a link in the final name's place is replaced, not followed
+ */
+START_TEST(fileio_replace_checks_its_dir)
+{
+	char dir[] = "/tmp/domud-fileio-XXXXXX", victim[] =
+	    "/tmp/domud-victim-XXXXXX", path[64], buf[16];
+	struct err e = ERR_INIT;
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fd = mkstemp(victim);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	chmod(dir, 01777);
+	ck_assert_int_eq(fileio_write_replace(dir, "m.prom", "x 1", 3, 0644,
+	    &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "writable by anyone"));
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	chmod(dir, 0755);
+	ck_assert_int_eq(symlink(victim, path), 0);
+	ck_assert_int_eq(fileio_write_replace(dir, "m.prom", "x 1", 3, 0644,
+	    &e), 0);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	fd = open(victim, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 8);
+	close(fd);
+	ck_assert_mem_eq(buf, "precious", 8);
+	unlink(path);
+	rmdir(dir);
+	unlink(victim);
+}
+END_TEST
+
 /* a datagram socket like systemd's; its path ("@..." = abstract) */
 static int
 notify_listener(char *path, size_t sz, int abstract)
@@ -186,6 +225,7 @@ base_suite(void)
 	tcase_add_test(tc, sanitize);
 	tcase_add_test(tc, fileio_roundtrip);
 	tcase_add_test(tc, fileio_refuses_links_and_loose_dirs);
+	tcase_add_test(tc, fileio_replace_checks_its_dir);
 	tcase_add_test(tc, notify_protocol);
 	suite_add_tcase(s, tc);
 	return s;
