@@ -2,6 +2,7 @@
 /* Kernel images and the cache of their plain kernels (kcache.h). */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -171,15 +172,18 @@ kimage_cacheable(const struct kimage *k, char *why, size_t whysz)
 struct sink {
 	int		 fd;
 	uint64_t	 total;
+	uint64_t	 limit;		/* stopped beyond it, before writing */
+	const char	*what;		/* ... which says why */
 	struct err	*e;
 };
 
 static int
 sink_put(struct sink *s, const uint8_t *b, size_t n)
 {
-	if (s->total + n > KIMAGE_MAX)
+	if (s->total + n > s->limit)
 		return err_set(s->e, EFBIG, "the plain kernel is larger than "
-		    "%llu MiB", (unsigned long long)(KIMAGE_MAX >> 20));
+		    "%s (%" PRIu64 " bytes): stopped there", s->what,
+		    s->limit);
 	if (write_all(s->fd, b, n) == -1)
 		return err_set(s->e, errno, "write: %s", strerror(errno));
 	s->total += n;
@@ -228,8 +232,8 @@ undo_lzma(const uint8_t *in, size_t n, int alone, struct sink *s)
 	lzma_ret r;
 	int rc = -1;
 
-	r = alone ? lzma_alone_decoder(&z, UINT64_MAX) :
-	    lzma_stream_decoder(&z, UINT64_MAX, 0);
+	r = alone ? lzma_alone_decoder(&z, KIMAGE_LZMA_MEM) :
+	    lzma_stream_decoder(&z, KIMAGE_LZMA_MEM, 0);
 	if (r != LZMA_OK)
 		return err_set(s->e, ENOMEM, "liblzma: decoder: error %d", r);
 	z.next_in = in;
@@ -240,6 +244,12 @@ undo_lzma(const uint8_t *in, size_t n, int alone, struct sink *s)
 		/* the size the kernel's build appends follows the stream:
 		 * LZMA_RUN stops at the stream's end without reading it */
 		r = lzma_code(&z, LZMA_RUN);
+		if (r == LZMA_MEMLIMIT_ERROR) {
+			err_set(s->e, EFBIG, "%s: it needs more than %llu MiB "
+			    "of memory to undo", alone ? "lzma" : "xz",
+			    (unsigned long long)(KIMAGE_LZMA_MEM >> 20));
+			goto out;
+		}
 		if (r != LZMA_OK && r != LZMA_STREAM_END) {
 			err_set(s->e, EINVAL, "%s: corrupt data (liblzma "
 			    "error %d)", alone ? "lzma" : "xz", r);
@@ -298,9 +308,9 @@ out:
 
 int
 kimage_extract(const uint8_t *p, size_t n, const struct kimage *k, int fd,
-    struct err *e)
+    uint64_t max, struct err *e)
 {
-	struct sink s = { fd, 0, e };
+	struct sink s = { fd, 0, KIMAGE_MAX, "domud's limit for a kernel", e };
 	const uint8_t *in = p + k->payload_off;
 	uint8_t head[64];
 	ssize_t got;
@@ -308,6 +318,15 @@ kimage_extract(const uint8_t *p, size_t n, const struct kimage *k, int fd,
 
 	if (k->payload_off > n || k->payload_len > n - k->payload_off)
 		return err_set(e, EINVAL, "the payload lies outside the file");
+	/* the first bound reached stops it, not the end of the stream */
+	if (max && max < s.limit) {
+		s.limit = max;
+		s.what = "kernel_cache_max";
+	}
+	if (k->plain_size && k->plain_size < s.limit) {
+		s.limit = k->plain_size;
+		s.what = "the size the image says";
+	}
 	switch (k->codec) {
 	case KC_GZIP:
 		r = undo_gzip(in, k->payload_len, &s);
@@ -546,6 +565,24 @@ cached(const char *path)
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
+/* the size the image says must fit in what its filesystem has free,
+ * before a byte is written */
+static int
+room_for(int fd, uint64_t need, struct err *e)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (need == 0 || fstatvfs(fd, &vfs) == -1)
+		return 0;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < need)
+		return err_set(e, ENOSPC, "the kernel cache's filesystem has "
+		    "%" PRIu64 " bytes free, the plain kernel takes %" PRIu64,
+		    avail, need);
+	return 0;
+}
+
 static char *
 get_locked(struct kcache *kc, const char *kernel, const uint8_t *sha256,
     int *hit, struct err *e)
@@ -634,7 +671,9 @@ get_locked(struct kcache *kc, const char *kernel, const uint8_t *sha256,
 			err_set(e, errno, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
-		if (kimage_extract(map, (size_t)st.st_size, &k, tfd, e) == -1) {
+		if (room_for(tfd, k.plain_size, e) == -1 ||
+		    kimage_extract(map, (size_t)st.st_size, &k, tfd, kc->max,
+		    e) == -1) {
 			err_wrap(e, "%s (%s)", kernel, why);
 			(void)unlink(tmp);
 			goto out;

@@ -57,9 +57,13 @@ int		 kimage_cacheable(const struct kimage *, char *why, size_t);
 /* what kimage_cacheable says of a file */
 int		 kimage_describe(const char *path, char *why, size_t);
 /* the plain kernel into fd, checked (its magic, the size the trailer
- * says); -1 with e */
+ * says), never more than the trailer says, KIMAGE_MAX or max (0: no bound
+ * of its own) bytes; -1 with e */
 int		 kimage_extract(const uint8_t *, size_t, const struct kimage *,
-		    int fd, struct err *);
+		    int fd, uint64_t max, struct err *);
+/* what liblzma may allocate for one kernel (a 64 MiB dictionary and its
+ * state: more than any kernel build asks) */
+#define KIMAGE_LZMA_MEM		(128ULL << 20)
 
 struct kcache {
 	char		*dir;

@@ -355,6 +355,58 @@ START_TEST(arm64_image_gz)
 }
 END_TEST
 
+/*
+ * Review finding 3: a stream whose trailer claims 64 KiB but holds far
+ * more is stopped at what the trailer says, before the rest is written;
+ * kernel_cache_max bounds it the same way
+ */
+START_TEST(extraction_bounded)
+{
+	size_t big = 4u << 20, len;
+	uint8_t *zeros = xcalloc(1, big), *gz = xcalloc(1, big);
+	char *dir = t_tmpdir(), path[512];
+	struct err e = ERR_INIT;
+	struct kimage k;
+	struct stat st;
+	int fd;
+
+	memcpy(zeros + 0x38, "ARM\x64", 4);
+	len = compress_with(KC_GZIP, zeros, big, gz, big);
+	put_le32(gz + len - 4, 64 << 10);	/* the trailer lies */
+	kimage_probe(gz, len, &k);
+	ck_assert_int_eq(k.kind, KI_GZIP);
+	ck_assert_uint_eq(k.plain_size, 64 << 10);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	ck_assert_int_eq(kimage_extract(gz, len, &k, fd, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "the size the image says"));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_le(st.st_size, 64 << 10);
+	close(fd);
+	/* honest, but more than the cache may hold */
+	put_le32(gz + len - 4, (uint32_t)big);
+	kimage_probe(gz, len, &k);
+	fd = open(path, O_RDWR | O_TRUNC, 0600);
+	err_clear(&e);
+	ck_assert_int_eq(kimage_extract(gz, len, &k, fd, 1 << 20, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "kernel_cache_max"));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_le(st.st_size, 1 << 20);
+	/* within both: whole */
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	err_clear(&e);
+	ck_assert_msg(kimage_extract(gz, len, &k, fd, 8 << 20, &e) == 0, "%s",
+	    e.msg);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)big);
+	close(fd);
+	free(zeros);
+	free(gz);
+	t_rmtree(dir);
+}
+END_TEST
+
 /* two images of one size and one CRC-32, different kernels in them: each
  * caller gets its own (a CRC key gave the second one the first's) */
 START_TEST(crc_collision)
@@ -585,6 +637,7 @@ kcache_suite(void)
 	tcase_add_test(tc, rebuilt_and_bounded);
 	tcase_add_test(tc, arm64_image_gz);
 	tcase_add_test(tc, crc_collision);
+	tcase_add_test(tc, extraction_bounded);
 	tcase_add_test(tc, slot_digest);
 	tcase_add_test(tc, old_layout);
 	suite_add_tcase(s, tc);
