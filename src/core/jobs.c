@@ -575,17 +575,64 @@ jobs_agent_ping(struct control *c, const struct request *req,
 	return NULL;	/* answered by jobs_pings */
 }
 
-/* the next job at *pos or after whose connection has room in its output
- * budget (a reader that does not read loses what it follows, not us
- * memory); NULL at the end */
+/* what every connection has left unread, in all */
+static size_t
+unread_total(const struct control *c)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i])
+			n += c->conns[i]->outlen - c->conns[i]->outoff;
+	return n;
+}
+
+/*
+ * A follower whose client does not keep up is dropped, told why, rather
+ * than held: its connection's budget (a reader's is smaller), or, when all
+ * of them together leave too much unread, its fair share. 1 when dropped.
+ */
+static int
+follower_dropped(struct job *j, size_t total)
+{
+	struct control_conn *cc = j->cc;
+	size_t unread = cc->outlen - cc->outoff, budget;
+	struct request r;
+	char msg[160], *line;
+	size_t len;
+
+	/* and one reply besides: the one that began it (the log's tail,
+	 * the events so far), or another of the connection's */
+	budget = (cc->role == ROLE_ADMIN ? JOBS_FOLLOW_ADMIN :
+	    JOBS_FOLLOW_READER) + PROTO_REPLY_MAX;
+	if (unread <= budget && (total <= JOBS_FOLLOW_TOTAL ||
+	    unread <= JOBS_FOLLOW_FAIR))
+		return 0;
+	msgf(msg, sizeof(msg), "lagging, dropped: %zu bytes unread (%s)",
+	    unread, unread > budget ? "this connection's budget" :
+	    "the followers' budget, all connections");
+	memset(&r, 0, sizeof(r));
+	r.id = j->req_id;
+	r.has_id = j->has_id;
+	line = proto_error_reply(&r, PE_BUSY, msg, &len);
+	control_queue(cc, line, len);
+	log_info("%s: a follower of uid %u: %s", j->svc[0] ? j->svc : "events",
+	    (unsigned)cc->peer.uid, msg);
+	jobs_end(j);
+	return 1;
+}
+
+/* the next follower at *pos or after that is kept up (the others are
+ * dropped on the way); NULL at the end */
 static struct job *
-reader_next(struct control *c, int *pos)
+follower_next(struct control *c, int *pos, size_t total)
 {
 	struct job *j;
 
 	while ((j = jobs_next(c, pos)) != NULL)
-		if (j->cc != NULL && j->cc->outlen - j->cc->outoff <=
-		    JOBS_OUT_MAX)
+		if (j->cc != NULL && (j->is_follow || j->is_console ||
+		    j->is_events) && !follower_dropped(j, total))
 			return j;
 	return NULL;
 }
@@ -595,10 +642,11 @@ void
 jobs_log_tap(void *arg, const char *svc, const char *buf, size_t n)
 {
 	struct control *c = arg;
+	size_t total = unread_total(c);
 	struct job *j;
 	int pos = 0;
 
-	while ((j = reader_next(c, &pos)) != NULL) {
+	while ((j = follower_next(c, &pos, total)) != NULL) {
 		char *text, *line;
 		size_t len;
 		yajl_gen g;
@@ -629,10 +677,11 @@ void
 jobs_event_tap(void *arg, const struct event *ev)
 {
 	struct control *c = arg;
+	size_t total = unread_total(c);
 	struct job *j;
 	int pos = 0;
 
-	while ((j = reader_next(c, &pos)) != NULL) {
+	while ((j = follower_next(c, &pos, total)) != NULL) {
 		char *line;
 		size_t len;
 		yajl_gen g;

@@ -17,6 +17,14 @@
 #define JOBS_KEPT		16	/* jobs kept after their client left
 					 * (runs, until their disk is gone) */
 #define JOBS_OUT_MAX		(8 * 1024 * 1024)	/* unread output */
+/* what a follower (logs -f, events -f, an attached console) may leave
+ * unread on its connection, besides one reply, before it is dropped
+ * ("lagging, dropped"): an admin's, a reader's; and in all, over every
+ * connection, beyond which each keeps no more than a fair share */
+#define JOBS_FOLLOW_ADMIN	(1024 * 1024)
+#define JOBS_FOLLOW_READER	(256 * 1024)
+#define JOBS_FOLLOW_TOTAL	(16 * 1024 * 1024)
+#define JOBS_FOLLOW_FAIR	(64 * 1024)
 #define JOBS_PING_MS		10000
 #define JOBS_WAKE_MS		300000	/* exec: an idle DomU's start */
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/control.h"
+#include "core/jobs.h"
 #include "core/verbs.h"
 #include "ctl/ctl.h"
 #include "fake_backend.h"
@@ -446,6 +447,96 @@ START_TEST(reader_that_never_reads_is_bounded)
 }
 END_TEST
 
+/* does fd, read to its end (the daemon served meanwhile), say what? */
+static int
+drained_says(struct control *ctl, int fd, const char *what)
+{
+	char buf[65536 + 64];
+	size_t keep = 0, wl = strlen(what), have;
+	ssize_t n;
+	int i, idle = 0;
+
+	for (i = 0; i < 20000 && idle < 50; i++) {
+		ctl_round(ctl, 1);
+		n = recv(fd, buf + keep, sizeof(buf) - keep - 1, MSG_DONTWAIT);
+		if (n <= 0) {
+			idle++;
+			continue;
+		}
+		idle = 0;
+		have = keep + (size_t)n;
+		buf[have] = '\0';
+		if (strstr(buf, what))
+			return 1;
+		/* what may begin at the end of this read */
+		keep = have < wl ? have : wl - 1;
+		memmove(buf, buf + have - keep, keep);
+	}
+	return 0;
+}
+
+/*
+ * Review finding 2: followers that never read held 8 MiB each. 16 readers
+ * and 20 admins follow a log that a guest writes fast: each connection
+ * holds at most its budget and one reply, all of them together about the
+ * followers' total, and each is told "lagging, dropped"
+ */
+START_TEST(followers_that_never_read_are_dropped)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), chunk[4096];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	const char *req = "{\"v\":1,\"cmd\":\"logs\",\"service\":\"gw\","
+	    "\"follow\":true}\n";
+	struct control ctl;
+	int fds[36], i, k;
+	size_t most_total = 0, most_reader = 0, most_admin = 0;
+
+	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\n"));
+	ctl_open(&ctl, cfg, fb, dir);
+	for (i = 0; i < 36; i++) {
+		fds[i] = ctl_connect_to(i < 16 ? ctl.path_ro : ctl.path_admin);
+		ck_assert_int_eq(write(fds[i], req, strlen(req)),
+		    (ssize_t)strlen(req));
+		ctl_round(&ctl, 5);
+	}
+	for (i = 0; i < 20; i++)
+		ctl_round(&ctl, 5);
+	memset(chunk, 'x', sizeof(chunk));
+	for (k = 0; k < 2048; k++) {		/* 8 MiB from the guest */
+		jobs_log_tap(&ctl, "gw", chunk, sizeof(chunk));
+		if (ctl_queued(&ctl) > most_total)
+			most_total = ctl_queued(&ctl);
+		for (i = 0; i < CONTROL_MAX_CONNS; i++) {
+			struct control_conn *cc = ctl.conns[i];
+			size_t u;
+
+			if (cc == NULL)
+				continue;
+			u = cc->outlen - cc->outoff;
+			if (cc->role == ROLE_ADMIN && u > most_admin)
+				most_admin = u;
+			if (cc->role != ROLE_ADMIN && u > most_reader)
+				most_reader = u;
+		}
+	}
+	/* a line of 4 KiB of log is at most 5 KiB of JSON */
+	ck_assert_msg(most_reader <= JOBS_FOLLOW_READER + PROTO_REPLY_MAX +
+	    8192, "a reader's connection held %zu bytes", most_reader);
+	ck_assert_msg(most_admin <= JOBS_FOLLOW_ADMIN + PROTO_REPLY_MAX + 8192,
+	    "an admin's connection held %zu bytes", most_admin);
+	ck_assert_msg(most_total <= JOBS_FOLLOW_TOTAL + 36 * 8192,
+	    "%zu bytes held in all", most_total);
+	for (i = 0; i < 36; i++)
+		ck_assert_msg(drained_says(&ctl, fds[i], "lagging, dropped"),
+		    "follower %d was not told", i);
+	for (i = 1; i < 36; i++)
+		close(fds[i]);
+	ctl_done(&ctl, fb, dir, fds[0]);
+}
+END_TEST
+
 /* readers cannot take the admins' slots; over a limit a client is told
  * busy, never just closed; an admin takes the oldest idle one's slot */
 START_TEST(slots_for_admins_and_busy_replies)
@@ -647,6 +738,7 @@ socket_suite(void)
 	tcase_add_test(tc, hostile_client);
 	tcase_add_test(tc, idle_exec_refused_at_once);
 	tcase_add_test(tc, reader_that_never_reads_is_bounded);
+	tcase_add_test(tc, followers_that_never_read_are_dropped);
 	add_as_root(tc, slots_for_admins_and_busy_replies,
 	    "more connections than CONTROL_PER_UID lets a user have");
 	tcase_add_test(tc, out_of_fds_no_busy_loop);
