@@ -396,19 +396,70 @@ control_queue(struct control_conn *cc, char *reply, size_t len)
 	free(reply);
 }
 
+/*
+ * What costs Xen and the loop a look at devices and placement (one
+ * service's status, cpupools) waits, for a reader's uid, until
+ * CONTROL_COSTLY_MS after its last: readers pipelining it cannot stall
+ * admins, and one user's pace leaves other users theirs. The ms to wait,
+ * or 0: it goes now (and counts).
+ */
+static uint64_t
+costly_wait(struct control *c, struct control_conn *cc, const char *line,
+    size_t len)
+{
+	struct request req;
+	uint64_t now = mono_ms();
+	char msg[8];
+	int i, slot = 0;
+
+	if (auth_role_on(&cc->peer, &c->auth, cc->sock_role) == ROLE_ADMIN ||
+	    proto_decode_request(line, len - 1, &req, msg, sizeof(msg)) !=
+	    PE_OK || !((req.pcmd->verb == PV_STATUS && req.has_service) ||
+	    req.pcmd->verb == PV_CPUPOOLS))
+		return 0;
+	for (i = 0; i < CONTROL_COSTLY_UIDS; i++) {
+		if (c->costly[i].at && c->costly[i].uid == cc->peer.uid) {
+			if (now - c->costly[i].at < CONTROL_COSTLY_MS)
+				return c->costly[i].at + CONTROL_COSTLY_MS -
+				    now;
+			slot = i;
+			break;
+		}
+		/* else the least recently used */
+		if (c->costly[i].at < c->costly[slot].at)
+			slot = i;
+	}
+	c->costly[slot].uid = cc->peer.uid;
+	c->costly[slot].at = now;
+	return 0;
+}
+
 /* the complete lines read so far */
 static void
 conn_lines(struct control *c, struct control_conn *cc)
 {
 	size_t saved_at = 0;
-	int owns;
+	uint64_t wait;
+	int owns, answered = 0;
 	char *nl, *reply;
 	size_t len, used;
 
-	cc->stdin_wait = cc->out_wait = 0;
-	/* one reply per line; a pipelining client gets them in order */
+	cc->stdin_wait = cc->out_wait = cc->more = 0;
+	/* one reply per line; a pipelining client gets them in order, a few
+	 * a round, so that it holds the loop no longer than others */
 	while ((nl = memchr(cc->in, '\n', cc->inlen)) != NULL) {
 		used = (size_t)(nl - cc->in) + 1;
+		if (answered++ == CONTROL_LINES_PER_ROUND) {
+			cc->more = 1;
+			cc->more_at = 0;
+			return;
+		}
+		if (!cc->discard && (wait = costly_wait(c, cc, cc->in,
+		    used)) > 0) {
+			cc->more = 1;
+			cc->more_at = mono_ms() + wait;
+			return;
+		}
 		if (cc->outlen - cc->outoff >= CONTROL_OUT_BUDGET) {
 			/* it does not read what it asked for: no more until
 			 * it does (the rest of its lines wait in cc->in) */
@@ -517,7 +568,7 @@ conn_input(struct control *c, struct control_conn *cc)
 		return;
 	cc->inlen += (size_t)n;
 	conn_lines(c, cc);
-	if (cc->stdin_wait || cc->out_wait)
+	if (cc->stdin_wait || cc->out_wait || cc->more)
 		return;
 	if (cc->inlen == PROTO_REQ_MAX) {
 		struct request none;
@@ -565,9 +616,18 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 			c->hooks->tick(c, cc, now);
 		/* room comes with the agent's acks, read in the last round, or
 		 * as the client reads its replies */
-		if (cc->stdin_wait || (cc->out_wait && cc->outlen - cc->outoff <
+		if (cc->stdin_wait || (cc->more && cc->more_at <= now) ||
+		    (cc->out_wait && cc->outlen - cc->outoff <
 		    CONTROL_OUT_BUDGET))
 			conn_lines(c, cc);
+		/* lines wait still: the next round at once, or when a
+		 * reader's costly one may go */
+		if (cc->more) {
+			uint64_t left = cc->more_at > now ? cc->more_at - now : 0;
+
+			if (*timeout_ms < 0 || left < (uint64_t)*timeout_ms)
+				*timeout_ms = (int)left;
+		}
 		if (c->hooks && c->hooks->waiting && c->hooks->waiting(cc) &&
 		    (*timeout_ms < 0 || *timeout_ms > 1000))
 			*timeout_ms = 1000;	/* ping and start deadlines */
@@ -577,7 +637,7 @@ control_before_poll(struct control *c, struct pollfd *fds, int *nfds, int max,
 		/* a client that does not read its replies gets no new ones,
 		 * nor one whose stdin waits for the guest */
 		if (!cc->close_after && !cc->stdin_wait && !cc->out_wait &&
-		    cc->outlen - cc->outoff < CONTROL_OUT_BUDGET)
+		    !cc->more && cc->outlen - cc->outoff < CONTROL_OUT_BUDGET)
 			fds[*nfds].events |= POLLIN;
 
 		if (cc->outoff < cc->outlen)

@@ -26,6 +26,12 @@
 #define CONTROL_OUT_BUDGET	PROTO_REPLY_MAX	/* queued output: no more
 						 * requests read past it */
 #define CONTROL_CHECK_MS	5000	/* net --check by readers: how often */
+#define CONTROL_LINES_PER_ROUND	4	/* a pipelining client's lines answered
+					 * in one loop round: the rest next */
+#define CONTROL_COSTLY_MS	250	/* a reader uid's costly reads (one
+					 * service's status, cpupools): one
+					 * per this, the next waits */
+#define CONTROL_COSTLY_UIDS	16
 #define CONTROL_IDLE_MS		30000
 
 struct control;
@@ -76,6 +82,9 @@ struct control_conn {
 	void			*up;		/* the layer above's (jobs.c),
 						 * ended by hooks->gone */
 	int			 stdin_wait;	/* a stdin line waits for room */
+	int			 more;		/* complete lines wait for the
+						 * next round ... */
+	uint64_t		 more_at;	/* ... from then (mono ms) */
 	int			 out_wait;	/* lines wait: output over budget */
 	/* descriptors that came with a line (SCM_RIGHTS, admins only): they
 	 * belong to the line that holds byte fds_at of in[]; what its verb
@@ -116,6 +125,10 @@ struct control {
 	int			 spare_fd;	/* given up to refuse at EMFILE */
 	int			 fds_warned;
 	uint64_t		 last_check;	/* net --check by a reader */
+	struct {
+		uid_t		 uid;
+		uint64_t	 at;		/* mono ms; 0: free */
+	}			 costly[CONTROL_COSTLY_UIDS];	/* readers' */
 	struct control_loop	 loop;
 };
 

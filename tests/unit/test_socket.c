@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,90 @@ START_TEST(followers_that_never_read_are_dropped)
 }
 END_TEST
 
+/* the reply lines fd has now */
+static size_t
+lines_in(int fd)
+{
+	char buf[65536];
+	size_t lines = 0;
+	ssize_t n, k;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		for (k = 0; k < n; k++)
+			lines += buf[k] == '\n';
+	return lines;
+}
+
+/*
+ * Review finding 4: 16 readers pipelining requests held an admin's ping
+ * for their whole backlog (every line of a client answered in one round).
+ * A few lines per connection per round: the ping is answered while most
+ * of theirs wait. A reader's costly one (a service's status) waits for
+ * its uid's pace; an admin's does not.
+ */
+START_TEST(readers_cannot_hold_the_loop)
+{
+	struct config *cfg = config_new("domud.conf");
+	char *dir = t_tmpdir(), req[8192];
+	struct fake_backend *fb = fake_new(1ULL << 30);
+	const char *ping = "{\"v\":1,\"cmd\":\"ping\"}\n";
+	const char *costly = "{\"v\":1,\"cmd\":\"status\","
+	    "\"service\":\"gw\"}\n";
+	struct control ctl;
+	size_t len = 0, answered = 0, nreq = 0;
+	int fds[16], admin, i, k, got = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	config_add_service(cfg, t_service(cfg, "gw", "[service]\nkernel = "
+	    "/dev/null\nmemory = 64M\n"));
+	ctl_open(&ctl, cfg, fb, dir);
+	for (nreq = 0; nreq < 30; nreq++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    "{\"v\":1,\"cmd\":\"status\"}\n");
+	for (i = 0; i < 16; i++)
+		fds[i] = ctl_connect_to(ctl.path_ro);
+	admin = ctl_connect(&ctl);
+	ctl_round(&ctl, 5);
+	for (i = 0; i < 16; i++)
+		ck_assert_msg(write(fds[i], req, len) == (ssize_t)len,
+		    "reader %d: %s", i, strerror(errno));
+	ck_assert_int_eq(write(admin, ping, strlen(ping)),
+	    (ssize_t)strlen(ping));
+	for (k = 0; k < 50 && !got; k++) {
+		ctl_round(&ctl, 5);
+		got = lines_in(admin) > 0;
+		for (i = 0; i < 16; i++)
+			answered += lines_in(fds[i]);
+	}
+	ck_assert(got);
+	ck_assert_msg(answered < 16 * nreq / 2, "%zu of the readers' %zu "
+	    "lines answered before the admin's ping", answered, 16 * nreq);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+	/* a reader's second costly request waits; an admin's do not */
+	fds[0] = ctl_connect_to(ctl.path_ro);
+	ctl_round(&ctl, 5);
+	ck_assert_int_eq(write(fds[0], costly, strlen(costly)),
+	    (ssize_t)strlen(costly));
+	ck_assert_int_eq(write(fds[0], costly, strlen(costly)),
+	    (ssize_t)strlen(costly));
+	ck_assert_int_eq(write(admin, costly, strlen(costly)),
+	    (ssize_t)strlen(costly));
+	ck_assert_int_eq(write(admin, costly, strlen(costly)),
+	    (ssize_t)strlen(costly));
+	for (k = 0; k < 3; k++)
+		ctl_round(&ctl, 5);
+	ck_assert_uint_eq(lines_in(admin), 2);
+	for (i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (ctl.conns[i] && ctl.conns[i]->sock_role != ROLE_ADMIN) {
+			ck_assert_int_eq(ctl.conns[i]->more, 1);
+			ck_assert_uint_gt(ctl.conns[i]->more_at, mono_ms());
+		}
+	close(fds[0]);
+	ctl_done(&ctl, fb, dir, admin);
+}
+END_TEST
+
 /* readers cannot take the admins' slots; over a limit a client is told
  * busy, never just closed; an admin takes the oldest idle one's slot */
 START_TEST(slots_for_admins_and_busy_replies)
@@ -739,6 +824,7 @@ socket_suite(void)
 	tcase_add_test(tc, idle_exec_refused_at_once);
 	tcase_add_test(tc, reader_that_never_reads_is_bounded);
 	tcase_add_test(tc, followers_that_never_read_are_dropped);
+	tcase_add_test(tc, readers_cannot_hold_the_loop);
 	add_as_root(tc, slots_for_admins_and_busy_replies,
 	    "more connections than CONTROL_PER_UID lets a user have");
 	tcase_add_test(tc, out_of_fds_no_busy_loop);
