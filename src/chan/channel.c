@@ -638,6 +638,15 @@ chan_cancel(struct channel *ch, uint32_t id)
 		x->cancel_sent = 1;
 }
 
+void
+chan_give_up_at(struct channel *ch, uint32_t id, uint64_t at)
+{
+	struct chan_exec *x = exec_find(ch, id);
+
+	if (x != NULL && (x->deadline == 0 || at < x->deadline))
+		x->deadline = at;
+}
+
 /* a stuffed frame (at most twice its size) always fits behind that much */
 _Static_assert(CHAN_STDIN_QUEUED + 2 * FRAME_MAX <= CHAN_WQ_MAX,
     "the queue towards the console takes a frame beyond CHAN_STDIN_QUEUED");

@@ -136,6 +136,9 @@ int	 chan_exec(struct channel *, char *const argv[], int shell,
 	    uint32_t timeout_ms, const struct chan_exec_cb *, uint32_t *id,
 	    char *why, size_t whysz, uint64_t now);
 void	 chan_cancel(struct channel *, uint32_t id);
+/* given up by then at the latest (mono ms), answered or not: its result
+ * then says the agent never ended it */
+void	 chan_give_up_at(struct channel *, uint32_t id, uint64_t at);
 /* how much stdin the command can take now (its window) */
 size_t	 chan_stdin_room(struct channel *, uint32_t id);
 /* stdin bytes (at most the room, and a frame's worth); n == 0: EOF */

@@ -52,6 +52,55 @@ static const char run_script[] =
 
 static uint64_t run_tokens;
 
+/* a run whose client left: its command is given up by then, so that its
+ * disk and its slot go even when the agent never answers */
+#define RUN_ORPHAN_MS	30000
+
+/* disks whose detach failed: their vdevs stay taken while the domain they
+ * were attached to runs (a later detach, or its end, frees them) */
+#define RUN_STRAYS	16
+static struct {
+	char		 svc[SERVICE_NAME_MAX + 1];
+	uint32_t	 domid;
+	char		 vdev[16];
+}		 strays[RUN_STRAYS];
+
+static void
+stray_add(const char *svc, uint32_t domid, const char *vdev)
+{
+	size_t i, k = 0;
+
+	/* when all are used the first goes: its domain has most likely
+	 * ended since */
+	for (i = 0; i < RUN_STRAYS; i++)
+		if (strays[i].svc[0] == '\0') {
+			k = i;
+			break;
+		}
+	strlcpy_(strays[k].svc, svc, sizeof(strays[k].svc));
+	strays[k].domid = domid;
+	strlcpy_(strays[k].vdev, vdev, sizeof(strays[k].vdev));
+}
+
+static int
+stray_holds(const struct service *s, const char *vdev)
+{
+	size_t i;
+
+	for (i = 0; i < RUN_STRAYS; i++) {
+		if (strays[i].svc[0] == '\0' ||
+		    strcmp(strays[i].svc, s->conf->name) != 0)
+			continue;
+		if (strays[i].domid != s->domid) {
+			strays[i].svc[0] = '\0';	/* that domain is gone */
+			continue;
+		}
+		if (strcmp(strays[i].vdev, vdev) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void run_reply(struct job *, const char *detach_error);
 static void run_detach(struct job *, const struct chan_result *);
 static int run_leave(struct job *);
@@ -157,15 +206,21 @@ run_leave(struct job *j)
 	if (r->phase == RUN_NONE)
 		return 0;
 	if (jobs_keep(j) == -1) {
+		/* not while runs are counted at their start (rundisk_run):
+		 * its disk is then said to stay, and its vdev too */
 		log_warnx("%s: run on %s: its client left and %d others wait "
 		    "for their detach: this one is left attached", j->svc,
 		    r->vdev, JOBS_KEPT);
+		stray_add(j->svc, r->domid, r->vdev);
 		return 0;
 	}
 	/* the command ends (exec_done), then the disk is detached */
 	if (r->phase == RUN_EXEC && (s = sup_find(j->c->sup, j->svc)) &&
-	    s->con && s->con->chan)
+	    s->con && s->con->chan) {
 		chan_cancel(s->con->chan, j->chan_id);
+		chan_give_up_at(s->con->chan, j->chan_id, mono_ms() +
+		    RUN_ORPHAN_MS);
+	}
 	log_info("%s: run on %s: the client left; cancelled, the disk goes "
 	    "when the command has ended", j->svc, r->vdev);
 	return 1;
@@ -231,6 +286,8 @@ run_reply(struct job *j, const char *detach_error)
 	log_info("%s: run on %s ended (exit %d)%s%s", j->svc, r->vdev,
 	    r->result.code, detach_error ? "; detach failed: " : ", disk "
 	    "detached", detach_error ? detach_error : "");
+	if (detach_error)
+		stray_add(j->svc, r->domid, r->vdev);
 	control_queue(j->cc, line, len);
 	jobs_end(j);
 }
@@ -339,11 +396,24 @@ vdev_taken(struct control *c, struct service *s, const char *vdev)
 	for (d = 0; d < s->conf->ndisks; d++)
 		if (s->conf->disks[d].vdev && !strcmp(s->conf->disks[d].vdev, vdev))
 			return 1;
+	if (stray_holds(s, vdev))
+		return 1;
 	while ((j = jobs_next(c, &pos)) != NULL)
 		if ((r = run_of(j)) != NULL && r->phase != RUN_NONE &&
 		    !strcmp(j->svc, s->conf->name) && !strcmp(r->vdev, vdev))
 			return 1;
 	return 0;
+}
+
+static int
+runs_in_flight(struct control *c)
+{
+	struct job *j;
+	int pos = 0, n = 0;
+
+	while ((j = jobs_next(c, &pos)) != NULL)
+		n += run_of(j) != NULL;
+	return n;
 }
 
 /* run: hot-plug the image read-only, run the command from it, unplug */
@@ -369,6 +439,12 @@ rundisk_run(struct control *c, const struct request *req, struct service *s,
 	if (req->disk[0] == '\0' || req->argc == 0)
 		return proto_error_reply(req, PE_BAD_REQUEST, "run needs a disk "
 		    "and argv", outlen);
+	/* each run in flight can be kept to its detach if its client goes */
+	if (runs_in_flight(c) >= JOBS_KEPT) {
+		msgf(msg, sizeof(msg), "%d runs are in flight (or wait for "
+		    "their disk's detach): try again", JOBS_KEPT);
+		return proto_error_reply(req, PE_BUSY, msg, outlen);
+	}
 	/* what is attached is what was checked: the image's fd, bound to
 	 * a loop device of ours, never its path */
 	if ((imgfd = rundisk_open_image(run_images(c, dirbuf, sizeof(dirbuf)),

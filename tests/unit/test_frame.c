@@ -524,6 +524,41 @@ START_TEST(spoiled_length_not_waited_for)
 }
 END_TEST
 
+/*
+ * Review finding 7: a run whose client left kept its slot for as long as
+ * the agent never answered its command. Given up by a time: at it, the
+ * command ends as given up, with no answer from the agent
+ */
+START_TEST(given_up_at_a_time)
+{
+	static struct channel ch;
+	char *argv[] = { "sleep", "1000", NULL }, why[128];
+	struct ended e = { 0 };
+	struct chan_exec_cb cb = { NULL, on_done, &e };
+	struct frame f = { FT_HELLO, 0, 0, 0, 7, (const uint8_t *)"agent 1" };
+	uint8_t buf[FRAME_MAX];
+	uint32_t id;
+
+	chan_init(&ch, NULL, NULL, NULL);
+	chan_input(&ch, buf, frame_encode(buf, &f), 1000);
+	/* no timeout of its own */
+	ck_assert_int_eq(chan_exec(&ch, argv, 0, 0, &cb, &id, why, sizeof(why),
+	    1000), 0);
+	ck_assert_uint_eq(chan_tick(&ch, 500000), 0);
+	ck_assert_int_eq(e.done, 0);
+	chan_cancel(&ch, id);
+	chan_give_up_at(&ch, id, 600000);
+	/* a later time does not put it off */
+	chan_give_up_at(&ch, id, 900000);
+	ck_assert_uint_eq(chan_tick(&ch, 599999), 600000);
+	ck_assert_int_eq(e.done, 0);
+	chan_tick(&ch, 600000);
+	ck_assert_int_eq(e.done, 1);
+	ck_assert_int_eq(e.r.ran, 0);
+	chan_free(&ch);
+}
+END_TEST
+
 Suite *
 frame_suite(void)
 {
@@ -542,6 +577,7 @@ frame_suite(void)
 	tcase_add_test(tc, agent_text_neutralised);
 	tcase_add_test(tc, console_attach_told);
 	tcase_add_test(tc, spoiled_length_not_waited_for);
+	tcase_add_test(tc, given_up_at_a_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
