@@ -29,8 +29,8 @@ $(O)/unit-tests: $(UNIT_OBJS) $(LIBDOMUD)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBDOMUD) \
 		$(CHECK_LIBS) $(LIBS_NET) $(LIBS_CORE)
 
-unit: $(O)/unit-tests $(O)/domuctl
-	$(Q)CK_FORK=yes DOMUCTL=$(O)/domuctl $(O)/unit-tests
+unit: $(O)/unit-tests $(O)/domuctl $(O)/domud
+	$(Q)CK_FORK=yes DOMUCTL=$(O)/domuctl DOMUD=$(O)/domud $(O)/unit-tests
 
 golden: $(O)/domud
 	$(Q)tests/config/run.sh $(O)/domud

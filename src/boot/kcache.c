@@ -312,8 +312,6 @@ kimage_extract(const uint8_t *p, size_t n, const struct kimage *k, int fd,
 {
 	struct sink s = { fd, 0, KIMAGE_MAX, "domud's limit for a kernel", e };
 	const uint8_t *in = p + k->payload_off;
-	uint8_t head[64];
-	ssize_t got;
 	int r;
 
 	if (k->payload_off > n || k->payload_len > n - k->payload_off)
@@ -344,10 +342,22 @@ kimage_extract(const uint8_t *p, size_t n, const struct kimage *k, int fd,
 	}
 	if (r == -1)
 		return -1;
+	return kimage_check_output(fd, k, s.total, e);
+}
+
+int
+kimage_check_output(int fd, const struct kimage *k, uint64_t total,
+    struct err *e)
+{
+	uint8_t head[64];
+	ssize_t got;
+
 	/* what came out must be a kernel, of the size the image says */
-	if (k->plain_size && (uint32_t)s.total != (uint32_t)k->plain_size)
+	if (total > KIMAGE_MAX)
+		return err_set(e, EFBIG, "extracted %" PRIu64 " bytes", total);
+	if (k->plain_size && (uint32_t)total != (uint32_t)k->plain_size)
 		return err_set(e, EINVAL, "extracted %" PRIu64 " bytes, the "
-		    "image says %" PRIu64, s.total, k->plain_size);
+		    "image says %" PRIu64, total, k->plain_size);
 	got = pread(fd, head, sizeof(head), 0);
 	if (got < 0)
 		return err_set(e, errno, "read back: %s", strerror(errno));
@@ -565,6 +575,25 @@ cached(const char *path)
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
+/* in a child of its own when there is a helper (domud), here otherwise
+ * (the unit tests' in-process path) */
+static int
+extract(struct kcache *kc, int fd, const uint8_t *map, size_t n,
+    const struct kimage *k, int tfd, struct err *e)
+{
+	struct stat st;
+
+	if (kc->helper == NULL)
+		return kimage_extract(map, n, k, tfd, kc->max, e);
+	if (kextract_spawn(kc->helper, fd, tfd, kc->max, e) == -1)
+		return -1;
+	/* the child is not trusted with the cache: what it wrote is
+	 * checked as if it came from anywhere */
+	if (fstat(tfd, &st) == -1)
+		return err_set(e, errno, "fstat: %s", strerror(errno));
+	return kimage_check_output(tfd, k, (uint64_t)st.st_size, e);
+}
+
 /* the size the image says must fit in what its filesystem has free,
  * before a byte is written */
 static int
@@ -672,8 +701,8 @@ get_locked(struct kcache *kc, const char *kernel, const uint8_t *sha256,
 			goto out;
 		}
 		if (room_for(tfd, k.plain_size, e) == -1 ||
-		    kimage_extract(map, (size_t)st.st_size, &k, tfd, kc->max,
-		    e) == -1) {
+		    extract(kc, fd, map, (size_t)st.st_size, &k, tfd, e) ==
+		    -1) {
 			err_wrap(e, "%s (%s)", kernel, why);
 			(void)unlink(tmp);
 			goto out;

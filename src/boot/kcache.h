@@ -61,6 +61,15 @@ int		 kimage_describe(const char *path, char *why, size_t);
  * of its own) bytes; -1 with e */
 int		 kimage_extract(const uint8_t *, size_t, const struct kimage *,
 		    int fd, uint64_t max, struct err *);
+/* what fd holds (total bytes) is the kernel the image says: -1 with e */
+int		 kimage_check_output(int fd, const struct kimage *,
+		    uint64_t total, struct err *);
+/* kextract.c: the extraction in a child (`HELPER --kernel-extract MAX`,
+ * the image on its stdin, fd its stdout); -1 with its reason in e */
+int		 kextract_spawn(const char *helper, int imgfd, int outfd,
+		    uint64_t max, struct err *);
+/* the child's side: 0 when the plain kernel is on stdout */
+int		 kextract_child_main(const char *max);
 /* what liblzma may allocate for one kernel (a 64 MiB dictionary and its
  * state: more than any kernel build asks) */
 #define KIMAGE_LZMA_MEM		(128ULL << 20)
@@ -68,6 +77,8 @@ int		 kimage_extract(const uint8_t *, size_t, const struct kimage *,
 struct kcache {
 	char		*dir;
 	uint64_t	 max;		/* bytes of plain kernels kept, in all */
+	const char	*helper;	/* extracts in a child (domud's binary);
+					 * NULL: in this process */
 	pthread_mutex_t	 lock;
 	uint64_t	 hits, misses;	/* since start */
 };

@@ -389,6 +389,7 @@ daemon_setup(struct domud *d, const struct opts *o, struct config *cfg)
 	if ((d->be = xenbe_new(&e)) == NULL)
 		fatalx("libxl: %s", e.msg);
 	d->net = net_new(cfg);
+	sup_kextract_helper = "/proc/self/exe";
 	d->sup = sup_new(d->be, cfg);
 	sup_set_net(d->sup, d->net);
 	sup_adopt(d->sup);
@@ -525,6 +526,10 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	struct opts o;
 
+	/* the kernel cache's child (boot/kextract.c): nothing else of
+	 * domud's runs in it */
+	if (argc == 3 && strcmp(argv[1], "--kernel-extract") == 0)
+		return kextract_child_main(argv[2]);
 	memset(&d, 0, sizeof(d));
 	malloc_tune();
 	parse_args(argc, argv, &o);

@@ -488,6 +488,8 @@ svc_health_report(struct service *s, enum health_report r, const char *why)
 	}
 }
 
+const char *sup_kextract_helper;
+
 struct service *
 svc_new(struct supervisor *sup, struct service_conf *conf)
 {
@@ -553,6 +555,8 @@ sup_new(struct backend *be, struct config *cfg)
 		if (asprintf(&dir, "%s/kernels", cfg->d.state_dir) < 0)
 			fatal("asprintf");
 		sup->kcache = kcache_new(dir, cfg->d.kernel_cache_max);
+		/* images are undone by domud's own binary, as nobody */
+		sup->kcache->helper = sup_kextract_helper;
 		free(dir);
 	}
 	return sup;

@@ -293,6 +293,9 @@ struct supervisor {
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);
+/* the binary the kernel cache runs to undo an image (domud's own, set by
+ * its main before sup_new); NULL: undone in this process (unit tests) */
+extern const char *sup_kextract_helper;
 void		 sup_free(struct supervisor *);
 /* networking (NULL: none, as in tests); net asks us which services are up */
 void		 sup_set_net(struct supervisor *, struct net *);

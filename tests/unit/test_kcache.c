@@ -407,6 +407,79 @@ START_TEST(extraction_bounded)
 }
 END_TEST
 
+/*
+ * Issue 26: images are undone in a child (domud --kernel-extract, as
+ * nobody, no new descriptors): the same plain kernel as in process; its
+ * refusals come back as the reason; what it writes is checked as if it
+ * came from anywhere (a helper that writes nothing is refused)
+ */
+START_TEST(extraction_in_a_child)
+{
+	static const enum kimage_codec codecs[] = { KC_GZIP, KC_XZ, KC_ZSTD };
+	const char *domud = getenv("DOMUD");
+	char *dir = t_tmpdir(), img[512], cache[512], *got, *want;
+	uint8_t *a, *b;
+	size_t na, nb, i;
+	struct kcache *kc, *mine;
+	struct err e = ERR_INIT;
+	int hit;
+
+	ck_assert_msg(domud != NULL, "DOMUD (domud's binary) is not set");
+	snprintf(cache, sizeof(cache), "%s/kernels", dir);
+	kc = kcache_new(cache, 64ULL << 20);
+	kc->helper = domud;
+	snprintf(img, sizeof(img), "%s/kernels-here", dir);
+	mine = kcache_new(img, 64ULL << 20);
+	for (i = 0; i < nitems(codecs); i++) {
+		snprintf(img, sizeof(img), "%s/bz%zu", dir, i);
+		make_bzimage(img, codecs[i], 11 + (unsigned)i);
+		got = kcache_get(kc, img, NULL, &hit, &e);
+		ck_assert_msg(got != NULL, "%s", e.msg);
+		ck_assert_str_ne(got, img);
+		want = kcache_get(mine, img, NULL, &hit, &e);
+		ck_assert_ptr_nonnull(want);
+		a = slurp(got, &na);
+		b = slurp(want, &nb);
+		ck_assert_uint_eq(na, PLAIN_LEN);
+		ck_assert_uint_eq(na, nb);
+		ck_assert_mem_eq(a, b, na);
+		free(a);
+		free(b);
+		free(got);
+		free(want);
+	}
+	/* the child's reason, back: a trailer that lies */
+	{
+		uint8_t *bz;
+		size_t len;
+		FILE *fp;
+
+		bz = bzimage(KC_GZIP, 21, &len);
+		put_le32(bz + len - 104,
+		    PLAIN_LEN / 2);
+		snprintf(img, sizeof(img), "%s/liar", dir);
+		fp = fopen(img, "w");
+		ck_assert_uint_eq(fwrite(bz, 1, len, fp), len);
+		fclose(fp);
+		free(bz);
+		err_clear(&e);
+		ck_assert_ptr_null(kcache_get(kc, img, NULL, &hit, &e));
+		ck_assert_msg(strstr(e.msg, "the size the image says") != NULL,
+		    "%s", e.msg);
+	}
+	/* a helper that writes nothing and says all went well */
+	kc->helper = "/bin/true";
+	snprintf(img, sizeof(img), "%s/bz-true", dir);
+	make_bzimage(img, KC_GZIP, 31);
+	err_clear(&e);
+	ck_assert_ptr_null(kcache_get(kc, img, NULL, &hit, &e));
+	ck_assert_msg(strstr(e.msg, "extracted 0 bytes") != NULL, "%s", e.msg);
+	kcache_free(kc);
+	kcache_free(mine);
+	t_rmtree(dir);
+}
+END_TEST
+
 /* two images of one size and one CRC-32, different kernels in them: each
  * caller gets its own (a CRC key gave the second one the first's) */
 START_TEST(crc_collision)
@@ -638,6 +711,7 @@ kcache_suite(void)
 	tcase_add_test(tc, arm64_image_gz);
 	tcase_add_test(tc, crc_collision);
 	tcase_add_test(tc, extraction_bounded);
+	tcase_add_test(tc, extraction_in_a_child);
 	tcase_add_test(tc, slot_digest);
 	tcase_add_test(tc, old_layout);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A kernel image is undone (gzip, xz, lzma, zstd) outside the root daemon:
+ * in a short-lived child, domud's own binary run as `domud
+ * --kernel-extract MAX`, with the image on its stdin, the cache's
+ * temporary file on its stdout and a pipe for its one line of error on
+ * stderr. Before it reads a byte it gives up what it does not need: root
+ * (nobody's uid and gid, no groups, no new privileges), new descriptors
+ * (RLIMIT_NOFILE 3: it cannot open a file), and bounds its output, memory
+ * and CPU time. The parent checks what it wrote (kimage_check_output).
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kcache.h"
+#include "base/util.h"
+
+/* who the child is: nobody */
+#define KEXTRACT_UID		65534
+#define KEXTRACT_GID		65534
+#define KEXTRACT_MEM		(1ULL << 30)	/* the image mapped, the
+						 * decoder, buffers */
+#define KEXTRACT_CPU_S		300
+
+extern char **environ;
+
+static int
+child_fail(const char *what, int err)
+{
+	dprintf(2, "%s: %s\n", what, strerror(err));
+	return 1;
+}
+
+/* the child's limits and identity; -1 (and a line on stderr) if one
+ * cannot be had: it then does nothing */
+static int
+child_sandbox(uint64_t max)
+{
+	struct rlimit nofile = { 3, 3 }, fsize = { max, max };
+	struct rlimit as = { KEXTRACT_MEM, KEXTRACT_MEM };
+	struct rlimit cpu = { KEXTRACT_CPU_S, KEXTRACT_CPU_S };
+
+	/* a write past max fails with EFBIG instead of killing it */
+	(void)signal(SIGXFSZ, SIG_IGN);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return child_fail("prctl", errno);
+	if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+	    setresgid(KEXTRACT_GID, KEXTRACT_GID, KEXTRACT_GID) == -1 ||
+	    setresuid(KEXTRACT_UID, KEXTRACT_UID, KEXTRACT_UID) == -1))
+		return child_fail("dropping root", errno);
+	if (setrlimit(RLIMIT_NOFILE, &nofile) == -1 ||
+	    setrlimit(RLIMIT_FSIZE, &fsize) == -1 ||
+	    setrlimit(RLIMIT_AS, &as) == -1 ||
+	    setrlimit(RLIMIT_CPU, &cpu) == -1)
+		return child_fail("setrlimit", errno);
+	return 0;
+}
+
+int
+kextract_child_main(const char *max_arg)
+{
+	struct err e = ERR_INIT;
+	struct kimage k;
+	struct stat st;
+	char *end, why[200];
+	uint64_t max;
+	void *map;
+
+	errno = 0;
+	max = strtoull(max_arg, &end, 10);
+	if (errno || *end != '\0' || max == 0 || max > KIMAGE_MAX)
+		max = KIMAGE_MAX;
+	if (child_sandbox(max) != 0)
+		return 1;
+	if (fstat(0, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size < 64 ||
+	    (uint64_t)st.st_size > KIMAGE_MAX) {
+		dprintf(2, "the image is not a regular file of 64 B to %llu "
+		    "MiB\n", (unsigned long long)(KIMAGE_MAX >> 20));
+		return 1;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, 0, 0);
+	if (map == MAP_FAILED)
+		return child_fail("mmap", errno);
+	kimage_probe(map, (size_t)st.st_size, &k);
+	if (kimage_cacheable(&k, why, sizeof(why)) <= 0) {
+		dprintf(2, "%s\n", why);
+		return 1;
+	}
+	if (kimage_extract(map, (size_t)st.st_size, &k, 1, max, &e) == -1) {
+		dprintf(2, "%s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+kextract_spawn(const char *helper, int imgfd, int outfd, uint64_t max,
+    struct err *e)
+{
+	posix_spawn_file_actions_t fa;
+	char maxs[32], msg[256];
+	char *argv[] = { "domud", "--kernel-extract", maxs, NULL };
+	int p[2], st, rc;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(maxs, sizeof(maxs), "%" PRIu64, max);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return err_set(e, errno, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, imgfd, 0);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	rc = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc != 0) {
+		close(p[0]);
+		return err_set(e, rc, "%s --kernel-extract: %s", helper,
+		    strerror(rc));
+	}
+	/* its one line of error, bounded; the rest is read and dropped */
+	while ((n = read(p[0], got < sizeof(msg) - 1 ? msg + got : msg,
+	    got < sizeof(msg) - 1 ? sizeof(msg) - 1 - got : sizeof(msg) - 1))
+	    != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (got < sizeof(msg) - 1)
+			got += (size_t)n;
+	}
+	close(p[0]);
+	msg[got] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	/* a child gone wrong writes what it likes: printable to the log */
+	for (n = 0; msg[n]; n++)
+		if ((unsigned char)msg[n] < 0x20 || (unsigned char)msg[n] >= 0x7f)
+			msg[n] = '?';
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return err_set(e, errno, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st))
+		return err_set(e, EINVAL, "the extraction was killed by signal "
+		    "%d%s%s", WTERMSIG(st), msg[0] ? ": " : "", msg);
+	return err_set(e, EINVAL, "%s", msg[0] ? msg : "the extraction failed");
+}
