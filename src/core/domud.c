@@ -529,7 +529,9 @@ main(int argc, char *argv[])
 	/* the kernel cache's child (boot/kextract.c): nothing else of
 	 * domud's runs in it */
 	if (argc == 3 && strcmp(argv[1], "--kernel-extract") == 0)
-		return kextract_child_main(argv[2]);
+		_exit(kextract_child_main(argv[2]));	/* no exit handlers:
+							 * a sanitizer's would
+							 * need ptrace */
 	memset(&d, 0, sizeof(d));
 	malloc_tune();
 	parse_args(argc, argv, &o);
