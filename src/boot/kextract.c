@@ -151,16 +151,18 @@ kextract_spawn(const char *helper, int imgfd, int outfd, uint64_t max,
 		    strerror(rc));
 	}
 	/* its one line of error, bounded; the rest is read and dropped */
-	while ((n = read(p[0], got < sizeof(msg) - 1 ? msg + got : msg,
-	    got < sizeof(msg) - 1 ? sizeof(msg) - 1 - got : sizeof(msg) - 1))
-	    != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+	for (;;) {
+		char chunk[256];
+
+		n = read(p[0], chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		}
-		if (got < sizeof(msg) - 1)
-			got += (size_t)n;
+		if ((size_t)n > sizeof(msg) - 1 - got)
+			n = (ssize_t)(sizeof(msg) - 1 - got);
+		memcpy(msg + got, chunk, (size_t)n);
+		got += (size_t)n;
 	}
 	close(p[0]);
 	msg[got] = '\0';
