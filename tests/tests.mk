@@ -46,11 +46,14 @@ check-asan:
 # libFuzzer targets: fuzz_ini (the INI handler), fuzz_control (the control
 # request decoder), fuzz_frame (the memres channel's frame parser), fuzz_chan
 # (domud's side of the channel, vxn's markers too), fuzz_agent (the agent's
-# request handling), fuzz_slot (an update's manifest and signify files)
-FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent fuzz_slot
+# request handling), fuzz_slot (an update's manifest and signify files),
+# fuzz_kimage (a kernel image: its payload found and undone, bounded)
+FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent fuzz_slot \
+		   fuzz_kimage
 FUZZ_SRCS	:= $(wildcard src/conf/*.c) src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/base/sanitize.c \
-		   src/chan/frame.c src/chan/channel.c src/agent/request.c src/boot/slot.c
+		   src/chan/frame.c src/chan/channel.c src/agent/request.c src/boot/slot.c \
+		   src/boot/kcache.c src/boot/kextract.c src/base/fileio.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
 FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
 # one clang command per target: its headers are listed, not -MMD'd
