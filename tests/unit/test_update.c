@@ -833,12 +833,25 @@ booted_ahead(struct service *s, int *m_new)
 	return domid;
 }
 
+/* booted ahead, its agent answered: the handover at the next round */
+static void
+handed_over(struct service *s, uint32_t old, uint32_t domid, int m_new)
+{
+	int i;
+
+	agent_hello(m_new);
+	for (i = 0; i < 40 && s->domid == old; i++)
+		run_io(20);
+	ck_assert_uint_eq(s->domid, domid);
+	ck_assert_int_eq(s->rt.state, RT_STOPPING);
+}
+
 START_TEST(switch_boots_ahead)
 {
 	struct service *s;
 	char path[1024];
 	uint32_t old, domid;
-	int m_old, m_new, i, nsh;
+	int m_old, m_new, nsh;
 
 	dir = t_tmpdir();
 	boot("memres = yes\n");
@@ -848,13 +861,10 @@ START_TEST(switch_boots_ahead)
 	ck_assert_int_eq(stage(s, "kernel v2"), 0);
 	domid = booted_ahead(s, &m_new);
 	nsh = fb->nshutdown;
-	agent_hello(m_new);
-	for (i = 0; i < 40 && s->domid == old; i++)
-		run_io(20);
 	/* answered, paused, then at the next round the handover: the old
 	 * domain steps aside, unstopped, and the new one takes its name */
+	handed_over(s, old, domid, m_new);
 	ck_assert_int_eq(s->state, ST_RUNNING);
-	ck_assert_uint_eq(s->domid, domid);
 	ck_assert_int_eq(fb->nactivate, 1);
 	ck_assert_int_eq(fb->nretire, 1);
 	ck_assert_int_eq(fake_dom(fb, domid)->paused, 0);
@@ -892,19 +902,6 @@ START_TEST(switch_boots_ahead)
 	t_rmtree(dir);
 }
 END_TEST
-
-/* booted ahead, its agent answered: the handover at the next round */
-static void
-handed_over(struct service *s, uint32_t old, uint32_t domid, int m_new)
-{
-	int i;
-
-	agent_hello(m_new);
-	for (i = 0; i < 40 && s->domid == old; i++)
-		run_io(20);
-	ck_assert_uint_eq(s->domid, domid);
-	ck_assert_int_eq(s->rt.state, RT_STOPPING);
-}
 
 /*
  * The retiring domain may still hold the old slot's disks: a rollback's
