@@ -89,8 +89,9 @@ pc_check	= $(if $(DRYRUN),,$(call pc_stop,$(strip $(call pc_missing,$(1)))))
 pc_cflags	= $(call pc_check,$(1))$(patsubst -I%,-isystem %,$(shell $(PC) --cflags $(1) $(if $(DRYRUN),2>/dev/null)))
 pc_libs		= $(call pc_check,$(1))$(shell $(PC) $(if $(STATIC),--static) --libs $(1) $(if $(DRYRUN),2>/dev/null))
 
-# zlib, liblzma, libzstd: the kernel cache (libxenguest links them too)
-PKGS_CORE	:= inih yajl uuid zlib liblzma libzstd libsodium
+# zlib, liblzma, libzstd: the kernel cache (libxenguest links them too);
+# libseccomp: its extraction child's syscall filter (base/sandbox.c)
+PKGS_CORE	:= inih yajl uuid zlib liblzma libzstd libsodium libseccomp
 PKGS_XEN	:= xenlight xentoollog
 PKGS_NET	:= libnl-route-3.0 libip4tc
 
@@ -134,7 +135,7 @@ PC_XEN_STATIC	= $(call memo,PC_XEN_STATIC)
 LIBS_XEN	= -lxlutil -lxenlight \
 		  -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
 		  $(ARCH_STATIC_LIBS)
-LIBS_CORE	:= -linih -lyajl_s -luuid -lz -llzma -lzstd -lsodium -lpthread
+LIBS_CORE	:= -linih -lyajl_s -luuid -lz -llzma -lzstd -lsodium -lseccomp -lpthread
 # Debian ships no libip4tc.a: made from its iptables source, as libxenstore
 LIBS_NET	:= -lip4tc -lnl-route-3 -lnl-3
 # our libxenstore.a must be found before the sysroot's unthreaded one

@@ -5,7 +5,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-dev
 libxen-dev libinih-dev libyajl-dev uuid-dev libnl-3-dev libnl-route-3-dev
-libiptc-dev check libsubunit-dev zlib1g-dev liblzma-dev libzstd-dev libsodium-dev musl-tools
+libiptc-dev check libsubunit-dev zlib1g-dev liblzma-dev libzstd-dev libsodium-dev libseccomp-dev musl-tools
 cppcheck clang-tidy systemd shellcheck qemu-system-x86 cpio kmod e2fsprogs xz-utils binutils dpkg-dev iptables iproute2 util-linux"
 [ "${E2E_ARCH:-amd64}" = arm64 ] && PKGS="$PKGS qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 missing=""

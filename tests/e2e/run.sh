@@ -93,7 +93,7 @@ RUN_DEBS=("xen-hypervisor-$XENV-$ARCH" "xen-utils-$XENV" xen-utils-common xensto
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 "libxenmisc$XENV"
           libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1
           libyajl2 libuuid1 zlib1g liblzma5 libzstd1 libfdt1 libgcc-s1 libc6
-          libinih1 libnl-3-200 libnl-route-3-200 libsodium23 signify-openbsd
+          libinih1 libnl-3-200 libnl-route-3-200 libsodium23 libseccomp2 signify-openbsd
           busybox-static bash libtinfo6 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 libmd0
           libdb5.3 libselinux1 libpcre2-8-0 iptables libxtables12 libip4tc2 libip6tc2
           libnftnl11 libnetfilter-conntrack3 libnfnetlink0 util-linux mount libmount1 libblkid1
@@ -104,10 +104,10 @@ RUN_DEBS+=("${EXTRA_DEBS[@]}")
 DOMUD_LIBS=(libinih.so.1 libyajl.so.2 libnl-3.so.200 libnl-route-3.so.200
             libip4tc.so.2 libxenlight.so.4.17 libxenctrl.so.4.17 libxenguest.so.4.17
             libxlutil.so.4.17 libxenstore.so.4 libxentoollog.so.1 libgcc_s.so.1
-            libsodium.so.23)
+            libsodium.so.23 libseccomp.so.2)
 # arm64: -dev debs (plus their runtime libs) forming a sysroot for cross builds
 DEV_DEBS=(libxen-dev libyajl-dev uuid-dev zlib1g-dev libfdt-dev liblzma-dev libzstd-dev
-          libsodium-dev libsodium23 libinih-dev libnl-3-dev libnl-route-3-dev libiptc-dev libip4tc-dev libip6tc-dev
+          libsodium-dev libsodium23 libseccomp-dev libseccomp2 libinih-dev libnl-3-dev libnl-route-3-dev libiptc-dev libip4tc-dev libip6tc-dev
           libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 "libxenmisc$XENV"
           libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1
           libyajl2 libuuid1 zlib1g liblzma5 libzstd1 libfdt1 libinih1 libnl-3-200

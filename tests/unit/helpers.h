@@ -43,5 +43,6 @@ Suite *kcache_suite(void);
 Suite *tables_suite(void);
 Suite *slot_suite(void);
 Suite *update_suite(void);
+Suite *sandbox_suite(void);
 
 #endif

@@ -23,8 +23,9 @@ S = "${WORKDIR}/git"
 # exactly what the Makefile links (pkg-config names: xenlight xentoollog,
 # inih yajl uuid, libnl-route-3.0 libip4tc); libcheck for the ptest
 # zlib, xz, zstd: the kernel cache (xen-tools links them already);
-# libsodium (meta-oe): SHA-256 and Ed25519 of guest update slots
-DEPENDS = "xen-tools libinih yajl util-linux-libuuid libnl iptables zlib xz zstd libsodium"
+# libsodium (meta-oe): SHA-256 and Ed25519 of guest update slots;
+# libseccomp (openembedded-core): the kernel cache child's syscall filter
+DEPENDS = "xen-tools libinih yajl util-linux-libuuid libnl iptables zlib xz zstd libsodium libseccomp"
 DEPENDS += "${@bb.utils.contains('PTEST_ENABLED', '1', 'libcheck', '', d)}"
 
 inherit pkgconfig systemd update-rc.d useradd ptest bash-completion
