@@ -53,7 +53,8 @@ FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent fuzz_slot 
 FUZZ_SRCS	:= $(wildcard src/conf/*.c) src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/base/sanitize.c \
 		   src/chan/frame.c src/chan/channel.c src/agent/request.c src/boot/slot.c \
-		   src/boot/kcache.c src/boot/kextract.c src/base/fileio.c
+		   src/boot/kcache.c src/boot/kextract.c src/base/fileio.c \
+		   src/base/sandbox.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
 FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
 # one clang command per target: its headers are listed, not -MMD'd
