@@ -219,5 +219,6 @@ headers libxl	xen	'libxl*.h' xentoollog.h libxlutil.h
 headers netlink	net	'netlink/*' 'libiptc/*' 'linux/netfilter*'
 headers compression	boot	zlib.h lzma.h zstd.h
 headers crypto		boot	'sodium*'
+headers seccomp		base	'seccomp*'
 
 exit $failed

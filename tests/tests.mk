@@ -47,14 +47,15 @@ check-asan:
 # request decoder), fuzz_frame (the memres channel's frame parser), fuzz_chan
 # (domud's side of the channel, vxn's markers too), fuzz_agent (the agent's
 # request handling), fuzz_slot (an update's manifest and signify files),
-# fuzz_kimage (a kernel image: its payload found and undone, bounded)
+# fuzz_kimage (a kernel image: its payload found and undone, bounded),
+# fuzz_gio (the messages between domud and its guest I/O process, both ways)
 FUZZ_TARGETS	:= fuzz_ini fuzz_control fuzz_frame fuzz_chan fuzz_agent fuzz_slot \
-		   fuzz_kimage
+		   fuzz_kimage fuzz_gio
 FUZZ_SRCS	:= $(wildcard src/conf/*.c) src/base/util.c src/base/log.c src/proto/proto.c \
 		   src/base/err.c src/base/json.c src/base/sanitize.c \
 		   src/chan/frame.c src/chan/channel.c src/agent/request.c src/boot/slot.c \
 		   src/boot/kcache.c src/boot/kextract.c src/base/fileio.c \
-		   src/base/sandbox.c
+		   src/base/sandbox.c src/chan/giomsg.c src/chan/gio.c src/chan/gio_child.c
 FUZZ_LIBS_	= $(call pc_libs,$(PKGS_CORE))
 FUZZ_LIBS	= $(call memo,FUZZ_LIBS)
 # one clang command per target: its headers are listed, not -MMD'd

@@ -10,7 +10,7 @@
 
 #include "console.h"
 #include "base/log.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "net/net.h"
 #include "supervisor.h"
 #include "base/util.h"
@@ -308,8 +308,8 @@ reconcile_own(struct service *s, const struct be_found *f)
 			s->paused = 0;
 			svc_note(s, "domain %u runs again (unpaused)", s->domid);
 			/* its agent could not answer while paused */
-			if (s->con && s->con->chan && s->con->chan->ping_sent)
-				s->con->chan->ping_sent = now;
+			if (s->con && s->con->chan)
+				gio_ping_reset(s->con->chan, now);
 		}
 		return;
 	}

@@ -3,7 +3,8 @@
  * Console capture: domud is the only reader of each DomU's console PTY. It
  * appends what the guest writes to LOG_DIR/NAME.log (rotated to NAME.log.1
  * at console_log_max), reads a bounded amount per loop round, queues typed
- * input and, for memres services, hands the stream to the channel first.
+ * input and, for memres services, hands the stream to the guest I/O
+ * process (chan/gio.h), which parses it and sends back what is noise.
  * logs and logs -f read from here (console_tail, the tap).
  * May call: chan, base (sanitize for tails).
  */
@@ -19,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chan/channel.h"
+#include "chan/gio.h"
 
 #include "console.h"
 #include "base/log.h"
@@ -158,35 +159,23 @@ console_set_tap(void (*fn)(void *, const char *, const char *, size_t),
 	tap_arg = arg;
 }
 
-static void
-noise_flush(struct console *c)
+static struct gio *gio;
+
+void
+console_set_gio(struct gio *g)
 {
-	if (c->noiselen == 0)
-		return;
-	log_append(c, c->noise, c->noiselen);
-	c->noiselen = 0;
+	gio = g;
 }
 
-/* Bytes outside frames come in many small runs (a hostile guest makes one
- * per fake header): gathered, they cost one log write and one event per
- * follower per read, not one per run. */
+/* what the guest I/O process found outside frames: the log's */
 static void
-chan_noise(void *arg, const uint8_t *b, size_t n)
+con_noise(void *arg, const uint8_t *b, size_t n)
 {
-	struct console *c = arg;
-
-	if (c->noiselen + n > CONSOLE_NOISE_MAX)
-		noise_flush(c);
-	if (n > CONSOLE_NOISE_MAX) {
-		log_append(c, (const char *)b, n);
-		return;
-	}
-	memcpy(c->noise + c->noiselen, b, n);
-	c->noiselen += n;
+	log_append(arg, (const char *)b, n);
 }
 
 static void
-chan_ready(void *arg)
+con_ready(void *arg)
 {
 	struct console *c = arg;
 
@@ -195,16 +184,31 @@ chan_ready(void *arg)
 }
 
 void
-console_attach_channel(struct console *c, void (*on_ready)(void *),
+console_attach_channel(struct console *c, int vxn, void (*on_ready)(void *),
     void *arg)
 {
-	if (c->chan != NULL)
+	static const struct gio_chan_ops ops = { con_noise, con_ready };
+
+	if (c->chan != NULL || gio == NULL)
 		return;
-	c->chan = xcalloc(1, sizeof(*c->chan));
-	c->noise = xcalloc(1, CONSOLE_NOISE_MAX);
 	c->ready_cb = on_ready;
 	c->ready_arg = arg;
-	chan_init(c->chan, chan_noise, chan_ready, c);
+	if ((c->chan = gio_open(gio, vxn, &ops, c)) == NULL)
+		log_warnx("%s: over %d memres consoles: this one is only "
+		    "logged", c->svc, GIO_MAX_CONS);
+}
+
+void
+console_settle(struct console *c)
+{
+	if (c->chan)
+		(void)gio_drain(c->chan, 1000);
+}
+
+int
+console_want_read(const struct console *c)
+{
+	return !c->hup && (c->chan == NULL || gio_can_input(c->chan));
 }
 
 int
@@ -216,14 +220,14 @@ console_want_write(const struct console *c)
 		return 0;
 	if (c->chan == NULL)
 		return c->inlen > 0;
-	return chan_pending(c->chan, &p) > 0;
+	return gio_pending(c->chan, &p) > 0;
 }
 
 int
 console_input(struct console *c, const uint8_t *b, size_t n)
 {
 	if (c->chan)
-		return chan_raw(c->chan, b, n);
+		return gio_raw(c->chan, b, n);
 	if (c->inlen + n > sizeof(c->in))
 		return -1;
 	memcpy(c->in + c->inlen, b, n);
@@ -246,16 +250,14 @@ console_write(struct console *c)
 		}
 		return c->inlen > 0;
 	}
-	/* noise a tick of the channel gave up (a frame that never ended) */
-	noise_flush(c);
-	if (c->chan == NULL || (n = chan_pending(c->chan, &p)) == 0)
+	if (c->chan == NULL || (n = gio_pending(c->chan, &p)) == 0)
 		return 0;
 	w = write(c->fd, p, n);
 	if (w > 0)
-		chan_written(c->chan, (size_t)w);
+		gio_written(c->chan, (size_t)w);
 	else if (w == -1 && errno != EAGAIN && errno != EINTR)
 		c->hup = 1;
-	return chan_pending(c->chan, &p) > 0;
+	return gio_pending(c->chan, &p) > 0;
 }
 
 static void
@@ -368,13 +370,7 @@ console_close(struct console *c)
 {
 	if (c == NULL)
 		return;
-	if (c->chan) {
-		chan_abort(c->chan, "the domain is gone");
-		chan_free(c->chan);
-		free(c->chan);
-	}
-	noise_flush(c);
-	free(c->noise);
+	gio_close(c->chan, "the domain is gone");
 	if (c->fd != -1)
 		close(c->fd);
 	if (c->logfd != -1)
@@ -394,15 +390,17 @@ console_read(struct console *c)
 	int i;
 
 	for (i = 0; i < CONSOLE_READS_PER_ROUND; i++) {
+		/* the guest's bytes wait in its console ring meanwhile */
+		if (c->chan && !gio_can_input(c->chan))
+			return 0;
 		n = read(c->fd, buf, sizeof(buf));
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
 			c->reads++;
-			if (c->chan) {
-				chan_input(c->chan, (const uint8_t *)buf,
-				    (size_t)n, mono_ms());
-				noise_flush(c);
-			} else
+			if (c->chan)
+				gio_input(c->chan, (const uint8_t *)buf,
+				    (size_t)n);
+			else
 				log_append(c, buf, (size_t)n);
 			continue;
 		}

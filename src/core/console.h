@@ -18,13 +18,12 @@
 
 #include "base/err.h"
 
-struct channel;
+struct gio;
+struct gio_chan;
 
 #define CONSOLE_READ_CHUNK	16384
 #define CONSOLE_READS_PER_ROUND	4
 #define CONSOLE_TAIL_MAX	(512 * 1024)	/* bytes returned by logs */
-/* memres: a read's bytes outside frames, with what the parser held back */
-#define CONSOLE_NOISE_MAX	(2 * CONSOLE_READ_CHUNK)
 
 struct console {
 	int		 fd;
@@ -40,9 +39,8 @@ struct console {
 	uint64_t	 bytes_in;	/* read from the guest, total */
 	uint64_t	 reads;		/* reads that brought bytes */
 	int		 hup;
-	struct channel	*chan;		/* memres: frames in the stream */
-	char		*noise;		/* memres: what is not in a frame, */
-	size_t		 noiselen;	/* logged once per read */
+	struct gio_chan	*chan;		/* memres: the stream goes to the
+					 * guest I/O process (chan/gio.h) */
 	char		*svc;
 	uint8_t		 in[4096];	/* typed input for a plain console */
 	size_t		 inlen;
@@ -60,9 +58,17 @@ struct console	*console_open_next(const char *tty, const char *logdir,
 void		 console_take_next(const char *logdir, const char *svc);
 /* read what is there (bounded); -1 on hang-up or error */
 int		 console_read(struct console *);
-/* memres: the channel takes the stream; what is not a frame is logged */
-void		 console_attach_channel(struct console *,
+/* memres: the channel takes the stream; what is not a frame is logged.
+ * vxn: the guest speaks meta-virtualization's markers */
+void		 console_attach_channel(struct console *, int vxn,
 		    void (*on_ready)(void *), void *arg);
+/* memres: what was read is logged (back from the guest I/O process) */
+void		 console_settle(struct console *);
+/* the guest I/O process the channels are parsed in */
+void		 console_set_gio(struct gio *);
+/* it can take what a read brings (else the guest's output waits in
+ * its console ring) */
+int		 console_want_read(const struct console *);
 /* write what the channel queued; 1 while more is pending */
 int		 console_write(struct console *);
 int		 console_want_write(const struct console *);

@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "boot/kcache.h"
+#include "chan/gio.h"
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -129,11 +130,15 @@ check_machine(struct config *cfg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: domud [-dFnv] [-f file]\n"
+	fprintf(stderr, "usage: domud [-dFInv] [-f file]\n"
 	    "  -d       stay in the foreground, log to stderr\n"
 	    "  -F       stay in the foreground, log to syslog (for a service "
 	    "manager)\n"
 	    "  -f file  configuration (default %s)\n"
+	    "  -I       parse the guests' console bytes in the daemon itself, "
+	    "not in its\n"
+	    "           unprivileged guest I/O process (to measure that "
+	    "split; never on a device)\n"
 	    "  -n       check the configuration and every service file, then "
 	    "exit\n"
 	    "  -v       more verbose logging\n", DOMUD_CONF);
@@ -301,8 +306,11 @@ parse_args(int argc, char *argv[], struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->conf_path = DOMUD_CONF;
-	while ((ch = getopt(argc, argv, "dFf:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:Inv")) != -1) {
 		switch (ch) {
+		case 'I':
+			sup_guest_io_inline = 1;
+			break;
 		case 'd':
 			o->debug = 1;
 			break;
@@ -389,7 +397,7 @@ daemon_setup(struct domud *d, const struct opts *o, struct config *cfg)
 	if ((d->be = xenbe_new(&e)) == NULL)
 		fatalx("libxl: %s", e.msg);
 	d->net = net_new(cfg);
-	sup_kextract_helper = "/proc/self/exe";
+	sup_helper_exe = "/proc/self/exe";
 	d->sup = sup_new(d->be, cfg);
 	sup_set_net(d->sup, d->net);
 	sup_adopt(d->sup);
@@ -532,6 +540,12 @@ main(int argc, char *argv[])
 		_exit(kextract_child_main(argv[2]));	/* no exit handlers:
 							 * a sanitizer's would
 							 * need ptrace */
+	/* the guest I/O process (chan/gio_child.c); --guest-io-selftest
+	 * shows its sandbox refusing what it must (unit tests) */
+	if (argc == 2 && strcmp(argv[1], "--guest-io") == 0)
+		_exit(gio_child_main());
+	if (argc == 2 && strcmp(argv[1], "--guest-io-selftest") == 0)
+		_exit(gio_child_selftest());
 	memset(&d, 0, sizeof(d));
 	malloc_tune();
 	parse_args(argc, argv, &o);

@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "base/sanitize.h"
 #include "base/util.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 
 const char *
 health_state_str(enum health_state st)
@@ -53,7 +53,7 @@ probe_drop(struct service *s)
 	}
 	if (h->exec_id) {
 		if (s->con && s->con->chan)
-			chan_detach(s->con->chan, h->exec_id);
+			gio_detach(s->con->chan, h->exec_id);
 		h->exec_id = 0;
 	}
 	h->probe_at = 0;
@@ -328,8 +328,8 @@ exec_start(struct service *s)
 	argv[0] = s->conf->health_cmd;
 	argv[1] = NULL;
 	h->outlen = 0;
-	if (chan_exec(s->con->chan, argv, 1, (uint32_t)s->conf->health_timeout_ms,
-	    &cb, &h->exec_id, why, sizeof(why), h->probe_at) == -1) {
+	if (gio_exec(s->con->chan, argv, 1, (uint32_t)s->conf->health_timeout_ms,
+	    &cb, &h->exec_id, why, sizeof(why)) == -1) {
 		h->exec_id = 0;
 		probe_result(s, 0, why, strlen(why));
 	}

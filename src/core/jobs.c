@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "base/sanitize.h"
 #include "base/util.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "console.h"
 #include "control.h"
 #include "jobs.h"
@@ -77,7 +77,7 @@ console_left(struct job *j)
 		if (o != j && o->is_console && strcmp(o->svc, j->svc) == 0)
 			return;
 	if ((s = sup_find(c->sup, j->svc)) != NULL && s->con && s->con->chan)
-		(void)chan_console_detach(s->con->chan);
+		(void)gio_console_detach(s->con->chan);
 }
 
 void
@@ -140,7 +140,7 @@ jobs_conn_gone(struct control *c, struct control_conn *cc)
 			continue;
 		s = sup_find(c->sup, j->svc);
 		if (!j->is_ping && s && s->con && s->con->chan)
-			chan_detach(s->con->chan, j->chan_id);
+			gio_detach(s->con->chan, j->chan_id);
 		jobs_end(j);
 	}
 	free(cc->up);
@@ -248,7 +248,7 @@ exec_out(void *ctx, int fd, const uint8_t *b, size_t n)
 		struct service *s = sup_find(j->c->sup, j->svc);
 
 		if (s && s->con && s->con->chan)
-			chan_cancel(s->con->chan, j->chan_id);
+			gio_cancel(s->con->chan, j->chan_id);
 		return;
 	}
 	b64 = xcalloc(1, 4 * ((n + 2) / 3) + 1);
@@ -343,9 +343,9 @@ jobs_exec_start(struct job *j, struct service *s, const struct request *req,
 	for (o = 0; o < req->args_len && n < 256; o += strlen(req->args + o) + 1)
 		argv[n++] = (char *)req->args + o;
 	argv[n] = NULL;
-	if (chan_exec(s->con->chan, argv, (req->shell ? 1 : 0) |
+	if (gio_exec(s->con->chan, argv, (req->shell ? 1 : 0) |
 	    (req->want_stdin ? CHAN_EXEC_STDIN : 0), (uint32_t)req->timeout_ms,
-	    &cb, &j->chan_id, msg, msgsz, mono_ms()) == -1)
+	    &cb, &j->chan_id, msg, msgsz) == -1)
 		return -1;
 	j->stdin_open = req->want_stdin;
 	j->sent_us = mono_us();
@@ -458,7 +458,7 @@ jobs_pending(struct control *c, struct control_conn *cc, uint64_t now)
 
 /* the connection's command that takes stdin, with its channel */
 static struct job *
-stdin_job(struct control *c, struct control_conn *cc, struct channel **chp)
+stdin_job(struct control *c, struct control_conn *cc, struct gio_chan **chp)
 {
 	int k;
 
@@ -482,17 +482,17 @@ char *
 jobs_stdin(struct control *c, const struct request *req, struct service *none,
     size_t *outlen)
 {
-	struct channel *ch = NULL;
+	struct gio_chan *ch = NULL;
 	struct job *j = stdin_job(c, c->cur, &ch);
 
 	if (j == NULL)
 		return proto_error_reply(req, PE_FAILED, "no command of this "
 		    "connection takes stdin", outlen);
 	if (req->data_len > 0 &&
-	    chan_stdin(ch, j->chan_id, req->data, req->data_len) == -1)
+	    gio_stdin(ch, j->chan_id, req->data, req->data_len) == -1)
 		return proto_error_reply(req, PE_BUSY, "stdin: no room", outlen);
 	if (req->eof) {
-		(void)chan_stdin(ch, j->chan_id, NULL, 0);
+		(void)gio_stdin(ch, j->chan_id, NULL, 0);
 		j->stdin_open = 0;
 	}
 	*outlen = 0;
@@ -504,7 +504,7 @@ int
 jobs_stdin_may_pass(struct control *c, struct control_conn *cc, const char *line,
     size_t len)
 {
-	struct channel *ch = NULL;
+	struct gio_chan *ch = NULL;
 	struct job *j;
 
 	/* cheap test first: only stdin requests ever wait */
@@ -513,7 +513,7 @@ jobs_stdin_may_pass(struct control *c, struct control_conn *cc, const char *line
 		return 1;
 	if ((j = stdin_job(c, cc, &ch)) == NULL)
 		return 1;	/* dispatch says what is wrong */
-	return chan_stdin_room(ch, j->chan_id) >= PROTO_STDIN_MAX;
+	return gio_stdin_room(ch, j->chan_id) >= PROTO_STDIN_MAX;
 }
 
 char *
@@ -531,7 +531,7 @@ jobs_cancel(struct control *c, const struct request *req, struct service *none,
 		if (j == NULL || j->is_ping)
 			continue;
 		if ((s = sup_find(c->sup, j->svc)) && s->con && s->con->chan) {
-			chan_cancel(s->con->chan, j->chan_id);
+			gio_cancel(s->con->chan, j->chan_id);
 			n++;
 		}
 	}
@@ -566,7 +566,7 @@ jobs_agent_ping(struct control *c, const struct request *req,
 	j->sent = now;
 	/* a ping already on its way answers this one too: readers add no
 	 * traffic to the guest's console while one is outstanding */
-	if (s->con->chan->ping_sent == 0 && chan_ping(s->con->chan, now) == -1) {
+	if (s->con->chan->ping_sent == 0 && gio_ping(s->con->chan, now) == -1) {
 		jobs_end(j);
 		return proto_error_reply(req, PE_BUSY, "the console is not "
 		    "taking input", outlen);
@@ -711,7 +711,7 @@ jobs_console(struct control *c, const struct request *req, struct service *s,
 	j->is_console = 1;
 	/* the agent feeds its console shell only once told a person is here */
 	if (s->con && s->con->chan)
-		(void)chan_console_attach(s->con->chan);
+		(void)gio_console_attach(s->con->chan);
 	log_info("%s: console attached by uid %u", s->conf->name,
 	    (unsigned)c->cur->peer.uid);
 	g = proto_reply_begin(req, 1);

@@ -9,7 +9,7 @@
  * through its hooks (struct control_hooks), which verbs.c points at the
  * functions at the end of this file.
  */
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "control.h"
 #include "events.h"
 

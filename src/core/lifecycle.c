@@ -397,8 +397,10 @@ fail_tail_take(struct service *s)
 	char *t;
 	size_t n;
 
-	if (s->con)
+	if (s->con) {
 		(void)console_read(s->con);	/* its last words first */
+		console_settle(s->con);
+	}
 	t = console_tail(svc_logdir(s), s->conf->name, FAIL_TAIL_LINES, 0, 0, &e);
 	n = strlen(t);
 	free(s->fail_tail);

@@ -12,7 +12,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "console.h"
 #include "metrics.h"
 #include "service.h"
@@ -204,7 +204,7 @@ m_probe_failures(const struct service *s, double *v)
 	return 0;
 }
 
-static const struct channel *
+static const struct gio_chan *
 chan_of(const struct service *s)
 {
 	return s->conf->memres && s->con ? s->con->chan : NULL;
@@ -233,7 +233,7 @@ m_chan_crc(const struct service *s, double *v)
 {
 	if (chan_of(s) == NULL)
 		return -1;
-	*v = (double)chan_of(s)->parser.st.bad_crc;
+	*v = (double)chan_of(s)->crc_errors;
 	return 0;
 }
 

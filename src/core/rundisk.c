@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "base/loopdev.h"
 #include "base/util.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "console.h"
 #include "control.h"
 #include "jobs.h"
@@ -217,8 +217,8 @@ run_leave(struct job *j)
 	/* the command ends (exec_done), then the disk is detached */
 	if (r->phase == RUN_EXEC && (s = sup_find(j->c->sup, j->svc)) &&
 	    s->con && s->con->chan) {
-		chan_cancel(s->con->chan, j->chan_id);
-		chan_give_up_at(s->con->chan, j->chan_id, mono_ms() +
+		gio_cancel(s->con->chan, j->chan_id);
+		gio_give_up_at(s->con->chan, j->chan_id, mono_ms() +
 		    RUN_ORPHAN_MS);
 	}
 	log_info("%s: run on %s: the client left; cancelled, the disk goes "

@@ -16,7 +16,7 @@
 #include "console.h"
 #include "boot/kcache.h"
 #include "base/log.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "net/net.h"
 #include "supervisor.h"
 #include "base/util.h"
@@ -301,9 +301,7 @@ agent_attach(struct service *s)
 {
 	if (!s->conf->memres || s->con == NULL)
 		return;
-	console_attach_channel(s->con, agent_ready, s);
-	if (s->conf->agent_vxn)
-		chan_set_vxn(s->con->chan);
+	console_attach_channel(s->con, s->conf->agent_vxn, agent_ready, s);
 	/* an adopted guest's agent said hello long ago: ask it now */
 	s->next_ping = s->sup->now;
 }
@@ -488,7 +486,8 @@ svc_health_report(struct service *s, enum health_report r, const char *why)
 	}
 }
 
-const char *sup_kextract_helper;
+const char *sup_helper_exe;
+int sup_guest_io_inline;
 
 struct service *
 svc_new(struct supervisor *sup, struct service_conf *conf)
@@ -556,9 +555,12 @@ sup_new(struct backend *be, struct config *cfg)
 			fatal("asprintf");
 		sup->kcache = kcache_new(dir, cfg->d.kernel_cache_max);
 		/* images are undone by domud's own binary, as nobody */
-		sup->kcache->helper = sup_kextract_helper;
+		sup->kcache->helper = sup_helper_exe;
 		free(dir);
 	}
+	/* and the guests' consoles parsed by another of its runs */
+	sup->gio = gio_new(sup_helper_exe, sup_guest_io_inline);
+	console_set_gio(sup->gio);
 	return sup;
 }
 
@@ -599,6 +601,8 @@ sup_free(struct supervisor *sup)
 	config_free(sup->cfg);
 	events_free(&sup->events);
 	kcache_free(sup->kcache);
+	console_set_gio(NULL);
+	gio_free(sup->gio);
 	free(sup);
 }
 
@@ -751,6 +755,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 	uint64_t now = mono_ms();
 	size_t i;
 
+	gio_before_poll(sup->gio, fds, nfds, max, timeout_ms);
 	if (sup->be->ops->list) {
 		uint64_t left = sup->next_reconcile > now ?
 		    sup->next_reconcile - now : 0;
@@ -780,14 +785,15 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 		retire_before_poll(s, now, timeout_ms);
 		if (s->con && !s->con->hup && *nfds < max) {
 			fds[*nfds].fd = s->con->fd;
-			fds[*nfds].events = POLLIN;
+			fds[*nfds].events = console_want_read(s->con) ? POLLIN :
+			    0;
 			if (console_want_write(s->con))
 				fds[*nfds].events |= POLLOUT;
 			fds[*nfds].revents = 0;
 			(*nfds)++;
 		}
 		if (s->con && s->con->chan) {
-			uint64_t t = chan_tick(s->con->chan, now), left;
+			uint64_t t = 0, left;
 
 			if (s->next_ping && (t == 0 || s->next_ping < t))
 				t = s->next_ping;
@@ -813,7 +819,7 @@ sup_before_poll(struct supervisor *sup, struct pollfd *fds, int *nfds,
 static void
 agent_keepalive(struct service *s)
 {
-	struct channel *ch = s->con->chan;
+	struct gio_chan *ch = s->con->chan;
 	uint64_t now = s->sup->now;
 
 	/* a paused guest cannot answer: no verdict on it, no idle stop */
@@ -838,12 +844,12 @@ agent_keepalive(struct service *s)
 		}
 	}
 	if (s->next_ping && now >= s->next_ping) {
-		(void)chan_ping(ch, now);
+		(void)gio_ping(ch, now);
 		s->next_ping = now + s->conf->ping_interval_ms;
 	}
 	/* idle: no command for idle_timeout; the next exec starts it again */
 	/* last_used may be a little after this round's now: no subtraction */
-	if (s->conf->idle_timeout_ms && s->ready && !chan_busy(ch) &&
+	if (s->conf->idle_timeout_ms && s->ready && !gio_busy(ch) &&
 	    s->idle.last_used + s->conf->idle_timeout_ms <= now)
 		(void)idle_dispatch(s, IE_IDLE, NULL);
 }
@@ -860,8 +866,8 @@ svc_wake(struct service *s, const char *why)
 	if (idle_dispatch(s, IE_WAKE, why) == -1)
 		return -1;
 	now = mono_ms();
-	if (s->con && s->con->chan && s->con->chan->ping_sent)
-		s->con->chan->ping_sent = now;
+	if (s->con && s->con->chan)
+		gio_ping_reset(s->con->chan, now);
 	s->next_ping = now + s->conf->ping_interval_ms;
 	return 0;
 }
@@ -877,7 +883,7 @@ console_lost(struct service *s)
 	svc_note(s, "its console hung up while the domain runs (xenconsoled "
 	    "restarted?): reopening");
 	if (s->con->chan)	/* its commands fail now, saying why */
-		chan_abort(s->con->chan, "the console was lost (xenconsoled "
+		gio_abort(s->con->chan, "the console was lost (xenconsoled "
 		    "restarted?)");
 	console_close(s->con);
 	s->con = NULL;
@@ -918,6 +924,8 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 	int k;
 
 	sup->now = mono_ms();
+	/* what the guest I/O process found, before the consoles' new bytes */
+	gio_after_poll(sup->gio, fds, nfds);
 	for (i = 0; i < sup->nsvcs; i++) {
 		struct service *s = sup->svcs[i];
 
@@ -936,7 +944,6 @@ sup_after_poll(struct supervisor *sup, struct pollfd *fds, int nfds)
 		    s->state == ST_STOPPING))
 			console_lost(s);
 		if (s->con && s->con->chan) {
-			(void)chan_tick(s->con->chan, sup->now);
 			agent_keepalive(s);
 			/* what the channel queued this round goes out now */
 			(void)console_write(s->con);

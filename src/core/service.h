@@ -281,6 +281,7 @@ struct supervisor {
 	int			 reloading;
 	int			 metrics_failing; /* said once, until it works */
 	struct kcache		*kcache;	/* plain kernels (boot/kcache.h) */
+	struct gio		*gio;		/* guest I/O (chan/gio.h) */
 	/* cpupools (core/pools.c): the ones domud made or adopted for
 	 * domud.conf (state.json keeps them, so that one dropped from the
 	 * configuration is taken away), and why a configured one is not
@@ -293,9 +294,13 @@ struct supervisor {
 };
 
 struct supervisor *sup_new(struct backend *, struct config *);
-/* the binary the kernel cache runs to undo an image (domud's own, set by
- * its main before sup_new); NULL: undone in this process (unit tests) */
-extern const char *sup_kextract_helper;
+/* the binary the kernel cache runs to undo an image and the guest I/O
+ * process is (domud's own, set by its main before sup_new); NULL (unit
+ * tests): images undone in this process, the guest I/O in a fork of it */
+extern const char *sup_helper_exe;
+/* domud -I: the guests' bytes parsed in the daemon (to measure the
+ * split against); never for a device */
+extern int sup_guest_io_inline;
 void		 sup_free(struct supervisor *);
 /* networking (NULL: none, as in tests); net asks us which services are up */
 void		 sup_set_net(struct supervisor *, struct net *);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chan/channel.h"
+#include "chan/gio.h"
 
 #include "base/log.h"
 #include "console.h"
@@ -173,7 +173,7 @@ sb_boot(struct service *s)
 		svc_warn(s, "update: not booted ahead: %s", e.msg);
 		return -1;
 	}
-	console_attach_channel(s->sb.con, sb_hello, s);
+	console_attach_channel(s->sb.con, s->conf->agent_vxn, sb_hello, s);
 	if (be->ops->pause(s->sup->be, s->sb.domid, 0, &e) == -1) {
 		svc_warn(s, "update: not booted ahead: unpause: %s", e.msg);
 		sb_console_close(s);
@@ -558,14 +558,12 @@ standby_before_poll(struct service *s, uint64_t now, struct pollfd *fds,
 		return;
 	if (!c->hup && *nfds < max) {
 		fds[*nfds].fd = c->fd;
-		fds[*nfds].events = POLLIN;
+		fds[*nfds].events = console_want_read(c) ? POLLIN : 0;
 		if (console_want_write(c))
 			fds[*nfds].events |= POLLOUT;
 		fds[*nfds].revents = 0;
 		(*nfds)++;
 	}
-	if (c->chan)
-		t = chan_tick(c->chan, now);
 	if (s->sb.state == SB_BOOTING && (t == 0 || s->sb.boot_by < t))
 		t = s->sb.boot_by;
 	if (t) {
@@ -588,8 +586,6 @@ standby_after_poll(struct service *s, struct pollfd *fds, int nfds)
 		if (fds[k].revents & (POLLIN | POLLHUP | POLLERR))
 			(void)console_read(s->sb.con);
 	}
-	if (s->sb.con != NULL && s->sb.con->chan) {
-		(void)chan_tick(s->sb.con->chan, s->sup->now);
+	if (s->sb.con != NULL && s->sb.con->chan)
 		(void)console_write(s->sb.con);
-	}
 }

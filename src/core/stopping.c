@@ -9,7 +9,7 @@
 
 #include "console.h"
 #include "base/log.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "supervisor.h"
 #include "base/util.h"
 
@@ -67,7 +67,7 @@ static enum stop_next
 sp_begin(struct service *s)
 {
 	if (s->conf->memres && s->ready && s->con && s->con->chan &&
-	    chan_shutdown(s->con->chan) == 0) {
+	    gio_shutdown(s->con->chan) == 0) {
 		s->stop.phase = SP_AGENT;
 		return SN_WAIT;
 	}

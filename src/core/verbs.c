@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "console.h"
+#include "chan/gio.h"
 #include "control.h"
 #include "jobs.h"
 #include "metrics.h"
@@ -540,6 +541,20 @@ verb_ping(struct control *c, const struct request *req, struct service *s,
 	    c->loop.max_prev_ms ? c->loop.max_busy_ms : c->loop.max_prev_ms));
 	gen_kv_int(g, "window_s", CONTROL_LOOP_WINDOW_MS / 1000);
 	yajl_gen_map_close(g);
+	/* where the guests' bytes are parsed (chan/gio.h) */
+	{
+		uint64_t restarts;
+		pid_t pid = gio_pid(c->sup->gio, &restarts);
+
+		gen_str(g, "guest_io");
+		yajl_gen_map_open(g);
+		gen_kv_str(g, "mode", sup_guest_io_inline ? "inline" :
+		    "process");
+		if (pid > 0)
+			gen_kv_int(g, "pid", pid);
+		gen_kv_int(g, "restarts", (long long)restarts);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
 	return proto_reply_end(g, outlen);
 }

@@ -8,7 +8,7 @@
 #include "console.h"
 #include "conf/partition.h"
 #include "proto/proto.h"
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "net/net.h"
 #include "supervisor.h"
 #include "base/util.h"
@@ -218,7 +218,7 @@ memres_json(const struct service *s, yajl_gen g)
 	if (s->unresponsive)
 		gen_kv_bool(g, "agent_unresponsive", 1);
 	if (s->con && s->con->chan) {
-		const struct channel *ch = s->con->chan;
+		const struct gio_chan *ch = s->con->chan;
 
 		gen_str(g, "channel");
 		yajl_gen_map_open(g);
@@ -231,7 +231,7 @@ memres_json(const struct service *s, yajl_gen g)
 		gen_kv_int(g, "resent", (long long)ch->resent_seen);
 		gen_kv_int(g, "dropped", (long long)ch->dropped);
 		gen_kv_int(g, "crc_errors",
-		    (long long)ch->parser.st.bad_crc);
+		    (long long)ch->crc_errors);
 		yajl_gen_map_close(g);
 	}
 }

@@ -279,9 +279,11 @@ render_error(const struct ctl_opts *o, yajl_val root, FILE *errout)
 static void
 render_ping(const struct ctl_opts *o, yajl_val res, FILE *out)
 {
-	const char *loop_path[] = { "loop", NULL };
-	yajl_val loop;
-	long long rtt = 0, pid = 0, iters = 0, maxb = 0, win = 0;
+	const char *loop_path[] = { "loop", NULL }, *gio_path[] = { "guest_io",
+	    NULL };
+	yajl_val loop, gio;
+	long long rtt = 0, pid = 0, iters = 0, maxb = 0, win = 0, gpid = 0,
+	    restarts = 0;
 
 	if (o->req.has_service) {
 		jint(res, "rtt_ms", &rtt);
@@ -300,6 +302,18 @@ render_ping(const struct ctl_opts *o, yajl_val res, FILE *out)
 		fprintf(out, "main loop: %lld rounds, the longest %lld ms "
 		    "in the last %lld-%lld s\n", iters, maxb, win,
 		    2 * win);
+	gio = yajl_tree_get(res, gio_path, yajl_t_object);
+	if (gio == NULL)
+		return;
+	jint(gio, "restarts", &restarts);
+	if (jstr(gio, "mode") && strcmp(jstr(gio, "mode"), "inline") == 0)
+		fprintf(out, "guest I/O: inline, in domud itself (-I)\n");
+	else if (jint(gio, "pid", &gpid))
+		fprintf(out, "guest I/O: process %lld, started again %lld "
+		    "times\n", gpid, restarts);
+	else
+		fprintf(out, "guest I/O: not running (being started again; "
+		    "%lld restarts)\n", restarts);
 }
 
 /* a reply's result, as the command shows it; the exit code */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "chan/frame.h"
+#include "chan/gio.h"
 #include "core/console.h"
 #include "helpers.h"
 #include "base/util.h"
@@ -40,7 +41,26 @@ count_tap(void *arg, const char *svc, const char *b, size_t n)
 	t->bytes += n;
 }
 
-/* the guest writes buf (n bytes) while the console reads it */
+/* the guest I/O process the memres consoles of a test are parsed in */
+static struct gio *gio;
+
+static void
+gio_up(void)
+{
+	gio = gio_new(getenv("DOMUD"), 0);
+	console_set_gio(gio);
+}
+
+static void
+gio_down(void)
+{
+	console_set_gio(NULL);
+	gio_free(gio);
+	gio = NULL;
+}
+
+/* the guest writes buf (n bytes) while the console reads it (and, for a
+ * channel, until the guest I/O process has handled all of it) */
 static void
 guest_writes(int m, struct console *c, const uint8_t *buf, size_t n)
 {
@@ -54,10 +74,16 @@ guest_writes(int m, struct console *c, const uint8_t *buf, size_t n)
 		    4096 : n - off)) > 0)
 			off += (size_t)w;
 		ck_assert_int_eq(console_read(c), 0);
+		if (c->chan) {
+			gio_flush(gio);
+			gio_after_poll(gio, NULL, 0);
+		}
 		if (off == n)
 			usleep(100);
 	}
 	ck_assert_uint_eq(c->bytes_in, want);
+	if (c->chan)
+		ck_assert_int_eq(gio_sync(c->chan, 10000), 0);
 }
 
 START_TEST(log_is_bounded)
@@ -152,7 +178,9 @@ START_TEST(noise_batched_per_read)
 	m = t_pty(&tty);
 	c = console_open(tty, dir, "hostile", 4 << 20, &e);
 	ck_assert_msg(c != NULL, "%s", e.msg);
-	console_attach_channel(c, NULL, NULL);
+	gio_up();
+	console_attach_channel(c, 0, NULL, NULL);
+	ck_assert_ptr_nonnull(c->chan);
 	console_set_tap(count_tap, &t);
 	guest_writes(m, c, junk, sizeof(junk));
 	console_set_tap(NULL, NULL);
@@ -164,6 +192,7 @@ START_TEST(noise_batched_per_read)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq((uint64_t)st.st_size, t.bytes);
 	console_close(c);
+	gio_down();
 	close(m);
 	t_rmtree(dir);
 }
@@ -243,7 +272,9 @@ START_TEST(full_disk_said_once)
 	m = t_pty(&tty);
 	c = console_open(tty, dir, "full", 1 << 20, &e);
 	ck_assert_msg(c != NULL, "%s", e.msg);
-	console_attach_channel(c, set_flag, &ready);
+	gio_up();
+	console_attach_channel(c, 0, set_flag, &ready);
+	ck_assert_ptr_nonnull(c->chan);
 	snprintf(errpath, sizeof(errpath), "%s/domud-stderr", dir);
 	saved = stderr_to(errpath);
 	/* /dev/full fails every write with ENOSPC, as a full disk does */
@@ -284,6 +315,7 @@ START_TEST(full_disk_said_once)
 	ck_assert_ptr_nonnull(strstr(log, "BACK\n"));
 	ck_assert_int_eq(occurrences(log, "AAAA\n"), 10);
 	console_close(c);
+	gio_down();
 	close(m);
 	t_rmtree(dir);
 }

@@ -16,7 +16,7 @@
 
 #include <yajl_gen.h>
 
-#include "chan/channel.h"
+#include "chan/gio.h"
 #include "core/console.h"
 #include "core/metrics.h"
 #include "fake_backend.h"
@@ -723,12 +723,16 @@ START_TEST(memres_unanswered_ping_restarts)
 	const char *names[] = { "m", "n" },
 	    *extras[] = { "memres = yes\nping_timeout = 5s\nping_restart = yes\n",
 	    "memres = yes\nping_timeout = 5s\n" };
+	struct frame f = { FT_PONG, 0, 0, 1, 0, NULL };
+	uint8_t pong[FRAME_MAX];
 	struct service *m, *n;
-	int master, master2;
+	int master, master2, i;
+	size_t len;
 
 	setup_with(names, extras, 2, 1ULL << 30);
 	m = memres_up("m", &master);
 	/* a ping went out 6 s ago and nothing came back */
+	ck_assert_int_eq(gio_sync(m->con->chan, 5000), 0);
 	m->con->chan->ping_sent = mono_ms() - 6000;
 	run_io(10);
 	ck_assert_int_eq(m->unresponsive, 1);
@@ -738,12 +742,18 @@ START_TEST(memres_unanswered_ping_restarts)
 
 	/* without ping_restart it is only reported, and clears on an answer */
 	n = memres_up("n", &master2);
+	/* what the guest I/O process said so far is in before the fake */
+	ck_assert_int_eq(gio_sync(n->con->chan, 5000), 0);
 	n->con->chan->ping_sent = mono_ms() - 6000;
 	run_io(10);
 	ck_assert_int_eq(n->unresponsive, 1);
 	ck_assert_int_eq(n->state, ST_RUNNING);
-	n->con->chan->ping_sent = 0;	/* its pong arrived */
-	run_io(10);
+	/* its pong arrives, for the newest ping */
+	f.id = (uint32_t)n->con->chan->ping_id;
+	len = frame_encode(pong, &f);
+	ck_assert_int_eq(write(master2, pong, len), (ssize_t)len);
+	for (i = 0; i < 40 && n->unresponsive; i++)
+		run_io(50);
 	ck_assert_int_eq(n->unresponsive, 0);
 	close(master);
 	close(master2);
@@ -760,7 +770,7 @@ START_TEST(memres_client_pings_do_not_starve_keepalive)
 	struct frame f = { FT_PONG, 0, 0, 1, 0, NULL };
 	uint8_t pong[FRAME_MAX];
 	struct service *m;
-	struct channel *ch;
+	struct gio_chan *ch;
 	uint32_t first;
 	int master, i;
 	size_t n;
@@ -768,10 +778,10 @@ START_TEST(memres_client_pings_do_not_starve_keepalive)
 	setup_with(names, extras, 1, 1ULL << 30);
 	m = memres_up("m", &master);
 	ch = m->con->chan;
-	ck_assert_int_eq(chan_ping(ch, mono_ms()), 0);	/* the keepalive's */
+	ck_assert_int_eq(gio_ping(ch, mono_ms()), 0);	/* the keepalive's */
 	first = ch->ping_id;
 	for (i = 0; i < 3; i++)				/* readers' */
-		ck_assert_int_eq(chan_ping(ch, mono_ms()), 0);
+		ck_assert_int_eq(gio_ping(ch, mono_ms()), 0);
 	/* the agent answers the keepalive's ping */
 	f.id = first;
 	n = frame_encode(pong, &f);
@@ -1890,6 +1900,7 @@ START_TEST(memres_paused_is_not_unresponsive)
 	m->paused_since = mono_ms() - PAUSE_REPORT_MS;
 	sup_reconcile(sup);
 	ck_assert_int_eq(m->paused, 1);
+	ck_assert_int_eq(gio_sync(m->con->chan, 5000), 0);
 	m->con->chan->ping_sent = mono_ms() - 6000;
 	run_io(10);
 	ck_assert_int_eq(m->unresponsive, 0);
