@@ -36,7 +36,9 @@ static const char *const gio_allow[] = {
 	"read", "write", "recvfrom", "sendto", "recvmsg", "sendmsg",
 	"poll", "ppoll", "clock_gettime", "clock_gettime64", "gettimeofday",
 	"getrandom", "brk", "mmap", "munmap", "mremap", "madvise",
-	"rt_sigreturn", "exit", "exit_group", NULL
+	"rt_sigreturn", "exit", "exit_group",
+	"futex", "sigaltstack", "gettid",	/* AddressSanitizer's, at exit */
+	NULL
 };
 
 struct ccon {
@@ -450,10 +452,15 @@ gio_inline_input(const uint8_t *b, size_t n)
 {
 	struct gio_msg m;
 	char why[200];
+	struct ccon *c;
 
 	if (gio_msg_check(b, n, 0, &m, why, sizeof(why)) == -1)
 		return -1;
 	handle(&m, mono_ms());
+	/* at once, as the process does after each batch: the parent's
+	 * loop must see the answer before it sleeps */
+	if ((c = con_find(m.h.con)) != NULL)
+		con_flush(c);
 	return 0;
 }
 

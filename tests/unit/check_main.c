@@ -29,6 +29,7 @@ main(void)
 	srunner_add_suite(sr, slot_suite());
 	srunner_add_suite(sr, update_suite());
 	srunner_add_suite(sr, sandbox_suite());
+	srunner_add_suite(sr, gio_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -44,5 +44,6 @@ Suite *tables_suite(void);
 Suite *slot_suite(void);
 Suite *update_suite(void);
 Suite *sandbox_suite(void);
+Suite *gio_suite(void);
 
 #endif

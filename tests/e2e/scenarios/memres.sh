@@ -6,7 +6,9 @@
 # under loud kernel console output), a hostile DomU flooding its console with garbage
 # and fake frames (domud's memory, its answers and the console log stay bounded), and
 # a stop that goes through the agent. Benchmarks: exec round trip, channel throughput
-# against the plain console's.
+# against the plain console's. The guest I/O process (issue #26): its sandbox as
+# seen from /proc, kill -9 of it with an exec in flight (fault/io-child-killed),
+# and what the split costs against domud -I in the same boot (bench guest_io_split).
 . /e2e/scenarios/lib/domud.sh
 
 MEM=96                 # read by svc_ini
@@ -26,6 +28,12 @@ fsize() { wc -c < "$1" 2>/dev/null | tr -d ' '; }
 lines_in_logs() { # NAME PATTERN: count in the console log and its rotated half
   cat "/var/log/domud/$1.log.1" "/var/log/domud/$1.log" 2>/dev/null | grep -ac "$2"
 }
+# the guest I/O process's pid, as domuctl ping says
+gio_pid() { domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'; }
+# domud's RSS and its guest I/O process's (KiB)
+rss_all() { _a=$(rss_kib "$DOMUD_PID"); _b=$(rss_kib "$(gio_pid)"); echo $(( ${_a:-0} + ${_b:-0} )); }
+# ticks of CPU (user + system) of a process so far
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 # exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
 ex_timed() { # OUT ERR domuctl-exec-args...
   _o=$1; _e=$2; shift 2
@@ -330,9 +338,112 @@ bench channel_throughput_in "cp_to_guest_kib_s=$(kibs "$cpin_ms") raw_in_kib_s=$
 domuctl stop dep > /dev/null 2>&1
 wait_state dep stopped 90 || info "dep did not stop: $(jfield dep state)"
 
+# ---- memres/io-sandbox: the guest I/O process as /proc shows it ----------------------------
+gp=$(gio_pid)
+why=""
+if [ -z "$gp" ] || [ ! -d "/proc/$gp" ]; then
+  why="no guest I/O process: $(domuctl ping 2>&1 | tr '\n' ' ')"
+else
+  g_uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$gp/status")
+  g_sec=$(awk '/^Seccomp:/ {print $2}' "/proc/$gp/status")
+  g_nnp=$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$gp/status")
+  g_cap=$(awk '/^CapEff:/ {print $2}' "/proc/$gp/status")
+  g_fds=$(ls "/proc/$gp/fd" | sort -n | tr '\n' ' ')
+  g_par=$(awk '/^PPid:/ {print $2}' "/proc/$gp/status")
+  [ "$g_uid" = "65534 65534 65534 65534" ] || why="$why uids '$g_uid';"
+  [ "$g_sec" = 2 ] || why="$why seccomp mode '$g_sec';"
+  [ "$g_nnp" = 1 ] || why="$why NoNewPrivs '$g_nnp';"
+  [ "$g_cap" = 0000000000000000 ] || why="$why capabilities $g_cap;"
+  [ "$g_fds" = "0 1 2 3 " ] || why="$why descriptors '$g_fds';"
+  [ "$g_par" = "$DOMUD_PID" ] || why="$why parent $g_par, not domud $DOMUD_PID;"
+fi
+if [ -z "$why" ]; then
+  pass memres/io-sandbox "guest I/O process $gp: uid/gid nobody, seccomp filter, no new privileges, no capabilities, descriptors 0-3 only"
+else
+  fail memres/io-sandbox "$why"
+fi
+
+# ---- fault/io-child-killed: kill -9 of the guest I/O process with an exec in flight --------
+gp=$(gio_pid); dm0=$(jfield m domid); rs0=$(jfield m restarts)
+why=""
+rm -f /tmp/inflight.out /tmp/inflight.err
+domuctl exec -t 60 --shell m -- 'echo in-flight; sleep 30; echo never' > /tmp/inflight.out 2> /tmp/inflight.err &
+xpid=$!
+if [ -z "$gp" ] || ! wait_for 30 grep -q in-flight /tmp/inflight.out; then
+  why="no exec in flight (pid '$gp', $(tr '\n' ' ' < /tmp/inflight.err))"
+  kill "$xpid" 2>/dev/null
+else
+  t=$(ms)
+  kill -9 "$gp"
+  wait "$xpid"; xrc=$?
+  x_ms=$(( $(ms) - t ))
+  grep -q "guest I/O process was lost" /tmp/inflight.err || why="$why the exec said '$(tr '\n' ' ' < /tmp/inflight.err)';"
+  [ "$xrc" != 0 ] || why="$why the exec exited 0;"
+  grep -q never /tmp/inflight.out && why="$why the command ran to its end;"
+  wait_for 20 sh -c "p=\$(domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'); [ -n \"\$p\" ] && [ \"\$p\" != $gp ]" ||
+    why="$why no new guest I/O process: $(domuctl ping 2>&1 | tail -n 1);"
+  gp2=$(gio_pid)
+  # the next command works on the same domain; the log goes on
+  wait_state m ready 30 || why="$why m is not ready again ($(jfield m agent_ready));"
+  ex_timed /tmp/after.out /tmp/after.err -t 30 --shell m -- 'echo IO-CHILD-BACK > /dev/console; echo after'
+  [ "$EX_RC" = 0 ] && [ "$(cat /tmp/after.out)" = after ] || why="$why the next exec: rc=$EX_RC '$(cat /tmp/after.out)' $(tr '\n' ' ' < /tmp/after.err);"
+  wait_for 20 console_has m IO-CHILD-BACK || why="$why m's log did not resume;"
+  [ "$(jfield m domid)" = "$dm0" ] || why="$why m's domain $dm0 -> $(jfield m domid);"
+  [ "$(jfield m restarts)" = "$rs0" ] || why="$why m restarted ($rs0 -> $(jfield m restarts));"
+  [ "$(jfield m state)" = ready ] || why="$why m is '$(jfield m state)';"
+  grep -q "guest I/O process $gp lost (killed by signal 9)" "$DOMUD_LOG" || why="$why domud did not say it lost $gp;"
+  domud_alive || why="$why domud died;"
+fi
+if [ -z "$why" ]; then
+  pass fault/io-child-killed "process $gp killed: the exec in flight failed in ${x_ms} ms ('$(head -n 1 /tmp/inflight.err)'), process $gp2 took over, the next exec answered in ${EX_MS} ms, m's log resumed, domain $dm0 untouched"
+else
+  fail fault/io-child-killed "$why"
+  show_log 20
+fi
+
+# ---- bench: the guest I/O split against domud -I (the same code inline), same boot ---------
+domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/s1m bs=64k count=16 2>/dev/null' > /dev/null 2>&1
+dd if=/dev/urandom of=/tmp/s256k bs=64k count=4 2>/dev/null
+# MODE: exec round trip median, 1 MiB out, 256 KiB in (ms), idle ticks over 10 s
+split_figures() {
+  : > /tmp/srtt
+  for i in $(seq 1 20); do
+    ex_timed /dev/null /dev/null -t 10 m -- true
+    [ "$EX_RC" = 0 ] && echo "$EX_MS" >> /tmp/srtt
+  done
+  ex_timed /tmp/s1m.out /dev/null -t 120 m -- cat /tmp/s1m; s_out=$EX_MS
+  [ "$(wc -c < /tmp/s1m.out)" = 1048576 ] || s_out="?"
+  t=$(ms); domuctl cp /tmp/s256k m:/tmp/s256k > /dev/null 2>&1 && s_in=$(( $(ms) - t )) || s_in="?"
+  _g=$(gio_pid)
+  _a=$(cpu_ticks "$DOMUD_PID"); _b=$(cpu_ticks "${_g:-none}")
+  c0=$(( ${_a:-0} + ${_b:-0} ))
+  # idle: nothing asked of either for 10 s (the keepalive's pings only)
+  w=$(ms); while [ $(( $(ms) - w )) -lt 10000 ]; do sleep 1; done
+  _a=$(cpu_ticks "$DOMUD_PID"); _b=$(cpu_ticks "${_g:-none}")
+  c1=$(( ${_a:-0} + ${_b:-0} ))
+  echo "$(median < /tmp/srtt) $s_out $s_in $(( c1 - c0 )) $(wc -l < /tmp/srtt)"
+}
+set -- $(split_figures)
+sp_rtt=$1 sp_out=$2 sp_in=$3 sp_idle=$4 sp_n=$5
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?"}'; }
+# the same domains under domud -I: kill -9, adopted, the agent asked again
+kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+if DOMUD_FLAGS=-I domud_up && wait_state m ready 60 && domuctl ping | grep -q 'guest I/O: inline'; then
+  set -- $(split_figures)
+  in_rtt=$1 in_out=$2 in_in=$3 in_idle=$4 in_n=$5
+  bench guest_io_split "exec_rtt_ms=$sp_rtt inline_exec_rtt_ms=$in_rtt ratio_rtt=$(ratio "$sp_rtt" "$in_rtt") out_1m_ms=$sp_out inline_out_1m_ms=$in_out ratio_out=$(ratio "$sp_out" "$in_out") in_256k_ms=$sp_in inline_in_256k_ms=$in_in ratio_in=$(ratio "$sp_in" "$in_in") idle_ticks_10s=$sp_idle inline_idle_ticks_10s=$in_idle execs=$sp_n/$in_n"
+else
+  info "bench guest_io_split: domud -I did not come up: $(domuctl ping 2>&1 | tr '\n' ' ')"
+  bench guest_io_split "exec_rtt_ms=$sp_rtt out_1m_ms=$sp_out in_256k_ms=$sp_in idle_ticks_10s=$sp_idle inline=failed"
+fi
+domuctl exec -t 30 m -- rm -f /tmp/s1m /tmp/s256k > /dev/null 2>&1
+kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
+domud_up && wait_state m ready 60 || info "domud again: m is '$(jfield m state)'"
+[ "$(pgrep -f -- '--guest-io' | wc -l)" = 1 ] || info "guest I/O processes: $(pgrep -af -- '--guest-io' | tr '\n' ';')"
+
 # ---- memres/hostile: a flooding DomU; domud's memory, answers and the log stay bounded ------
 sleep 2
-rss0=$(rss_kib "$DOMUD_PID")
+rss0=$(rss_all)
 domuctl start h > /tmp/h-start.out 2>&1
 if ! wait_for 240 console_has h "hostile line"; then
   fail memres/hostile "h does not flood: state $(jfield h state) $(tr '\n' ' ' < /tmp/h-start.out)"
@@ -348,7 +459,8 @@ else
     ex_timed /tmp/ht.out /tmp/ht.err -t 30 m -- true; r1=$EX_RC; e1=$EX_MS
     ex_timed /tmp/hs.out /tmp/hs.err -t 30 --shell m -- "echo small-$n; echo e-$n >&2"; r2=$EX_RC; e2=$EX_MS
     t=$(ms); domuctl -j status > /tmp/hst.json 2>&1; r3=$?; e3=$(( $(ms) - t ))
-    rss=$(rss_kib "$DOMUD_PID")
+    # domud's and its guest I/O process's, where the flood is parsed
+    rss=$(rss_all)
     echo "round $n: true ${e1}ms rc=$r1, small ${e2}ms rc=$r2, status ${e3}ms rc=$r3, rss ${rss}KiB, h.log $(fsize /var/log/domud/h.log)" >> /tmp/lat
     [ "$r1" = 0 ] || why="$why round $n: exec true rc=$r1 $(tr '\n' ' ' < /tmp/ht.err);"
     [ "$r2" = 0 ] && [ "$(cat /tmp/hs.out)" = "small-$n" ] && [ "$(cat /tmp/hs.err)" = "e-$n" ] ||
@@ -382,7 +494,7 @@ else
   [ $rl = 0 ] && [ -s /tmp/hlogs.out ] || why="$why logs rc=$rl $(tr '\n' ' ' < /tmp/hlogs.err);"
   [ "$esc" = 0 ] && [ "$csi" = 0 ] || why="$why $esc raw ESC/BEL bytes, $csi lines with a C1 CSI in domuctl logs;"
   grep -q 'hostile line' /tmp/hlogs.out || why="$why domuctl logs lacks the hostile lines;"
-  summary="rss ${rss0} -> max ${rssmax} KiB (+$((rssmax - rss0)), bound +$RSS_MAX_KIB) over $n rounds in ${HOSTILE_S}s; max exec true ${exmax} ms, exec small ${smmax} ms, status ${stmax} ms (bound $LAT_MAX_MS); h.log $lsz + h.log.1 $lsz1 <= $lmax; domuctl logs: $(fsize /tmp/hlogs.out) bytes, $esc raw ESC/BEL, $csi C1 CSI"
+  summary="rss (domud and its guest I/O process) ${rss0} -> max ${rssmax} KiB (+$((rssmax - rss0)), bound +$RSS_MAX_KIB) over $n rounds in ${HOSTILE_S}s; max exec true ${exmax} ms, exec small ${smmax} ms, status ${stmax} ms (bound $LAT_MAX_MS); h.log $lsz + h.log.1 $lsz1 <= $lmax; domuctl logs: $(fsize /tmp/hlogs.out) bytes, $esc raw ESC/BEL, $csi C1 CSI"
   if [ -z "$why" ]; then
     pass memres/hostile "$summary"
   else

@@ -48,9 +48,10 @@ svc_ini() { # NAME TOKEN [extra lines]; the guest's cmdline gets e2e.* words fro
   } > "$DOMUD_CONF_DIR/services.d/$_n.ini"
 }
 
-domud_up() { # [binary]
+domud_up() { # [binary]; $DOMUD_FLAGS: more options (-I)
   _b=${1:-$DOMUD_BIN}
-  "$_b" -d -v -f "$DOMUD_CONF_DIR/domud.conf" >> "$DOMUD_LOG" 2>&1 &
+  # shellcheck disable=SC2086 # options, split on purpose
+  "$_b" -d -v $DOMUD_FLAGS -f "$DOMUD_CONF_DIR/domud.conf" >> "$DOMUD_LOG" 2>&1 &
   DOMUD_PID=$!
   if ! wait_for 20 domuctl -t 2 ping > /dev/null 2>&1; then
     info "domud did not answer; its log:"
