@@ -253,6 +253,15 @@ metrics_render(struct supervisor *sup, size_t *len)
 	    "State changes recorded since domud started.");
 	put(&o, "domud_events_total %llu\n",
 	    (unsigned long long)(sup->events.next_seq - 1));
+	{
+		uint64_t restarts = 0;
+
+		(void)gio_pid(sup->gio, &restarts);
+		family(&o, "domud_guest_io_restarts_total", "counter",
+		    "Times the guest I/O process was lost and started again.");
+		put(&o, "domud_guest_io_restarts_total %llu\n",
+		    (unsigned long long)restarts);
+	}
 	family(&o, "domud_service_state", "gauge",
 	    "1 for the state the service is in, 0 for the others.");
 	for (i = 0; i < sup->nsvcs; i++) {
