@@ -670,13 +670,23 @@ chan_stdin_room(struct channel *ch, uint32_t id)
 	return CHAN_STDIN_WINDOW - inflight;
 }
 
-int
-chan_stdin(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
+/* the window alone: inflight bytes the agent has not acknowledged */
+static size_t
+window_room(const struct chan_exec *x)
+{
+	uint32_t inflight = x->in_sent - x->in_acked;
+
+	return inflight >= CHAN_STDIN_WINDOW ? 0 : CHAN_STDIN_WINDOW - inflight;
+}
+
+static int
+stdin_send(struct channel *ch, uint32_t id, const uint8_t *b, size_t n,
+    int paced)
 {
 	struct chan_exec *x = exec_find(ch, id);
 
 	if (x == NULL || !x->has_stdin || n > FRAME_PAYLOAD_MAX ||
-	    (n > 0 && n > chan_stdin_room(ch, id)))
+	    (n > 0 && n > (paced ? window_room(x) : chan_stdin_room(ch, id))))
 		return -1;
 	if (send(ch, FT_STDIN, 0, id, 0, b, n) == -1)
 		return -1;
@@ -687,6 +697,18 @@ chan_stdin(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
 	    CHAN_STDIN_WINDOW - FRAME_PAYLOAD_MAX)
 		x->in_full_since = mono_ms();
 	return 0;
+}
+
+int
+chan_stdin(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
+{
+	return stdin_send(ch, id, b, n, 0);
+}
+
+int
+chan_stdin_paced(struct channel *ch, uint32_t id, const uint8_t *b, size_t n)
+{
+	return stdin_send(ch, id, b, n, 1);
 }
 
 void

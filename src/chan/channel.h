@@ -143,6 +143,11 @@ void	 chan_give_up_at(struct channel *, uint32_t id, uint64_t at);
 size_t	 chan_stdin_room(struct channel *, uint32_t id);
 /* stdin bytes (at most the room, and a frame's worth); n == 0: EOF */
 int	 chan_stdin(struct channel *, uint32_t id, const uint8_t *, size_t n);
+/* the same, the window checked but not the queue towards the console:
+ * whoever feeds it paces by that queue itself (the guest I/O process's
+ * parent holds most of it, and its view lags the child's by a round) */
+int	 chan_stdin_paced(struct channel *, uint32_t id, const uint8_t *,
+	    size_t n);
 /* forget a command's callbacks (its client went away) and cancel it */
 void	 chan_detach(struct channel *, uint32_t id);
 int	 chan_ping(struct channel *, uint64_t now);

@@ -251,7 +251,7 @@ do_exec(struct ccon *c, const struct gio_msg *m)
 static void
 do_stdin(struct ccon *c, const struct gio_msg *m)
 {
-	if (chan_stdin(&c->ch, m->h.id, m->data, m->h.len) == 0)
+	if (chan_stdin_paced(&c->ch, m->h.id, m->data, m->h.len) == 0)
 		return;
 	/* never lost without a word: the command ends saying so */
 	chan_cancel(&c->ch, m->h.id);
