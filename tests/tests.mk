@@ -125,7 +125,8 @@ print-check-parts:
 # E2E_ARCH=arm64 cross-builds against the sysroot that the harness unpacks
 # from Debian's arm64 -dev packages (run.sh fetch).
 E2E_ARCH	?= amd64
-E2E_SUITES	?= smoke lifecycle init static supervise observe net memres memtools fault abuse resilience crash update updpower
+# (systemd, "# e2e-init: systemd", runs last in the boot, under systemd as PID 1)
+E2E_SUITES	?= smoke lifecycle init static supervise observe net memres memtools fault abuse resilience crash update updpower systemd
 # suites that need a bigger machine (their "# e2e-cpus:"), in a boot of their own:
 # the others' timings stay those of the 2-CPU machine
 E2E_PART_SUITES	?= part iommu xljson

@@ -87,8 +87,7 @@ gio_new(const char *helper, int inline_mode)
 		    "in this process (-I)");
 		return g;
 	}
-	if (gio_spawn(g) == -1)
-		g->restart_at = mono_ms() + GIO_RESTART_MS;
+	/* the process comes with the first memres console (gio_open) */
 	return g;
 }
 
@@ -673,6 +672,12 @@ gio_open(struct gio *g, int vxn, const struct gio_chan_ops *ops, void *arg)
 	c->next_id = (c->next_id & 0x7fffffffu) | 1;
 	g->chans = xrealloc(g->chans, (g->nchans + 1) * sizeof(*g->chans));
 	g->chans[g->nchans++] = c;
+	if (!g->inl && g->fd == -1 && g->restart_at == 0) {
+		/* the first: started now (which opens every channel) */
+		if (gio_spawn(g) == -1)
+			g->restart_at = mono_ms() + GIO_RESTART_MS;
+		return c;
+	}
 	chan_reopen(c);
 	return c;
 }

@@ -62,7 +62,8 @@ struct gio_chan {
 	uint64_t		 ping_id;	/* pings asked of it */
 };
 
-/* helper: the binary to run (/proc/self/exe in domud); inline: no
+/* helper: the binary to run (/proc/self/exe in domud), once the first
+ * channel is opened (no memres service, no process); inline: no
  * process, the same code and messages in this one (domud -I: the split's
  * cost measured against it, and the fuzzer) */
 struct gio	*gio_new(const char *helper, int inline_mode);

@@ -311,6 +311,8 @@ render_ping(const struct ctl_opts *o, yajl_val res, FILE *out)
 	else if (jint(gio, "pid", &gpid))
 		fprintf(out, "guest I/O: process %lld, started again %lld "
 		    "times\n", gpid, restarts);
+	else if (restarts == 0)
+		fprintf(out, "guest I/O: not started (no memres console)\n");
 	else
 		fprintf(out, "guest I/O: not running (being started again; "
 		    "%lld restarts)\n", restarts);

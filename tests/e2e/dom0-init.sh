@@ -5,7 +5,9 @@
 # Brings up what Debian's Xen init scripts would (xenstored, xen-init-dom0,
 # xenconsoled), a bridge xenbr0 (10.99.0.1/24), domud's directories, then runs the
 # scenarios listed in /e2e/suites, each in a subshell with /e2e/lib.sh sourced and a
-# time limit, cleans up after each, prints "E2E-DONE" and powers off.
+# time limit, cleans up after each, prints "E2E-DONE" and powers off. The suites that
+# say "# e2e-init: systemd" run last: this script execs systemd (PID 1 stays PID 1),
+# whose e2e.service runs `/init --systemd` for them (run.sh build_systemd).
 # Everything goes to hvc0, which Xen forwards to the serial port = the harness log.
 #
 # Kernel command line: e2e.shell=1  after the scenarios, a shell on the console
@@ -22,17 +24,20 @@ export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu
 # shell"): call the real iproute2 by path.
 IP=/bin/ip
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-# what udev would make: Xen's hotplug locking stats /dev/stdin and spins without it
-ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# (under systemd, `/init --systemd`: all there, /run and /tmp in use)
+if [ "${1:-}" != --systemd ]; then
+  mount -t proc proc /proc
+  mount -t sysfs sysfs /sys
+  mount -t devtmpfs devtmpfs /dev 2>/dev/null
+  mkdir -p /dev/pts /dev/shm
+  mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+  mount -t tmpfs tmpfs /dev/shm
+  # what udev would make: Xen's hotplug locking stats /dev/stdin and spins without it
+  ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
+  ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
+  mount -t tmpfs tmpfs /run
+  mount -t tmpfs tmpfs /tmp
+fi
 exec </dev/console >/dev/console 2>&1
 
 # shellcheck source=lib.sh
@@ -45,6 +50,108 @@ param() {
   done
   echo "$2"
 }
+# ---- running the scenarios ------------------------------------------------------
+# processes alive before a scenario; whatever it leaves behind is killed afterwards
+# (user processes only: a kernel thread has no exe; /proc files all have size 0)
+snapshot() { for p in /proc/[0-9]*; do [ -e "$p/exe" ] && echo "${p#/proc/}"; done; }
+
+# crashes the kernel saw (segfaults of our daemons, oopses, OOM kills) since last asked;
+# the whole kernel log is kept in /var/log/dmesg.all
+kernel_news() {
+  dmesg -c > /tmp/dmesg.new 2>/dev/null
+  cat /tmp/dmesg.new >> /var/log/dmesg.all
+  grep -E 'segfault|general protection|invalid opcode|traps:|Out of memory|oom-kill|BUG:|WARNING:' /tmp/dmesg.new |
+    head -n 20 | while IFS= read -r l; do info "kernel log ($1): $l"; done
+}
+
+cleanup_after() { # suite: kill processes the scenario left, destroy its domains
+  snapshot > /tmp/e2e-after   # a function with a redirection: no fork, no stray pid
+  _k=""
+  while read -r p; do
+    grep -qx "$p" /tmp/e2e-before || _k="$_k $p"
+  done < /tmp/e2e-after
+  _names=""
+  for p in $_k; do
+    _c=$(cat "/proc/$p/comm" 2>/dev/null) || continue   # gone meanwhile
+    _names="$_names $p($_c)"
+    kill -TERM "$p" 2>/dev/null
+  done
+  [ -n "$_names" ] && sleep 1
+  for p in $_k; do kill -KILL "$p" 2>/dev/null; done
+  _d=$(domids | tr '\n' ' ')
+  for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
+  [ -n "$_names$_d" ] && info "cleanup after $1: killed [${_names# }] destroyed domains [${_d% }]"
+  kernel_news "$1"
+  return 0
+}
+
+# what a scenario that timed out was doing: the processes it started, the
+# domains, the last of domud's log; in the FAIL line (the CI table shows it)
+stuck_report() {
+  snapshot > /tmp/e2e-now
+  _r="running:"
+  while read -r p; do
+    grep -qx "$p" /tmp/e2e-before && continue
+    _c=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | head -c 120) || continue
+    _r="$_r [$p $_c]"
+    info "timeout: still running: $p $_c"
+  done < /tmp/e2e-now
+  _r="$_r; domains: $(timeout 10 xl list 2>/dev/null | awk 'NR > 1 {printf "%s(%s %s) ", $1, $2, $6}')"
+  f=/tmp/domud.log   # scenarios/lib/domud.sh's DOMUD_LOG
+  if [ -f "$f" ]; then
+    tail -n 25 "$f" | while IFS= read -r l; do info "timeout: domud.log: $l"; done
+    _r="$_r; domud.log ends: $(tail -n 4 "$f" | tr '\n' '|' | head -c 500)"
+  fi
+  printf '%s' "$_r" | head -c 1500 > /tmp/e2e-stuck.txt
+}
+
+run_suites() { # FILE: the suites it lists, one after the other
+  while read -r suite; do
+    [ -n "$suite" ] || continue
+    sfile=/e2e/scenarios/$suite.sh
+    limit=$(sed -n 's/^# *e2e-timeout: *\([0-9]*\).*/\1/p' "$sfile" | head -1)
+    limit=${limit:-$E2E_SUITE_TIMEOUT}
+    snapshot > /tmp/e2e-before
+    : > "$E2E_RESULTS"
+    info "suite $suite: start (limit ${limit}s)"
+    t0=$(up)
+    # shellcheck disable=SC1090,SC2034  # the scenario is only known at run time
+    ( E2E_SUITE=$suite; cd /tmp && . "$sfile" ) &
+    spid=$!
+    n=$((limit * 2)); timed_out=0
+    while kill -0 "$spid" 2>/dev/null; do
+      # a finished subshell stays a zombie until waited for: check its state
+      st=$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)
+      [ "$st" = Z ] && break
+      if [ "$n" -le 0 ]; then timed_out=1; stuck_report; kill -KILL "$spid" 2>/dev/null; break; fi
+      sleep 0.5; n=$((n - 1))
+    done
+    wait "$spid"; rc=$?
+    if [ "$timed_out" = 1 ]; then
+      fail "$suite/timeout" "scenario still running after ${limit}s; $(cat /tmp/e2e-stuck.txt)"
+    elif [ "$rc" != 0 ]; then
+      fail "$suite/exit" "scenario exited with status $rc"
+    elif ! grep -q . "$E2E_RESULTS"; then
+      fail "$suite/no-result" "scenario reported neither pass nor fail"
+    fi
+    cleanup_after "$suite"
+    info "suite $suite: done in $(dt "$t0" "$(up)")s"
+  done < "$1"
+}
+
+# ---- under systemd: e2e.service runs `/init --systemd` ---------------------------
+# (the suites that say "# e2e-init: systemd": the /init below, PID 1, ran the others,
+# then exec'd the manager; xenstored, xenconsoled and the bridge are still there)
+if [ "${1:-}" = --systemd ]; then
+  info "systemd $(systemctl --version 2>/dev/null | head -n 1 | cut -d' ' -f2) is PID 1 ($(tr '\0' ' ' < /proc/1/cmdline)), uptime=$(up)"
+  kernel_news systemd
+  run_suites /e2e/suites.systemd
+  echo "E2E-DONE uptime=$(up)"
+  sync
+  systemctl --no-block poweroff
+  exit 0
+fi
+
 SHELL_AT_END=$(param e2e.shell 0)
 PERSIST=$(param e2e.persist 0)
 E2E_BOOT=$(param e2e.boot 1)
@@ -121,93 +228,29 @@ info "xen $(xl info 2>/dev/null | awk '/^xen_version/{print $3}') free_memory=$(
 [ -s /e2e/bins ] && info "binaries in /usr/sbin: $(tr '\n' ' ' < /e2e/bins)"
 echo "E2E-READY uptime=$(up)"
 
-# ---- scenarios ---------------------------------------------------------------------
-# processes alive before a scenario; whatever it leaves behind is killed afterwards
-# (user processes only: a kernel thread has no exe; /proc files all have size 0)
-snapshot() { for p in /proc/[0-9]*; do [ -e "$p/exe" ] && echo "${p#/proc/}"; done; }
-
-# crashes the kernel saw (segfaults of our daemons, oopses, OOM kills) since last asked;
-# the whole kernel log is kept in /var/log/dmesg.all
-kernel_news() {
-  dmesg -c > /tmp/dmesg.new 2>/dev/null
-  cat /tmp/dmesg.new >> /var/log/dmesg.all
-  grep -E 'segfault|general protection|invalid opcode|traps:|Out of memory|oom-kill|BUG:|WARNING:' /tmp/dmesg.new |
-    head -n 20 | while IFS= read -r l; do info "kernel log ($1): $l"; done
-}
-
-cleanup_after() { # suite: kill processes the scenario left, destroy its domains
-  snapshot > /tmp/e2e-after   # a function with a redirection: no fork, no stray pid
-  _k=""
-  while read -r p; do
-    grep -qx "$p" /tmp/e2e-before || _k="$_k $p"
-  done < /tmp/e2e-after
-  _names=""
-  for p in $_k; do
-    _c=$(cat "/proc/$p/comm" 2>/dev/null) || continue   # gone meanwhile
-    _names="$_names $p($_c)"
-    kill -TERM "$p" 2>/dev/null
-  done
-  [ -n "$_names" ] && sleep 1
-  for p in $_k; do kill -KILL "$p" 2>/dev/null; done
-  _d=$(domids | tr '\n' ' ')
-  for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done
-  [ -n "$_names$_d" ] && info "cleanup after $1: killed [${_names# }] destroyed domains [${_d% }]"
-  kernel_news "$1"
-  return 0
-}
-
-# what a scenario that timed out was doing: the processes it started, the
-# domains, the last of domud's log; in the FAIL line (the CI table shows it)
-stuck_report() {
-  snapshot > /tmp/e2e-now
-  _r="running:"
-  while read -r p; do
-    grep -qx "$p" /tmp/e2e-before && continue
-    _c=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | head -c 120) || continue
-    _r="$_r [$p $_c]"
-    info "timeout: still running: $p $_c"
-  done < /tmp/e2e-now
-  _r="$_r; domains: $(timeout 10 xl list 2>/dev/null | awk 'NR > 1 {printf "%s(%s %s) ", $1, $2, $6}')"
-  f=/tmp/domud.log   # scenarios/lib/domud.sh's DOMUD_LOG
-  if [ -f "$f" ]; then
-    tail -n 25 "$f" | while IFS= read -r l; do info "timeout: domud.log: $l"; done
-    _r="$_r; domud.log ends: $(tail -n 4 "$f" | tr '\n' '|' | head -c 500)"
-  fi
-  printf '%s' "$_r" | head -c 1500 > /tmp/e2e-stuck.txt
-}
-
-kernel_news boot
+# ---- scenarios ------------------------------------------------------------------
+# the suites that need systemd as init run after the others, under it (see above)
+: > /tmp/suites.plain; : > /e2e/suites.systemd
 while read -r suite; do
   [ -n "$suite" ] || continue
-  sfile=/e2e/scenarios/$suite.sh
-  limit=$(sed -n 's/^# *e2e-timeout: *\([0-9]*\).*/\1/p' "$sfile" | head -1)
-  limit=${limit:-$E2E_SUITE_TIMEOUT}
-  snapshot > /tmp/e2e-before
-  : > "$E2E_RESULTS"
-  info "suite $suite: start (limit ${limit}s)"
-  t0=$(up)
-  # shellcheck disable=SC1090,SC2034  # the scenario is only known at run time
-  ( E2E_SUITE=$suite; cd /tmp && . "$sfile" ) &
-  spid=$!
-  n=$((limit * 2)); timed_out=0
-  while kill -0 "$spid" 2>/dev/null; do
-    # a finished subshell stays a zombie until waited for: check its state
-    st=$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)
-    [ "$st" = Z ] && break
-    if [ "$n" -le 0 ]; then timed_out=1; stuck_report; kill -KILL "$spid" 2>/dev/null; break; fi
-    sleep 0.5; n=$((n - 1))
-  done
-  wait "$spid"; rc=$?
-  if [ "$timed_out" = 1 ]; then
-    fail "$suite/timeout" "scenario still running after ${limit}s; $(cat /tmp/e2e-stuck.txt)"
-  elif [ "$rc" != 0 ]; then
-    fail "$suite/exit" "scenario exited with status $rc"
-  elif ! grep -q . "$E2E_RESULTS"; then
-    fail "$suite/no-result" "scenario reported neither pass nor fail"
+  if grep -q '^# *e2e-init: *systemd' "/e2e/scenarios/$suite.sh"; then
+    echo "$suite" >> /e2e/suites.systemd
+  else
+    echo "$suite" >> /tmp/suites.plain
   fi
-  cleanup_after "$suite"
-  info "suite $suite: done in $(dt "$t0" "$(up)")s"
 done < /e2e/suites
+kernel_news boot
+run_suites /tmp/suites.plain
+
+if [ -s /e2e/suites.systemd ] && [ "$SHELL_AT_END" != 1 ]; then
+  if [ -x /lib/systemd/systemd ]; then
+    info "exec /lib/systemd/systemd as PID 1 for: $(tr '\n' ' ' < /e2e/suites.systemd)"
+    exec /lib/systemd/systemd
+  fi
+  while read -r suite; do
+    fail "$suite/no-systemd" "no /lib/systemd/systemd in dom0 (tests/e2e/run.sh fetch, then build)"
+  done < /e2e/suites.systemd
+fi
 
 echo "E2E-DONE uptime=$(up)"
 if [ "$SHELL_AT_END" = 1 ]; then

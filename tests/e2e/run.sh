@@ -16,7 +16,9 @@
 #   E2E_BIN=DIR           every executable file in DIR goes to /usr/sbin in dom0; its
 #                         shared libraries are taken from the unpacked target debs
 #   E2E_SUITES="a b"      scenarios/<name>.sh to run, in order, in one boot
-#                         (default for run: every scenarios/*.sh, sorted)
+#                         (default for run: every scenarios/*.sh, sorted); one that says
+#                         "# e2e-init: systemd" runs last, under systemd as dom0's PID 1
+#                         (build_systemd: its files are appended to that boot only)
 #   E2E_CONFIG=DIR        copied to /etc/domud in dom0 (default: <repo>/config, if present)
 #   E2E_WORK=/var/tmp/domud-e2e   cache + work dir (one subdir per arch)
 #   E2E_TIMEOUT=1500      hard limit (s) for one QEMU boot
@@ -98,6 +100,11 @@ RUN_DEBS=("xen-hypervisor-$XENV-$ARCH" "xen-utils-$XENV" xen-utils-common xensto
           libdb5.3 libselinux1 libpcre2-8-0 iptables libxtables12 libip4tc2 libip6tc2
           libnftnl11 libnetfilter-conntrack3 libnfnetlink0 util-linux mount libmount1 libblkid1
           libsmartcols1 coreutils xfsprogs liburcu8)
+# systemd as dom0's init, for the suites that say "# e2e-init: systemd" (a cpio of
+# its own, appended only to their boot: build_systemd)
+SYSTEMD_DEBS=(systemd libsystemd-shared libacl1 libapparmor1 libaudit1 libcap-ng0 libcrypt1
+              libgcrypt20 libgpg-error0 libkmod2 liblz4-1 libpam0g libssl3)
+RUN_DEBS+=("${SYSTEMD_DEBS[@]}")
 read -r -a EXTRA_DEBS <<< "${E2E_EXTRA_DEBS:-}"
 RUN_DEBS+=("${EXTRA_DEBS[@]}")
 # Libraries copied into dom0 even if no dom0 tool needs them (our binaries will).
@@ -202,7 +209,8 @@ cmd_fetch() {
 
 # ---------------------------------------------------------------------------
 LIBDIRS=()
-set_libdirs() { LIBDIRS=("$X/lib/$TRIPLET" "$X/usr/lib/$TRIPLET" "$X/usr/lib/xen-$XENV/lib/$TRIPLET"); }
+set_libdirs() { LIBDIRS=("$X/lib/$TRIPLET" "$X/usr/lib/$TRIPLET" "$X/usr/lib/xen-$XENV/lib/$TRIPLET"
+                          "$X/usr/lib/$TRIPLET/systemd"); }
 find_lib() { find "${LIBDIRS[@]}" -maxdepth 1 -name "$1" 2>/dev/null | head -1; }
 
 # copy_libs ROOT [SKIPROOT]: copy every shared library that the ELF files under ROOT
@@ -396,6 +404,64 @@ build_dom0_base() {
   mv "$B/dom0-base.cpio.tmp" "$B/dom0-base.cpio"
 }
 
+# systemd as dom0's init (suites that say "# e2e-init: systemd"): $B/systemd.cpio, the
+# manager, systemctl, the few units a boot and a poweroff need and their libraries,
+# appended to those boots' initramfs only. dom0's /init execs the manager after the
+# other suites; default.target is e2e.target: e2e.service runs `/init --systemd`.
+build_systemd() {
+  local R=$W/systemdroot u l
+  rm -f "$B/systemd.cpio"
+  if [ ! -x "$X/lib/systemd/systemd" ]; then
+    log "no systemd in the unpacked debs ($X): run 'tests/e2e/run.sh fetch'; suites with e2e-init: systemd will fail"
+    return 0
+  fi
+  rm -rf "$R"
+  mkdir -p "$R/lib/systemd/system" "$R/bin" "$R/etc/systemd/system" "$R/lib/$TRIPLET/systemd"
+  cp "$X/lib/systemd/systemd" "$X/lib/systemd/systemd-shutdown" "$R/lib/systemd/"
+  cp "$X/bin/systemctl" "$R/bin/"
+  # the targets and slices (not their .wants: nothing else starts), the poweroff
+  for u in "$X"/lib/systemd/system/*.target "$X"/lib/systemd/system/*.slice \
+           "$X"/lib/systemd/system/systemd-{poweroff,halt,reboot}.service; do
+    [ -f "$u" ] && cp "$u" "$R/lib/systemd/system/"
+  done
+  rm -f "$R"/lib/systemd/system/system-systemd*
+  copy_libs "$R" "$W/dom0root"
+  # where the binaries' RUNPATH looks for systemd's own libraries
+  for l in "$R/lib/$TRIPLET"/libsystemd-{core,shared}-*.so; do mv "$l" "$R/lib/$TRIPLET/systemd/"; done
+  ln -s ../../lib/systemd/systemd "$R/bin/systemd"
+  # the manager logs to the console (hvc0: the harness log); no journald: services'
+  # output goes there too. /init's library path for every service (arm64's dom0 has
+  # no ld.so.cache for them)
+  cat > "$R/etc/systemd/system.conf" <<'EOF2'
+[Manager]
+LogTarget=console
+LogLevel=info
+ShowStatus=yes
+DefaultStandardOutput=tty
+DefaultStandardError=inherit
+DefaultEnvironment=LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu
+EOF2
+  cat > "$R/etc/systemd/system/e2e.target" <<'EOF2'
+[Unit]
+Description=domud e2e: the suites under systemd
+Wants=e2e.service
+EOF2
+  cat > "$R/etc/systemd/system/e2e.service" <<'EOF2'
+[Unit]
+Description=domud e2e: the suites that say e2e-init: systemd, then poweroff
+DefaultDependencies=no
+[Service]
+Type=simple
+ExecStart=/init --systemd
+StandardInput=null
+StandardOutput=tty
+StandardError=tty
+EOF2
+  ln -s e2e.target "$R/etc/systemd/system/default.target"
+  mkcpio "$R" > "$B/systemd.cpio"
+  log "systemd for dom0: $(du -h "$B/systemd.cpio" | cut -f1)"
+}
+
 # what the base images are built from: when it changes, `run` rebuilds them
 base_sig() {
   { cat "$X/.sig" "$X/.kver"; cat "$HERE/run.sh" "$HERE/guest/init"; } | md5sum | cut -d' ' -f1
@@ -413,6 +479,7 @@ cmd_build() {
   cp "$X/boot/vmlinuz-$kver" "$B/vmlinuz"
   build_guest
   build_dom0_base
+  build_systemd
   base_sig > "$B/.sig"
   log "build ok ($ARCH): dom0 base $(du -h "$B/dom0-base.cpio" | cut -f1), guest initramfs $(du -h "$B/guest/initrd.cpio.gz" | cut -f1)"
 }
@@ -481,9 +548,21 @@ build_overlay() { # out-initrd
   elif [ -n "${E2E_CONFIG:-}" ]; then
     die "E2E_CONFIG=$E2E_CONFIG is not a directory"
   fi
+  # systemd, for the suites that run under it, and domud's unit as `make install`
+  # puts it (build_systemd)
+  local sd=""
+  for name in "${SUITES[@]}"; do
+    grep -q '^# *e2e-init: *systemd' "$HERE/scenarios/$name.sh" && sd=$B/systemd.cpio
+  done
+  if [ -n "$sd" ]; then
+    [ -s "$sd" ] || log "warning: no $sd (tests/e2e/run.sh fetch, then build): the systemd suites fail"
+    mkdir -p "$O/lib/systemd/system"
+    sed -e 's|@SBINDIR@|/usr/sbin|g' -e 's|@SYSCONFDIR@|/etc|g' \
+      "$REPO/rootfs-overlay/lib/systemd/system/domud.service" > "$O/lib/systemd/system/domud.service"
+  fi
   copy_libs "$O" "$W/dom0root"
   rmdir "$O/lib/$TRIPLET" 2>/dev/null || true
-  { cat "$B/dom0-base.cpio"; mkcpio "$O"; } > "$out"
+  { cat "$B/dom0-base.cpio"; [ -s "$sd" ] && cat "$sd"; mkcpio "$O"; } > "$out"
   rm -rf "$O"
 }
 

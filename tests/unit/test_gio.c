@@ -189,11 +189,13 @@ START_TEST(child_loss_survived)
 	memset(&s1, 0, sizeof(s1));
 	memset(&s2, 0, sizeof(s2));
 	g = gio_new(domud_bin(), 0);
+	/* no channel, no process */
+	ck_assert_int_eq(gio_pid(g, &restarts), 0);
+	c = gio_open(g, 0, &ops, &s1);
+	ck_assert_ptr_nonnull(c);
 	pid1 = gio_pid(g, &restarts);
 	ck_assert_int_gt(pid1, 0);
 	ck_assert_uint_eq(restarts, 0);
-	c = gio_open(g, 0, &ops, &s1);
-	ck_assert_ptr_nonnull(c);
 	/* a command in flight: the child framed it for the guest */
 	ck_assert_int_eq(gio_exec(c, argv, 0, 60000, &cb1, &id1, why,
 	    sizeof(why)), 0);
@@ -243,7 +245,11 @@ START_TEST(child_protocol_error_replaced)
 	pid_t pid1, pid2;
 	int st;
 
+	static const struct gio_chan_ops ops = { NULL, NULL };
+	struct gio_chan *c;
+
 	g = gio_new(domud_bin(), 0);
+	c = gio_open(g, 0, &ops, NULL);
 	pid1 = gio_pid(g, NULL);
 	ck_assert_int_gt(pid1, 0);
 	memset(junk, 0, sizeof(junk));
@@ -258,6 +264,7 @@ START_TEST(child_protocol_error_replaced)
 	/* the old one is gone, reaped */
 	ck_assert_int_eq(waitpid(pid1, &st, WNOHANG), -1);
 	ck_assert_int_eq(errno, ECHILD);
+	gio_close(c, "done");
 	gio_free(g);
 }
 END_TEST
