@@ -169,7 +169,7 @@ e2e-run:
 		E2E_SUITES="$(E2E_SUITES)" tests/e2e/run.sh run
 
 # one boot: the suites that print a figure beside its peer
-BENCH_SUITES	?= bench memres memtools
+BENCH_SUITES	?= bench memres memtools iosplit
 bench: $(E2E_BIN) bench-host
 	$(if $(E2E_CROSS),$(MAKE) --no-print-directory O=$(O)/$(E2E_ARCH)-sizes \
 		$(E2E_CROSS) bench-sizes)

@@ -7,8 +7,8 @@
 # and fake frames (domud's memory, its answers and the console log stay bounded), and
 # a stop that goes through the agent. Benchmarks: exec round trip, channel throughput
 # against the plain console's. The guest I/O process (issue #26): its sandbox as
-# seen from /proc, kill -9 of it with an exec in flight (fault/io-child-killed),
-# and what the split costs against domud -I in the same boot (bench guest_io_split).
+# seen from /proc, and kill -9 of it with an exec in flight (fault/io-child-killed);
+# what the split costs is iosplit.sh's (make bench).
 . /e2e/scenarios/lib/domud.sh
 
 MEM=96                 # read by svc_ini
@@ -32,8 +32,6 @@ lines_in_logs() { # NAME PATTERN: count in the console log and its rotated half
 gio_pid() { domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'; }
 # domud's RSS and its guest I/O process's (KiB)
 rss_all() { _a=$(rss_kib "$DOMUD_PID"); _b=$(rss_kib "$(gio_pid)"); echo $(( ${_a:-0} + ${_b:-0} )); }
-# ticks of CPU (user + system) of a process so far
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 # exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
 ex_timed() { # OUT ERR domuctl-exec-args...
   _o=$1; _e=$2; shift 2
@@ -400,46 +398,6 @@ else
   fail fault/io-child-killed "$why"
   show_log 20
 fi
-
-# ---- bench: the guest I/O split against domud -I (the same code inline), same boot ---------
-domuctl exec -t 120 --shell m -- 'dd if=/dev/urandom of=/tmp/s1m bs=64k count=16 2>/dev/null' > /dev/null 2>&1
-dd if=/dev/urandom of=/tmp/s256k bs=64k count=4 2>/dev/null
-# idle ticks over 10 s (domud, its guest I/O process: first, while all is
-# quiet), exec round trip median, 1 MiB out, 256 KiB in (ms)
-split_figures() {
-  _g=$(gio_pid)
-  _a0=$(cpu_ticks "$DOMUD_PID"); _b0=$(cpu_ticks "${_g:-none}")
-  # idle: nothing asked of either for 10 s (the keepalive's pings only)
-  w=$(ms); while [ $(( $(ms) - w )) -lt 10000 ]; do sleep 1; done
-  _a1=$(cpu_ticks "$DOMUD_PID"); _b1=$(cpu_ticks "${_g:-none}")
-  i_d=$(( ${_a1:-0} - ${_a0:-0} )); i_c=$(( ${_b1:-0} - ${_b0:-0} ))
-  : > /tmp/srtt
-  for i in $(seq 1 20); do
-    ex_timed /dev/null /dev/null -t 10 m -- true
-    [ "$EX_RC" = 0 ] && echo "$EX_MS" >> /tmp/srtt
-  done
-  ex_timed /tmp/s1m.out /dev/null -t 120 m -- cat /tmp/s1m; s_out=$EX_MS
-  [ "$(wc -c < /tmp/s1m.out)" = 1048576 ] || s_out="?"
-  t=$(ms); domuctl cp /tmp/s256k m:/tmp/s256k > /dev/null 2>&1 && s_in=$(( $(ms) - t )) || s_in="?"
-  echo "$(median < /tmp/srtt) $s_out $s_in $((i_d + i_c)) $(wc -l < /tmp/srtt) $i_d $i_c"
-}
-set -- $(split_figures)
-sp_rtt=$1 sp_out=$2 sp_in=$3 sp_idle=$4 sp_n=$5 sp_idle_d=$6 sp_idle_c=$7
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?"}'; }
-# the same domains under domud -I: kill -9, adopted, the agent asked again
-kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
-if DOMUD_FLAGS=-I domud_up && wait_state m ready 60 && domuctl ping | grep -q 'guest I/O: inline'; then
-  set -- $(split_figures)
-  in_rtt=$1 in_out=$2 in_in=$3 in_idle=$4 in_n=$5
-  bench guest_io_split "exec_rtt_ms=$sp_rtt inline_exec_rtt_ms=$in_rtt ratio_rtt=$(ratio "$sp_rtt" "$in_rtt") out_1m_ms=$sp_out inline_out_1m_ms=$in_out ratio_out=$(ratio "$sp_out" "$in_out") in_256k_ms=$sp_in inline_in_256k_ms=$in_in ratio_in=$(ratio "$sp_in" "$in_in") idle_ticks_10s=$sp_idle inline_idle_ticks_10s=$in_idle idle_ticks_domud=$sp_idle_d idle_ticks_child=$sp_idle_c execs=$sp_n/$in_n"
-else
-  info "bench guest_io_split: domud -I did not come up: $(domuctl ping 2>&1 | tr '\n' ' ')"
-  bench guest_io_split "exec_rtt_ms=$sp_rtt out_1m_ms=$sp_out in_256k_ms=$sp_in idle_ticks_10s=$sp_idle inline=failed"
-fi
-domuctl exec -t 30 m -- rm -f /tmp/s1m /tmp/s256k > /dev/null 2>&1
-kill -9 "$DOMUD_PID"; wait "$DOMUD_PID" 2>/dev/null
-domud_up && wait_state m ready 60 || info "domud again: m is '$(jfield m state)'"
-[ "$(pgrep -f -- '--guest-io' | wc -l)" = 1 ] || info "guest I/O processes: $(pgrep -af -- '--guest-io' | tr '\n' ';')"
 
 # ---- memres/hostile: a flooding DomU; domud's memory, answers and the log stay bounded ------
 sleep 2
