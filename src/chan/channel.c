@@ -542,6 +542,27 @@ hold_tick(struct channel *ch, uint64_t now)
 	parsed(ch, before, now);
 }
 
+size_t
+chan_pack_argv(char *const argv[], uint8_t *out, size_t outsz, char *why,
+    size_t whysz)
+{
+	size_t len = 0, i, n;
+
+	for (i = 0; argv[i] != NULL; i++) {
+		n = strlen(argv[i]) + 1;
+		if (len + n > outsz) {
+			snprintf(why, whysz, "command line over %d bytes",
+			    CHAN_ARGS_MAX);
+			return 0;
+		}
+		memcpy(out + len, argv[i], n);
+		len += n;
+	}
+	if (i == 0)
+		snprintf(why, whysz, "empty command");
+	return len;
+}
+
 int
 chan_exec(struct channel *ch, char *const argv[], int shell,
     uint32_t timeout_ms, const struct chan_exec_cb *cb, uint32_t *id,
@@ -562,20 +583,10 @@ chan_exec(struct channel *ch, char *const argv[], int shell,
 		return -1;
 	}
 	put_be32(payload, timeout_ms);
-	for (i = 0; argv[i] != NULL; i++) {
-		n = strlen(argv[i]) + 1;
-		if (len + n > sizeof(payload)) {
-			snprintf(why, whysz, "command line over %d bytes",
-			    CHAN_ARGS_MAX);
-			return -1;
-		}
-		memcpy(payload + len, argv[i], n);
-		len += n;
-	}
-	if (i == 0) {
-		snprintf(why, whysz, "empty command");
+	if ((n = chan_pack_argv(argv, payload + 4, sizeof(payload) - 4, why,
+	    whysz)) == 0)
 		return -1;
-	}
+	len += n;
 	if (ch->next_id == 0)
 		ch->next_id = 1;
 	if (ch->vxn) {

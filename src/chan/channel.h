@@ -130,6 +130,10 @@ void	 chan_input(struct channel *, const uint8_t *, size_t, uint64_t now);
 /* what to write to the console; then chan_written() with what was */
 size_t	 chan_pending(const struct channel *, const uint8_t **);
 void	 chan_written(struct channel *, size_t);
+/* argv, each NUL-terminated, into out (at most outsz: CHAN_ARGS_MAX);
+ * its length, or 0 with why (empty, too long) */
+size_t	 chan_pack_argv(char *const argv[], uint8_t *out, size_t outsz,
+	    char *why, size_t whysz);
 /* start a command: argv (shell: argv[0] is a script; | CHAN_EXEC_STDIN:
  * its stdin comes through chan_stdin); 0, or -1 with why */
 int	 chan_exec(struct channel *, char *const argv[], int shell,

@@ -742,7 +742,7 @@ gio_exec(struct gio_chan *c, char *const argv[], int shell,
 {
 	uint8_t payload[CHAN_ARGS_MAX];
 	struct gio_xmirror *x = NULL;
-	size_t len = 0, i, n;
+	size_t len, i;
 
 	for (i = 0; i < CHAN_MAX_EXECS && x == NULL; i++)
 		if (c->execs[i].id == 0)
@@ -752,20 +752,9 @@ gio_exec(struct gio_chan *c, char *const argv[], int shell,
 		    CHAN_MAX_EXECS);
 		return -1;
 	}
-	for (i = 0; argv[i] != NULL; i++) {
-		n = strlen(argv[i]) + 1;
-		if (len + n > sizeof(payload)) {
-			snprintf(why, whysz, "command line over %d bytes",
-			    CHAN_ARGS_MAX);
-			return -1;
-		}
-		memcpy(payload + len, argv[i], n);
-		len += n;
-	}
-	if (i == 0) {
-		snprintf(why, whysz, "empty command");
+	if ((len = chan_pack_argv(argv, payload, sizeof(payload), why,
+	    whysz)) == 0)
 		return -1;
-	}
 	if (c->vxn && (shell & CHAN_EXEC_STDIN)) {
 		snprintf(why, whysz, "a vxn guest takes no stdin");
 		return -1;

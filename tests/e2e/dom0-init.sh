@@ -76,7 +76,14 @@ cleanup_after() { # suite: kill processes the scenario left, destroy its domains
     _names="$_names $p($_c)"
     kill -TERM "$p" 2>/dev/null
   done
-  [ -n "$_names" ] && sleep 1
+  # up to 1 s for them to go after SIGTERM, no longer than the last one takes
+  _w=10
+  while [ -n "$_names" ] && [ "$_w" -gt 0 ]; do
+    _left=""
+    for p in $_k; do kill -0 "$p" 2>/dev/null && _left=1; done
+    [ -z "$_left" ] && break
+    sleep 0.1; _w=$((_w - 1))
+  done
   for p in $_k; do kill -KILL "$p" 2>/dev/null; done
   _d=$(domids | tr '\n' ' ')
   for d in $_d; do xl destroy "$d" > /dev/null 2>&1; done

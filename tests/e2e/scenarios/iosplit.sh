@@ -10,17 +10,8 @@
 
 MEM=96                 # read by svc_ini
 : > "$DOMUD_LOG"
-# the guest I/O process's pid, as domuctl ping says
-gio_pid() { domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'; }
 # ticks of CPU (user + system) of a process so far
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
-# exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
-ex_timed() { # OUT ERR domuctl-exec-args...
-  _o=$1; _e=$2; shift 2
-  _t=$(ms)
-  domuctl exec "$@" > "$_o" 2> "$_e"; EX_RC=$?
-  EX_MS=$(( $(ms) - _t ))
-}
 
 conf_init
 if ! AGENT_RD=$(agent_initrd /tmp/initrd-agent.img); then

@@ -28,17 +28,8 @@ fsize() { wc -c < "$1" 2>/dev/null | tr -d ' '; }
 lines_in_logs() { # NAME PATTERN: count in the console log and its rotated half
   cat "/var/log/domud/$1.log.1" "/var/log/domud/$1.log" 2>/dev/null | grep -ac "$2"
 }
-# the guest I/O process's pid, as domuctl ping says
-gio_pid() { domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'; }
 # domud's RSS and its guest I/O process's (KiB)
 rss_all() { _a=$(rss_kib "$DOMUD_PID"); _b=$(rss_kib "$(gio_pid)"); echo $(( ${_a:-0} + ${_b:-0} )); }
-# exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
-ex_timed() { # OUT ERR domuctl-exec-args...
-  _o=$1; _e=$2; shift 2
-  _t=$(ms)
-  domuctl exec "$@" > "$_o" 2> "$_e"; EX_RC=$?
-  EX_MS=$(( $(ms) - _t ))
-}
 
 # ---- the services: m (memres, the agent as PID 1), dep (after = m), h (hostile) --------
 conf_init

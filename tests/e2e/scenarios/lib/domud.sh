@@ -176,3 +176,13 @@ agent_initrd() { # [OUT]: the kernel unpacks concatenated archives in order
 ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+# the guest I/O process's pid, as domuctl ping says
+gio_pid() { domuctl ping 2>/dev/null | sed -n 's/^guest I\/O: process \([0-9]*\),.*/\1/p'; }
+# exec with its wall time in ms in $EX_MS, status in $EX_RC; output to files
+ex_timed() { # OUT ERR domuctl-exec-args...
+  _o=$1; _e=$2; shift 2
+  _t=$(ms)
+  domuctl exec "$@" > "$_o" 2> "$_e"; EX_RC=$?
+  EX_MS=$(( $(ms) - _t ))
+}
